@@ -1,0 +1,26 @@
+# kpo_unit_test(name SOURCES... LIBS...) — a GoogleTest binary registered with CTest.
+function(kpo_unit_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
+endfunction()
+
+# kpo_embed_migrations(target DIR) — compiles every DIR/*.sql into the target as a
+# sorted table of {version, name, sql}, so a binary always carries its own schema.
+function(kpo_embed_migrations target dir)
+  file(GLOB files CONFIGURE_DEPENDS "${dir}/*.sql")
+  list(SORT files)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_migrations.cpp")
+  set(body "#include \"db/migrations.hpp\"\nnamespace kpo::generated {\nconst std::vector<kpo::db::Migration>& ${target}_migrations() {\n  static const std::vector<kpo::db::Migration> kAll = {\n")
+  foreach(f ${files})
+    get_filename_component(name ${f} NAME)
+    string(REGEX MATCH "^[0-9]+" version ${name})
+    math(EXPR version "${version}")
+    file(READ ${f} sql)
+    string(APPEND body "    {${version}, \"${name}\", R\"kposql(${sql})kposql\"},\n")
+  endforeach()
+  string(APPEND body "  };\n  return kAll;\n}\n}  // namespace kpo::generated\n")
+  file(CONFIGURE OUTPUT ${out} CONTENT "${body}")
+  target_sources(${target} PRIVATE ${out})
+endfunction()

@@ -1,0 +1,79 @@
+#include "core/config.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace kpo::core {
+namespace {
+
+std::string ReadEnv(std::string_view name, std::string_view fallback) {
+  const char* value = std::getenv(std::string(name).c_str());
+  if (value == nullptr || *value == '\0') return std::string(fallback);
+  return value;
+}
+
+}  // namespace
+
+std::string Config::String(std::string_view name, std::string_view fallback) {
+  auto value = ReadEnv(name, fallback);
+  effective_.emplace_back(name, MaskUrlPassword(value));
+  return value;
+}
+
+std::string Config::Secret(std::string_view name, std::string_view fallback) {
+  auto value = ReadEnv(name, fallback);
+  effective_.emplace_back(name, value.empty() ? "" : "***");
+  return value;
+}
+
+std::int64_t Config::Int(std::string_view name, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+  auto text = ReadEnv(name, std::to_string(fallback));
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    throw std::invalid_argument(fmt::format("{}={} is not a whole number in [{}, {}]", name, text, min, max));
+  }
+  effective_.emplace_back(name, text);
+  return value;
+}
+
+std::chrono::milliseconds Config::Millis(std::string_view name, std::chrono::milliseconds fallback) {
+  return std::chrono::milliseconds(Int(name, fallback.count(), 0, 24LL * 3600 * 1000));
+}
+
+void Config::LogEffective(std::string_view service) const {
+  std::string line;
+  for (const auto& [name, value] : effective_) {
+    if (!line.empty()) line += ' ';
+    line += name + "=" + value;
+  }
+  spdlog::info("{} effective config: {}", service, line);
+}
+
+std::string MaskUrlPassword(std::string_view url) {
+  auto scheme = url.find("://");
+  auto at = url.find('@');
+  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) return std::string(url);
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+std::pair<std::string, std::uint16_t> ParseListenAddress(std::string_view address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string_view::npos) throw std::invalid_argument("listen address needs host:port");
+  unsigned port = 0;
+  auto text = address.substr(colon + 1);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc{} || end != text.data() + text.size() || port > 65535) {
+    throw std::invalid_argument("bad port in listen address");
+  }
+  std::string host(address.substr(0, colon));
+  if (host.empty()) host = "0.0.0.0";
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+}  // namespace kpo::core

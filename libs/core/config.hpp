@@ -1,0 +1,38 @@
+#pragma once
+// Configuration from environment variables with local defaults.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kpo::core {
+
+// Reads typed settings from the environment and remembers every value it handed out, so a
+// service can log its effective configuration once at start. Not thread safe: build it in main.
+class Config {
+ public:
+  // Returns the variable's value, or `fallback` when it is unset or empty.
+  std::string String(std::string_view name, std::string_view fallback);
+  // Like String, but the value is masked when logged.
+  std::string Secret(std::string_view name, std::string_view fallback);
+  // Throws std::invalid_argument when the value is not a whole number in [min, max].
+  std::int64_t Int(std::string_view name, std::int64_t fallback, std::int64_t min, std::int64_t max);
+  std::chrono::milliseconds Millis(std::string_view name, std::chrono::milliseconds fallback);
+
+  // name=value pairs in the order they were read; secrets are masked and URLs lose their password.
+  const std::vector<std::pair<std::string, std::string>>& Effective() const { return effective_; }
+  void LogEffective(std::string_view service) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> effective_;
+};
+
+// Hides the password of a URL such as postgresql://user:pass@host/db → postgresql://user:***@host/db.
+std::string MaskUrlPassword(std::string_view url);
+
+// Splits "host:port" (port required); throws std::invalid_argument on a malformed address.
+std::pair<std::string, std::uint16_t> ParseListenAddress(std::string_view address);
+
+}  // namespace kpo::core

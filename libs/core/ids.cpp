@@ -1,0 +1,93 @@
+#include "core/ids.hpp"
+
+#include <sodium.h>
+
+#include <array>
+#include <cctype>
+#include <stdexcept>
+
+namespace kpo::core {
+namespace {
+
+const bool kSodiumReady = [] {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  return true;
+}();
+
+bool IsHex(std::string_view text) {
+  for (char c : text) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool AllZero(std::string_view text) { return text.find_first_not_of('0') == std::string_view::npos; }
+
+}  // namespace
+
+std::string RandomHex(std::size_t bytes) {
+  (void)kSodiumReady;
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char b : raw) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xF];
+  }
+  return out;
+}
+
+std::string NewUuid() {
+  (void)kSodiumReady;
+  std::array<unsigned char, 16> b{};
+  randombytes_buf(b.data(), b.size());
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kDigits[b[i] >> 4];
+    out += kDigits[b[i] & 0xF];
+  }
+  return out;
+}
+
+bool IsUuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> NormalizeUuid(std::string_view text) {
+  if (!IsUuid(text)) return std::nullopt;
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string TraceParent::ToString() const { return "00-" + trace_id + "-" + span_id + "-" + flags; }
+
+TraceParent TraceParent::Child() const { return TraceParent{trace_id, RandomHex(8), flags}; }
+
+TraceParent TraceParent::New() { return TraceParent{RandomHex(16), RandomHex(8), "01"}; }
+
+std::optional<TraceParent> TraceParent::Parse(std::string_view header) {
+  // 00-<32 hex>-<16 hex>-<2 hex>
+  if (header.size() != 55 || header.substr(0, 3) != "00-" || header[35] != '-' || header[52] != '-') {
+    return std::nullopt;
+  }
+  auto trace = header.substr(3, 32);
+  auto span = header.substr(36, 16);
+  auto flags = header.substr(53, 2);
+  if (!IsHex(trace) || !IsHex(span) || !IsHex(flags) || AllZero(trace) || AllZero(span)) return std::nullopt;
+  return TraceParent{std::string(trace), std::string(span), std::string(flags)};
+}
+
+}  // namespace kpo::core

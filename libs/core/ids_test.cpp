@@ -1,0 +1,41 @@
+#include "core/ids.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace kpo::core {
+namespace {
+
+TEST(Ids, NewUuidIsVersion4AndUnique) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = NewUuid();
+    ASSERT_TRUE(IsUuid(id)) << id;
+    EXPECT_EQ(id[14], '4');
+    EXPECT_TRUE(std::string("89ab").find(id[19]) != std::string::npos);
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000U);
+}
+
+TEST(Ids, ValidatesAndNormalisesUuids) {
+  EXPECT_FALSE(IsUuid("not-a-uuid"));
+  EXPECT_FALSE(IsUuid("0123456789abcdef0123456789abcdef0123"));
+  EXPECT_EQ(NormalizeUuid("0A1B2C3D-0000-4000-8000-00000000000F"), "0a1b2c3d-0000-4000-8000-00000000000f");
+  EXPECT_FALSE(NormalizeUuid("0a1b2c3d-0000-4000-8000-00000000000g"));
+}
+
+TEST(Ids, TraceParentRoundTripsAndChildKeepsTrace) {
+  auto parent = TraceParent::Parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  ASSERT_TRUE(parent);
+  auto child = parent->Child();
+  EXPECT_EQ(child.trace_id, parent->trace_id);
+  EXPECT_NE(child.span_id, parent->span_id);
+  EXPECT_TRUE(TraceParent::Parse(child.ToString()));
+  EXPECT_FALSE(TraceParent::Parse("00-00000000000000000000000000000000-b7ad6b7169203331-01"));
+  EXPECT_FALSE(TraceParent::Parse("garbage"));
+}
+
+}  // namespace
+}  // namespace kpo::core

@@ -1,0 +1,74 @@
+#include "core/log.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+namespace kpo::core {
+namespace {
+
+thread_local std::string t_request_id;
+thread_local std::string t_trace_id;
+
+// Writes the message as a JSON string and adds the thread's request/trace ids.
+class JsonFields final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string out = "\"msg\":\"" + JsonEscape(std::string_view(msg.payload.data(), msg.payload.size())) + "\"";
+    if (!t_request_id.empty()) out += ",\"request_id\":\"" + JsonEscape(t_request_id) + "\"";
+    if (!t_trace_id.empty()) out += ",\"trace_id\":\"" + JsonEscape(t_trace_id) + "\"";
+    dest.append(out.data(), out.data() + out.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonFields>(); }
+};
+
+}  // namespace
+
+void InitLogging(std::string_view service, std::string_view level) {
+  auto logger = std::make_shared<spdlog::logger>(std::string(service),
+                                                 std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc,
+                                                                 spdlog::details::os::default_eol);
+  formatter->add_flag<JsonFields>('*');
+  formatter->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":"%n","thread":%t,%*})");
+  logger->set_formatter(std::move(formatter));
+  logger->set_level(spdlog::level::from_str(std::string(level)));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+LogContext::LogContext(std::string request_id, std::string trace_id)
+    : previous_request_id_(std::exchange(t_request_id, std::move(request_id))),
+      previous_trace_id_(std::exchange(t_trace_id, std::move(trace_id))) {}
+
+LogContext::~LogContext() {
+  t_request_id = std::move(previous_request_id_);
+  t_trace_id = std::move(previous_trace_id_);
+}
+
+std::string JsonEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace kpo::core

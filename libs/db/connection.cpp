@@ -1,0 +1,152 @@
+#include "db/connection.hpp"
+
+#include <libpq-fe.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "core/config.hpp"
+
+namespace kpo::db {
+namespace {
+
+std::string ErrorOf(PGconn* conn) {
+  std::string message = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return message;
+}
+
+Result Check(PGconn* conn, PGresult* result, std::string_view what) {
+  Result owned(result);
+  const auto status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return owned;
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = result != nullptr ? PQresultErrorMessage(result) : ErrorOf(conn);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  throw DbError(std::string(what) + ": " + message, state != nullptr ? state : "");
+}
+
+}  // namespace
+
+Result::Result(pg_result* result) : result_(result) {}
+Result::~Result() {
+  if (result_ != nullptr) PQclear(result_);
+}
+Result::Result(Result&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
+Result& Result::operator=(Result&& other) noexcept {
+  if (this != &other) {
+    if (result_ != nullptr) PQclear(result_);
+    result_ = std::exchange(other.result_, nullptr);
+  }
+  return *this;
+}
+
+int Result::Rows() const { return PQntuples(result_); }
+
+int Result::AffectedRows() const {
+  const char* text = PQcmdTuples(result_);
+  int n = 0;
+  std::from_chars(text, text + std::char_traits<char>::length(text), n);
+  return n;
+}
+
+int Result::Column(std::string_view name) const {
+  const int index = PQfnumber(result_, std::string(name).c_str());
+  if (index < 0) throw DbError("no column " + std::string(name) + " in result");
+  return index;
+}
+
+bool Result::IsNull(int row, std::string_view column) const { return PQgetisnull(result_, row, Column(column)) != 0; }
+
+std::string Result::Text(int row, std::string_view column) const {
+  const int col = Column(column);
+  return std::string(PQgetvalue(result_, row, col), static_cast<std::size_t>(PQgetlength(result_, row, col)));
+}
+
+std::optional<std::string> Result::OptionalText(int row, std::string_view column) const {
+  if (IsNull(row, column)) return std::nullopt;
+  return Text(row, column);
+}
+
+std::int64_t Result::Int(int row, std::string_view column) const {
+  const auto text = Text(row, column);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    throw DbError("column " + std::string(column) + " is not an integer: " + text);
+  }
+  return value;
+}
+
+bool Result::Bool(int row, std::string_view column) const { return Text(row, column) == "t"; }
+
+Connection::Connection(const std::string& url, const ConnectionOptions& options) {
+  const auto connect_timeout = std::to_string(std::max<long long>(2, options.connect_timeout.count() / 1000));
+  const auto pg_options = "-c statement_timeout=" + std::to_string(options.statement_timeout.count()) +
+                          " -c lock_timeout=" + std::to_string(options.lock_timeout.count()) +
+                          " -c idle_in_transaction_session_timeout=60000 -c timezone=UTC";
+  // TCP user timeout bounds every later read/write on a dead peer, on top of statement_timeout.
+  const auto tcp_timeout = std::to_string(options.statement_timeout.count() + 5000);
+  const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", "tcp_user_timeout",
+                        "keepalives", "keepalives_idle", nullptr};
+  const char* values[] = {url.c_str(), connect_timeout.c_str(), pg_options.c_str(), options.application_name.c_str(),
+                          tcp_timeout.c_str(), "1", "10", nullptr};
+  // expand_dbname=1: the "dbname" value is a full connection URL; later keys add to it.
+  conn_ = PQconnectdbParams(keys, values, 1);
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    auto message = ErrorOf(conn_);
+    if (conn_ != nullptr) PQfinish(conn_);
+    conn_ = nullptr;
+    throw DbError("cannot connect to " + core::MaskUrlPassword(url) + ": " + message, "08001");
+  }
+}
+
+Connection::~Connection() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+Result Connection::Exec(std::string_view sql, const Params& params) {
+  std::string key(sql);
+  auto it = prepared_.find(key);
+  if (it == prepared_.end()) {
+    std::string name = "s" + std::to_string(prepared_.size());
+    Check(conn_, PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr), "prepare");
+    it = prepared_.emplace(std::move(key), std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  return Check(conn_,
+               PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                              nullptr, 0),
+               "query");
+}
+
+void Connection::ExecScript(std::string_view sql) { Check(conn_, PQexec(conn_, std::string(sql).c_str()), "script"); }
+
+bool Connection::Healthy() const {
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.ExecScript("BEGIN"); }
+
+Transaction::~Transaction() {
+  if (done_) return;
+  // Destructors must not throw; a failed rollback leaves the connection unhealthy and the pool
+  // drops it, which rolls the transaction back on the server.
+  PGresult* result = PQexec(connection_.Raw(), "ROLLBACK");
+  if (result != nullptr) PQclear(result);
+}
+
+void Transaction::Commit() {
+  done_ = true;
+  PGresult* raw = PQexec(connection_.Raw(), "COMMIT");
+  // COMMIT of an aborted transaction "succeeds" with the tag ROLLBACK: nothing was committed.
+  const bool rolled_back = raw != nullptr && std::string_view(PQcmdStatus(raw)) == "ROLLBACK";
+  Check(connection_.Raw(), raw, "commit");
+  if (rolled_back) throw DbError("commit: the transaction had failed and was rolled back", "25P02");
+}
+
+std::string MaskedUrl(const std::string& url) { return core::MaskUrlPassword(url); }
+
+}  // namespace kpo::db

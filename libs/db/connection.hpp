@@ -1,0 +1,114 @@
+#pragma once
+// PostgreSQL on libpq: a connection with parameterised, per-connection prepared statements,
+// results, and transactions. A Connection is used by one thread at a time.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace kpo::db {
+
+// A failed database operation, with the SQLSTATE when the server reported one.
+class DbError : public std::runtime_error {
+ public:
+  DbError(const std::string& message, std::string sqlstate = {})
+      : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+  const std::string& SqlState() const { return sqlstate_; }
+  bool IsUniqueViolation() const { return sqlstate_ == "23505"; }
+  bool IsCheckViolation() const { return sqlstate_ == "23514"; }
+  // Serialization failure or deadlock: the whole transaction may be retried.
+  bool IsRetryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+
+ private:
+  std::string sqlstate_;
+};
+
+// A statement parameter in text form; nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+using Params = std::vector<Param>;
+
+// Owns a PGresult. Rows and columns are zero-based; column lookups by name throw DbError when
+// the column is missing.
+class Result {
+ public:
+  explicit Result(pg_result* result);
+  ~Result();
+  Result(Result&& other) noexcept;
+  Result& operator=(Result&& other) noexcept;
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+
+  int Rows() const;
+  bool Empty() const { return Rows() == 0; }
+  int AffectedRows() const;
+  int Column(std::string_view name) const;
+  bool IsNull(int row, std::string_view column) const;
+  std::string Text(int row, std::string_view column) const;
+  std::optional<std::string> OptionalText(int row, std::string_view column) const;
+  std::int64_t Int(int row, std::string_view column) const;
+  bool Bool(int row, std::string_view column) const;
+
+ private:
+  pg_result* result_;
+};
+
+struct ConnectionOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds statement_timeout{10000};
+  std::chrono::milliseconds lock_timeout{5000};
+  std::string application_name = "kpo";
+};
+
+class Connection {
+ public:
+  // Connects (bounded by connect_timeout; TCP user timeout guards later I/O). Throws DbError.
+  Connection(const std::string& url, const ConnectionOptions& options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one parameterised statement, preparing it on first use on this connection.
+  // Throws DbError on any failure.
+  Result Exec(std::string_view sql, const Params& params = {});
+  // Runs a script of several statements without parameters (migrations, BEGIN/COMMIT).
+  void ExecScript(std::string_view sql);
+
+  // False once the connection is known to be broken; the pool then discards it.
+  bool Healthy() const;
+  pg_conn* Raw() { return conn_; }
+
+ private:
+  pg_conn* conn_ = nullptr;
+  std::unordered_map<std::string, std::string> prepared_;  // sql → statement name
+};
+
+// A transaction on a connection: BEGIN on construction, ROLLBACK on destruction unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Connection& connection);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  Result Exec(std::string_view sql, const Params& params = {}) { return connection_.Exec(sql, params); }
+  // Throws DbError when the commit fails; the transaction's effects are then not durable.
+  void Commit();
+  Connection& Conn() { return connection_; }
+
+ private:
+  Connection& connection_;
+  bool done_ = false;
+};
+
+// Builds a libpq conninfo-compatible URL check: throws DbError when `url` is unusable.
+std::string MaskedUrl(const std::string& url);
+
+}  // namespace kpo::db

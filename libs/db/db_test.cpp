@@ -1,0 +1,132 @@
+// Against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the local orders database).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
+#include "core/ids.hpp"
+#include "db/listener.hpp"
+#include "db/migrations.hpp"
+#include "db/pool.hpp"
+
+namespace kpo::db {
+namespace {
+
+std::string Url() {
+  const char* url = std::getenv("KPO_TEST_DATABASE_URL");
+  return url != nullptr ? url : "postgresql://kpo:kpo@localhost:5432/orders";
+}
+
+class DbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    table_ = "t_" + core::RandomHex(6);
+    Connection connection(Url(), {});
+    connection.ExecScript("CREATE TABLE " + table_ + " (id int PRIMARY KEY, v bigint NOT NULL CHECK (v >= 0))");
+  }
+  void TearDown() override {
+    Connection connection(Url(), {});
+    connection.ExecScript("DROP TABLE IF EXISTS " + table_);
+    connection.ExecScript("DROP TABLE IF EXISTS " + table_ + "_m");
+  }
+  std::string table_;
+};
+
+TEST_F(DbTest, ParametersAreNeverInterpolated) {
+  Connection connection(Url(), {});
+  auto result = connection.Exec("SELECT $1::text AS v, $2::text IS NULL AS n", {"'; DROP TABLE x; --", std::nullopt});
+  EXPECT_EQ(result.Text(0, "v"), "'; DROP TABLE x; --");
+  EXPECT_TRUE(result.Bool(0, "n"));
+}
+
+TEST_F(DbTest, UncommittedTransactionRollsBack) {
+  Connection connection(Url(), {});
+  {
+    Transaction tx(connection);
+    tx.Exec("INSERT INTO " + table_ + " VALUES (1, 10)");
+  }
+  EXPECT_EQ(connection.Exec("SELECT count(*) AS n FROM " + table_).Int(0, "n"), 0);
+  EXPECT_TRUE(connection.Healthy());
+}
+
+TEST_F(DbTest, ConstraintViolationsCarrySqlState) {
+  Connection connection(Url(), {});
+  connection.Exec("INSERT INTO " + table_ + " VALUES (1, 10)");
+  try {
+    connection.Exec("INSERT INTO " + table_ + " VALUES (1, 10)");
+    FAIL() << "expected a unique violation";
+  } catch (const DbError& error) {
+    EXPECT_TRUE(error.IsUniqueViolation()) << error.what();
+  }
+  try {
+    connection.Exec("UPDATE " + table_ + " SET v = v - 11 WHERE id = 1");
+    FAIL() << "expected a check violation";
+  } catch (const DbError& error) {
+    EXPECT_TRUE(error.IsCheckViolation()) << error.what();
+  }
+}
+
+TEST_F(DbTest, PoolSerialisesConcurrentUpdatesWithoutLoss) {
+  Pool pool(Url(), 4, {});
+  { pool.Acquire()->Exec("INSERT INTO " + table_ + " VALUES (1, 0)"); }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        InTransaction(pool, [&](Transaction& tx) { tx.Exec("UPDATE " + table_ + " SET v = v + 1 WHERE id = 1"); });
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(pool.Acquire()->Exec("SELECT v FROM " + table_).Int(0, "v"), 400);
+}
+
+TEST_F(DbTest, PoolTimesOutWhenExhausted) {
+  Pool pool(Url(), 1, {}, std::chrono::milliseconds(100));
+  auto held = pool.Acquire();
+  EXPECT_THROW(pool.Acquire(), DbError);
+}
+
+TEST_F(DbTest, StatementTimeoutIsEnforced) {
+  ConnectionOptions options;
+  options.statement_timeout = std::chrono::milliseconds(100);
+  Connection connection(Url(), options);
+  EXPECT_THROW(connection.Exec("SELECT pg_sleep(2)"), DbError);
+}
+
+TEST_F(DbTest, ListenerReceivesNotifyOnlyAfterCommit) {
+  const std::string channel = "c_" + core::RandomHex(6);
+  Listener listener(Url(), {}, {channel});
+  Connection connection(Url(), {});
+  Transaction tx(connection);
+  tx.Exec("SELECT pg_notify($1, $2)", {channel, "hello"});
+  EXPECT_FALSE(listener.Wait(std::chrono::milliseconds(50)));
+  tx.Commit();
+  auto notification = listener.Wait(std::chrono::seconds(5));
+  ASSERT_TRUE(notification);
+  EXPECT_EQ(notification->channel, channel);
+  EXPECT_EQ(notification->payload, "hello");
+}
+
+TEST_F(DbTest, ConcurrentMigrationsApplyOnce) {
+  const std::string sql = "CREATE TABLE " + table_ + "_m (id int)";
+  // The version table is shared per database; use a version no real migration uses.
+  const int version = 900000 + static_cast<int>(std::strtol(core::RandomHex(2).c_str(), nullptr, 16));
+  std::vector<Migration> migrations{{version, "test", sql.c_str()}};
+  std::atomic<int> applied{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      Connection connection(Url(), {});
+      applied += Migrate(connection, migrations, "test-migrations");
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(applied.load(), 1);
+  Connection connection(Url(), {});
+  connection.Exec("DELETE FROM schema_migrations WHERE version = $1", {std::to_string(version)});
+}
+
+}  // namespace
+}  // namespace kpo::db

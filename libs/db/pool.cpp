@@ -1,0 +1,53 @@
+#include "db/pool.hpp"
+
+namespace kpo::db {
+
+Pool::Pool(std::string url, std::size_t size, ConnectionOptions options, std::chrono::milliseconds acquire_timeout)
+    : url_(std::move(url)), size_(size), options_(std::move(options)), acquire_timeout_(acquire_timeout) {}
+
+Pool::Lease::Lease(Pool& pool, std::unique_ptr<Connection> connection)
+    : pool_(&pool), connection_(std::move(connection)) {}
+
+Pool::Lease::~Lease() {
+  if (connection_) pool_->Release(std::move(connection_));
+}
+
+Pool::Lease Pool::Acquire() {
+  std::unique_lock lock(mutex_);
+  const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
+  for (;;) {
+    if (!idle_.empty()) {
+      auto connection = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(*this, std::move(connection));
+    }
+    if (open_ < size_) {
+      ++open_;
+      lock.unlock();
+      try {
+        return Lease(*this, std::make_unique<Connection>(url_, options_));
+      } catch (const DbError&) {
+        // The slot was reserved before connecting; give it back so the pool can retry later.
+        std::lock_guard relock(mutex_);
+        --open_;
+        available_.notify_one();
+        throw;
+      }
+    }
+    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= size_) {
+      throw DbError("database pool exhausted: no connection free within the deadline", "53300");
+    }
+  }
+}
+
+void Pool::Release(std::unique_ptr<Connection> connection) {
+  std::lock_guard lock(mutex_);
+  if (connection->Healthy()) {
+    idle_.push_back(std::move(connection));
+  } else {
+    --open_;  // dropped: a later Acquire opens a fresh one
+  }
+  available_.notify_one();
+}
+
+}  // namespace kpo::db

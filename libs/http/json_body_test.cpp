@@ -1,0 +1,75 @@
+#include "http/json_body.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kpo::http {
+namespace {
+
+FieldErrors ErrorsOf(std::string_view body) {
+  try {
+    JsonBody reader(body, {"amount", "description"});
+    reader.Int("amount", 1, 1'000'000'000'000);
+    reader.String("description", 1, 500);
+    reader.Finish();
+  } catch (const ProblemError& problem) {
+    EXPECT_EQ(problem.Status(), 422);
+    auto response = problem.ToResponse();
+    EXPECT_NE(response.body.find("\"status\":422"), std::string::npos);
+    EXPECT_NE(response.body.find("\"errors\":{"), std::string::npos);
+    return problem.Errors();
+  }
+  return {};
+}
+
+TEST(JsonBody, AcceptsAValidBody) { EXPECT_TRUE(ErrorsOf(R"({"amount":100,"description":"tea"})").empty()); }
+
+TEST(JsonBody, RejectsMalformedJsonAndNonObjects) {
+  EXPECT_THROW(JsonBody("{", {}), ProblemError);
+  EXPECT_THROW(JsonBody("[1]", {}), ProblemError);
+  EXPECT_THROW(JsonBody("", {}), ProblemError);
+  EXPECT_NO_THROW(JsonBody("", {}, true));
+}
+
+TEST(JsonBody, AmountMustBeAWholeNumberInRange) {
+  for (const auto* body : {R"({"amount":0,"description":"x"})", R"({"amount":-5,"description":"x"})",
+                           R"({"amount":1000000000001,"description":"x"})", R"({"amount":1.5,"description":"x"})",
+                           R"({"amount":"100","description":"x"})", R"({"amount":1e3,"description":"x"})",
+                           R"({"amount":18446744073709551615,"description":"x"})", R"({"description":"x"})"}) {
+    auto errors = ErrorsOf(body);
+    EXPECT_EQ(errors.count("amount"), 1U) << body;
+  }
+  EXPECT_TRUE(ErrorsOf(R"({"amount":1000000000000,"description":"x"})").empty());
+}
+
+TEST(JsonBody, DescriptionLengthCountsCodePoints) {
+  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":""})").count("description"), 1U);
+  const std::string five_hundred_cyrillic = [] {
+    std::string s;
+    for (int i = 0; i < 500; ++i) s += "\xD0\x96";
+    return s;
+  }();
+  EXPECT_TRUE(ErrorsOf(R"({"amount":1,"description":")" + five_hundred_cyrillic + "\"}").empty());
+  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":")" + std::string(501, 'a') + "\"}").count("description"), 1U);
+}
+
+TEST(JsonBody, DescriptionMustBeValidUtf8WithoutNul) {
+  EXPECT_EQ(ErrorsOf("{\"amount\":1,\"description\":\"\xC3\x28\"}").count("description"), 1U);
+  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":"a\u0000b"})").count("description"), 1U);
+  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":5})").count("description"), 1U);
+}
+
+TEST(JsonBody, UnknownFieldsAreReported) {
+  auto errors = ErrorsOf(R"({"amount":1,"description":"x","status":"Finished"})");
+  EXPECT_EQ(errors.at("status"), "unknown field");
+}
+
+TEST(Utf8, RejectsOverlongsSurrogatesAndTruncation) {
+  EXPECT_EQ(Utf8Length("a\xE2\x82\xAC"), 2U);
+  EXPECT_FALSE(Utf8Length("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(Utf8Length("\xED\xA0\x80"));      // UTF-16 surrogate
+  EXPECT_FALSE(Utf8Length("\xE2\x82"));          // truncated
+  EXPECT_FALSE(Utf8Length("\xF4\x90\x80\x80"));  // above U+10FFFF
+}
+
+}  // namespace
+}  // namespace kpo::http

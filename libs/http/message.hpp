@@ -1,0 +1,51 @@
+#pragma once
+// HTTP request/response values handed to handlers. Free of Beast/Asio so that handlers and
+// their tests compile fast.
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kpo::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive header lookup; the first match.
+std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name);
+
+struct Request {
+  std::string method;  // upper case, e.g. "POST"
+  std::string target;  // as received: path and query
+  std::string path;    // percent-decoded path without the query
+  std::map<std::string, std::string> query;        // percent-decoded; the last value wins
+  std::map<std::string, std::string> path_params;  // filled by the router, e.g. {"id": "..."}
+  Headers headers;
+  std::string body;
+  std::string remote_address;
+  std::string request_id;   // X-Request-Id, echoed or generated
+  std::string traceparent;  // W3C traceparent for calls this request makes downstream
+
+  std::optional<std::string_view> Header(std::string_view name) const { return FindHeader(headers, name); }
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  void SetHeader(std::string name, std::string value);
+};
+
+// 200-style response with a JSON body and `Content-Type: application/json; charset=utf-8`.
+Response JsonResponse(int status, std::string body);
+
+// Splits "/a/b?x=1&y=%20" into a decoded path and query map. Returns nullopt for a target that
+// is not a valid origin-form (bad percent-encoding included).
+std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(std::string_view target);
+
+// The media type of a Content-Type value, lower case, without parameters.
+std::string MediaType(std::string_view content_type);
+
+}  // namespace kpo::http

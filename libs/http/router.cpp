@@ -1,0 +1,77 @@
+#include "http/router.hpp"
+
+#include "http/problem.hpp"
+
+namespace kpo::http {
+namespace {
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    auto next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    if (next > pos) out.emplace_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return out;
+}
+
+bool IsParam(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string pattern, Handler handler) {
+  auto segments = SplitPath(pattern);
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+}
+
+const Router::Route* Router::Match(const Request& request, bool& path_matched, std::string& allow,
+                                   std::map<std::string, std::string>* params) const {
+  const auto parts = SplitPath(request.path);
+  for (const auto& route : routes_) {
+    if (route.segments.size() != parts.size()) continue;
+    std::map<std::string, std::string> bound;
+    bool ok = true;
+    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
+      if (IsParam(route.segments[i])) {
+        bound[route.segments[i].substr(1, route.segments[i].size() - 2)] = parts[i];
+      } else {
+        ok = route.segments[i] == parts[i];
+      }
+    }
+    if (!ok) continue;
+    path_matched = true;
+    if (route.method == request.method || (request.method == "HEAD" && route.method == "GET")) {
+      if (params != nullptr) *params = std::move(bound);
+      return &route;
+    }
+    if (!allow.empty()) allow += ", ";
+    allow += route.method;
+  }
+  return nullptr;
+}
+
+Response Router::Dispatch(Request& request) const {
+  bool path_matched = false;
+  std::string allow;
+  const Route* route = Match(request, path_matched, allow, &request.path_params);
+  if (route != nullptr) return route->handler(request);
+  if (path_matched) {
+    auto response = ProblemResponse(405, "Method " + request.method + " is not allowed on " + request.path);
+    response.SetHeader("Allow", allow);
+    return response;
+  }
+  return ProblemResponse(404, "No resource at " + request.path);
+}
+
+std::string Router::RouteOf(const Request& request) const {
+  bool path_matched = false;
+  std::string allow;
+  const Route* route = Match(request, path_matched, allow, nullptr);
+  return route != nullptr ? route->pattern : "unmatched";
+}
+
+}  // namespace kpo::http

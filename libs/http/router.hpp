@@ -1,0 +1,38 @@
+#pragma once
+// Method + path pattern routing: "/api/orders/{id}" binds "id" in Request::path_params.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/message.hpp"
+
+namespace kpo::http {
+
+using Handler = std::function<Response(Request&)>;
+
+class Router {
+ public:
+  // Registers a handler; `pattern` segments in braces are parameters. Not thread safe: register
+  // everything before the server starts; Dispatch is then safe from any thread.
+  void Add(std::string method, std::string pattern, Handler handler);
+
+  // Calls the matching handler. Unknown path → 404 problem; known path, other method → 405
+  // with Allow. Exceptions from the handler propagate to the caller (the server's edge).
+  Response Dispatch(Request& request) const;
+
+  // The pattern that matched `request` (for metrics labels), or "unmatched".
+  std::string RouteOf(const Request& request) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  const Route* Match(const Request& request, bool& path_matched, std::string& allow,
+                     std::map<std::string, std::string>* params) const;
+  std::vector<Route> routes_;
+};
+
+}  // namespace kpo::http

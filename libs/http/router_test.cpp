@@ -1,0 +1,43 @@
+#include "http/router.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kpo::http {
+namespace {
+
+Request Make(std::string method, std::string path) {
+  Request request;
+  request.method = std::move(method);
+  request.path = std::move(path);
+  return request;
+}
+
+TEST(Router, BindsPathParameters) {
+  Router router;
+  router.Add("GET", "/api/orders/{id}", [](Request& r) { return JsonResponse(200, r.path_params.at("id")); });
+  auto request = Make("GET", "/api/orders/abc");
+  EXPECT_EQ(router.Dispatch(request).body, "abc");
+  EXPECT_EQ(router.RouteOf(request), "/api/orders/{id}");
+}
+
+TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
+  Router router;
+  router.Add("GET", "/api/orders", [](Request&) { return JsonResponse(200, "[]"); });
+  router.Add("POST", "/api/orders", [](Request&) { return JsonResponse(202, "{}"); });
+  auto missing = Make("GET", "/api/nothing");
+  EXPECT_EQ(router.Dispatch(missing).status, 404);
+  auto wrong = Make("DELETE", "/api/orders");
+  auto response = router.Dispatch(wrong);
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(FindHeader(response.headers, "allow"), "GET, POST");
+}
+
+TEST(Router, LiteralSegmentsMustMatchExactly) {
+  Router router;
+  router.Add("GET", "/api/accounts/me", [](Request&) { return JsonResponse(200, "me"); });
+  auto request = Make("GET", "/api/accounts/you");
+  EXPECT_EQ(router.Dispatch(request).status, 404);
+}
+
+}  // namespace
+}  // namespace kpo::http

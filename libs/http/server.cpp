@@ -1,0 +1,249 @@
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <thread>
+#include <vector>
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "http/problem.hpp"
+#include "observability/metrics.hpp"
+
+namespace kpo::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+bool IsAcceptableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7E) return false;
+  }
+  return true;
+}
+
+bool MethodMayCarryBody(std::string_view method) { return method == "POST" || method == "PUT" || method == "PATCH"; }
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  const Router& router;
+  asio::io_context io{options.threads};
+  tcp::acceptor acceptor{io};
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> stopping{false};
+
+  Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r) {}
+
+  Response Handle(Request& request) {
+    if (MethodMayCarryBody(request.method) && !request.body.empty()) {
+      auto type = request.Header("Content-Type");
+      if (!type || MediaType(*type) != "application/json") {
+        return ProblemResponse(415, "Request bodies must be sent as Content-Type: application/json");
+      }
+    }
+    // The edge of the request: every failure of a handler becomes an answer here.
+    try {
+      return router.Dispatch(request);
+    } catch (const ProblemError& problem) {
+      return problem.ToResponse();
+    } catch (const std::exception& error) {
+      spdlog::error("unhandled error in {} {}: {}", request.method, request.path, error.what());
+      return ProblemResponse(500, "The server could not complete the request; it has been logged");
+    }
+  }
+
+  Request ToRequest(bhttp::request<bhttp::string_body>& raw, const std::string& remote) {
+    Request request;
+    request.method = std::string(raw.method_string());
+    request.target = std::string(raw.target());
+    for (const auto& field : raw) request.headers.emplace_back(field.name_string(), field.value());
+    request.body = std::move(raw.body());
+    request.remote_address = remote;
+    auto client_id = request.Header("X-Request-Id");
+    request.request_id = client_id && IsAcceptableRequestId(*client_id) ? std::string(*client_id) : core::NewUuid();
+    auto incoming = request.Header("traceparent");
+    auto parent = incoming ? core::TraceParent::Parse(*incoming) : std::nullopt;
+    request.traceparent = (parent ? parent->Child() : core::TraceParent::New()).ToString();
+    return request;
+  }
+
+  asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const Response& response, unsigned version,
+                                      bool keep_alive, bool head) {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
+    for (const auto& [name, value] : response.headers) out.insert(name, value);
+    out.keep_alive(keep_alive);
+    out.body() = response.body;
+    out.prepare_payload();
+    if (head) out.body().clear();
+    stream.expires_after(options.write_timeout);
+    bhttp::response_serializer<bhttp::string_body> serializer{out};
+    if (head) {
+      co_await bhttp::async_write_header(stream, serializer, kTuple);
+    } else {
+      co_await bhttp::async_write(stream, serializer, kTuple);
+    }
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket) {
+    beast::error_code ignored;
+    const auto endpoint = socket.remote_endpoint(ignored);
+    const std::string remote = ignored ? "" : endpoint.address().to_string();
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    bool first = true;
+    while (!stopping.load()) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      parser.body_limit(options.body_limit);
+      // A keep-alive connection may idle longer than a client may take to send one request.
+      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+      auto [ec, bytes] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      first = false;
+      if (ec) {
+        Response error;
+        if (ec == bhttp::error::body_limit) {
+          error = ProblemResponse(413, "The request body exceeds " + std::to_string(options.body_limit) + " bytes");
+        } else if (ec == bhttp::error::header_limit) {
+          error = ProblemResponse(431, "The request headers are too large");
+        } else if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() && ec != bhttp::error::end_of_stream &&
+                   ec != bhttp::error::partial_message && bytes > 0) {
+          error = ProblemResponse(400, "Malformed HTTP request: " + ec.message());
+        } else {
+          break;  // closed, reset, or too slow (timeout): nothing to answer
+        }
+        error.SetHeader("Connection", "close");
+        co_await WriteResponse(stream, error, 11, false, false);
+        break;
+      }
+      in_flight.fetch_add(1);
+      auto& raw = parser.get();
+      const auto version = raw.version();
+      const bool keep_alive = raw.keep_alive() && !stopping.load();
+      const bool head = raw.method() == bhttp::verb::head;
+      const auto started = std::chrono::steady_clock::now();
+      Request request = ToRequest(raw, remote);
+      core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
+      Response response;
+      std::string route = "invalid";
+      if (auto target = ParseTarget(request.target)) {
+        request.path = std::move(target->first);
+        request.query = std::move(target->second);
+        route = router.RouteOf(request);
+        response = Handle(request);
+      } else {
+        response = ProblemResponse(400, "The request target is not a valid URI path");
+      }
+      response.SetHeader("X-Request-Id", request.request_id);
+      response.SetHeader("traceparent", request.traceparent);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      Record(request, route, response.status, seconds);
+      co_await WriteResponse(stream, response, version, keep_alive, head);
+      in_flight.fetch_sub(1);
+      if (!keep_alive) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  void Record(const Request& request, const std::string& route, int status, double seconds) {
+    auto& registry = observability::Registry::Global();
+    const auto labels = fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", request.method, route, status);
+    registry.GetCounter("http_requests_total", "HTTP requests served.", labels).Add();
+    registry.GetHistogram("http_request_duration_seconds", "HTTP request latency.", fmt::format("route=\"{}\"", route))
+        .Observe(seconds);
+    if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
+    spdlog::info(R"(access method={} path={} status={} duration_ms={:.3f} remote={})", request.method,
+                 request.path, status, seconds * 1000, request.remote_address);
+  }
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+      if (ec) {
+        if (!acceptor.is_open()) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      asio::co_spawn(acceptor.get_executor(), Session(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> Drain() {
+    asio::steady_timer timer(io);
+    const auto deadline = std::chrono::steady_clock::now() + options.drain_timeout;
+    while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(kTuple);
+    }
+    io.stop();
+  }
+
+  void BeginStop() {
+    if (stopping.exchange(true)) return;
+    asio::post(io, [this] {
+      beast::error_code ignored;
+      acceptor.close(ignored);
+      asio::co_spawn(io, Drain(), asio::detached);
+    });
+  }
+};
+
+Server::Server(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() = default;
+
+void Server::Listen() {
+  tcp::endpoint endpoint(asio::ip::make_address(impl_->options.host), impl_->options.port);
+  impl_->acceptor.open(endpoint.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(endpoint);
+  impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+std::uint16_t Server::Port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::Run(bool handle_signals) {
+  asio::signal_set signals(impl_->io);
+  if (handle_signals) {
+    signals.add(SIGINT);
+    signals.add(SIGTERM);
+    signals.async_wait([this](const beast::error_code& ec, int signal) {
+      if (ec) return;
+      spdlog::info("signal {} received: draining", signal);
+      impl_->BeginStop();
+    });
+  }
+  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  spdlog::info("{} listening on {}:{}", impl_->options.service, impl_->options.host, Port());
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->options.threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
+  impl_->io.run();
+  for (auto& thread : threads) thread.join();
+  spdlog::info("{} stopped serving", impl_->options.service);
+}
+
+void Server::Stop() { impl_->BeginStop(); }
+
+}  // namespace kpo::http

@@ -1,0 +1,53 @@
+#pragma once
+// HTTP/1.1 server on Boost.Beast with C++20 coroutines. Beast/Asio stay in server.cpp.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/router.hpp"
+
+namespace kpo::http {
+
+struct ServerOptions {
+  std::string service = "service";  // metrics/log label
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 0;  // 0: any free port (see Server::Port)
+  int threads = 8;         // handlers may block on the database: size with the DB pool
+  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = 8 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};  // whole request, headers included (slowloris)
+  std::chrono::milliseconds idle_timeout{30'000};  // keep-alive wait for the next request
+  std::chrono::milliseconds write_timeout{10'000};
+  std::chrono::milliseconds drain_timeout{10'000};  // graceful shutdown: in-flight requests finish
+};
+
+// Serves a Router. Per request it: enforces the body (413) and header (431) limits and the read
+// deadline; answers 415 for a body that is not JSON; echoes or creates X-Request-Id; continues or
+// starts the W3C trace; renders ProblemError as problem+json and any other exception as a 500
+// (logged); records metrics and writes a JSON access log line.
+class Server {
+ public:
+  Server(ServerOptions options, const Router& router);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. Throws std::system_error when the address is unavailable.
+  void Listen();
+  std::uint16_t Port() const;
+
+  // Serves until Stop() or, with `handle_signals`, SIGTERM/SIGINT. Then it stops accepting, lets
+  // in-flight requests finish (up to drain_timeout) and returns.
+  void Run(bool handle_signals = true);
+
+  // Thread safe; Run returns soon after.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kpo::http

@@ -1,0 +1,81 @@
+#include "http/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "http/client.hpp"
+#include "http/problem.hpp"
+
+namespace kpo::http {
+namespace {
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add("POST", "/echo", [](Request& r) { return JsonResponse(200, r.body); });
+    router_.Add("GET", "/boom", [](Request&) -> Response { throw std::runtime_error("boom"); });
+    router_.Add("GET", "/invalid", [](Request&) -> Response { throw ProblemError(422, "nope", {{"x", "bad"}}); });
+    ServerOptions options;
+    options.host = "127.0.0.1";
+    options.threads = 2;
+    options.read_timeout = std::chrono::milliseconds(500);
+    server_ = std::make_unique<Server>(options, router_);
+    server_->Listen();
+    thread_ = std::thread([this] { server_->Run(false); });
+  }
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+  }
+  ClientResponse Call(const std::string& method, const std::string& target, const std::string& body = {},
+                      Headers headers = {{"Content-Type", "application/json"}}) {
+    return Fetch("127.0.0.1", server_->Port(), method, target, headers, body);
+  }
+
+  Router router_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+TEST_F(ServerTest, EchoesJsonAndRequestId) {
+  auto response = Call("POST", "/echo", R"({"a":1})", {{"Content-Type", "application/json"}, {"X-Request-Id", "r-1"}});
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"({"a":1})");
+  EXPECT_EQ(response.Header("X-Request-Id"), "r-1");
+  EXPECT_TRUE(response.Header("traceparent"));
+}
+
+TEST_F(ServerTest, ContinuesTheCallersTrace) {
+  const std::string parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  auto response = Call("GET", "/nowhere", {}, {{"traceparent", parent}});
+  auto child = std::string(response.Header("traceparent").value_or(""));
+  EXPECT_EQ(child.substr(0, 36), parent.substr(0, 36));
+  EXPECT_NE(child, parent);
+}
+
+TEST_F(ServerTest, BodyOverLimitIs413) {
+  auto response = Call("POST", "/echo", std::string(64 * 1024 + 1, 'x'));
+  EXPECT_EQ(response.status, 413);
+  EXPECT_EQ(MediaType(response.Header("Content-Type").value_or("")), "application/problem+json");
+}
+
+TEST_F(ServerTest, NonJsonBodyIs415) {
+  EXPECT_EQ(Call("POST", "/echo", "a=b", {{"Content-Type", "application/x-www-form-urlencoded"}}).status, 415);
+  EXPECT_EQ(Call("POST", "/echo", "{}", {}).status, 415);
+}
+
+TEST_F(ServerTest, HandlerExceptionsBecomeProblems) {
+  EXPECT_EQ(Call("GET", "/boom").status, 500);
+  auto invalid = Call("GET", "/invalid");
+  EXPECT_EQ(invalid.status, 422);
+  EXPECT_NE(invalid.body.find(R"("errors":{"x":"bad"})"), std::string::npos);
+  EXPECT_EQ(Call("POST", "/echo", "{}").status, 200);  // still serving
+}
+
+TEST_F(ServerTest, HugeHeadersAre431) {
+  EXPECT_EQ(Call("GET", "/boom", {}, {{"X-Big", std::string(9000, 'a')}}).status, 431);
+}
+
+}  // namespace
+}  // namespace kpo::http

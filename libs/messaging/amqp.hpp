@@ -1,0 +1,124 @@
+#pragma once
+// RabbitMQ on rabbitmq-c 0.11: connection, topology, publisher confirms, manual-ack consumer.
+// rabbitmq-c connections are not thread safe: every class here owns its connection and must be
+// used from one thread at a time.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kpo::messaging {
+
+// Any failure of the broker connection or of a protocol operation. After it, the object that
+// threw must be discarded (its connection is closed) and a new one made.
+class AmqpError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct AmqpSettings {
+  std::string url = "amqp://guest:guest@localhost:5672/";  // amqp://user:pass@host:port/vhost
+  std::chrono::milliseconds timeout{5000};                 // connect, RPC and socket deadline
+  std::string connection_name;                             // shown in the management UI
+};
+
+// A message as the contract describes it: persistent, JSON, with ids in AMQP properties.
+struct Message {
+  std::string exchange;
+  std::string routing_key;
+  std::string message_id;      // UUID, the consumers' dedupe key
+  std::string type;            // event name, e.g. "OrderCreated"
+  std::string correlation_id;  // the order id
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // string-valued, e.g. traceparent
+};
+
+struct Delivery {
+  Message message;  // exchange/routing_key as delivered
+  std::uint64_t delivery_tag = 0;
+  bool redelivered = false;
+  std::int64_t delivery_count = 0;  // quorum queue x-delivery-count header (0 on first delivery)
+};
+
+// A quorum queue bound to a topic exchange, with a dead-letter queue "<name>.dlq".
+struct QueueSpec {
+  std::string name;
+  std::string exchange;
+  std::vector<std::string> routing_keys;
+  int delivery_limit = 5;  // deliveries after which the broker dead-letters the message
+};
+
+// The dead-letter exchange every queue's rejected messages go through (direct, routed by queue name).
+inline constexpr const char* kDeadLetterExchange = "dlx";
+
+// One open connection with one channel.
+class Connection {
+ public:
+  // Connects, logs in, opens channel 1. Throws AmqpError.
+  explicit Connection(const AmqpSettings& settings);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Declares a durable exchange (idempotent).
+  void DeclareExchange(const std::string& name, const std::string& type = "topic");
+  // Declares the dead-letter exchange, "<name>.dlq" bound to it, the quorum queue itself with
+  // x-delivery-limit / x-dead-letter-exchange / at-least-once dead-lettering, and its bindings.
+  // Also declares spec.exchange. Idempotent.
+  void DeclareQueue(const QueueSpec& spec);
+
+  // Publishes with publisher confirms and waits up to `deadline` for every confirm. Messages are
+  // persistent and mandatory: a message the broker returns (unroutable) or nacks is not
+  // confirmed. Returns one flag per message, true when the broker confirmed it.
+  // Throws AmqpError on connection failure or when the deadline passes.
+  std::vector<bool> PublishConfirmed(const std::vector<Message>& messages, std::chrono::milliseconds deadline);
+
+  // Takes up to `max` messages from `queue` with basic.get. With `remove` they are acked,
+  // otherwise they are returned to the queue when this call ends.
+  std::vector<Delivery> Get(const std::string& queue, std::size_t max, bool remove);
+
+  struct Impl;
+
+ private:
+  friend class Consumer;
+  std::unique_ptr<Impl> impl_;
+};
+
+enum class Disposition {
+  kAck,         // processed (or a duplicate): remove from the queue
+  kRetry,       // transient failure: requeue; the broker dead-letters it after the delivery limit
+  kDeadLetter,  // poison: dead-letter at once
+};
+
+// Consumes one queue with manual acks and a prefetch window, reconnecting with exponential
+// backoff (100 ms doubling to 5 s) after any broker failure.
+class Consumer {
+ public:
+  using Handler = std::function<Disposition(const Delivery&)>;
+
+  Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch);
+
+  // Blocks until `stop` is requested. Declares the queue on every (re)connect, then delivers
+  // messages to `handler` one at a time and settles each with the disposition it returns; an
+  // exception from the handler is logged and treated as kRetry. The handler must make its
+  // effects durable before returning kAck: the ack is sent only after it returns.
+  void Run(const Handler& handler, std::stop_token stop);
+
+ private:
+  AmqpSettings settings_;
+  QueueSpec queue_;
+  std::uint16_t prefetch_;
+};
+
+// Republishes up to `max` messages of `<queue>.dlq` to the exchange and routing key they were
+// first published to (x-death), with confirms, removing each from the DLQ once confirmed.
+// Returns how many were replayed.
+std::size_t ReplayDeadLetters(const AmqpSettings& settings, const std::string& queue, std::size_t max);
+
+}  // namespace kpo::messaging
