@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "core/clock.hpp"
 #include "core/config.hpp"
 
 namespace kpo::db {
@@ -23,7 +24,10 @@ Result Check(PGconn* conn, PGresult* result, std::string_view what) {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string message = result != nullptr ? PQresultErrorMessage(result) : ErrorOf(conn);
   while (!message.empty() && message.back() == '\n') message.pop_back();
-  throw DbError(std::string(what) + ": " + message, state != nullptr ? state : "");
+  // A lost connection produces no SQLSTATE from the server; name it so callers can tell an
+  // outage from a bad statement.
+  std::string sqlstate = state != nullptr ? state : (PQstatus(conn) == CONNECTION_BAD ? "08006" : "");
+  throw DbError(std::string(what) + ": " + message, std::move(sqlstate));
 }
 
 }  // namespace
@@ -79,6 +83,16 @@ std::int64_t Result::Int(int row, std::string_view column) const {
 }
 
 bool Result::Bool(int row, std::string_view column) const { return Text(row, column) == "t"; }
+
+std::string Result::Rfc3339(int row, std::string_view column) const {
+  // "2026-11-25 20:40:22.123456+00" → parsed and re-rendered with microseconds and 'Z'.
+  auto text = Text(row, column);
+  if (text.size() > 10) text[10] = 'T';
+  if (text.size() > 3 && text[text.size() - 3] == '+') text += ":00";
+  auto parsed = core::ParseRfc3339(text);
+  if (!parsed) throw DbError("column " + std::string(column) + " is not a UTC timestamp: " + text);
+  return core::FormatRfc3339(*parsed);
+}
 
 Connection::Connection(const std::string& url, const ConnectionOptions& options) {
   const auto connect_timeout = std::to_string(std::max<long long>(2, options.connect_timeout.count() / 1000));

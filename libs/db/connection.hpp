@@ -55,6 +55,8 @@ class Result {
   std::optional<std::string> OptionalText(int row, std::string_view column) const;
   std::int64_t Int(int row, std::string_view column) const;
   bool Bool(int row, std::string_view column) const;
+  // A timestamptz column as RFC 3339 UTC text (the connection runs with timezone=UTC).
+  std::string Rfc3339(int row, std::string_view column) const;
 
  private:
   pg_result* result_;

@@ -1,6 +1,10 @@
 #include "http/router.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "core/ids.hpp"
 #include "http/problem.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::http {
 namespace {
@@ -72,6 +76,41 @@ std::string Router::RouteOf(const Request& request) const {
   std::string allow;
   const Route* route = Match(request, path_matched, allow, nullptr);
   return route != nullptr ? route->pattern : "unmatched";
+}
+
+std::string RequireUserId(const Request& request) {
+  auto header = request.Header("X-User-Id");
+  auto user = header ? core::NormalizeUuid(*header) : std::nullopt;
+  if (!user) throw ProblemError(401, "Authentication required: no valid user identity on the request");
+  return *user;
+}
+
+void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks) {
+  router.Add("GET", "/healthz", [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); });
+  router.Add("GET", "/readyz", [checks = std::move(checks)](Request&) {
+    bool ready = true;
+    std::string details;
+    for (const auto& [name, check] : checks) {
+      bool ok = false;
+      // A readiness probe reports failures; it must never fail itself.
+      try {
+        ok = check();
+      } catch (const std::exception& error) {
+        spdlog::warn("readiness check {} failed: {}", name, error.what());
+      }
+      ready = ready && ok;
+      details += (details.empty() ? "" : ",") + std::string("\"") + name + "\":\"" + (ok ? "ok" : "down") + "\"";
+    }
+    return JsonResponse(ready ? 200 : 503,
+                        std::string(R"({"status":")") + (ready ? "ready" : "unavailable") + R"(","checks":{)" +
+                            details + "}}");
+  });
+  router.Add("GET", "/metrics", [](Request&) {
+    Response response;
+    response.body = observability::Registry::Global().Render();
+    response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return response;
+  });
 }
 
 }  // namespace kpo::http

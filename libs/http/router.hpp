@@ -35,4 +35,13 @@ class Router {
   std::vector<Route> routes_;
 };
 
+// The caller's user id from the X-User-Id header the gateway sets from the verified token.
+// Throws ProblemError(401) when it is missing or not a UUID. Returns it lower-cased.
+std::string RequireUserId(const Request& request);
+
+// Registers GET /healthz (process alive), GET /readyz (200 when every check passes, else 503,
+// with each check's result) and GET /metrics (Prometheus text).
+using ReadinessCheck = std::function<bool()>;
+void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks);
+
 }  // namespace kpo::http

@@ -73,11 +73,16 @@ class Connection {
   // Also declares spec.exchange. Idempotent.
   void DeclareQueue(const QueueSpec& spec);
 
+  // Deletes a queue or an exchange regardless of its use (tests and admin tools).
+  void DeleteQueue(const std::string& name);
+  void DeleteExchange(const std::string& name);
+
   // Publishes with publisher confirms and waits up to `deadline` for every confirm. Messages are
   // persistent and mandatory: a message the broker returns (unroutable) or nacks is not
   // confirmed. Returns one flag per message, true when the broker confirmed it.
   // Throws AmqpError on connection failure or when the deadline passes.
-  std::vector<bool> PublishConfirmed(const std::vector<Message>& messages, std::chrono::milliseconds deadline);
+  std::vector<bool> PublishConfirmed(const std::vector<Message>& messages,
+                                     std::chrono::milliseconds deadline);
 
   // Takes up to `max` messages from `queue` with basic.get. With `remove` they are acked,
   // otherwise they are returned to the queue when this call ends.
@@ -87,6 +92,8 @@ class Connection {
 
  private:
   friend class Consumer;
+  friend std::size_t ReplayDeadLetters(const AmqpSettings& settings, const std::string& queue,
+                                       std::size_t max);
   std::unique_ptr<Impl> impl_;
 };
 

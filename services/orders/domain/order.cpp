@@ -1,0 +1,61 @@
+#include "domain/order.hpp"
+
+namespace kpo::orders {
+
+std::string_view ToString(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::kCreated: return "Created";
+    case OrderStatus::kFinished: return "Finished";
+    case OrderStatus::kCancelled: return "Cancelled";
+  }
+  return "Created";
+}
+
+std::string_view ToString(FailureReason reason) {
+  switch (reason) {
+    case FailureReason::kInsufficientFunds: return "insufficient_funds";
+    case FailureReason::kAccountNotFound: return "account_not_found";
+  }
+  return "insufficient_funds";
+}
+
+std::optional<OrderStatus> ParseOrderStatus(std::string_view text) {
+  for (auto status : {OrderStatus::kCreated, OrderStatus::kFinished, OrderStatus::kCancelled}) {
+    if (ToString(status) == text) return status;
+  }
+  return std::nullopt;
+}
+
+std::optional<FailureReason> ParseFailureReason(std::string_view text) {
+  for (auto reason : {FailureReason::kInsufficientFunds, FailureReason::kAccountNotFound}) {
+    if (ToString(reason) == text) return reason;
+  }
+  return std::nullopt;
+}
+
+int StepRank(std::string_view step) {
+  if (step == kStepCreated) return 0;
+  if (step == kStepPublished) return 1;
+  if (step == kStepPaymentSucceeded || step == kStepPaymentFailed) return 2;
+  return 3;
+}
+
+Order NewOrder(std::string id, std::string user_id, core::Minor amount, std::string description,
+               core::TimePoint now) {
+  Order order;
+  order.id = std::move(id);
+  order.user_id = std::move(user_id);
+  order.amount = amount;
+  order.description = std::move(description);
+  order.created_at = core::FormatRfc3339(now);
+  order.updated_at = order.created_at;
+  order.timeline.push_back({std::string(kStepCreated), order.created_at});
+  return order;
+}
+
+std::optional<OrderStatus> NextStatus(OrderStatus current, const PaymentOutcome& outcome) {
+  if (current != OrderStatus::kCreated) return std::nullopt;
+  return outcome.succeeded ? OrderStatus::kFinished : OrderStatus::kCancelled;
+}
+
+}  // namespace kpo::orders

@@ -1,0 +1,44 @@
+#include "domain/order.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kpo::orders {
+namespace {
+
+TEST(Order, NewOrderStartsCreatedWithACreatedStep) {
+  auto now = *core::ParseRfc3339("2026-11-25T10:00:00Z");
+  auto order = NewOrder("id", "user", 500, "tea", now);
+  EXPECT_EQ(order.status, OrderStatus::kCreated);
+  EXPECT_FALSE(order.failure_reason);
+  ASSERT_EQ(order.timeline.size(), 1U);
+  EXPECT_EQ(order.timeline[0].step, "created");
+  EXPECT_EQ(order.timeline[0].at, "2026-11-25T10:00:00.000000Z");
+}
+
+TEST(Order, PaymentResultMovesOnlyACreatedOrder) {
+  const PaymentOutcome paid{true, std::nullopt};
+  const PaymentOutcome refused{false, FailureReason::kInsufficientFunds};
+  EXPECT_EQ(NextStatus(OrderStatus::kCreated, paid), OrderStatus::kFinished);
+  EXPECT_EQ(NextStatus(OrderStatus::kCreated, refused), OrderStatus::kCancelled);
+  EXPECT_FALSE(NextStatus(OrderStatus::kFinished, refused));
+  EXPECT_FALSE(NextStatus(OrderStatus::kCancelled, paid));
+}
+
+TEST(Order, NamesRoundTrip) {
+  for (auto status : {OrderStatus::kCreated, OrderStatus::kFinished, OrderStatus::kCancelled}) {
+    EXPECT_EQ(ParseOrderStatus(ToString(status)), status);
+  }
+  EXPECT_EQ(ParseFailureReason("account_not_found"), FailureReason::kAccountNotFound);
+  EXPECT_FALSE(ParseFailureReason("bored"));
+  EXPECT_FALSE(ParseOrderStatus("created"));
+}
+
+TEST(Order, StepsRankInContractOrder) {
+  EXPECT_LT(StepRank(kStepCreated), StepRank(kStepPublished));
+  EXPECT_LT(StepRank(kStepPublished), StepRank(kStepPaymentFailed));
+  EXPECT_LT(StepRank(kStepPaymentSucceeded), StepRank(kStepFinished));
+  EXPECT_EQ(StepRank(kStepFinished), StepRank(kStepCancelled));
+}
+
+}  // namespace
+}  // namespace kpo::orders

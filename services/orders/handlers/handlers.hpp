@@ -1,0 +1,18 @@
+#pragma once
+// The orders API, one endpoint per file. Each handler reads the caller from X-User-Id.
+#include "db/pool.hpp"
+#include "http/message.hpp"
+
+namespace kpo::orders {
+
+// POST /api/orders {"amount","description"} → 202 order + Location; 422 on invalid input.
+http::Response CreateOrder(db::Pool& pool, const http::Request& request);
+// GET /api/orders/{id} → 200 order; 404 when missing or another user's.
+http::Response GetOrder(db::Pool& pool, const http::Request& request);
+// GET /api/orders?limit=&before= → 200 {"items","next"} newest first; 422 on a bad limit/cursor.
+http::Response ListOrders(db::Pool& pool, const http::Request& request);
+
+inline constexpr int kDefaultPageSize = 20;
+inline constexpr int kMaxPageSize = 100;
+
+}  // namespace kpo::orders

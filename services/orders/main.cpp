@@ -1,0 +1,74 @@
+// The orders service: wiring only.
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "db/migrations.hpp"
+#include "db/pool.hpp"
+#include "handlers/handlers.hpp"
+#include "http/server.hpp"
+#include "messaging/events.hpp"
+#include "messaging/outbox.hpp"
+#include "messaging/payment_result_consumer.hpp"
+#include "service/bootstrap.hpp"
+#include "storage/order_repository.hpp"
+
+namespace kpo::generated {
+const std::vector<kpo::db::Migration>& orders_app_migrations();
+}
+
+int main() {
+  using namespace kpo;
+  core::Config config;
+  core::InitLogging("orders", config.String("LOG_LEVEL", "info"));
+  // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
+  try {
+    const auto [host, port] = core::ParseListenAddress(config.String("ORDERS_LISTEN", "0.0.0.0:5001"));
+    const auto database_url = config.String("ORDERS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/orders");
+    messaging::AmqpSettings amqp;
+    amqp.url = config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/");
+    amqp.connection_name = "orders";
+    const auto pool_size = config.Int("ORDERS_DB_POOL_SIZE", 16, 1, 1000);
+    const auto threads = config.Int("ORDERS_HTTP_THREADS", 8, 1, 256);
+    const auto prefetch = config.Int("ORDERS_CONSUMER_PREFETCH", 32, 1, 65535);
+    messaging::RelayOptions relay;
+    relay.database_url = database_url;
+    relay.amqp = amqp;
+    relay.amqp.connection_name = "orders-relay";
+    relay.batch_size = static_cast<std::size_t>(config.Int("ORDERS_RELAY_BATCH", 200, 1, 10000));
+    relay.poll_interval = config.Millis("ORDERS_RELAY_POLL_MS", std::chrono::milliseconds(1000));
+    relay.exchanges = {orders::kOrdersExchange};
+    relay.on_published = [](db::Transaction& tx, const std::vector<messaging::Message>& published) {
+      std::vector<std::string> order_ids;
+      for (const auto& message : published) order_ids.push_back(message.correlation_id);
+      orders::OrderRepository::RecordPublished(tx, order_ids);
+    };
+    config.LogEffective("orders");
+
+    service::MigrateWithRetry(database_url, generated::orders_app_migrations(), "orders-migrations");
+    db::Pool pool(database_url, static_cast<std::size_t>(pool_size), {.application_name = "orders"});
+
+    http::Router router;
+    router.Add("POST", "/api/orders", [&](http::Request& r) { return orders::CreateOrder(pool, r); });
+    router.Add("GET", "/api/orders", [&](http::Request& r) { return orders::ListOrders(pool, r); });
+    router.Add("GET", "/api/orders/{id}", [&](http::Request& r) { return orders::GetOrder(pool, r); });
+    http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
+
+    http::Server server({.service = "orders", .host = host, .port = port, .threads = static_cast<int>(threads)},
+                        router);
+    server.Listen();
+    std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
+    std::jthread consumer_thread([&](std::stop_token stop) {
+      messaging::Consumer(amqp, orders::PaymentResultsQueue(), static_cast<std::uint16_t>(prefetch))
+          .Run([&](const messaging::Delivery& d) { return orders::HandlePaymentResult(pool, d, stop); }, stop);
+    });
+    server.Run();
+    spdlog::info("orders: stopping workers");
+  } catch (const std::exception& error) {
+    spdlog::critical("orders failed: {}", error.what());
+    return 1;
+  }
+  return 0;
+}
