@@ -5,6 +5,8 @@
 
 #include <charconv>
 
+#include "core/ids.hpp"
+
 namespace kpo::http {
 
 JsonBody::JsonBody(std::string_view body, std::initializer_list<std::string_view> allowed, bool empty_is_object) {
@@ -127,6 +129,17 @@ std::int64_t QueryInt(const Request& request, const std::string& name, std::int6
     throw ProblemError(422, "Invalid query parameter " + name + ": " + message, {{name, message}});
   }
   return value;
+}
+
+std::optional<std::string> QueryCursor(const Request& request, const std::string& name) {
+  auto it = request.query.find(name);
+  if (it == request.query.end()) return std::nullopt;
+  auto cursor = core::NormalizeUuid(it->second);
+  if (!cursor) {
+    throw ProblemError(422, "Invalid query parameter " + name + ": not a cursor returned as next",
+                       {{name, "must be a cursor returned as next"}});
+  }
+  return cursor;
 }
 
 }  // namespace kpo::http

@@ -47,4 +47,8 @@ std::optional<std::size_t> Utf8Length(std::string_view text);
 std::int64_t QueryInt(const Request& request, const std::string& name, std::int64_t fallback, std::int64_t min,
                       std::int64_t max);
 
+// The optional paging cursor `name` (a UUID returned as "next"); throws ProblemError(422) when
+// present but malformed.
+std::optional<std::string> QueryCursor(const Request& request, const std::string& name);
+
 }  // namespace kpo::http

@@ -63,6 +63,14 @@ amqp_table_entry_t IntEntry(const char* key, std::int64_t value) {
   return entry;
 }
 
+amqp_table_entry_t BoolEntry(const char* key, bool value) {
+  amqp_table_entry_t entry{};
+  entry.key = amqp_cstring_bytes(key);
+  entry.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+  entry.value.value.boolean = value ? 1 : 0;
+  return entry;
+}
+
 amqp_table_t Table(std::vector<amqp_table_entry_t>& entries) {
   return amqp_table_t{static_cast<int>(entries.size()), entries.empty() ? nullptr : entries.data()};
 }
@@ -327,7 +335,15 @@ struct Connection::Impl {
     }
     socket_usable = true;
 
+    // rabbitmq-c does not announce consumer_cancel_notify, and without it the broker silently
+    // drops a consumer whose queue is deleted; with it we get basic.cancel and reconnect.
+    std::vector<amqp_table_entry_t> capabilities = {BoolEntry("consumer_cancel_notify", true)};
     std::vector<amqp_table_entry_t> entries;
+    amqp_table_entry_t capabilities_entry{};
+    capabilities_entry.key = amqp_cstring_bytes("capabilities");
+    capabilities_entry.value.kind = AMQP_FIELD_KIND_TABLE;
+    capabilities_entry.value.value.table = Table(capabilities);
+    entries.push_back(capabilities_entry);
     if (!settings.connection_name.empty()) {
       entries.push_back(StringEntry("connection_name", settings.connection_name));
     }

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "core/clock.hpp"
 #include "db/listener.hpp"
 #include "observability/metrics.hpp"
 
@@ -72,6 +73,9 @@ std::size_t OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
       batch.push_back(std::move(message));
       ids.push_back(rows.Text(i, "id"));
     }
+    // A consumer may act on a message before its confirm arrives: the send time is the one that
+    // keeps a timeline in causal order.
+    const auto sent_at = core::FormatRfc3339(core::Now());
     const auto confirmed = amqp.PublishConfirmed(batch, options_.confirm_timeout);
     std::vector<Message> published;
     std::string id_array = "{";
@@ -84,7 +88,7 @@ std::size_t OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
     id_array += '}';
     if (!published.empty()) {
       tx.Exec(kMarkPublished, {id_array});
-      if (options_.on_published) options_.on_published(tx, published);
+      if (options_.on_published) options_.on_published(tx, published, sent_at);
     }
     tx.Commit();
     PublishedCounter().Add(published.size());

@@ -33,9 +33,10 @@ struct RelayOptions {
   // Durable topic exchanges the relay declares on every connect, so the first publish of a fresh
   // broker does not fail for want of them.
   std::vector<std::string> exchanges;
-  // Called inside the transaction that marks rows published, with the confirmed messages: lets a
-  // service record "published" on its own entities atomically with the mark.
-  std::function<void(db::Transaction&, const std::vector<Message>&)> on_published;
+  // Called inside the transaction that marks rows published, with the confirmed messages and the
+  // time they were handed to the broker: lets a service record "published" on its own entities
+  // atomically with the mark.
+  std::function<void(db::Transaction&, const std::vector<Message>&, const std::string& sent_at)> on_published;
 };
 
 // Publishes the outbox. Any number of relays (replicas) may run: each batch is claimed with

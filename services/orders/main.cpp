@@ -40,10 +40,11 @@ int main() {
     relay.batch_size = static_cast<std::size_t>(config.Int("ORDERS_RELAY_BATCH", 200, 1, 10000));
     relay.poll_interval = config.Millis("ORDERS_RELAY_POLL_MS", std::chrono::milliseconds(1000));
     relay.exchanges = {orders::kOrdersExchange};
-    relay.on_published = [](db::Transaction& tx, const std::vector<messaging::Message>& published) {
+    relay.on_published = [](db::Transaction& tx, const std::vector<messaging::Message>& published,
+                            const std::string& sent_at) {
       std::vector<std::string> order_ids;
       for (const auto& message : published) order_ids.push_back(message.correlation_id);
-      orders::OrderRepository::RecordPublished(tx, order_ids);
+      orders::OrderRepository::RecordPublished(tx, order_ids, sent_at);
     };
     config.LogEffective("orders");
 

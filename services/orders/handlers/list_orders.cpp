@@ -1,4 +1,3 @@
-#include "core/ids.hpp"
 #include "domain/order_json.hpp"
 #include "handlers/handlers.hpp"
 #include "http/json_body.hpp"
@@ -10,12 +9,7 @@ namespace kpo::orders {
 http::Response ListOrders(db::Pool& pool, const http::Request& request) {
   const auto user_id = http::RequireUserId(request);
   const auto limit = static_cast<int>(http::QueryInt(request, "limit", kDefaultPageSize, 1, kMaxPageSize));
-  std::optional<std::string> before;
-  if (auto it = request.query.find("before"); it != request.query.end()) {
-    before = core::NormalizeUuid(it->second);
-    if (!before) throw http::ProblemError(422, "before must be the next cursor of a previous page",
-                                          {{"before", "must be a cursor returned as next"}});
-  }
+  const auto before = http::QueryCursor(request, "before");
   auto lease = pool.Acquire();
   // One extra row tells whether another page exists without a count query.
   auto orders = OrderRepository::ListForUser(*lease, user_id, before, limit + 1);

@@ -112,8 +112,9 @@ std::optional<Order> OrderRepository::ApplyPaymentResult(db::Transaction& tx, co
   return reloaded.front();
 }
 
-void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids) {
-  if (!order_ids.empty()) tx.Exec(sql::kInsertPublishedSteps, {UuidArray(order_ids)});
+void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
+                                      const std::string& sent_at) {
+  if (!order_ids.empty()) tx.Exec(sql::kInsertPublishedSteps, {UuidArray(order_ids), sent_at});
 }
 
 }  // namespace kpo::orders

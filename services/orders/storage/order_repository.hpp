@@ -33,8 +33,9 @@ class OrderRepository {
   // order or a result that contradicts it (other user or amount).
   static std::optional<Order> ApplyPaymentResult(db::Transaction& tx, const PaymentResult& result);
 
-  // Records the "published" step for the orders whose OrderCreated the broker confirmed.
-  static void RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids);
+  // Records the "published" step, at `sent_at`, for the orders whose OrderCreated the broker confirmed.
+  static void RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
+                              const std::string& sent_at);
 };
 
 }  // namespace kpo::orders

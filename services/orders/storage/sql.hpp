@@ -14,7 +14,7 @@ INSERT INTO order_timeline (order_id, step, at) VALUES ($1, $2, $3) ON CONFLICT 
 // Marks "published" for many orders at once (the relay's confirmed batch).
 inline constexpr std::string_view kInsertPublishedSteps = R"sql(
 INSERT INTO order_timeline (order_id, step, at)
-SELECT o.id, 'published', clock_timestamp() FROM unnest($1::uuid[]) AS u(order_id) JOIN orders o ON o.id = u.order_id
+SELECT o.id, 'published', $2 FROM unnest($1::uuid[]) AS u(order_id) JOIN orders o ON o.id = u.order_id
 ON CONFLICT (order_id, step) DO NOTHING)sql";
 
 inline constexpr std::string_view kSelectOrderForUser = R"sql(

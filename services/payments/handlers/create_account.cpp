@@ -1,0 +1,23 @@
+#include "domain/account_json.hpp"
+#include "handlers/handlers.hpp"
+#include "http/json_body.hpp"
+#include "http/router.hpp"
+#include "idempotency/idempotency.hpp"
+#include "storage/account_repository.hpp"
+
+namespace kpo::payments {
+
+http::Response CreateAccount(db::Pool& pool, const http::Request& request) {
+  const auto user_id = http::RequireUserId(request);
+  // No fields are defined; an empty body or {} is accepted, anything else is a mistake.
+  http::JsonBody(request.body, {}, true).Finish();
+  return idempotency::Run(pool, request, user_id, [&](db::Transaction& tx) {
+    auto account = AccountRepository::Create(tx, user_id);
+    if (!account) throw http::ProblemError(409, "This user already has an account");
+    auto response = http::JsonResponse(201, AccountToJson(*account));
+    response.SetHeader("Location", "/api/accounts/me");
+    return response;
+  });
+}
+
+}  // namespace kpo::payments
