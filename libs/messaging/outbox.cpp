@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <condition_variable>
 #include <mutex>
 
@@ -77,6 +78,10 @@ std::size_t OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
     // keeps a timeline in causal order.
     const auto sent_at = core::FormatRfc3339(core::Now());
     const auto confirmed = amqp.PublishConfirmed(batch, options_.confirm_timeout);
+    if (options_.crash_after_confirm) {
+      spdlog::critical("failpoint relay_crash_after_confirm: dying between confirm and commit");
+      ::raise(SIGKILL);
+    }
     std::vector<Message> published;
     std::string id_array = "{";
     for (std::size_t i = 0; i < batch.size(); ++i) {

@@ -33,6 +33,9 @@ struct RelayOptions {
   // Durable topic exchanges the relay declares on every connect, so the first publish of a fresh
   // broker does not fail for want of them.
   std::vector<std::string> exchanges;
+  // Failpoint for crash tests: the process kills itself (SIGKILL) after the broker confirmed a
+  // batch and before the rows are marked published — the worst moment for a relay to die.
+  bool crash_after_confirm = false;
   // Called inside the transaction that marks rows published, with the confirmed messages and the
   // time they were handed to the broker: lets a service record "published" on its own entities
   // atomically with the mark.

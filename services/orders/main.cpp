@@ -40,6 +40,8 @@ int main() {
     relay.batch_size = static_cast<std::size_t>(config.Int("ORDERS_RELAY_BATCH", 200, 1, 10000));
     relay.poll_interval = config.Millis("ORDERS_RELAY_POLL_MS", std::chrono::milliseconds(1000));
     relay.exchanges = {orders::kOrdersExchange};
+    relay.crash_after_confirm =
+        config.String("KPO_FAILPOINTS", "").find("relay_crash_after_confirm") != std::string::npos;
     relay.on_published = [](db::Transaction& tx, const std::vector<messaging::Message>& published,
                             const std::string& sent_at) {
       std::vector<std::string> order_ids;

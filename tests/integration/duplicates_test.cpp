@@ -1,0 +1,167 @@
+// At-least-once delivery made exactly-once in effect: redelivered and re-sent events never charge
+// or transition twice.
+#include <gtest/gtest.h>
+
+#include "core/ids.hpp"
+#include "http/client.hpp"
+#include "support/stack.hpp"
+
+namespace kpo::testing {
+namespace {
+
+std::int64_t DuplicatesSeen(std::uint16_t port) {
+  const std::string prefix = R"(messages_consumed_total{outcome="duplicate"} )";
+  auto metrics = http::Fetch("127.0.0.1", port, "GET", "/metrics").body;
+  auto at = metrics.find(prefix);
+  return at == std::string::npos ? 0 : std::stoll(metrics.substr(at + prefix.size()));
+}
+
+// The event as the service's relay published it, read back from its outbox.
+messaging::Message FromOutbox(db::Connection& db, const std::string& order_id, const std::string& type) {
+  auto rows = db.Exec(
+      "SELECT message_id, exchange, routing_key, type, correlation_id, payload FROM outbox "
+      "WHERE correlation_id = $1 AND type = $2",
+      {order_id, type});
+  EXPECT_EQ(rows.Rows(), 1) << type << " for " << order_id;
+  messaging::Message message;
+  message.message_id = rows.Text(0, "message_id");
+  message.exchange = rows.Text(0, "exchange");
+  message.routing_key = rows.Text(0, "routing_key");
+  message.type = rows.Text(0, "type");
+  message.correlation_id = rows.Text(0, "correlation_id");
+  message.body = rows.Text(0, "payload");
+  return message;
+}
+
+void Publish(const std::vector<messaging::Message>& messages) {
+  messaging::Connection broker(Broker());
+  auto confirmed = broker.PublishConfirmed(messages, std::chrono::seconds(10));
+  for (bool ok : confirmed) ASSERT_TRUE(ok);
+}
+
+std::int64_t Count(db::Connection& db, const std::string& sql, const std::string& param) {
+  return db.Exec(sql, {param}).Int(0, "n");
+}
+
+class Duplicates : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    stack_ = new Stack();
+    stack_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+  // A user with 1000 on the account and a finished order of 300.
+  std::pair<std::string, std::string> FinishedOrder() {
+    const auto user = stack_->api.NewFundedUser(1'000);
+    const std::string id(stack_->api.PlaceOrder(user, 300).at("id").as_string());
+    EXPECT_EQ(stack_->api.WaitForFinalStatus(user, id).at("status").as_string(), "Finished");
+    return {user, id};
+  }
+  static Stack* stack_;
+};
+Stack* Duplicates::stack_ = nullptr;
+
+TEST_F(Duplicates, SameOrderCreatedDeliveredFiveTimesChargesOnce) {
+  auto [user, order_id] = FinishedOrder();
+  auto orders_db = OrdersDb();
+  auto original = FromOutbox(orders_db, order_id, "OrderCreated");
+  const auto before = DuplicatesSeen(kPaymentsTestPort);
+  Publish(std::vector<messaging::Message>(5, original));
+  ASSERT_TRUE(WaitUntil([&] { return DuplicatesSeen(kPaymentsTestPort) >= before + 5; }, std::chrono::seconds(20)));
+
+  auto payments_db = PaymentsDb();
+  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
+  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM outbox WHERE correlation_id = $1", order_id), 1);
+  EXPECT_EQ(stack_->api.Balance(user), 700);
+}
+
+TEST_F(Duplicates, DifferentMessageIdsForOneOrderChargeOnce) {
+  auto [user, order_id] = FinishedOrder();
+  auto orders_db = OrdersDb();
+  auto original = FromOutbox(orders_db, order_id, "OrderCreated");
+  std::vector<messaging::Message> copies;
+  std::string ids = "{";
+  for (int i = 0; i < 3; ++i) {
+    copies.push_back(original);
+    copies.back().message_id = core::NewUuid();
+    ids += (i ? "," : "") + copies.back().message_id;
+  }
+  ids += "}";
+  Publish(copies);
+  auto payments_db = PaymentsDb();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Count(payments_db, "SELECT count(*) AS n FROM inbox WHERE message_id = ANY($1::uuid[])", ids) == 3; },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
+  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM outbox WHERE correlation_id = $1", order_id), 1);
+  EXPECT_EQ(stack_->api.Balance(user), 700);
+}
+
+TEST_F(Duplicates, ConcurrentDeliveriesOfNewMessagesForOneOrderChargeOnce) {
+  // Payments has not seen this order yet: ten different messages race for its one charge.
+  const auto user = stack_->api.NewFundedUser(1'000);
+  const auto order_id = core::NewUuid();
+  messaging::Message event;
+  event.exchange = "orders";
+  event.routing_key = "order.created";
+  event.type = "OrderCreated";
+  event.correlation_id = order_id;
+  event.body = R"({"orderId":")" + order_id + R"(","userId":")" + user +
+               R"(","amount":400,"createdAt":"2026-11-25T10:00:00Z"})";
+  std::vector<messaging::Message> events(10, event);
+  std::string ids = "{";
+  for (auto& e : events) {
+    e.message_id = core::NewUuid();
+    ids += (ids.size() > 1 ? "," : "") + e.message_id;
+  }
+  ids += "}";
+  Publish(events);
+  auto payments_db = PaymentsDb();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Count(payments_db, "SELECT count(*) AS n FROM inbox WHERE message_id = ANY($1::uuid[])", ids) == 10;
+      },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
+  EXPECT_EQ(stack_->api.Balance(user), 600);
+  // The result names an order the orders service never had: it is dead-lettered there.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        messaging::Connection broker(Broker());
+        for (const auto& d : broker.Get("orders.payment-results.dlq", 100, false)) {
+          if (d.message.correlation_id == order_id) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(20)));
+}
+
+TEST_F(Duplicates, DuplicatePaymentResultDoesNotTransitionAgain) {
+  auto [user, order_id] = FinishedOrder();
+  const auto finished = stack_->api.GetOrder(user, order_id);
+  auto payments_db = PaymentsDb();
+  auto result = FromOutbox(payments_db, order_id, "PaymentSucceeded");
+  // The same result three more times, and a contradicting one under a new message id.
+  messaging::Message contradiction = result;
+  contradiction.message_id = core::NewUuid();
+  contradiction.routing_key = "payment.failed";
+  contradiction.type = "PaymentFailed";
+  contradiction.body = R"({"orderId":")" + order_id + R"(","userId":")" + user +
+                       R"(","amount":300,"reason":"insufficient_funds","processedAt":"2026-11-25T10:00:00Z"})";
+  const auto before = DuplicatesSeen(kOrdersTestPort);
+  Publish({result, result, result, contradiction});
+  auto orders_db = OrdersDb();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return DuplicatesSeen(kOrdersTestPort) >= before + 3 &&
+               Count(orders_db, "SELECT count(*) AS n FROM inbox WHERE message_id = $1", contradiction.message_id) == 1;
+      },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(stack_->api.GetOrder(user, order_id), finished);
+}
+
+}  // namespace
+}  // namespace kpo::testing

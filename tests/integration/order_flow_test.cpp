@@ -1,0 +1,168 @@
+// The saga end to end on real servers: order → OrderCreated → charge → result → final status.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/ids.hpp"
+#include "http/client.hpp"
+#include "support/stack.hpp"
+
+namespace kpo::testing {
+namespace {
+
+class OrderFlow : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    stack_ = new Stack();
+    stack_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+  const Api& api() { return stack_->api; }
+  static Stack* stack_;
+};
+Stack* OrderFlow::stack_ = nullptr;
+
+std::vector<std::string> Steps(const boost::json::object& order) {
+  std::vector<std::string> steps;
+  for (const auto& entry : order.at("timeline").as_array()) steps.emplace_back(entry.at("step").as_string());
+  return steps;
+}
+
+TEST_F(OrderFlow, FundedAccountFinishesAndIsChargedExactlyTheAmount) {
+  const auto user = api().NewFundedUser(10'000);
+  const auto created = api().PlaceOrder(user, 2'550, "Чайник");
+  EXPECT_EQ(created.at("status").as_string(), "Created");
+  const auto id = std::string(created.at("id").as_string());
+
+  const auto order = api().WaitForFinalStatus(user, id);
+  EXPECT_EQ(order.at("status").as_string(), "Finished");
+  EXPECT_TRUE(order.at("failureReason").is_null());
+  EXPECT_EQ(Steps(order), (std::vector<std::string>{"created", "published", "payment_succeeded", "finished"}));
+  EXPECT_EQ(api().Balance(user), 10'000 - 2'550);
+
+  auto entries = api().Call("GET", "/api/accounts/me/entries", user);
+  ASSERT_EQ(entries.status, 200);
+  const auto& items = entries.Object().at("items").as_array();
+  ASSERT_EQ(items.size(), 2U);
+  EXPECT_EQ(items[0].at("kind").as_string(), "charge");
+  EXPECT_EQ(items[0].at("amount").as_int64(), 2'550);
+  EXPECT_EQ(items[0].at("orderId").as_string(), id);
+  EXPECT_EQ(items[0].at("balanceAfter").as_int64(), 7'450);
+  EXPECT_EQ(items[1].at("kind").as_string(), "deposit");
+}
+
+TEST_F(OrderFlow, ShortOfFundsIsCancelledAndTheBalanceIsUnchanged) {
+  const auto user = api().NewFundedUser(100);
+  const auto id = std::string(api().PlaceOrder(user, 101).at("id").as_string());
+  const auto order = api().WaitForFinalStatus(user, id);
+  EXPECT_EQ(order.at("status").as_string(), "Cancelled");
+  EXPECT_EQ(order.at("failureReason").as_string(), "insufficient_funds");
+  EXPECT_EQ(Steps(order), (std::vector<std::string>{"created", "published", "payment_failed", "cancelled"}));
+  EXPECT_EQ(api().Balance(user), 100);
+}
+
+TEST_F(OrderFlow, NoAccountIsCancelledAsAccountNotFound) {
+  const auto user = core::NewUuid();
+  const auto id = std::string(api().PlaceOrder(user, 500).at("id").as_string());
+  const auto order = api().WaitForFinalStatus(user, id);
+  EXPECT_EQ(order.at("status").as_string(), "Cancelled");
+  EXPECT_EQ(order.at("failureReason").as_string(), "account_not_found");
+  EXPECT_EQ(api().Call("GET", "/api/accounts/me", user).status, 404);
+}
+
+TEST_F(OrderFlow, ListsMyOrdersNewestFirstWithPaging) {
+  const auto user = api().NewFundedUser(0);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.emplace_back(api().PlaceOrder(user, 10 + i).at("id").as_string());
+  std::vector<std::string> seen;
+  std::string target = "/api/orders?limit=2";
+  for (int page = 0; page < 5; ++page) {
+    auto response = api().Call("GET", target, user);
+    ASSERT_EQ(response.status, 200) << response.body;
+    for (const auto& item : response.Object().at("items").as_array()) seen.emplace_back(item.at("id").as_string());
+    const auto& next = response.Object().at("next");
+    if (next.is_null()) break;
+    target = "/api/orders?limit=2&before=" + std::string(next.as_string());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{ids[4], ids[3], ids[2], ids[1], ids[0]}));
+}
+
+TEST_F(OrderFlow, AnotherUsersOrderIsNotFound) {
+  const auto owner = core::NewUuid();
+  const auto id = std::string(api().PlaceOrder(owner, 10).at("id").as_string());
+  const auto stranger = core::NewUuid();
+  auto response = api().Call("GET", "/api/orders/" + id, stranger);
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.body.find(owner), std::string::npos);
+  auto list = api().Call("GET", "/api/orders", stranger);
+  EXPECT_TRUE(list.Object().at("items").as_array().empty());
+  EXPECT_EQ(api().Call("GET", "/api/orders/" + core::NewUuid(), owner).status, 404);
+}
+
+TEST_F(OrderFlow, IdempotencyKeyReplaysTheFirstResponse) {
+  const auto user = api().NewFundedUser(0);
+  const std::string body = R"({"amount":42,"description":"once"})";
+  const http::Headers key{{"Idempotency-Key", "order-" + core::NewUuid()}};
+  auto first = api().Call("POST", "/api/orders", user, body, key);
+  auto second = api().Call("POST", "/api/orders", user, body, key);
+  ASSERT_EQ(first.status, 202);
+  EXPECT_EQ(second.status, 202);
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(second.Header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(second.Header("Location"), first.Header("Location"));
+  EXPECT_EQ(api().Call("GET", "/api/orders", user).Object().at("items").as_array().size(), 1U);
+
+  auto different = api().Call("POST", "/api/orders", user, R"({"amount":43,"description":"once"})", key);
+  EXPECT_EQ(different.status, 422);
+  // The key is per user: another user with the same key gets a fresh order.
+  auto other = api().Call("POST", "/api/orders", core::NewUuid(), body, key);
+  EXPECT_EQ(other.status, 202);
+  EXPECT_NE(other.body, first.body);
+}
+
+TEST_F(OrderFlow, ConcurrentRequestsWithOneKeyCreateOneOrder) {
+  const auto user = api().NewFundedUser(0);
+  const http::Headers key{{"Idempotency-Key", core::NewUuid()}};
+  std::vector<std::thread> threads;
+  std::vector<int> statuses(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      statuses[i] = api().Call("POST", "/api/orders", user, R"({"amount":5,"description":"race"})", key).status;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int status : statuses) EXPECT_TRUE(status == 202 || status == 409) << status;
+  EXPECT_EQ(api().Call("GET", "/api/orders", user).Object().at("items").as_array().size(), 1U);
+}
+
+TEST_F(OrderFlow, DepositAndAccountCreationAreIdempotentToo) {
+  const auto user = core::NewUuid();
+  const http::Headers account_key{{"Idempotency-Key", "acc"}};
+  EXPECT_EQ(api().Call("POST", "/api/accounts", user, "", account_key).status, 201);
+  auto replay = api().Call("POST", "/api/accounts", user, "", account_key);
+  EXPECT_EQ(replay.status, 201);
+  EXPECT_EQ(replay.Header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(api().Call("POST", "/api/accounts", user).status, 409);
+
+  const http::Headers deposit_key{{"Idempotency-Key", "dep-1"}};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(api().Call("POST", "/api/accounts/me/deposits", user, R"({"amount":700})", deposit_key).status, 200);
+  }
+  EXPECT_EQ(api().Balance(user), 700);
+}
+
+TEST_F(OrderFlow, OperationalEndpointsAnswer) {
+  for (auto port : {kOrdersTestPort, kPaymentsTestPort}) {
+    EXPECT_EQ(http::Fetch("127.0.0.1", port, "GET", "/healthz").status, 200);
+    EXPECT_EQ(http::Fetch("127.0.0.1", port, "GET", "/readyz").status, 200);
+    auto metrics = http::Fetch("127.0.0.1", port, "GET", "/metrics");
+    EXPECT_EQ(metrics.status, 200);
+    EXPECT_NE(metrics.body.find("http_requests_total"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace kpo::testing

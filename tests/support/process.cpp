@@ -1,0 +1,104 @@
+#include "support/process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "http/client.hpp"
+
+extern char** environ;
+
+namespace kpo::testing {
+
+ServiceProcess::ServiceProcess(std::string name, std::string binary, EnvVars env, std::uint16_t port)
+    : name_(std::move(name)), binary_(std::move(binary)), env_(std::move(env)), port_(port) {
+  std::filesystem::create_directories(KPO_TEST_LOG_DIR);
+  log_path_ = std::string(KPO_TEST_LOG_DIR) + "/" + name_ + ".log";
+}
+
+ServiceProcess::~ServiceProcess() {
+  if (Running()) Signal(SIGTERM);
+}
+
+void ServiceProcess::Spawn() {
+  if (Running()) throw std::logic_error(name_ + " is already running");
+  std::vector<std::string> storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    bool overridden = false;
+    for (const auto& [key, value] : env_) overridden = overridden || entry.rfind(key + "=", 0) == 0;
+    if (!overridden) storage.push_back(std::move(entry));
+  }
+  for (const auto& [key, value] : env_) storage.push_back(key + "=" + value);
+  std::vector<char*> envp;
+  for (auto& entry : storage) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::string program = binary_;
+  char* argv[] = {program.data(), nullptr};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  const int rc = posix_spawn(&pid_, binary_.c_str(), &actions, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    pid_ = -1;
+    throw std::runtime_error("cannot start " + binary_);
+  }
+}
+
+void ServiceProcess::Start(std::chrono::milliseconds deadline) {
+  Spawn();
+  const bool ready = WaitUntil(
+      [&] {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          throw std::runtime_error(name_ + " exited during start-up; see " + log_path_);
+        }
+        try {
+          return http::Fetch("127.0.0.1", port_, "GET", "/readyz", {}, {}, std::chrono::seconds(3)).status == 200;
+        } catch (const std::system_error&) {
+          return false;  // not listening yet
+        }
+      },
+      deadline);
+  if (!ready) throw std::runtime_error(name_ + " did not become ready; see " + log_path_);
+}
+
+void ServiceProcess::Signal(int signal) {
+  if (!Running()) return;
+  ::kill(pid_, signal);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  last_exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  pid_ = -1;
+}
+
+bool ServiceProcess::HasExited() {
+  if (!Running()) return true;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  last_exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  pid_ = -1;
+  return true;
+}
+
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    // Polling interval of a condition with a deadline, not a synchronisation by sleep.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace kpo::testing

@@ -1,0 +1,65 @@
+#include "support/stack.hpp"
+
+#include <cstdlib>
+
+namespace kpo::testing {
+namespace {
+
+std::string EnvOr(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+EnvVars With(EnvVars base, const EnvVars& extra) {
+  base.insert(base.end(), extra.begin(), extra.end());
+  return base;
+}
+
+}  // namespace
+
+const Environment& Environment::Get() {
+  static const Environment environment{
+      EnvOr("ORDERS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/orders"),
+      EnvOr("PAYMENTS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/payments"),
+      EnvOr("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/"),
+  };
+  return environment;
+}
+
+Stack::Stack(EnvVars orders_env, EnvVars payments_env)
+    : orders("orders", KPO_ORDERS_BIN,
+             With({{"ORDERS_LISTEN", "127.0.0.1:" + std::to_string(kOrdersTestPort)},
+                   {"ORDERS_DATABASE_URL", Environment::Get().orders_database_url},
+                   {"RABBITMQ_URL", Environment::Get().rabbitmq_url},
+                   {"ORDERS_RELAY_POLL_MS", "200"}},
+                  orders_env),
+             kOrdersTestPort),
+      payments("payments", KPO_PAYMENTS_BIN,
+               With({{"PAYMENTS_LISTEN", "127.0.0.1:" + std::to_string(kPaymentsTestPort)},
+                     {"PAYMENTS_DATABASE_URL", Environment::Get().payments_database_url},
+                     {"RABBITMQ_URL", Environment::Get().rabbitmq_url},
+                     {"PAYMENTS_RELAY_POLL_MS", "200"}},
+                    payments_env),
+               kPaymentsTestPort) {}
+
+void Stack::Start() {
+  payments.Start();
+  orders.Start();
+}
+
+db::Connection OrdersDb() { return db::Connection(Environment::Get().orders_database_url, {}); }
+db::Connection PaymentsDb() { return db::Connection(Environment::Get().payments_database_url, {}); }
+
+messaging::AmqpSettings Broker() {
+  messaging::AmqpSettings settings;
+  settings.url = Environment::Get().rabbitmq_url;
+  settings.connection_name = "tests";
+  return settings;
+}
+
+int RabbitmqCtl(const std::string& args) {
+  const std::string command = "rabbitmqctl " + args + " >/dev/null 2>&1";
+  return std::system(command.c_str());
+}
+
+}  // namespace kpo::testing
