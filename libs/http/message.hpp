@@ -2,6 +2,7 @@
 // HTTP request/response values handed to handlers. Free of Beast/Asio so that handlers and
 // their tests compile fast.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,10 +31,15 @@ struct Request {
   std::optional<std::string_view> Header(std::string_view name) const { return FindHeader(headers, name); }
 };
 
+class EventStream;
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // When set, `body` is ignored and the response is streamed (chunked) from it until the
+  // producer closes it, the client goes away or the server shuts down.
+  std::shared_ptr<EventStream> stream;
 
   void SetHeader(std::string name, std::string value);
 };

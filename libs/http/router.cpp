@@ -29,7 +29,34 @@ bool IsParam(const std::string& segment) {
 
 void Router::Add(std::string method, std::string pattern, Handler handler) {
   auto segments = SplitPath(pattern);
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler), nullptr});
+}
+
+void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler) {
+  auto segments = SplitPath(pattern);
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), nullptr, std::move(handler)});
+}
+
+Router::Found Router::Find(Request& request) const {
+  bool path_matched = false;
+  std::string allow;
+  Found found;
+  if (const Route* route = Match(request, path_matched, allow, &request.path_params)) {
+    found.pattern = route->pattern;
+    if (route->async_handler) {
+      found.async_handler = &route->async_handler;
+    } else {
+      found.handler = &route->handler;
+    }
+    return found;
+  }
+  if (path_matched) {
+    found.error = ProblemResponse(405, "Method " + request.method + " is not allowed on " + request.path);
+    found.error.SetHeader("Allow", allow);
+  } else {
+    found.error = ProblemResponse(404, "No resource at " + request.path);
+  }
+  return found;
 }
 
 const Router::Route* Router::Match(const Request& request, bool& path_matched, std::string& allow,
@@ -59,16 +86,10 @@ const Router::Route* Router::Match(const Request& request, bool& path_matched, s
 }
 
 Response Router::Dispatch(Request& request) const {
-  bool path_matched = false;
-  std::string allow;
-  const Route* route = Match(request, path_matched, allow, &request.path_params);
-  if (route != nullptr) return route->handler(request);
-  if (path_matched) {
-    auto response = ProblemResponse(405, "Method " + request.method + " is not allowed on " + request.path);
-    response.SetHeader("Allow", allow);
-    return response;
-  }
-  return ProblemResponse(404, "No resource at " + request.path);
+  auto found = Find(request);
+  if (found.handler != nullptr) return (*found.handler)(request);
+  if (found.async_handler != nullptr) throw std::logic_error("Dispatch cannot run an async handler");
+  return found.error;
 }
 
 std::string Router::RouteOf(const Request& request) const {

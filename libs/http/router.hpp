@@ -1,5 +1,7 @@
 #pragma once
 // Method + path pattern routing: "/api/orders/{id}" binds "id" in Request::path_params.
+#include <boost/asio/awaitable.hpp>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -8,13 +10,26 @@
 
 namespace kpo::http {
 
+// A handler that may block (database calls): the server runs it on its worker pool.
 using Handler = std::function<Response(Request&)>;
+// A handler that never blocks (e.g. a proxy doing async I/O): it runs on the I/O threads.
+using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
 class Router {
  public:
   // Registers a handler; `pattern` segments in braces are parameters. Not thread safe: register
   // everything before the server starts; Dispatch is then safe from any thread.
   void Add(std::string method, std::string pattern, Handler handler);
+  void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
+
+  // The route for `request` (path parameters bound into it), or the 404/405 answer.
+  struct Found {
+    const Handler* handler = nullptr;
+    const AsyncHandler* async_handler = nullptr;
+    std::string pattern = "unmatched";
+    Response error;
+  };
+  Found Find(Request& request) const;
 
   // Calls the matching handler. Unknown path → 404 problem; known path, other method → 405
   // with Allow. Exceptions from the handler propagate to the caller (the server's edge).
@@ -29,6 +44,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    AsyncHandler async_handler;
   };
   const Route* Match(const Request& request, bool& path_matched, std::string& allow,
                      std::map<std::string, std::string>* params) const;

@@ -10,6 +10,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -22,6 +27,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "http/problem.hpp"
+#include "http/stream.hpp"
 #include "observability/metrics.hpp"
 
 namespace kpo::http {
@@ -50,28 +56,93 @@ struct Server::Impl {
   ServerOptions options;
   const Router& router;
   asio::io_context io{options.threads};
+  asio::thread_pool workers{static_cast<std::size_t>(options.workers)};
   tcp::acceptor acceptor{io};
   std::atomic<int> in_flight{0};
+  std::atomic<int> streaming{0};
   std::atomic<bool> stopping{false};
 
   Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r) {}
 
-  Response Handle(Request& request) {
+  // Runs the route's handler: a blocking one on the worker pool (the session waits without
+  // holding an I/O thread), an async one right here. The edge of a request: every failure of a
+  // handler becomes an answer.
+  asio::awaitable<Response> Invoke(Request& request, const Router::Found& route) {
     if (MethodMayCarryBody(request.method) && !request.body.empty()) {
       auto type = request.Header("Content-Type");
       if (!type || MediaType(*type) != "application/json") {
-        return ProblemResponse(415, "Request bodies must be sent as Content-Type: application/json");
+        co_return ProblemResponse(415, "Request bodies must be sent as Content-Type: application/json");
       }
     }
-    // The edge of the request: every failure of a handler becomes an answer here.
-    try {
-      return router.Dispatch(request);
-    } catch (const ProblemError& problem) {
-      return problem.ToResponse();
-    } catch (const std::exception& error) {
-      spdlog::error("unhandled error in {} {}: {}", request.method, request.path, error.what());
-      return ProblemResponse(500, "The server could not complete the request; it has been logged");
+    if (route.handler == nullptr && route.async_handler == nullptr) co_return route.error;
+    std::exception_ptr failure;
+    Response response;
+    if (route.async_handler != nullptr) {
+      try {
+        response = co_await (*route.async_handler)(request);
+      } catch (const std::exception&) {
+        failure = std::current_exception();
+      }
+    } else {
+      auto executor = co_await asio::this_coro::executor;
+      auto done = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+      asio::post(workers, [&, done, executor] {
+        core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
+        try {
+          response = (*route.handler)(request);
+        } catch (const std::exception&) {
+          failure = std::current_exception();
+        }
+        // Runs on the session's strand only after the session is suspended on `done`.
+        asio::post(executor, [done] { done->cancel(); });
+      });
+      co_await done->async_wait(kTuple);
     }
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const ProblemError& problem) {
+        co_return problem.ToResponse();
+      } catch (const std::exception& error) {
+        spdlog::error("unhandled error in {} {}: {}", request.method, request.path, error.what());
+        co_return ProblemResponse(500, "The server could not complete the request; it has been logged");
+      }
+    }
+    co_return response;
+  }
+
+  // Streams `response.stream` as a chunked body until the producer closes it, the client goes
+  // away or the server stops.
+  asio::awaitable<void> WriteStream(beast::tcp_stream& stream, const Response& response, unsigned version) {
+    bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), version};
+    for (const auto& [name, value] : response.headers) head.insert(name, value);
+    head.chunked(true);
+    head.keep_alive(false);
+    bhttp::response_serializer<bhttp::empty_body> serializer{head};
+    stream.expires_after(options.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, kTuple);
+    auto& events = *response.stream;
+    auto executor = co_await asio::this_coro::executor;
+    auto wake = std::make_shared<asio::steady_timer>(executor);
+    events.SetWaker([wake, executor] { asio::post(executor, [wake] { wake->cancel(); }); });
+    while (!ec) {
+      auto batch = events.Take();
+      for (const auto& chunk : batch.chunks) {
+        if (ec) break;
+        stream.expires_after(options.write_timeout);
+        std::tie(ec, n) = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(chunk)), kTuple);
+      }
+      if (ec) break;
+      if (batch.closed || stopping.load()) {
+        stream.expires_after(options.write_timeout);
+        co_await asio::async_write(stream, bhttp::make_chunk_last(), kTuple);
+        break;
+      }
+      // Wakes on new data, or every second to notice a shutdown.
+      wake->expires_after(std::chrono::seconds(1));
+      co_await wake->async_wait(kTuple);
+    }
+    events.Abandon();
   }
 
   Request ToRequest(bhttp::request<bhttp::string_body>& raw, const std::string& remote) {
@@ -144,14 +215,14 @@ struct Server::Impl {
       const bool head = raw.method() == bhttp::verb::head;
       const auto started = std::chrono::steady_clock::now();
       Request request = ToRequest(raw, remote);
-      core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
       Response response;
       std::string route = "invalid";
       if (auto target = ParseTarget(request.target)) {
         request.path = std::move(target->first);
         request.query = std::move(target->second);
-        route = router.RouteOf(request);
-        response = Handle(request);
+        auto found = router.Find(request);
+        route = found.pattern;
+        response = co_await Invoke(request, found);
       } else {
         response = ProblemResponse(400, "The request target is not a valid URI path");
       }
@@ -159,6 +230,14 @@ struct Server::Impl {
       response.SetHeader("traceparent", request.traceparent);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       Record(request, route, response.status, seconds);
+      if (response.stream) {
+        // Streams end themselves within a second of a shutdown (with a clean last chunk).
+        streaming.fetch_add(1);
+        in_flight.fetch_sub(1);
+        co_await WriteStream(stream, response, version);
+        streaming.fetch_sub(1);
+        break;
+      }
       co_await WriteResponse(stream, response, version, keep_alive, head);
       in_flight.fetch_sub(1);
       if (!keep_alive) break;
@@ -173,6 +252,7 @@ struct Server::Impl {
     registry.GetHistogram("http_request_duration_seconds", "HTTP request latency.", fmt::format("route=\"{}\"", route))
         .Observe(seconds);
     if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
+    core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
     spdlog::info(R"(access method={} path={} status={} duration_ms={:.3f} remote={})", request.method,
                  request.path, status, seconds * 1000, request.remote_address);
   }
@@ -185,14 +265,15 @@ struct Server::Impl {
         spdlog::warn("accept failed: {}", ec.message());
         continue;
       }
-      asio::co_spawn(acceptor.get_executor(), Session(std::move(socket)), asio::detached);
+      // Each session runs on its own strand: its timers may be woken from other threads.
+      asio::co_spawn(asio::make_strand(io), Session(std::move(socket)), asio::detached);
     }
   }
 
   asio::awaitable<void> Drain() {
     asio::steady_timer timer(io);
     const auto deadline = std::chrono::steady_clock::now() + options.drain_timeout;
-    while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    while ((in_flight.load() > 0 || streaming.load() > 0) && std::chrono::steady_clock::now() < deadline) {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(kTuple);
     }
@@ -241,6 +322,7 @@ void Server::Run(bool handle_signals) {
   for (int i = 1; i < impl_->options.threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
   impl_->io.run();
   for (auto& thread : threads) thread.join();
+  impl_->workers.join();
   spdlog::info("{} stopped serving", impl_->options.service);
 }
 

@@ -14,7 +14,8 @@ struct ServerOptions {
   std::string service = "service";  // metrics/log label
   std::string host = "0.0.0.0";
   std::uint16_t port = 0;  // 0: any free port (see Server::Port)
-  int threads = 8;         // handlers may block on the database: size with the DB pool
+  int threads = 2;         // I/O threads: accept, parse, write, async handlers
+  int workers = 16;        // blocking handlers (database calls) run here: size with the DB pool
   std::size_t body_limit = 64 * 1024;
   std::size_t header_limit = 8 * 1024;
   std::chrono::milliseconds read_timeout{10'000};  // whole request, headers included (slowloris)
@@ -23,7 +24,9 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{10'000};  // graceful shutdown: in-flight requests finish
 };
 
-// Serves a Router. Per request it: enforces the body (413) and header (431) limits and the read
+// Serves a Router. Blocking handlers run on a worker pool so that slow database calls never
+// stall the I/O threads; async handlers and streamed responses run on the I/O threads. Per
+// request it: enforces the body (413) and header (431) limits and the read
 // deadline; answers 415 for a body that is not JSON; echoes or creates X-Request-Id; continues or
 // starts the W3C trace; renders ProblemError as problem+json and any other exception as a 500
 // (logged); records metrics and writes a JSON access log line.

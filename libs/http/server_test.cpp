@@ -6,6 +6,7 @@
 
 #include "http/client.hpp"
 #include "http/problem.hpp"
+#include "http/stream.hpp"
 
 namespace kpo::http {
 namespace {
@@ -75,6 +76,52 @@ TEST_F(ServerTest, HandlerExceptionsBecomeProblems) {
 
 TEST_F(ServerTest, HugeHeadersAre431) {
   EXPECT_EQ(Call("GET", "/boom", {}, {{"X-Big", std::string(9000, 'a')}}).status, 431);
+}
+
+}  // namespace
+}  // namespace kpo::http
+
+namespace kpo::http {
+namespace {
+
+TEST(ServerStreaming, StreamsChunksUntilTheProducerCloses) {
+  Router router;
+  router.Add("GET", "/stream", [](Request&) {
+    Response response;
+    response.headers.emplace_back("Content-Type", "text/event-stream");
+    response.stream = std::make_shared<EventStream>();
+    auto stream = response.stream;
+    std::thread([stream] {
+      for (int i = 0; i < 3; ++i) stream->Push("data: " + std::to_string(i) + "\n\n");
+      stream->Close();
+    }).detach();
+    return response;
+  });
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  Server server(options, router);
+  server.Listen();
+  std::thread thread([&] { server.Run(false); });
+  auto response = Fetch("127.0.0.1", server.Port(), "GET", "/stream");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+  server.Stop();
+  thread.join();
+}
+
+TEST(ServerStreaming, AsyncHandlersRunOnTheIoThreads) {
+  Router router;
+  router.AddAsync("GET", "/async", [](Request& r) -> boost::asio::awaitable<Response> {
+    co_return JsonResponse(200, "\"" + r.path + "\"");
+  });
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  Server server(options, router);
+  server.Listen();
+  std::thread thread([&] { server.Run(false); });
+  EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "GET", "/async").body, "\"/async\"");
+  server.Stop();
+  thread.join();
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+# Thin aliases for scripts/*.sh (which work without make: see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PRESET ?= release
+SOURCE_DIRS := $(wildcard libs services tests bench tools)
+# Sources for clang-format (everything) and clang-tidy (what the compile database knows).
+FORMAT_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null))
+TIDY_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f -name '*.cpp' 2>/dev/null))
+
+.PHONY: help up test down build format format-check tidy
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-13s %s\n", $$1, $$2 }'
+
+up: ## install what is missing, build, start PostgreSQL, RabbitMQ, services (and nginx); print the URLs
+	./scripts/up.sh
+
+test: ## same set-up, then every test (release) and the unit tests under ASan+UBSan
+	./scripts/test.sh
+
+down: ## stop services, nginx, RabbitMQ and PostgreSQL
+	./scripts/down.sh
+
+build: ## build one preset: make build PRESET=debug|release|asan|tsan (default release)
+	./scripts/build.sh $(PRESET)
+
+format: ## clang-format -i every .cpp/.hpp
+	clang-format -i $(FORMAT_SOURCES)
+
+format-check: ## fail if any file is not clang-formatted
+	clang-format --dry-run --Werror $(FORMAT_SOURCES)
+
+tidy: ## clang-tidy over the sources, with build/release/compile_commands.json
+	@test -f build/release/compile_commands.json || ./scripts/build.sh release
+	printf '%s\n' $(TIDY_SOURCES) | xargs -P "$$(nproc)" -n 4 clang-tidy -p build/release --quiet

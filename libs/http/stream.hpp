@@ -1,0 +1,42 @@
+#pragma once
+// A streamed response body (e.g. Server-Sent Events): producers push chunks from any thread,
+// the server writes them to the client as they come.
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace kpo::http {
+
+class EventStream {
+ public:
+  // Queues a chunk for the client. Returns false when the stream is finished or the client has
+  // gone, so the producer can stop. Thread safe.
+  bool Push(std::string chunk);
+  // The producer has nothing more to send; the server ends the response after the queued chunks.
+  void Close();
+  // True once the client went away or the server stopped writing; producers should let go.
+  bool Abandoned() const;
+
+  // --- server side ---
+  struct Batch {
+    std::vector<std::string> chunks;
+    bool closed = false;
+  };
+  // Takes the queued chunks and whether the producer closed, atomically.
+  Batch Take();
+  // Called (from the pushing thread) whenever data arrives or the stream closes.
+  void SetWaker(std::function<void()> waker);
+  void Abandon();
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<std::string> chunks_;
+  bool closed_ = false;
+  bool abandoned_ = false;
+  std::function<void()> waker_;
+};
+
+}  // namespace kpo::http

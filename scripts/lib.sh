@@ -1,0 +1,460 @@
+#!/usr/bin/env bash
+# shellcheck shell=bash
+# Shared functions for scripts/up.sh, scripts/test.sh, scripts/down.sh and scripts/build.sh.
+# Source it: `source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"`. Everything here is idempotent:
+# running a step twice leaves the machine as running it once does.
+set -euo pipefail
+
+KPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KPO_RUN_DIR="$KPO_ROOT/.run"          # pid files, logs, the JWT secret (gitignored)
+export KPO_ROOT KPO_RUN_DIR
+
+# pg_ctlcluster, rabbitmqctl and nginx live in sbin, which a non-root PATH often lacks.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin:/sbin" ;; esac
+export PATH
+
+# ---------------------------------------------------------------------------------------------
+# output helpers
+log() { printf '==> %s\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() {
+  printf 'ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [[ $EUID -eq 0 ]]; then
+    "$@"
+  else
+    sudo "$@"
+  fi
+}
+
+# now_s: seconds since the epoch (bash builtin, no fork).
+now_s() { printf '%(%s)T' -1; }
+
+# wait_until DESCRIPTION TIMEOUT_S COMMAND... — polls COMMAND every second until it succeeds.
+# Prints a progress line every 5 s; returns 1 on timeout.
+wait_until() {
+  local what=$1 timeout=$2
+  shift 2
+  local start deadline now last=0
+  start=$(now_s)
+  deadline=$((start + timeout))
+  while ! "$@" >/dev/null 2>&1; do
+    now=$(now_s)
+    if ((now >= deadline)); then
+      warn "timed out after ${timeout}s waiting for $what"
+      return 1
+    fi
+    if ((now - start >= last + 5)); then
+      last=$((now - start))
+      info "waiting for $what (${last}s / ${timeout}s)"
+    fi
+    sleep 1
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# OS packages (Debian 12 "bookworm")
+KPO_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  postgresql postgresql-client rabbitmq-server
+  libpq-dev librabbitmq-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libspdlog-dev libfmt-dev libjwt-dev libsodium-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nginx curl openssl xxd clang-format clang-tidy
+)
+
+# Installs whichever of KPO_PACKAGES is missing; does nothing (no apt-get update) when all are there.
+install_packages() {
+  log "checking OS packages"
+  command -v dpkg-query >/dev/null || die "dpkg-query not found: these scripts need Debian 12 (bookworm)"
+  local installed missing=() p
+  # One dpkg-query for all packages; unknown ones are simply absent from its output.
+  # shellcheck disable=SC2016  # ${...} is dpkg-query's format syntax, not the shell's
+  installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${KPO_PACKAGES[@]}" 2>/dev/null || true)
+  for p in "${KPO_PACKAGES[@]}"; do
+    grep -qxF "$p installed" <<<"$installed" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    info "all ${#KPO_PACKAGES[@]} packages are installed"
+    return 0
+  fi
+  log "installing packages: ${missing[*]}"
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300)
+  as_root "${apt[@]}" update
+  as_root "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Environment read by the services and the tests (values already set by the caller win).
+export_default() {
+  local name=$1 value=$2
+  if [[ -z ${!name:-} ]]; then
+    printf -v "$name" '%s' "$value"
+  fi
+  export "${name?}"
+}
+
+# Creates .run/jwt_secret once per checkout (mode 600) and exports it as GATEWAY_JWT_SECRET.
+ensure_jwt_secret() {
+  local file="$KPO_RUN_DIR/jwt_secret"
+  mkdir -p "$KPO_RUN_DIR"
+  if [[ ! -s $file ]]; then
+    info "generating $file"
+    (
+      umask 077
+      if command -v openssl >/dev/null; then
+        openssl rand -hex 32
+      else
+        head -c 32 /dev/urandom | xxd -p -c 64
+      fi >"$file.tmp"
+    )
+    mv "$file.tmp" "$file"
+  fi
+  chmod 600 "$file"
+  if [[ -z ${GATEWAY_JWT_SECRET:-} ]]; then
+    GATEWAY_JWT_SECRET=$(<"$file")
+  fi
+  export GATEWAY_JWT_SECRET
+}
+
+kpo_env() {
+  export_default ORDERS_DATABASE_URL "postgresql://kpo:kpo@localhost:5432/orders"
+  export_default PAYMENTS_DATABASE_URL "postgresql://kpo:kpo@localhost:5432/payments"
+  export_default GATEWAY_DATABASE_URL "postgresql://kpo:kpo@localhost:5432/gateway"
+  export_default RABBITMQ_URL "amqp://kpo:kpo@localhost:5672/"
+  export_default ORDERS_LISTEN "0.0.0.0:5001"
+  export_default PAYMENTS_LISTEN "0.0.0.0:5002"
+  export_default GATEWAY_LISTEN "0.0.0.0:5005"
+  export_default KPO_BUILD_DIR "$KPO_ROOT/build/release"
+  ensure_jwt_secret
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL (Debian's cluster tools: pg_lsclusters / pg_ctlcluster)
+pg_version() {
+  if [[ -n ${KPO_PG_VERSION:-} ]]; then
+    echo "$KPO_PG_VERSION"
+  elif [[ -d /usr/lib/postgresql/15 || ! -d /usr/lib/postgresql ]]; then
+    echo 15
+  else
+    find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1
+  fi
+}
+PG_VERSION=$(pg_version)
+PG_CLUSTER=${KPO_PG_CLUSTER:-main}
+
+# pg_field N: column N of pg_lsclusters for our cluster (3 = port, 4 = status); empty if no cluster.
+pg_field() {
+  command -v pg_lsclusters >/dev/null || return 0
+  pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" -v f="$1" '$1 == v && $2 == c { print $f }'
+}
+pg_running() { [[ $(pg_field 4) == online* ]]; }
+
+# Runs psql (script on stdin) as the postgres superuser over the local socket.
+pg_admin_psql() {
+  (cd / && as_root runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$(pg_field 3)" -d postgres)
+}
+
+start_postgres() {
+  log "starting PostgreSQL $PG_VERSION/$PG_CLUSTER"
+  local status
+  status=$(pg_field 4)
+  if [[ -z $status ]]; then
+    info "cluster $PG_VERSION/$PG_CLUSTER does not exist: creating it"
+    as_root pg_createcluster "$PG_VERSION" "$PG_CLUSTER" --start
+  elif [[ $status != online* ]]; then
+    as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start ||
+      die "pg_ctlcluster failed; see $(pg_field 7)"
+  else
+    info "already running"
+  fi
+  local port
+  port=$(pg_field 3)
+  [[ $port == 5432 ]] || warn "cluster $PG_VERSION/$PG_CLUSTER listens on port $port, the default URLs use 5432"
+  if ! wait_until "PostgreSQL on port $port" 60 pg_isready -q -h localhost -p "$port"; then
+    as_root tail -n 30 "$(pg_field 7)" >&2 || true
+    die "PostgreSQL did not become ready"
+  fi
+
+  log "ensuring role kpo and databases orders, payments, gateway"
+  pg_admin_psql <<'SQL'
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kpo') THEN
+    CREATE ROLE kpo LOGIN PASSWORD 'kpo' CREATEDB;
+  END IF;
+END
+$$;
+SELECT format('CREATE DATABASE %I OWNER kpo', d)
+FROM unnest(ARRAY['orders', 'payments', 'gateway']) AS d
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d)
+\gexec
+SQL
+  # Password login over TCP, exactly as the services connect.
+  if ! PGCONNECT_TIMEOUT=5 psql -X -q -tA "postgresql://kpo:kpo@localhost:$port/orders" -c 'select 1' >/dev/null; then
+    die "cannot log in as kpo over TCP on localhost:$port; check pg_hba.conf (needs scram-sha-256 or md5 for 127.0.0.1/32 and ::1/128)"
+  fi
+  info "PostgreSQL ready on localhost:$port (role kpo)"
+}
+
+stop_postgres() {
+  if pg_running; then
+    log "stopping PostgreSQL $PG_VERSION/$PG_CLUSTER"
+    as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" stop || warn "pg_ctlcluster stop failed"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# RabbitMQ
+# The node is named rabbit@<short hostname>. If that host name does not resolve, Erlang
+# distribution (and so rabbitmqctl) cannot reach the node: fall back to rabbit@localhost.
+# Server and CLI must agree, so the choice is made here, once, for every script.
+if [[ -z ${RABBITMQ_NODENAME:-} ]] && ! getent hosts "$(uname -n | cut -d. -f1)" >/dev/null 2>&1; then
+  export RABBITMQ_NODENAME=rabbit@localhost
+fi
+
+# Runs a RabbitMQ CLI as root (Debian's wrappers switch to the rabbitmq user themselves),
+# keeping RABBITMQ_NODENAME across sudo.
+rmq() {
+  as_root env ${RABBITMQ_NODENAME:+"RABBITMQ_NODENAME=$RABBITMQ_NODENAME"} "$@"
+}
+rabbit_node() { echo "${RABBITMQ_NODENAME:-rabbit@$(uname -n | cut -d. -f1)}"; }
+rabbit_running() { rmq timeout 30 rabbitmq-diagnostics -q check_running >/dev/null 2>&1; }
+rabbit_node_up() { rmq timeout 30 rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
+rabbit_booted() { rmq timeout 30 rabbitmqctl -q await_startup --timeout 20 >/dev/null 2>&1; }
+RABBITMQ_MGMT_PORT=${KPO_RABBITMQ_MGMT_PORT:-15672}
+rabbit_mgmt_up() { curl -fs -o /dev/null --max-time 2 "http://localhost:$RABBITMQ_MGMT_PORT/"; }
+
+rabbit_log_tail() {
+  local node
+  node=$(rabbit_node)
+  as_root tail -n 30 "/var/log/rabbitmq/$node.log" /var/log/rabbitmq/startup_err >&2 2>/dev/null || true
+}
+
+start_rabbitmq() {
+  log "starting RabbitMQ (node $(rabbit_node))"
+  if rabbit_running; then
+    info "already running"
+  elif rabbit_node_up; then
+    info "node is up but the rabbit application is stopped: starting it"
+    rmq timeout 120 rabbitmqctl -q start_app
+  else
+    # Debian's wrapper runs the server as the rabbitmq user, logs in /var/log/rabbitmq.
+    rmq rabbitmq-server -detached
+  fi
+  if ! wait_until "RabbitMQ to boot" 120 rabbit_booted; then
+    rabbit_log_tail
+    die "RabbitMQ did not start"
+  fi
+
+  # Enabling a plugin on a running node activates it at once; no restart needed.
+  if ! rabbit_mgmt_up; then
+    log "enabling rabbitmq_management"
+    rmq timeout 120 rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+  fi
+  if ! wait_until "RabbitMQ management UI on :$RABBITMQ_MGMT_PORT" 60 rabbit_mgmt_up; then
+    rabbit_log_tail
+    die "the RabbitMQ management plugin did not start"
+  fi
+
+  log "ensuring RabbitMQ user kpo"
+  local users
+  users=$(rmq timeout 30 rabbitmqctl -q --no-table-headers list_users) || die "rabbitmqctl list_users failed"
+  if ! awk '$1 == "kpo" { found = 1 } END { exit !found }' <<<"$users"; then
+    rmq timeout 30 rabbitmqctl -q add_user kpo kpo >/dev/null
+  fi
+  rmq timeout 30 rabbitmqctl -q set_user_tags kpo administrator >/dev/null
+  rmq timeout 30 rabbitmqctl -q set_permissions -p / kpo '.*' '.*' '.*' >/dev/null
+  info "RabbitMQ ready on localhost:5672 (user kpo), UI http://localhost:$RABBITMQ_MGMT_PORT"
+}
+
+stop_rabbitmq() {
+  if rabbit_node_up; then
+    log "stopping RabbitMQ (node $(rabbit_node))"
+    # shutdown waits until the OS process has exited; stop is the fallback.
+    rmq timeout 120 rabbitmqctl -q shutdown >/dev/null 2>&1 ||
+      rmq timeout 120 rabbitmqctl -q stop >/dev/null 2>&1 ||
+      warn "rabbitmqctl could not stop the node"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Build
+# build PRESET — configures build/PRESET once, then builds it (Ninja is incremental and
+# re-runs CMake by itself when a CMakeLists.txt changes).
+build() {
+  local preset=$1 dir="$KPO_ROOT/build/$1"
+  if [[ ! -f $dir/CMakeCache.txt || ! -f $dir/build.ninja ]]; then
+    log "configuring ($preset preset)"
+    (cd "$KPO_ROOT" && cmake --preset "$preset")
+  fi
+  log "building ($preset preset) in build/$preset"
+  local jobs=()
+  [[ -n ${KPO_BUILD_JOBS:-} ]] && jobs=(--parallel "$KPO_BUILD_JOBS")
+  (cd "$KPO_ROOT" && cmake --build --preset "$preset" "${jobs[@]}")
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes with pid files in .run/
+pid_alive() {
+  local pid=$1 state
+  [[ $pid =~ ^[0-9]+$ ]] && [[ -r /proc/$pid/stat ]] || return 1
+  state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z && $state != X ]]
+}
+
+# stop_pidfile NAME PATTERN — SIGTERM the process in .run/NAME.pid (only if its command line
+# contains PATTERN, so a recycled pid is never hit), wait up to 10 s, then SIGKILL.
+stop_pidfile() {
+  local name=$1 pattern=$2 file="$KPO_RUN_DIR/$1.pid" pid
+  [[ -f $file ]] || return 0
+  pid=$(<"$file")
+  local cmdline=""
+  pid_alive "$pid" && cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+  if [[ -n $cmdline && $cmdline == *"$pattern"* ]]; then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || as_root kill -TERM "$pid" || true
+    local i
+    for ((i = 0; i < 100; i++)); do
+      pid_alive "$pid" || break
+      sleep 0.1
+    done
+    if pid_alive "$pid"; then
+      warn "$name did not exit within 10 s: sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || as_root kill -KILL "$pid" || true
+      for ((i = 0; i < 50; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.1
+      done
+    fi
+  fi
+  rm -f "$file" 2>/dev/null || as_root rm -f "$file"
+}
+
+# port_open PORT — something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------------------
+# Services: name, binary (relative to the build dir), listen variable. orders and payments are
+# required; the gateway is started only when its binary exists.
+KPO_SERVICES=(
+  "orders:services/orders/kpo-orders:ORDERS_LISTEN:required"
+  "payments:services/payments/kpo-payments:PAYMENTS_LISTEN:required"
+  "gateway:services/gateway/kpo-gateway:GATEWAY_LISTEN:optional"
+)
+
+# service_port NAME — the port of NAME's *_LISTEN address.
+service_port() {
+  local entry name bin var kind
+  for entry in "${KPO_SERVICES[@]}"; do
+    IFS=: read -r name bin var kind <<<"$entry"
+    if [[ $name == "$1" ]]; then
+      echo "${!var##*:}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+service_ready() { curl -fs -o /dev/null --max-time 2 "http://localhost:$1/readyz"; }
+
+# start_services [BUILD_DIR] — (re)starts every built service and waits for its /readyz.
+start_services() {
+  local build_dir=${1:-$KPO_BUILD_DIR}
+  stop_services
+  mkdir -p "$KPO_RUN_DIR"
+  local entry name bin var kind port todo=() started=()
+  for entry in "${KPO_SERVICES[@]}"; do
+    IFS=: read -r name bin var kind <<<"$entry"
+    if [[ ! -x $build_dir/$bin ]]; then
+      [[ $kind == required ]] && die "$build_dir/$bin not found: build the release preset first"
+      info "$name: $build_dir/$bin not built, skipping"
+      continue
+    fi
+    port=$(service_port "$name")
+    port_open "$port" && die "port $port (for $name) is already in use by another process"
+    todo+=("$entry")
+  done
+  for entry in "${todo[@]}"; do
+    IFS=: read -r name bin var kind <<<"$entry"
+    log "starting $name on ${!var}"
+    [[ -f $KPO_RUN_DIR/$name.log ]] && mv -f "$KPO_RUN_DIR/$name.log" "$KPO_RUN_DIR/$name.log.prev"
+    nohup "$build_dir/$bin" >"$KPO_RUN_DIR/$name.log" 2>&1 </dev/null &
+    echo $! >"$KPO_RUN_DIR/$name.pid"
+    disown $!
+    started+=("$name")
+  done
+  local pid start elapsed last reason
+  for name in "${started[@]}"; do
+    port=$(service_port "$name")
+    last=0
+    pid=$(<"$KPO_RUN_DIR/$name.pid")
+    start=$(now_s)
+    info "waiting for $name: http://localhost:$port/readyz"
+    until service_ready "$port"; do
+      elapsed=$(($(now_s) - start))
+      reason=""
+      if ! pid_alive "$pid"; then
+        reason="$name exited during start-up"
+      elif ((elapsed >= 60)); then
+        reason="$name not ready after 60 s"
+      fi
+      if [[ -n $reason ]]; then
+        printf -- '--- last lines of .run/%s.log ---\n' "$name" >&2
+        tail -n 40 "$KPO_RUN_DIR/$name.log" >&2 || true
+        printf -- '---\n' >&2
+        stop_services
+        die "$reason (log: .run/$name.log)"
+      fi
+      if ((elapsed >= last + 10)); then
+        last=$elapsed
+        info "still waiting for $name (${elapsed}s / 60s)"
+      fi
+      sleep 1
+    done
+    info "$name ready (pid $pid, log .run/$name.log)"
+  done
+}
+
+stop_services() {
+  local i entry name bin var kind
+  for ((i = ${#KPO_SERVICES[@]} - 1; i >= 0; i--)); do
+    entry=${KPO_SERVICES[i]}
+    IFS=: read -r name bin var kind <<<"$entry"
+    stop_pidfile "$name" "kpo-$name"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# nginx on :3000 serving the frontend, only once deploy/nginx.conf exists. The config must not
+# set `pid` or `daemon off`: we run `nginx -p <repo>/ -c deploy/nginx.conf -g 'pid .run/nginx.pid;'`
+# so relative paths in it (e.g. `root frontend/dist;`) are relative to the repository root.
+KPO_NGINX_CONF="$KPO_ROOT/deploy/nginx.conf"
+
+nginx_cmd() { as_root nginx -p "$KPO_ROOT/" -c "$KPO_NGINX_CONF" -g "pid $KPO_RUN_DIR/nginx.pid;" "$@"; }
+nginx_up() { curl -fs -o /dev/null --max-time 2 http://localhost:3000/; }
+
+# start_nginx — returns 1 (without failing) when there is no deploy/nginx.conf yet.
+start_nginx() {
+  if [[ ! -f $KPO_NGINX_CONF ]]; then
+    info "no deploy/nginx.conf yet: not starting nginx"
+    return 1
+  fi
+  stop_nginx
+  command -v nginx >/dev/null || die "nginx is not installed"
+  port_open 3000 && die "port 3000 is already in use by another process"
+  log "starting nginx on :3000 (deploy/nginx.conf)"
+  mkdir -p "$KPO_RUN_DIR"
+  nginx_cmd -q -t || die "deploy/nginx.conf is invalid (nginx -t)"
+  nginx_cmd
+  if ! wait_until "nginx on :3000" 30 nginx_up; then
+    die "nginx did not answer on http://localhost:3000/"
+  fi
+}
+
+stop_nginx() { stop_pidfile nginx "nginx"; }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
+# runs every test with CTest, then builds the asan preset and runs the unit tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero if any step fails.
+# PostgreSQL and RabbitMQ are left running only if they were running before (never with CI=true).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+install_packages
+kpo_env
+
+pg_was_running=0
+rabbit_was_running=0
+if pg_running; then pg_was_running=1; fi
+if rabbit_node_up; then rabbit_was_running=1; fi
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ ${CI:-} == true ]] || ((!rabbit_was_running)); then stop_rabbitmq; fi
+  if [[ ${CI:-} == true ]] || ((!pg_was_running)); then stop_postgres; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The tests start the services they need on the default ports and consume the same queues:
+# services left running by up.sh would compete with them.
+stop_services
+stop_nginx
+
+start_postgres
+start_rabbitmq
+
+failed=()
+
+build release
+export KPO_BUILD_DIR="$KPO_ROOT/build/release"
+log "running all tests (release preset)"
+# Per-test safety net; tests that set their own TIMEOUT property keep it.
+if ! (cd "$KPO_ROOT" && ctest --preset release --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"); then
+  failed+=("release tests")
+fi
+
+build asan
+log "running unit tests under ASan + UBSan (asan preset)"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+if ! KPO_BUILD_DIR="$KPO_ROOT/build/asan" ctest --test-dir "$KPO_ROOT/build/asan" -L unit --output-on-failure \
+  --timeout "${KPO_TEST_TIMEOUT:-900}"; then
+  failed+=("asan unit tests")
+fi
+
+if ((${#failed[@]})); then
+  printf 'FAILED: %s\n' "${failed[*]}" >&2
+  exit 1
+fi
+log "all tests passed"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds the release preset, starts PostgreSQL, RabbitMQ, the services
+# (and the gateway and nginx once they exist) and prints where to find them. Safe to re-run.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+install_packages
+kpo_env
+start_postgres
+start_rabbitmq
+build release
+start_services "$KPO_ROOT/build/release"
+nginx_started=0
+if start_nginx; then nginx_started=1; fi
+
+echo
+log "KPO 4 is running"
+if ((nginx_started)); then
+  info "UI:          http://localhost:3000"
+fi
+if [[ -f $KPO_RUN_DIR/gateway.pid ]]; then
+  info "API:         http://localhost:$(service_port gateway)/api (gateway)"
+fi
+info "orders:      http://localhost:$(service_port orders)  (/healthz /readyz /metrics)"
+info "payments:    http://localhost:$(service_port payments)  (/healthz /readyz /metrics)"
+info "RabbitMQ UI: http://localhost:15672  (kpo / kpo)"
+info "PostgreSQL:  postgresql://kpo:kpo@localhost:5432/{orders,payments,gateway}"
+info "logs:        .run/*.log    stop: ./scripts/down.sh"
