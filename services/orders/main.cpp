@@ -10,6 +10,7 @@
 #include "handlers/handlers.hpp"
 #include "http/server.hpp"
 #include "messaging/events.hpp"
+#include "messaging/live_updates.hpp"
 #include "messaging/outbox.hpp"
 #include "messaging/payment_result_consumer.hpp"
 #include "service/bootstrap.hpp"
@@ -31,7 +32,7 @@ int main() {
     amqp.url = config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/");
     amqp.connection_name = "orders";
     const auto pool_size = config.Int("ORDERS_DB_POOL_SIZE", 16, 1, 1000);
-    const auto threads = config.Int("ORDERS_HTTP_THREADS", 8, 1, 256);
+    const auto threads = config.Int("ORDERS_HTTP_WORKERS", 16, 1, 256);
     const auto prefetch = config.Int("ORDERS_CONSUMER_PREFETCH", 32, 1, 65535);
     messaging::RelayOptions relay;
     relay.database_url = database_url;
@@ -48,6 +49,7 @@ int main() {
       for (const auto& message : published) order_ids.push_back(message.correlation_id);
       orders::OrderRepository::RecordPublished(tx, order_ids, sent_at);
     };
+    const auto heartbeat = config.Millis("ORDERS_SSE_HEARTBEAT_MS", std::chrono::milliseconds(15000));
     config.LogEffective("orders");
 
     service::MigrateWithRetry(database_url, generated::orders_app_migrations(), "orders-migrations");
@@ -57,11 +59,14 @@ int main() {
     router.Add("POST", "/api/orders", [&](http::Request& r) { return orders::CreateOrder(pool, r); });
     router.Add("GET", "/api/orders", [&](http::Request& r) { return orders::ListOrders(pool, r); });
     router.Add("GET", "/api/orders/{id}", [&](http::Request& r) { return orders::GetOrder(pool, r); });
+    orders::LiveUpdates live(database_url, heartbeat);
+    router.Add("GET", "/api/events", [&](http::Request& r) { return orders::StreamEvents(pool, live, r); });
     http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
 
-    http::Server server({.service = "orders", .host = host, .port = port, .threads = static_cast<int>(threads)},
+    http::Server server({.service = "orders", .host = host, .port = port, .workers = static_cast<int>(threads)},
                         router);
     server.Listen();
+    std::jthread live_thread([&](std::stop_token stop) { live.Run(stop); });
     std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
     std::jthread consumer_thread([&](std::stop_token stop) {
       messaging::Consumer(amqp, orders::PaymentResultsQueue(), static_cast<std::uint16_t>(prefetch))

@@ -30,7 +30,7 @@ int main() {
     amqp.url = config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/");
     amqp.connection_name = "payments";
     const auto pool_size = config.Int("PAYMENTS_DB_POOL_SIZE", 16, 1, 1000);
-    const auto threads = config.Int("PAYMENTS_HTTP_THREADS", 8, 1, 256);
+    const auto threads = config.Int("PAYMENTS_HTTP_WORKERS", 16, 1, 256);
     const auto prefetch = config.Int("PAYMENTS_CONSUMER_PREFETCH", 32, 1, 65535);
     messaging::RelayOptions relay;
     relay.database_url = database_url;
@@ -51,7 +51,7 @@ int main() {
     router.Add("GET", "/api/accounts/me/entries", [&](http::Request& r) { return payments::ListEntries(pool, r); });
     http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
 
-    http::Server server({.service = "payments", .host = host, .port = port, .threads = static_cast<int>(threads)},
+    http::Server server({.service = "payments", .host = host, .port = port, .workers = static_cast<int>(threads)},
                         router);
     server.Listen();
     std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });

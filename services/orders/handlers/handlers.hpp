@@ -12,6 +12,11 @@ http::Response GetOrder(db::Pool& pool, const http::Request& request);
 // GET /api/orders?limit=&before= → 200 {"items","next"} newest first; 422 on a bad limit/cursor.
 http::Response ListOrders(db::Pool& pool, const http::Request& request);
 
+class LiveUpdates;
+// GET /api/events → text/event-stream: event `order` with the order JSON on every change of the
+// caller's orders; resumes after Last-Event-ID (header or ?lastEventId=).
+http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Request& request);
+
 inline constexpr int kDefaultPageSize = 20;
 inline constexpr int kMaxPageSize = 100;
 

@@ -51,7 +51,10 @@ void LoadTimelines(db::Connection& db, std::vector<Order>& orders) {
 }
 
 void NotifyChange(db::Transaction& tx, const Order& order) {
-  tx.Exec(sql::kNotifyOrderEvent, {R"({"userId":")" + order.user_id + R"(","order":)" + OrderToJson(order) + "}"});
+  const auto payload = OrderToJson(order);
+  const auto id = tx.Exec(sql::kInsertOrderEvent, {order.user_id, payload}).Text(0, "id");
+  tx.Exec(sql::kNotifyOrderEvent,
+          {R"({"id":)" + id + R"(,"userId":")" + order.user_id + R"(","order":)" + payload + "}"});
 }
 
 }  // namespace
@@ -111,6 +114,17 @@ std::optional<Order> OrderRepository::ApplyPaymentResult(db::Transaction& tx, co
   NotifyChange(tx, reloaded.front());
   return reloaded.front();
 }
+
+std::vector<std::pair<std::int64_t, std::string>> OrderRepository::EventsAfter(db::Connection& db,
+                                                                              const std::string& user_id,
+                                                                              std::int64_t after_id) {
+  auto rows = db.Exec(sql::kSelectEventsAfter, {user_id, std::to_string(after_id)});
+  std::vector<std::pair<std::int64_t, std::string>> events;
+  for (int i = 0; i < rows.Rows(); ++i) events.emplace_back(rows.Int(i, "id"), rows.Text(i, "payload"));
+  return events;
+}
+
+void OrderRepository::DeleteOldEvents(db::Connection& db) { db.Exec(sql::kDeleteOldEvents); }
 
 void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
                                       const std::string& sent_at) {

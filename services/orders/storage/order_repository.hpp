@@ -10,7 +10,7 @@
 
 namespace kpo::orders {
 
-// The NOTIFY channel carrying {"userId","order"} for every order change (live updates).
+// The NOTIFY channel carrying {"id","userId","order"} for every order change (live updates).
 inline constexpr const char* kOrderEventsChannel = "order_events";
 
 class OrderRepository {
@@ -32,6 +32,14 @@ class OrderRepository {
   // had already left Created (nothing changes). Throws messaging::PoisonMessage for an unknown
   // order or a result that contradicts it (other user or amount).
   static std::optional<Order> ApplyPaymentResult(db::Transaction& tx, const PaymentResult& result);
+
+  // Stored order events of the user with id > after_id (oldest first, at most 1000): what a
+  // resuming live-update client missed. Each is {id, order JSON}.
+  static std::vector<std::pair<std::int64_t, std::string>> EventsAfter(db::Connection& db,
+                                                                       const std::string& user_id,
+                                                                       std::int64_t after_id);
+  // Forgets events older than a day.
+  static void DeleteOldEvents(db::Connection& db);
 
   // Records the "published" step, at `sent_at`, for the orders whose OrderCreated the broker confirmed.
   static void RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,

@@ -41,7 +41,17 @@ FROM orders WHERE id = $1 FOR UPDATE)sql";
 inline constexpr std::string_view kUpdateStatus = R"sql(
 UPDATE orders SET status = $2, failure_reason = $3, updated_at = $4 WHERE id = $1 AND status = 'Created')sql";
 
-// Live updates: delivered to listeners when the transaction commits, from whichever replica.
+// Live updates: the change is stored (for resuming streams) and announced to every replica's
+// listener when the transaction commits.
+inline constexpr std::string_view kInsertOrderEvent = R"sql(
+INSERT INTO order_events (user_id, payload) VALUES ($1, $2) RETURNING id)sql";
 inline constexpr std::string_view kNotifyOrderEvent = "SELECT pg_notify('order_events', $1)";
+
+// Events a resuming client missed, oldest first.
+inline constexpr std::string_view kSelectEventsAfter = R"sql(
+SELECT id, payload FROM order_events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT 1000)sql";
+
+inline constexpr std::string_view kDeleteOldEvents = R"sql(
+DELETE FROM order_events WHERE created_at < now() - interval '24 hours')sql";
 
 }  // namespace kpo::orders::sql

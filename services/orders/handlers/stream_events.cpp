@@ -1,0 +1,51 @@
+#include <charconv>
+
+#include "handlers/handlers.hpp"
+#include "http/router.hpp"
+#include "http/stream.hpp"
+#include "messaging/live_updates.hpp"
+#include "storage/order_repository.hpp"
+
+namespace kpo::orders {
+namespace {
+
+// Last-Event-ID from the header (EventSource reconnects) or the query (a fresh page load).
+std::optional<std::int64_t> LastEventId(const http::Request& request) {
+  std::string_view text;
+  if (auto header = request.Header("Last-Event-ID")) {
+    text = *header;
+  } else if (auto it = request.query.find("lastEventId"); it != request.query.end()) {
+    text = it->second;
+  } else {
+    return std::nullopt;
+  }
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || end != text.data() + text.size() || id < 0) return std::nullopt;
+  return id;
+}
+
+}  // namespace
+
+http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Request& request) {
+  const auto user_id = http::RequireUserId(request);
+  // Subscribe before reading what was missed: an event committed in between is held back by the
+  // subscription instead of falling into the gap.
+  auto subscription = live.Subscribe(user_id);
+  subscription->Stream()->Push("retry: 2000\n\n");
+  std::vector<std::pair<std::int64_t, std::string>> missed;
+  if (auto last = LastEventId(request)) {
+    auto lease = pool.Acquire();
+    missed = OrderRepository::EventsAfter(*lease, user_id, *last);
+  }
+  subscription->FinishReplay(missed);
+
+  http::Response response;
+  response.headers.emplace_back("Content-Type", "text/event-stream; charset=utf-8");
+  response.headers.emplace_back("Cache-Control", "no-cache");
+  response.headers.emplace_back("X-Accel-Buffering", "no");  // nginx: pass events through at once
+  response.stream = subscription->Stream();
+  return response;
+}
+
+}  // namespace kpo::orders
