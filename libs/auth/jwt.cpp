@@ -3,10 +3,9 @@
 #include <jwt.h>
 #include <sodium.h>
 
+#include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-
-#include <array>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -33,7 +32,8 @@ void Check(int rc, const char* what) {
 bool IsBase64Url(std::string_view part) {
   if (part.empty()) return false;
   for (char c : part) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -44,8 +44,8 @@ bool IsBase64Url(std::string_view part) {
 bool SignatureMatches(std::string_view secret, std::string_view signed_part, std::string_view signature) {
   std::array<unsigned char, crypto_auth_hmacsha256_BYTES> given{};
   std::size_t given_length = 0;
-  if (sodium_base642bin(given.data(), given.size(), signature.data(), signature.size(), nullptr, &given_length,
-                        nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+  if (sodium_base642bin(given.data(), given.size(), signature.data(), signature.size(), nullptr,
+                        &given_length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
       given_length != given.size()) {
     return false;
   }
@@ -65,9 +65,11 @@ std::int64_t Seconds(core::TimePoint t) {
 
 }  // namespace
 
-TokenSigner::TokenSigner(std::string secret, std::chrono::seconds ttl) : secret_(std::move(secret)), ttl_(ttl) {
+TokenSigner::TokenSigner(std::string secret, std::chrono::seconds ttl)
+    : secret_(std::move(secret)), ttl_(ttl) {
   if (secret_.size() < kMinSecretBytes) {
-    throw std::invalid_argument("the JWT secret must be at least " + std::to_string(kMinSecretBytes) + " bytes");
+    throw std::invalid_argument("the JWT secret must be at least " + std::to_string(kMinSecretBytes) +
+                                " bytes");
   }
   if (ttl_ <= std::chrono::seconds::zero()) throw std::invalid_argument("the token ttl must be positive");
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
@@ -102,7 +104,8 @@ std::optional<Claims> TokenSigner::Verify(std::string_view token, core::TimePoin
   if (token.empty() || token.size() > kMaxTokenLength) return std::nullopt;
   const auto first = token.find('.');
   const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
-  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) return std::nullopt;
+  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
+    return std::nullopt;
   const auto header = token.substr(0, first);
   const auto payload = token.substr(first + 1, second - first - 1);
   const auto signature = token.substr(second + 1);
@@ -136,7 +139,9 @@ std::optional<Claims> TokenSigner::Verify(std::string_view token, core::TimePoin
   if (exp == nullptr || !exp->is_int64()) return std::nullopt;
   if (guest == nullptr || !guest->is_bool()) return std::nullopt;
   if (exp->get_int64() <= Seconds(now)) return std::nullopt;
-  Claims result{std::string(sub->get_string()), {}, guest->get_bool(),
+  Claims result{std::string(sub->get_string()),
+                {},
+                guest->get_bool(),
                 core::TimePoint(std::chrono::seconds(exp->get_int64()))};
   if (!result.guest) {
     if (username == nullptr || !username->is_string() || username->get_string().empty()) return std::nullopt;

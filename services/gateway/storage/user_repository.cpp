@@ -18,7 +18,8 @@ std::optional<std::string> UserRepository::Register(db::Transaction& tx, const s
   return rows.Text(0, "id");
 }
 
-std::optional<StoredCredentials> UserRepository::FindByUsername(db::Connection& db, const std::string& username) {
+std::optional<StoredCredentials> UserRepository::FindByUsername(db::Connection& db,
+                                                                const std::string& username) {
   auto rows = db.Exec(sql::kSelectCredentialsByUsername, {username});
   if (rows.Empty()) return std::nullopt;
   return StoredCredentials{rows.Text(0, "id"), rows.Text(0, "password_hash")};

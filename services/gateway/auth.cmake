@@ -1,0 +1,31 @@
+# The gateway's identity part: users, passwords and tokens behind /api/auth/*.
+# include()d from services/gateway/CMakeLists.txt. GATEWAY_DIR names this directory when the file
+# is included from elsewhere (a scratch build); it defaults to the including directory.
+if(NOT DEFINED GATEWAY_DIR)
+  set(GATEWAY_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+endif()
+
+# Pure domain: no HTTP, database or broker.
+add_library(gateway_identity_domain ${GATEWAY_DIR}/domain/credentials.cpp)
+target_include_directories(gateway_identity_domain PUBLIC ${GATEWAY_DIR})
+
+add_library(gateway_identity
+  ${GATEWAY_DIR}/storage/user_repository.cpp
+  ${GATEWAY_DIR}/handlers/session.cpp
+  ${GATEWAY_DIR}/handlers/guest.cpp
+  ${GATEWAY_DIR}/handlers/register.cpp
+  ${GATEWAY_DIR}/handlers/login.cpp)
+target_include_directories(gateway_identity PUBLIC ${GATEWAY_DIR})
+target_link_libraries(gateway_identity PUBLIC gateway_identity_domain kpo_auth kpo_http kpo_db
+                                              kpo_idempotency)
+kpo_embed_migrations(gateway_identity ${GATEWAY_DIR}/migrations)
+
+kpo_unit_test(gateway_identity_domain_test SOURCES ${GATEWAY_DIR}/domain/credentials_test.cpp
+              LIBS gateway_identity_domain)
+
+# Against the local PostgreSQL (GATEWAY_DATABASE_URL).
+add_executable(gateway_identity_test ${GATEWAY_DIR}/storage/user_repository_test.cpp
+                                     ${GATEWAY_DIR}/handlers/handlers_test.cpp)
+target_link_libraries(gateway_identity_test PRIVATE gateway_identity GTest::gtest GTest::gtest_main)
+gtest_discover_tests(gateway_identity_test DISCOVERY_TIMEOUT 30
+                     PROPERTIES LABELS integration RESOURCE_LOCK postgres)

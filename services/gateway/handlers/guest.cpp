@@ -1,0 +1,19 @@
+#include "handlers/handlers.hpp"
+#include "handlers/session.hpp"
+#include "http/json_body.hpp"
+#include "storage/user_repository.hpp"
+
+namespace kpo::gateway {
+
+http::Response Guest(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request) {
+  // No fields are defined; an empty body or {} is accepted, anything else is a mistake.
+  http::JsonBody(request.body, {}, true).Finish();
+  // Idempotency-Key is ignored here: keys are scoped to the authenticated user, and this caller
+  // has none yet. Scoping by IP would let clients behind one NAT replay each other's token, and a
+  // replay would have to keep the issued token at rest. A retried request just makes a new guest.
+  const auto user_id =
+      db::InTransaction(pool, [](db::Transaction& tx) { return UserRepository::CreateGuest(tx); });
+  return SessionResponse(201, signer, user_id, {}, true);
+}
+
+}  // namespace kpo::gateway

@@ -1,0 +1,19 @@
+#pragma once
+// The identity API, one endpoint per file. These are the only /api routes that need no token.
+// Each answers {"token","userId","expiresAt"} on success and throws http::ProblemError for the
+// client's mistakes (rendered by the server's edge) and db::DbError when the database fails.
+#include "auth/jwt.hpp"
+#include "db/pool.hpp"
+#include "http/message.hpp"
+
+namespace kpo::gateway {
+
+// POST /api/auth/guest (empty body or {}) → 201, a new anonymous user.
+http::Response Guest(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request);
+// POST /api/auth/register {"username","password"} → 201; 409 username taken; 422 invalid.
+http::Response Register(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request);
+// POST /api/auth/login {"username","password"} → 200; 401 with one message whether the user is
+// unknown or the password wrong, after the same amount of hashing work; 422 malformed body.
+http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request);
+
+}  // namespace kpo::gateway

@@ -1,0 +1,162 @@
+// The identity endpoints called directly, against a real PostgreSQL: GATEWAY_DATABASE_URL
+// (default: the local gateway database).
+#include "handlers/handlers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <cstdlib>
+
+#include "core/ids.hpp"
+#include "db/migrations.hpp"
+#include "http/problem.hpp"
+#include "storage/migrations.hpp"
+
+namespace kpo::gateway {
+namespace {
+
+std::string Url() {
+  const char* url = std::getenv("GATEWAY_DATABASE_URL");
+  return url != nullptr ? url : "postgresql://kpo:kpo@localhost:5432/gateway";
+}
+
+using Endpoint = http::Response (*)(db::Pool&, const auth::TokenSigner&, const http::Request&);
+
+class IdentityHandlersTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db::Connection connection(Url(), {});
+    db::Migrate(connection, generated::gateway_identity_migrations(), "gateway-migrations");
+  }
+
+  // What a client would see: problems are rendered the way the server's edge renders them.
+  http::Response Call(Endpoint endpoint, const std::string& path, std::string body) {
+    http::Request request;
+    request.method = "POST";
+    request.target = request.path = path;
+    request.headers = {{"Content-Type", "application/json"}};
+    request.body = std::move(body);
+    try {
+      return endpoint(pool_, signer_, request);
+    } catch (const http::ProblemError& problem) {
+      return problem.ToResponse();
+    }
+  }
+  http::Response Register(const std::string& username, const std::string& password) {
+    return Call(gateway::Register, "/api/auth/register",
+                R"({"username":")" + username + R"(","password":")" + password + R"("})");
+  }
+  http::Response Login(const std::string& username, const std::string& password) {
+    return Call(gateway::Login, "/api/auth/login",
+                R"({"username":")" + username + R"(","password":")" + password + R"("})");
+  }
+
+  // Checks the {"token","userId","expiresAt"} shape and that the token names the user.
+  auth::Claims ExpectSession(const http::Response& response, int status) {
+    EXPECT_EQ(response.status, status) << response.body;
+    const auto json = boost::json::parse(response.body).as_object();
+    EXPECT_EQ(json.size(), 3u) << response.body;
+    const std::string token(json.at("token").as_string());
+    const std::string user_id(json.at("userId").as_string());
+    const std::string expires_at(json.at("expiresAt").as_string());
+    EXPECT_TRUE(core::IsUuid(user_id));
+    const auto claims = signer_.Verify(token, core::Now());
+    EXPECT_TRUE(claims) << token;
+    if (!claims) return {};
+    EXPECT_EQ(claims->user_id, user_id);
+    EXPECT_EQ(core::ParseRfc3339(expires_at), claims->expires_at);
+    EXPECT_EQ(expires_at.back(), 'Z');
+    return *claims;
+  }
+
+  static std::string RandomUsername() { return "user_" + core::RandomHex(6); }
+
+  db::Pool pool_{Url(), 2, {}};
+  auth::TokenSigner signer_{"handlers-test-secret-0123456789abcdef", std::chrono::hours(1)};
+};
+
+TEST_F(IdentityHandlersTest, GuestGetsANewAnonymousUser) {
+  const auto first = ExpectSession(Call(Guest, "/api/auth/guest", ""), 201);
+  EXPECT_TRUE(first.guest);
+  EXPECT_TRUE(first.username.empty());
+  const auto second = ExpectSession(Call(Guest, "/api/auth/guest", "{}"), 201);
+  EXPECT_NE(first.user_id, second.user_id);
+}
+
+TEST_F(IdentityHandlersTest, GuestRejectsFields) {
+  const auto response = Call(Guest, "/api/auth/guest", R"({"name":"x"})");
+  EXPECT_EQ(response.status, 422);
+  EXPECT_NE(response.body.find(R"("name":"unknown field")"), std::string::npos) << response.body;
+}
+
+TEST_F(IdentityHandlersTest, RegisterThenTheSameNameInOtherCaseIsTaken) {
+  const auto username = RandomUsername();
+  const auto claims = ExpectSession(Register(username, "password-1"), 201);
+  EXPECT_FALSE(claims.guest);
+  EXPECT_EQ(claims.username, username);
+
+  std::string upper = username;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const auto taken = Register(upper, "password-2");
+  EXPECT_EQ(taken.status, 409) << taken.body;
+  EXPECT_EQ(http::MediaType(http::FindHeader(taken.headers, "Content-Type").value_or("")),
+            "application/problem+json");
+}
+
+TEST_F(IdentityHandlersTest, LoginAnswersTheRegisteredUserWhateverTheCase) {
+  const auto username = RandomUsername();
+  const auto registered = ExpectSession(Register(username, "секретный пароль"), 201);
+  std::string mixed = username;
+  mixed[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(mixed[0])));
+  const auto logged_in = ExpectSession(Login(mixed, "секретный пароль"), 200);
+  EXPECT_EQ(logged_in.user_id, registered.user_id);
+  EXPECT_EQ(logged_in.username, username);
+}
+
+TEST_F(IdentityHandlersTest, WrongPasswordAndUnknownUserLookTheSame) {
+  const auto username = RandomUsername();
+  ASSERT_EQ(Register(username, "password-1").status, 201);
+  const auto wrong_password = Login(username, "password-2");
+  const auto unknown_user = Login(RandomUsername(), "password-1");
+  const auto malformed_user = Login("no", "password-1");
+  EXPECT_EQ(wrong_password.status, 401);
+  EXPECT_EQ(unknown_user.status, 401);
+  EXPECT_EQ(wrong_password.body, unknown_user.body);
+  EXPECT_EQ(wrong_password.body, malformed_user.body);
+  EXPECT_EQ(wrong_password.headers, unknown_user.headers);
+}
+
+TEST_F(IdentityHandlersTest, InvalidCredentialsAreListedPerField) {
+  const auto bad_username = Register("a b", "password-1");
+  EXPECT_EQ(bad_username.status, 422);
+  EXPECT_TRUE(boost::json::parse(bad_username.body).at("errors").as_object().contains("username"));
+
+  const auto bad_password = Register(RandomUsername(), "short");
+  EXPECT_EQ(bad_password.status, 422);
+  EXPECT_TRUE(boost::json::parse(bad_password.body).at("errors").as_object().contains("password"));
+
+  const auto both = Register("x", "y");
+  EXPECT_EQ(boost::json::parse(both.body).at("errors").as_object().size(), 2u);
+}
+
+TEST_F(IdentityHandlersTest, MalformedBodiesAre422) {
+  const auto unknown =
+      Call(gateway::Register, "/api/auth/register",
+           R"({"username":")" + RandomUsername() + R"(","password":"password-1","admin":true})");
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(boost::json::parse(unknown.body).at("errors").at("admin").as_string(), "unknown field");
+
+  const auto missing = Call(gateway::Login, "/api/auth/login", R"({"username":"alice"})");
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_EQ(boost::json::parse(missing.body).at("errors").at("password").as_string(), "is required");
+
+  const auto wrong_type =
+      Call(gateway::Register, "/api/auth/register", R"({"username":5,"password":"password-1"})");
+  EXPECT_EQ(wrong_type.status, 422);
+
+  EXPECT_EQ(Call(gateway::Login, "/api/auth/login", "{").status, 422);
+  EXPECT_EQ(Call(gateway::Register, "/api/auth/register", "").status, 422);
+}
+
+}  // namespace
+}  // namespace kpo::gateway

@@ -1,0 +1,39 @@
+#include <limits>
+
+#include "auth/password.hpp"
+#include "domain/credentials.hpp"
+#include "handlers/handlers.hpp"
+#include "handlers/session.hpp"
+#include "http/json_body.hpp"
+#include "storage/user_repository.hpp"
+
+namespace kpo::gateway {
+
+namespace {
+// One message for both causes, so that the answer does not tell which usernames exist.
+constexpr const char* kBadCredentials = "The username or password is wrong";
+}  // namespace
+
+http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request) {
+  http::JsonBody body(request.body, {"username", "password"});
+  // No length or character rules: a username or password that breaks them simply matches nobody
+  // (and rules may change after an account was made).
+  constexpr auto kAnyLength = std::numeric_limits<std::size_t>::max();
+  const auto username = body.String("username", 0, kAnyLength);
+  const auto password = body.String("password", 0, kAnyLength);
+  body.Finish();
+
+  std::optional<StoredCredentials> stored;
+  const auto name = NormalizeUsername(*username);
+  if (!UsernameError(*username)) {
+    // The connection goes back to the pool before the slow verification below.
+    auto lease = pool.Acquire();
+    stored = UserRepository::FindByUsername(*lease, name);
+  }
+  // An unknown user is checked against a dummy hash so that both failures cost the same time.
+  const bool matches = auth::VerifyPassword(stored ? stored->password_hash : auth::DummyHash(), *password);
+  if (!stored || !matches) throw http::ProblemError(401, kBadCredentials);
+  return SessionResponse(200, signer, stored->user_id, name, false);
+}
+
+}  // namespace kpo::gateway

@@ -1,0 +1,41 @@
+#include <limits>
+
+#include "auth/password.hpp"
+#include "domain/credentials.hpp"
+#include "handlers/handlers.hpp"
+#include "handlers/session.hpp"
+#include "http/json_body.hpp"
+#include "storage/user_repository.hpp"
+
+namespace kpo::gateway {
+
+http::Response Register(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request) {
+  http::JsonBody body(request.body, {"username", "password"});
+  // Lengths are the domain's rules (below); JsonBody only checks type and UTF-8 here.
+  constexpr auto kAnyLength = std::numeric_limits<std::size_t>::max();
+  const auto username = body.String("username", 0, kAnyLength);
+  const auto password = body.String("password", 0, kAnyLength);
+  if (username) {
+    if (auto error = UsernameError(*username)) body.AddError("username", std::move(*error));
+  }
+  if (password) {
+    if (auto error = PasswordError(*password)) body.AddError("password", std::move(*error));
+  }
+  body.Finish();
+
+  const auto name = NormalizeUsername(*username);
+  // Hashing takes tens of milliseconds on purpose; done before the transaction so that no pooled
+  // connection is held meanwhile.
+  const auto hash = auth::HashPassword(*password);
+  // Idempotency-Key is ignored here: keys are scoped to the authenticated user, and this caller
+  // has none yet. A replay would also have to keep the issued token at rest. A retry after a
+  // lost response answers 409 and the client logs in instead.
+  const auto user_id =
+      db::InTransaction(pool, [&](db::Transaction& tx) { return UserRepository::Register(tx, name, hash); });
+  if (!user_id) {
+    throw http::ProblemError(409, "This username is already taken", {{"username", "is already taken"}});
+  }
+  return SessionResponse(201, signer, *user_id, name, false);
+}
+
+}  // namespace kpo::gateway

@@ -1,0 +1,295 @@
+#include "proxy/proxy.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <mutex>
+#include <stdexcept>
+
+#include "core/config.hpp"
+#include "http/client.hpp"
+#include "http/problem.hpp"
+#include "http/stream.hpp"
+#include "observability/metrics.hpp"
+
+namespace kpo::gateway {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using Clock = std::chrono::steady_clock;
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the gateway sets itself.
+bool IsHopByHop(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                                                "te", "trailer", "upgrade", "content-length", "host",
+                                                "authorization", "x-user-id", "x-request-id", "traceparent"};
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto hop : kNames) {
+    if (lower == hop) return true;
+  }
+  return false;
+}
+
+struct PooledConnection {
+  std::unique_ptr<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  Clock::time_point idle_since;
+};
+
+struct Replica {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string label;
+  std::atomic<int> consecutive_failures{0};
+  std::atomic<Clock::rep> ejected_until{0};
+  std::mutex mutex;
+  std::vector<PooledConnection> idle;
+
+  bool Ejected(Clock::time_point now) const { return now.time_since_epoch().count() < ejected_until.load(); }
+};
+
+// Failure before any byte of a response: safe to retry an idempotent request elsewhere.
+struct ReplicaUnavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
+std::vector<std::string> ParseAddresses(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    auto end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    auto item = list.substr(start, end - start);
+    if (!item.empty()) {
+      core::ParseListenAddress(item);  // validates host:port
+      out.push_back(item);
+    }
+    start = end + 1;
+  }
+  if (out.empty()) throw std::invalid_argument("no upstream addresses in '" + list + "'");
+  return out;
+}
+
+struct Upstream::Impl {
+  UpstreamOptions options;
+  std::vector<std::unique_ptr<Replica>> replicas;
+  std::atomic<std::size_t> next{0};
+  observability::Counter& ejections;
+
+  explicit Impl(UpstreamOptions o)
+      : options(std::move(o)),
+        ejections(observability::Registry::Global().GetCounter(
+            "gateway_upstream_ejections_total", "Replicas ejected after failures.",
+            "upstream=\"" + options.name + "\"")) {
+    for (const auto& address : options.addresses) {
+      auto [host, port] = core::ParseListenAddress(address);
+      auto replica = std::make_unique<Replica>();
+      replica->host = host;
+      replica->port = port;
+      replica->label = address;
+      replicas.push_back(std::move(replica));
+    }
+  }
+
+  // Round robin over replicas that are not ejected (all of them when every one is).
+  Replica* Pick(const Replica* avoid) {
+    const auto now = Clock::now();
+    const auto start = next.fetch_add(1);
+    for (std::size_t i = 0; i < replicas.size(); ++i) {
+      auto* candidate = replicas[(start + i) % replicas.size()].get();
+      if (candidate != avoid && !candidate->Ejected(now)) return candidate;
+    }
+    for (std::size_t i = 0; i < replicas.size(); ++i) {
+      auto* candidate = replicas[(start + i) % replicas.size()].get();
+      if (candidate != avoid || replicas.size() == 1) return candidate;
+    }
+    return replicas.front().get();
+  }
+
+  void MarkFailure(Replica& replica) {
+    if (replica.consecutive_failures.fetch_add(1) + 1 >= options.failures_to_eject) {
+      const auto until = Clock::now() + options.ejection;
+      replica.ejected_until.store(until.time_since_epoch().count());
+      replica.consecutive_failures.store(0);
+      ejections.Add();
+      spdlog::warn("upstream {} replica {} ejected for {} ms", options.name, replica.label,
+                   options.ejection.count());
+      std::lock_guard lock(replica.mutex);
+      replica.idle.clear();
+    }
+  }
+
+  void MarkSuccess(Replica& replica) { replica.consecutive_failures.store(0); }
+
+  asio::awaitable<PooledConnection> Acquire(Replica& replica) {
+    {
+      std::lock_guard lock(replica.mutex);
+      // Upstreams close keep-alive connections idle for 30 s; never reuse one near that age.
+      while (!replica.idle.empty()) {
+        auto connection = std::move(replica.idle.back());
+        replica.idle.pop_back();
+        if (Clock::now() - connection.idle_since < std::chrono::seconds(15)) co_return connection;
+      }
+    }
+    auto executor = co_await asio::this_coro::executor;
+    PooledConnection connection{std::make_unique<beast::tcp_stream>(executor), {}, {}};
+    tcp::endpoint endpoint(asio::ip::make_address(replica.host == "localhost" ? "127.0.0.1" : replica.host),
+                           replica.port);
+    connection.stream->expires_after(options.connect_timeout);
+    auto [ec] = co_await connection.stream->async_connect(endpoint, kTuple);
+    if (ec) throw ReplicaUnavailable("connect to " + replica.label + ": " + ec.message());
+    connection.stream->socket().set_option(tcp::no_delay(true));
+    co_return connection;
+  }
+
+  void Release(Replica& replica, PooledConnection connection) {
+    connection.idle_since = Clock::now();
+    std::lock_guard lock(replica.mutex);
+    if (replica.idle.size() < options.max_idle_per_replica) replica.idle.push_back(std::move(connection));
+  }
+
+  // Copies a response stream's body into `events` as it arrives, until the upstream ends it or
+  // the client goes away.
+  static asio::awaitable<void> Pump(std::shared_ptr<PooledConnection> connection,
+                                    std::shared_ptr<bhttp::response_parser<bhttp::buffer_body>> parser,
+                                    std::shared_ptr<http::EventStream> events, std::chrono::milliseconds idle) {
+    char buffer[16 * 1024];
+    while (!parser->is_done() && !events->Abandoned()) {
+      parser->get().body().data = buffer;
+      parser->get().body().size = sizeof buffer;
+      connection->stream->expires_after(idle);
+      // read_some returns as soon as any bytes arrive: an event must not wait for a full buffer.
+      auto [ec, n] = co_await bhttp::async_read_some(*connection->stream, connection->buffer, *parser, kTuple);
+      const auto produced = sizeof buffer - parser->get().body().size;
+      if (produced > 0 && !events->Push(std::string(buffer, produced))) break;
+      if (ec && ec != bhttp::error::need_buffer) break;
+    }
+    events->Close();
+    beast::error_code ignored;
+    connection->stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  asio::awaitable<http::Response> Attempt(Replica& replica, const http::Request& request,
+                                          const http::Headers& extra_headers) {
+    auto connection = std::make_shared<PooledConnection>(co_await Acquire(replica));
+    bhttp::request<bhttp::string_body> out{bhttp::string_to_verb(request.method), request.target, 11};
+    for (const auto& [name, value] : request.headers) {
+      if (!IsHopByHop(name)) out.insert(name, value);
+    }
+    for (const auto& [name, value] : extra_headers) out.set(name, value);
+    out.set(bhttp::field::host, replica.label);
+    out.keep_alive(true);
+    out.body() = request.body;
+    out.prepare_payload();
+    connection->stream->expires_after(options.response_timeout);
+    auto [write_error, written] = co_await bhttp::async_write(*connection->stream, out, kTuple);
+    if (write_error) throw ReplicaUnavailable("write to " + replica.label + ": " + write_error.message());
+
+    auto parser = std::make_shared<bhttp::response_parser<bhttp::buffer_body>>();
+    parser->body_limit(boost::none);
+    auto [read_error, read] = co_await bhttp::async_read_header(*connection->stream, connection->buffer, *parser, kTuple);
+    if (read_error) throw ReplicaUnavailable("read from " + replica.label + ": " + read_error.message());
+
+    http::Response response;
+    response.status = static_cast<int>(parser->get().result_int());
+    for (const auto& field : parser->get()) {
+      if (!IsHopByHop(field.name_string())) response.headers.emplace_back(field.name_string(), field.value());
+    }
+    const auto type = parser->get()[bhttp::field::content_type];
+    if (type.starts_with("text/event-stream")) {
+      response.stream = std::make_shared<http::EventStream>();
+      asio::co_spawn(co_await asio::this_coro::executor,
+                     Pump(connection, parser, response.stream, options.stream_idle_timeout), asio::detached);
+      co_return response;
+    }
+    char buffer[16 * 1024];
+    while (!parser->is_done()) {
+      parser->get().body().data = buffer;
+      parser->get().body().size = sizeof buffer;
+      auto [ec, n] = co_await bhttp::async_read(*connection->stream, connection->buffer, *parser, kTuple);
+      response.body.append(buffer, sizeof buffer - parser->get().body().size);
+      if (ec && ec != bhttp::error::need_buffer) {
+        throw std::runtime_error("reading the body from " + replica.label + ": " + ec.message());
+      }
+    }
+    if (parser->get().keep_alive()) Release(replica, std::move(*connection));
+    co_return response;
+  }
+};
+
+Upstream::Upstream(UpstreamOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Upstream::~Upstream() = default;
+
+const std::string& Upstream::Name() const { return impl_->options.name; }
+
+asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, const http::Headers& extra_headers) {
+  const bool idempotent = request.method == "GET" || request.method == "HEAD";
+  Replica* previous = nullptr;
+  std::string last_error;
+  const int attempts = idempotent && impl_->replicas.size() > 1 ? 2 : 1;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    Replica& replica = *impl_->Pick(previous);
+    previous = &replica;
+    // The edge of an upstream call: a transport failure becomes a retry or a 502/504 answer.
+    try {
+      auto response = co_await impl_->Attempt(replica, request, extra_headers);
+      if (response.status == 503 && idempotent && attempt + 1 < attempts) {
+        impl_->MarkFailure(replica);
+        continue;
+      }
+      impl_->MarkSuccess(replica);
+      co_return response;
+    } catch (const ReplicaUnavailable& error) {
+      impl_->MarkFailure(replica);
+      last_error = error.what();
+      spdlog::warn("upstream {}: {}", impl_->options.name, last_error);
+    } catch (const std::exception& error) {
+      // The request reached the replica: retrying a POST could apply it twice.
+      impl_->MarkFailure(replica);
+      last_error = error.what();
+      spdlog::warn("upstream {}: {}", impl_->options.name, last_error);
+      if (!idempotent) break;
+    }
+  }
+  const bool timed_out = last_error.find("timed out") != std::string::npos ||
+                         last_error.find("timeout") != std::string::npos;
+  co_return http::ProblemResponse(timed_out ? 504 : 502,
+                                  "The " + impl_->options.name + " service did not answer; try again shortly");
+}
+
+bool Upstream::AnyReplicaReady(const std::string& path) const {
+  for (const auto& replica : impl_->replicas) {
+    // A readiness probe reports failures; it must never fail itself.
+    try {
+      if (http::Fetch(replica->host, replica->port, "GET", path, {}, {}, std::chrono::seconds(2)).status == 200) {
+        return true;
+      }
+    } catch (const std::system_error& error) {
+      spdlog::warn("readiness of {} replica {}: {}", impl_->options.name, replica->label, error.what());
+    }
+  }
+  return false;
+}
+
+}  // namespace kpo::gateway

@@ -1,0 +1,210 @@
+#include "routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "handlers/handlers.hpp"
+#include "http/problem.hpp"
+
+namespace kpo::gateway {
+namespace {
+
+using http::Request;
+using http::Response;
+
+const std::vector<RouteSpec> kRoutes = {
+    {"POST", "/api/auth/guest"},
+    {"POST", "/api/auth/register"},
+    {"POST", "/api/auth/login"},
+    {"POST", "/api/accounts"},
+    {"GET", "/api/accounts/me"},
+    {"POST", "/api/accounts/me/deposits"},
+    {"GET", "/api/accounts/me/entries"},
+    {"POST", "/api/orders"},
+    {"GET", "/api/orders"},
+    {"GET", "/api/orders/{id}"},
+    {"GET", "/api/events"},
+    {"GET", "/api/openapi.yaml"},
+    {"GET", "/api/docs"},
+    {"GET", "/api/docs/{file}"},
+    {"GET", "/healthz"},
+    {"GET", "/readyz"},
+    {"GET", "/metrics"},
+};
+
+constexpr std::string_view kAllowedHeaders =
+    "Authorization, Content-Type, Idempotency-Key, X-Request-Id, Last-Event-ID, traceparent";
+constexpr std::string_view kExposedHeaders = "Location, X-Request-Id, Idempotent-Replayed, Retry-After, traceparent";
+
+Response TooManyRequests(std::chrono::milliseconds retry_after) {
+  auto response = http::ProblemResponse(429, "Too many requests; slow down and retry later");
+  response.SetHeader("Retry-After", std::to_string(std::max<std::int64_t>(
+                                        1, static_cast<std::int64_t>(std::ceil(retry_after.count() / 1000.0)))));
+  return response;
+}
+
+// The bearer token from Authorization, or from ?access_token= where a header cannot be set
+// (EventSource in browsers).
+std::optional<std::string_view> TokenOf(const Request& request, bool allow_query) {
+  if (auto header = request.Header("Authorization")) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header->size() > kBearer.size() && header->substr(0, kBearer.size()) == kBearer) {
+      return header->substr(kBearer.size());
+    }
+    return std::nullopt;
+  }
+  if (allow_query) {
+    if (auto it = request.query.find("access_token"); it != request.query.end()) return std::string_view(it->second);
+  }
+  return std::nullopt;
+}
+
+class Routes {
+ public:
+  explicit Routes(GatewayDeps& deps) : deps_(deps) {}
+
+  void AddCors(Response& response, const Request& request) const {
+    auto origin = request.Header("Origin");
+    if (!origin) return;
+    for (const auto& allowed : deps_.cors_origins) {
+      if (allowed == *origin || allowed == "*") {
+        response.SetHeader("Access-Control-Allow-Origin", std::string(*origin));
+        response.SetHeader("Vary", "Origin");
+        response.SetHeader("Access-Control-Expose-Headers", std::string(kExposedHeaders));
+        return;
+      }
+    }
+  }
+
+  std::optional<Response> LimitIp(const Request& request) const {
+    std::chrono::milliseconds retry{0};
+    if (!deps_.per_ip.Allow(request.remote_address, retry)) return TooManyRequests(retry);
+    return std::nullopt;
+  }
+
+  // A blocking endpoint (identity, docs) behind the per-IP limit, with CORS headers.
+  http::Handler Open(std::function<Response(const Request&)> handler) const {
+    return [this, handler = std::move(handler)](Request& request) {
+      auto response = LimitIp(request).value_or(Response{});
+      if (response.status != 429) response = handler(request);
+      AddCors(response, request);
+      return response;
+    };
+  }
+
+  // An authenticated proxy route: verifies the token, applies the per-IP and per-user limits,
+  // replaces any client-sent X-User-Id with the token's subject, and forwards.
+  http::AsyncHandler Proxied(Upstream& upstream, bool token_in_query) const {
+    return [this, &upstream, token_in_query](Request& request) -> boost::asio::awaitable<Response> {
+      Response response;
+      std::chrono::milliseconds retry{0};
+      auto token = TokenOf(request, token_in_query);
+      auto claims = token ? deps_.signer.Verify(*token, core::Now()) : std::nullopt;
+      if (auto limited = LimitIp(request)) {
+        response = std::move(*limited);
+      } else if (!claims) {
+        response = http::ProblemResponse(401, "A valid bearer token is required");
+        response.SetHeader("WWW-Authenticate", R"(Bearer realm="kpo")");
+      } else if (!deps_.per_user.Allow(claims->user_id, retry)) {
+        response = TooManyRequests(retry);
+      } else {
+        http::Headers identity;
+        identity.emplace_back("X-User-Id", claims->user_id);
+        identity.emplace_back("X-Request-Id", request.request_id);
+        identity.emplace_back("traceparent", request.traceparent);
+        identity.emplace_back("X-Forwarded-For", request.remote_address);
+        response = co_await upstream.Forward(request, identity);
+      }
+      AddCors(response, request);
+      co_return response;
+    };
+  }
+
+  Response Preflight(const Request& request) const {
+    Response response;
+    response.status = 204;
+    AddCors(response, request);
+    response.SetHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    response.SetHeader("Access-Control-Allow-Headers", std::string(kAllowedHeaders));
+    response.SetHeader("Access-Control-Max-Age", "600");
+    return response;
+  }
+
+  Response StaticFile(const std::string& name) const {
+    // Only plain file names from the docs directory: no path traversal.
+    if (name.empty() || name.find('/') != std::string::npos || name.find("..") != std::string::npos) {
+      throw http::ProblemError(404, "No such document");
+    }
+    std::filesystem::path path = deps_.docs_dir;
+    path /= name == "index.html" ? "index.html" : name;
+    if (name != "index.html") {
+      auto dist = std::filesystem::path(deps_.docs_dir) / "node_modules" / "swagger-ui-dist" / name;
+      if (std::filesystem::exists(dist)) path = dist;
+    }
+    std::ifstream file(path, std::ios::binary);
+    if (!file) throw http::ProblemError(404, "No such document");
+    std::ostringstream content;
+    content << file.rdbuf();
+    Response response;
+    response.body = content.str();
+    const auto ext = path.extension().string();
+    const char* type = ext == ".html" ? "text/html; charset=utf-8"
+                       : ext == ".css" ? "text/css; charset=utf-8"
+                       : ext == ".js"  ? "application/javascript; charset=utf-8"
+                       : ext == ".png" ? "image/png"
+                                       : "application/octet-stream";
+    response.headers.emplace_back("Content-Type", type);
+    response.headers.emplace_back("Cache-Control", "public, max-age=3600");
+    return response;
+  }
+
+  GatewayDeps& deps_;
+};
+
+}  // namespace
+
+const std::vector<RouteSpec>& PublicRoutes() { return kRoutes; }
+
+void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
+  // Lives as long as the process: the handlers refer to it.
+  static std::vector<std::unique_ptr<Routes>> keep;
+  auto& routes = *keep.emplace_back(std::make_unique<Routes>(deps));
+
+  router.Add("POST", "/api/auth/guest", routes.Open([&deps](const Request& r) { return Guest(deps.users, deps.signer, r); }));
+  router.Add("POST", "/api/auth/register",
+             routes.Open([&deps](const Request& r) { return Register(deps.users, deps.signer, r); }));
+  router.Add("POST", "/api/auth/login", routes.Open([&deps](const Request& r) { return Login(deps.users, deps.signer, r); }));
+
+  router.AddAsync("POST", "/api/accounts", routes.Proxied(deps.payments, false));
+  router.AddAsync("GET", "/api/accounts/me", routes.Proxied(deps.payments, false));
+  router.AddAsync("POST", "/api/accounts/me/deposits", routes.Proxied(deps.payments, false));
+  router.AddAsync("GET", "/api/accounts/me/entries", routes.Proxied(deps.payments, false));
+  router.AddAsync("POST", "/api/orders", routes.Proxied(deps.orders, false));
+  router.AddAsync("GET", "/api/orders", routes.Proxied(deps.orders, false));
+  router.AddAsync("GET", "/api/orders/{id}", routes.Proxied(deps.orders, false));
+  router.AddAsync("GET", "/api/events", routes.Proxied(deps.orders, true));
+
+  router.Add("GET", "/api/openapi.yaml", routes.Open([](const Request&) {
+    Response response;
+    response.body = std::string(OpenApiDocument());
+    response.headers.emplace_back("Content-Type", "application/yaml; charset=utf-8");
+    return response;
+  }));
+  router.Add("GET", "/api/docs", routes.Open([&routes](const Request&) { return routes.StaticFile("index.html"); }));
+  router.Add("GET", "/api/docs/{file}",
+             routes.Open([&routes](const Request& r) { return routes.StaticFile(r.path_params.at("file")); }));
+
+  std::set<std::string> preflighted;
+  for (const auto& spec : kRoutes) {
+    if (spec.pattern.rfind("/api/", 0) == 0 && preflighted.insert(spec.pattern).second) {
+      router.Add("OPTIONS", spec.pattern, [&routes](Request& r) { return routes.Preflight(r); });
+    }
+  }
+}
+
+}  // namespace kpo::gateway

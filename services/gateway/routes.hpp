@@ -1,0 +1,42 @@
+#pragma once
+// The gateway's public surface: every route it serves, and the OpenAPI document describing them.
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/jwt.hpp"
+#include "db/pool.hpp"
+#include "domain/token_bucket.hpp"
+#include "http/router.hpp"
+#include "proxy/proxy.hpp"
+
+namespace kpo::gateway {
+
+struct RouteSpec {
+  std::string method;
+  std::string pattern;
+};
+
+// Every (method, pattern) the gateway registers, OPTIONS preflights excluded.
+const std::vector<RouteSpec>& PublicRoutes();
+
+// services/gateway/openapi.yaml, embedded at build time.
+std::string_view OpenApiDocument();
+
+struct GatewayDeps {
+  db::Pool& users;
+  const auth::TokenSigner& signer;
+  Upstream& orders;
+  Upstream& payments;
+  RateLimiter& per_user;
+  RateLimiter& per_ip;
+  std::vector<std::string> cors_origins;
+  std::string docs_dir;  // swagger-ui-dist files and index.html
+};
+
+// Registers PublicRoutes() on `router`: identity endpoints, the authenticated proxy routes,
+// docs, and CORS preflights. `deps` must outlive the router.
+void RegisterRoutes(http::Router& router, GatewayDeps& deps);
+
+}  // namespace kpo::gateway
