@@ -35,7 +35,12 @@ void ServiceProcess::Spawn() {
     for (const auto& [key, value] : env_) overridden = overridden || entry.rfind(key + "=", 0) == 0;
     if (!overridden) storage.push_back(std::move(entry));
   }
-  for (const auto& [key, value] : env_) storage.push_back(key + "=" + value);
+  // A later setting of the same variable wins (callers append overrides).
+  for (std::size_t i = 0; i < env_.size(); ++i) {
+    bool overridden_later = false;
+    for (std::size_t j = i + 1; j < env_.size(); ++j) overridden_later = overridden_later || env_[j].first == env_[i].first;
+    if (!overridden_later) storage.push_back(env_[i].first + "=" + env_[i].second);
+  }
   std::vector<char*> envp;
   for (auto& entry : storage) envp.push_back(entry.data());
   envp.push_back(nullptr);

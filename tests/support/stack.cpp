@@ -22,6 +22,7 @@ const Environment& Environment::Get() {
       EnvOr("ORDERS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/orders"),
       EnvOr("PAYMENTS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/payments"),
       EnvOr("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/"),
+      EnvOr("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway"),
   };
   return environment;
 }

@@ -15,6 +15,7 @@ struct Environment {
   std::string orders_database_url;
   std::string payments_database_url;
   std::string rabbitmq_url;
+  std::string gateway_database_url;
   static const Environment& Get();
 };
 

@@ -1,0 +1,89 @@
+// Abuse limits at the gateway: rate limits per user and per IP, body and header limits, content
+// type, and a slow-header (slowloris) client cut off while others are served.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/client.hpp"
+#include "support/gateway.hpp"
+
+namespace kpo::testing {
+namespace {
+
+class GatewayLimits : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    system_ = new GatewaySystem(1, {{"GATEWAY_RATE_USER_RPS", "2"},
+                                    {"GATEWAY_RATE_USER_BURST", "5"},
+                                    {"GATEWAY_RATE_IP_RPS", "1000"},
+                                    {"GATEWAY_RATE_IP_BURST", "1000"},
+                                    {"GATEWAY_HEADER_TIMEOUT_MS", "1000"}});
+    system_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete system_;
+    system_ = nullptr;
+  }
+  const GatewayClient& client() { return system_->client; }
+  static GatewaySystem* system_;
+};
+GatewaySystem* GatewayLimits::system_ = nullptr;
+
+TEST_F(GatewayLimits, PerUserRateLimitAnswers429WithRetryAfter) {
+  const auto session = client().Guest();
+  int limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 12; ++i) {
+    auto response = client().Call("GET", "/api/orders", session.token);
+    if (response.status == 429) {
+      ++limited;
+      retry_after = std::string(response.Header("Retry-After").value_or(""));
+    }
+  }
+  EXPECT_GE(limited, 5);
+  EXPECT_FALSE(retry_after.empty());
+  EXPECT_GE(std::stoi(retry_after), 1);
+  // Another user is not affected by the first one's limit.
+  EXPECT_EQ(client().Call("GET", "/api/orders", client().Guest().token).status, 200);
+}
+
+TEST_F(GatewayLimits, BodyOver64KiBIs413AndWrongTypeIs415) {
+  const auto session = client().Guest();
+  auto big = client().Call("POST", "/api/orders", session.token, std::string(65 * 1024, ' '));
+  EXPECT_EQ(big.status, 413);
+  auto text = client().Call("POST", "/api/orders", session.token, R"({"amount":1,"description":"x"})",
+                            {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(text.status, 415);
+}
+
+TEST_F(GatewayLimits, OversizedHeadersAre431) {
+  auto response = http::Fetch("127.0.0.1", client().Port(), "GET", "/healthz", {{"X-Big", std::string(10'000, 'h')}});
+  EXPECT_EQ(response.status, 431);
+}
+
+TEST_F(GatewayLimits, SlowHeaderClientIsCutOffWhileOthersAreServed) {
+  const int slow = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(client().Port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(slow, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const std::string partial = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  ASSERT_GT(::send(slow, partial.data(), partial.size(), MSG_NOSIGNAL), 0);
+  const auto started = std::chrono::steady_clock::now();
+  // Meanwhile everyone else is served.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(http::Fetch("127.0.0.1", client().Port(), "GET", "/healthz").status, 200);
+  timeval timeout{5, 0};
+  ::setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  char buffer[256];
+  const auto n = ::recv(slow, buffer, sizeof buffer, 0);  // 0: the gateway closed the connection
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ::close(slow);
+  EXPECT_EQ(n, 0);
+  EXPECT_LT(waited, std::chrono::seconds(4));
+}
+
+}  // namespace
+}  // namespace kpo::testing
