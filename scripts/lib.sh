@@ -345,7 +345,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 KPO_SERVICES=(
   "orders:services/orders/kpo-orders:ORDERS_LISTEN:required"
   "payments:services/payments/kpo-payments:PAYMENTS_LISTEN:required"
-  "gateway:services/gateway/kpo-gateway:GATEWAY_LISTEN:optional"
+  "gateway:services/gateway/kpo-gateway:GATEWAY_LISTEN:required"
 )
 
 # service_port NAME — the port of NAME's *_LISTEN address.
