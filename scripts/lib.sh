@@ -458,3 +458,14 @@ start_nginx() {
 }
 
 stop_nginx() { stop_pidfile nginx "nginx"; }
+
+# docs_deps — the Swagger UI files the gateway serves at /api/docs (npm package swagger-ui-dist).
+docs_deps() {
+  local dir="$KPO_ROOT/services/gateway/docs"
+  [[ -f $dir/package.json ]] || return 0
+  if [[ ! -d $dir/node_modules/swagger-ui-dist || $dir/package-lock.json -nt $dir/node_modules ]]; then
+    log "installing the API docs page (npm ci in services/gateway/docs)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules"
+  fi
+}

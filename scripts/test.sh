@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
-# runs every test with CTest, then builds the asan preset and runs the unit tests under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero if any step fails.
+# runs every test with CTest, then builds the asan preset and runs every test again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (services included). Exits non-zero if any step fails.
 # PostgreSQL and RabbitMQ are left running only if they were running before (never with CI=true).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=frontend.sh
+source "$(dirname "${BASH_SOURCE[0]}")/frontend.sh"
 
 install_packages
+frontend_deps
 kpo_env
 
 pg_was_running=0
@@ -18,6 +21,8 @@ if rabbit_node_up; then rabbit_was_running=1; fi
 cleanup() {
   local rc=$?
   set +e
+  stop_nginx
+  stop_services
   if [[ ${CI:-} == true ]] || ((!rabbit_was_running)); then stop_rabbitmq; fi
   if [[ ${CI:-} == true ]] || ((!pg_was_running)); then stop_postgres; fi
   exit "$rc"
@@ -37,6 +42,7 @@ start_rabbitmq
 failed=()
 
 build release
+docs_deps
 export KPO_BUILD_DIR="$KPO_ROOT/build/release"
 log "running all tests (release preset)"
 # Per-test safety net; tests that set their own TIMEOUT property keep it.
@@ -44,13 +50,29 @@ if ! (cd "$KPO_ROOT" && ctest --preset release --output-on-failure --timeout "${
   failed+=("release tests")
 fi
 
+# The web UI against the whole running system: nginx :3000 → gateway → services.
+start_services "$KPO_ROOT/build/release"
+frontend_build
+nginx_start
+if ! frontend_unit_tests; then failed+=("frontend unit tests"); fi
+if ! frontend_e2e_tests; then failed+=("browser end-to-end tests"); fi
+nginx_stop
+stop_services
+
 build asan
-log "running unit tests under ASan + UBSan (asan preset)"
+log "running every test under ASan + UBSan (asan preset)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-if ! KPO_BUILD_DIR="$KPO_ROOT/build/asan" ctest --test-dir "$KPO_ROOT/build/asan" -L unit --output-on-failure \
+# The services the integration tests start are sanitized too: their logs are checked below.
+asan_logs="$KPO_ROOT/build/asan/tests/logs"
+rm -rf "$asan_logs"
+if ! KPO_BUILD_DIR="$KPO_ROOT/build/asan" ctest --test-dir "$KPO_ROOT/build/asan" --output-on-failure \
   --timeout "${KPO_TEST_TIMEOUT:-900}"; then
-  failed+=("asan unit tests")
+  failed+=("asan tests")
+fi
+if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$asan_logs"/*.log 2>/dev/null; then
+  grep -h -A20 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$asan_logs"/*.log | head -80 >&2
+  failed+=("sanitizer reports in service logs")
 fi
 
 if ((${#failed[@]})); then

@@ -4,15 +4,20 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=frontend.sh
+source "$(dirname "${BASH_SOURCE[0]}")/frontend.sh"
 
 install_packages
+frontend_deps
 kpo_env
 start_postgres
 start_rabbitmq
 build release
+docs_deps
 start_services "$KPO_ROOT/build/release"
-nginx_started=0
-if start_nginx; then nginx_started=1; fi
+frontend_build
+nginx_start
+nginx_started=1
 
 echo
 log "KPO 4 is running"
@@ -20,7 +25,7 @@ if ((nginx_started)); then
   info "UI:          http://localhost:3000"
 fi
 if [[ -f $KPO_RUN_DIR/gateway.pid ]]; then
-  info "API:         http://localhost:$(service_port gateway)/api (gateway)"
+  info "API:         http://localhost:$(service_port gateway)/api (gateway)  docs: http://localhost:$(service_port gateway)/api/docs"
 fi
 info "orders:      http://localhost:$(service_port orders)  (/healthz /readyz /metrics)"
 info "payments:    http://localhost:$(service_port payments)  (/healthz /readyz /metrics)"

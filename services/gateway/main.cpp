@@ -85,6 +85,8 @@ int main() {
     http::Server server(server_options, router);
     server.Listen();
     server.Run();
+    orders.CloseIdleConnections();
+    payments.CloseIdleConnections();
   } catch (const std::exception& error) {
     spdlog::critical("gateway failed: {}", error.what());
     return 1;

@@ -243,6 +243,13 @@ Upstream::~Upstream() = default;
 
 const std::string& Upstream::Name() const { return impl_->options.name; }
 
+void Upstream::CloseIdleConnections() {
+  for (auto& replica : impl_->replicas) {
+    std::lock_guard lock(replica->mutex);
+    replica->idle.clear();
+  }
+}
+
 asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, const http::Headers& extra_headers) {
   const bool idempotent = request.method == "GET" || request.method == "HEAD";
   Replica* previous = nullptr;

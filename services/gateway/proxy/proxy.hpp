@@ -46,6 +46,10 @@ class Upstream {
 
   const std::string& Name() const;
 
+  // Closes the pooled idle connections. Call before the I/O context that owns their sockets is
+  // destroyed (after the server stopped).
+  void CloseIdleConnections();
+
   struct Impl;
 
  private:

@@ -1,0 +1,290 @@
+// End-to-end tests of the web UI against the whole running system at http://localhost:3000.
+// Run: node --test --test-concurrency=1 e2e/*.test.mjs   (scripts/frontend.sh: frontend_e2e_tests)
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  PHONE,
+  api,
+  balanceText,
+  createAccount,
+  fillOrder,
+  launch,
+  newVisitor,
+  noPageErrors,
+  norm,
+  orderItem,
+  placeOrder,
+  recordStatuses,
+  seenStatuses,
+  shot,
+  uniq,
+  userId,
+  waitBalance,
+  waitStatus,
+} from './helpers.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+describe('web UI', { timeout: 240_000 }, () => {
+  it('the seed scenario: guest session, create account with 5 000.00 ₽, place an order, see it finish live', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      assert.match(await page.locator('[data-user-id]').textContent(), /Guest/);
+      await page.getByText('You have no account yet').waitFor();
+      await shot(page, '01-desktop-new-guest');
+
+      // The default top-up is 5 000.00 ₽.
+      assert.equal(norm(await page.getByLabel('Initial top-up, ₽').inputValue()), '5000.00');
+      // The order form comes prefilled with a random amount and a description.
+      assert.match(norm(await page.getByLabel('Amount, ₽').inputValue()), /^\d+\.\d\d$/);
+      assert.ok((await page.getByLabel('Description').inputValue()).length > 0);
+
+      await createAccount(page);
+      await waitBalance(page, '5 000.00 ₽');
+      await page.locator('.conn.live').waitFor({ timeout: 15_000 });
+
+      await recordStatuses(page);
+      const { id, item } = await placeOrder(page, '1 234,56');
+      assert.ok(id, 'the new order is listed with its id');
+      assert.match(norm(await item.textContent()), /1234\.56₽/);
+      await waitStatus(page, id, 'Finished');
+      const seen = await seenStatuses(page, id);
+      assert.deepEqual(seen, ['Created', 'Finished'], `statuses shown: ${seen.join(' → ')}`);
+      await waitBalance(page, '3 765.44 ₽');
+
+      // Order details: the hop-by-hop timeline with milliseconds, drawn as a chart.
+      await item.locator('.order-row').click();
+      const tl = item.getByTestId('timeline');
+      await tl.waitFor();
+      assert.equal(await tl.locator('.tl-stack .tl-seg').count(), 3);
+      const steps = await tl.locator('.tl-step .tl-name').allTextContents();
+      assert.deepEqual(steps, ['Created', 'Published', 'Paid', 'Finished']);
+      assert.match(await tl.textContent(), /\+\s?[\d\u202f]+\s?ms/);
+      // The ledger shows the deposit and the charge for this order.
+      const ledger = page.getByTestId('entries');
+      await ledger.locator('li.entry.charge', { hasText: id.slice(0, 8) }).waitFor();
+      await ledger.locator('li.entry.deposit').first().waitFor();
+      await shot(page, '02-desktop-order-finished');
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('an order larger than the balance is cancelled and the reason is shown', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await createAccount(page, '100');
+      await waitBalance(page, '100.00 ₽');
+      const { id, item } = await placeOrder(page, '100.01');
+      await waitStatus(page, id, 'Cancelled');
+      assert.match(await item.getByTestId('reason').textContent(), /Not enough money/);
+      assert.equal(await item.locator('.badge').textContent(), 'Cancelled');
+      assert.equal(await balanceText(page), norm('100.00 ₽'));
+      const r = await api(page, `/api/orders/${id}`);
+      assert.equal(r.body.failureReason, 'insufficient_funds');
+      await shot(page, '03-desktop-order-cancelled');
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a double-clicked "Place order" creates one order', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await createAccount(page);
+      // A real double click.
+      const d1 = await fillOrder(page, '10.00', uniq('double click'));
+      await page.getByTestId('place-order').dblclick();
+      await orderItem(page, d1).waitFor();
+      // Two clicks in the same task, before the button can re-render as disabled.
+      const d2 = await fillOrder(page, '20.00', uniq('double submit'));
+      await page.evaluate(() => {
+        const b = document.querySelector('[data-testid=place-order]');
+        b.click();
+        b.click();
+      });
+      await orderItem(page, d2).waitFor();
+      const id1 = await orderItem(page, d1).getAttribute('data-order-id');
+      const id2 = await orderItem(page, d2).getAttribute('data-order-id');
+      await waitStatus(page, id1, 'Finished');
+      await waitStatus(page, id2, 'Finished');
+      const r = await api(page, '/api/orders?limit=100');
+      assert.equal(r.status, 200);
+      assert.equal(r.body.items.filter((o) => o.description === d1).length, 1);
+      assert.equal(r.body.items.filter((o) => o.description === d2).length, 1);
+      assert.equal(r.body.items.length, 2);
+      assert.equal(await page.locator('li.order').count(), 2);
+      await waitBalance(page, '4 970.00 ₽');
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('two users never see each other’s orders', async () => {
+    const a = await newVisitor(browser);
+    const b = await newVisitor(browser);
+    try {
+      const ua = await userId(a.page);
+      const ub = await userId(b.page);
+      assert.notEqual(ua, ub);
+      await createAccount(a.page);
+      await createAccount(b.page);
+      const oa = await placeOrder(a.page, '11.00', uniq('user A'));
+      const ob = await placeOrder(b.page, '22.00', uniq('user B'));
+      await waitStatus(a.page, oa.id, 'Finished');
+      await waitStatus(b.page, ob.id, 'Finished');
+      // Give any stray live event time to arrive.
+      await a.page.waitForTimeout(1500);
+      assert.equal(await a.page.locator('li.order').count(), 1);
+      assert.equal(await b.page.locator('li.order').count(), 1);
+      assert.equal(await orderItem(a.page, ob.description).count(), 0);
+      assert.equal(await orderItem(b.page, oa.description).count(), 0);
+      // The API agrees: B's list lacks A's order and A's order id is 404 for B, like a missing one.
+      const listB = await api(b.page, '/api/orders?limit=100');
+      assert.deepEqual(listB.body.items.map((o) => o.id), [ob.id]);
+      assert.equal((await api(b.page, `/api/orders/${oa.id}`)).status, 404);
+      assert.equal((await api(a.page, `/api/orders/${ob.id}`)).status, 404);
+      await waitBalance(a.page, '4 989.00 ₽');
+      await waitBalance(b.page, '4 978.00 ₽');
+      noPageErrors(a.errors);
+      noPageErrors(b.errors);
+    } finally {
+      await a.context.close();
+      await b.context.close();
+    }
+  });
+
+  it('a reload keeps the session, the account and the orders (phone width)', async () => {
+    const { context, page, errors } = await newVisitor(browser, PHONE);
+    try {
+      await shot(page, '04-phone-new-guest');
+      await createAccount(page);
+      const { id } = await placeOrder(page, '500');
+      await waitStatus(page, id, 'Finished');
+      await waitBalance(page, '4 500.00 ₽');
+      const before = await userId(page);
+      // No horizontal scrolling at phone width.
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1));
+      await page.locator(`li.order[data-order-id="${id}"] .order-row`).click();
+      await page.getByTestId('timeline').waitFor();
+      await shot(page, '05-phone-order-details');
+
+      await page.reload();
+      await page.locator('[data-user-id]').waitFor();
+      assert.equal(await userId(page), before);
+      await waitStatus(page, id, 'Finished');
+      await waitBalance(page, '4 500.00 ₽');
+      await page.locator('.conn.live').waitFor({ timeout: 15_000 });
+      await shot(page, '06-phone-after-reload');
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('lists orders newest first, ten at a time, with "Show older orders"', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await createAccount(page);
+      const post = (body) =>
+        api(page, '/api/orders', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+          body: JSON.stringify(body),
+        });
+      for (let i = 1; i <= 12; i++) {
+        const r = await post({ amount: 100 * i, description: `paged order ${String(i).padStart(2, '0')}` });
+        assert.equal(r.status, 202);
+      }
+      await page.reload();
+      await page.locator('li.order').nth(9).waitFor();
+      assert.equal(await page.locator('li.order').count(), 10);
+      const more = page.getByRole('button', { name: 'Show older orders' });
+      await more.click();
+      await page.locator('li.order').nth(11).waitFor();
+      await more.waitFor({ state: 'detached' });
+      const descs = await page.locator('li.order .order-desc').allTextContents();
+      assert.deepEqual(descs, Array.from({ length: 12 }, (_, i) => `paged order ${String(12 - i).padStart(2, '0')}`));
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('falls back to polling when the live stream is cut, and goes live again', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await createAccount(page);
+      await page.locator('.conn.live').waitFor({ timeout: 15_000 });
+      // Cut the event stream (as a broken proxy would): every connection to it fails, then reload.
+      await context.route('**/api/events**', (route) => route.abort('connectionreset'));
+      await page.reload();
+      await page.locator('.conn.polling').waitFor({ timeout: 15_000 });
+      const { id } = await placeOrder(page, '42.00');
+      await waitStatus(page, id, 'Finished');
+      await waitBalance(page, '4 958.00 ₽');
+      await shot(page, '08-desktop-polling-fallback');
+      await context.unroute('**/api/events**');
+      await page.locator('.conn.live').waitFor({ timeout: 20_000 });
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows problem details next to the fields; sign in, sign up and sign out', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      // Client-side validation of money input, next to the field.
+      await fillOrder(page, '12.345');
+      await page.getByTestId('place-order').click();
+      await page.locator('#order-amount-err').waitFor();
+      assert.match(await page.locator('#order-amount-err').textContent(), /two digits/);
+      assert.equal(await page.getByLabel('Amount, ₽').getAttribute('aria-invalid'), 'true');
+      // The sign-in dialog: focus moves into it, a wrong password shows the server's detail.
+      await page.getByRole('button', { name: 'Sign in / Sign up' }).click();
+      const user = page.getByLabel('Username');
+      await user.waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'auth-username');
+      await user.fill(uniq('nobody').replace(/\s/g, '_'));
+      await page.getByLabel('Password').fill('wrong-password-1');
+      await page.locator('form.auth button[type=submit]').click();
+      await page.locator('form.auth .error, form.auth .field-error').first().waitFor();
+      await shot(page, '07-desktop-sign-in-error');
+      // Sign up: the server's validation message appears next to the password field.
+      await page.getByRole('tab', { name: 'Sign up' }).click();
+      const name = `e2e_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
+      await user.fill(name);
+      await page.getByLabel('Password').fill('short');
+      await page.locator('form.auth button[type=submit]').click();
+      await page.locator('#auth-password-err').waitFor();
+      assert.match(await page.locator('#auth-password-err').textContent(), /8/);
+      await page.getByLabel('Password').fill('long enough password');
+      await page.locator('form.auth button[type=submit]').click();
+      await page.locator('form.auth').waitFor({ state: 'detached' });
+      assert.equal(norm(await page.locator('[data-user-id]').textContent()), name);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.locator('[data-user-id]', { hasText: 'Guest' }).waitFor();
+      // Escape closes the dialog.
+      await page.getByRole('button', { name: 'Sign in / Sign up' }).click();
+      await page.locator('form.auth').waitFor();
+      await page.keyboard.press('Escape');
+      await page.locator('form.auth').waitFor({ state: 'detached' });
+      // A live region exists for status announcements.
+      assert.equal(await page.getByTestId('live-region').getAttribute('aria-live'), 'polite');
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+});
+

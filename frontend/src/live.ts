@@ -1,0 +1,107 @@
+// Live order updates: an EventSource on /api/events, and while it is down, polling every 2 s until it
+// reconnects. Every (re)connection also resyncs once, so nothing missed while offline stays stale.
+import type { Order } from './types';
+
+export type LiveMode = 'connecting' | 'live' | 'polling';
+
+export interface LiveOptions {
+  url: (lastEventId: string | null) => string;
+  onOrder: (order: Order) => void;
+  /** Fetches the current state (GET /api/orders…); called on connect and on every poll. */
+  resync: () => Promise<unknown>;
+  onMode: (mode: LiveMode) => void;
+  pollMs?: number;
+  reopenMs?: number;
+  EventSourceImpl?: typeof EventSource;
+}
+
+export class LiveUpdates {
+  private es: EventSource | null = null;
+  private pollTimer: ReturnType<typeof setInterval> | null = null;
+  private reopenTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastEventId: string | null = null;
+  private stopped = false;
+  private mode: LiveMode | null = null;
+
+  constructor(private readonly o: LiveOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.setMode('connecting');
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.es?.close();
+    this.es = null;
+    this.stopPolling();
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = null;
+  }
+
+  private setMode(m: LiveMode): void {
+    if (this.mode === m) return;
+    this.mode = m;
+    this.o.onMode(m);
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const ES = this.o.EventSourceImpl ?? globalThis.EventSource;
+    if (!ES) {
+      this.startPolling();
+      return;
+    }
+    const es = new ES(this.o.url(this.lastEventId));
+    this.es = es;
+    es.addEventListener('order', (ev) => {
+      const e = ev as MessageEvent<string>;
+      if (e.lastEventId) this.lastEventId = e.lastEventId;
+      try {
+        this.o.onOrder(JSON.parse(e.data) as Order);
+      } catch {
+        /* a malformed event is ignored; the next resync corrects the state */
+      }
+    });
+    es.onopen = () => {
+      if (this.es !== es) return;
+      this.stopPolling();
+      this.setMode('live');
+      void this.o.resync().catch(() => undefined);
+    };
+    es.onerror = () => {
+      if (this.es !== es || this.stopped) return;
+      this.startPolling();
+      if (es.readyState === 2 /* CLOSED: the browser gave up (e.g. 401, 502) */) {
+        es.close();
+        this.es = null;
+        if (this.reopenTimer) clearTimeout(this.reopenTimer);
+        this.reopenTimer = setTimeout(() => {
+          this.reopenTimer = null;
+          this.open();
+        }, this.o.reopenMs ?? 5000);
+      }
+    };
+  }
+
+  /** Re-opens the stream (e.g. with a new token). */
+  reconnect(): void {
+    this.es?.close();
+    this.es = null;
+    this.open();
+  }
+
+  private startPolling(): void {
+    this.setMode('polling');
+    if (this.pollTimer || this.stopped) return;
+    const poll = () => void this.o.resync().catch(() => undefined);
+    poll();
+    this.pollTimer = setInterval(poll, this.o.pollMs ?? 2000);
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+  }
+}
