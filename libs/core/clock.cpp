@@ -15,7 +15,9 @@ bool ReadInt(std::string_view text, std::size_t pos, std::size_t len, int& out) 
 
 }  // namespace
 
-TimePoint Now() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
+TimePoint Now() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
 
 std::string FormatRfc3339(TimePoint t) {
   using namespace std::chrono;
@@ -23,8 +25,9 @@ std::string FormatRfc3339(TimePoint t) {
   year_month_day ymd{day};
   hh_mm_ss<microseconds> hms{t - day};
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                     hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
+                     hms.subseconds().count());
 }
 
 std::optional<TimePoint> ParseRfc3339(std::string_view text) {
@@ -34,8 +37,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text) {
       text[13] != ':' || text[16] != ':') {
     return std::nullopt;
   }
-  if (!ReadInt(text, 0, 4, y) || !ReadInt(text, 5, 2, mo) || !ReadInt(text, 8, 2, d) || !ReadInt(text, 11, 2, h) ||
-      !ReadInt(text, 14, 2, mi) || !ReadInt(text, 17, 2, s)) {
+  if (!ReadInt(text, 0, 4, y) || !ReadInt(text, 5, 2, mo) || !ReadInt(text, 8, 2, d) ||
+      !ReadInt(text, 11, 2, h) || !ReadInt(text, 14, 2, mi) || !ReadInt(text, 17, 2, s)) {
     return std::nullopt;
   }
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};

@@ -16,7 +16,8 @@ thread_local std::string t_trace_id;
 class JsonFields final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    std::string out = "\"msg\":\"" + JsonEscape(std::string_view(msg.payload.data(), msg.payload.size())) + "\"";
+    std::string out =
+        "\"msg\":\"" + JsonEscape(std::string_view(msg.payload.data(), msg.payload.size())) + "\"";
     if (!t_request_id.empty()) out += ",\"request_id\":\"" + JsonEscape(t_request_id) + "\"";
     if (!t_trace_id.empty()) out += ",\"trace_id\":\"" + JsonEscape(t_trace_id) + "\"";
     dest.append(out.data(), out.data() + out.size());
@@ -30,7 +31,7 @@ void InitLogging(std::string_view service, std::string_view level) {
   auto logger = std::make_shared<spdlog::logger>(std::string(service),
                                                  std::make_shared<spdlog::sinks::stdout_sink_mt>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc,
-                                                                 spdlog::details::os::default_eol);
+                                                               spdlog::details::os::default_eol);
   formatter->add_flag<JsonFields>('*');
   formatter->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":"%n","thread":%t,%*})");
   logger->set_formatter(std::move(formatter));
@@ -53,11 +54,21 @@ std::string JsonEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];

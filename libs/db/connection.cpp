@@ -60,7 +60,9 @@ int Result::Column(std::string_view name) const {
   return index;
 }
 
-bool Result::IsNull(int row, std::string_view column) const { return PQgetisnull(result_, row, Column(column)) != 0; }
+bool Result::IsNull(int row, std::string_view column) const {
+  return PQgetisnull(result_, row, Column(column)) != 0;
+}
 
 std::string Result::Text(int row, std::string_view column) const {
   const int col = Column(column);
@@ -101,10 +103,16 @@ Connection::Connection(const std::string& url, const ConnectionOptions& options)
                           " -c idle_in_transaction_session_timeout=60000 -c timezone=UTC";
   // TCP user timeout bounds every later read/write on a dead peer, on top of statement_timeout.
   const auto tcp_timeout = std::to_string(options.statement_timeout.count() + 5000);
-  const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", "tcp_user_timeout",
-                        "keepalives", "keepalives_idle", nullptr};
-  const char* values[] = {url.c_str(), connect_timeout.c_str(), pg_options.c_str(), options.application_name.c_str(),
-                          tcp_timeout.c_str(), "1", "10", nullptr};
+  const char* keys[] = {"dbname",           "connect_timeout", "options",         "application_name",
+                        "tcp_user_timeout", "keepalives",      "keepalives_idle", nullptr};
+  const char* values[] = {url.c_str(),
+                          connect_timeout.c_str(),
+                          pg_options.c_str(),
+                          options.application_name.c_str(),
+                          tcp_timeout.c_str(),
+                          "1",
+                          "10",
+                          nullptr};
   // expand_dbname=1: the "dbname" value is a full connection URL; later keys add to it.
   conn_ = PQconnectdbParams(keys, values, 1);
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
@@ -131,18 +139,22 @@ Result Connection::Exec(std::string_view sql, const Params& params) {
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
   return Check(conn_,
-               PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                              nullptr, 0),
+               PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(),
+                              nullptr, nullptr, 0),
                "query");
 }
 
-void Connection::ExecScript(std::string_view sql) { Check(conn_, PQexec(conn_, std::string(sql).c_str()), "script"); }
+void Connection::ExecScript(std::string_view sql) {
+  Check(conn_, PQexec(conn_, std::string(sql).c_str()), "script");
+}
 
 bool Connection::Healthy() const {
   return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
-Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.ExecScript("BEGIN"); }
+Transaction::Transaction(Connection& connection) : connection_(connection) {
+  connection_.ExecScript("BEGIN");
+}
 
 Transaction::~Transaction() {
   if (done_) return;

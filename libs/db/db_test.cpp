@@ -23,7 +23,8 @@ class DbTest : public ::testing::Test {
   void SetUp() override {
     table_ = "t_" + core::RandomHex(6);
     Connection connection(Url(), {});
-    connection.ExecScript("CREATE TABLE " + table_ + " (id int PRIMARY KEY, v bigint NOT NULL CHECK (v >= 0))");
+    connection.ExecScript("CREATE TABLE " + table_ +
+                          " (id int PRIMARY KEY, v bigint NOT NULL CHECK (v >= 0))");
   }
   void TearDown() override {
     Connection connection(Url(), {});
@@ -35,7 +36,8 @@ class DbTest : public ::testing::Test {
 
 TEST_F(DbTest, ParametersAreNeverInterpolated) {
   Connection connection(Url(), {});
-  auto result = connection.Exec("SELECT $1::text AS v, $2::text IS NULL AS n", {"'; DROP TABLE x; --", std::nullopt});
+  auto result =
+      connection.Exec("SELECT $1::text AS v, $2::text IS NULL AS n", {"'; DROP TABLE x; --", std::nullopt});
   EXPECT_EQ(result.Text(0, "v"), "'; DROP TABLE x; --");
   EXPECT_TRUE(result.Bool(0, "n"));
 }
@@ -74,7 +76,8 @@ TEST_F(DbTest, PoolSerialisesConcurrentUpdatesWithoutLoss) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
-        InTransaction(pool, [&](Transaction& tx) { tx.Exec("UPDATE " + table_ + " SET v = v + 1 WHERE id = 1"); });
+        InTransaction(pool,
+                      [&](Transaction& tx) { tx.Exec("UPDATE " + table_ + " SET v = v + 1 WHERE id = 1"); });
       }
     });
   }

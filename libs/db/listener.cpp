@@ -18,11 +18,13 @@ std::optional<Notification> Take(PGconn* conn) {
 
 }  // namespace
 
-Listener::Listener(const std::string& url, const ConnectionOptions& options, const std::vector<std::string>& channels)
+Listener::Listener(const std::string& url, const ConnectionOptions& options,
+                   const std::vector<std::string>& channels)
     : connection_(url, options) {
   for (const auto& channel : channels) {
     for (char c : channel) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') throw DbError("bad channel name " + channel);
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+        throw DbError("bad channel name " + channel);
     }
     // Identifiers cannot be bound as parameters; the name was checked above.
     connection_.ExecScript("LISTEN " + channel);

@@ -17,7 +17,8 @@ struct Notification {
 class Listener {
  public:
   // Connects and LISTENs on each channel (plain identifiers only). Throws DbError.
-  Listener(const std::string& url, const ConnectionOptions& options, const std::vector<std::string>& channels);
+  Listener(const std::string& url, const ConnectionOptions& options,
+           const std::vector<std::string>& channels);
 
   // Returns the next notification, or nullopt when none arrived within `timeout`.
   // Throws DbError when the connection is lost (make a new Listener then).

@@ -2,7 +2,8 @@
 
 namespace kpo::db {
 
-Pool::Pool(std::string url, std::size_t size, ConnectionOptions options, std::chrono::milliseconds acquire_timeout)
+Pool::Pool(std::string url, std::size_t size, ConnectionOptions options,
+           std::chrono::milliseconds acquire_timeout)
     : url_(std::move(url)), size_(size), options_(std::move(options)), acquire_timeout_(acquire_timeout) {}
 
 Pool::Lease::Lease(Pool& pool, std::unique_ptr<Connection> connection)

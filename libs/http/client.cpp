@@ -14,8 +14,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-ClientResponse Fetch(const std::string& host, std::uint16_t port, const std::string& method, const std::string& target,
-                     const Headers& headers, const std::string& body, std::chrono::milliseconds deadline) {
+ClientResponse Fetch(const std::string& host, std::uint16_t port, const std::string& method,
+                     const std::string& target, const Headers& headers, const std::string& body,
+                     std::chrono::milliseconds deadline) {
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
   beast::tcp_stream stream(io);

@@ -17,8 +17,8 @@ struct ClientResponse {
 
 // Sends one request to host:port and reads the whole response. Throws std::system_error on
 // connection failure or when `deadline` passes.
-ClientResponse Fetch(const std::string& host, std::uint16_t port, const std::string& method, const std::string& target,
-                     const Headers& headers = {}, const std::string& body = {},
+ClientResponse Fetch(const std::string& host, std::uint16_t port, const std::string& method,
+                     const std::string& target, const Headers& headers = {}, const std::string& body = {},
                      std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
 }  // namespace kpo::http

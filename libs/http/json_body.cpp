@@ -2,14 +2,15 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
-
 #include <charconv>
 
 #include "core/ids.hpp"
+#include "core/utf8.hpp"
 
 namespace kpo::http {
 
-JsonBody::JsonBody(std::string_view body, std::initializer_list<std::string_view> allowed, bool empty_is_object) {
+JsonBody::JsonBody(std::string_view body, std::initializer_list<std::string_view> allowed,
+                   bool empty_is_object) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos && empty_is_object) return;
   boost::json::parse_options options;
   // Invalid UTF-8 inside a string is reported against its field (below), not as malformed JSON.
@@ -17,8 +18,10 @@ JsonBody::JsonBody(std::string_view body, std::initializer_list<std::string_view
   options.max_depth = 32;
   boost::system::error_code ec;
   auto value = boost::json::parse(body, ec, {}, options);
-  if (ec) throw ProblemError(422, "The body is not valid JSON: " + ec.message(), {{"body", "malformed JSON"}});
-  if (!value.is_object()) throw ProblemError(422, "The body must be a JSON object", {{"body", "must be an object"}});
+  if (ec)
+    throw ProblemError(422, "The body is not valid JSON: " + ec.message(), {{"body", "malformed JSON"}});
+  if (!value.is_object())
+    throw ProblemError(422, "The body must be a JSON object", {{"body", "must be an object"}});
   object_ = std::move(value.as_object());
   for (const auto& entry : object_) {
     bool known = false;
@@ -48,8 +51,8 @@ std::optional<std::int64_t> JsonBody::Int(std::string_view field, std::int64_t m
   return std::nullopt;
 }
 
-std::optional<std::string> JsonBody::String(std::string_view field, std::size_t min_chars, std::size_t max_chars,
-                                            bool required) {
+std::optional<std::string> JsonBody::String(std::string_view field, std::size_t min_chars,
+                                            std::size_t max_chars, bool required) {
   const auto* value = object_.if_contains(field);
   if (value == nullptr || value->is_null()) {
     if (required) errors_.emplace(field, "is required");
@@ -60,7 +63,7 @@ std::optional<std::string> JsonBody::String(std::string_view field, std::size_t 
     return std::nullopt;
   }
   std::string_view text = value->get_string();
-  auto length = Utf8Length(text);
+  auto length = core::Utf8Length(text);
   if (!length) {
     errors_.emplace(field, "must be valid UTF-8");
     return std::nullopt;
@@ -85,40 +88,8 @@ void JsonBody::Finish() const {
   throw ProblemError(422, detail, errors_);
 }
 
-std::optional<std::size_t> Utf8Length(std::string_view text) {
-  std::size_t count = 0;
-  std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  while (i < text.size()) {
-    const unsigned char c = byte(i);
-    std::size_t extra = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      cp = c;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, cp = c & 0x07;
-    } else {
-      return std::nullopt;
-    }
-    if (i + extra >= text.size()) return std::nullopt;  // truncated sequence
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    static constexpr std::uint32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-    i += extra + 1;
-    ++count;
-  }
-  return count;
-}
-
-std::int64_t QueryInt(const Request& request, const std::string& name, std::int64_t fallback, std::int64_t min,
-                      std::int64_t max) {
+std::int64_t QueryInt(const Request& request, const std::string& name, std::int64_t fallback,
+                      std::int64_t min, std::int64_t max) {
   auto it = request.query.find(name);
   if (it == request.query.end()) return fallback;
   std::int64_t value = 0;

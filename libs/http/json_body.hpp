@@ -2,7 +2,6 @@
 // Strict reading of JSON request bodies into typed fields, collecting one message per field so
 // that a 422 problem can list every mistake at once.
 #include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -18,17 +17,21 @@ class JsonBody {
   // Parses `body` as a JSON object whose keys must all be in `allowed`. An empty body counts as
   // `{}` when `empty_is_object`. Throws ProblemError(422) for malformed JSON or a non-object.
   // Unknown fields are recorded as field errors (reported by Finish).
-  JsonBody(std::string_view body, std::initializer_list<std::string_view> allowed, bool empty_is_object = false);
+  JsonBody(std::string_view body, std::initializer_list<std::string_view> allowed,
+           bool empty_is_object = false);
 
   // An integer field. Records an error for a missing (when required), fractional, non-numeric or
   // out-of-range value and returns nullopt then.
-  std::optional<std::int64_t> Int(std::string_view field, std::int64_t min, std::int64_t max, bool required = true);
+  std::optional<std::int64_t> Int(std::string_view field, std::int64_t min, std::int64_t max,
+                                  bool required = true);
 
   // A string field of valid UTF-8 without NUL, between min_chars and max_chars code points.
   std::optional<std::string> String(std::string_view field, std::size_t min_chars, std::size_t max_chars,
                                     bool required = true);
 
-  void AddError(std::string field, std::string message) { errors_.emplace(std::move(field), std::move(message)); }
+  void AddError(std::string field, std::string message) {
+    errors_.emplace(std::move(field), std::move(message));
+  }
   const FieldErrors& Errors() const { return errors_; }
 
   // Throws ProblemError(422, errors) when any error was recorded.
@@ -39,13 +42,9 @@ class JsonBody {
   FieldErrors errors_;
 };
 
-// Number of code points in `text`, or nullopt when it is not valid UTF-8 (overlongs, surrogates
-// and code points above U+10FFFF are invalid).
-std::optional<std::size_t> Utf8Length(std::string_view text);
-
 // Parses a query parameter as an integer in [min, max]; throws ProblemError(422) naming it.
-std::int64_t QueryInt(const Request& request, const std::string& name, std::int64_t fallback, std::int64_t min,
-                      std::int64_t max);
+std::int64_t QueryInt(const Request& request, const std::string& name, std::int64_t fallback,
+                      std::int64_t min, std::int64_t max);
 
 // The optional paging cursor `name` (a UUID returned as "next"); throws ProblemError(422) when
 // present but malformed.

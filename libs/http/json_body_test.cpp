@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/utf8.hpp"
+
 namespace kpo::http {
 namespace {
 
@@ -31,10 +33,11 @@ TEST(JsonBody, RejectsMalformedJsonAndNonObjects) {
 }
 
 TEST(JsonBody, AmountMustBeAWholeNumberInRange) {
-  for (const auto* body : {R"({"amount":0,"description":"x"})", R"({"amount":-5,"description":"x"})",
-                           R"({"amount":1000000000001,"description":"x"})", R"({"amount":1.5,"description":"x"})",
-                           R"({"amount":"100","description":"x"})", R"({"amount":1e3,"description":"x"})",
-                           R"({"amount":18446744073709551615,"description":"x"})", R"({"description":"x"})"}) {
+  for (const auto* body :
+       {R"({"amount":0,"description":"x"})", R"({"amount":-5,"description":"x"})",
+        R"({"amount":1000000000001,"description":"x"})", R"({"amount":1.5,"description":"x"})",
+        R"({"amount":"100","description":"x"})", R"({"amount":1e3,"description":"x"})",
+        R"({"amount":18446744073709551615,"description":"x"})", R"({"description":"x"})"}) {
     auto errors = ErrorsOf(body);
     EXPECT_EQ(errors.count("amount"), 1U) << body;
   }
@@ -49,7 +52,8 @@ TEST(JsonBody, DescriptionLengthCountsCodePoints) {
     return s;
   }();
   EXPECT_TRUE(ErrorsOf(R"({"amount":1,"description":")" + five_hundred_cyrillic + "\"}").empty());
-  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":")" + std::string(501, 'a') + "\"}").count("description"), 1U);
+  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":")" + std::string(501, 'a') + "\"}").count("description"),
+            1U);
 }
 
 TEST(JsonBody, DescriptionMustBeValidUtf8WithoutNul) {
@@ -64,6 +68,7 @@ TEST(JsonBody, UnknownFieldsAreReported) {
 }
 
 TEST(Utf8, RejectsOverlongsSurrogatesAndTruncation) {
+  using core::Utf8Length;
   EXPECT_EQ(Utf8Length("a\xE2\x82\xAC"), 2U);
   EXPECT_FALSE(Utf8Length("\xC0\xAF"));          // overlong '/'
   EXPECT_FALSE(Utf8Length("\xED\xA0\x80"));      // UTF-16 surrogate

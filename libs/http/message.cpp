@@ -1,8 +1,7 @@
 #include "http/message.hpp"
 
-#include <boost/url/parse.hpp>
-
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <cctype>
 
 namespace kpo::http {
@@ -41,7 +40,8 @@ Response JsonResponse(int status, std::string body) {
   return response;
 }
 
-std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(std::string_view target) {
+std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
+    std::string_view target) {
   auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) return std::nullopt;
   std::map<std::string, std::string> query;

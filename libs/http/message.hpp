@@ -17,9 +17,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name);
 
 struct Request {
-  std::string method;  // upper case, e.g. "POST"
-  std::string target;  // as received: path and query
-  std::string path;    // percent-decoded path without the query
+  std::string method;                              // upper case, e.g. "POST"
+  std::string target;                              // as received: path and query
+  std::string path;                                // percent-decoded path without the query
   std::map<std::string, std::string> query;        // percent-decoded; the last value wins
   std::map<std::string, std::string> path_params;  // filled by the router, e.g. {"id": "..."}
   Headers headers;
@@ -49,7 +49,8 @@ Response JsonResponse(int status, std::string body);
 
 // Splits "/a/b?x=1&y=%20" into a decoded path and query map. Returns nullopt for a target that
 // is not a valid origin-form (bad percent-encoding included).
-std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(std::string_view target);
+std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
+    std::string_view target);
 
 // The media type of a Content-Type value, lower case, without parameters.
 std::string MediaType(std::string_view content_type);

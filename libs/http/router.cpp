@@ -29,12 +29,14 @@ bool IsParam(const std::string& segment) {
 
 void Router::Add(std::string method, std::string pattern, Handler handler) {
   auto segments = SplitPath(pattern);
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler), nullptr});
+  routes_.push_back(
+      Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler), nullptr});
 }
 
 void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler) {
   auto segments = SplitPath(pattern);
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), nullptr, std::move(handler)});
+  routes_.push_back(
+      Route{std::move(method), std::move(pattern), std::move(segments), nullptr, std::move(handler)});
 }
 
 Router::Found Router::Find(Request& request) const {
@@ -120,11 +122,11 @@ void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, Rea
         spdlog::warn("readiness check {} failed: {}", name, error.what());
       }
       ready = ready && ok;
-      details += (details.empty() ? "" : ",") + std::string("\"") + name + "\":\"" + (ok ? "ok" : "down") + "\"";
+      details +=
+          (details.empty() ? "" : ",") + std::string("\"") + name + "\":\"" + (ok ? "ok" : "down") + "\"";
     }
-    return JsonResponse(ready ? 200 : 503,
-                        std::string(R"({"status":")") + (ready ? "ready" : "unavailable") + R"(","checks":{)" +
-                            details + "}}");
+    return JsonResponse(ready ? 200 : 503, std::string(R"({"status":")") + (ready ? "ready" : "unavailable") +
+                                               R"(","checks":{)" + details + "}}");
   });
   router.Add("GET", "/metrics", [](Request&) {
     Response response;

@@ -1,7 +1,6 @@
 #pragma once
 // Method + path pattern routing: "/api/orders/{id}" binds "id" in Request::path_params.
 #include <boost/asio/awaitable.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>

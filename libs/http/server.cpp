@@ -12,12 +12,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/http/chunk_encode.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -48,7 +48,9 @@ bool IsAcceptableRequestId(std::string_view id) {
   return true;
 }
 
-bool MethodMayCarryBody(std::string_view method) { return method == "POST" || method == "PUT" || method == "PATCH"; }
+bool MethodMayCarryBody(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH";
+}
 
 }  // namespace
 
@@ -153,7 +155,8 @@ struct Server::Impl {
     request.body = std::move(raw.body());
     request.remote_address = remote;
     auto client_id = request.Header("X-Request-Id");
-    request.request_id = client_id && IsAcceptableRequestId(*client_id) ? std::string(*client_id) : core::NewUuid();
+    request.request_id =
+        client_id && IsAcceptableRequestId(*client_id) ? std::string(*client_id) : core::NewUuid();
     auto incoming = request.Header("traceparent");
     auto parent = incoming ? core::TraceParent::Parse(*incoming) : std::nullopt;
     request.traceparent = (parent ? parent->Child() : core::TraceParent::New()).ToString();
@@ -195,11 +198,12 @@ struct Server::Impl {
       if (ec) {
         Response error;
         if (ec == bhttp::error::body_limit) {
-          error = ProblemResponse(413, "The request body exceeds " + std::to_string(options.body_limit) + " bytes");
+          error = ProblemResponse(
+              413, "The request body exceeds " + std::to_string(options.body_limit) + " bytes");
         } else if (ec == bhttp::error::header_limit) {
           error = ProblemResponse(431, "The request headers are too large");
-        } else if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() && ec != bhttp::error::end_of_stream &&
-                   ec != bhttp::error::partial_message && bytes > 0) {
+        } else if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
+                   ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && bytes > 0) {
           error = ProblemResponse(400, "Malformed HTTP request: " + ec.message());
         } else {
           break;  // closed, reset, or too slow (timeout): nothing to answer
@@ -217,7 +221,9 @@ struct Server::Impl {
       Request request = ToRequest(raw, remote);
       Response response;
       std::string route = "invalid";
-      if (auto target = ParseTarget(request.target)) {
+      if (request.headers.size() > options.max_header_count) {
+        response = ProblemResponse(431, "Too many request header fields");
+      } else if (auto target = ParseTarget(request.target)) {
         request.path = std::move(target->first);
         request.query = std::move(target->second);
         auto found = router.Find(request);
@@ -228,7 +234,8 @@ struct Server::Impl {
       }
       response.SetHeader("X-Request-Id", request.request_id);
       response.SetHeader("traceparent", request.traceparent);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       Record(request, route, response.status, seconds);
       if (response.stream) {
         // Streams end themselves within a second of a shutdown (with a clean last chunk).
@@ -247,9 +254,12 @@ struct Server::Impl {
 
   void Record(const Request& request, const std::string& route, int status, double seconds) {
     auto& registry = observability::Registry::Global();
-    const auto labels = fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", request.method, route, status);
+    const auto labels =
+        fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", request.method, route, status);
     registry.GetCounter("http_requests_total", "HTTP requests served.", labels).Add();
-    registry.GetHistogram("http_request_duration_seconds", "HTTP request latency.", fmt::format("route=\"{}\"", route))
+    registry
+        .GetHistogram("http_request_duration_seconds", "HTTP request latency.",
+                      fmt::format("route=\"{}\"", route))
         .Observe(seconds);
     if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
     core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));

@@ -18,6 +18,7 @@ struct ServerOptions {
   int workers = 16;        // blocking handlers (database calls) run here: size with the DB pool
   std::size_t body_limit = 64 * 1024;
   std::size_t header_limit = 8 * 1024;
+  std::size_t max_header_count = 100;
   std::chrono::milliseconds read_timeout{10'000};  // whole request, headers included (slowloris)
   std::chrono::milliseconds idle_timeout{30'000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{10'000};

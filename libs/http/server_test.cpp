@@ -16,7 +16,9 @@ class ServerTest : public ::testing::Test {
   void SetUp() override {
     router_.Add("POST", "/echo", [](Request& r) { return JsonResponse(200, r.body); });
     router_.Add("GET", "/boom", [](Request&) -> Response { throw std::runtime_error("boom"); });
-    router_.Add("GET", "/invalid", [](Request&) -> Response { throw ProblemError(422, "nope", {{"x", "bad"}}); });
+    router_.Add("GET", "/invalid", [](Request&) -> Response {
+      throw ProblemError(422, "nope", {{"x", "bad"}});
+    });
     ServerOptions options;
     options.host = "127.0.0.1";
     options.threads = 2;
@@ -40,7 +42,8 @@ class ServerTest : public ::testing::Test {
 };
 
 TEST_F(ServerTest, EchoesJsonAndRequestId) {
-  auto response = Call("POST", "/echo", R"({"a":1})", {{"Content-Type", "application/json"}, {"X-Request-Id", "r-1"}});
+  auto response =
+      Call("POST", "/echo", R"({"a":1})", {{"Content-Type", "application/json"}, {"X-Request-Id", "r-1"}});
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, R"({"a":1})");
   EXPECT_EQ(response.Header("X-Request-Id"), "r-1");
@@ -62,7 +65,8 @@ TEST_F(ServerTest, BodyOverLimitIs413) {
 }
 
 TEST_F(ServerTest, NonJsonBodyIs415) {
-  EXPECT_EQ(Call("POST", "/echo", "a=b", {{"Content-Type", "application/x-www-form-urlencoded"}}).status, 415);
+  EXPECT_EQ(Call("POST", "/echo", "a=b", {{"Content-Type", "application/x-www-form-urlencoded"}}).status,
+            415);
   EXPECT_EQ(Call("POST", "/echo", "{}", {}).status, 415);
 }
 
@@ -76,6 +80,12 @@ TEST_F(ServerTest, HandlerExceptionsBecomeProblems) {
 
 TEST_F(ServerTest, HugeHeadersAre431) {
   EXPECT_EQ(Call("GET", "/boom", {}, {{"X-Big", std::string(9000, 'a')}}).status, 431);
+}
+
+TEST_F(ServerTest, TooManyHeadersAre431) {
+  Headers many;
+  for (int i = 0; i < 120; ++i) many.emplace_back("X-H" + std::to_string(i), "v");
+  EXPECT_EQ(Call("GET", "/boom", {}, many).status, 431);
 }
 
 }  // namespace

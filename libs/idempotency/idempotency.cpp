@@ -61,7 +61,8 @@ http::Response Run(db::Pool& pool, const http::Request& request, std::string_vie
         throw http::ProblemError(422, "This Idempotency-Key was already used with a different request",
                                  {{"Idempotency-Key", "already used with a different request"}});
       }
-      http::Response replay = http::JsonResponse(static_cast<int>(found.Int(0, "status")), found.Text(0, "body"));
+      http::Response replay =
+          http::JsonResponse(static_cast<int>(found.Int(0, "status")), found.Text(0, "body"));
       if (auto location = found.OptionalText(0, "location")) replay.SetHeader("Location", *location);
       if (replay.status >= 400) replay.SetHeader("Content-Type", "application/problem+json; charset=utf-8");
       replay.SetHeader("Idempotent-Replayed", "true");

@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <mutex>
 
 #include "core/clock.hpp"

@@ -43,7 +43,8 @@ Counter& Registry::GetCounter(const std::string& name, const std::string& help, 
   return *slot;
 }
 
-Histogram& Registry::GetHistogram(const std::string& name, const std::string& help, const std::string& labels) {
+Histogram& Registry::GetHistogram(const std::string& name, const std::string& help,
+                                  const std::string& labels) {
   std::lock_guard lock(mutex_);
   auto& family = families_[name];
   family.help = help;

@@ -25,7 +25,7 @@ class Counter {
 class Histogram {
  public:
   static constexpr std::array<double, 14> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                     0.1,    0.25,  0.5,    1,     2.5,   5,     10};
+                                                     0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   void Observe(double seconds);
   std::string Render(const std::string& name, const std::string& labels) const;
 

@@ -25,8 +25,8 @@ void MigrateWithRetry(const std::string& database_url, const std::vector<db::Mig
   }
 }
 
-std::vector<std::pair<std::string, http::ReadinessCheck>> StandardReadiness(db::Pool& pool,
-                                                                            const messaging::AmqpSettings& amqp) {
+std::vector<std::pair<std::string, http::ReadinessCheck>> StandardReadiness(
+    db::Pool& pool, const messaging::AmqpSettings& amqp) {
   messaging::AmqpSettings probe = amqp;
   probe.timeout = std::chrono::milliseconds(2000);
   probe.connection_name += "-readiness";

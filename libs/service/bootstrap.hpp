@@ -17,7 +17,7 @@ void MigrateWithRetry(const std::string& database_url, const std::vector<db::Mig
                       const std::string& lock_name, int attempts = 30);
 
 // /readyz checks: "database" (a pooled SELECT 1) and "broker" (an AMQP handshake).
-std::vector<std::pair<std::string, http::ReadinessCheck>> StandardReadiness(db::Pool& pool,
-                                                                            const messaging::AmqpSettings& amqp);
+std::vector<std::pair<std::string, http::ReadinessCheck>> StandardReadiness(
+    db::Pool& pool, const messaging::AmqpSettings& amqp);
 
 }  // namespace kpo::service

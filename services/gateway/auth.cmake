@@ -8,6 +8,7 @@ endif()
 # Pure domain: no HTTP, database or broker.
 add_library(gateway_identity_domain ${GATEWAY_DIR}/domain/credentials.cpp)
 target_include_directories(gateway_identity_domain PUBLIC ${GATEWAY_DIR})
+target_link_libraries(gateway_identity_domain PUBLIC kpo_core)
 
 add_library(gateway_identity
   ${GATEWAY_DIR}/storage/user_repository.cpp

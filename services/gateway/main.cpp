@@ -37,18 +37,22 @@ int main() {
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {
     const auto [host, port] = core::ParseListenAddress(config.String("GATEWAY_LISTEN", "0.0.0.0:5005"));
-    const auto database_url = config.String("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway");
+    const auto database_url =
+        config.String("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway");
     const auto secret = config.Secret("GATEWAY_JWT_SECRET", "");
     if (secret.empty()) {
       spdlog::critical("GATEWAY_JWT_SECRET is not set: refusing to start without a token signing secret");
       return 2;
     }
-    const auto ttl = std::chrono::seconds(config.Int("GATEWAY_TOKEN_TTL_S", 7 * 24 * 3600, 60, 365LL * 24 * 3600));
+    const auto ttl =
+        std::chrono::seconds(config.Int("GATEWAY_TOKEN_TTL_S", 7 * 24 * 3600, 60, 365LL * 24 * 3600));
     gateway::UpstreamOptions orders_options;
     orders_options.name = "orders";
-    orders_options.addresses = gateway::ParseAddresses(config.String("GATEWAY_ORDERS_UPSTREAMS", "127.0.0.1:5001"));
+    orders_options.addresses =
+        gateway::ParseAddresses(config.String("GATEWAY_ORDERS_UPSTREAMS", "127.0.0.1:5001"));
     orders_options.ejection = config.Millis("GATEWAY_EJECTION_MS", std::chrono::milliseconds(10'000));
-    orders_options.response_timeout = config.Millis("GATEWAY_UPSTREAM_TIMEOUT_MS", std::chrono::milliseconds(30'000));
+    orders_options.response_timeout =
+        config.Millis("GATEWAY_UPSTREAM_TIMEOUT_MS", std::chrono::milliseconds(30'000));
     auto payments_options = orders_options;
     payments_options.name = "payments";
     payments_options.addresses =
@@ -62,14 +66,17 @@ int main() {
     http::ServerOptions server_options{.service = "gateway", .host = host, .port = port};
     server_options.threads = static_cast<int>(config.Int("GATEWAY_IO_THREADS", 2, 1, 64));
     server_options.workers = static_cast<int>(config.Int("GATEWAY_WORKERS", 8, 1, 256));
-    server_options.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000));
-    server_options.header_limit = static_cast<std::size_t>(config.Int("GATEWAY_HEADER_LIMIT", 8192, 1024, 1 << 20));
+    server_options.read_timeout =
+        config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000));
+    server_options.header_limit =
+        static_cast<std::size_t>(config.Int("GATEWAY_HEADER_LIMIT", 8192, 1024, 1 << 20));
     config.LogEffective("gateway");
 
     const auth::TokenSigner signer(secret, ttl);
     auth::DummyHash();  // computed now, so the first unknown-user login costs what every other one does
     service::MigrateWithRetry(database_url, generated::gateway_identity_migrations(), "gateway-migrations");
-    db::Pool users(database_url, static_cast<std::size_t>(server_options.workers), {.application_name = "gateway"});
+    db::Pool users(database_url, static_cast<std::size_t>(server_options.workers),
+                   {.application_name = "gateway"});
     gateway::Upstream orders(orders_options);
     gateway::Upstream payments(payments_options);
     gateway::RateLimiter per_user(user_rps, user_burst);

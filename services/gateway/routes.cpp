@@ -39,12 +39,14 @@ const std::vector<RouteSpec> kRoutes = {
 
 constexpr std::string_view kAllowedHeaders =
     "Authorization, Content-Type, Idempotency-Key, X-Request-Id, Last-Event-ID, traceparent";
-constexpr std::string_view kExposedHeaders = "Location, X-Request-Id, Idempotent-Replayed, Retry-After, traceparent";
+constexpr std::string_view kExposedHeaders =
+    "Location, X-Request-Id, Idempotent-Replayed, Retry-After, traceparent";
 
 Response TooManyRequests(std::chrono::milliseconds retry_after) {
   auto response = http::ProblemResponse(429, "Too many requests; slow down and retry later");
-  response.SetHeader("Retry-After", std::to_string(std::max<std::int64_t>(
-                                        1, static_cast<std::int64_t>(std::ceil(retry_after.count() / 1000.0)))));
+  response.SetHeader("Retry-After",
+                     std::to_string(std::max<std::int64_t>(
+                         1, static_cast<std::int64_t>(std::ceil(retry_after.count() / 1000.0)))));
   return response;
 }
 
@@ -59,7 +61,8 @@ std::optional<std::string_view> TokenOf(const Request& request, bool allow_query
     return std::nullopt;
   }
   if (allow_query) {
-    if (auto it = request.query.find("access_token"); it != request.query.end()) return std::string_view(it->second);
+    if (auto it = request.query.find("access_token"); it != request.query.end())
+      return std::string_view(it->second);
   }
   return std::nullopt;
 }
@@ -153,7 +156,7 @@ class Routes {
     Response response;
     response.body = content.str();
     const auto ext = path.extension().string();
-    const char* type = ext == ".html" ? "text/html; charset=utf-8"
+    const char* type = ext == ".html"  ? "text/html; charset=utf-8"
                        : ext == ".css" ? "text/css; charset=utf-8"
                        : ext == ".js"  ? "application/javascript; charset=utf-8"
                        : ext == ".png" ? "image/png"
@@ -175,10 +178,12 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
   static std::vector<std::unique_ptr<Routes>> keep;
   auto& routes = *keep.emplace_back(std::make_unique<Routes>(deps));
 
-  router.Add("POST", "/api/auth/guest", routes.Open([&deps](const Request& r) { return Guest(deps.users, deps.signer, r); }));
+  router.Add("POST", "/api/auth/guest",
+             routes.Open([&deps](const Request& r) { return Guest(deps.users, deps.signer, r); }));
   router.Add("POST", "/api/auth/register",
              routes.Open([&deps](const Request& r) { return Register(deps.users, deps.signer, r); }));
-  router.Add("POST", "/api/auth/login", routes.Open([&deps](const Request& r) { return Login(deps.users, deps.signer, r); }));
+  router.Add("POST", "/api/auth/login",
+             routes.Open([&deps](const Request& r) { return Login(deps.users, deps.signer, r); }));
 
   router.AddAsync("POST", "/api/accounts", routes.Proxied(deps.payments, false));
   router.AddAsync("GET", "/api/accounts/me", routes.Proxied(deps.payments, false));
@@ -195,9 +200,11 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
     response.headers.emplace_back("Content-Type", "application/yaml; charset=utf-8");
     return response;
   }));
-  router.Add("GET", "/api/docs", routes.Open([&routes](const Request&) { return routes.StaticFile("index.html"); }));
-  router.Add("GET", "/api/docs/{file}",
-             routes.Open([&routes](const Request& r) { return routes.StaticFile(r.path_params.at("file")); }));
+  router.Add("GET", "/api/docs",
+             routes.Open([&routes](const Request&) { return routes.StaticFile("index.html"); }));
+  router.Add("GET", "/api/docs/{file}", routes.Open([&routes](const Request& r) {
+    return routes.StaticFile(r.path_params.at("file"));
+  }));
 
   std::set<std::string> preflighted;
   for (const auto& spec : kRoutes) {

@@ -27,7 +27,8 @@ int main() {
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {
     const auto [host, port] = core::ParseListenAddress(config.String("ORDERS_LISTEN", "0.0.0.0:5001"));
-    const auto database_url = config.String("ORDERS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/orders");
+    const auto database_url =
+        config.String("ORDERS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/orders");
     messaging::AmqpSettings amqp;
     amqp.url = config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/");
     amqp.connection_name = "orders";
@@ -63,14 +64,15 @@ int main() {
     router.Add("GET", "/api/events", [&](http::Request& r) { return orders::StreamEvents(pool, live, r); });
     http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
 
-    http::Server server({.service = "orders", .host = host, .port = port, .workers = static_cast<int>(threads)},
-                        router);
+    http::Server server(
+        {.service = "orders", .host = host, .port = port, .workers = static_cast<int>(threads)}, router);
     server.Listen();
     std::jthread live_thread([&](std::stop_token stop) { live.Run(stop); });
     std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
     std::jthread consumer_thread([&](std::stop_token stop) {
       messaging::Consumer(amqp, orders::PaymentResultsQueue(), static_cast<std::uint16_t>(prefetch))
-          .Run([&](const messaging::Delivery& d) { return orders::HandlePaymentResult(pool, d, stop); }, stop);
+          .Run([&](const messaging::Delivery& d) { return orders::HandlePaymentResult(pool, d, stop); },
+               stop);
     });
     server.Run();
     spdlog::info("orders: stopping workers");

@@ -47,17 +47,20 @@ int main() {
     http::Router router;
     router.Add("POST", "/api/accounts", [&](http::Request& r) { return payments::CreateAccount(pool, r); });
     router.Add("GET", "/api/accounts/me", [&](http::Request& r) { return payments::GetAccount(pool, r); });
-    router.Add("POST", "/api/accounts/me/deposits", [&](http::Request& r) { return payments::Deposit(pool, r); });
-    router.Add("GET", "/api/accounts/me/entries", [&](http::Request& r) { return payments::ListEntries(pool, r); });
+    router.Add("POST", "/api/accounts/me/deposits",
+               [&](http::Request& r) { return payments::Deposit(pool, r); });
+    router.Add("GET", "/api/accounts/me/entries",
+               [&](http::Request& r) { return payments::ListEntries(pool, r); });
     http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
 
-    http::Server server({.service = "payments", .host = host, .port = port, .workers = static_cast<int>(threads)},
-                        router);
+    http::Server server(
+        {.service = "payments", .host = host, .port = port, .workers = static_cast<int>(threads)}, router);
     server.Listen();
     std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
     std::jthread consumer_thread([&](std::stop_token stop) {
       messaging::Consumer(amqp, payments::OrderCreatedQueue(), static_cast<std::uint16_t>(prefetch))
-          .Run([&](const messaging::Delivery& d) { return payments::HandleOrderCreated(pool, d, stop); }, stop);
+          .Run([&](const messaging::Delivery& d) { return payments::HandleOrderCreated(pool, d, stop); },
+               stop);
     });
     server.Run();
     spdlog::info("payments: stopping workers");

@@ -8,21 +8,14 @@
 #include <thread>
 
 #include "core/ids.hpp"
+#include "support/fixture.hpp"
 #include "support/stack.hpp"
 
 namespace kpo::testing {
 namespace {
 
-class Concurrency : public ::testing::Test {
+class Concurrency : public SharedSystemTest<Stack> {
  protected:
-  static void SetUpTestSuite() {
-    stack_ = new Stack();
-    stack_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
   // Runs `task(i)` for i in [0, n) on `threads` threads.
   static void Parallel(int n, int threads, const std::function<void(int)>& task) {
     std::atomic<int> next{0};
@@ -34,10 +27,12 @@ class Concurrency : public ::testing::Test {
     }
     for (auto& thread : pool) thread.join();
   }
-  static std::map<std::string, int> FinalStatuses(const std::string& user, const std::vector<std::string>& ids) {
+  static std::map<std::string, int> FinalStatuses(const std::string& user,
+                                                  const std::vector<std::string>& ids) {
     std::map<std::string, int> counts;
     for (const auto& id : ids) {
-      counts[std::string(stack_->api.WaitForFinalStatus(user, id, std::chrono::seconds(60)).at("status").as_string())]++;
+      counts[std::string(
+          system().api.WaitForFinalStatus(user, id, std::chrono::seconds(60)).at("status").as_string())]++;
     }
     return counts;
   }
@@ -49,16 +44,15 @@ class Concurrency : public ::testing::Test {
         {user});
     EXPECT_EQ(sums.Int(0, "net"), expected_balance);
     EXPECT_EQ(sums.Int(0, "negative"), 0);
-    EXPECT_EQ(stack_->api.Balance(user), expected_balance);
+    EXPECT_EQ(system().api.Balance(user), expected_balance);
   }
-  static Stack* stack_;
 };
-Stack* Concurrency::stack_ = nullptr;
 
 TEST_F(Concurrency, TwoHundredOrdersAgainstFundsForOneHundred) {
-  const auto user = stack_->api.NewFundedUser(100 * 250);
+  const auto user = system().api.NewFundedUser(100 * 250);
   std::vector<std::string> ids(200);
-  Parallel(200, 16, [&](int i) { ids[i] = std::string(stack_->api.PlaceOrder(user, 250).at("id").as_string()); });
+  Parallel(200, 16,
+           [&](int i) { ids[i] = std::string(system().api.PlaceOrder(user, 250).at("id").as_string()); });
   auto statuses = FinalStatuses(user, ids);
   EXPECT_EQ(statuses["Finished"], 100);
   EXPECT_EQ(statuses["Cancelled"], 100);
@@ -66,20 +60,20 @@ TEST_F(Concurrency, TwoHundredOrdersAgainstFundsForOneHundred) {
 }
 
 TEST_F(Concurrency, ConcurrentDepositsAndChargesNeverLoseAnUpdate) {
-  const auto user = stack_->api.NewFundedUser(1'000);
+  const auto user = system().api.NewFundedUser(1'000);
   std::vector<std::string> ids(100);
   std::atomic<std::int64_t> deposited{1'000};
   Parallel(160, 16, [&](int i) {
     if (i % 8 < 5) {
-      ids[i / 8 * 5 + i % 8] = std::string(stack_->api.PlaceOrder(user, 300 + i).at("id").as_string());
+      ids[i / 8 * 5 + i % 8] = std::string(system().api.PlaceOrder(user, 300 + i).at("id").as_string());
     } else {
-      auto response = stack_->api.Call("POST", "/api/accounts/me/deposits", user, R"({"amount":500})");
+      auto response = system().api.Call("POST", "/api/accounts/me/deposits", user, R"({"amount":500})");
       if (response.status == 200) deposited += 500;
     }
   });
   std::int64_t charged = 0;
   for (const auto& id : ids) {
-    auto order = stack_->api.WaitForFinalStatus(user, id, std::chrono::seconds(60));
+    auto order = system().api.WaitForFinalStatus(user, id, std::chrono::seconds(60));
     ASSERT_NE(order.at("status").as_string(), "Created");
     if (order.at("status").as_string() == "Finished") charged += order.at("amount").as_int64();
   }

@@ -4,6 +4,7 @@
 
 #include "core/ids.hpp"
 #include "http/client.hpp"
+#include "support/fixture.hpp"
 #include "support/stack.hpp"
 
 namespace kpo::testing {
@@ -43,26 +44,16 @@ std::int64_t Count(db::Connection& db, const std::string& sql, const std::string
   return db.Exec(sql, {param}).Int(0, "n");
 }
 
-class Duplicates : public ::testing::Test {
+class Duplicates : public SharedSystemTest<Stack> {
  protected:
-  static void SetUpTestSuite() {
-    stack_ = new Stack();
-    stack_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
   // A user with 1000 on the account and a finished order of 300.
   std::pair<std::string, std::string> FinishedOrder() {
-    const auto user = stack_->api.NewFundedUser(1'000);
-    const std::string id(stack_->api.PlaceOrder(user, 300).at("id").as_string());
-    EXPECT_EQ(stack_->api.WaitForFinalStatus(user, id).at("status").as_string(), "Finished");
+    const auto user = system().api.NewFundedUser(1'000);
+    const std::string id(system().api.PlaceOrder(user, 300).at("id").as_string());
+    EXPECT_EQ(system().api.WaitForFinalStatus(user, id).at("status").as_string(), "Finished");
     return {user, id};
   }
-  static Stack* stack_;
 };
-Stack* Duplicates::stack_ = nullptr;
 
 TEST_F(Duplicates, SameOrderCreatedDeliveredFiveTimesChargesOnce) {
   auto [user, order_id] = FinishedOrder();
@@ -70,12 +61,13 @@ TEST_F(Duplicates, SameOrderCreatedDeliveredFiveTimesChargesOnce) {
   auto original = FromOutbox(orders_db, order_id, "OrderCreated");
   const auto before = DuplicatesSeen(kPaymentsTestPort);
   Publish(std::vector<messaging::Message>(5, original));
-  ASSERT_TRUE(WaitUntil([&] { return DuplicatesSeen(kPaymentsTestPort) >= before + 5; }, std::chrono::seconds(20)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return DuplicatesSeen(kPaymentsTestPort) >= before + 5; }, std::chrono::seconds(20)));
 
   auto payments_db = PaymentsDb();
   EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
   EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM outbox WHERE correlation_id = $1", order_id), 1);
-  EXPECT_EQ(stack_->api.Balance(user), 700);
+  EXPECT_EQ(system().api.Balance(user), 700);
 }
 
 TEST_F(Duplicates, DifferentMessageIdsForOneOrderChargeOnce) {
@@ -93,16 +85,19 @@ TEST_F(Duplicates, DifferentMessageIdsForOneOrderChargeOnce) {
   Publish(copies);
   auto payments_db = PaymentsDb();
   ASSERT_TRUE(WaitUntil(
-      [&] { return Count(payments_db, "SELECT count(*) AS n FROM inbox WHERE message_id = ANY($1::uuid[])", ids) == 3; },
+      [&] {
+        return Count(payments_db, "SELECT count(*) AS n FROM inbox WHERE message_id = ANY($1::uuid[])",
+                     ids) == 3;
+      },
       std::chrono::seconds(20)));
   EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
   EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM outbox WHERE correlation_id = $1", order_id), 1);
-  EXPECT_EQ(stack_->api.Balance(user), 700);
+  EXPECT_EQ(system().api.Balance(user), 700);
 }
 
 TEST_F(Duplicates, ConcurrentDeliveriesOfNewMessagesForOneOrderChargeOnce) {
   // Payments has not seen this order yet: ten different messages race for its one charge.
-  const auto user = stack_->api.NewFundedUser(1'000);
+  const auto user = system().api.NewFundedUser(1'000);
   const auto order_id = core::NewUuid();
   messaging::Message event;
   event.exchange = "orders";
@@ -122,11 +117,12 @@ TEST_F(Duplicates, ConcurrentDeliveriesOfNewMessagesForOneOrderChargeOnce) {
   auto payments_db = PaymentsDb();
   ASSERT_TRUE(WaitUntil(
       [&] {
-        return Count(payments_db, "SELECT count(*) AS n FROM inbox WHERE message_id = ANY($1::uuid[])", ids) == 10;
+        return Count(payments_db, "SELECT count(*) AS n FROM inbox WHERE message_id = ANY($1::uuid[])",
+                     ids) == 10;
       },
       std::chrono::seconds(20)));
   EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
-  EXPECT_EQ(stack_->api.Balance(user), 600);
+  EXPECT_EQ(system().api.Balance(user), 600);
   // The result names an order the orders service never had: it is dead-lettered there.
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -141,7 +137,7 @@ TEST_F(Duplicates, ConcurrentDeliveriesOfNewMessagesForOneOrderChargeOnce) {
 
 TEST_F(Duplicates, DuplicatePaymentResultDoesNotTransitionAgain) {
   auto [user, order_id] = FinishedOrder();
-  const auto finished = stack_->api.GetOrder(user, order_id);
+  const auto finished = system().api.GetOrder(user, order_id);
   auto payments_db = PaymentsDb();
   auto result = FromOutbox(payments_db, order_id, "PaymentSucceeded");
   // The same result three more times, and a contradicting one under a new message id.
@@ -149,18 +145,20 @@ TEST_F(Duplicates, DuplicatePaymentResultDoesNotTransitionAgain) {
   contradiction.message_id = core::NewUuid();
   contradiction.routing_key = "payment.failed";
   contradiction.type = "PaymentFailed";
-  contradiction.body = R"({"orderId":")" + order_id + R"(","userId":")" + user +
-                       R"(","amount":300,"reason":"insufficient_funds","processedAt":"2026-11-25T10:00:00Z"})";
+  contradiction.body =
+      R"({"orderId":")" + order_id + R"(","userId":")" + user +
+      R"(","amount":300,"reason":"insufficient_funds","processedAt":"2026-11-25T10:00:00Z"})";
   const auto before = DuplicatesSeen(kOrdersTestPort);
   Publish({result, result, result, contradiction});
   auto orders_db = OrdersDb();
   ASSERT_TRUE(WaitUntil(
       [&] {
         return DuplicatesSeen(kOrdersTestPort) >= before + 3 &&
-               Count(orders_db, "SELECT count(*) AS n FROM inbox WHERE message_id = $1", contradiction.message_id) == 1;
+               Count(orders_db, "SELECT count(*) AS n FROM inbox WHERE message_id = $1",
+                     contradiction.message_id) == 1;
       },
       std::chrono::seconds(20)));
-  EXPECT_EQ(stack_->api.GetOrder(user, order_id), finished);
+  EXPECT_EQ(system().api.GetOrder(user, order_id), finished);
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ TEST_F(Faults, OrdersAreAcceptedWhileTheBrokerIsDownAndCompleteAfterIt) {
     for (const auto& id : ids) EXPECT_EQ(stack_.api.GetOrder(user, id).at("status").as_string(), "Created");
   }
   for (const auto& id : ids) {
-    EXPECT_EQ(stack_.api.WaitForFinalStatus(user, id, std::chrono::seconds(90)).at("status").as_string(), "Finished");
+    EXPECT_EQ(stack_.api.WaitForFinalStatus(user, id, std::chrono::seconds(90)).at("status").as_string(),
+              "Finished");
     EXPECT_EQ(ChargesFor(id), 1);
   }
   EXPECT_EQ(stack_.api.Balance(user), 10'000 - 10 * 100);
@@ -59,7 +60,8 @@ TEST_F(Faults, RelayKilledBetweenConfirmAndMarkRepublishesAndTheDuplicateIsAbsor
                            {"KPO_FAILPOINTS", "relay_crash_after_confirm"}},
                           kOrdersTestPort);
   crashing.Start();
-  const auto duplicates_before = MetricValue(kPaymentsTestPort, R"(messages_consumed_total{outcome="duplicate"})");
+  const auto duplicates_before =
+      MetricValue(kPaymentsTestPort, R"(messages_consumed_total{outcome="duplicate"})");
   const std::string id(stack_.api.PlaceOrder(user, 250).at("id").as_string());
   ASSERT_TRUE(WaitUntil([&] { return crashing.HasExited(); }, std::chrono::seconds(20)));
   {
@@ -72,7 +74,8 @@ TEST_F(Faults, RelayKilledBetweenConfirmAndMarkRepublishesAndTheDuplicateIsAbsor
   EXPECT_EQ(stack_.api.WaitForFinalStatus(user, id).at("status").as_string(), "Finished");
   ASSERT_TRUE(WaitUntil(
       [&] {
-        return MetricValue(kPaymentsTestPort, R"(messages_consumed_total{outcome="duplicate"})") > duplicates_before;
+        return MetricValue(kPaymentsTestPort, R"(messages_consumed_total{outcome="duplicate"})") >
+               duplicates_before;
       },
       std::chrono::seconds(20)));
   EXPECT_EQ(ChargesFor(id), 1);
@@ -91,7 +94,8 @@ TEST_F(Faults, MalformedMessagesAreDeadLetteredAndDoNotBlockTheQueue) {
   messaging::Message no_id = garbage;
   no_id.message_id = "not-a-uuid";
   no_id.body = R"({"orderId":"x"})";
-  ASSERT_EQ(broker.PublishConfirmed({garbage, no_id}, std::chrono::seconds(10)), (std::vector<bool>{true, true}));
+  ASSERT_EQ(broker.PublishConfirmed({garbage, no_id}, std::chrono::seconds(10)),
+            (std::vector<bool>{true, true}));
 
   const auto user = stack_.api.NewFundedUser(1'000);
   const std::string id(stack_.api.PlaceOrder(user, 100).at("id").as_string());
@@ -100,7 +104,8 @@ TEST_F(Faults, MalformedMessagesAreDeadLetteredAndDoNotBlockTheQueue) {
   std::vector<std::string> dead;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        for (const auto& d : broker.Get("payments.order-created.dlq", 100, true)) dead.push_back(d.message.message_id);
+        for (const auto& d : broker.Get("payments.order-created.dlq", 100, true))
+          dead.push_back(d.message.message_id);
         return dead.size() >= 2;
       },
       std::chrono::seconds(20)));
@@ -115,7 +120,8 @@ TEST_F(Faults, ServicesKilledMidStreamLoseNothing) {
   std::thread client([&] {
     for (int i = 0; i < 120; ++i) {
       try {
-        auto response = stack_.api.Call("POST", "/api/orders", user, R"({"amount":1000,"description":"stream"})");
+        auto response =
+            stack_.api.Call("POST", "/api/orders", user, R"({"amount":1000,"description":"stream"})");
         if (response.status == 202) {
           std::lock_guard lock(mutex);
           accepted.emplace_back(response.Object().at("id").as_string());
@@ -140,7 +146,8 @@ TEST_F(Faults, ServicesKilledMidStreamLoseNothing) {
 
   ASSERT_GE(accepted.size(), 80U);
   for (const auto& id : accepted) {
-    EXPECT_EQ(stack_.api.WaitForFinalStatus(user, id, std::chrono::seconds(60)).at("status").as_string(), "Finished");
+    EXPECT_EQ(stack_.api.WaitForFinalStatus(user, id, std::chrono::seconds(60)).at("status").as_string(),
+              "Finished");
     EXPECT_EQ(ChargesFor(id), 1) << id;
   }
   // An order whose 202 was lost in the kill may exist too: the ledger, not the client, counts.

@@ -49,6 +49,20 @@ TEST_F(GatewayLimits, PerUserRateLimitAnswers429WithRetryAfter) {
   EXPECT_EQ(client().Call("GET", "/api/orders", client().Guest().token).status, 200);
 }
 
+TEST(GatewayIpLimit, PerIpRateLimitCoversEvenAnonymousCalls) {
+  GatewaySystem system(1, {{"GATEWAY_RATE_IP_RPS", "1"}, {"GATEWAY_RATE_IP_BURST", "3"}});
+  system.Start();
+  int limited = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto response = system.client.Call("POST", "/api/auth/guest", std::nullopt);
+    if (response.status == 429) {
+      ++limited;
+      EXPECT_TRUE(response.Header("Retry-After"));
+    }
+  }
+  EXPECT_GE(limited, 4);
+}
+
 TEST_F(GatewayLimits, BodyOver64KiBIs413AndWrongTypeIs415) {
   const auto session = client().Guest();
   auto big = client().Call("POST", "/api/orders", session.token, std::string(65 * 1024, ' '));
@@ -59,7 +73,8 @@ TEST_F(GatewayLimits, BodyOver64KiBIs413AndWrongTypeIs415) {
 }
 
 TEST_F(GatewayLimits, OversizedHeadersAre431) {
-  auto response = http::Fetch("127.0.0.1", client().Port(), "GET", "/healthz", {{"X-Big", std::string(10'000, 'h')}});
+  auto response =
+      http::Fetch("127.0.0.1", client().Port(), "GET", "/healthz", {{"X-Big", std::string(10'000, 'h')}});
   EXPECT_EQ(response.status, 431);
 }
 
@@ -74,7 +89,8 @@ TEST_F(GatewayLimits, SlowHeaderClientIsCutOffWhileOthersAreServed) {
   ASSERT_GT(::send(slow, partial.data(), partial.size(), MSG_NOSIGNAL), 0);
   const auto started = std::chrono::steady_clock::now();
   // Meanwhile everyone else is served.
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(http::Fetch("127.0.0.1", client().Port(), "GET", "/healthz").status, 200);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(http::Fetch("127.0.0.1", client().Port(), "GET", "/healthz").status, 200);
   timeval timeout{5, 0};
   ::setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   char buffer[256];

@@ -35,7 +35,8 @@ TEST(GatewayReplicas, KillingOneReplicaOfEachLosesNothing) {
   });
   std::thread writers([&] {
     for (int i = 0; i < 150; ++i) {
-      auto response = client.Call("POST", "/api/orders", session.token, R"({"amount":100,"description":"r"})");
+      auto response =
+          client.Call("POST", "/api/orders", session.token, R"({"amount":100,"description":"r"})");
       std::lock_guard lock(mutex);
       if (response.status == 202) {
         accepted.emplace_back(response.Object().at("id").as_string());
@@ -59,7 +60,8 @@ TEST(GatewayReplicas, KillingOneReplicaOfEachLosesNothing) {
   EXPECT_LE(rejected_posts, 4);
   ASSERT_GE(accepted.size(), 140U);
   for (const auto& id : accepted) {
-    EXPECT_EQ(client.WaitForFinalStatus(session, id, std::chrono::seconds(60)).at("status").as_string(), "Finished")
+    EXPECT_EQ(client.WaitForFinalStatus(session, id, std::chrono::seconds(60)).at("status").as_string(),
+              "Finished")
         << id;
   }
 }

@@ -1,5 +1,7 @@
 // The public API through the gateway: identity, the saga, per-user isolation on every route,
 // token checks, live updates, docs and operational endpoints.
+#include "support/gateway.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/serialize.hpp>
@@ -7,25 +9,15 @@
 #include "auth/jwt.hpp"
 #include "core/ids.hpp"
 #include "http/client.hpp"
-#include "support/gateway.hpp"
+#include "support/fixture.hpp"
 
 namespace kpo::testing {
 namespace {
 
-class Gateway : public ::testing::Test {
+class Gateway : public SharedSystemTest<GatewaySystem> {
  protected:
-  static void SetUpTestSuite() {
-    system_ = new GatewaySystem();
-    system_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete system_;
-    system_ = nullptr;
-  }
-  const GatewayClient& client() { return system_->client; }
-  static GatewaySystem* system_;
+  const GatewayClient& client() { return system().client; }
 };
-GatewaySystem* Gateway::system_ = nullptr;
 
 std::string Base64Url(const std::string& text) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -57,8 +49,9 @@ TEST_F(Gateway, GuestToFinishedOrderThroughTheGateway) {
   EXPECT_EQ(client().WaitForFinalStatus(poor, client().PlaceOrder(poor, 101)).at("failureReason").as_string(),
             "insufficient_funds");
   const auto nobody = client().Guest();
-  EXPECT_EQ(client().WaitForFinalStatus(nobody, client().PlaceOrder(nobody, 5)).at("failureReason").as_string(),
-            "account_not_found");
+  EXPECT_EQ(
+      client().WaitForFinalStatus(nobody, client().PlaceOrder(nobody, 5)).at("failureReason").as_string(),
+      "account_not_found");
 }
 
 TEST_F(Gateway, RegisterAndLogin) {
@@ -77,12 +70,15 @@ TEST_F(Gateway, RegisterAndLogin) {
 
   auto wrong_password = client().Call("POST", "/api/auth/login", std::nullopt,
                                       R"({"username":")" + name + R"(","password":"wrong password!"})");
-  auto unknown_user = client().Call("POST", "/api/auth/login", std::nullopt,
-                                    R"({"username":"nobody_)" + core::RandomHex(6) + R"(","password":"whatever123"})");
+  auto unknown_user =
+      client().Call("POST", "/api/auth/login", std::nullopt,
+                    R"({"username":"nobody_)" + core::RandomHex(6) + R"(","password":"whatever123"})");
   EXPECT_EQ(wrong_password.status, 401);
   EXPECT_EQ(unknown_user.status, 401);
   EXPECT_EQ(wrong_password.Object().at("detail"), unknown_user.Object().at("detail"));
-  EXPECT_EQ(client().Call("POST", "/api/auth/register", std::nullopt, R"({"username":"x","password":"short"})").status,
+  EXPECT_EQ(client()
+                .Call("POST", "/api/auth/register", std::nullopt, R"({"username":"x","password":"short"})")
+                .status,
             422);
 }
 
@@ -98,9 +94,10 @@ TEST_F(Gateway, BadTokensAre401) {
                                             session.token.rfind('.') - session.token.find('.') - 1);
   const auto alg_none = Base64Url(R"({"alg":"none","typ":"JWT"})") + "." + payload + ".";
   for (const std::optional<std::string>& token :
-       {std::optional<std::string>(), std::optional<std::string>(tampered), std::optional<std::string>(expired),
-        std::optional<std::string>(foreign), std::optional<std::string>(alg_none),
-        std::optional<std::string>("garbage"), std::optional<std::string>("")}) {
+       {std::optional<std::string>(), std::optional<std::string>(tampered),
+        std::optional<std::string>(expired), std::optional<std::string>(foreign),
+        std::optional<std::string>(alg_none), std::optional<std::string>("garbage"),
+        std::optional<std::string>("")}) {
     auto response = client().Call("GET", "/api/orders", token);
     EXPECT_EQ(response.status, 401) << token.value_or("(none)");
     EXPECT_EQ(http::MediaType(response.Header("Content-Type").value_or("")), "application/problem+json");
@@ -124,14 +121,22 @@ TEST_F(Gateway, UsersNeverSeeEachOthersData) {
     EXPECT_EQ(response.body.find(alice.user_id), std::string::npos) << target;
     EXPECT_EQ(response.body.find(alice_order), std::string::npos) << target;
   }
-  EXPECT_EQ(client().Call("GET", "/api/accounts/me", bob.token, {}, spoof).Object().at("balance").as_int64(), 50);
+  EXPECT_EQ(client().Call("GET", "/api/accounts/me", bob.token, {}, spoof).Object().at("balance").as_int64(),
+            50);
   // Writes land on the caller's own account, whatever X-User-Id says.
-  EXPECT_EQ(client().Call("POST", "/api/accounts/me/deposits", bob.token, R"({"amount":7})", spoof).status, 200);
+  EXPECT_EQ(client().Call("POST", "/api/accounts/me/deposits", bob.token, R"({"amount":7})", spoof).status,
+            200);
   EXPECT_EQ(client().Balance(alice), 700);
   EXPECT_EQ(client().Balance(bob), 57);
-  auto bob_order = client().Call("POST", "/api/orders", bob.token, R"({"amount":1,"description":"b"})", spoof);
+  auto bob_order =
+      client().Call("POST", "/api/orders", bob.token, R"({"amount":1,"description":"b"})", spoof);
   EXPECT_EQ(bob_order.Object().at("userId").as_string(), bob.user_id);
-  EXPECT_EQ(client().Call("GET", "/api/orders?before=" + alice_order, bob.token).Object().at("items").as_array().size(),
+  EXPECT_EQ(client()
+                .Call("GET", "/api/orders?before=" + alice_order, bob.token)
+                .Object()
+                .at("items")
+                .as_array()
+                .size(),
             0U);
   EXPECT_EQ(client().Call("POST", "/api/accounts", bob.token).status, 409);
 }
@@ -169,7 +174,8 @@ TEST_F(Gateway, LiveUpdatesDeliverMyOrdersAndNothingOfOthers) {
     const auto at = text.find("id: ");
     return text.substr(at + 4, text.find('\n', at) - at - 4);
   }();
-  SseReader resumed(client().Port(), "/api/events?access_token=" + alice.token, {{"Last-Event-ID", first_id}});
+  SseReader resumed(client().Port(), "/api/events?access_token=" + alice.token,
+                    {{"Last-Event-ID", first_id}});
   ASSERT_TRUE(WaitUntil([&] { return !resumed.Orders().empty(); }, std::chrono::seconds(5)));
   EXPECT_EQ(resumed.Orders().front().at("status").as_string(), "Finished");
   EXPECT_EQ(client().Call("GET", "/api/events", std::nullopt).status, 401);
@@ -189,21 +195,24 @@ TEST_F(Gateway, ServesDocsAndOperationalEndpoints) {
 }
 
 TEST_F(Gateway, CorsAllowsTheFrontendOrigin) {
-  auto preflight = http::Fetch("127.0.0.1", client().Port(), "OPTIONS", "/api/orders",
-                               {{"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "POST"}});
+  auto preflight =
+      http::Fetch("127.0.0.1", client().Port(), "OPTIONS", "/api/orders",
+                  {{"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(preflight.status, 204);
   EXPECT_EQ(preflight.Header("Access-Control-Allow-Origin"), "http://localhost:3000");
-  EXPECT_NE(std::string(preflight.Header("Access-Control-Allow-Headers").value_or("")).find("Idempotency-Key"),
-            std::string::npos);
-  auto other = client().Call("GET", "/api/orders", client().Guest().token, {}, {{"Origin", "http://evil.example"}});
+  EXPECT_NE(
+      std::string(preflight.Header("Access-Control-Allow-Headers").value_or("")).find("Idempotency-Key"),
+      std::string::npos);
+  auto other =
+      client().Call("GET", "/api/orders", client().Guest().token, {}, {{"Origin", "http://evil.example"}});
   EXPECT_FALSE(other.Header("Access-Control-Allow-Origin"));
 }
 
 TEST_F(Gateway, RequestIdAndTraceAreCarriedThrough) {
   const auto session = client().Guest();
   const std::string parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  auto response =
-      client().Call("GET", "/api/orders", session.token, {}, {{"X-Request-Id", "trace-me-1"}, {"traceparent", parent}});
+  auto response = client().Call("GET", "/api/orders", session.token, {},
+                                {{"X-Request-Id", "trace-me-1"}, {"traceparent", parent}});
   EXPECT_EQ(response.Header("X-Request-Id"), "trace-me-1");
   EXPECT_EQ(std::string(response.Header("traceparent").value_or("")).substr(0, 35), parent.substr(0, 35));
 }

@@ -4,28 +4,21 @@
 
 #include "core/ids.hpp"
 #include "http/client.hpp"
+#include "support/fixture.hpp"
 #include "support/stack.hpp"
 
 namespace kpo::testing {
 namespace {
 
-class HttpInput : public ::testing::Test {
+class HttpInput : public SharedSystemTest<Stack> {
  protected:
-  static void SetUpTestSuite() {
-    stack_ = new Stack();
-    stack_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
   void TearDown() override {
     // Whatever the test sent, both services still answer.
-    EXPECT_EQ(stack_->api.Call("GET", "/api/orders", user_).status, 200);
-    EXPECT_EQ(stack_->api.Call("GET", "/api/accounts/me", user_).status, 404);
+    EXPECT_EQ(system().api.Call("GET", "/api/orders", user_).status, 200);
+    EXPECT_EQ(system().api.Call("GET", "/api/accounts/me", user_).status, 404);
   }
   ApiResponse PostOrder(const std::string& body, http::Headers headers = {}) {
-    return stack_->api.Call("POST", "/api/orders", user_, body, std::move(headers));
+    return system().api.Call("POST", "/api/orders", user_, body, std::move(headers));
   }
   // Asserts a problem+json answer with `status`, and for 422 that `field` is named in errors.
   static void ExpectProblem(const ApiResponse& response, int status, const std::string& field = {}) {
@@ -41,10 +34,8 @@ class HttpInput : public ::testing::Test {
     }
   }
 
-  static Stack* stack_;
   std::string user_ = core::NewUuid();
 };
-Stack* HttpInput::stack_ = nullptr;
 
 TEST_F(HttpInput, MalformedJsonIs422) {
   ExpectProblem(PostOrder(R"({"amount": 1, "description": )"), 422, "body");
@@ -61,7 +52,8 @@ TEST_F(HttpInput, AmountMustBeAnIntegerWithinTheLimits) {
 
 TEST_F(HttpInput, DescriptionMustBe1To500CharactersOfValidUtf8) {
   ExpectProblem(PostOrder(R"({"amount":1,"description":""})"), 422, "description");
-  ExpectProblem(PostOrder(R"({"amount":1,"description":")" + std::string(501, 'a') + "\"}"), 422, "description");
+  ExpectProblem(PostOrder(R"({"amount":1,"description":")" + std::string(501, 'a') + "\"}"), 422,
+                "description");
   ExpectProblem(PostOrder("{\"amount\":1,\"description\":\"bad \xFF\xFE utf8\"}"), 422, "description");
   ExpectProblem(PostOrder(R"({"amount":1,"description":12})"), 422, "description");
   ExpectProblem(PostOrder(R"({"amount":1})"), 422, "description");
@@ -77,14 +69,15 @@ TEST_F(HttpInput, UnknownFieldsAre422) {
 }
 
 TEST_F(HttpInput, MissingOrInvalidUserIs401) {
-  ExpectProblem(stack_->api.Call("POST", "/api/orders", std::nullopt, R"({"amount":1,"description":"x"})"), 401);
-  ExpectProblem(stack_->api.Call("GET", "/api/orders", std::string("not-a-uuid")), 401);
-  ExpectProblem(stack_->api.Call("GET", "/api/accounts/me", std::nullopt), 401);
+  ExpectProblem(system().api.Call("POST", "/api/orders", std::nullopt, R"({"amount":1,"description":"x"})"),
+                401);
+  ExpectProblem(system().api.Call("GET", "/api/orders", std::string("not-a-uuid")), 401);
+  ExpectProblem(system().api.Call("GET", "/api/accounts/me", std::nullopt), 401);
 }
 
 TEST_F(HttpInput, UnknownOrderIs404) {
-  ExpectProblem(stack_->api.Call("GET", "/api/orders/" + core::NewUuid(), user_), 404);
-  ExpectProblem(stack_->api.Call("GET", "/api/orders/not-a-uuid", user_), 404);
+  ExpectProblem(system().api.Call("GET", "/api/orders/" + core::NewUuid(), user_), 404);
+  ExpectProblem(system().api.Call("GET", "/api/orders/not-a-uuid", user_), 404);
 }
 
 TEST_F(HttpInput, BodyOver64KiBIs413) {
@@ -98,35 +91,36 @@ TEST_F(HttpInput, WrongContentTypeIs415) {
 
 TEST_F(HttpInput, BadPagingParametersAre422) {
   for (const auto* query : {"limit=0", "limit=101", "limit=abc", "before=nope"}) {
-    ExpectProblem(stack_->api.Call("GET", std::string("/api/orders?") + query, user_), 422);
-    ExpectProblem(stack_->api.Call("GET", std::string("/api/accounts/me/entries?") + query, user_), 422);
+    ExpectProblem(system().api.Call("GET", std::string("/api/orders?") + query, user_), 422);
+    ExpectProblem(system().api.Call("GET", std::string("/api/accounts/me/entries?") + query, user_), 422);
   }
 }
 
 TEST_F(HttpInput, DepositValidation) {
-  ExpectProblem(stack_->api.Call("POST", "/api/accounts/me/deposits", user_, R"({"amount":100})"), 404);
+  ExpectProblem(system().api.Call("POST", "/api/accounts/me/deposits", user_, R"({"amount":100})"), 404);
   const auto funded = core::NewUuid();
-  ASSERT_EQ(stack_->api.Call("POST", "/api/accounts", funded).status, 201);
-  for (const auto* body : {R"({"amount":0})", R"({"amount":-3})", R"({"amount":2.5})", R"({})", R"({"amount":1,"x":1})"}) {
-    ExpectProblem(stack_->api.Call("POST", "/api/accounts/me/deposits", funded, body), 422, "");
+  ASSERT_EQ(system().api.Call("POST", "/api/accounts", funded).status, 201);
+  for (const auto* body :
+       {R"({"amount":0})", R"({"amount":-3})", R"({"amount":2.5})", R"({})", R"({"amount":1,"x":1})"}) {
+    ExpectProblem(system().api.Call("POST", "/api/accounts/me/deposits", funded, body), 422, "");
   }
-  ExpectProblem(stack_->api.Call("POST", "/api/accounts", funded, R"({"extra":1})"), 422, "extra");
+  ExpectProblem(system().api.Call("POST", "/api/accounts", funded, R"({"extra":1})"), 422, "extra");
 }
 
 TEST_F(HttpInput, IdempotencyKeyTooLongIs422) {
-  ExpectProblem(PostOrder(R"({"amount":1,"description":"x"})", {{"Idempotency-Key", std::string(256, 'k')}}), 422,
-                "Idempotency-Key");
+  ExpectProblem(PostOrder(R"({"amount":1,"description":"x"})", {{"Idempotency-Key", std::string(256, 'k')}}),
+                422, "Idempotency-Key");
 }
 
 TEST_F(HttpInput, UnknownRouteIs404AndWrongMethodIs405) {
-  ExpectProblem(stack_->api.Call("GET", "/api/nothing-here", user_), 404);
-  ExpectProblem(stack_->api.Call("DELETE", "/api/orders", user_), 405);
+  ExpectProblem(system().api.Call("GET", "/api/nothing-here", user_), 404);
+  ExpectProblem(system().api.Call("DELETE", "/api/orders", user_), 405);
 }
 
 TEST_F(HttpInput, RequestIdIsEchoedOrCreated) {
-  auto echoed = stack_->api.Call("GET", "/api/orders", user_, {}, {{"X-Request-Id", "abc-123"}});
+  auto echoed = system().api.Call("GET", "/api/orders", user_, {}, {{"X-Request-Id", "abc-123"}});
   EXPECT_EQ(echoed.Header("X-Request-Id"), "abc-123");
-  auto created = stack_->api.Call("GET", "/api/orders", user_);
+  auto created = system().api.Call("GET", "/api/orders", user_);
   EXPECT_FALSE(created.Header("X-Request-Id").value_or("").empty());
 }
 

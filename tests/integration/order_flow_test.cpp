@@ -5,25 +5,16 @@
 
 #include "core/ids.hpp"
 #include "http/client.hpp"
+#include "support/fixture.hpp"
 #include "support/stack.hpp"
 
 namespace kpo::testing {
 namespace {
 
-class OrderFlow : public ::testing::Test {
+class OrderFlow : public SharedSystemTest<Stack> {
  protected:
-  static void SetUpTestSuite() {
-    stack_ = new Stack();
-    stack_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
-  const Api& api() { return stack_->api; }
-  static Stack* stack_;
+  const Api& api() { return system().api; }
 };
-Stack* OrderFlow::stack_ = nullptr;
 
 std::vector<std::string> Steps(const boost::json::object& order) {
   std::vector<std::string> steps;
@@ -40,7 +31,8 @@ TEST_F(OrderFlow, FundedAccountFinishesAndIsChargedExactlyTheAmount) {
   const auto order = api().WaitForFinalStatus(user, id);
   EXPECT_EQ(order.at("status").as_string(), "Finished");
   EXPECT_TRUE(order.at("failureReason").is_null());
-  EXPECT_EQ(Steps(order), (std::vector<std::string>{"created", "published", "payment_succeeded", "finished"}));
+  EXPECT_EQ(Steps(order),
+            (std::vector<std::string>{"created", "published", "payment_succeeded", "finished"}));
   EXPECT_EQ(api().Balance(user), 10'000 - 2'550);
 
   auto entries = api().Call("GET", "/api/accounts/me/entries", user);
@@ -82,7 +74,8 @@ TEST_F(OrderFlow, ListsMyOrdersNewestFirstWithPaging) {
   for (int page = 0; page < 5; ++page) {
     auto response = api().Call("GET", target, user);
     ASSERT_EQ(response.status, 200) << response.body;
-    for (const auto& item : response.Object().at("items").as_array()) seen.emplace_back(item.at("id").as_string());
+    for (const auto& item : response.Object().at("items").as_array())
+      seen.emplace_back(item.at("id").as_string());
     const auto& next = response.Object().at("next");
     if (next.is_null()) break;
     target = "/api/orders?limit=2&before=" + std::string(next.as_string());
@@ -130,7 +123,8 @@ TEST_F(OrderFlow, ConcurrentRequestsWithOneKeyCreateOneOrder) {
   std::vector<int> statuses(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      statuses[i] = api().Call("POST", "/api/orders", user, R"({"amount":5,"description":"race"})", key).status;
+      statuses[i] =
+          api().Call("POST", "/api/orders", user, R"({"amount":5,"description":"race"})", key).status;
     });
   }
   for (auto& thread : threads) thread.join();
@@ -149,7 +143,8 @@ TEST_F(OrderFlow, DepositAndAccountCreationAreIdempotentToo) {
 
   const http::Headers deposit_key{{"Idempotency-Key", "dep-1"}};
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(api().Call("POST", "/api/accounts/me/deposits", user, R"({"amount":700})", deposit_key).status, 200);
+    EXPECT_EQ(api().Call("POST", "/api/accounts/me/deposits", user, R"({"amount":700})", deposit_key).status,
+              200);
   }
   EXPECT_EQ(api().Balance(user), 700);
 }

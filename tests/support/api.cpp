@@ -11,10 +11,8 @@
 
 namespace kpo::testing {
 
-ApiResponse Api::Call(const std::string& method, const std::string& target, const std::optional<std::string>& user,
-                      const std::string& body, http::Headers headers) const {
-  const auto port = target.rfind("/api/accounts", 0) == 0 ? payments_port_ : orders_port_;
-  if (user) headers.emplace_back("X-User-Id", *user);
+ApiResponse Send(std::uint16_t port, const std::string& method, const std::string& target,
+                 const std::string& body, http::Headers headers) {
   if (!body.empty() && !http::FindHeader(headers, "Content-Type")) {
     headers.emplace_back("Content-Type", "application/json");
   }
@@ -26,12 +24,21 @@ ApiResponse Api::Call(const std::string& method, const std::string& target, cons
   return response;
 }
 
+ApiResponse Api::Call(const std::string& method, const std::string& target,
+                      const std::optional<std::string>& user, const std::string& body,
+                      http::Headers headers) const {
+  const auto port = target.rfind("/api/accounts", 0) == 0 ? payments_port_ : orders_port_;
+  if (user) headers.emplace_back("X-User-Id", *user);
+  return Send(port, method, target, body, std::move(headers));
+}
+
 std::string Api::NewFundedUser(std::int64_t balance) const {
   const auto user = core::NewUuid();
   auto created = Call("POST", "/api/accounts", user);
   EXPECT_EQ(created.status, 201) << created.body;
   if (balance > 0) {
-    auto deposit = Call("POST", "/api/accounts/me/deposits", user, R"({"amount":)" + std::to_string(balance) + "}");
+    auto deposit =
+        Call("POST", "/api/accounts/me/deposits", user, R"({"amount":)" + std::to_string(balance) + "}");
     EXPECT_EQ(deposit.status, 200) << deposit.body;
   }
   return user;

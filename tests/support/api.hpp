@@ -2,7 +2,6 @@
 // A client of the public HTTP API for black-box tests, routing /api/accounts to payments and
 // /api/orders to orders (as the gateway does).
 #include <boost/json/value.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -17,18 +16,27 @@ struct ApiResponse {
   http::Headers headers;
   std::string body;
   boost::json::value json;  // null when the body is not JSON
-  std::optional<std::string_view> Header(std::string_view name) const { return http::FindHeader(headers, name); }
+  std::optional<std::string_view> Header(std::string_view name) const {
+    return http::FindHeader(headers, name);
+  }
   const boost::json::object& Object() const { return json.as_object(); }
 };
 
+// Sends one request; a non-empty body goes as application/json unless `headers` names another
+// Content-Type. The body is parsed as JSON when it is JSON.
+ApiResponse Send(std::uint16_t port, const std::string& method, const std::string& target,
+                 const std::string& body, http::Headers headers);
+
 class Api {
  public:
-  Api(std::uint16_t orders_port, std::uint16_t payments_port) : orders_port_(orders_port), payments_port_(payments_port) {}
+  Api(std::uint16_t orders_port, std::uint16_t payments_port)
+      : orders_port_(orders_port), payments_port_(payments_port) {}
 
   // One request. `user` becomes X-User-Id; a non-empty body is sent as application/json unless
   // `headers` names another Content-Type.
-  ApiResponse Call(const std::string& method, const std::string& target, const std::optional<std::string>& user,
-                   const std::string& body = {}, http::Headers headers = {}) const;
+  ApiResponse Call(const std::string& method, const std::string& target,
+                   const std::optional<std::string>& user, const std::string& body = {},
+                   http::Headers headers = {}) const;
 
   // Shortcuts that assert the contract's success statuses.
   std::string NewFundedUser(std::int64_t balance) const;  // account created and topped up

@@ -17,15 +17,7 @@ ApiResponse GatewayClient::Call(const std::string& method, const std::string& ta
                                 const std::optional<std::string>& token, const std::string& body,
                                 http::Headers headers) const {
   if (token) headers.emplace_back("Authorization", "Bearer " + *token);
-  if (!body.empty() && !http::FindHeader(headers, "Content-Type")) {
-    headers.emplace_back("Content-Type", "application/json");
-  }
-  auto raw = http::Fetch("127.0.0.1", port_, method, target, headers, body, std::chrono::seconds(15));
-  ApiResponse response{raw.status, std::move(raw.headers), std::move(raw.body), nullptr};
-  boost::system::error_code ec;
-  auto parsed = boost::json::parse(response.body, ec);
-  if (!ec) response.json = std::move(parsed);
-  return response;
+  return Send(port_, method, target, body, std::move(headers));
 }
 
 Session GatewayClient::Guest() const {
@@ -40,8 +32,8 @@ Session GatewayClient::FundedGuest(std::int64_t balance) const {
   auto session = Guest();
   EXPECT_EQ(Call("POST", "/api/accounts", session.token).status, 201);
   if (balance > 0) {
-    auto deposit =
-        Call("POST", "/api/accounts/me/deposits", session.token, R"({"amount":)" + std::to_string(balance) + "}");
+    auto deposit = Call("POST", "/api/accounts/me/deposits", session.token,
+                        R"({"amount":)" + std::to_string(balance) + "}");
     EXPECT_EQ(deposit.status, 200) << deposit.body;
   }
   return session;

@@ -27,8 +27,9 @@ class GatewayClient {
  public:
   explicit GatewayClient(std::uint16_t port = kGatewayTestPort) : port_(port) {}
 
-  ApiResponse Call(const std::string& method, const std::string& target, const std::optional<std::string>& token,
-                   const std::string& body = {}, http::Headers headers = {}) const;
+  ApiResponse Call(const std::string& method, const std::string& target,
+                   const std::optional<std::string>& token, const std::string& body = {},
+                   http::Headers headers = {}) const;
 
   Session Guest() const;
   // A guest with an account holding `balance`.

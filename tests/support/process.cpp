@@ -38,7 +38,8 @@ void ServiceProcess::Spawn() {
   // A later setting of the same variable wins (callers append overrides).
   for (std::size_t i = 0; i < env_.size(); ++i) {
     bool overridden_later = false;
-    for (std::size_t j = i + 1; j < env_.size(); ++j) overridden_later = overridden_later || env_[j].first == env_[i].first;
+    for (std::size_t j = i + 1; j < env_.size(); ++j)
+      overridden_later = overridden_later || env_[j].first == env_[i].first;
     if (!overridden_later) storage.push_back(env_[i].first + "=" + env_[i].second);
   }
   std::vector<char*> envp;
@@ -49,7 +50,8 @@ void ServiceProcess::Spawn() {
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   const int rc = posix_spawn(&pid_, binary_.c_str(), &actions, nullptr, argv, envp.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -69,7 +71,8 @@ void ServiceProcess::Start(std::chrono::milliseconds deadline) {
           throw std::runtime_error(name_ + " exited during start-up; see " + log_path_);
         }
         try {
-          return http::Fetch("127.0.0.1", port_, "GET", "/readyz", {}, {}, std::chrono::seconds(3)).status == 200;
+          return http::Fetch("127.0.0.1", port_, "GET", "/readyz", {}, {}, std::chrono::seconds(3)).status ==
+                 200;
         } catch (const std::system_error&) {
           return false;  // not listening yet
         }

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "core/utf8.hpp"
+
 namespace kpo::gateway {
 namespace {
 
@@ -25,7 +27,7 @@ std::optional<std::string> UsernameError(std::string_view username) {
 }
 
 std::optional<std::string> PasswordError(std::string_view password) {
-  const auto length = CodePointCount(password);
+  const auto length = core::Utf8Length(password);
   if (!length) return "must be valid UTF-8";
   if (password.find('\0') != std::string_view::npos) return "must not contain NUL characters";
   if (*length < kMinPasswordLength || *length > kMaxPasswordLength) {
@@ -48,38 +50,6 @@ CredentialErrors ValidateCredentials(std::string_view username, std::string_view
   if (auto error = UsernameError(username)) errors.emplace("username", std::move(*error));
   if (auto error = PasswordError(password)) errors.emplace("password", std::move(*error));
   return errors;
-}
-
-std::optional<std::size_t> CodePointCount(std::string_view text) {
-  std::size_t count = 0;
-  std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  while (i < text.size()) {
-    const unsigned char lead = byte(i);
-    std::size_t extra = 0;
-    std::uint32_t cp = 0;
-    if (lead < 0x80) {
-      cp = lead;
-    } else if ((lead & 0xE0) == 0xC0) {
-      extra = 1, cp = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      extra = 2, cp = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-      extra = 3, cp = lead & 0x07;
-    } else {
-      return std::nullopt;
-    }
-    if (extra >= text.size() - i) return std::nullopt;  // truncated sequence
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    static constexpr std::uint32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-    i += extra + 1;
-    ++count;
-  }
-  return count;
 }
 
 }  // namespace kpo::gateway

@@ -29,8 +29,4 @@ std::string NormalizeUsername(std::string_view username);
 // Both checks at once, keyed "username" and "password"; empty when both are fine.
 CredentialErrors ValidateCredentials(std::string_view username, std::string_view password);
 
-// Number of code points in `text`, or nullopt when it is not valid UTF-8 (overlong forms,
-// surrogates and code points above U+10FFFF are invalid).
-std::optional<std::size_t> CodePointCount(std::string_view text);
-
 }  // namespace kpo::gateway

@@ -1,5 +1,7 @@
 #include "domain/credentials.hpp"
 
+#include "core/utf8.hpp"
+
 #include <gtest/gtest.h>
 
 namespace kpo::gateway {
@@ -53,10 +55,10 @@ TEST(CredentialsTest, ValidateReportsEveryField) {
 }
 
 TEST(CredentialsTest, CodePointCountRejectsTruncatedAndOutOfRange) {
-  EXPECT_EQ(CodePointCount(""), 0u);
-  EXPECT_EQ(CodePointCount("a\xf0\x9f\x98\x80"), 2u);  // 'a' and an emoji
-  EXPECT_FALSE(CodePointCount("\xe2\x82"));
-  EXPECT_FALSE(CodePointCount("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_EQ(core::Utf8Length(""), 0u);
+  EXPECT_EQ(core::Utf8Length("a\xf0\x9f\x98\x80"), 2u);  // 'a' and an emoji
+  EXPECT_FALSE(core::Utf8Length("\xe2\x82"));
+  EXPECT_FALSE(core::Utf8Length("\xf4\x90\x80\x80"));  // above U+10FFFF
 }
 
 }  // namespace

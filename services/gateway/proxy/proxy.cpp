@@ -38,9 +38,11 @@ using Clock = std::chrono::steady_clock;
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the gateway sets itself.
 bool IsHopByHop(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                                "te", "trailer", "upgrade", "content-length", "host",
-                                                "authorization", "x-user-id", "x-request-id", "traceparent"};
+  static constexpr std::string_view kNames[] = {
+      "connection", "keep-alive",    "proxy-connection", "transfer-encoding",
+      "te",         "trailer",       "upgrade",          "content-length",
+      "host",       "authorization", "x-user-id",        "x-request-id",
+      "traceparent"};
   std::string lower(name);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (auto hop : kNames) {
@@ -99,9 +101,9 @@ struct Upstream::Impl {
 
   explicit Impl(UpstreamOptions o)
       : options(std::move(o)),
-        ejections(observability::Registry::Global().GetCounter(
-            "gateway_upstream_ejections_total", "Replicas ejected after failures.",
-            "upstream=\"" + options.name + "\"")) {
+        ejections(observability::Registry::Global().GetCounter("gateway_upstream_ejections_total",
+                                                               "Replicas ejected after failures.",
+                                                               "upstream=\"" + options.name + "\"")) {
     for (const auto& address : options.addresses) {
       auto [host, port] = core::ParseListenAddress(address);
       auto replica = std::make_unique<Replica>();
@@ -173,14 +175,16 @@ struct Upstream::Impl {
   // the client goes away.
   static asio::awaitable<void> Pump(std::shared_ptr<PooledConnection> connection,
                                     std::shared_ptr<bhttp::response_parser<bhttp::buffer_body>> parser,
-                                    std::shared_ptr<http::EventStream> events, std::chrono::milliseconds idle) {
+                                    std::shared_ptr<http::EventStream> events,
+                                    std::chrono::milliseconds idle) {
     char buffer[16 * 1024];
     while (!parser->is_done() && !events->Abandoned()) {
       parser->get().body().data = buffer;
       parser->get().body().size = sizeof buffer;
       connection->stream->expires_after(idle);
       // read_some returns as soon as any bytes arrive: an event must not wait for a full buffer.
-      auto [ec, n] = co_await bhttp::async_read_some(*connection->stream, connection->buffer, *parser, kTuple);
+      auto [ec, n] =
+          co_await bhttp::async_read_some(*connection->stream, connection->buffer, *parser, kTuple);
       const auto produced = sizeof buffer - parser->get().body().size;
       if (produced > 0 && !events->Push(std::string(buffer, produced))) break;
       if (ec && ec != bhttp::error::need_buffer) break;
@@ -208,7 +212,8 @@ struct Upstream::Impl {
 
     auto parser = std::make_shared<bhttp::response_parser<bhttp::buffer_body>>();
     parser->body_limit(boost::none);
-    auto [read_error, read] = co_await bhttp::async_read_header(*connection->stream, connection->buffer, *parser, kTuple);
+    auto [read_error, read] =
+        co_await bhttp::async_read_header(*connection->stream, connection->buffer, *parser, kTuple);
     if (read_error) throw ReplicaUnavailable("read from " + replica.label + ": " + read_error.message());
 
     http::Response response;
@@ -250,7 +255,8 @@ void Upstream::CloseIdleConnections() {
   }
 }
 
-asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, const http::Headers& extra_headers) {
+asio::awaitable<http::Response> Upstream::Forward(const http::Request& request,
+                                                  const http::Headers& extra_headers) {
   const bool idempotent = request.method == "GET" || request.method == "HEAD";
   Replica* previous = nullptr;
   std::string last_error;
@@ -279,17 +285,18 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
       if (!idempotent) break;
     }
   }
-  const bool timed_out = last_error.find("timed out") != std::string::npos ||
-                         last_error.find("timeout") != std::string::npos;
-  co_return http::ProblemResponse(timed_out ? 504 : 502,
-                                  "The " + impl_->options.name + " service did not answer; try again shortly");
+  const bool timed_out =
+      last_error.find("timed out") != std::string::npos || last_error.find("timeout") != std::string::npos;
+  co_return http::ProblemResponse(
+      timed_out ? 504 : 502, "The " + impl_->options.name + " service did not answer; try again shortly");
 }
 
 bool Upstream::AnyReplicaReady(const std::string& path) const {
   for (const auto& replica : impl_->replicas) {
     // A readiness probe reports failures; it must never fail itself.
     try {
-      if (http::Fetch(replica->host, replica->port, "GET", path, {}, {}, std::chrono::seconds(2)).status == 200) {
+      if (http::Fetch(replica->host, replica->port, "GET", path, {}, {}, std::chrono::seconds(2)).status ==
+          200) {
         return true;
       }
     } catch (const std::system_error& error) {

@@ -4,7 +4,6 @@
 // ejected for a while), one retry of an idempotent GET on another replica, and unbuffered
 // pass-through of streamed responses (SSE). Beast/Asio stay in proxy.cpp.
 #include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -16,12 +15,12 @@
 namespace kpo::gateway {
 
 struct UpstreamOptions {
-  std::string name;                      // "orders", for logs and metrics
-  std::vector<std::string> addresses;    // "host:port" of each replica
+  std::string name;                    // "orders", for logs and metrics
+  std::vector<std::string> addresses;  // "host:port" of each replica
   std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds response_timeout{30'000};  // until the whole (non-streamed) response
+  std::chrono::milliseconds response_timeout{30'000};     // until the whole (non-streamed) response
   std::chrono::milliseconds stream_idle_timeout{60'000};  // a stream silent this long is dead
-  std::chrono::milliseconds ejection{10'000};  // how long a failing replica is left alone
+  std::chrono::milliseconds ejection{10'000};             // how long a failing replica is left alone
   int failures_to_eject = 2;
   std::size_t max_idle_per_replica = 64;
 };
@@ -39,7 +38,8 @@ class Upstream {
   // Forwards `request` with `extra_headers` set (replacing any the client sent under those
   // names) and returns the upstream's answer, or 502/504 problem responses when no replica
   // could answer. Never throws for upstream failures.
-  boost::asio::awaitable<http::Response> Forward(const http::Request& request, const http::Headers& extra_headers);
+  boost::asio::awaitable<http::Response> Forward(const http::Request& request,
+                                                 const http::Headers& extra_headers);
 
   // GET `path` on every replica (for /readyz); true when at least one answers 200.
   bool AnyReplicaReady(const std::string& path) const;

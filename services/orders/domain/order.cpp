@@ -4,17 +4,22 @@ namespace kpo::orders {
 
 std::string_view ToString(OrderStatus status) {
   switch (status) {
-    case OrderStatus::kCreated: return "Created";
-    case OrderStatus::kFinished: return "Finished";
-    case OrderStatus::kCancelled: return "Cancelled";
+    case OrderStatus::kCreated:
+      return "Created";
+    case OrderStatus::kFinished:
+      return "Finished";
+    case OrderStatus::kCancelled:
+      return "Cancelled";
   }
   return "Created";
 }
 
 std::string_view ToString(FailureReason reason) {
   switch (reason) {
-    case FailureReason::kInsufficientFunds: return "insufficient_funds";
-    case FailureReason::kAccountNotFound: return "account_not_found";
+    case FailureReason::kInsufficientFunds:
+      return "insufficient_funds";
+    case FailureReason::kAccountNotFound:
+      return "account_not_found";
   }
   return "insufficient_funds";
 }

@@ -47,7 +47,8 @@ struct Order {
 };
 
 // A new order in status Created with its "created" step. Inputs must already be validated.
-Order NewOrder(std::string id, std::string user_id, core::Minor amount, std::string description, core::TimePoint now);
+Order NewOrder(std::string id, std::string user_id, core::Minor amount, std::string description,
+               core::TimePoint now);
 
 // What payments decided about an order.
 struct PaymentOutcome {

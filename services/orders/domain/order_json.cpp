@@ -9,7 +9,8 @@ namespace {
 
 boost::json::object ToObject(const Order& order) {
   boost::json::array timeline;
-  for (const auto& entry : order.timeline) timeline.push_back(boost::json::object{{"step", entry.step}, {"at", entry.at}});
+  for (const auto& entry : order.timeline)
+    timeline.push_back(boost::json::object{{"step", entry.step}, {"at", entry.at}});
   boost::json::object out;
   out["id"] = order.id;
   out["userId"] = order.user_id;

@@ -16,7 +16,8 @@ TEST(OrderJson, FollowsTheContractShape) {
   EXPECT_EQ(json.at("status").as_string(), "Created");
   EXPECT_TRUE(json.at("failureReason").is_null());
   EXPECT_EQ(json.at("timeline").as_array().at(0).as_object().at("step").as_string(), "created");
-  for (const auto* key : {"id", "userId", "createdAt", "updatedAt"}) EXPECT_TRUE(json.at(key).is_string()) << key;
+  for (const auto* key : {"id", "userId", "createdAt", "updatedAt"})
+    EXPECT_TRUE(json.at(key).is_string()) << key;
 }
 
 TEST(OrderJson, CancelledOrderCarriesItsReason) {

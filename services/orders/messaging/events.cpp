@@ -56,7 +56,8 @@ PaymentResult ParsePaymentResult(const messaging::Delivery& delivery) {
   result.order_id = UuidField(body, "orderId");
   result.user_id = UuidField(body, "userId");
   const auto& amount = Field(body, "amount");
-  if (!amount.is_int64() || !core::IsValidAmount(amount.get_int64())) throw PoisonMessage("amount is invalid");
+  if (!amount.is_int64() || !core::IsValidAmount(amount.get_int64()))
+    throw PoisonMessage("amount is invalid");
   result.amount = amount.get_int64();
   const auto& processed = Field(body, "processedAt");
   auto at = processed.is_string() ? core::ParseRfc3339(processed.get_string()) : std::nullopt;

@@ -37,18 +37,20 @@ TEST(Events, OrderCreatedFollowsTheContract) {
 }
 
 TEST(Events, ParsesPaymentSucceeded) {
-  auto result = ParsePaymentResult(Result(
-      "payment.succeeded", std::string(R"({"orderId":")") + kOrder + R"(","userId":")" + kUser +
-                               R"(","amount":700,"entryId":")" + kOrder + R"(","processedAt":"2026-11-25T10:00:01Z"})"));
+  auto result = ParsePaymentResult(
+      Result("payment.succeeded", std::string(R"({"orderId":")") + kOrder + R"(","userId":")" + kUser +
+                                      R"(","amount":700,"entryId":")" + kOrder +
+                                      R"(","processedAt":"2026-11-25T10:00:01Z"})"));
   EXPECT_TRUE(result.outcome.succeeded);
   EXPECT_EQ(result.order_id, kOrder);
   EXPECT_EQ(result.processed_at, "2026-11-25T10:00:01.000000Z");
 }
 
 TEST(Events, ParsesPaymentFailedWithReason) {
-  auto result = ParsePaymentResult(Result(
-      "payment.failed", std::string(R"({"orderId":")") + kOrder + R"(","userId":")" + kUser +
-                            R"(","amount":700,"reason":"insufficient_funds","processedAt":"2026-11-25T10:00:01Z"})"));
+  auto result = ParsePaymentResult(
+      Result("payment.failed",
+             std::string(R"({"orderId":")") + kOrder + R"(","userId":")" + kUser +
+                 R"(","amount":700,"reason":"insufficient_funds","processedAt":"2026-11-25T10:00:01Z"})"));
   EXPECT_FALSE(result.outcome.succeeded);
   EXPECT_EQ(result.outcome.reason, FailureReason::kInsufficientFunds);
 }
@@ -57,11 +59,16 @@ TEST(Events, MalformedResultsArePoison) {
   const std::string ok_prefix = std::string(R"({"orderId":")") + kOrder + R"(","userId":")" + kUser + R"(",)";
   EXPECT_THROW(ParsePaymentResult(Result("payment.failed", "not json")), messaging::PoisonMessage);
   EXPECT_THROW(ParsePaymentResult(Result("payment.other", "{}")), messaging::PoisonMessage);
-  EXPECT_THROW(ParsePaymentResult(Result("payment.failed", ok_prefix + R"("amount":7,"reason":"bored","processedAt":"2026-11-25T10:00:01Z"})")),
+  EXPECT_THROW(ParsePaymentResult(Result(
+                   "payment.failed",
+                   ok_prefix + R"("amount":7,"reason":"bored","processedAt":"2026-11-25T10:00:01Z"})")),
                messaging::PoisonMessage);
-  EXPECT_THROW(ParsePaymentResult(Result("payment.succeeded", ok_prefix + R"("amount":"7","entryId":"x","processedAt":"2026-11-25T10:00:01Z"})")),
+  EXPECT_THROW(ParsePaymentResult(
+                   Result("payment.succeeded",
+                          ok_prefix + R"("amount":"7","entryId":"x","processedAt":"2026-11-25T10:00:01Z"})")),
                messaging::PoisonMessage);
-  EXPECT_THROW(ParsePaymentResult(Result("payment.failed", R"({"orderId":"nope"})")), messaging::PoisonMessage);
+  EXPECT_THROW(ParsePaymentResult(Result("payment.failed", R"({"orderId":"nope"})")),
+               messaging::PoisonMessage);
 }
 
 }  // namespace

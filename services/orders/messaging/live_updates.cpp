@@ -96,7 +96,8 @@ void LiveUpdates::Run(std::stop_token stop) {
       backoff = std::chrono::milliseconds(100);
       auto next_heartbeat = std::chrono::steady_clock::now() + heartbeat_;
       while (!stop.stop_requested()) {
-        if (auto notification = listener.Wait(std::chrono::milliseconds(200))) Dispatch(notification->payload);
+        if (auto notification = listener.Wait(std::chrono::milliseconds(200)))
+          Dispatch(notification->payload);
         const auto now = std::chrono::steady_clock::now();
         if (now >= next_heartbeat) {
           Heartbeat();

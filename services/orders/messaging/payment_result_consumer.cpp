@@ -9,18 +9,22 @@
 namespace kpo::orders {
 
 messaging::QueueSpec PaymentResultsQueue() {
-  return messaging::QueueSpec{kPaymentResultsQueue, kPaymentsExchange, {kPaymentSucceededKey, kPaymentFailedKey}, 5};
+  return messaging::QueueSpec{
+      kPaymentResultsQueue, kPaymentsExchange, {kPaymentSucceededKey, kPaymentFailedKey}, 5};
 }
 
 messaging::Disposition HandlePaymentResult(db::Pool& pool, const messaging::Delivery& delivery,
                                            std::stop_token stop) {
-  return messaging::ProcessOnce(pool, delivery, [&](db::Transaction& tx) {
-    // Throws PoisonMessage for a result that breaks the contract: it is dead-lettered.
-    const auto result = ParsePaymentResult(delivery);
-    if (auto order = OrderRepository::ApplyPaymentResult(tx, result)) {
-      spdlog::info("order {} is now {}", order->id, ToString(order->status));
-    }
-  }, stop);
+  return messaging::ProcessOnce(
+      pool, delivery,
+      [&](db::Transaction& tx) {
+        // Throws PoisonMessage for a result that breaks the contract: it is dead-lettered.
+        const auto result = ParsePaymentResult(delivery);
+        if (auto order = OrderRepository::ApplyPaymentResult(tx, result)) {
+          spdlog::info("order {} is now {}", order->id, ToString(order->status));
+        }
+      },
+      stop);
 }
 
 }  // namespace kpo::orders

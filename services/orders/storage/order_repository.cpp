@@ -21,7 +21,8 @@ Order RowToOrder(const db::Result& rows, int i) {
   order.amount = rows.Int(i, "amount");
   order.description = rows.Text(i, "description");
   order.status = ParseOrderStatus(rows.Text(i, "status")).value_or(OrderStatus::kCreated);
-  if (auto reason = rows.OptionalText(i, "failure_reason")) order.failure_reason = ParseFailureReason(*reason);
+  if (auto reason = rows.OptionalText(i, "failure_reason"))
+    order.failure_reason = ParseFailureReason(*reason);
   order.created_at = rows.Rfc3339(i, "created_at");
   order.updated_at = rows.Rfc3339(i, "updated_at");
   return order;
@@ -59,7 +60,8 @@ void NotifyChange(db::Transaction& tx, const Order& order) {
 
 }  // namespace
 
-void OrderRepository::InsertWithOutbox(db::Transaction& tx, const Order& order, const std::string& traceparent) {
+void OrderRepository::InsertWithOutbox(db::Transaction& tx, const Order& order,
+                                       const std::string& traceparent) {
   tx.Exec(sql::kInsertOrder,
           {order.id, order.user_id, std::to_string(order.amount), order.description, order.created_at});
   tx.Exec(sql::kInsertStep, {order.id, std::string(kStepCreated), order.created_at});
@@ -98,12 +100,12 @@ std::optional<Order> OrderRepository::ApplyPaymentResult(db::Transaction& tx, co
     return std::nullopt;
   }
   const auto now = core::FormatRfc3339(core::Now());
-  const auto reason = result.outcome.succeeded ? std::nullopt
-                                               : std::optional<std::string>(ToString(*result.outcome.reason));
+  const auto reason =
+      result.outcome.succeeded ? std::nullopt : std::optional<std::string>(ToString(*result.outcome.reason));
   tx.Exec(sql::kUpdateStatus, {order.id, std::string(ToString(*next)), reason, now});
-  tx.Exec(sql::kInsertStep, {order.id,
-                             std::string(result.outcome.succeeded ? kStepPaymentSucceeded : kStepPaymentFailed),
-                             result.processed_at});
+  tx.Exec(sql::kInsertStep,
+          {order.id, std::string(result.outcome.succeeded ? kStepPaymentSucceeded : kStepPaymentFailed),
+           result.processed_at});
   tx.Exec(sql::kInsertStep,
           {order.id, std::string(*next == OrderStatus::kFinished ? kStepFinished : kStepCancelled), now});
   order.status = *next;
@@ -116,8 +118,8 @@ std::optional<Order> OrderRepository::ApplyPaymentResult(db::Transaction& tx, co
 }
 
 std::vector<std::pair<std::int64_t, std::string>> OrderRepository::EventsAfter(db::Connection& db,
-                                                                              const std::string& user_id,
-                                                                              std::int64_t after_id) {
+                                                                               const std::string& user_id,
+                                                                               std::int64_t after_id) {
   auto rows = db.Exec(sql::kSelectEventsAfter, {user_id, std::to_string(after_id)});
   std::vector<std::pair<std::int64_t, std::string>> events;
   for (int i = 0; i < rows.Rows(); ++i) events.emplace_back(rows.Int(i, "id"), rows.Text(i, "payload"));

@@ -21,7 +21,8 @@ class OrderRepository {
 
   // The order if it exists and belongs to `user_id`; another user's order is indistinguishable
   // from a missing one.
-  static std::optional<Order> FindForUser(db::Connection& db, const std::string& user_id, const std::string& id);
+  static std::optional<Order> FindForUser(db::Connection& db, const std::string& user_id,
+                                          const std::string& id);
 
   // Up to `limit` orders of the user, newest first, strictly after the order `before` when set.
   static std::vector<Order> ListForUser(db::Connection& db, const std::string& user_id,

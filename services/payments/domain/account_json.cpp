@@ -16,13 +16,13 @@ std::string AccountToJson(const Account& account) {
 std::string EntryPageToJson(const std::vector<Entry>& entries, const std::optional<std::string>& next) {
   boost::json::array items;
   for (const auto& entry : entries) {
-    items.push_back(boost::json::object{
-        {"id", entry.id},
-        {"kind", ToString(entry.kind)},
-        {"amount", entry.amount},
-        {"orderId", entry.order_id ? boost::json::value(*entry.order_id) : nullptr},
-        {"balanceAfter", entry.balance_after},
-        {"createdAt", entry.created_at}});
+    items.push_back(
+        boost::json::object{{"id", entry.id},
+                            {"kind", ToString(entry.kind)},
+                            {"amount", entry.amount},
+                            {"orderId", entry.order_id ? boost::json::value(*entry.order_id) : nullptr},
+                            {"balanceAfter", entry.balance_after},
+                            {"createdAt", entry.created_at}});
   }
   return boost::json::serialize(
       boost::json::object{{"items", std::move(items)}, {"next", next ? boost::json::value(*next) : nullptr}});

@@ -24,7 +24,8 @@ TEST(Account, ChargeWithoutAccountFailsAsAccountNotFound) {
 }
 
 TEST(Account, ChargeNeverOverflows) {
-  EXPECT_EQ(DecideCharge(0, std::numeric_limits<core::Minor>::max()).failure, ChargeFailure::kInsufficientFunds);
+  EXPECT_EQ(DecideCharge(0, std::numeric_limits<core::Minor>::max()).failure,
+            ChargeFailure::kInsufficientFunds);
   EXPECT_EQ(DecideCharge(5, -1).failure, ChargeFailure::kInsufficientFunds);
 }
 

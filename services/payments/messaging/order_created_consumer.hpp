@@ -12,6 +12,7 @@ messaging::QueueSpec OrderCreatedQueue();
 
 // Handles one delivery: malformed → dead letter; a duplicate message_id or an already decided
 // order → ack without change; otherwise inbox row + charge + result event commit together, then ack.
-messaging::Disposition HandleOrderCreated(db::Pool& pool, const messaging::Delivery& delivery, std::stop_token stop);
+messaging::Disposition HandleOrderCreated(db::Pool& pool, const messaging::Delivery& delivery,
+                                          std::stop_token stop);
 
 }  // namespace kpo::payments

@@ -25,8 +25,8 @@ std::optional<core::Minor> LockedBalance(db::Transaction& tx, const std::string&
 void AppendEntry(db::Transaction& tx, const std::string& entry_id, const std::string& user_id, EntryKind kind,
                  core::Minor amount, const std::optional<std::string>& order_id, core::Minor balance_after) {
   tx.Exec(sql::kSetBalance, {user_id, std::to_string(balance_after)});
-  tx.Exec(sql::kInsertEntry, {entry_id, user_id, std::string(ToString(kind)), std::to_string(amount), order_id,
-                              std::to_string(balance_after)});
+  tx.Exec(sql::kInsertEntry, {entry_id, user_id, std::string(ToString(kind)), std::to_string(amount),
+                              order_id, std::to_string(balance_after)});
 }
 
 }  // namespace
@@ -43,7 +43,8 @@ std::optional<Account> AccountRepository::Find(db::Connection& db, const std::st
   return RowToAccount(rows);
 }
 
-DepositResult AccountRepository::Deposit(db::Transaction& tx, const std::string& user_id, core::Minor amount) {
+DepositResult AccountRepository::Deposit(db::Transaction& tx, const std::string& user_id,
+                                         core::Minor amount) {
   const auto balance = LockedBalance(tx, user_id);
   if (!balance) throw http::ProblemError(404, "No account: create one with POST /api/accounts first");
   const auto after = BalanceAfterDeposit(*balance, amount);
@@ -63,17 +64,18 @@ std::vector<Entry> AccountRepository::ListEntries(db::Connection& db, const std:
   for (int i = 0; i < rows.Rows(); ++i) {
     entries.push_back(Entry{rows.Text(i, "id"),
                             rows.Text(i, "kind") == "charge" ? EntryKind::kCharge : EntryKind::kDeposit,
-                            rows.Int(i, "amount"), rows.OptionalText(i, "order_id"), rows.Int(i, "balance_after"),
-                            rows.Rfc3339(i, "created_at")});
+                            rows.Int(i, "amount"), rows.OptionalText(i, "order_id"),
+                            rows.Int(i, "balance_after"), rows.Rfc3339(i, "created_at")});
   }
   return entries;
 }
 
-bool AccountRepository::PayOrder(db::Transaction& tx, const OrderCreated& order, const std::string& traceparent) {
+bool AccountRepository::PayOrder(db::Transaction& tx, const OrderCreated& order,
+                                 const std::string& traceparent) {
   // The claim comes first: a concurrent claim for the same order (another message id) waits for
   // this transaction and then finds the order decided.
-  if (tx.Exec(sql::kClaimOrderPayment, {order.order_id, order.user_id, std::to_string(order.amount)}).AffectedRows() ==
-      0) {
+  if (tx.Exec(sql::kClaimOrderPayment, {order.order_id, order.user_id, std::to_string(order.amount)})
+          .AffectedRows() == 0) {
     spdlog::info("order {} was already decided; nothing to charge", order.order_id);
     return false;
   }
