@@ -3,9 +3,8 @@
 // plus the hop latencies (created → published → payment → finished).
 //   kpo-latency-bench [orders=200] [orders_port=5001] [payments_port=5002]
 // Through the gateway pass the same port twice (e.g. 5005 5005) and set KPO_BENCH_TOKEN.
-#include <boost/json/parse.hpp>
-
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -22,7 +21,8 @@ namespace {
 using kpo::http::Fetch;
 
 double Millis(const std::string& from, const std::string& to) {
-  return static_cast<double>((*kpo::core::ParseRfc3339(to) - *kpo::core::ParseRfc3339(from)).count()) / 1000.0;
+  return static_cast<double>((*kpo::core::ParseRfc3339(to) - *kpo::core::ParseRfc3339(from)).count()) /
+         1000.0;
 }
 
 double Percentile(std::vector<double> values, double p) {
@@ -38,13 +38,16 @@ int main(int argc, char** argv) {
   const auto payments_port = static_cast<std::uint16_t>(argc > 3 ? std::atoi(argv[3]) : 5002);
   const auto user = kpo::core::NewUuid();
   kpo::http::Headers headers{{"X-User-Id", user}, {"Content-Type", "application/json"}};
-  if (const char* token = std::getenv("KPO_BENCH_TOKEN")) headers.emplace_back("Authorization", std::string("Bearer ") + token);
+  if (const char* token = std::getenv("KPO_BENCH_TOKEN"))
+    headers.emplace_back("Authorization", std::string("Bearer ") + token);
   Fetch("127.0.0.1", payments_port, "POST", "/api/accounts", headers);
-  Fetch("127.0.0.1", payments_port, "POST", "/api/accounts/me/deposits", headers, R"({"amount":1000000000000})");
+  Fetch("127.0.0.1", payments_port, "POST", "/api/accounts/me/deposits", headers,
+        R"({"amount":1000000000000})");
 
   std::map<std::string, std::vector<double>> hops;
   for (int i = 0; i < count; ++i) {
-    auto created = Fetch("127.0.0.1", orders_port, "POST", "/api/orders", headers, R"({"amount":100,"description":"bench"})");
+    auto created = Fetch("127.0.0.1", orders_port, "POST", "/api/orders", headers,
+                         R"({"amount":100,"description":"bench"})");
     if (created.status != 202) {
       std::fprintf(stderr, "order rejected: %d %s\n", created.status, created.body.c_str());
       return 1;
@@ -52,7 +55,8 @@ int main(int argc, char** argv) {
     const std::string id(boost::json::parse(created.body).at("id").as_string());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
-      auto order = boost::json::parse(Fetch("127.0.0.1", orders_port, "GET", "/api/orders/" + id, headers).body);
+      auto order =
+          boost::json::parse(Fetch("127.0.0.1", orders_port, "GET", "/api/orders/" + id, headers).body);
       if (order.at("status").as_string() != "Created") {
         std::map<std::string, std::string> at;
         for (const auto& step : order.at("timeline").as_array()) {

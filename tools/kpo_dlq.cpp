@@ -4,7 +4,6 @@
 // The broker comes from RABBITMQ_URL (default amqp://kpo:kpo@localhost:5672/).
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <cstdlib>
 #include <iostream>
 #include <string>
