@@ -3,7 +3,8 @@
 # the same wrk settings; the service called directly is the baseline for added latency.
 #   bench/gateway_vs_nginx.sh [duration=15s] [connections=32] [threads=2]
 # Needs the system running (scripts/up.sh) and wrk (apt-get install wrk). The gateway verifies a
-# real JWT on every request; its rate limits are lifted for the run by a dedicated instance.
+# real JWT on every request; its rate limits are lifted for the run by a dedicated instance, which
+# runs one I/O thread like the one nginx worker it is compared with (GATEWAY_IO_THREADS to change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -17,7 +18,7 @@ run=.run/bench
 mkdir -p "$run"
 
 # A gateway without rate limits on :5015 and an nginx proxy on :5016, both in front of orders :5001.
-GATEWAY_LISTEN=127.0.0.1:5015 GATEWAY_RATE_USER_RPS=0 GATEWAY_RATE_IP_RPS=0 LOG_LEVEL=warn \
+GATEWAY_IO_THREADS=${GATEWAY_IO_THREADS:-1} GATEWAY_LISTEN=127.0.0.1:5015 GATEWAY_RATE_USER_RPS=0 GATEWAY_RATE_IP_RPS=0 LOG_LEVEL=warn \
   "$build_dir/services/gateway/kpo-gateway" >"$run/gateway.log" 2>&1 &
 gateway_pid=$!
 cat >"$run/nginx.conf" <<CONF
@@ -51,9 +52,9 @@ order=$(curl -fs -X POST http://127.0.0.1:5015/api/orders -H "Authorization: Bea
 id=$(sed -E 's/.*"id":"([^"]+)".*/\1/' <<<"$order")
 path=/api/orders/$id
 
-measure() { # name url header → "name req/s p50 p99"
+measure() { # name url header [threads connections] → "name req/s p50 p99"
   local out
-  wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "$3" "$2$path" >"$run/$1.txt"
+  wrk -t"${4:-$threads}" -c"${5:-$connections}" -d"$duration" --latency -H "$3" "$2$path" >"$run/$1.txt"
   out=$(cat "$run/$1.txt")
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -72,9 +73,18 @@ measure direct "http://127.0.0.1:5001" "X-User-Id: $user"
 measure nginx "http://127.0.0.1:5016" "X-User-Id: $user"
 measure gateway "http://127.0.0.1:5015" "Authorization: Bearer $token"
 
-read -r _ direct_rps direct_p50 _ < <(grep '^direct' "$run/summary")
-read -r _ nginx_rps _ _ < <(grep '^nginx' "$run/summary")
-read -r _ gateway_rps gateway_p50 _ < <(grep '^gateway' "$run/summary")
-awk -v g="$gateway_rps" -v n="$nginx_rps" 'BEGIN {printf "gateway/nginx req/s ratio: %.2f\n", g/n}'
-awk -v g="$(to_ms "$gateway_p50")" -v d="$(to_ms "$direct_p50")" \
-  'BEGIN {printf "gateway p50 added over direct: %.3f ms\n", g-d}'
+read -r _ nginx_rps _ _ < <(grep '^nginx ' "$run/summary")
+read -r _ gateway_rps _ _ < <(grep '^gateway ' "$run/summary")
+awk -v g="$gateway_rps" -v n="$nginx_rps" 'BEGIN {printf "throughput: gateway/nginx req/s ratio %.2f\n", g/n}'
+
+# Added latency is measured without queueing: one connection, one request at a time.
+log "latency at one connection (wrk -t1 -c1 -d$duration)"
+printf '%-10s %12s %10s %10s\n' path req/s p50 p99
+measure direct-1 "http://127.0.0.1:5001" "X-User-Id: $user" 1 1
+measure nginx-1 "http://127.0.0.1:5016" "X-User-Id: $user" 1 1
+measure gateway-1 "http://127.0.0.1:5015" "Authorization: Bearer $token" 1 1
+read -r _ _ direct_p50 _ < <(grep '^direct-1 ' "$run/summary")
+read -r _ _ nginx_p50 _ < <(grep '^nginx-1 ' "$run/summary")
+read -r _ _ gateway_p50 _ < <(grep '^gateway-1 ' "$run/summary")
+awk -v g="$(to_ms "$gateway_p50")" -v n="$(to_ms "$nginx_p50")" -v d="$(to_ms "$direct_p50")" \
+  'BEGIN {printf "p50 added over direct: gateway %.3f ms, nginx %.3f ms\n", g-d, n-d}'

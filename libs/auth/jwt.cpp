@@ -150,4 +150,23 @@ std::optional<Claims> TokenSigner::Verify(std::string_view token, core::TimePoin
   return result;
 }
 
+std::optional<Claims> CachingVerifier::Verify(std::string_view token, core::TimePoint now) const {
+  const std::string key(token);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = verified_.find(key); it != verified_.end()) {
+      if (it->second.expires_at > now) return it->second;
+      verified_.erase(it);
+      return std::nullopt;
+    }
+  }
+  auto claims = signer_.Verify(token, now);
+  if (claims) {
+    std::lock_guard lock(mutex_);
+    if (verified_.size() >= capacity_) verified_.clear();
+    verified_.emplace(key, *claims);
+  }
+  return claims;
+}
+
 }  // namespace kpo::auth

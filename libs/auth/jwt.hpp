@@ -1,6 +1,8 @@
 #pragma once
 // Access tokens: HS256-signed JWTs that carry who the caller is and until when.
 #include <chrono>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +48,22 @@ class TokenSigner {
  private:
   std::string secret_;
   std::chrono::seconds ttl_;
+};
+
+// Remembers the claims of tokens that verified, so that a client presenting the same token on
+// every request pays for the signature check once. A cached token is still refused after its
+// expiry. Bounded: the cache is emptied when it reaches `capacity`. Thread safe.
+class CachingVerifier {
+ public:
+  explicit CachingVerifier(const TokenSigner& signer, std::size_t capacity = 100'000)
+      : signer_(signer), capacity_(capacity) {}
+  std::optional<Claims> Verify(std::string_view token, core::TimePoint now) const;
+
+ private:
+  const TokenSigner& signer_;
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, Claims> verified_;
 };
 
 }  // namespace kpo::auth

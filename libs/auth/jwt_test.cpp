@@ -160,5 +160,16 @@ TEST(TokenSignerTest, GarbageIsRejected) {
   }
 }
 
+TEST(CachingVerifierTest, CachesValidTokensButStillHonoursExpiry) {
+  const TokenSigner signer(std::string(32, 's'), std::chrono::seconds(60));
+  const CachingVerifier verifier(signer);
+  const auto now = core::Now();
+  const auto token = signer.Issue("0a1b2c3d-0000-4000-8000-000000000001", "", true, now);
+  ASSERT_TRUE(verifier.Verify(token, now));
+  ASSERT_TRUE(verifier.Verify(token, now + std::chrono::seconds(30)));  // from the cache
+  EXPECT_FALSE(verifier.Verify(token, now + std::chrono::seconds(61)));
+  EXPECT_FALSE(verifier.Verify(token + "x", now));
+}
+
 }  // namespace
 }  // namespace kpo::auth

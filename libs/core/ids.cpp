@@ -2,8 +2,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <stdexcept>
 
 namespace kpo::core {
@@ -23,12 +25,32 @@ bool IsHex(std::string_view text) {
 
 bool AllZero(std::string_view text) { return text.find_first_not_of('0') == std::string_view::npos; }
 
+// libsodium's randombytes_buf makes a getrandom(2) call each time; ids are drawn on every request,
+// so each thread takes CSPRNG bytes a page at a time.
+void FillRandom(unsigned char* out, std::size_t size) {
+  thread_local std::array<unsigned char, 4096> pool{};
+  thread_local std::size_t used = pool.size();
+  while (size > 0) {
+    if (used == pool.size()) {
+      randombytes_buf(pool.data(), pool.size());
+      used = 0;
+    }
+    const auto n = std::min(size, pool.size() - used);
+    std::memcpy(out, pool.data() + used, n);
+    // Bytes handed out are wiped from the pool so they can never be handed out twice.
+    std::memset(pool.data() + used, 0, n);
+    used += n;
+    out += n;
+    size -= n;
+  }
+}
+
 }  // namespace
 
 std::string RandomHex(std::size_t bytes) {
   (void)kSodiumReady;
   std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
+  FillRandom(reinterpret_cast<unsigned char*>(raw.data()), raw.size());
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes * 2);
@@ -42,7 +64,7 @@ std::string RandomHex(std::size_t bytes) {
 std::string NewUuid() {
   (void)kSodiumReady;
   std::array<unsigned char, 16> b{};
-  randombytes_buf(b.data(), b.size());
+  FillRandom(b.data(), b.size());
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
   static constexpr char kDigits[] = "0123456789abcdef";

@@ -66,19 +66,19 @@ const Router::Route* Router::Match(const Request& request, bool& path_matched, s
   const auto parts = SplitPath(request.path);
   for (const auto& route : routes_) {
     if (route.segments.size() != parts.size()) continue;
-    std::map<std::string, std::string> bound;
     bool ok = true;
-    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
-      if (IsParam(route.segments[i])) {
-        bound[route.segments[i].substr(1, route.segments[i].size() - 2)] = parts[i];
-      } else {
-        ok = route.segments[i] == parts[i];
-      }
-    }
+    for (std::size_t i = 0; i < parts.size() && ok; ++i)
+      ok = IsParam(route.segments[i]) || route.segments[i] == parts[i];
     if (!ok) continue;
     path_matched = true;
     if (route.method == request.method || (request.method == "HEAD" && route.method == "GET")) {
-      if (params != nullptr) *params = std::move(bound);
+      if (params != nullptr) {
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+          if (IsParam(route.segments[i])) {
+            (*params)[route.segments[i].substr(1, route.segments[i].size() - 2)] = parts[i];
+          }
+        }
+      }
       return &route;
     }
     if (!allow.empty()) allow += ", ";

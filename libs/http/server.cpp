@@ -22,6 +22,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/ids.hpp"
@@ -253,14 +254,24 @@ struct Server::Impl {
   }
 
   void Record(const Request& request, const std::string& route, int status, double seconds) {
+    // Registry lookups take a lock and format labels: each I/O thread remembers what it found.
+    thread_local std::unordered_map<std::string, observability::Counter*> counters;
+    thread_local std::unordered_map<std::string, observability::Histogram*> histograms;
     auto& registry = observability::Registry::Global();
-    const auto labels =
-        fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", request.method, route, status);
-    registry.GetCounter("http_requests_total", "HTTP requests served.", labels).Add();
-    registry
-        .GetHistogram("http_request_duration_seconds", "HTTP request latency.",
-                      fmt::format("route=\"{}\"", route))
-        .Observe(seconds);
+    const auto key = request.method + ' ' + route + ' ' + std::to_string(status);
+    auto& counter = counters[key];
+    if (counter == nullptr) {
+      counter = &registry.GetCounter(
+          "http_requests_total", "HTTP requests served.",
+          fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", request.method, route, status));
+    }
+    counter->Add();
+    auto& histogram = histograms[route];
+    if (histogram == nullptr) {
+      histogram = &registry.GetHistogram("http_request_duration_seconds", "HTTP request latency.",
+                                         fmt::format("route=\"{}\"", route));
+    }
+    histogram->Observe(seconds);
     if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
     core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
     spdlog::info(R"(access method={} path={} status={} duration_ms={:.3f} remote={})", request.method,

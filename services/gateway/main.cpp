@@ -73,6 +73,7 @@ int main() {
     config.LogEffective("gateway");
 
     const auth::TokenSigner signer(secret, ttl);
+    const auth::CachingVerifier verifier(signer);
     auth::DummyHash();  // computed now, so the first unknown-user login costs what every other one does
     service::MigrateWithRetry(database_url, generated::gateway_identity_migrations(), "gateway-migrations");
     db::Pool users(database_url, static_cast<std::size_t>(server_options.workers),
@@ -81,7 +82,7 @@ int main() {
     gateway::Upstream payments(payments_options);
     gateway::RateLimiter per_user(user_rps, user_burst);
     gateway::RateLimiter per_ip(ip_rps, ip_burst);
-    gateway::GatewayDeps deps{users, signer, orders, payments, per_user, per_ip, cors, docs_dir};
+    gateway::GatewayDeps deps{users, signer, verifier, orders, payments, per_user, per_ip, cors, docs_dir};
 
     http::Router router;
     gateway::RegisterRoutes(router, deps);

@@ -107,7 +107,7 @@ class Routes {
       Response response;
       std::chrono::milliseconds retry{0};
       auto token = TokenOf(request, token_in_query);
-      auto claims = token ? deps_.signer.Verify(*token, core::Now()) : std::nullopt;
+      auto claims = token ? deps_.verifier.Verify(*token, core::Now()) : std::nullopt;
       if (auto limited = LimitIp(request)) {
         response = std::move(*limited);
       } else if (!claims) {

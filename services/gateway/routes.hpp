@@ -27,6 +27,7 @@ std::string_view OpenApiDocument();
 struct GatewayDeps {
   db::Pool& users;
   const auth::TokenSigner& signer;
+  const auth::CachingVerifier& verifier;
   Upstream& orders;
   Upstream& payments;
   RateLimiter& per_user;
