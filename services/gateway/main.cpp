@@ -57,10 +57,10 @@ int main() {
     payments_options.name = "payments";
     payments_options.addresses =
         gateway::ParseAddresses(config.String("GATEWAY_PAYMENTS_UPSTREAMS", "127.0.0.1:5002"));
-    const double user_rps = static_cast<double>(config.Int("GATEWAY_RATE_USER_RPS", 50, 0, 1'000'000));
-    const double user_burst = static_cast<double>(config.Int("GATEWAY_RATE_USER_BURST", 100, 1, 1'000'000));
-    const double ip_rps = static_cast<double>(config.Int("GATEWAY_RATE_IP_RPS", 200, 0, 1'000'000));
-    const double ip_burst = static_cast<double>(config.Int("GATEWAY_RATE_IP_BURST", 400, 1, 1'000'000));
+    const double user_rps = static_cast<double>(config.Int("GATEWAY_RATE_USER_RPS", 100, 0, 1'000'000));
+    const double user_burst = static_cast<double>(config.Int("GATEWAY_RATE_USER_BURST", 400, 1, 1'000'000));
+    const double ip_rps = static_cast<double>(config.Int("GATEWAY_RATE_IP_RPS", 50, 0, 1'000'000));
+    const double ip_burst = static_cast<double>(config.Int("GATEWAY_RATE_IP_BURST", 200, 1, 1'000'000));
     const auto cors = SplitList(config.String("GATEWAY_CORS_ORIGINS", "http://localhost:3000"));
     const auto docs_dir = config.String("GATEWAY_DOCS_DIR", KPO_DEFAULT_DOCS_DIR);
     http::ServerOptions server_options{.service = "gateway", .host = host, .port = port};

@@ -108,11 +108,15 @@ class Routes {
       std::chrono::milliseconds retry{0};
       auto token = TokenOf(request, token_in_query);
       auto claims = token ? deps_.verifier.Verify(*token, core::Now()) : std::nullopt;
-      if (auto limited = LimitIp(request)) {
-        response = std::move(*limited);
-      } else if (!claims) {
-        response = http::ProblemResponse(401, "A valid bearer token is required");
-        response.SetHeader("WWW-Authenticate", R"(Bearer realm="kpo")");
+      // Authenticated traffic is limited per user; the per-IP bucket guards what is anonymous
+      // (identity endpoints, and guessing tokens), so users behind one address do not starve each other.
+      if (!claims) {
+        if (auto limited = LimitIp(request)) {
+          response = std::move(*limited);
+        } else {
+          response = http::ProblemResponse(401, "A valid bearer token is required");
+          response.SetHeader("WWW-Authenticate", R"(Bearer realm="kpo")");
+        }
       } else if (!deps_.per_user.Allow(claims->user_id, retry)) {
         response = TooManyRequests(retry);
       } else {
