@@ -48,7 +48,7 @@ void Config::LogEffective(std::string_view service) const {
   std::string line;
   for (const auto& [name, value] : effective_) {
     if (!line.empty()) line += ' ';
-    line += name + "=" + value;
+    line.append(name).append("=").append(value);
   }
   spdlog::info("{} effective config: {}", service, line);
 }

@@ -83,7 +83,8 @@ std::optional<std::string> JsonBody::String(std::string_view field, std::size_t 
 void JsonBody::Finish() const {
   if (errors_.empty()) return;
   std::string detail = "Invalid fields:";
-  for (const auto& [field, message] : errors_) detail += " " + field + " " + message + ";";
+  for (const auto& [field, message] : errors_)
+    detail.append(" ").append(field).append(" ").append(message).append(";");
   detail.pop_back();
   throw ProblemError(422, detail, errors_);
 }

@@ -16,8 +16,8 @@ struct ServerOptions {
   std::uint16_t port = 0;  // 0: any free port (see Server::Port)
   int threads = 2;         // I/O threads: accept, parse, write, async handlers
   int workers = 16;        // blocking handlers (database calls) run here: size with the DB pool
-  std::size_t body_limit = 64 * 1024;
-  std::size_t header_limit = 8 * 1024;
+  std::size_t body_limit = 64UL * 1024;
+  std::size_t header_limit = 8UL * 1024;
   std::size_t max_header_count = 100;
   std::chrono::milliseconds read_timeout{10'000};  // whole request, headers included (slowloris)
   std::chrono::milliseconds idle_timeout{30'000};  // keep-alive wait for the next request

@@ -32,7 +32,7 @@ class ServerTest : public ::testing::Test {
     thread_.join();
   }
   ClientResponse Call(const std::string& method, const std::string& target, const std::string& body = {},
-                      Headers headers = {{"Content-Type", "application/json"}}) {
+                      const Headers& headers = {{"Content-Type", "application/json"}}) {
     return Fetch("127.0.0.1", server_->Port(), method, target, headers, body);
   }
 

@@ -45,7 +45,7 @@ int main() {
       return 2;
     }
     const auto ttl =
-        std::chrono::seconds(config.Int("GATEWAY_TOKEN_TTL_S", 7 * 24 * 3600, 60, 365LL * 24 * 3600));
+        std::chrono::seconds(config.Int("GATEWAY_TOKEN_TTL_S", 7LL * 24 * 3600, 60, 365LL * 24 * 3600));
     gateway::UpstreamOptions orders_options;
     orders_options.name = "orders";
     orders_options.addresses =

@@ -46,7 +46,7 @@ Response TooManyRequests(std::chrono::milliseconds retry_after) {
   auto response = http::ProblemResponse(429, "Too many requests; slow down and retry later");
   response.SetHeader("Retry-After",
                      std::to_string(std::max<std::int64_t>(
-                         1, static_cast<std::int64_t>(std::ceil(retry_after.count() / 1000.0)))));
+                         1, static_cast<std::int64_t>(std::ceil(static_cast<double>(retry_after.count()) / 1000.0)))));
   return response;
 }
 

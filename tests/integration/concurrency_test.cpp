@@ -49,7 +49,7 @@ class Concurrency : public SharedSystemTest<Stack> {
 };
 
 TEST_F(Concurrency, TwoHundredOrdersAgainstFundsForOneHundred) {
-  const auto user = system().api.NewFundedUser(100 * 250);
+  const auto user = system().api.NewFundedUser(100LL * 250);
   std::vector<std::string> ids(200);
   Parallel(200, 16,
            [&](int i) { ids[i] = std::string(system().api.PlaceOrder(user, 250).at("id").as_string()); });

@@ -65,7 +65,7 @@ TEST(GatewayIpLimit, PerIpRateLimitCoversEvenAnonymousCalls) {
 
 TEST_F(GatewayLimits, BodyOver64KiBIs413AndWrongTypeIs415) {
   const auto session = client().Guest();
-  auto big = client().Call("POST", "/api/orders", session.token, std::string(65 * 1024, ' '));
+  auto big = client().Call("POST", "/api/orders", session.token, std::string(65UL * 1024, ' '));
   EXPECT_EQ(big.status, 413);
   auto text = client().Call("POST", "/api/orders", session.token, R"({"amount":1,"description":"x"})",
                             {{"Content-Type", "text/plain"}});

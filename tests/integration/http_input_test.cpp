@@ -81,7 +81,7 @@ TEST_F(HttpInput, UnknownOrderIs404) {
 }
 
 TEST_F(HttpInput, BodyOver64KiBIs413) {
-  const std::string big = R"({"amount":1,"description":")" + std::string(70 * 1024, 'a') + "\"}";
+  const std::string big = R"({"amount":1,"description":")" + std::string(70UL * 1024, 'a') + "\"}";
   ExpectProblem(PostOrder(big), 413);
 }
 

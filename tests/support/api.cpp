@@ -33,7 +33,7 @@ ApiResponse Api::Call(const std::string& method, const std::string& target,
 }
 
 std::string Api::NewFundedUser(std::int64_t balance) const {
-  const auto user = core::NewUuid();
+  auto user = core::NewUuid();
   auto created = Call("POST", "/api/accounts", user);
   EXPECT_EQ(created.status, 201) << created.body;
   if (balance > 0) {

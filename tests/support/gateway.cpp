@@ -124,7 +124,7 @@ SseReader::SseReader(std::uint16_t port, const std::string& target, const http::
     throw std::runtime_error("cannot connect to the SSE endpoint");
   }
   std::string request = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n";
-  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : headers) request.append(name).append(": ").append(value).append("\r\n");
   request += "\r\n";
   ::send(socket_, request.data(), request.size(), MSG_NOSIGNAL);
   reader_ = std::thread([this] {

@@ -27,7 +27,7 @@ const Environment& Environment::Get() {
   return environment;
 }
 
-Stack::Stack(EnvVars orders_env, EnvVars payments_env)
+Stack::Stack(const EnvVars& orders_env, const EnvVars& payments_env)
     : orders("orders", KPO_ORDERS_BIN,
              With({{"ORDERS_LISTEN", "127.0.0.1:" + std::to_string(kOrdersTestPort)},
                    {"ORDERS_DATABASE_URL", Environment::Get().orders_database_url},

@@ -24,7 +24,7 @@ inline constexpr std::uint16_t kPaymentsTestPort = 15102;
 
 class Stack {
  public:
-  explicit Stack(EnvVars orders_env = {}, EnvVars payments_env = {});
+  explicit Stack(const EnvVars& orders_env = {}, const EnvVars& payments_env = {});
   void Start();
 
   ServiceProcess orders;
