@@ -287,8 +287,12 @@ stop_rabbitmq() {
 # Build
 # build PRESET — configures build/PRESET once, then builds it (Ninja is incremental and
 # re-runs CMake by itself when a CMakeLists.txt changes).
+# build PRESET [TARGET...] — configure once, then build everything or just the named targets.
 build() {
   local preset=$1 dir="$KPO_ROOT/build/$1"
+  shift
+  local targets=()
+  (($#)) && targets=(--target "$@")
   if [[ ! -f $dir/CMakeCache.txt || ! -f $dir/build.ninja ]]; then
     log "configuring ($preset preset)"
     (cd "$KPO_ROOT" && cmake --preset "$preset")
@@ -296,7 +300,7 @@ build() {
   log "building ($preset preset) in build/$preset"
   local jobs=()
   [[ -n ${KPO_BUILD_JOBS:-} ]] && jobs=(--parallel "$KPO_BUILD_JOBS")
-  (cd "$KPO_ROOT" && cmake --build --preset "$preset" "${jobs[@]}")
+  (cd "$KPO_ROOT" && cmake --build --preset "$preset" "${jobs[@]}" "${targets[@]}")
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
-# runs every test with CTest, then builds the asan preset and runs every test again under
-# AddressSanitizer + UndefinedBehaviorSanitizer (services included). Exits non-zero if any step fails.
+# runs every test with CTest, runs the web UI's unit and browser tests against the whole running system,
+# runs the concurrency-heavy libraries under ThreadSanitizer, then builds the asan preset and runs every
+# test again under AddressSanitizer + UndefinedBehaviorSanitizer (services included). Exits non-zero if any step fails.
 # PostgreSQL and RabbitMQ are left running only if they were running before (never with CI=true).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -58,6 +59,15 @@ if ! frontend_unit_tests; then failed+=("frontend unit tests"); fi
 if ! frontend_e2e_tests; then failed+=("browser end-to-end tests"); fi
 nginx_stop
 stop_services
+
+# The libraries where threads meet (connection pool, HTTP server, broker client, metrics) under
+# ThreadSanitizer; the rest of the suite has no shared mutable state of its own.
+build tsan kpo_db_test kpo_http_server_test kpo_messaging_test kpo_observability_test
+log "concurrency-heavy libraries under ThreadSanitizer (tsan preset)"
+if ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" \
+  --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"; then
+  failed+=("tsan tests")
+fi
 
 build asan
 log "running every test under ASan + UBSan (asan preset)"

@@ -61,6 +61,9 @@ struct Server::Impl {
   asio::io_context io{options.threads};
   asio::thread_pool workers{static_cast<std::size_t>(options.workers)};
   tcp::acceptor acceptor{io};
+  // The accept loop and the shutdown that closes the acceptor run on one strand: an acceptor is
+  // not safe for concurrent use.
+  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(io)};
   std::atomic<int> in_flight{0};
   std::atomic<int> streaming{0};
   std::atomic<bool> stopping{false};
@@ -303,7 +306,7 @@ struct Server::Impl {
 
   void BeginStop() {
     if (stopping.exchange(true)) return;
-    asio::post(io, [this] {
+    asio::post(accept_strand, [this] {
       beast::error_code ignored;
       acceptor.close(ignored);
       asio::co_spawn(io, Drain(), asio::detached);
@@ -337,7 +340,7 @@ void Server::Run(bool handle_signals) {
       impl_->BeginStop();
     });
   }
-  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  asio::co_spawn(impl_->accept_strand, impl_->Accept(), asio::detached);
   spdlog::info("{} listening on {}:{}", impl_->options.service, impl_->options.host, Port());
   std::vector<std::thread> threads;
   for (int i = 1; i < impl_->options.threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
