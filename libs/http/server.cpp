@@ -167,12 +167,12 @@ struct Server::Impl {
     return request;
   }
 
-  asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const Response& response, unsigned version,
+  asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, Response response, unsigned version,
                                       bool keep_alive, bool head) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
     for (const auto& [name, value] : response.headers) out.insert(name, value);
     out.keep_alive(keep_alive);
-    out.body() = response.body;
+    out.body() = std::move(response.body);
     out.prepare_payload();
     if (head) out.body().clear();
     stream.expires_after(options.write_timeout);
@@ -213,7 +213,7 @@ struct Server::Impl {
           break;  // closed, reset, or too slow (timeout): nothing to answer
         }
         error.SetHeader("Connection", "close");
-        co_await WriteResponse(stream, error, 11, false, false);
+        co_await WriteResponse(stream, std::move(error), 11, false, false);
         break;
       }
       in_flight.fetch_add(1);
@@ -249,7 +249,7 @@ struct Server::Impl {
         streaming.fetch_sub(1);
         break;
       }
-      co_await WriteResponse(stream, response, version, keep_alive, head);
+      co_await WriteResponse(stream, std::move(response), version, keep_alive, head);
       in_flight.fetch_sub(1);
       if (!keep_alive) break;
     }
@@ -276,6 +276,7 @@ struct Server::Impl {
     }
     histogram->Observe(seconds);
     if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
+    if (!spdlog::should_log(spdlog::level::info)) return;
     core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
     spdlog::info(R"(access method={} path={} status={} duration_ms={:.3f} remote={})", request.method,
                  request.path, status, seconds * 1000, request.remote_address);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -43,10 +44,12 @@ bool IsHopByHop(std::string_view name) {
       "te",         "trailer",       "upgrade",          "content-length",
       "host",       "authorization", "x-user-id",        "x-request-id",
       "traceparent"};
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (auto hop : kNames) {
-    if (lower == hop) return true;
+    if (hop.size() == name.size() && std::equal(hop.begin(), hop.end(), name.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
   }
   return false;
 }
