@@ -3,8 +3,31 @@
 #include <spdlog/spdlog.h>
 
 #include <thread>
+#include <tuple>
 
 namespace kpo::service {
+
+ServiceSettings ReadServiceSettings(core::Config& config, const std::string& prefix, const std::string& name,
+                                    const std::string& default_listen,
+                                    const std::string& default_database_url) {
+  ServiceSettings settings;
+  std::tie(settings.host, settings.port) =
+      core::ParseListenAddress(config.String(prefix + "_LISTEN", default_listen));
+  settings.database_url = config.String(prefix + "_DATABASE_URL", default_database_url);
+  settings.amqp.url = config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/");
+  settings.amqp.connection_name = name;
+  settings.pool_size = static_cast<std::size_t>(config.Int(prefix + "_DB_POOL_SIZE", 16, 1, 1000));
+  settings.workers = static_cast<int>(config.Int(prefix + "_HTTP_WORKERS", 16, 1, 256));
+  settings.prefetch = static_cast<std::uint16_t>(config.Int(prefix + "_CONSUMER_PREFETCH", 32, 1, 65535));
+  settings.relay.database_url = settings.database_url;
+  settings.relay.amqp = settings.amqp;
+  settings.relay.amqp.connection_name = name + "-relay";
+  settings.relay.batch_size = static_cast<std::size_t>(config.Int(prefix + "_RELAY_BATCH", 200, 1, 10000));
+  settings.relay.poll_interval = config.Millis(prefix + "_RELAY_POLL_MS", std::chrono::milliseconds(1000));
+  settings.relay.crash_after_confirm =
+      config.String("KPO_FAILPOINTS", "").find("relay_crash_after_confirm") != std::string::npos;
+  return settings;
+}
 
 void MigrateWithRetry(const std::string& database_url, const std::vector<db::Migration>& migrations,
                       const std::string& lock_name, int attempts) {

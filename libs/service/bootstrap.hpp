@@ -4,12 +4,32 @@
 #include <utility>
 #include <vector>
 
+#include "core/config.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "http/router.hpp"
 #include "messaging/amqp.hpp"
+#include "messaging/outbox.hpp"
 
 namespace kpo::service {
+
+// The settings every database + broker service reads, named <PREFIX>_LISTEN, <PREFIX>_DATABASE_URL,
+// <PREFIX>_DB_POOL_SIZE, <PREFIX>_HTTP_WORKERS, <PREFIX>_CONSUMER_PREFETCH, <PREFIX>_RELAY_BATCH,
+// <PREFIX>_RELAY_POLL_MS, plus RABBITMQ_URL and KPO_FAILPOINTS. Throws std::invalid_argument for a
+// malformed value.
+struct ServiceSettings {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string database_url;
+  messaging::AmqpSettings amqp;
+  std::size_t pool_size = 16;
+  int workers = 16;
+  std::uint16_t prefetch = 32;
+  messaging::RelayOptions relay;  // database, broker, batch and poll filled in
+};
+ServiceSettings ReadServiceSettings(core::Config& config, const std::string& prefix, const std::string& name,
+                                    const std::string& default_listen,
+                                    const std::string& default_database_url);
 
 // Applies `migrations`, waiting (with backoff, up to `attempts` tries) for PostgreSQL to accept
 // connections: services may start before the database. Throws the last error when it never does.

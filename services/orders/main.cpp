@@ -26,24 +26,12 @@ int main() {
   core::InitLogging("orders", config.String("LOG_LEVEL", "info"));
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {
-    const auto [host, port] = core::ParseListenAddress(config.String("ORDERS_LISTEN", "0.0.0.0:5001"));
-    const auto database_url =
-        config.String("ORDERS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/orders");
-    messaging::AmqpSettings amqp;
-    amqp.url = config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/");
-    amqp.connection_name = "orders";
-    const auto pool_size = config.Int("ORDERS_DB_POOL_SIZE", 16, 1, 1000);
-    const auto threads = config.Int("ORDERS_HTTP_WORKERS", 16, 1, 256);
-    const auto prefetch = config.Int("ORDERS_CONSUMER_PREFETCH", 32, 1, 65535);
-    messaging::RelayOptions relay;
-    relay.database_url = database_url;
-    relay.amqp = amqp;
-    relay.amqp.connection_name = "orders-relay";
-    relay.batch_size = static_cast<std::size_t>(config.Int("ORDERS_RELAY_BATCH", 200, 1, 10000));
-    relay.poll_interval = config.Millis("ORDERS_RELAY_POLL_MS", std::chrono::milliseconds(1000));
+    auto settings = service::ReadServiceSettings(config, "ORDERS", "orders", "0.0.0.0:5001",
+                                                 "postgresql://kpo:kpo@localhost:5432/orders");
+    const auto& database_url = settings.database_url;
+    const auto& amqp = settings.amqp;
+    auto& relay = settings.relay;
     relay.exchanges = {orders::kOrdersExchange};
-    relay.crash_after_confirm =
-        config.String("KPO_FAILPOINTS", "").find("relay_crash_after_confirm") != std::string::npos;
     relay.on_published = [](db::Transaction& tx, const std::vector<messaging::Message>& published,
                             const std::string& sent_at) {
       std::vector<std::string> order_ids;
@@ -54,7 +42,7 @@ int main() {
     config.LogEffective("orders");
 
     service::MigrateWithRetry(database_url, generated::orders_app_migrations(), "orders-migrations");
-    db::Pool pool(database_url, static_cast<std::size_t>(pool_size), {.application_name = "orders"});
+    db::Pool pool(database_url, settings.pool_size, {.application_name = "orders"});
 
     http::Router router;
     router.Add("POST", "/api/orders", [&](http::Request& r) { return orders::CreateOrder(pool, r); });
@@ -65,12 +53,13 @@ int main() {
     http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
 
     http::Server server(
-        {.service = "orders", .host = host, .port = port, .workers = static_cast<int>(threads)}, router);
+        {.service = "orders", .host = settings.host, .port = settings.port, .workers = settings.workers},
+        router);
     server.Listen();
     std::jthread live_thread([&](std::stop_token stop) { live.Run(stop); });
     std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
     std::jthread consumer_thread([&](std::stop_token stop) {
-      messaging::Consumer(amqp, orders::PaymentResultsQueue(), static_cast<std::uint16_t>(prefetch))
+      messaging::Consumer(amqp, orders::PaymentResultsQueue(), settings.prefetch)
           .Run([&](const messaging::Delivery& d) { return orders::HandlePaymentResult(pool, d, stop); },
                stop);
     });
