@@ -142,8 +142,10 @@ frontend_e2e_tests() {
     sleep 1
   done
   mkdir -p "$KPO_FRONTEND_DIR/test-artifacts"
+  local rc=0
   (cd "$KPO_FRONTEND_DIR" &&
     KPO_UI_URL="http://localhost:$KPO_UI_PORT" KPO_CHROMIUM="$KPO_CHROMIUM" \
-      node --test --test-concurrency=1 e2e/*.test.mjs)
+      node --test --test-concurrency=1 e2e/*.test.mjs) || rc=$?
   info "screenshots: frontend/test-artifacts/"
+  return "$rc"
 }

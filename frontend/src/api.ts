@@ -70,25 +70,33 @@ export function newKey(): string {
 /**
  * Remembers the Idempotency-Key of one form's submission: submitting the same body again (a retry after
  * an error, a double click) reuses the key so the server replays instead of acting twice; a changed
- * body, or a new submission after a success, gets a fresh key.
+ * body gets a fresh key. After a success the key is kept for a short grace period: a second click that
+ * lands after a fast server already answered (before the form re-rendered) is a replay, not a new order.
  */
 export class IdempotentSubmission {
   private body: string | null = null;
   private key: string | null = null;
+  private doneAt: number | null = null;
+
+  constructor(
+    private readonly graceMs = 3000,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   keyFor(body: unknown): string {
     const text = JSON.stringify(body);
-    if (this.key === null || this.body !== text) {
+    const expired = this.doneAt !== null && this.now() - this.doneAt >= this.graceMs;
+    if (this.key === null || this.body !== text || expired) {
       this.body = text;
       this.key = newKey();
+      this.doneAt = null;
     }
     return this.key;
   }
 
-  /** Call after a success: the next submission is a new one. */
+  /** Call after a success: once the grace period is over, the next submission is a new one. */
   done(): void {
-    this.body = null;
-    this.key = null;
+    if (this.doneAt === null) this.doneAt = this.now();
   }
 }
 

@@ -158,14 +158,18 @@ describe('ApiClient', () => {
 });
 
 describe('IdempotentSubmission', () => {
-  it('reuses the key for the same body until done', () => {
-    const s = new IdempotentSubmission();
+  it('reuses the key for the same body, and after success only within the grace period', () => {
+    let now = 1_000;
+    const s = new IdempotentSubmission(3000, () => now);
     const k1 = s.keyFor({ amount: 1, description: 'a' });
     expect(s.keyFor({ amount: 1, description: 'a' })).toBe(k1); // retry / double click
     const k2 = s.keyFor({ amount: 2, description: 'a' }); // edited → new submission
     expect(k2).not.toBe(k1);
     s.done();
-    expect(s.keyFor({ amount: 2, description: 'a' })).not.toBe(k2); // after success → new one
+    now += 10;
+    expect(s.keyFor({ amount: 2, description: 'a' })).toBe(k2); // a late second click → replay
+    now += 3000;
+    expect(s.keyFor({ amount: 2, description: 'a' })).not.toBe(k2); // later → a new order
   });
 });
 
