@@ -2,15 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -40,6 +42,7 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadBufferBytes = 4096;
 
 bool IsAcceptableRequestId(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -53,22 +56,94 @@ bool MethodMayCarryBody(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH";
 }
 
+bool EqualsLowerCase(std::string_view lower, std::string_view name) {
+  return lower.size() == name.size() &&
+         std::equal(lower.begin(), lower.end(), name.begin(), [](char a, char b) {
+           return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b)));
+         });
+}
+
+// Framing headers are the server's to write; a handler's copy would contradict them.
+bool IsFramingHeader(std::string_view name) {
+  return EqualsLowerCase("content-length", name) || EqualsLowerCase("transfer-encoding", name) ||
+         EqualsLowerCase("connection", name);
+}
+
+bool IsSafeHeader(std::string_view name, std::string_view value) {
+  return !name.empty() && name.find_first_of(":\r\n") == std::string_view::npos &&
+         value.find_first_of("\r\n") == std::string_view::npos;
+}
+
+// The status line and headers of a response with a `content_length` byte body. Written by hand:
+// Beast's serializer walks a buffer sequence per field, which cost more than the proxying itself.
+std::string ResponseHead(const Response& response, std::size_t content_length, unsigned version,
+                         bool keep_alive) {
+  std::string head;
+  head.reserve(256);
+  head += "HTTP/1.1 ";
+  head += std::to_string(response.status);
+  head += ' ';
+  head += bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  head += "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    if (IsFramingHeader(name)) continue;
+    if (!IsSafeHeader(name, value)) {
+      spdlog::warn("dropped a response header with a forbidden character: {}", name);
+      continue;
+    }
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
+  }
+  // 1xx, 204 and 304 answers have no body and so no length (RFC 9110 §8.6).
+  const bool bodiless = response.status < 200 || response.status == 204 || response.status == 304;
+  if (!bodiless) {
+    head += "Content-Length: ";
+    head += std::to_string(content_length);
+    head += "\r\n";
+  }
+  if (!keep_alive) {
+    head += "Connection: close\r\n";
+  } else if (version < 11) {
+    head += "Connection: keep-alive\r\n";
+  }
+  head += "\r\n";
+  return head;
+}
+
 }  // namespace
 
 struct Server::Impl {
   ServerOptions options;
   const Router& router;
-  asio::io_context io{options.threads};
+  // One event loop per I/O thread, as nginx runs one per worker: a connection lives on one loop,
+  // so its handlers never race and need no strand. The acceptor, the accept loop and the shutdown
+  // that closes it live on the first loop.
+  std::vector<std::unique_ptr<asio::io_context>> loops = MakeLoops(options.threads);
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running = Guard(loops);
   asio::thread_pool workers{static_cast<std::size_t>(options.workers)};
-  tcp::acceptor acceptor{io};
-  // The accept loop and the shutdown that closes the acceptor run on one strand: an acceptor is
-  // not safe for concurrent use.
-  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(io)};
+  tcp::acceptor acceptor{*loops.front()};
+  std::size_t next_loop = 0;
   std::atomic<int> in_flight{0};
   std::atomic<int> streaming{0};
   std::atomic<bool> stopping{false};
 
   Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r) {}
+
+  static std::vector<std::unique_ptr<asio::io_context>> MakeLoops(int count) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    // A concurrency hint of 1: each loop is run by exactly one thread (posting from others is safe).
+    for (int i = 0; i < std::max(1, count); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+
+  static std::vector<asio::executor_work_guard<asio::io_context::executor_type>> Guard(
+      const std::vector<std::unique_ptr<asio::io_context>>& contexts) {
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> out;
+    for (const auto& context : contexts) out.push_back(asio::make_work_guard(*context));
+    return out;
+  }
 
   // Runs the route's handler: a blocking one on the worker pool (the session waits without
   // holding an I/O thread), an async one right here. The edge of a request: every failure of a
@@ -99,7 +174,7 @@ struct Server::Impl {
         } catch (const std::exception&) {
           failure = std::current_exception();
         }
-        // Runs on the session's strand only after the session is suspended on `done`.
+        // Runs on the session's loop, so only after the session is suspended on `done`.
         asio::post(executor, [done] { done->cancel(); });
       });
       co_await done->async_wait(kTuple);
@@ -169,19 +244,12 @@ struct Server::Impl {
 
   asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, Response response, unsigned version,
                                       bool keep_alive, bool head) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
-    for (const auto& [name, value] : response.headers) out.insert(name, value);
-    out.keep_alive(keep_alive);
-    out.body() = std::move(response.body);
-    out.prepare_payload();
-    if (head) out.body().clear();
+    const std::string header = ResponseHead(response, response.body.size(), version, keep_alive);
     stream.expires_after(options.write_timeout);
-    bhttp::response_serializer<bhttp::string_body> serializer{out};
-    if (head) {
-      co_await bhttp::async_write_header(stream, serializer, kTuple);
-    } else {
-      co_await bhttp::async_write(stream, serializer, kTuple);
-    }
+    // One send for the head and the body.
+    const std::array<asio::const_buffer, 2> buffers{
+        asio::buffer(header), head ? asio::const_buffer() : asio::buffer(response.body)};
+    co_await asio::async_write(stream, buffers, kTuple);
   }
 
   asio::awaitable<void> Session(tcp::socket socket) {
@@ -190,6 +258,9 @@ struct Server::Impl {
     const std::string remote = ignored ? "" : endpoint.address().to_string();
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
+    // Beast reads at most the free capacity (512 bytes when empty): room for a whole typical
+    // request, bearer token included, saves a read per request.
+    buffer.reserve(kReadBufferBytes);
     bool first = true;
     while (!stopping.load()) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -284,33 +355,34 @@ struct Server::Impl {
 
   asio::awaitable<void> Accept() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+      // Connections are dealt round robin over the loops; each stays on its loop.
+      const asio::any_io_executor loop = loops[next_loop++ % loops.size()]->get_executor();
+      auto [ec, socket] = co_await acceptor.async_accept(loop, kTuple);
       if (ec) {
         if (!acceptor.is_open()) co_return;
         spdlog::warn("accept failed: {}", ec.message());
         continue;
       }
-      // Each session runs on its own strand: its timers may be woken from other threads.
-      asio::co_spawn(asio::make_strand(io), Session(std::move(socket)), asio::detached);
+      asio::co_spawn(loop, Session(std::move(socket)), asio::detached);
     }
   }
 
   asio::awaitable<void> Drain() {
-    asio::steady_timer timer(io);
+    asio::steady_timer timer(*loops.front());
     const auto deadline = std::chrono::steady_clock::now() + options.drain_timeout;
     while ((in_flight.load() > 0 || streaming.load() > 0) && std::chrono::steady_clock::now() < deadline) {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(kTuple);
     }
-    io.stop();
+    for (auto& loop : loops) loop->stop();
   }
 
   void BeginStop() {
     if (stopping.exchange(true)) return;
-    asio::post(accept_strand, [this] {
+    asio::post(*loops.front(), [this] {
       beast::error_code ignored;
       acceptor.close(ignored);
-      asio::co_spawn(io, Drain(), asio::detached);
+      asio::co_spawn(*loops.front(), Drain(), asio::detached);
     });
   }
 };
@@ -331,7 +403,7 @@ void Server::Listen() {
 std::uint16_t Server::Port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void Server::Run(bool handle_signals) {
-  asio::signal_set signals(impl_->io);
+  asio::signal_set signals(*impl_->loops.front());
   if (handle_signals) {
     signals.add(SIGINT);
     signals.add(SIGTERM);
@@ -341,11 +413,13 @@ void Server::Run(bool handle_signals) {
       impl_->BeginStop();
     });
   }
-  asio::co_spawn(impl_->accept_strand, impl_->Accept(), asio::detached);
+  asio::co_spawn(*impl_->loops.front(), impl_->Accept(), asio::detached);
   spdlog::info("{} listening on {}:{}", impl_->options.service, impl_->options.host, Port());
   std::vector<std::thread> threads;
-  for (int i = 1; i < impl_->options.threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
-  impl_->io.run();
+  for (std::size_t i = 1; i < impl_->loops.size(); ++i) {
+    threads.emplace_back([this, i] { impl_->loops[i]->run(); });
+  }
+  impl_->loops.front()->run();
   for (auto& thread : threads) thread.join();
   impl_->workers.join();
   spdlog::info("{} stopped serving", impl_->options.service);

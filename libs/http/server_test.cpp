@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include "http/client.hpp"
 #include "http/problem.hpp"
@@ -18,6 +20,18 @@ class ServerTest : public ::testing::Test {
     router_.Add("GET", "/boom", [](Request&) -> Response { throw std::runtime_error("boom"); });
     router_.Add("GET", "/invalid", [](Request&) -> Response {
       throw ProblemError(422, "nope", {{"x", "bad"}});
+    });
+    router_.Add("GET", "/nothing", [](Request&) {
+      Response response;
+      response.status = 204;
+      return response;
+    });
+    router_.Add("GET", "/headers", [](Request&) {
+      auto response = JsonResponse(200, "[1,2,3]");
+      response.headers.emplace_back("Content-Length", "999");  // the server frames the body itself
+      response.headers.emplace_back("X-Injected", "a\r\nSet-Cookie: stolen=1");
+      response.headers.emplace_back("X-Fine", "yes");
+      return response;
     });
     ServerOptions options;
     options.host = "127.0.0.1";
@@ -86,6 +100,34 @@ TEST_F(ServerTest, TooManyHeadersAre431) {
   Headers many;
   for (int i = 0; i < 120; ++i) many.emplace_back("X-H" + std::to_string(i), "v");
   EXPECT_EQ(Call("GET", "/boom", {}, many).status, 431);
+}
+
+TEST_F(ServerTest, NoContentAnswersCarryNoLength) {
+  auto response = Call("GET", "/nothing");
+  EXPECT_EQ(response.status, 204);
+  EXPECT_FALSE(response.Header("Content-Length"));
+}
+
+TEST_F(ServerTest, HandlerHeadersCannotBreakTheFraming) {
+  auto response = Call("GET", "/headers");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "[1,2,3]");
+  EXPECT_EQ(response.Header("Content-Length"), "7");
+  EXPECT_FALSE(response.Header("X-Injected"));
+  EXPECT_FALSE(response.Header("Set-Cookie"));
+  EXPECT_EQ(response.Header("X-Fine"), "yes");
+}
+
+TEST_F(ServerTest, ConcurrentClientsAreServedOnEveryLoop) {
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) ok += Call("POST", "/echo", "[1]").status == 200 ? 1 : 0;
+    });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(ok.load(), 8 * 25);
 }
 
 }  // namespace
