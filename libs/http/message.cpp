@@ -4,27 +4,25 @@
 #include <boost/url/parse.hpp>
 #include <cctype>
 
+#include "core/ascii.hpp"
+
 namespace kpo::http {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using core::EqualsIgnoringAsciiCase;
 
 }  // namespace
 
 std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {
-    if (EqualsIgnoreCase(key, name)) return std::string_view(value);
+    if (EqualsIgnoringAsciiCase(key, name)) return std::string_view(value);
   }
   return std::nullopt;
 }
 
 void Response::SetHeader(std::string name, std::string value) {
   for (auto& [key, existing] : headers) {
-    if (EqualsIgnoreCase(key, name)) {
+    if (EqualsIgnoringAsciiCase(key, name)) {
       existing = std::move(value);
       return;
     }

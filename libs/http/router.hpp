@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/message.hpp"
@@ -25,7 +26,7 @@ class Router {
   struct Found {
     const Handler* handler = nullptr;
     const AsyncHandler* async_handler = nullptr;
-    std::string pattern = "unmatched";
+    std::string_view pattern = "unmatched";  // refers to the router, which outlives the request
     Response error;
   };
   Found Find(Request& request) const;

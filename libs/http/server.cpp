@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/ascii.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "http/problem.hpp"
@@ -56,17 +57,11 @@ bool MethodMayCarryBody(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH";
 }
 
-bool EqualsLowerCase(std::string_view lower, std::string_view name) {
-  return lower.size() == name.size() &&
-         std::equal(lower.begin(), lower.end(), name.begin(), [](char a, char b) {
-           return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b)));
-         });
-}
-
 // Framing headers are the server's to write; a handler's copy would contradict them.
 bool IsFramingHeader(std::string_view name) {
-  return EqualsLowerCase("content-length", name) || EqualsLowerCase("transfer-encoding", name) ||
-         EqualsLowerCase("connection", name);
+  return core::EqualsIgnoringAsciiCase("content-length", name) ||
+         core::EqualsIgnoringAsciiCase("transfer-encoding", name) ||
+         core::EqualsIgnoringAsciiCase("connection", name);
 }
 
 bool IsSafeHeader(std::string_view name, std::string_view value) {
@@ -295,7 +290,7 @@ struct Server::Impl {
       const auto started = std::chrono::steady_clock::now();
       Request request = ToRequest(raw, remote);
       Response response;
-      std::string route = "invalid";
+      std::string_view route = "invalid";
       if (request.headers.size() > options.max_header_count) {
         response = ProblemResponse(431, "Too many request header fields");
       } else if (auto target = ParseTarget(request.target)) {
@@ -327,25 +322,33 @@ struct Server::Impl {
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
-  void Record(const Request& request, const std::string& route, int status, double seconds) {
-    // Registry lookups take a lock and format labels: each I/O thread remembers what it found.
+  void Record(const Request& request, std::string_view route, int status, double seconds) {
+    // Registry lookups take a lock and format labels: each I/O thread remembers what it found,
+    // under a key built in a reused buffer (no allocation once seen).
     thread_local std::unordered_map<std::string, observability::Counter*> counters;
     thread_local std::unordered_map<std::string, observability::Histogram*> histograms;
+    thread_local std::string key;
     auto& registry = observability::Registry::Global();
-    const auto key = request.method + ' ' + route + ' ' + std::to_string(status);
-    auto& counter = counters[key];
-    if (counter == nullptr) {
-      counter = &registry.GetCounter(
-          "http_requests_total", "HTTP requests served.",
-          fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", request.method, route, status));
+    key.assign(request.method).append(1, ' ').append(route).append(1, ' ').append(std::to_string(status));
+    auto counter = counters.find(key);
+    if (counter == counters.end()) {
+      counter = counters
+                    .emplace(key, &registry.GetCounter("http_requests_total", "HTTP requests served.",
+                                                       fmt::format(R"(method="{}",route="{}",status="{}")",
+                                                                   request.method, route, status)))
+                    .first;
     }
-    counter->Add();
-    auto& histogram = histograms[route];
-    if (histogram == nullptr) {
-      histogram = &registry.GetHistogram("http_request_duration_seconds", "HTTP request latency.",
-                                         fmt::format("route=\"{}\"", route));
+    counter->second->Add();
+    key.assign(route);
+    auto histogram = histograms.find(key);
+    if (histogram == histograms.end()) {
+      histogram =
+          histograms
+              .emplace(key, &registry.GetHistogram("http_request_duration_seconds", "HTTP request latency.",
+                                                   fmt::format("route=\"{}\"", route)))
+              .first;
     }
-    histogram->Observe(seconds);
+    histogram->second->Observe(seconds);
     if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
     if (!spdlog::should_log(spdlog::level::info)) return;
     core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));

@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/ascii.hpp"
 #include "core/config.hpp"
 #include "http/client.hpp"
 #include "http/problem.hpp"
@@ -45,25 +46,13 @@ bool IsHopByHop(std::string_view name) {
       "te",         "trailer",       "upgrade",          "content-length",
       "host",       "authorization", "x-user-id",        "x-request-id",
       "traceparent"};
-  for (auto hop : kNames) {
-    if (hop.size() == name.size() && std::equal(hop.begin(), hop.end(), name.begin(), [](char a, char b) {
-          return a == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(std::begin(kNames), std::end(kNames),
+                     [name](std::string_view hop) { return core::EqualsIgnoringAsciiCase(hop, name); });
 }
 
 // Beast reads at most the buffer's free capacity (512 bytes when empty): room for a typical
 // answer saves reads.
 constexpr std::size_t kReadBufferBytes = 8192;
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 struct PooledConnection {
   std::unique_ptr<beast::tcp_stream> stream;
@@ -211,8 +200,9 @@ struct Upstream::Impl {
     head += "\r\n";
     for (const auto& [name, value] : request.headers) {
       if (IsHopByHop(name)) continue;
-      if (std::any_of(extra_headers.begin(), extra_headers.end(),
-                      [&name](const auto& extra) { return EqualsIgnoringCase(extra.first, name); })) {
+      if (std::any_of(extra_headers.begin(), extra_headers.end(), [&name](const auto& extra) {
+            return core::EqualsIgnoringAsciiCase(extra.first, name);
+          })) {
         continue;
       }
       head += name;
