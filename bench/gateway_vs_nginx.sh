@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gateway vs nginx, proxying the same upstream route on the same machine in the same run with
 # the same wrk settings; the service called directly is the baseline for added latency.
-#   bench/gateway_vs_nginx.sh [duration=15s] [connections=32] [threads=2]
+#   bench/gateway_vs_nginx.sh [duration=10s] [connections=32] [threads=2]   (KPO_BENCH_ROUNDS=5)
 # Needs the system running (scripts/up.sh) and wrk (apt-get install wrk). The gateway verifies a
 # real JWT on every request; its rate limits are lifted for the run by a dedicated instance, which
 # runs one I/O thread like the one nginx worker it is compared with (GATEWAY_IO_THREADS to change).
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 kpo_env
-duration=${1:-15s}
+duration=${1:-10s}
 connections=${2:-32}
 threads=${3:-2}
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
@@ -52,39 +52,66 @@ order=$(curl -fs -X POST http://127.0.0.1:5015/api/orders -H "Authorization: Bea
 id=$(sed -E 's/.*"id":"([^"]+)".*/\1/' <<<"$order")
 path=/api/orders/$id
 
-measure() { # name url header [threads connections] → "name req/s p50 p99"
-  local out
-  wrk -t"${4:-$threads}" -c"${5:-$connections}" -d"$duration" --latency -H "$3" "$2$path" >"$run/$1.txt"
-  out=$(cat "$run/$1.txt")
-  local rps p50 p99
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  printf '%-10s %12s %10s %10s\n' "$1" "$rps" "$p50" "$p99"
-  echo "$1 $rps $p50 $p99" >>"$run/summary"
+# CPU time (user+system, in clock ticks) used so far by a process and its threads.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+nginx_worker=$(pgrep -P "$(cat "$run/nginx.pid")" | head -1)
+
+# One wrk run → "req/s p50 p99 cpu_us_per_request" (CPU of `pid`, the proxy under test, if given).
+run_wrk() { # url header threads connections [pid]
+  local before=0 after=0 out
+  [[ -n ${5:-} ]] && before=$(cpu_ticks "$5")
+  out=$(wrk -t"$3" -c"$4" -d"$duration" --latency -H "$2" "$1$path")
+  [[ -n ${5:-} ]] && after=$(cpu_ticks "$5")
+  awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+    function ms(v) { if (v ~ /us$/) { sub(/us/, "", v); return v / 1000 } if (v ~ /ms$/) { sub(/ms/, "", v); return v + 0 }
+                     sub(/s/, "", v); return v * 1000 }
+    /requests in/ { n = $1 } /Requests\/sec/ { rps = $2 } $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+    /Non-2xx/ { bad = $NF }
+    END { if (bad > 0) { print "non-2xx answers: " bad > "/dev/stderr"; exit 1 }
+          printf "%.0f %.3f %.3f %.1f\n", rps, p50, p99, n ? ticks * 1e6 / hz / n : 0 }' <<<"$out"
 }
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.3f", v}' <<<"$1"; }
 
-rm -f "$run/summary"
-log "wrk -t$threads -c$connections -d$duration on GET /api/orders/{id} (warm-up first)"
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# Rounds alternate which proxy goes first, so a drift of the machine (another process waking up,
+# the database warming) does not favour one; the figures reported are medians over the rounds.
+rounds=${KPO_BENCH_ROUNDS:-5}
+log "warm-up: wrk -t$threads -c$connections -d3s on each path"
 wrk -t"$threads" -c"$connections" -d3s -H "X-User-Id: $user" "http://127.0.0.1:5001$path" >/dev/null
-printf '%-10s %12s %10s %10s\n' path req/s p50 p99
-measure direct "http://127.0.0.1:5001" "X-User-Id: $user"
-measure nginx "http://127.0.0.1:5016" "X-User-Id: $user"
-measure gateway "http://127.0.0.1:5015" "Authorization: Bearer $token"
+wrk -t"$threads" -c"$connections" -d3s -H "X-User-Id: $user" "http://127.0.0.1:5016$path" >/dev/null
+wrk -t"$threads" -c"$connections" -d3s -H "Authorization: Bearer $token" "http://127.0.0.1:5015$path" >/dev/null
+results=$run/results
+: >"$results"
+measure() { # round kind url header threads connections [pid]
+  echo "$2 $1 $(run_wrk "$3" "$4" "$5" "$6" "${7:-}")" >>"$results"
+}
+for ((round = 1; round <= rounds; round++)); do
+  log "round $round/$rounds: wrk -t$threads -c$connections -d$duration, then -t1 -c1 (one request at a time)"
+  measure "$round" direct "http://127.0.0.1:5001" "X-User-Id: $user" "$threads" "$connections"
+  if ((round % 2)); then order="nginx gateway"; else order="gateway nginx"; fi
+  for proxy in $order; do
+    if [[ $proxy == nginx ]]; then
+      measure "$round" nginx "http://127.0.0.1:5016" "X-User-Id: $user" "$threads" "$connections" "$nginx_worker"
+    else
+      measure "$round" gateway "http://127.0.0.1:5015" "Authorization: Bearer $token" "$threads" "$connections" "$gateway_pid"
+    fi
+  done
+  measure "$round" direct-1 "http://127.0.0.1:5001" "X-User-Id: $user" 1 1
+  measure "$round" nginx-1 "http://127.0.0.1:5016" "X-User-Id: $user" 1 1
+  measure "$round" gateway-1 "http://127.0.0.1:5015" "Authorization: Bearer $token" 1 1
+done
 
-read -r _ nginx_rps _ _ < <(grep '^nginx ' "$run/summary")
-read -r _ gateway_rps _ _ < <(grep '^gateway ' "$run/summary")
-awk -v g="$gateway_rps" -v n="$nginx_rps" 'BEGIN {printf "throughput: gateway/nginx req/s ratio %.2f\n", g/n}'
-
-# Added latency is measured without queueing: one connection, one request at a time.
-log "latency at one connection (wrk -t1 -c1 -d$duration)"
-printf '%-10s %12s %10s %10s\n' path req/s p50 p99
-measure direct-1 "http://127.0.0.1:5001" "X-User-Id: $user" 1 1
-measure nginx-1 "http://127.0.0.1:5016" "X-User-Id: $user" 1 1
-measure gateway-1 "http://127.0.0.1:5015" "Authorization: Bearer $token" 1 1
-read -r _ _ direct_p50 _ < <(grep '^direct-1 ' "$run/summary")
-read -r _ _ nginx_p50 _ < <(grep '^nginx-1 ' "$run/summary")
-read -r _ _ gateway_p50 _ < <(grep '^gateway-1 ' "$run/summary")
-awk -v g="$(to_ms "$gateway_p50")" -v n="$(to_ms "$nginx_p50")" -v d="$(to_ms "$direct_p50")" \
-  'BEGIN {printf "p50 added over direct: gateway %.3f ms, nginx %.3f ms\n", g-d, n-d}'
+column() { awk -v kind="$1" -v field="$2" '$1 == kind {print $field}' "$results" | median; }
+echo
+printf '%-10s %10s %10s %10s %14s\n' path req/s p50_ms p99_ms cpu_us/request
+for kind in direct nginx gateway direct-1 nginx-1 gateway-1; do
+  cpu=$(column "$kind" 6)
+  [[ $kind == nginx || $kind == gateway ]] || cpu=-
+  printf '%-10s %10s %10s %10s %14s\n' "$kind" "$(column "$kind" 3)" "$(column "$kind" 4)" "$(column "$kind" 5)" "$cpu"
+done
+echo "(medians over $rounds rounds; per-run figures in $results)"
+ratios=$(awk '$1 == "nginx" {n[$2] = $3} $1 == "gateway" {g[$2] = $3} END {for (r in n) printf "%.3f\n", g[r] / n[r]}' "$results")
+awk -v m="$(median <<<"$ratios")" -v lo="$(sort -g <<<"$ratios" | head -1)" -v hi="$(sort -g <<<"$ratios" | tail -1)" \
+  'BEGIN {printf "throughput: gateway/nginx req/s ratio %.2f (median of the rounds; range %.2f-%.2f)\n", m, lo, hi}'
+awk -v g="$(column gateway-1 4)" -v n="$(column nginx-1 4)" -v d="$(column direct-1 4)" \
+  'BEGIN {printf "p50 added over calling the service directly (one connection): gateway %.3f ms, nginx %.3f ms\n", g - d, n - d}'

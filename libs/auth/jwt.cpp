@@ -151,10 +151,9 @@ std::optional<Claims> TokenSigner::Verify(std::string_view token, core::TimePoin
 }
 
 std::optional<Claims> CachingVerifier::Verify(std::string_view token, core::TimePoint now) const {
-  const std::string key(token);
   {
     std::lock_guard lock(mutex_);
-    if (auto it = verified_.find(key); it != verified_.end()) {
+    if (auto it = verified_.find(token); it != verified_.end()) {
       if (it->second.expires_at > now) return it->second;
       verified_.erase(it);
       return std::nullopt;
@@ -164,7 +163,7 @@ std::optional<Claims> CachingVerifier::Verify(std::string_view token, core::Time
   if (claims) {
     std::lock_guard lock(mutex_);
     if (verified_.size() >= capacity_) verified_.clear();
-    verified_.emplace(key, *claims);
+    verified_.emplace(std::string(token), *claims);
   }
   return claims;
 }

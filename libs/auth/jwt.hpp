@@ -2,10 +2,10 @@
 // Access tokens: HS256-signed JWTs that carry who the caller is and until when.
 #include <chrono>
 #include <mutex>
-#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/clock.hpp"
 
@@ -63,7 +63,12 @@ class CachingVerifier {
   const TokenSigner& signer_;
   std::size_t capacity_;
   mutable std::mutex mutex_;
-  mutable std::unordered_map<std::string, Claims> verified_;
+  // Looked up by the token's view: no copy of the token per request.
+  struct TokenHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view token) const { return std::hash<std::string_view>{}(token); }
+  };
+  mutable std::unordered_map<std::string, Claims, TokenHash, std::equal_to<>> verified_;
 };
 
 }  // namespace kpo::auth

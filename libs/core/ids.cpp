@@ -53,14 +53,16 @@ void FillRandom(unsigned char* out, std::size_t size) {
 
 std::string RandomHex(std::size_t bytes) {
   (void)kSodiumReady;
-  std::string raw(bytes, '\0');
-  FillRandom(reinterpret_cast<unsigned char*>(raw.data()), raw.size());
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char b : raw) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xF];
+  std::string out(bytes * 2, '\0');
+  // The random bytes go into the second half of `out` and are spelled out from the front: each
+  // byte is read before its two digits can overwrite it.
+  auto* raw = reinterpret_cast<unsigned char*>(out.data()) + bytes;
+  FillRandom(raw, bytes);
+  for (std::size_t i = 0; i < bytes; ++i) {
+    const unsigned char b = raw[i];
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 0xF];
   }
   return out;
 }
@@ -98,7 +100,12 @@ std::optional<std::string> NormalizeUuid(std::string_view text) {
   return out;
 }
 
-std::string TraceParent::ToString() const { return "00-" + trace_id + "-" + span_id + "-" + flags; }
+std::string TraceParent::ToString() const {
+  std::string out;
+  out.reserve(3 + trace_id.size() + 1 + span_id.size() + 1 + flags.size());
+  out.append("00-").append(trace_id).append(1, '-').append(span_id).append(1, '-').append(flags);
+  return out;
+}
 
 TraceParent TraceParent::Child() const { return TraceParent{trace_id, RandomHex(8), flags}; }
 

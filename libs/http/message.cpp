@@ -38,8 +38,23 @@ Response JsonResponse(int status, std::string body) {
   return response;
 }
 
+namespace {
+
+// RFC 3986 pchar without percent-encoding, and '/'.
+constexpr bool IsPlainPathChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("-._~!$&'()*+,;=:@/").find(c) != std::string_view::npos;
+}
+
+}  // namespace
+
 std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
     std::string_view target) {
+  // Most targets are a bare path with nothing to decode: it is then its own decoded form.
+  if (!target.empty() && target.front() == '/' &&
+      std::all_of(target.begin(), target.end(), IsPlainPathChar)) {
+    return std::make_pair(std::string(target), std::map<std::string, std::string>{});
+  }
   auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) return std::nullopt;
   std::map<std::string, std::string> query;

@@ -13,7 +13,24 @@ TEST(Message, ParsesTargetWithDecodedQuery) {
   EXPECT_EQ(parsed->second.at("before"), "a b");
 }
 
-TEST(Message, RejectsInvalidTarget) { EXPECT_FALSE(ParseTarget("/bad%zz")); }
+TEST(Message, RejectsInvalidTarget) {
+  EXPECT_FALSE(ParseTarget("/bad%zz"));
+  EXPECT_FALSE(ParseTarget("/spaced path"));
+  EXPECT_FALSE(ParseTarget("api/orders"));
+  EXPECT_FALSE(ParseTarget(""));
+}
+
+TEST(Message, PlainPathsAreTheirOwnDecodedForm) {
+  for (std::string_view target : {"/", "/api/orders/2b1c-x", "/a/b;c=d/@e:f/~g'h(i)*+,$!&"}) {
+    auto parsed = ParseTarget(target);
+    ASSERT_TRUE(parsed) << target;
+    EXPECT_EQ(parsed->first, target);
+    EXPECT_TRUE(parsed->second.empty());
+  }
+  auto encoded = ParseTarget("/api/orders/a%2Fb");
+  ASSERT_TRUE(encoded);
+  EXPECT_EQ(encoded->first, "/api/orders/a/b");
+}
 
 TEST(Message, MediaTypeIgnoresParametersAndCase) {
   EXPECT_EQ(MediaType("Application/JSON; charset=utf-8"), "application/json");

@@ -9,16 +9,23 @@
 namespace kpo::http {
 namespace {
 
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> out;
+// The non-empty segments of a request path, as views into it.
+std::vector<std::string_view> PathSegments(std::string_view path) {
+  std::vector<std::string_view> out;
+  out.reserve(8);  // deeper than any route: one allocation
   std::size_t pos = 0;
   while (pos <= path.size()) {
     auto next = path.find('/', pos);
     if (next == std::string_view::npos) next = path.size();
-    if (next > pos) out.emplace_back(path.substr(pos, next - pos));
+    if (next > pos) out.push_back(path.substr(pos, next - pos));
     pos = next + 1;
   }
   return out;
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  const auto views = PathSegments(path);
+  return {views.begin(), views.end()};
 }
 
 bool IsParam(const std::string& segment) {
@@ -63,7 +70,7 @@ Router::Found Router::Find(Request& request) const {
 
 const Router::Route* Router::Match(const Request& request, bool& path_matched, std::string& allow,
                                    std::map<std::string, std::string>* params) const {
-  const auto parts = SplitPath(request.path);
+  const auto parts = PathSegments(request.path);
   for (const auto& route : routes_) {
     if (route.segments.size() != parts.size()) continue;
     bool ok = true;
@@ -75,7 +82,7 @@ const Router::Route* Router::Match(const Request& request, bool& path_matched, s
       if (params != nullptr) {
         for (std::size_t i = 0; i < parts.size(); ++i) {
           if (IsParam(route.segments[i])) {
-            (*params)[route.segments[i].substr(1, route.segments[i].size() - 2)] = parts[i];
+            (*params)[route.segments[i].substr(1, route.segments[i].size() - 2)] = std::string(parts[i]);
           }
         }
       }

@@ -17,7 +17,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
@@ -30,6 +29,7 @@
 #include "core/ascii.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "http/deadline.hpp"
 #include "http/problem.hpp"
 #include "http/stream.hpp"
 #include "observability/metrics.hpp"
@@ -106,6 +106,13 @@ std::string ResponseHead(const Response& response, std::size_t content_length, u
   head += "\r\n";
   return head;
 }
+
+// A client connection and its I/O deadline (a slow or silent client is cut off).
+struct Connection {
+  explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket) {}
+  tcp::socket socket;
+  SocketDeadline deadline;
+};
 
 }  // namespace
 
@@ -189,14 +196,14 @@ struct Server::Impl {
 
   // Streams `response.stream` as a chunked body until the producer closes it, the client goes
   // away or the server stops.
-  asio::awaitable<void> WriteStream(beast::tcp_stream& stream, const Response& response, unsigned version) {
+  asio::awaitable<void> WriteStream(Connection& connection, const Response& response, unsigned version) {
     bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), version};
     for (const auto& [name, value] : response.headers) head.insert(name, value);
     head.chunked(true);
     head.keep_alive(false);
     bhttp::response_serializer<bhttp::empty_body> serializer{head};
-    stream.expires_after(options.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, kTuple);
+    connection.deadline.ExpiresAfter(options.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write_header(connection.socket, serializer, kTuple);
     auto& events = *response.stream;
     auto executor = co_await asio::this_coro::executor;
     auto wake = std::make_shared<asio::steady_timer>(executor);
@@ -205,13 +212,14 @@ struct Server::Impl {
       auto batch = events.Take();
       for (const auto& chunk : batch.chunks) {
         if (ec) break;
-        stream.expires_after(options.write_timeout);
-        std::tie(ec, n) = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(chunk)), kTuple);
+        connection.deadline.ExpiresAfter(options.write_timeout);
+        std::tie(ec, n) =
+            co_await asio::async_write(connection.socket, bhttp::make_chunk(asio::buffer(chunk)), kTuple);
       }
       if (ec) break;
       if (batch.closed || stopping.load()) {
-        stream.expires_after(options.write_timeout);
-        co_await asio::async_write(stream, bhttp::make_chunk_last(), kTuple);
+        connection.deadline.ExpiresAfter(options.write_timeout);
+        co_await asio::async_write(connection.socket, bhttp::make_chunk_last(), kTuple);
         break;
       }
       // Wakes on new data, or every second to notice a shutdown.
@@ -225,6 +233,7 @@ struct Server::Impl {
     Request request;
     request.method = std::string(raw.method_string());
     request.target = std::string(raw.target());
+    request.headers.reserve(static_cast<std::size_t>(std::distance(raw.begin(), raw.end())));
     for (const auto& field : raw) request.headers.emplace_back(field.name_string(), field.value());
     request.body = std::move(raw.body());
     request.remote_address = remote;
@@ -237,21 +246,21 @@ struct Server::Impl {
     return request;
   }
 
-  asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, Response response, unsigned version,
+  asio::awaitable<void> WriteResponse(Connection& connection, Response response, unsigned version,
                                       bool keep_alive, bool head) {
     const std::string header = ResponseHead(response, response.body.size(), version, keep_alive);
-    stream.expires_after(options.write_timeout);
+    connection.deadline.ExpiresAfter(options.write_timeout);
     // One send for the head and the body.
     const std::array<asio::const_buffer, 2> buffers{
         asio::buffer(header), head ? asio::const_buffer() : asio::buffer(response.body)};
-    co_await asio::async_write(stream, buffers, kTuple);
+    co_await asio::async_write(connection.socket, buffers, kTuple);
   }
 
   asio::awaitable<void> Session(tcp::socket socket) {
     beast::error_code ignored;
     const auto endpoint = socket.remote_endpoint(ignored);
     const std::string remote = ignored ? "" : endpoint.address().to_string();
-    beast::tcp_stream stream(std::move(socket));
+    Connection connection(std::move(socket));
     beast::flat_buffer buffer;
     // Beast reads at most the free capacity (512 bytes when empty): room for a whole typical
     // request, bearer token included, saves a read per request.
@@ -262,8 +271,8 @@ struct Server::Impl {
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
       // A keep-alive connection may idle longer than a client may take to send one request.
-      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
-      auto [ec, bytes] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      connection.deadline.ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
+      auto [ec, bytes] = co_await bhttp::async_read(connection.socket, buffer, parser, kTuple);
       first = false;
       if (ec) {
         Response error;
@@ -279,7 +288,7 @@ struct Server::Impl {
           break;  // closed, reset, or too slow (timeout): nothing to answer
         }
         error.SetHeader("Connection", "close");
-        co_await WriteResponse(stream, std::move(error), 11, false, false);
+        co_await WriteResponse(connection, std::move(error), 11, false, false);
         break;
       }
       in_flight.fetch_add(1);
@@ -311,15 +320,15 @@ struct Server::Impl {
         // Streams end themselves within a second of a shutdown (with a clean last chunk).
         streaming.fetch_add(1);
         in_flight.fetch_sub(1);
-        co_await WriteStream(stream, response, version);
+        co_await WriteStream(connection, response, version);
         streaming.fetch_sub(1);
         break;
       }
-      co_await WriteResponse(stream, std::move(response), version, keep_alive, head);
+      co_await WriteResponse(connection, std::move(response), version, keep_alive, head);
       in_flight.fetch_sub(1);
       if (!keep_alive) break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    connection.socket.shutdown(tcp::socket::shutdown_both, ignored);
   }
 
   void Record(const Request& request, std::string_view route, int status, double seconds) {

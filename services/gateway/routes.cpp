@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -44,9 +45,10 @@ constexpr std::string_view kExposedHeaders =
 
 Response TooManyRequests(std::chrono::milliseconds retry_after) {
   auto response = http::ProblemResponse(429, "Too many requests; slow down and retry later");
-  response.SetHeader("Retry-After",
-                     std::to_string(std::max<std::int64_t>(
-                         1, static_cast<std::int64_t>(std::ceil(static_cast<double>(retry_after.count()) / 1000.0)))));
+  response.SetHeader(
+      "Retry-After",
+      std::to_string(std::max<std::int64_t>(
+          1, static_cast<std::int64_t>(std::ceil(static_cast<double>(retry_after.count()) / 1000.0)))));
   return response;
 }
 
@@ -120,11 +122,12 @@ class Routes {
       } else if (!deps_.per_user.Allow(claims->user_id, retry)) {
         response = TooManyRequests(retry);
       } else {
-        http::Headers identity;
-        identity.emplace_back("X-User-Id", claims->user_id);
-        identity.emplace_back("X-Request-Id", request.request_id);
-        identity.emplace_back("traceparent", request.traceparent);
-        identity.emplace_back("X-Forwarded-For", request.remote_address);
+        const std::array<std::pair<std::string_view, std::string_view>, 4> identity{{
+            {"X-User-Id", claims->user_id},
+            {"X-Request-Id", request.request_id},
+            {"traceparent", request.traceparent},
+            {"X-Forwarded-For", request.remote_address},
+        }};
         response = co_await upstream.Forward(request, identity);
       }
       AddCors(response, request);

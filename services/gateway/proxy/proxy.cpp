@@ -13,8 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <mutex>
@@ -24,6 +24,7 @@
 #include "core/ascii.hpp"
 #include "core/config.hpp"
 #include "http/client.hpp"
+#include "http/deadline.hpp"
 #include "http/problem.hpp"
 #include "http/stream.hpp"
 #include "observability/metrics.hpp"
@@ -54,11 +55,24 @@ bool IsHopByHop(std::string_view name) {
 // answer saves reads.
 constexpr std::size_t kReadBufferBytes = 8192;
 
-struct PooledConnection {
-  std::unique_ptr<beast::tcp_stream> stream;
+// A keep-alive connection to one replica with its I/O deadline and read buffer. Kept on the heap
+// and never moved: the deadline refers to the socket.
+struct UpstreamConnection {
+  explicit UpstreamConnection(const asio::any_io_executor& executor) : socket(executor), deadline(socket) {
+    buffer.reserve(kReadBufferBytes);
+  }
+
+  // "<what> <replica>: <error>", saying "timed out" when the deadline closed the socket.
+  std::string Failure(std::string_view what, const std::string& replica, const beast::error_code& ec) const {
+    return std::string(what) + ' ' + replica + ": " + (deadline.Expired() ? "timed out" : ec.message());
+  }
+
+  tcp::socket socket;
+  http::SocketDeadline deadline;
   beast::flat_buffer buffer;
   Clock::time_point idle_since;
 };
+using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
 
 // A socket belongs to the event loop it was opened on, so each loop keeps its own idle connections.
 using LoopKey = const asio::execution_context*;
@@ -70,7 +84,7 @@ struct Replica {
   std::atomic<int> consecutive_failures{0};
   std::atomic<Clock::rep> ejected_until{0};
   std::mutex mutex;
-  std::unordered_map<LoopKey, std::vector<PooledConnection>> idle;
+  std::unordered_map<LoopKey, std::vector<ConnectionPtr>> idle;
 
   bool Ejected(Clock::time_point now) const { return now.time_since_epoch().count() < ejected_until.load(); }
 };
@@ -154,7 +168,7 @@ struct Upstream::Impl {
     return &asio::query(executor, asio::execution::context);
   }
 
-  asio::awaitable<PooledConnection> Acquire(Replica& replica) {
+  asio::awaitable<ConnectionPtr> Acquire(Replica& replica) {
     auto executor = co_await asio::this_coro::executor;
     {
       std::lock_guard lock(replica.mutex);
@@ -163,23 +177,23 @@ struct Upstream::Impl {
       while (!idle.empty()) {
         auto connection = std::move(idle.back());
         idle.pop_back();
-        if (Clock::now() - connection.idle_since < std::chrono::seconds(15)) co_return connection;
+        if (Clock::now() - connection->idle_since < std::chrono::seconds(15)) co_return connection;
       }
     }
-    PooledConnection connection{std::make_unique<beast::tcp_stream>(executor), {}, {}};
-    connection.buffer.reserve(kReadBufferBytes);
+    auto connection = std::make_unique<UpstreamConnection>(executor);
     tcp::endpoint endpoint(asio::ip::make_address(replica.host == "localhost" ? "127.0.0.1" : replica.host),
                            replica.port);
-    connection.stream->expires_after(options.connect_timeout);
-    auto [ec] = co_await connection.stream->async_connect(endpoint, kTuple);
-    if (ec) throw ReplicaUnavailable("connect to " + replica.label + ": " + ec.message());
-    connection.stream->socket().set_option(tcp::no_delay(true));
+    connection->deadline.ExpiresAfter(options.connect_timeout);
+    auto [ec] = co_await connection->socket.async_connect(endpoint, kTuple);
+    if (ec) throw ReplicaUnavailable(connection->Failure("connect to", replica.label, ec));
+    connection->socket.set_option(tcp::no_delay(true));
     co_return connection;
   }
 
-  void Release(Replica& replica, PooledConnection connection) {
-    connection.idle_since = Clock::now();
-    const auto loop = LoopOf(connection.stream->get_executor());
+  void Release(Replica& replica, ConnectionPtr connection) {
+    connection->deadline.Clear();
+    connection->idle_since = Clock::now();
+    const auto loop = LoopOf(connection->socket.get_executor());
     std::lock_guard lock(replica.mutex);
     auto& idle = replica.idle[loop];
     if (idle.size() < options.max_idle_per_replica) idle.push_back(std::move(connection));
@@ -188,7 +202,7 @@ struct Upstream::Impl {
   // The request line and headers for the upstream, written by hand (Beast's field container and
   // serializer cost more than the proxying itself): the client's end-to-end headers, minus the
   // ones `extra_headers` replace, then those.
-  static std::string RequestHead(const http::Request& request, const http::Headers& extra_headers,
+  static std::string RequestHead(const http::Request& request, HeaderViews extra_headers,
                                  const std::string& host) {
     std::string head;
     head.reserve(512 + request.target.size());
@@ -228,7 +242,7 @@ struct Upstream::Impl {
 
   // Copies a response stream's body into `events` as it arrives, until the upstream ends it or
   // the client goes away.
-  static asio::awaitable<void> Pump(std::shared_ptr<PooledConnection> connection,
+  static asio::awaitable<void> Pump(std::shared_ptr<UpstreamConnection> connection,
                                     std::shared_ptr<bhttp::response_parser<bhttp::buffer_body>> parser,
                                     std::shared_ptr<http::EventStream> events,
                                     std::chrono::milliseconds idle) {
@@ -236,55 +250,59 @@ struct Upstream::Impl {
     while (!parser->is_done() && !events->Abandoned()) {
       parser->get().body().data = buffer;
       parser->get().body().size = sizeof buffer;
-      connection->stream->expires_after(idle);
+      connection->deadline.ExpiresAfter(idle);
       // read_some returns as soon as any bytes arrive: an event must not wait for a full buffer.
-      auto [ec, n] =
-          co_await bhttp::async_read_some(*connection->stream, connection->buffer, *parser, kTuple);
+      auto [ec, n] = co_await bhttp::async_read_some(connection->socket, connection->buffer, *parser, kTuple);
       const auto produced = sizeof buffer - parser->get().body().size;
       if (produced > 0 && !events->Push(std::string(buffer, produced))) break;
       if (ec && ec != bhttp::error::need_buffer) break;
     }
     events->Close();
     beast::error_code ignored;
-    connection->stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    connection->socket.shutdown(tcp::socket::shutdown_both, ignored);
   }
 
   asio::awaitable<http::Response> Attempt(Replica& replica, const http::Request& request,
-                                          const http::Headers& extra_headers) {
-    auto connection = std::make_shared<PooledConnection>(co_await Acquire(replica));
+                                          HeaderViews extra_headers) {
+    ConnectionPtr connection = co_await Acquire(replica);
     const std::string head = RequestHead(request, extra_headers, replica.label);
-    connection->stream->expires_after(options.response_timeout);
+    connection->deadline.ExpiresAfter(options.response_timeout);
     const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(request.body)};
-    auto [write_error, written] = co_await asio::async_write(*connection->stream, out, kTuple);
-    if (write_error) throw ReplicaUnavailable("write to " + replica.label + ": " + write_error.message());
+    auto [write_error, written] = co_await asio::async_write(connection->socket, out, kTuple);
+    if (write_error) throw ReplicaUnavailable(connection->Failure("write to", replica.label, write_error));
 
-    auto parser = std::make_shared<bhttp::response_parser<bhttp::buffer_body>>();
-    parser->body_limit(boost::none);
+    bhttp::response_parser<bhttp::empty_body> header;
     auto [read_error, read] =
-        co_await bhttp::async_read_header(*connection->stream, connection->buffer, *parser, kTuple);
-    if (read_error) throw ReplicaUnavailable("read from " + replica.label + ": " + read_error.message());
+        co_await bhttp::async_read_header(connection->socket, connection->buffer, header, kTuple);
+    if (read_error) throw ReplicaUnavailable(connection->Failure("read from", replica.label, read_error));
 
     http::Response response;
-    response.status = static_cast<int>(parser->get().result_int());
-    for (const auto& field : parser->get()) {
+    response.status = static_cast<int>(header.get().result_int());
+    response.headers.reserve(
+        static_cast<std::size_t>(std::distance(header.get().begin(), header.get().end())));
+    for (const auto& field : header.get()) {
       if (!IsHopByHop(field.name_string())) response.headers.emplace_back(field.name_string(), field.value());
     }
-    const auto type = parser->get()[bhttp::field::content_type];
-    if (type.starts_with("text/event-stream")) {
+    if (header.get()[bhttp::field::content_type].starts_with("text/event-stream")) {
+      // The body is relayed as it comes, by a coroutine that owns the connection from here on.
+      auto streaming = std::make_shared<bhttp::response_parser<bhttp::buffer_body>>(std::move(header));
+      streaming->body_limit(boost::none);
       response.stream = std::make_shared<http::EventStream>();
       asio::co_spawn(co_await asio::this_coro::executor,
-                     Pump(connection, parser, response.stream, options.stream_idle_timeout), asio::detached);
+                     Pump(std::shared_ptr<UpstreamConnection>(std::move(connection)), std::move(streaming),
+                          response.stream, options.stream_idle_timeout),
+                     asio::detached);
       co_return response;
     }
     // The rest is read whole, into the response body itself.
-    bhttp::response_parser<bhttp::string_body> whole{std::move(*parser)};
+    bhttp::response_parser<bhttp::string_body> whole{std::move(header)};
     whole.body_limit(boost::none);
     auto [body_error, body_bytes] =
-        co_await bhttp::async_read(*connection->stream, connection->buffer, whole, kTuple);
+        co_await bhttp::async_read(connection->socket, connection->buffer, whole, kTuple);
     if (body_error)
-      throw std::runtime_error("reading the body from " + replica.label + ": " + body_error.message());
+      throw std::runtime_error(connection->Failure("reading the body from", replica.label, body_error));
     response.body = std::move(whole.get().body());
-    if (whole.get().keep_alive()) Release(replica, std::move(*connection));
+    if (whole.get().keep_alive()) Release(replica, std::move(connection));
     co_return response;
   }
 };
@@ -301,8 +319,7 @@ void Upstream::CloseIdleConnections() {
   }
 }
 
-asio::awaitable<http::Response> Upstream::Forward(const http::Request& request,
-                                                  const http::Headers& extra_headers) {
+asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, HeaderViews extra_headers) {
   const bool idempotent = request.method == "GET" || request.method == "HEAD";
   Replica* previous = nullptr;
   std::string last_error;

@@ -7,7 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "http/message.hpp"
@@ -25,6 +28,9 @@ struct UpstreamOptions {
   std::size_t max_idle_per_replica = 64;
 };
 
+// Headers the gateway adds to a forwarded request, as views into strings the caller owns.
+using HeaderViews = std::span<const std::pair<std::string_view, std::string_view>>;
+
 // Parses "host:port,host:port". Throws std::invalid_argument on a malformed list.
 std::vector<std::string> ParseAddresses(const std::string& list);
 
@@ -38,8 +44,8 @@ class Upstream {
   // Forwards `request` with `extra_headers` set (replacing any the client sent under those
   // names) and returns the upstream's answer, or 502/504 problem responses when no replica
   // could answer. Never throws for upstream failures.
-  boost::asio::awaitable<http::Response> Forward(const http::Request& request,
-                                                 const http::Headers& extra_headers);
+  // `extra_headers` must stay valid until the returned awaitable completes.
+  boost::asio::awaitable<http::Response> Forward(const http::Request& request, HeaderViews extra_headers);
 
   // GET `path` on every replica (for /readyz); true when at least one answers 200.
   bool AnyReplicaReady(const std::string& path) const;

@@ -1,0 +1,58 @@
+#include "http/deadline.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+
+namespace kpo::http {
+namespace asio = boost::asio;
+
+struct SocketDeadline::State {
+  explicit State(asio::ip::tcp::socket& s) : socket(&s), timer(s.get_executor()) {}
+
+  asio::ip::tcp::socket* socket;  // null once the owner is gone
+  asio::steady_timer timer;
+  Clock::time_point deadline = Clock::time_point::max();
+  Clock::time_point wakes_at = Clock::time_point::max();  // of the pending wait; max: none
+  std::uint64_t generation = 0;                           // of the pending wait
+  bool expired = false;
+};
+
+void SocketDeadline::OnWake(const std::shared_ptr<State>& state, std::uint64_t generation) {
+  if (generation != state->generation) return;  // superseded by an earlier wake-up
+  state->wakes_at = Clock::time_point::max();
+  if (state->socket == nullptr || state->deadline == Clock::time_point::max()) return;
+  if (Clock::now() < state->deadline) {
+    WakeAt(state, state->deadline);
+    return;
+  }
+  state->expired = true;
+  boost::system::error_code ignored;
+  state->socket->close(ignored);
+}
+
+void SocketDeadline::WakeAt(const std::shared_ptr<State>& state, Clock::time_point at) {
+  const auto generation = ++state->generation;
+  state->wakes_at = at;
+  state->timer.expires_at(at);  // a pending wait completes as cancelled and sees a newer generation
+  state->timer.async_wait(
+      [state, generation](const boost::system::error_code&) { OnWake(state, generation); });
+}
+
+SocketDeadline::SocketDeadline(asio::ip::tcp::socket& socket) : state_(std::make_shared<State>(socket)) {}
+
+SocketDeadline::~SocketDeadline() {
+  state_->socket = nullptr;
+  state_->timer.cancel();
+}
+
+void SocketDeadline::ExpiresAfter(Clock::duration timeout) {
+  state_->deadline = Clock::now() + timeout;
+  // Only a deadline earlier than the pending wake-up needs the timer touched.
+  if (state_->deadline < state_->wakes_at) WakeAt(state_, state_->deadline);
+}
+
+void SocketDeadline::Clear() { state_->deadline = Clock::time_point::max(); }
+
+bool SocketDeadline::Expired() const { return state_->expired; }
+
+}  // namespace kpo::http

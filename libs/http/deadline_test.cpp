@@ -1,0 +1,82 @@
+#include "http/deadline.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <optional>
+
+namespace kpo::http {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+// A connected loopback pair whose server end never sends anything.
+struct SocketPair {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  tcp::socket client{io};
+  tcp::socket server{io};
+  SocketPair() {
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
+  }
+};
+
+TEST(SocketDeadline, ClosesASocketThatMissesItsDeadline) {
+  SocketPair pair;
+  SocketDeadline deadline(pair.client);
+  deadline.ExpiresAfter(50ms);
+  char byte = 0;
+  std::optional<boost::system::error_code> result;
+  asio::async_read(pair.client, asio::buffer(&byte, 1), [&](auto ec, std::size_t) { result = ec; });
+  pair.io.run_for(5s);
+  ASSERT_TRUE(result);
+  EXPECT_TRUE(*result);  // the read failed
+  EXPECT_TRUE(deadline.Expired());
+  EXPECT_FALSE(pair.client.is_open());
+}
+
+TEST(SocketDeadline, AMovedDeadlineIsTheOneThatCounts) {
+  SocketPair pair;
+  SocketDeadline deadline(pair.client);
+  deadline.ExpiresAfter(300ms);
+  asio::steady_timer extend(pair.io, 200ms);
+  extend.async_wait([&](auto) { deadline.ExpiresAfter(300ms); });  // now due at ~500 ms
+  bool open_after_first_deadline = false;
+  asio::steady_timer check(pair.io, 400ms);
+  check.async_wait([&](auto) { open_after_first_deadline = pair.client.is_open() && !deadline.Expired(); });
+  char byte = 0;
+  std::optional<boost::system::error_code> result;
+  asio::async_read(pair.client, asio::buffer(&byte, 1), [&](auto ec, std::size_t) { result = ec; });
+  pair.io.run_for(5s);
+  EXPECT_TRUE(open_after_first_deadline);
+  ASSERT_TRUE(result);
+  EXPECT_TRUE(deadline.Expired());
+}
+
+TEST(SocketDeadline, AClearedDeadlineNeverFires) {
+  SocketPair pair;
+  SocketDeadline deadline(pair.client);
+  deadline.ExpiresAfter(50ms);
+  deadline.Clear();
+  pair.io.run_for(300ms);
+  EXPECT_FALSE(deadline.Expired());
+  EXPECT_TRUE(pair.client.is_open());
+}
+
+TEST(SocketDeadline, OutlivedByItsPendingWakeUp) {
+  SocketPair pair;
+  {
+    SocketDeadline deadline(pair.client);
+    deadline.ExpiresAfter(50ms);
+  }
+  pair.io.run_for(300ms);  // the wake-up finds its owner gone and leaves the socket alone
+  EXPECT_TRUE(pair.client.is_open());
+}
+
+}  // namespace
+}  // namespace kpo::http
