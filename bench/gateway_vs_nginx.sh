@@ -39,6 +39,8 @@ http {
   }
 }
 CONF
+# A previous run that was killed may have left its nginx behind.
+[[ -s $run/nginx.pid ]] && kill "$(cat "$run/nginx.pid")" 2>/dev/null && sleep 0.5
 nginx -c "$PWD/$run/nginx.conf" -p "$PWD/$run"
 trap 'kill $gateway_pid 2>/dev/null; nginx -c "$PWD/$run/nginx.conf" -p "$PWD/$run" -s stop 2>/dev/null' EXIT
 wait_until "bench gateway" 30 curl -fs -o /dev/null http://127.0.0.1:5015/healthz

@@ -18,7 +18,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr amqp_channel_t kChannel = 1;
-constexpr int kHeartbeatSeconds = 30;
 constexpr int kFrameMax = 131072;
 // How long one consume wait blocks before the consumer re-checks its stop token.
 constexpr std::chrono::milliseconds kConsumePoll{250};
@@ -349,8 +348,8 @@ struct Connection::Impl {
     }
     const amqp_table_t properties = Table(entries);
     CheckReply("login to " + where,
-               amqp_login_with_properties(conn, info.vhost, 0, kFrameMax, kHeartbeatSeconds, &properties,
-                                          AMQP_SASL_METHOD_PLAIN, info.user, info.password));
+               amqp_login_with_properties(conn, info.vhost, 0, kFrameMax, settings.heartbeat_seconds,
+                                          &properties, AMQP_SASL_METHOD_PLAIN, info.user, info.password));
     amqp_channel_open(conn, kChannel);
     CheckRpc("open channel");
     channel_open = true;
@@ -520,6 +519,24 @@ struct Connection::Impl {
       confirmed.push_back(out.acked && !out.returned);
     }
     return confirmed;
+  }
+
+  void KeepAlive() {
+    EnsureUsable();
+    const timeval now{0, 0};
+    for (;;) {
+      amqp_maybe_release_buffers(conn);
+      amqp_frame_t frame{};
+      // rabbitmq-c sends a due heartbeat and swallows the broker's inside this call.
+      const int status = amqp_simple_wait_frame_noblock(conn, &frame, &now);
+      if (status == AMQP_STATUS_TIMEOUT) return;
+      CheckStatus("keep the connection alive", status);
+      if (frame.frame_type == AMQP_FRAME_METHOD && (frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD ||
+                                                    frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD)) {
+        FailOnClose("keep the connection alive", frame.payload.method);
+      }
+      // Anything else is late news for an earlier call (a confirm after its deadline): nobody waits for it.
+    }
   }
 
   std::vector<bool> PublishConfirmed(const std::vector<Message>& messages,
@@ -705,6 +722,8 @@ std::vector<bool> Connection::PublishConfirmed(const std::vector<Message>& messa
                                                std::chrono::milliseconds deadline) {
   return impl_->PublishConfirmed(messages, deadline);
 }
+
+void Connection::KeepAlive() { impl_->KeepAlive(); }
 
 std::vector<Delivery> Connection::Get(const std::string& queue, std::size_t max, bool remove) {
   return impl_->Get(queue, max, remove);

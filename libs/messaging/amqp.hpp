@@ -25,6 +25,9 @@ struct AmqpSettings {
   std::string url = "amqp://guest:guest@localhost:5672/";  // amqp://user:pass@host:port/vhost
   std::chrono::milliseconds timeout{5000};                 // connect, RPC and socket deadline
   std::string connection_name;                             // shown in the management UI
+  // The broker closes a connection it has heard nothing from for about two of these: a
+  // connection that may sit idle longer (a publisher between bursts) must call KeepAlive.
+  int heartbeat_seconds = 30;
 };
 
 // A message as the contract describes it: persistent, JSON, with ids in AMQP properties.
@@ -83,6 +86,11 @@ class Connection {
   // Throws AmqpError on connection failure or when the deadline passes.
   std::vector<bool> PublishConfirmed(const std::vector<Message>& messages,
                                      std::chrono::milliseconds deadline);
+
+  // Sends a heartbeat if one is due and reads whatever the broker sent meanwhile, without
+  // blocking. Call it at least every heartbeat interval while the connection is otherwise idle.
+  // Throws AmqpError when the connection is gone.
+  void KeepAlive();
 
   // Takes up to `max` messages from `queue` with basic.get. With `remove` they are acked,
   // otherwise they are returned to the queue when this call ends.

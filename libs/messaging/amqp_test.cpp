@@ -184,6 +184,31 @@ TEST(AmqpConnectionTest, IncompatibleRedeclarationThrows) {
   EXPECT_NO_THROW(fresh.DeclareQueue(topology.spec()));  // idempotent with the same arguments
 }
 
+// Opens a connection with 1 s heartbeats, leaves it idle for 5 s (calling KeepAlive or not),
+// then publishes: true when the message was confirmed.
+bool PublishesAfterIdling(const Topology& topology, bool keep_alive) {
+  auto settings = Settings("kpo_messaging_test_idle");
+  settings.heartbeat_seconds = 1;
+  try {
+    Connection connection(settings);
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < until) {
+      if (keep_alive) connection.KeepAlive();
+      std::this_thread::sleep_for(200ms);  // the idle period under test, not a synchronisation
+    }
+    return connection.PublishConfirmed({topology.MakeMessage()}, 5s) == std::vector<bool>{true};
+  } catch (const AmqpError& error) {
+    std::printf("publishing after idling: %s\n", error.what());
+    return false;
+  }
+}
+
+TEST(AmqpConnectionTest, AnIdleConnectionIsDroppedUnlessKeptAlive) {
+  Topology topology;
+  EXPECT_FALSE(PublishesAfterIdling(topology, /*keep_alive=*/false));
+  EXPECT_TRUE(PublishesAfterIdling(topology, /*keep_alive=*/true));
+}
+
 TEST(AmqpPublishTest, RoundTripThroughConsumer) {
   Topology topology;
   const std::vector<Message> sent = {topology.MakeMessage("thing.created"),

@@ -135,6 +135,9 @@ void OutboxRelay::Run(std::stop_token stop) {
         // retries rows the broker refused and covers NOTIFYs sent while we were disconnected.
         const auto deadline = std::chrono::steady_clock::now() + options_.poll_interval;
         while (!stop.stop_requested() && std::chrono::steady_clock::now() < deadline) {
+          // Idle between bursts: without heartbeats the broker would drop the connection and the
+          // next publish would fail and wait for a reconnect.
+          amqp.KeepAlive();
           if (listener.Wait(std::chrono::milliseconds(200))) {
             while (listener.Wait(std::chrono::milliseconds(0))) {
             }
