@@ -24,18 +24,22 @@ struct SocketPair {
     client.connect(acceptor.local_endpoint());
     acceptor.accept(server);
   }
+  // Starts reading a byte that never comes; read_result is set when the read ends.
+  void StartRead() {
+    asio::async_read(client, asio::buffer(&byte, 1), [this](auto ec, std::size_t) { read_result = ec; });
+  }
+  char byte = 0;
+  std::optional<boost::system::error_code> read_result;
 };
 
 TEST(SocketDeadline, ClosesASocketThatMissesItsDeadline) {
   SocketPair pair;
   SocketDeadline deadline(pair.client);
   deadline.ExpiresAfter(50ms);
-  char byte = 0;
-  std::optional<boost::system::error_code> result;
-  asio::async_read(pair.client, asio::buffer(&byte, 1), [&](auto ec, std::size_t) { result = ec; });
+  pair.StartRead();
   pair.io.run_for(5s);
-  ASSERT_TRUE(result);
-  EXPECT_TRUE(*result);  // the read failed
+  ASSERT_TRUE(pair.read_result);
+  EXPECT_TRUE(*pair.read_result);  // the read failed
   EXPECT_TRUE(deadline.Expired());
   EXPECT_FALSE(pair.client.is_open());
 }
@@ -49,12 +53,10 @@ TEST(SocketDeadline, AMovedDeadlineIsTheOneThatCounts) {
   bool open_after_first_deadline = false;
   asio::steady_timer check(pair.io, 400ms);
   check.async_wait([&](auto) { open_after_first_deadline = pair.client.is_open() && !deadline.Expired(); });
-  char byte = 0;
-  std::optional<boost::system::error_code> result;
-  asio::async_read(pair.client, asio::buffer(&byte, 1), [&](auto ec, std::size_t) { result = ec; });
+  pair.StartRead();
   pair.io.run_for(5s);
   EXPECT_TRUE(open_after_first_deadline);
-  ASSERT_TRUE(result);
+  ASSERT_TRUE(pair.read_result);
   EXPECT_TRUE(deadline.Expired());
 }
 
