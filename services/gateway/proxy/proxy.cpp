@@ -212,16 +212,17 @@ struct Upstream::Impl {
     head += " HTTP/1.1\r\nHost: ";
     head += host;
     head += "\r\n";
-    for (const auto& [name, value] : request.headers) {
+    for (const auto& header : request.headers) {
+      const std::string_view name = header.first;
       if (IsHopByHop(name)) continue;
-      if (std::any_of(extra_headers.begin(), extra_headers.end(), [&name](const auto& extra) {
+      if (std::any_of(extra_headers.begin(), extra_headers.end(), [name](const auto& extra) {
             return core::EqualsIgnoringAsciiCase(extra.first, name);
           })) {
         continue;
       }
       head += name;
       head += ": ";
-      head += value;
+      head += header.second;
       head += "\r\n";
     }
     for (const auto& [name, value] : extra_headers) {
