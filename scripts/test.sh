@@ -42,6 +42,11 @@ start_rabbitmq
 
 failed=()
 
+log "checking that every C++ source is clang-formatted"
+if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' '*.hpp' | xargs -0 clang-format --dry-run --Werror); then
+  failed+=("clang-format")
+fi
+
 build release
 docs_deps
 export KPO_BUILD_DIR="$KPO_ROOT/build/release"

@@ -1,8 +1,8 @@
 #include "domain/credentials.hpp"
 
-#include "core/utf8.hpp"
-
 #include <gtest/gtest.h>
+
+#include "core/utf8.hpp"
 
 namespace kpo::gateway {
 namespace {
