@@ -48,6 +48,10 @@ if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' '*.hpp' | xargs -0 clang-format 
 fi
 
 build release
+log "clang-tidy over every C++ source (warnings are errors, see .clang-tidy)"
+if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' | xargs -0 -P "$(nproc)" -n 4 clang-tidy -p build/release --quiet); then
+  failed+=("clang-tidy")
+fi
 docs_deps
 export KPO_BUILD_DIR="$KPO_ROOT/build/release"
 log "running all tests (release preset)"
