@@ -49,7 +49,9 @@ fi
 
 build release
 log "clang-tidy over every C++ source (warnings are errors, see .clang-tidy)"
-if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' | xargs -0 -P "$(nproc)" -n 4 clang-tidy -p build/release --quiet); then
+# Diagnostics go to stdout; stderr only counts the warnings filtered out in system headers.
+if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' | xargs -0 -P "$(nproc)" -n 4 clang-tidy -p build/release --quiet \
+  2> >(grep -v ' warnings\? generated\.$' >&2)); then
   failed+=("clang-tidy")
 fi
 docs_deps

@@ -29,4 +29,4 @@ add_executable(gateway_identity_test ${GATEWAY_DIR}/storage/user_repository_test
                                      ${GATEWAY_DIR}/handlers/handlers_test.cpp)
 target_link_libraries(gateway_identity_test PRIVATE gateway_identity GTest::gtest GTest::gtest_main)
 gtest_discover_tests(gateway_identity_test DISCOVERY_TIMEOUT 30
-                     PROPERTIES LABELS integration RESOURCE_LOCK postgres)
+                     PROPERTIES LABELS integration RESOURCE_LOCK servers)

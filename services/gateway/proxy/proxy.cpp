@@ -71,6 +71,7 @@ struct UpstreamConnection {
   http::SocketDeadline deadline;
   beast::flat_buffer buffer;
   Clock::time_point idle_since;
+  std::uint64_t pooled_in_generation = 0;  // of its replica, when it was pooled
 };
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
 
@@ -85,6 +86,9 @@ struct Replica {
   std::atomic<Clock::rep> ejected_until{0};
   std::mutex mutex;
   std::unordered_map<LoopKey, std::vector<ConnectionPtr>> idle;
+  // Bumped when the replica is ejected: connections pooled before are not reused. They are dropped
+  // by their own loop when it next looks (a socket must not be closed from another loop's thread).
+  std::atomic<std::uint64_t> generation{0};
 
   bool Ejected(Clock::time_point now) const { return now.time_since_epoch().count() < ejected_until.load(); }
 };
@@ -154,11 +158,10 @@ struct Upstream::Impl {
       const auto until = Clock::now() + options.ejection;
       replica.ejected_until.store(until.time_since_epoch().count());
       replica.consecutive_failures.store(0);
+      replica.generation.fetch_add(1);
       ejections.Add();
       spdlog::warn("upstream {} replica {} ejected for {} ms", options.name, replica.label,
                    options.ejection.count());
-      std::lock_guard lock(replica.mutex);
-      replica.idle.clear();
     }
   }
 
@@ -173,11 +176,15 @@ struct Upstream::Impl {
     {
       std::lock_guard lock(replica.mutex);
       auto& idle = replica.idle[LoopOf(executor)];
-      // Upstreams close keep-alive connections idle for 30 s; never reuse one near that age.
+      // Upstreams close keep-alive connections idle for 30 s; never reuse one near that age, nor
+      // one pooled before the replica was last ejected.
       while (!idle.empty()) {
         auto connection = std::move(idle.back());
         idle.pop_back();
-        if (Clock::now() - connection->idle_since < std::chrono::seconds(15)) co_return connection;
+        if (Clock::now() - connection->idle_since < std::chrono::seconds(15) &&
+            connection->pooled_in_generation == replica.generation.load()) {
+          co_return connection;
+        }
       }
     }
     auto connection = std::make_unique<UpstreamConnection>(executor);
@@ -193,6 +200,7 @@ struct Upstream::Impl {
   void Release(Replica& replica, ConnectionPtr connection) {
     connection->deadline.Clear();
     connection->idle_since = Clock::now();
+    connection->pooled_in_generation = replica.generation.load();
     const auto loop = LoopOf(connection->socket.get_executor());
     std::lock_guard lock(replica.mutex);
     auto& idle = replica.idle[loop];
