@@ -14,7 +14,7 @@ struct ServerOptions {
   std::string service = "service";  // metrics/log label
   std::string host = "0.0.0.0";
   std::uint16_t port = 0;  // 0: any free port (see Server::Port)
-  int threads = 2;         // I/O threads: accept, parse, write, async handlers
+  int threads = 2;         // I/O threads, each running its own event loop; a connection stays on one
   int workers = 16;        // blocking handlers (database calls) run here: size with the DB pool
   std::size_t body_limit = 64UL * 1024;
   std::size_t header_limit = 8UL * 1024;
