@@ -62,6 +62,14 @@ std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseT
   return std::make_pair(std::string(parsed->path()), std::move(query));
 }
 
+bool MethodMayCarryBody(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH";
+}
+
+void AppendHeaderLine(std::string& head, std::string_view name, std::string_view value) {
+  head.append(name).append(": ").append(value).append("\r\n");
+}
+
 std::string MediaType(std::string_view content_type) {
   auto end = content_type.find(';');
   auto type = content_type.substr(0, end);

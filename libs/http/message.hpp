@@ -55,4 +55,11 @@ std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseT
 // The media type of a Content-Type value, lower case, without parameters.
 std::string MediaType(std::string_view content_type);
 
+// Whether requests with `method` carry a body (POST, PUT, PATCH): they are sent with a length even
+// when it is 0, and a body they carry must be JSON.
+bool MethodMayCarryBody(std::string_view method);
+
+// Appends the header line "name: value\r\n" to a message head written by hand.
+void AppendHeaderLine(std::string& head, std::string_view name, std::string_view value);
+
 }  // namespace kpo::http

@@ -18,10 +18,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -53,10 +53,6 @@ bool IsAcceptableRequestId(std::string_view id) {
   return true;
 }
 
-bool MethodMayCarryBody(std::string_view method) {
-  return method == "POST" || method == "PUT" || method == "PATCH";
-}
-
 // Framing headers are the server's to write; a handler's copy would contradict them.
 bool IsFramingHeader(std::string_view name) {
   return core::EqualsIgnoringAsciiCase("content-length", name) ||
@@ -69,10 +65,11 @@ bool IsSafeHeader(std::string_view name, std::string_view value) {
          value.find_first_of("\r\n") == std::string_view::npos;
 }
 
-// The status line and headers of a response with a `content_length` byte body. Written by hand:
-// Beast's serializer walks a buffer sequence per field, which cost more than the proxying itself.
-std::string ResponseHead(const Response& response, std::size_t content_length, unsigned version,
-                         bool keep_alive) {
+// The status line and headers of a response with a `content_length` byte body, or of a chunked
+// one when there is no length (a stream). Written by hand: Beast's serializer walks a buffer
+// sequence per field, which cost more than the proxying itself.
+std::string ResponseHead(const Response& response, std::optional<std::size_t> content_length,
+                         unsigned version, bool keep_alive) {
   std::string head;
   head.reserve(256);
   head += "HTTP/1.1 ";
@@ -86,22 +83,19 @@ std::string ResponseHead(const Response& response, std::size_t content_length, u
       spdlog::warn("dropped a response header with a forbidden character: {}", name);
       continue;
     }
-    head += name;
-    head += ": ";
-    head += value;
-    head += "\r\n";
+    AppendHeaderLine(head, name, value);
   }
   // 1xx, 204 and 304 answers have no body and so no length (RFC 9110 §8.6).
   const bool bodiless = response.status < 200 || response.status == 204 || response.status == 304;
-  if (!bodiless) {
-    head += "Content-Length: ";
-    head += std::to_string(content_length);
-    head += "\r\n";
+  if (!content_length) {
+    AppendHeaderLine(head, "Transfer-Encoding", "chunked");
+  } else if (!bodiless) {
+    AppendHeaderLine(head, "Content-Length", std::to_string(*content_length));
   }
   if (!keep_alive) {
-    head += "Connection: close\r\n";
+    AppendHeaderLine(head, "Connection", "close");
   } else if (version < 11) {
-    head += "Connection: keep-alive\r\n";
+    AppendHeaderLine(head, "Connection", "keep-alive");
   }
   head += "\r\n";
   return head;
@@ -197,13 +191,9 @@ struct Server::Impl {
   // Streams `response.stream` as a chunked body until the producer closes it, the client goes
   // away or the server stops.
   asio::awaitable<void> WriteStream(Connection& connection, const Response& response, unsigned version) {
-    bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), version};
-    for (const auto& [name, value] : response.headers) head.insert(name, value);
-    head.chunked(true);
-    head.keep_alive(false);
-    bhttp::response_serializer<bhttp::empty_body> serializer{head};
+    const std::string head = ResponseHead(response, std::nullopt, version, false);
     connection.deadline.ExpiresAfter(options.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write_header(connection.socket, serializer, kTuple);
+    auto [ec, n] = co_await asio::async_write(connection.socket, asio::buffer(head), kTuple);
     auto& events = *response.stream;
     auto executor = co_await asio::this_coro::executor;
     auto wake = std::make_shared<asio::steady_timer>(executor);

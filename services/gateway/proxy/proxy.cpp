@@ -217,9 +217,8 @@ struct Upstream::Impl {
     head += request.method;
     head += ' ';
     head += request.target;
-    head += " HTTP/1.1\r\nHost: ";
-    head += host;
-    head += "\r\n";
+    head += " HTTP/1.1\r\n";
+    http::AppendHeaderLine(head, "Host", host);
     for (const auto& header : request.headers) {
       const std::string_view name = header.first;
       if (IsHopByHop(name)) continue;
@@ -228,22 +227,11 @@ struct Upstream::Impl {
           })) {
         continue;
       }
-      head += name;
-      head += ": ";
-      head += header.second;
-      head += "\r\n";
+      http::AppendHeaderLine(head, name, header.second);
     }
-    for (const auto& [name, value] : extra_headers) {
-      head += name;
-      head += ": ";
-      head += value;
-      head += "\r\n";
-    }
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
-        request.method == "PATCH") {
-      head += "Content-Length: ";
-      head += std::to_string(request.body.size());
-      head += "\r\n";
+    for (const auto& [name, value] : extra_headers) http::AppendHeaderLine(head, name, value);
+    if (!request.body.empty() || http::MethodMayCarryBody(request.method)) {
+      http::AppendHeaderLine(head, "Content-Length", std::to_string(request.body.size()));
     }
     head += "\r\n";
     return head;
