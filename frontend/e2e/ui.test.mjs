@@ -61,7 +61,8 @@ describe('web UI', { timeout: 240_000 }, () => {
       // Order details: the hop-by-hop timeline with milliseconds, drawn as a chart.
       await item.locator('.order-row').click();
       const tl = item.getByTestId('timeline');
-      await tl.waitFor();
+      // The "published" step may be recorded just after the order finished; the open details fetch it.
+      await tl.locator('.tl-step.published').waitFor();
       assert.equal(await tl.locator('.tl-stack .tl-seg').count(), 3);
       const steps = await tl.locator('.tl-step .tl-name').allTextContents();
       assert.deepEqual(steps, ['Created', 'Published', 'Paid', 'Finished']);
@@ -235,6 +236,34 @@ describe('web UI', { timeout: 240_000 }, () => {
       await shot(page, '08-desktop-polling-fallback');
       await context.unroute('**/api/events**');
       await page.locator('.conn.live').waitFor({ timeout: 20_000 });
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a finished order listed without its "published" step shows the step once its details are opened', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await createAccount(page);
+      const { id } = await placeOrder(page, '7.00');
+      await waitStatus(page, id, 'Finished');
+      // The relay records "published" after the broker's confirm, so a list can race ahead of it. Make every
+      // list answer look like that race, then reload: only a fetch of the order itself can complete it.
+      await context.route('**/api/orders?**', async (route) => {
+        const response = await route.fetch();
+        const body = await response.json();
+        for (const o of body.items) o.timeline = o.timeline.filter((s) => s.step !== 'published');
+        await route.fulfill({ response, json: body });
+      });
+      await page.reload();
+      await waitStatus(page, id, 'Finished');
+      await page.locator(`li.order[data-order-id="${id}"] .order-row`).click();
+      const tl = page.getByTestId('timeline');
+      await tl.locator('.tl-step.published').waitFor();
+      const steps = await tl.locator('.tl-step .tl-name').allTextContents();
+      assert.deepEqual(steps, ['Created', 'Published', 'Paid', 'Finished']);
+      await context.unroute('**/api/orders?**');
       noPageErrors(errors);
     } finally {
       await context.close();

@@ -372,6 +372,9 @@ function Field(props: { id: string; label: string; error?: string; hint?: string
 // ---------------------------------------------------------------------------------------------
 // Workspace: account, order form, orders — with live updates.
 
+// created, published, payment_succeeded | payment_failed, finished | cancelled
+const FINAL_TIMELINE_STEPS = 4;
+
 function isFinal(o: Order) {
   return o.status !== 'Created';
 }
@@ -504,6 +507,33 @@ function Workspace({ client, announce }: { client: ApiClient; announce: (m: stri
       ),
     [orders],
   );
+
+  // The "published" step is recorded once the broker has confirmed the event, and the payment can be
+  // processed before that record lands: a final order may briefly lack it. While its details are open,
+  // fetch the order again (backing off) until its timeline is whole.
+  const selectedOrder = selected ? orders.get(selected) : undefined;
+  const timelineIncomplete =
+    !!selectedOrder && isFinal(selectedOrder) && (selectedOrder.timeline?.length ?? 0) < FINAL_TIMELINE_STEPS;
+  useEffect(() => {
+    if (!selected || !timelineIncomplete) return;
+    let attempt = 0;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const refetch = () => {
+      client
+        .order(selected)
+        .then((o) => !stopped && alive.current && merge([o], { announceChanges: false }))
+        .catch(() => undefined) // the next attempt will try again
+        .finally(() => {
+          if (!stopped && ++attempt < 6) timer = setTimeout(refetch, 200 * 2 ** attempt);
+        });
+    };
+    refetch();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [client, merge, selected, timelineIncomplete]);
 
   const onPlaced = useCallback(
     (o: Order) => {
