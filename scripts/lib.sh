@@ -127,8 +127,9 @@ kpo_env() {
   export_default PAYMENTS_DATABASE_URL "postgresql://kpo:kpo@localhost:5432/payments"
   export_default GATEWAY_DATABASE_URL "postgresql://kpo:kpo@localhost:5432/gateway"
   export_default RABBITMQ_URL "amqp://kpo:kpo@localhost:5672/"
-  export_default ORDERS_LISTEN "0.0.0.0:5001"
-  export_default PAYMENTS_LISTEN "0.0.0.0:5002"
+  # The services trust the X-User-Id the gateway sets: only the gateway (on this host) may reach them.
+  export_default ORDERS_LISTEN "127.0.0.1:5001"
+  export_default PAYMENTS_LISTEN "127.0.0.1:5002"
   export_default GATEWAY_LISTEN "0.0.0.0:5005"
   export_default KPO_BUILD_DIR "$KPO_ROOT/build/release"
   ensure_jwt_secret

@@ -27,6 +27,7 @@ ClientResponse Fetch(const std::string& host, std::uint16_t port, const std::str
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") request.prepare_payload();
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(64UL * 1024 * 1024);
+  parser.skip(method == "HEAD");  // the answer has a GET's Content-Length and no body
   beast::flat_buffer buffer;
   beast::error_code failure;
 

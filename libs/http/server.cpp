@@ -19,7 +19,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
 #include <thread>
@@ -30,6 +29,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "http/deadline.hpp"
+#include "http/parsers.hpp"
 #include "http/problem.hpp"
 #include "http/stream.hpp"
 #include "observability/metrics.hpp"
@@ -194,6 +194,8 @@ struct Server::Impl {
     const std::string head = ResponseHead(response, std::nullopt, version, false);
     connection.deadline.ExpiresAfter(options.write_timeout);
     auto [ec, n] = co_await asio::async_write(connection.socket, asio::buffer(head), kTuple);
+    // The deadline bounds each write, not the quiet time between events.
+    connection.deadline.Clear();
     auto& events = *response.stream;
     auto executor = co_await asio::this_coro::executor;
     auto wake = std::make_shared<asio::steady_timer>(executor);
@@ -206,6 +208,7 @@ struct Server::Impl {
         std::tie(ec, n) =
             co_await asio::async_write(connection.socket, bhttp::make_chunk(asio::buffer(chunk)), kTuple);
       }
+      connection.deadline.Clear();
       if (ec) break;
       if (batch.closed || stopping.load()) {
         connection.deadline.ExpiresAfter(options.write_timeout);
@@ -219,13 +222,8 @@ struct Server::Impl {
     events.Abandon();
   }
 
-  Request ToRequest(bhttp::request<bhttp::string_body>& raw, const std::string& remote) {
-    Request request;
-    request.method = std::string(raw.method_string());
-    request.target = std::string(raw.target());
-    request.headers.reserve(static_cast<std::size_t>(std::distance(raw.begin(), raw.end())));
-    for (const auto& field : raw) request.headers.emplace_back(field.name_string(), field.value());
-    request.body = std::move(raw.body());
+  // Stamps a parsed request with where it came from and the ids it is known by downstream.
+  static void Identify(Request& request, const std::string& remote) {
     request.remote_address = remote;
     auto client_id = request.Header("X-Request-Id");
     request.request_id =
@@ -233,7 +231,6 @@ struct Server::Impl {
     auto incoming = request.Header("traceparent");
     auto parent = incoming ? core::TraceParent::Parse(*incoming) : std::nullopt;
     request.traceparent = (parent ? parent->Child() : core::TraceParent::New()).ToString();
-    return request;
   }
 
   asio::awaitable<void> WriteResponse(Connection& connection, Response response, unsigned version,
@@ -244,6 +241,28 @@ struct Server::Impl {
     const std::array<asio::const_buffer, 2> buffers{
         asio::buffer(header), head ? asio::const_buffer() : asio::buffer(response.body)};
     co_await asio::async_write(connection.socket, buffers, kTuple);
+  }
+
+  // After an answer to a request that was not read whole (a body over the limit): stop sending,
+  // then read and discard what the client still sends, for a bounded time and amount. Closing at
+  // once would reset the connection while the client (or a proxy in front) is still sending, and
+  // it would see the reset instead of the answer.
+  asio::awaitable<void> DrainBeforeClose(Connection& connection) {
+    constexpr std::size_t kMaxDrainBytes = 4U << 20U;
+    beast::error_code ec;
+    connection.socket.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    connection.deadline.ExpiresAfter(options.read_timeout);
+    constexpr std::size_t kScratchBytes = 16UL * 1024;
+    const auto scratch = std::make_unique<char[]>(kScratchBytes);  // not in the session's frame
+    std::size_t drained = 0;
+    while (drained < kMaxDrainBytes) {
+      auto [read_error, n] =
+          co_await connection.socket.async_read_some(asio::buffer(scratch.get(), kScratchBytes), kTuple);
+      if (read_error) break;  // the client is done (EOF), gone, or too slow (deadline)
+      drained += n;
+    }
+    connection.deadline.Clear();
   }
 
   asio::awaitable<void> Session(tcp::socket socket) {
@@ -257,12 +276,15 @@ struct Server::Impl {
     buffer.reserve(kReadBufferBytes);
     bool first = true;
     while (!stopping.load()) {
-      bhttp::request_parser<bhttp::string_body> parser;
+      Request request;
+      RequestParser parser(request);
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
       // A keep-alive connection may idle longer than a client may take to send one request.
       connection.deadline.ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
       auto [ec, bytes] = co_await bhttp::async_read(connection.socket, buffer, parser, kTuple);
+      // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
+      connection.deadline.Clear();
       first = false;
       if (ec) {
         Response error;
@@ -277,17 +299,20 @@ struct Server::Impl {
         } else {
           break;  // closed, reset, or too slow (timeout): nothing to answer
         }
-        error.SetHeader("Connection", "close");
+        // Whatever of the head was parsed still identifies the request.
+        Identify(request, remote);
+        error.SetHeader("X-Request-Id", std::move(request.request_id));
+        error.SetHeader("traceparent", std::move(request.traceparent));
         co_await WriteResponse(connection, std::move(error), 11, false, false);
+        co_await DrainBeforeClose(connection);
         break;
       }
       in_flight.fetch_add(1);
-      auto& raw = parser.get();
-      const auto version = raw.version();
-      const bool keep_alive = raw.keep_alive() && !stopping.load();
-      const bool head = raw.method() == bhttp::verb::head;
+      const auto version = parser.Version();
+      const bool keep_alive = parser.keep_alive() && !stopping.load();
+      const bool head = parser.IsHead();
       const auto started = std::chrono::steady_clock::now();
-      Request request = ToRequest(raw, remote);
+      Identify(request, remote);
       Response response;
       std::string_view route = "invalid";
       if (request.headers.size() > options.max_header_count) {
@@ -301,11 +326,12 @@ struct Server::Impl {
       } else {
         response = ProblemResponse(400, "The request target is not a valid URI path");
       }
-      response.SetHeader("X-Request-Id", request.request_id);
-      response.SetHeader("traceparent", request.traceparent);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       Record(request, route, response.status, seconds);
+      // The request is done with: its ids move into the answer.
+      response.SetHeader("X-Request-Id", std::move(request.request_id));
+      response.SetHeader("traceparent", std::move(request.traceparent));
       if (response.stream) {
         // Streams end themselves within a second of a shutdown (with a clean last chunk).
         streaming.fetch_add(1);

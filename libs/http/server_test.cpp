@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <thread>
 #include <vector>
 
@@ -20,6 +26,11 @@ class ServerTest : public ::testing::Test {
     router_.Add("GET", "/boom", [](Request&) -> Response { throw std::runtime_error("boom"); });
     router_.Add("GET", "/invalid", [](Request&) -> Response {
       throw ProblemError(422, "nope", {{"x", "bad"}});
+    });
+    router_.Add("GET", "/slow", [](Request&) {
+      // Work that outlasts the client read deadline (500 ms below).
+      std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+      return JsonResponse(200, R"("done")");
     });
     router_.Add("GET", "/nothing", [](Request&) {
       Response response;
@@ -73,9 +84,37 @@ TEST_F(ServerTest, ContinuesTheCallersTrace) {
 }
 
 TEST_F(ServerTest, BodyOverLimitIs413) {
-  auto response = Call("POST", "/echo", std::string(64 * 1024 + 1, 'x'));
+  auto response = Call("POST", "/echo", std::string(64 * 1024 + 1, 'x'),
+                       {{"Content-Type", "application/json"}, {"X-Request-Id", "too-big-1"}});
   EXPECT_EQ(response.status, 413);
   EXPECT_EQ(MediaType(response.Header("Content-Type").value_or("")), "application/problem+json");
+  EXPECT_EQ(response.Header("X-Request-Id"), "too-big-1");
+  EXPECT_TRUE(response.Header("traceparent"));
+}
+
+TEST_F(ServerTest, AClientStillSendingAnOversizedBodyReadsThe413) {
+  // As a proxy does: the whole body goes out before the answer is read. A server that closed
+  // with the body unread would reset the connection and the answer would be lost.
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
+  const std::string body(2U << 20U, 'x');
+  const std::string head =
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n";
+  asio::write(socket, std::array{asio::buffer(head), asio::buffer(body)});
+  std::string answer;
+  boost::system::error_code ec;
+  asio::read(socket, asio::dynamic_buffer(answer), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413 ")) << answer.substr(0, 40);
+}
+
+TEST_F(ServerTest, SlowHandlersAreNotCutOffByTheClientReadDeadline) {
+  auto response = Call("GET", "/slow");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"("done")");
 }
 
 TEST_F(ServerTest, NonJsonBodyIs415) {
@@ -157,6 +196,35 @@ TEST(ServerStreaming, StreamsChunksUntilTheProducerCloses) {
   auto response = Fetch("127.0.0.1", server.Port(), "GET", "/stream");
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+  server.Stop();
+  thread.join();
+}
+
+TEST(ServerStreaming, AQuietStreamOutlivesTheWriteDeadline) {
+  Router router;
+  router.Add("GET", "/stream", [](Request&) {
+    Response response;
+    response.headers.emplace_back("Content-Type", "text/event-stream");
+    response.stream = std::make_shared<EventStream>();
+    auto stream = response.stream;
+    std::thread([stream] {
+      stream->Push("data: first\n\n");
+      // Quiet for several write deadlines (200 ms below), as a stream between events is.
+      std::this_thread::sleep_for(std::chrono::milliseconds(900));
+      stream->Push("data: later\n\n");
+      stream->Close();
+    }).detach();
+    return response;
+  });
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.write_timeout = std::chrono::milliseconds(200);
+  Server server(options, router);
+  server.Listen();
+  std::thread thread([&] { server.Run(false); });
+  ClientResponse response;
+  EXPECT_NO_THROW(response = Fetch("127.0.0.1", server.Port(), "GET", "/stream"));
+  EXPECT_EQ(response.body, "data: first\n\ndata: later\n\n");
   server.Stop();
   thread.join();
 }

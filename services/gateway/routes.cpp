@@ -2,13 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "core/ascii.hpp"
 #include "handlers/handlers.hpp"
 #include "http/problem.hpp"
 
@@ -52,15 +55,28 @@ Response TooManyRequests(std::chrono::milliseconds retry_after) {
   return response;
 }
 
+// An IPv4 or IPv6 address in text form (a rate-limit key, not parsed further).
+bool LooksLikeIpAddress(std::string_view text) {
+  return !text.empty() && text.size() <= 45 && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '.' || c == ':';
+  });
+}
+
 // The bearer token from Authorization, or from ?access_token= where a header cannot be set
 // (EventSource in browsers).
 std::optional<std::string_view> TokenOf(const Request& request, bool allow_query) {
   if (auto header = request.Header("Authorization")) {
-    constexpr std::string_view kBearer = "Bearer ";
-    if (header->size() > kBearer.size() && header->substr(0, kBearer.size()) == kBearer) {
-      return header->substr(kBearer.size());
+    // The scheme is case-insensitive (RFC 9110 §11.1); spaces may pad the token.
+    constexpr std::string_view kBearer = "bearer ";
+    if (header->size() <= kBearer.size() ||
+        !core::EqualsIgnoringAsciiCase(header->substr(0, kBearer.size()), kBearer)) {
+      return std::nullopt;
     }
-    return std::nullopt;
+    auto token = header->substr(kBearer.size());
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (token.empty()) return std::nullopt;
+    return token;
   }
   if (allow_query) {
     if (auto it = request.query.find("access_token"); it != request.query.end())
@@ -86,9 +102,18 @@ class Routes {
     }
   }
 
+  // The client's address: the peer's own, or the X-Real-IP a trusted proxy in front set.
+  std::string_view ClientAddress(const Request& request) const {
+    const auto& trusted = deps_.trusted_proxies;
+    if (std::find(trusted.begin(), trusted.end(), request.remote_address) != trusted.end()) {
+      if (auto real = request.Header("X-Real-IP"); real && LooksLikeIpAddress(*real)) return *real;
+    }
+    return request.remote_address;
+  }
+
   std::optional<Response> LimitIp(const Request& request) const {
     std::chrono::milliseconds retry{0};
-    if (!deps_.per_ip.Allow(request.remote_address, retry)) return TooManyRequests(retry);
+    if (!deps_.per_ip.Allow(std::string(ClientAddress(request)), retry)) return TooManyRequests(retry);
     return std::nullopt;
   }
 
@@ -126,7 +151,7 @@ class Routes {
             {"X-User-Id", claims->user_id},
             {"X-Request-Id", request.request_id},
             {"traceparent", request.traceparent},
-            {"X-Forwarded-For", request.remote_address},
+            {"X-Forwarded-For", ClientAddress(request)},
         }};
         response = co_await upstream.Forward(request, identity);
       }

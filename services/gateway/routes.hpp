@@ -34,6 +34,9 @@ struct GatewayDeps {
   RateLimiter& per_ip;
   std::vector<std::string> cors_origins;
   std::string docs_dir;  // swagger-ui-dist files and index.html
+  // Peers whose X-Real-IP names the client (the UI's nginx on this host): per-IP limits then
+  // count the browser's address rather than the proxy's.
+  std::vector<std::string> trusted_proxies{"127.0.0.1", "::1"};
 };
 
 // Registers PublicRoutes() on `router`: identity endpoints, the authenticated proxy routes,

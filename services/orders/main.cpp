@@ -26,7 +26,7 @@ int main() {
   core::InitLogging("orders", config.String("LOG_LEVEL", "info"));
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {
-    auto settings = service::ReadServiceSettings(config, "ORDERS", "orders", "0.0.0.0:5001",
+    auto settings = service::ReadServiceSettings(config, "ORDERS", "orders", "127.0.0.1:5001",
                                                  "postgresql://kpo:kpo@localhost:5432/orders");
     const auto& database_url = settings.database_url;
     const auto& amqp = settings.amqp;

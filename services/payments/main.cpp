@@ -23,7 +23,7 @@ int main() {
   core::InitLogging("payments", config.String("LOG_LEVEL", "info"));
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {
-    auto settings = service::ReadServiceSettings(config, "PAYMENTS", "payments", "0.0.0.0:5002",
+    auto settings = service::ReadServiceSettings(config, "PAYMENTS", "payments", "127.0.0.1:5002",
                                                  "postgresql://kpo:kpo@localhost:5432/payments");
     const auto& database_url = settings.database_url;
     const auto& amqp = settings.amqp;

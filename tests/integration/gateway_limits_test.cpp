@@ -61,6 +61,22 @@ TEST(GatewayIpLimit, PerIpRateLimitCoversEvenAnonymousCalls) {
     }
   }
   EXPECT_GE(limited, 4);
+
+  // Behind a trusted proxy (here: loopback, as the UI's nginx) each client has its own bucket.
+  for (const std::string_view client : {"203.0.113.7", "2001:db8::7"}) {
+    EXPECT_EQ(
+        system.client.Call("POST", "/api/auth/guest", std::nullopt, {}, {{"X-Real-IP", std::string(client)}})
+            .status,
+        201)
+        << client;
+  }
+  int limited_client = 0;
+  for (int i = 0; i < 6; ++i) {
+    limited_client +=
+        system.client.Call("POST", "/api/auth/guest", std::nullopt, {}, {{"X-Real-IP", "203.0.113.7"}})
+            .status == 429;
+  }
+  EXPECT_GE(limited_client, 2);
 }
 
 TEST_F(GatewayLimits, BodyOver64KiBIs413AndWrongTypeIs415) {

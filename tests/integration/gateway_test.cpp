@@ -103,6 +103,19 @@ TEST_F(Gateway, BadTokensAre401) {
     EXPECT_EQ(http::MediaType(response.Header("Content-Type").value_or("")), "application/problem+json");
   }
   EXPECT_EQ(client().Call("GET", "/api/orders", session.token).status, 200);
+  // The scheme is case-insensitive; a scheme without a token is no token.
+  for (const std::string_view scheme : {"bearer ", "BEARER  "}) {
+    auto response = http::Fetch("127.0.0.1", client().Port(), "GET", "/api/orders",
+                                {{"Authorization", std::string(scheme) + session.token}});
+    EXPECT_EQ(response.status, 200) << scheme;
+  }
+  for (const std::string& header :
+       {std::string("Bearer "), std::string("Basic dXNlcjpwYXNz"), session.token}) {
+    EXPECT_EQ(
+        http::Fetch("127.0.0.1", client().Port(), "GET", "/api/orders", {{"Authorization", header}}).status,
+        401)
+        << header;
+  }
 }
 
 TEST_F(Gateway, UsersNeverSeeEachOthersData) {
@@ -191,6 +204,22 @@ TEST_F(Gateway, ServesDocsAndOperationalEndpoints) {
   EXPECT_EQ(http::Fetch("127.0.0.1", client().Port(), "GET", "/api/docs/..%2F..%2Fmain.cpp").status, 404);
   for (const auto* path : {"/healthz", "/readyz", "/metrics"}) {
     EXPECT_EQ(http::Fetch("127.0.0.1", client().Port(), "GET", path).status, 200) << path;
+  }
+}
+
+TEST_F(Gateway, HeadAnswersWithTheHeadersOfGetAndNoBody) {
+  const auto session = client().FundedGuest(1'000);
+  const auto id = client().PlaceOrder(session, 10);
+  client().WaitForFinalStatus(session, id);  // nothing changes between the GET and the HEAD
+  const http::Headers auth{{"Authorization", "Bearer " + session.token}};
+  for (const std::string& path : {"/api/orders/" + id, std::string("/api/accounts/me")}) {
+    auto get = http::Fetch("127.0.0.1", client().Port(), "GET", path, auth);
+    // Well inside the gateway's upstream deadline: a proxy waiting for a body HEAD never has times out.
+    auto head = http::Fetch("127.0.0.1", client().Port(), "HEAD", path, auth, {}, std::chrono::seconds(3));
+    EXPECT_EQ(head.status, 200) << path;
+    EXPECT_TRUE(head.body.empty()) << path;
+    EXPECT_EQ(head.Header("Content-Type"), get.Header("Content-Type")) << path;
+    EXPECT_EQ(head.Header("Content-Length"), std::to_string(get.body.size())) << path;
   }
 }
 

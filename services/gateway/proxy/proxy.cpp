@@ -13,11 +13,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -25,6 +23,7 @@
 #include "core/config.hpp"
 #include "http/client.hpp"
 #include "http/deadline.hpp"
+#include "http/parsers.hpp"
 #include "http/problem.hpp"
 #include "http/stream.hpp"
 #include "observability/metrics.hpp"
@@ -72,7 +71,12 @@ struct UpstreamConnection {
   beast::flat_buffer buffer;
   Clock::time_point idle_since;
   std::uint64_t pooled_in_generation = 0;  // of its replica, when it was pooled
+  // The answer being read; kept here rather than in a coroutine frame, so a stream's pump owns it
+  // with the connection and frames stay small enough for Asio's recycling allocator.
+  std::optional<http::ResponseParser> parser;
 };
+
+bool KeepsResponseHeader(std::string_view name) { return !IsHopByHop(name); }
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
 
 // A socket belongs to the event loop it was opened on, so each loop keeps its own idle connections.
@@ -214,7 +218,8 @@ struct Upstream::Impl {
                                  const std::string& host) {
     std::string head;
     head.reserve(512 + request.target.size());
-    head += request.method;
+    // HEAD goes upstream as GET: the server drops the body and keeps its true Content-Length.
+    head += request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
     head += ' ';
     head += request.target;
     head += " HTTP/1.1\r\n";
@@ -237,22 +242,17 @@ struct Upstream::Impl {
     return head;
   }
 
-  // Copies a response stream's body into `events` as it arrives, until the upstream ends it or
-  // the client goes away.
+  // Relays a response stream's body (the parser pushes it to the client's event stream) as it
+  // arrives, until the upstream ends it or the client goes away.
   static asio::awaitable<void> Pump(std::shared_ptr<UpstreamConnection> connection,
-                                    std::shared_ptr<bhttp::response_parser<bhttp::buffer_body>> parser,
                                     std::shared_ptr<http::EventStream> events,
                                     std::chrono::milliseconds idle) {
-    char buffer[16 * 1024];
-    while (!parser->is_done() && !events->Abandoned()) {
-      parser->get().body().data = buffer;
-      parser->get().body().size = sizeof buffer;
+    auto& parser = *connection->parser;
+    while (!parser.is_done() && !events->Abandoned()) {
       connection->deadline.ExpiresAfter(idle);
-      // read_some returns as soon as any bytes arrive: an event must not wait for a full buffer.
-      auto [ec, n] = co_await bhttp::async_read_some(connection->socket, connection->buffer, *parser, kTuple);
-      const auto produced = sizeof buffer - parser->get().body().size;
-      if (produced > 0 && !events->Push(std::string(buffer, produced))) break;
-      if (ec && ec != bhttp::error::need_buffer) break;
+      // read_some returns as soon as any bytes arrive: an event must not wait for more.
+      auto [ec, n] = co_await bhttp::async_read_some(connection->socket, connection->buffer, parser, kTuple);
+      if (ec) break;
     }
     events->Close();
     beast::error_code ignored;
@@ -268,38 +268,30 @@ struct Upstream::Impl {
     auto [write_error, written] = co_await asio::async_write(connection->socket, out, kTuple);
     if (write_error) throw ReplicaUnavailable(connection->Failure("write to", replica.label, write_error));
 
-    bhttp::response_parser<bhttp::empty_body> header;
+    http::Response response;
+    auto& parser = connection->parser.emplace(response, KeepsResponseHeader);
     auto [read_error, read] =
-        co_await bhttp::async_read_header(connection->socket, connection->buffer, header, kTuple);
+        co_await bhttp::async_read_header(connection->socket, connection->buffer, parser, kTuple);
     if (read_error) throw ReplicaUnavailable(connection->Failure("read from", replica.label, read_error));
 
-    http::Response response;
-    response.status = static_cast<int>(header.get().result_int());
-    response.headers.reserve(
-        static_cast<std::size_t>(std::distance(header.get().begin(), header.get().end())));
-    for (const auto& field : header.get()) {
-      if (!IsHopByHop(field.name_string())) response.headers.emplace_back(field.name_string(), field.value());
-    }
-    if (header.get()[bhttp::field::content_type].starts_with("text/event-stream")) {
+    if (parser.IsEventStream()) {
       // The body is relayed as it comes, by a coroutine that owns the connection from here on.
-      auto streaming = std::make_shared<bhttp::response_parser<bhttp::buffer_body>>(std::move(header));
-      streaming->body_limit(boost::none);
       response.stream = std::make_shared<http::EventStream>();
+      parser.StreamTo(response.stream);
       asio::co_spawn(co_await asio::this_coro::executor,
-                     Pump(std::shared_ptr<UpstreamConnection>(std::move(connection)), std::move(streaming),
-                          response.stream, options.stream_idle_timeout),
+                     Pump(std::shared_ptr<UpstreamConnection>(std::move(connection)), response.stream,
+                          options.stream_idle_timeout),
                      asio::detached);
       co_return response;
     }
     // The rest is read whole, into the response body itself.
-    bhttp::response_parser<bhttp::string_body> whole{std::move(header)};
-    whole.body_limit(boost::none);
     auto [body_error, body_bytes] =
-        co_await bhttp::async_read(connection->socket, connection->buffer, whole, kTuple);
+        co_await bhttp::async_read(connection->socket, connection->buffer, parser, kTuple);
     if (body_error)
       throw std::runtime_error(connection->Failure("reading the body from", replica.label, body_error));
-    response.body = std::move(whole.get().body());
-    if (whole.get().keep_alive()) Release(replica, std::move(connection));
+    const bool reusable = parser.keep_alive();
+    connection->parser.reset();  // it refers to `response`, which leaves with the return
+    if (reusable) Release(replica, std::move(connection));
     co_return response;
   }
 };

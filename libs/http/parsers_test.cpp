@@ -1,0 +1,150 @@
+#include "http/parsers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <string>
+#include <string_view>
+
+#include "http/stream.hpp"
+
+namespace kpo::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+// Feeds bytes to a parser as reads would deliver them: what the parser leaves unconsumed (an
+// incomplete line) is offered again with the next bytes.
+template <class Parser>
+class Feeder {
+ public:
+  explicit Feeder(Parser& parser) : parser_(parser) {}
+
+  // The parse error, if any, after offering `bytes`.
+  boost::beast::error_code operator()(std::string_view bytes) {
+    pending_ += bytes;
+    boost::beast::error_code ec;
+    while (!pending_.empty()) {
+      const auto used = parser_.put(boost::asio::buffer(pending_.data(), pending_.size()), ec);
+      pending_.erase(0, used);
+      if (ec == bhttp::error::need_more) return {};
+      if (ec || used == 0) break;
+    }
+    return ec;
+  }
+
+ private:
+  Parser& parser_;
+  std::string pending_;
+};
+
+template <class Parser>
+boost::beast::error_code Feed(Parser& parser, std::string_view bytes) {
+  return Feeder<Parser>(parser)(bytes);
+}
+
+TEST(RequestParser, FillsTheRequestInArrivalOrder) {
+  Request request;
+  RequestParser parser(request);
+  ASSERT_FALSE(Feed(parser,
+                    "POST /api/orders?x=1 HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+                    "X-Twice: a\r\nX-Twice: b\r\nContent-Length: 13\r\n\r\n{\"amount\": 1}"));
+  ASSERT_TRUE(parser.is_done());
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.target, "/api/orders?x=1");
+  EXPECT_EQ(request.body, R"({"amount": 1})");
+  ASSERT_EQ(request.headers.size(), 5U);
+  EXPECT_EQ(request.headers[2], (std::pair<std::string, std::string>{"X-Twice", "a"}));
+  EXPECT_EQ(request.headers[3], (std::pair<std::string, std::string>{"X-Twice", "b"}));
+  EXPECT_EQ(parser.Version(), 11U);
+  EXPECT_FALSE(parser.IsHead());
+  EXPECT_TRUE(parser.keep_alive());
+}
+
+TEST(RequestParser, KnowsHeadAndHttp10) {
+  Request request;
+  RequestParser parser(request);
+  ASSERT_FALSE(Feed(parser, "HEAD /healthz HTTP/1.0\r\n\r\n"));
+  ASSERT_TRUE(parser.is_done());
+  EXPECT_TRUE(parser.IsHead());
+  EXPECT_EQ(parser.Version(), 10U);
+  EXPECT_FALSE(parser.keep_alive());
+}
+
+TEST(RequestParser, JoinsAChunkedBody) {
+  Request request;
+  RequestParser parser(request);
+  ASSERT_FALSE(Feed(parser,
+                    "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\n\r\n"));
+  ASSERT_TRUE(parser.is_done());
+  EXPECT_EQ(request.body, "abcdefg");
+}
+
+TEST(RequestParser, RefusesABodyOverTheLimitBeforeReadingIt) {
+  Request request;
+  RequestParser parser(request);
+  parser.body_limit(10);
+  EXPECT_EQ(Feed(parser, "POST /x HTTP/1.1\r\nContent-Length: 11\r\n\r\n"), bhttp::error::body_limit);
+  EXPECT_TRUE(request.body.empty());
+}
+
+TEST(RequestParser, RefusesHeadersOverTheLimit) {
+  Request request;
+  RequestParser parser(request);
+  parser.header_limit(64);
+  EXPECT_EQ(Feed(parser, "GET /x HTTP/1.1\r\nX-Long: " + std::string(100, 'a') + "\r\n\r\n"),
+            bhttp::error::header_limit);
+}
+
+bool NotSecret(std::string_view name) { return name != "X-Secret"; }
+
+TEST(ResponseParser, KeepsTheStatusTheAcceptedHeadersAndTheBody) {
+  Response response;
+  ResponseParser parser(response, NotSecret);
+  ASSERT_FALSE(Feed(parser,
+                    "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nX-Secret: s\r\n"
+                    "Location: /api/orders/1\r\nContent-Length: 2\r\n\r\n{}"));
+  ASSERT_TRUE(parser.is_done());
+  EXPECT_EQ(response.status, 202);
+  EXPECT_EQ(response.body, "{}");
+  ASSERT_EQ(response.headers.size(), 3U);  // Content-Length is kept too: NotSecret accepts it
+  EXPECT_EQ(response.headers[1].first, "Location");
+  EXPECT_FALSE(parser.IsEventStream());
+}
+
+TEST(ResponseParser, AnswerToHeadEndsAfterTheHeaderWhateverItsLength) {
+  Response response;
+  ResponseParser parser(response, NotSecret);
+  parser.skip(true);
+  ASSERT_FALSE(Feed(parser, "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n"));
+  EXPECT_TRUE(parser.is_done());
+  EXPECT_TRUE(response.body.empty());
+}
+
+TEST(ResponseParser, StreamsAnEventStreamChunkByChunkUntilAbandoned) {
+  Response response;
+  ResponseParser parser(response, NotSecret);
+  Feeder feed(parser);
+  ASSERT_FALSE(
+      feed("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(parser.is_header_done());
+  ASSERT_TRUE(parser.IsEventStream());
+  auto events = std::make_shared<EventStream>();
+  parser.StreamTo(events);
+  ASSERT_FALSE(feed("7\r\n: ping\n\r\n"));
+  ASSERT_FALSE(feed("e\r\nevent: order\n\n\r\n"));
+  auto batch = events->Take();
+  ASSERT_EQ(batch.chunks.size(), 2U);
+  EXPECT_EQ(batch.chunks[0], ": ping\n");
+  EXPECT_EQ(batch.chunks[1], "event: order\n\n");
+  EXPECT_FALSE(parser.is_done());
+
+  events->Abandon();
+  EXPECT_EQ(feed("3\r\nabc\r\n"), boost::asio::error::operation_aborted);
+}
+
+}  // namespace
+}  // namespace kpo::http
