@@ -16,11 +16,10 @@ const bool kSodiumReady = [] {
   return true;
 }();
 
-bool IsHex(std::string_view text) {
-  for (char c : text) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
+// W3C trace context fields are lower-case hex; upper case makes the header invalid.
+bool IsLowerHex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 bool AllZero(std::string_view text) { return text.find_first_not_of('0') == std::string_view::npos; }
@@ -112,14 +111,18 @@ TraceParent TraceParent::Child() const { return TraceParent{trace_id, RandomHex(
 TraceParent TraceParent::New() { return TraceParent{RandomHex(16), RandomHex(8), "01"}; }
 
 std::optional<TraceParent> TraceParent::Parse(std::string_view header) {
-  // 00-<32 hex>-<16 hex>-<2 hex>
-  if (header.size() != 55 || header.substr(0, 3) != "00-" || header[35] != '-' || header[52] != '-') {
-    return std::nullopt;
-  }
+  // <version>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>, lower case only. Version 00 is
+  // exactly that; a later version may append "-..." fields, which are ignored; ff is invalid.
+  if (header.size() < 55 || header[2] != '-' || header[35] != '-' || header[52] != '-') return std::nullopt;
+  const auto version = header.substr(0, 2);
+  if (!IsLowerHex(version) || version == "ff") return std::nullopt;
+  if (version == "00" ? header.size() != 55 : header.size() > 55 && header[55] != '-') return std::nullopt;
   auto trace = header.substr(3, 32);
   auto span = header.substr(36, 16);
   auto flags = header.substr(53, 2);
-  if (!IsHex(trace) || !IsHex(span) || !IsHex(flags) || AllZero(trace) || AllZero(span)) return std::nullopt;
+  if (!IsLowerHex(trace) || !IsLowerHex(span) || !IsLowerHex(flags) || AllZero(trace) || AllZero(span)) {
+    return std::nullopt;
+  }
   return TraceParent{std::string(trace), std::string(span), std::string(flags)};
 }
 

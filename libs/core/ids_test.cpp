@@ -35,6 +35,15 @@ TEST(Ids, TraceParentRoundTripsAndChildKeepsTrace) {
   EXPECT_TRUE(TraceParent::Parse(child.ToString()));
   EXPECT_FALSE(TraceParent::Parse("00-00000000000000000000000000000000-b7ad6b7169203331-01"));
   EXPECT_FALSE(TraceParent::Parse("garbage"));
+  // Lower-case hex only; version ff is invalid; 00 has no trailing fields, later versions may.
+  EXPECT_FALSE(TraceParent::Parse("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"));
+  EXPECT_FALSE(TraceParent::Parse("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+  EXPECT_FALSE(TraceParent::Parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
+  EXPECT_FALSE(TraceParent::Parse("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01x"));
+  auto future = TraceParent::Parse("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-future");
+  ASSERT_TRUE(future);
+  EXPECT_EQ(future->trace_id, "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(future->ToString(), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 }
 
 }  // namespace
