@@ -8,8 +8,6 @@
 
 namespace kpo::http {
 namespace bhttp = boost::beast::http;
-using boost::beast::error_code;
-using BeastView = boost::beast::string_view;
 
 namespace {
 
@@ -18,8 +16,6 @@ constexpr std::size_t kExpectedHeaders = 12;
 // Bodies are reserved up to this size from their Content-Length; beyond it they grow as they
 // arrive, so a length the peer announces but never sends cannot reserve much memory.
 constexpr std::uint64_t kMaxReserve = 1U << 20U;
-
-std::string_view View(BeastView text) { return {text.data(), text.size()}; }
 
 void Reserve(std::string& body, const boost::optional<std::uint64_t>& length) {
   if (length) body.reserve(static_cast<std::size_t>(std::min(*length, kMaxReserve)));
@@ -32,42 +28,26 @@ RequestParser::RequestParser(Request& request) : request_(request) {
 }
 
 void RequestParser::on_request_impl(bhttp::verb method, BeastView method_string, BeastView target,
-                                    int version, error_code& /*ec*/) {
+                                    int version, ErrorCode& /*ec*/) {
   request_.method.assign(View(method_string));
   request_.target.assign(View(target));
   version_ = static_cast<unsigned>(version);
   head_ = method == bhttp::verb::head;
 }
 
-void RequestParser::on_response_impl(int /*code*/, BeastView /*reason*/, int /*version*/, error_code& ec) {
-  ec = bhttp::error::bad_method;  // unreachable: a request parser never sees a status line
-}
-
-void RequestParser::on_field_impl(bhttp::field /*name*/, BeastView name_string, BeastView value,
-                                  error_code& /*ec*/) {
+void RequestParser::on_field_impl(Field /*name*/, BeastView name_string, BeastView value, ErrorCode& /*ec*/) {
   request_.headers.emplace_back(View(name_string), View(value));
 }
 
-void RequestParser::on_header_impl(error_code& /*ec*/) {}
-
 void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
-                                      error_code& /*ec*/) {
+                                      ErrorCode& /*ec*/) {
   Reserve(request_.body, content_length);
 }
 
-std::size_t RequestParser::on_body_impl(BeastView body, error_code& /*ec*/) {
-  request_.body.append(body.data(), body.size());
+std::size_t RequestParser::OnBody(std::string_view body, ErrorCode& /*ec*/) {
+  request_.body.append(body);
   return body.size();
 }
-
-void RequestParser::on_chunk_header_impl(std::uint64_t /*size*/, BeastView /*extensions*/,
-                                         error_code& /*ec*/) {}
-
-std::size_t RequestParser::on_chunk_body_impl(std::uint64_t /*remain*/, BeastView body, error_code& ec) {
-  return on_body_impl(body, ec);
-}
-
-void RequestParser::on_finish_impl(error_code& /*ec*/) {}
 
 ResponseParser::ResponseParser(Response& response, HeaderFilter keep_header)
     : response_(&response), keep_header_(keep_header) {
@@ -81,40 +61,21 @@ void ResponseParser::StreamTo(std::shared_ptr<EventStream> events) {
   response_ = nullptr;
 }
 
-void ResponseParser::on_request_impl(bhttp::verb /*method*/, BeastView /*method_string*/,
-                                     BeastView /*target*/, int /*version*/, error_code& ec) {
-  ec = bhttp::error::bad_status;  // unreachable: a response parser never sees a request line
-}
-
-void ResponseParser::on_response_impl(int code, BeastView /*reason*/, int /*version*/, error_code& /*ec*/) {
+void ResponseParser::on_response_impl(int code, BeastView /*reason*/, int /*version*/, ErrorCode& /*ec*/) {
   response_->status = code;
 }
 
-void ResponseParser::on_field_impl(bhttp::field name, BeastView name_string, BeastView value,
-                                   error_code& /*ec*/) {
-  if (name == bhttp::field::content_type) event_stream_ = value.starts_with("text/event-stream");
+void ResponseParser::on_field_impl(Field name, BeastView name_string, BeastView value, ErrorCode& /*ec*/) {
+  if (name == Field::content_type) event_stream_ = value.starts_with("text/event-stream");
   if (keep_header_(View(name_string))) response_->headers.emplace_back(View(name_string), View(value));
 }
 
-void ResponseParser::on_header_impl(error_code& /*ec*/) {}
-
 void ResponseParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
-                                       error_code& /*ec*/) {
+                                       ErrorCode& /*ec*/) {
   if (response_ != nullptr) Reserve(response_->body, content_length);
 }
 
-std::size_t ResponseParser::on_body_impl(BeastView body, error_code& ec) { return Take(View(body), ec); }
-
-void ResponseParser::on_chunk_header_impl(std::uint64_t /*size*/, BeastView /*extensions*/,
-                                          error_code& /*ec*/) {}
-
-std::size_t ResponseParser::on_chunk_body_impl(std::uint64_t /*remain*/, BeastView body, error_code& ec) {
-  return Take(View(body), ec);
-}
-
-void ResponseParser::on_finish_impl(error_code& /*ec*/) {}
-
-std::size_t ResponseParser::Take(std::string_view body, error_code& ec) {
+std::size_t ResponseParser::OnBody(std::string_view body, ErrorCode& ec) {
   if (events_ == nullptr) {
     response_->body.append(body);
   } else if (!events_->Push(std::string(body))) {

@@ -5,7 +5,9 @@
 // only for translation units that already do I/O.
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -15,10 +17,45 @@ namespace kpo::http {
 
 class EventStream;
 
+namespace detail {
+
+// What both parsers do alike: body bytes, chunked or not, go to OnBody; the start line of the
+// other kind of message is an error; the remaining callbacks have nothing to do.
+template <bool isRequest>
+class MessageParser : public boost::beast::http::basic_parser<isRequest> {
+ protected:
+  using Field = boost::beast::http::field;
+  using BeastView = boost::beast::string_view;
+  using ErrorCode = boost::beast::error_code;
+
+  static std::string_view View(BeastView text) { return {text.data(), text.size()}; }
+  // A piece of the body; returns how much of it was consumed.
+  virtual std::size_t OnBody(std::string_view body, ErrorCode& ec) = 0;
+
+  void on_request_impl(boost::beast::http::verb /*method*/, BeastView /*method_string*/, BeastView /*target*/,
+                       int /*version*/, ErrorCode& ec) override {
+    ec = boost::beast::http::error::bad_method;
+  }
+  void on_response_impl(int /*code*/, BeastView /*reason*/, int /*version*/, ErrorCode& ec) override {
+    ec = boost::beast::http::error::bad_status;
+  }
+
+ private:
+  void on_header_impl(ErrorCode& /*ec*/) override {}
+  std::size_t on_body_impl(BeastView body, ErrorCode& ec) override { return OnBody(View(body), ec); }
+  void on_chunk_header_impl(std::uint64_t /*size*/, BeastView /*extensions*/, ErrorCode& /*ec*/) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t /*remain*/, BeastView body, ErrorCode& ec) override {
+    return OnBody(View(body), ec);
+  }
+  void on_finish_impl(ErrorCode& /*ec*/) override {}
+};
+
+}  // namespace detail
+
 // Parses one request into `request` (method, target, headers in arrival order, body). Limits are
 // the basic_parser's: header_limit() and body_limit() answer error::header_limit / body_limit.
 // `request` must outlive the parser.
-class RequestParser final : public boost::beast::http::basic_parser<true> {
+class RequestParser final : public detail::MessageParser<true> {
  public:
   explicit RequestParser(Request& request);
 
@@ -26,21 +63,11 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   bool IsHead() const { return head_; }
 
  private:
-  void on_request_impl(boost::beast::http::verb method, boost::beast::string_view method_string,
-                       boost::beast::string_view target, int version, boost::beast::error_code& ec) override;
-  void on_response_impl(int code, boost::beast::string_view reason, int version,
-                        boost::beast::error_code& ec) override;
-  void on_field_impl(boost::beast::http::field name, boost::beast::string_view name_string,
-                     boost::beast::string_view value, boost::beast::error_code& ec) override;
-  void on_header_impl(boost::beast::error_code& ec) override;
-  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
-                         boost::beast::error_code& ec) override;
-  std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
-  void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions,
-                            boost::beast::error_code& ec) override;
-  std::size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
-                                 boost::beast::error_code& ec) override;
-  void on_finish_impl(boost::beast::error_code& ec) override;
+  void on_request_impl(boost::beast::http::verb method, BeastView method_string, BeastView target,
+                       int version, ErrorCode& ec) override;
+  void on_field_impl(Field name, BeastView name_string, BeastView value, ErrorCode& ec) override;
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, ErrorCode& ec) override;
+  std::size_t OnBody(std::string_view body, ErrorCode& ec) override;
 
   Request& request_;
   unsigned version_ = 11;
@@ -51,7 +78,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
 // body is appended to response.body, or, after StreamTo, pushed to an event stream chunk by chunk
 // as it arrives. No body limit: the peer is one of our own services. For the answer to a HEAD
 // request call skip(true) first. `response` must outlive the parser until StreamTo.
-class ResponseParser final : public boost::beast::http::basic_parser<false> {
+class ResponseParser final : public detail::MessageParser<false> {
  public:
   using HeaderFilter = bool (*)(std::string_view name);
   ResponseParser(Response& response, HeaderFilter keep_header);
@@ -62,22 +89,10 @@ class ResponseParser final : public boost::beast::http::basic_parser<false> {
   void StreamTo(std::shared_ptr<EventStream> events);
 
  private:
-  void on_request_impl(boost::beast::http::verb method, boost::beast::string_view method_string,
-                       boost::beast::string_view target, int version, boost::beast::error_code& ec) override;
-  void on_response_impl(int code, boost::beast::string_view reason, int version,
-                        boost::beast::error_code& ec) override;
-  void on_field_impl(boost::beast::http::field name, boost::beast::string_view name_string,
-                     boost::beast::string_view value, boost::beast::error_code& ec) override;
-  void on_header_impl(boost::beast::error_code& ec) override;
-  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
-                         boost::beast::error_code& ec) override;
-  std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
-  void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions,
-                            boost::beast::error_code& ec) override;
-  std::size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
-                                 boost::beast::error_code& ec) override;
-  void on_finish_impl(boost::beast::error_code& ec) override;
-  std::size_t Take(std::string_view body, boost::beast::error_code& ec);
+  void on_response_impl(int code, BeastView reason, int version, ErrorCode& ec) override;
+  void on_field_impl(Field name, BeastView name_string, BeastView value, ErrorCode& ec) override;
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, ErrorCode& ec) override;
+  std::size_t OnBody(std::string_view body, ErrorCode& ec) override;
 
   Response* response_;
   HeaderFilter keep_header_;

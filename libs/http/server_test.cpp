@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -175,58 +176,50 @@ TEST_F(ServerTest, ConcurrentClientsAreServedOnEveryLoop) {
 namespace kpo::http {
 namespace {
 
-TEST(ServerStreaming, StreamsChunksUntilTheProducerCloses) {
+// Serves GET /stream with an event stream that `produce` fills from its own thread (and must
+// close), and returns what a client received.
+ClientResponse FetchStream(const std::function<void(EventStream&)>& produce, ServerOptions options = {}) {
   Router router;
-  router.Add("GET", "/stream", [](Request&) {
+  router.Add("GET", "/stream", [produce](Request&) {
     Response response;
     response.headers.emplace_back("Content-Type", "text/event-stream");
     response.stream = std::make_shared<EventStream>();
-    auto stream = response.stream;
-    std::thread([stream] {
-      for (int i = 0; i < 3; ++i) stream->Push("data: " + std::to_string(i) + "\n\n");
-      stream->Close();
-    }).detach();
+    std::thread([stream = response.stream, produce] { produce(*stream); }).detach();
     return response;
   });
-  ServerOptions options;
   options.host = "127.0.0.1";
-  Server server(options, router);
-  server.Listen();
-  std::thread thread([&] { server.Run(false); });
-  auto response = Fetch("127.0.0.1", server.Port(), "GET", "/stream");
-  EXPECT_EQ(response.status, 200);
-  EXPECT_EQ(response.body, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
-  server.Stop();
-  thread.join();
-}
-
-TEST(ServerStreaming, AQuietStreamOutlivesTheWriteDeadline) {
-  Router router;
-  router.Add("GET", "/stream", [](Request&) {
-    Response response;
-    response.headers.emplace_back("Content-Type", "text/event-stream");
-    response.stream = std::make_shared<EventStream>();
-    auto stream = response.stream;
-    std::thread([stream] {
-      stream->Push("data: first\n\n");
-      // Quiet for several write deadlines (200 ms below), as a stream between events is.
-      std::this_thread::sleep_for(std::chrono::milliseconds(900));
-      stream->Push("data: later\n\n");
-      stream->Close();
-    }).detach();
-    return response;
-  });
-  ServerOptions options;
-  options.host = "127.0.0.1";
-  options.write_timeout = std::chrono::milliseconds(200);
   Server server(options, router);
   server.Listen();
   std::thread thread([&] { server.Run(false); });
   ClientResponse response;
   EXPECT_NO_THROW(response = Fetch("127.0.0.1", server.Port(), "GET", "/stream"));
-  EXPECT_EQ(response.body, "data: first\n\ndata: later\n\n");
   server.Stop();
   thread.join();
+  return response;
+}
+
+TEST(ServerStreaming, StreamsChunksUntilTheProducerCloses) {
+  auto response = FetchStream([](EventStream& stream) {
+    for (int i = 0; i < 3; ++i) stream.Push("data: " + std::to_string(i) + "\n\n");
+    stream.Close();
+  });
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+}
+
+TEST(ServerStreaming, AQuietStreamOutlivesTheWriteDeadline) {
+  ServerOptions options;
+  options.write_timeout = std::chrono::milliseconds(200);
+  auto response = FetchStream(
+      [](EventStream& stream) {
+        stream.Push("data: first\n\n");
+        // Quiet for several write deadlines, as a stream between events is.
+        std::this_thread::sleep_for(std::chrono::milliseconds(900));
+        stream.Push("data: later\n\n");
+        stream.Close();
+      },
+      options);
+  EXPECT_EQ(response.body, "data: first\n\ndata: later\n\n");
 }
 
 TEST(ServerStreaming, AsyncHandlersRunOnTheIoThreads) {
