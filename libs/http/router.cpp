@@ -46,6 +46,8 @@ void Router::AddAsync(std::string method, std::string pattern, AsyncHandler hand
       Route{std::move(method), std::move(pattern), std::move(segments), nullptr, std::move(handler)});
 }
 
+void Router::SetNotFound(Handler handler) { not_found_ = std::move(handler); }
+
 Router::Found Router::Find(Request& request) const {
   bool path_matched = false;
   std::string allow;
@@ -57,6 +59,10 @@ Router::Found Router::Find(Request& request) const {
     } else {
       found.handler = &route->handler;
     }
+    return found;
+  }
+  if (!path_matched && not_found_) {
+    found.handler = &not_found_;
     return found;
   }
   if (path_matched) {

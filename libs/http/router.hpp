@@ -21,6 +21,9 @@ class Router {
   // everything before the server starts; Dispatch is then safe from any thread.
   void Add(std::string method, std::string pattern, Handler handler);
   void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
+  // Answers requests whose path matches no route (instead of the default 404 problem); a known
+  // path with another method still answers 405.
+  void SetNotFound(Handler handler);
 
   // The route for `request` (path parameters bound into it), or the 404/405 answer.
   struct Found {
@@ -49,6 +52,7 @@ class Router {
   const Route* Match(const Request& request, bool& path_matched, std::string& allow,
                      std::map<std::string, std::string>* params) const;
   std::vector<Route> routes_;
+  Handler not_found_;
 };
 
 // The caller's user id from the X-User-Id header the gateway sets from the verified token.

@@ -32,6 +32,17 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(FindHeader(response.headers, "allow"), "GET, POST");
 }
 
+TEST(Router, AFallbackAnswersUnknownPathsButNotOtherMethodsOfKnownOnes) {
+  Router router;
+  router.Add("GET", "/api/orders", [](Request&) { return JsonResponse(200, "[]"); });
+  router.SetNotFound([](Request& r) { return JsonResponse(418, "\"" + r.path + "\""); });
+  auto missing = Make("GET", "/api/nothing/at/all");
+  EXPECT_EQ(router.Dispatch(missing).status, 418);
+  EXPECT_EQ(router.Dispatch(missing).body, R"("/api/nothing/at/all")");
+  auto wrong = Make("DELETE", "/api/orders");
+  EXPECT_EQ(router.Dispatch(wrong).status, 405);
+}
+
 TEST(Router, LiteralSegmentsMustMatchExactly) {
   Router router;
   router.Add("GET", "/api/accounts/me", [](Request&) { return JsonResponse(200, "me"); });

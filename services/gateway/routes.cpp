@@ -138,12 +138,7 @@ class Routes {
       // Authenticated traffic is limited per user; the per-IP bucket guards what is anonymous
       // (identity endpoints, and guessing tokens), so users behind one address do not starve each other.
       if (!claims) {
-        if (auto limited = LimitIp(request)) {
-          response = std::move(*limited);
-        } else {
-          response = http::ProblemResponse(401, "A valid bearer token is required");
-          response.SetHeader("WWW-Authenticate", R"(Bearer realm="kpo")");
-        }
+        response = LimitIp(request).value_or(Unauthorized());
       } else if (!deps_.per_user.Allow(claims->user_id, retry)) {
         response = TooManyRequests(retry);
       } else {
@@ -158,6 +153,29 @@ class Routes {
       AddCors(response, request);
       co_return response;
     };
+  }
+
+  // A path no route serves. Under /api/ a caller without a valid token gets the 401 every API call
+  // gives it (which routes exist is not revealed to strangers); with one, 404.
+  Response NotFound(const Request& request) const {
+    auto token = TokenOf(request, false);
+    const bool anonymous = !token || !deps_.verifier.Verify(*token, core::Now());
+    Response response;
+    // Identity and docs are open to everyone, so a miss under them is a plain 404.
+    const bool open_area = request.path.starts_with("/api/auth/") || request.path.starts_with("/api/docs/");
+    if (request.path.starts_with("/api/") && !open_area && anonymous) {
+      response = LimitIp(request).value_or(Unauthorized());
+    } else {
+      response = http::ProblemResponse(404, "No resource at " + request.path);
+    }
+    AddCors(response, request);
+    return response;
+  }
+
+  static Response Unauthorized() {
+    auto response = http::ProblemResponse(401, "A valid bearer token is required");
+    response.SetHeader("WWW-Authenticate", R"(Bearer realm="kpo")");
+    return response;
   }
 
   Response Preflight(const Request& request) const {
@@ -210,6 +228,7 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
   static std::vector<std::unique_ptr<Routes>> keep;
   auto& routes = *keep.emplace_back(std::make_unique<Routes>(deps));
 
+  router.SetNotFound([&routes](Request& r) { return routes.NotFound(r); });
   router.Add("POST", "/api/auth/guest",
              routes.Open([&deps](const Request& r) { return Guest(deps.users, deps.signer, r); }));
   router.Add("POST", "/api/auth/register",

@@ -118,6 +118,22 @@ TEST_F(Gateway, BadTokensAre401) {
   }
 }
 
+TEST_F(Gateway, UnknownApiPathsAre401WithoutATokenAnd404WithOne) {
+  const auto session = client().Guest();
+  for (const std::string path : {"/api/nope", "/api/orders/x/y", "/api/accounts/me/entries/1"}) {
+    EXPECT_EQ(client().Call("GET", path, std::nullopt).status, 401) << path;
+    EXPECT_EQ(client().Call("GET", path, std::string("garbage")).status, 401) << path;
+    auto known = client().Call("GET", path, session.token);
+    EXPECT_EQ(known.status, 404) << path;
+    EXPECT_EQ(http::MediaType(known.Header("Content-Type").value_or("")), "application/problem+json");
+  }
+  for (const std::string path : {"/nope", "/api/auth/nope", "/api/docs/a/b"}) {
+    EXPECT_EQ(http::Fetch("127.0.0.1", client().Port(), "GET", path).status, 404) << path;
+  }
+  // A known path with a method it does not serve still says which methods it does.
+  EXPECT_EQ(client().Call("DELETE", "/api/orders", session.token).status, 405);
+}
+
 TEST_F(Gateway, UsersNeverSeeEachOthersData) {
   const auto alice = client().FundedGuest(1'000);
   const auto bob = client().FundedGuest(50);
