@@ -40,6 +40,18 @@ std::int64_t Config::Int(std::string_view name, std::int64_t fallback, std::int6
   return value;
 }
 
+bool Config::Bool(std::string_view name, bool fallback) {
+  const auto text = ReadEnv(name, fallback ? "true" : "false");
+  bool value = false;
+  if (text == "true" || text == "1" || text == "yes" || text == "on") {
+    value = true;
+  } else if (text != "false" && text != "0" && text != "no" && text != "off") {
+    throw std::invalid_argument(fmt::format("{}={} is not true or false", name, text));
+  }
+  effective_.emplace_back(name, value ? "true" : "false");
+  return value;
+}
+
 std::chrono::milliseconds Config::Millis(std::string_view name, std::chrono::milliseconds fallback) {
   return std::chrono::milliseconds(Int(name, fallback.count(), 0, 24LL * 3600 * 1000));
 }

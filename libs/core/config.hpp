@@ -19,6 +19,8 @@ class Config {
   std::string Secret(std::string_view name, std::string_view fallback);
   // Throws std::invalid_argument when the value is not a whole number in [min, max].
   std::int64_t Int(std::string_view name, std::int64_t fallback, std::int64_t min, std::int64_t max);
+  // true/false (also 1/0, yes/no, on/off); throws std::invalid_argument for anything else.
+  bool Bool(std::string_view name, bool fallback);
   std::chrono::milliseconds Millis(std::string_view name, std::chrono::milliseconds fallback);
 
   // name=value pairs in the order they were read; secrets are masked and URLs lose their password.

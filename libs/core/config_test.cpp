@@ -20,6 +20,18 @@ TEST(Config, ReadsEnvironmentWithFallbacksAndMasksSecrets) {
   EXPECT_EQ(effective[1].second, "***");
 }
 
+TEST(Config, ReadsBooleansAndRejectsAnythingElse) {
+  ::setenv("KPO_TEST_BOOL", "false", 1);
+  ::unsetenv("KPO_TEST_BOOL_MISSING");
+  Config config;
+  EXPECT_FALSE(config.Bool("KPO_TEST_BOOL", true));
+  EXPECT_TRUE(config.Bool("KPO_TEST_BOOL_MISSING", true));
+  ::setenv("KPO_TEST_BOOL", "on", 1);
+  EXPECT_TRUE(config.Bool("KPO_TEST_BOOL", false));
+  ::setenv("KPO_TEST_BOOL", "maybe", 1);
+  EXPECT_THROW(config.Bool("KPO_TEST_BOOL", false), std::invalid_argument);
+}
+
 TEST(Config, RejectsOutOfRangeIntegers) {
   ::setenv("KPO_TEST_INT", "70000", 1);
   Config config;

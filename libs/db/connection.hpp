@@ -24,6 +24,11 @@ class DbError : public std::runtime_error {
   const std::string& SqlState() const { return sqlstate_; }
   bool IsUniqueViolation() const { return sqlstate_ == "23505"; }
   bool IsCheckViolation() const { return sqlstate_ == "23514"; }
+  // The database, not the statement, failed: connection lost (08*), too many connections or pool
+  // exhausted (53300), server shutting down (57P0*). Says nothing about the work; retry later.
+  bool IsUnavailable() const {
+    return sqlstate_.starts_with("08") || sqlstate_ == "53300" || sqlstate_.starts_with("57P0");
+  }
   // Serialization failure or deadlock: the whole transaction may be retried.
   bool IsRetryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
 

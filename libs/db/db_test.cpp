@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "core/ids.hpp"
-#include "db/listener.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
 
@@ -96,20 +95,6 @@ TEST_F(DbTest, StatementTimeoutIsEnforced) {
   options.statement_timeout = std::chrono::milliseconds(100);
   Connection connection(Url(), options);
   EXPECT_THROW(connection.Exec("SELECT pg_sleep(2)"), DbError);
-}
-
-TEST_F(DbTest, ListenerReceivesNotifyOnlyAfterCommit) {
-  const std::string channel = "c_" + core::RandomHex(6);
-  Listener listener(Url(), {}, {channel});
-  Connection connection(Url(), {});
-  Transaction tx(connection);
-  tx.Exec("SELECT pg_notify($1, $2)", {channel, "hello"});
-  EXPECT_FALSE(listener.Wait(std::chrono::milliseconds(50)));
-  tx.Commit();
-  auto notification = listener.Wait(std::chrono::seconds(5));
-  ASSERT_TRUE(notification);
-  EXPECT_EQ(notification->channel, channel);
-  EXPECT_EQ(notification->payload, "hello");
 }
 
 TEST_F(DbTest, ConcurrentMigrationsApplyOnce) {

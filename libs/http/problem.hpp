@@ -21,12 +21,22 @@ class ProblemError : public std::runtime_error {
       : std::runtime_error(detail), status_(status), detail_(std::move(detail)), errors_(std::move(errors)) {}
   int Status() const { return status_; }
   const FieldErrors& Errors() const { return errors_; }
-  Response ToResponse() const { return ProblemResponse(status_, detail_, errors_); }
+  // Adds Retry-After (seconds) to the answer: for 503 and 429, when the client may try again.
+  ProblemError& WithRetryAfter(int seconds) {
+    retry_after_seconds_ = seconds;
+    return *this;
+  }
+  Response ToResponse() const {
+    Response response = ProblemResponse(status_, detail_, errors_);
+    if (retry_after_seconds_ > 0) response.SetHeader("Retry-After", std::to_string(retry_after_seconds_));
+    return response;
+  }
 
  private:
   int status_;
   std::string detail_;
   FieldErrors errors_;
+  int retry_after_seconds_ = 0;
 };
 
 // The standard reason phrase for a status ("Not Found").

@@ -1,7 +1,9 @@
 #pragma once
 // Method + path pattern routing: "/api/orders/{id}" binds "id" in Request::path_params.
 #include <boost/asio/awaitable.hpp>
+#include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,13 @@ class Router {
   // Answers requests whose path matches no route (instead of the default 404 problem); a known
   // path with another method still answers 405.
   void SetNotFound(Handler handler);
+  // Turns an exception a handler threw (other than ProblemError) into an answer, e.g. a lost
+  // database into 503; nullopt leaves it a logged 500. Called by the server's edge.
+  using ErrorMapper = std::function<std::optional<Response>(const std::exception&)>;
+  void SetErrorMapper(ErrorMapper mapper) { error_mapper_ = std::move(mapper); }
+  std::optional<Response> MapError(const std::exception& error) const {
+    return error_mapper_ ? error_mapper_(error) : std::nullopt;
+  }
 
   // The route for `request` (path parameters bound into it), or the 404/405 answer.
   struct Found {
@@ -53,6 +62,7 @@ class Router {
                      std::map<std::string, std::string>* params) const;
   std::vector<Route> routes_;
   Handler not_found_;
+  ErrorMapper error_mapper_;
 };
 
 // The caller's user id from the X-User-Id header the gateway sets from the verified token.

@@ -181,6 +181,7 @@ struct Server::Impl {
       } catch (const ProblemError& problem) {
         co_return problem.ToResponse();
       } catch (const std::exception& error) {
+        if (auto answer = router.MapError(error)) co_return std::move(*answer);
         spdlog::error("unhandled error in {} {}: {}", request.method, request.path, error.what());
         co_return ProblemResponse(500, "The server could not complete the request; it has been logged");
       }

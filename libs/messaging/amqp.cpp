@@ -6,11 +6,12 @@
 #include <sys/time.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <string_view>
+
+#include "core/retry.hpp"
 
 namespace kpo::messaging {
 namespace {
@@ -21,8 +22,6 @@ constexpr amqp_channel_t kChannel = 1;
 constexpr int kFrameMax = 131072;
 // How long one consume wait blocks before the consumer re-checks its stop token.
 constexpr std::chrono::milliseconds kConsumePoll{250};
-constexpr std::chrono::milliseconds kInitialBackoff{100};
-constexpr std::chrono::milliseconds kMaxBackoff{5000};
 
 timeval ToTimeval(std::chrono::microseconds d) {
   if (d.count() < 0) {
@@ -669,35 +668,71 @@ struct Connection::Impl {
     }
   }
 
-  void ConsumeUntilStopped(const std::string& queue, const Consumer::Handler& handler,
-                           const std::stop_token& stop) {
-    const timeval poll = ToTimeval(kConsumePoll);
-    while (!stop.stop_requested()) {
-      amqp_maybe_release_buffers(conn);
-      amqp_envelope_t envelope{};
-      const amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, &poll, 0);
-      if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
-        if (reply.library_error == AMQP_STATUS_TIMEOUT) {
-          continue;
-        }
-        if (reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
-          HandleUnexpectedFrame();
-          continue;
-        }
+  // Settles a whole batch: one multiple-ack when every message is acked (the usual case: every
+  // unsettled delivery on the channel is in the batch), otherwise one frame per message.
+  void SettleBatch(const std::string& queue, const std::vector<Delivery>& batch,
+                   const std::vector<Disposition>& dispositions) {
+    const bool all_acked = std::all_of(dispositions.begin(), dispositions.end(),
+                                       [](Disposition d) { return d == Disposition::kAck; });
+    if (all_acked && !batch.empty()) {
+      CheckStatus("ack", amqp_basic_ack(conn, kChannel, batch.back().delivery_tag, /*multiple=*/1));
+      return;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) Settle(queue, batch[i], dispositions[i]);
+  }
+
+  // Reads one delivery, waiting up to `wait`; nullopt when none arrived in time.
+  std::optional<Delivery> NextDelivery(const std::string& queue, const timeval& wait) {
+    amqp_maybe_release_buffers(conn);
+    amqp_envelope_t envelope{};
+    const amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, &wait, 0);
+    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+      if (reply.library_error == AMQP_STATUS_TIMEOUT) {
+        return std::nullopt;
       }
-      CheckReply("consume " + queue, reply);
-      EnvelopeGuard guard(envelope);
-      const Delivery delivery = ToDelivery(envelope.message, envelope.delivery_tag, envelope.redelivered != 0,
-                                           ToString(envelope.exchange), ToString(envelope.routing_key));
-      Disposition disposition = Disposition::kRetry;
+      if (reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+        HandleUnexpectedFrame();
+        return std::nullopt;
+      }
+    }
+    CheckReply("consume " + queue, reply);
+    EnvelopeGuard guard(envelope);
+    return ToDelivery(envelope.message, envelope.delivery_tag, envelope.redelivered != 0,
+                      ToString(envelope.exchange), ToString(envelope.routing_key));
+  }
+
+  void ConsumeUntilStopped(const std::string& queue, std::size_t max_batch,
+                           const Consumer::BatchHandler& handler, const std::stop_token& stop) {
+    const timeval poll = ToTimeval(kConsumePoll);
+    const timeval no_wait{0, 0};
+    std::vector<Delivery> batch;
+    while (!stop.stop_requested()) {
+      batch.clear();
+      if (auto first = NextDelivery(queue, poll)) {
+        batch.push_back(std::move(*first));
+      } else {
+        continue;
+      }
+      // Whatever else the broker has already sent joins the batch: under load the prefetch window
+      // is full and one transaction applies many messages; when idle a message waits for nothing.
+      while (batch.size() < max_batch) {
+        auto next = NextDelivery(queue, no_wait);
+        if (!next) break;
+        batch.push_back(std::move(*next));
+      }
+      std::vector<Disposition> dispositions(batch.size(), Disposition::kRetry);
       try {
-        disposition = handler(delivery);
+        dispositions = handler(batch);
       } catch (const std::exception& e) {
         // A handler failure is treated as transient; the delivery limit bounds the retries.
-        spdlog::error("handler failed for message {} from {}: {}", delivery.message.message_id, queue,
-                      e.what());
+        spdlog::error("handler failed for {} message(s) from {}: {}", batch.size(), queue, e.what());
       }
-      Settle(queue, delivery, disposition);
+      if (dispositions.size() != batch.size()) {
+        spdlog::error("handler settled {} of {} messages from {}; retrying them all", dispositions.size(),
+                      batch.size(), queue);
+        dispositions.assign(batch.size(), Disposition::kRetry);
+      }
+      SettleBatch(queue, batch, dispositions);
     }
   }
 };
@@ -729,33 +764,41 @@ std::vector<Delivery> Connection::Get(const std::string& queue, std::size_t max,
   return impl_->Get(queue, max, remove);
 }
 
-Consumer::Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch)
-    : settings_(std::move(settings)), queue_(std::move(queue)), prefetch_(prefetch) {}
+Consumer::Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch, std::size_t max_batch)
+    : settings_(std::move(settings)),
+      queue_(std::move(queue)),
+      prefetch_(prefetch),
+      max_batch_(std::clamp<std::size_t>(max_batch, 1, prefetch)) {}
 
-// The token is taken by value as std::jthread passes it; the signature is fixed by the header.
-// NOLINTNEXTLINE(performance-unnecessary-value-param)
 void Consumer::Run(const Handler& handler, std::stop_token stop) {
-  std::chrono::milliseconds backoff = kInitialBackoff;
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  while (!stop.stop_requested()) {
-    try {
-      Connection connection(settings_);
-      connection.DeclareQueue(queue_);
-      connection.impl_->StartConsuming(queue_.name, prefetch_);
-      backoff = kInitialBackoff;
-      spdlog::info("consuming {} with prefetch {}", queue_.name, prefetch_);
-      connection.impl_->ConsumeUntilStopped(queue_.name, handler, stop);
-      return;
-    } catch (const AmqpError& e) {
-      spdlog::warn("consumer of {} lost the broker, retrying in {} ms: {}", queue_.name, backoff.count(),
-                   e.what());
-    }
-    // Waits on the stop token rather than sleeping so shutdown is not delayed by the backoff.
-    std::unique_lock lock(mutex);
-    wake.wait_for(lock, stop, backoff, [] { return false; });
-    backoff = std::min(backoff * 2, kMaxBackoff);
-  }
+  RunBatches(
+      [&handler](const std::vector<Delivery>& batch) {
+        std::vector<Disposition> dispositions;
+        dispositions.reserve(batch.size());
+        for (const Delivery& delivery : batch) {
+          Disposition disposition = Disposition::kRetry;
+          try {
+            disposition = handler(delivery);
+          } catch (const std::exception& e) {
+            spdlog::error("handler failed for message {}: {}", delivery.message.message_id, e.what());
+          }
+          dispositions.push_back(disposition);
+        }
+        return dispositions;
+      },
+      std::move(stop));
+}
+
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
+void Consumer::RunBatches(const BatchHandler& handler, std::stop_token stop) {
+  core::RunWithReconnect("consumer of " + queue_.name, stop, [&](core::Backoff& backoff) {
+    Connection connection(settings_);
+    connection.DeclareQueue(queue_);
+    connection.impl_->StartConsuming(queue_.name, prefetch_);
+    backoff.Reset();
+    spdlog::info("consuming {} with prefetch {}, up to {} per batch", queue_.name, prefetch_, max_batch_);
+    connection.impl_->ConsumeUntilStopped(queue_.name, max_batch_, handler, stop);
+  });
 }
 
 namespace {

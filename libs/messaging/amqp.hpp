@@ -116,19 +116,28 @@ enum class Disposition {
 class Consumer {
  public:
   using Handler = std::function<Disposition(const Delivery&)>;
+  // Returns one disposition per delivery, in the same order.
+  using BatchHandler = std::function<std::vector<Disposition>(const std::vector<Delivery>&)>;
 
-  Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch);
+  // `max_batch` (1..prefetch) bounds how many deliveries one BatchHandler call receives.
+  Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch, std::size_t max_batch = 1);
 
-  // Blocks until `stop` is requested. Declares the queue on every (re)connect, then delivers
-  // messages to `handler` one at a time and settles each with the disposition it returns; an
+  // Blocks until `stop` is requested. Declares the queue on every (re)connect, then hands the
+  // deliveries to `handler` one at a time and settles each with the disposition it returns; an
   // exception from the handler is logged and treated as kRetry. The handler must make its
   // effects durable before returning kAck: the ack is sent only after it returns.
   void Run(const Handler& handler, std::stop_token stop);
+
+  // Like Run, but hands over batches: the first delivery as soon as it arrives, together with
+  // every further delivery already received (up to max_batch). An exception from the handler
+  // retries the whole batch.
+  void RunBatches(const BatchHandler& handler, std::stop_token stop);
 
  private:
   AmqpSettings settings_;
   QueueSpec queue_;
   std::uint16_t prefetch_;
+  std::size_t max_batch_;
 };
 
 // Republishes up to `max` messages of `<queue>.dlq` to the exchange and routing key they were

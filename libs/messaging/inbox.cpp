@@ -2,21 +2,27 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <unordered_set>
+
+#include "core/ascii.hpp"
 #include "core/ids.hpp"
-#include "messaging/outbox.hpp"
+#include "core/retry.hpp"
+#include "db/arrays.hpp"
 #include "observability/metrics.hpp"
 
 namespace kpo::messaging {
 namespace {
 
+// Rows come back only for the ids inserted now; the others were processed before.
 constexpr std::string_view kInsertInbox = R"sql(
-INSERT INTO inbox (message_id, type) VALUES ($1, $2) ON CONFLICT (message_id) DO NOTHING)sql";
+INSERT INTO inbox (message_id, type)
+SELECT id, type FROM unnest($1::uuid[], $2::text[]) AS m(id, type) ORDER BY id
+ON CONFLICT (message_id) DO NOTHING RETURNING message_id::text)sql";
 
-bool IsInfrastructureFailure(const db::DbError& error) {
-  const auto& state = error.SqlState();
-  // 08: connection exceptions; 53300: too many connections / pool exhausted;
-  // 57P0x: server shutting down or restarting.
-  return state.rfind("08", 0) == 0 || state == "53300" || state.rfind("57P0", 0) == 0;
+bool IsInfrastructureFailure(const std::exception& exception) {
+  const auto* error = dynamic_cast<const db::DbError*>(&exception);
+  return error != nullptr && error->IsUnavailable();
 }
 
 observability::Counter& Outcome(const char* outcome) {
@@ -24,40 +30,105 @@ observability::Counter& Outcome(const char* outcome) {
       "messages_consumed_total", "Messages consumed by outcome.", fmt::format("outcome=\"{}\"", outcome));
 }
 
-}  // namespace
-
-Disposition ProcessOnce(db::Pool& pool, const Delivery& delivery,
-                        const std::function<void(db::Transaction&)>& apply, std::stop_token stop) {
-  const auto& message = delivery.message;
-  if (!core::IsUuid(message.message_id)) {
-    spdlog::error("dead-lettering message without a UUID message_id ({})", message.type);
-    Outcome("dead_letter").Add();
-    return Disposition::kDeadLetter;
+// One attempt at the batch `pending` (indices into `deliveries`). Returns true when it committed;
+// false when `apply` rejected some, which are then marked kDeadLetter and removed from `pending`.
+bool ApplyOnce(db::Pool& pool, const std::vector<Delivery>& deliveries, std::vector<std::size_t>& pending,
+               const ApplyBatch& apply, std::vector<Disposition>& dispositions) {
+  auto lease = pool.Acquire();
+  db::Transaction tx(*lease);
+  db::ArrayParam ids, types;
+  for (std::size_t i : pending) {
+    ids.Add(deliveries[i].message.message_id);
+    types.Add(deliveries[i].message.type);
   }
-  auto backoff = std::chrono::milliseconds(100);
-  for (;;) {
-    try {
-      const bool applied = db::InTransaction(pool, [&](db::Transaction& tx) {
-        if (tx.Exec(kInsertInbox, {message.message_id, message.type}).AffectedRows() == 0) return false;
-        apply(tx);
-        return true;
-      });
-      Outcome(applied ? "applied" : "duplicate").Add();
-      if (!applied) spdlog::info("duplicate message {} ({}) ignored", message.message_id, message.type);
-      return Disposition::kAck;
-    } catch (const PoisonMessage& poison) {
-      spdlog::error("dead-lettering message {} ({}): {}", message.message_id, message.type, poison.what());
-      Outcome("dead_letter").Add();
-      return Disposition::kDeadLetter;
-    } catch (const db::DbError& error) {
-      if (!IsInfrastructureFailure(error)) throw;
-      if (stop.stop_requested()) return Disposition::kRetry;
-      spdlog::warn("database unavailable while processing {}: {}; retrying in {} ms", message.message_id,
-                   error.what(), backoff.count());
-      WaitFor(stop, backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  auto inserted = tx.Exec(kInsertInbox, {ids.Text(), types.Text()});
+  std::unordered_set<std::string> new_ids;
+  for (int row = 0; row < inserted.Rows(); ++row) new_ids.insert(inserted.Text(row, "message_id"));
+  std::vector<const Delivery*> fresh;
+  std::vector<std::size_t> fresh_index;  // fresh[k] is deliveries[fresh_index[k]]
+  for (std::size_t i : pending) {
+    // A message delivered twice within the batch is fresh once: erase() answers 1 only the first time.
+    std::string id = deliveries[i].message.message_id;
+    std::transform(id.begin(), id.end(), id.begin(),
+                   core::AsciiLower);  // PostgreSQL prints uuids in lower case
+    if (new_ids.erase(id) == 1) {
+      fresh.push_back(&deliveries[i]);
+      fresh_index.push_back(i);
     }
   }
+  const auto rejections = fresh.empty() ? std::vector<Rejection>{} : apply(tx, fresh);
+  if (!rejections.empty()) {
+    std::unordered_set<std::size_t> rejected;
+    for (const auto& rejection : rejections) {
+      const std::size_t i = fresh_index.at(rejection.index);
+      spdlog::error("dead-lettering message {} ({}): {}", deliveries[i].message.message_id,
+                    deliveries[i].message.type, rejection.reason);
+      Outcome("dead_letter").Add();
+      dispositions[i] = Disposition::kDeadLetter;
+      rejected.insert(i);
+    }
+    std::erase_if(pending, [&](std::size_t i) { return rejected.contains(i); });
+    return false;  // rolled back by the transaction's destructor
+  }
+  tx.Commit();
+  Outcome("applied").Add(fresh.size());
+  Outcome("duplicate").Add(pending.size() - fresh.size());
+  for (std::size_t i : pending) dispositions[i] = Disposition::kAck;
+  if (pending.size() > fresh.size())
+    spdlog::info("{} duplicate message(s) ignored", pending.size() - fresh.size());
+  return true;
+}
+
+Disposition ProcessAlone(db::Pool& pool, const Delivery& delivery, const ApplyBatch& apply,
+                         const std::stop_token& stop) {
+  // The edge of one message's processing when its batch failed: its own failure means a retry.
+  try {
+    return ProcessBatch(pool, {delivery}, apply, stop).front();
+  } catch (const std::exception& error) {
+    spdlog::error("message {} ({}) failed: {}", delivery.message.message_id, delivery.message.type,
+                  error.what());
+    return Disposition::kRetry;
+  }
+}
+
+}  // namespace
+
+// NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
+std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery>& deliveries,
+                                      const ApplyBatch& apply, std::stop_token stop) {
+  std::vector<Disposition> dispositions(deliveries.size(), Disposition::kRetry);
+  std::vector<std::size_t> pending;
+  for (std::size_t i = 0; i < deliveries.size(); ++i) {
+    if (core::IsUuid(deliveries[i].message.message_id)) {
+      pending.push_back(i);
+    } else {
+      spdlog::error("dead-lettering message without a UUID message_id ({})", deliveries[i].message.type);
+      Outcome("dead_letter").Add();
+      dispositions[i] = Disposition::kDeadLetter;
+    }
+  }
+  core::Backoff backoff;
+  while (!pending.empty()) {
+    try {
+      if (ApplyOnce(pool, deliveries, pending, apply, dispositions)) break;
+    } catch (const std::exception& error) {
+      if (IsInfrastructureFailure(error)) {
+        if (stop.stop_requested()) break;
+        const auto delay = backoff.Next();
+        spdlog::warn("database unavailable while processing {} message(s): {}; retrying in {} ms",
+                     pending.size(), error.what(), delay.count());
+        core::WaitFor(stop, delay);
+        continue;
+      }
+      if (pending.size() == 1) throw;
+      // One message may be at fault: give each its own transaction, so the others commit and only
+      // the culprit is retried (and dead-lettered by the broker after the delivery limit).
+      spdlog::warn("batch of {} failed ({}); applying each message alone", pending.size(), error.what());
+      for (std::size_t i : pending) dispositions[i] = ProcessAlone(pool, deliveries[i], apply, stop);
+      break;
+    }
+  }
+  return dispositions;
 }
 
 }  // namespace kpo::messaging

@@ -4,32 +4,49 @@
 //
 // Every service that uses it owns this table (created by its own migration):
 //   inbox(message_id uuid PRIMARY KEY, type text, received_at timestamptz)
+#include <cstddef>
 #include <functional>
 #include <stdexcept>
 #include <stop_token>
+#include <string>
+#include <vector>
 
 #include "db/pool.hpp"
 #include "messaging/amqp.hpp"
 
 namespace kpo::messaging {
 
-// Thrown by an apply function for a message that can never be processed (malformed, violates
-// the contract). The consumer dead-letters it at once.
+// Thrown by a parser for a message that can never be processed (malformed, violates the
+// contract); the apply function turns it into a Rejection.
 class PoisonMessage : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// Processes `delivery` exactly once per message_id:
-//  - a message_id that is not a UUID is poison (kDeadLetter);
-//  - in one transaction: insert the inbox row; if it already existed the message is a duplicate
-//    and nothing else runs; otherwise `apply` runs; then commit;
-//  - returns kAck only after the commit; PoisonMessage → kDeadLetter.
+// A message the apply function refuses for good (malformed, contradicts the contract): it is
+// dead-lettered, alone, and its inbox row is not kept.
+struct Rejection {
+  std::size_t index = 0;  // into the `fresh` deliveries handed to the apply function
+  std::string reason;
+};
+
+// Applies the effects of `fresh` (deliveries not seen before, in delivery order) inside `tx` and
+// returns the ones it refuses. When it refuses any, the transaction is rolled back and the batch
+// is applied again without them, so an apply function may return early on a rejection.
+using ApplyBatch =
+    std::function<std::vector<Rejection>(db::Transaction& tx, const std::vector<const Delivery*>& fresh)>;
+
+// Processes a batch of deliveries exactly once per message_id, in one transaction:
+//  - a message_id that is not a UUID is dead-lettered at once;
+//  - inbox rows for the rest are inserted in one statement; those already there are duplicates
+//    (acked, nothing else runs); `apply` gets the fresh ones; then one commit;
+//  - returns one disposition per delivery: kAck only after the commit, kDeadLetter for rejections.
 // Failures of the infrastructure (connection lost, pool exhausted, server shutting down) say
-// nothing about the message: they are retried here with backoff until `stop`, so that an outage
-// does not push valid messages through the delivery limit into the DLQ. Other errors propagate
-// (the consumer requeues; the broker dead-letters after the delivery limit).
-Disposition ProcessOnce(db::Pool& pool, const Delivery& delivery,
-                        const std::function<void(db::Transaction&)>& apply, std::stop_token stop);
+// nothing about the messages: they are retried here with backoff until `stop` (then kRetry), so
+// that an outage does not push valid messages through the delivery limit into the DLQ. Any other
+// error of a batch of several messages is isolated by applying each message alone; for a single
+// message it propagates (the consumer requeues; the broker dead-letters after the delivery limit).
+std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery>& deliveries,
+                                      const ApplyBatch& apply, std::stop_token stop);
 
 }  // namespace kpo::messaging

@@ -2,12 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <csignal>
-#include <mutex>
 
 #include "core/clock.hpp"
-#include "db/listener.hpp"
+#include "db/arrays.hpp"
 #include "observability/metrics.hpp"
 
 namespace kpo::messaging {
@@ -15,16 +13,11 @@ namespace {
 
 constexpr std::string_view kInsert = R"sql(
 INSERT INTO outbox (message_id, exchange, routing_key, type, correlation_id, payload, traceparent)
-VALUES ($1, $2, $3, $4, $5, $6, $7))sql";
-constexpr std::string_view kNotify = "SELECT pg_notify('outbox', '')";
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]))sql";
 constexpr std::string_view kClaimBatch = R"sql(
 SELECT id, message_id, exchange, routing_key, type, correlation_id, payload, traceparent
 FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)sql";
-constexpr std::string_view kMarkPublished =
-    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])";
-constexpr std::string_view kDeletePublished = R"sql(
-DELETE FROM outbox WHERE id IN (
-  SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => $1::double precision) LIMIT 10000))sql";
+constexpr std::string_view kDeletePublished = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
 
 observability::Counter& PublishedCounter() {
   static auto& counter = observability::Registry::Global().GetCounter(
@@ -32,23 +25,41 @@ observability::Counter& PublishedCounter() {
   return counter;
 }
 
-}  // namespace
-
-bool WaitFor(std::stop_token stop, std::chrono::milliseconds delay) {
-  std::mutex mutex;
-  std::condition_variable_any cv;
-  std::unique_lock lock(mutex);
-  return !cv.wait_for(lock, stop, delay, [] { return false; }) && !stop.stop_requested();
+std::optional<std::string> Traceparent(const Message& message) {
+  for (const auto& [name, value] : message.headers) {
+    if (name == "traceparent") return value;
+  }
+  return std::nullopt;
 }
 
-void EnqueueOutbox(db::Transaction& tx, const Message& message) {
-  std::optional<std::string> traceparent;
-  for (const auto& [name, value] : message.headers) {
-    if (name == "traceparent") traceparent = value;
+Message RowToMessage(const db::Result& rows, int i) {
+  Message message;
+  message.message_id = rows.Text(i, "message_id");
+  message.exchange = rows.Text(i, "exchange");
+  message.routing_key = rows.Text(i, "routing_key");
+  message.type = rows.Text(i, "type");
+  message.correlation_id = rows.Text(i, "correlation_id");
+  message.body = rows.Text(i, "payload");
+  if (auto trace = rows.OptionalText(i, "traceparent")) message.headers.emplace_back("traceparent", *trace);
+  return message;
+}
+
+}  // namespace
+
+void EnqueueOutbox(db::Transaction& tx, std::span<const Message> messages) {
+  if (messages.empty()) return;
+  db::ArrayParam ids, exchanges, keys, types, correlations, payloads, traces;
+  for (const Message& m : messages) {
+    ids.Add(m.message_id);
+    exchanges.Add(m.exchange);
+    keys.Add(m.routing_key);
+    types.Add(m.type);
+    correlations.Add(m.correlation_id);
+    payloads.Add(m.body);
+    traces.Add(Traceparent(m));
   }
-  tx.Exec(kInsert, {message.message_id, message.exchange, message.routing_key, message.type,
-                    message.correlation_id, message.body, traceparent});
-  tx.Exec(kNotify);
+  tx.Exec(kInsert, {ids.Text(), exchanges.Text(), keys.Text(), types.Text(), correlations.Text(),
+                    payloads.Text(), traces.Text()});
 }
 
 OutboxRelay::OutboxRelay(RelayOptions options) : options_(std::move(options)) {}
@@ -62,16 +73,7 @@ std::size_t OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
     std::vector<Message> batch;
     std::vector<std::string> ids;
     for (int i = 0; i < rows.Rows(); ++i) {
-      Message message;
-      message.message_id = rows.Text(i, "message_id");
-      message.exchange = rows.Text(i, "exchange");
-      message.routing_key = rows.Text(i, "routing_key");
-      message.type = rows.Text(i, "type");
-      message.correlation_id = rows.Text(i, "correlation_id");
-      message.body = rows.Text(i, "payload");
-      if (auto trace = rows.OptionalText(i, "traceparent"))
-        message.headers.emplace_back("traceparent", *trace);
-      batch.push_back(std::move(message));
+      batch.push_back(RowToMessage(rows, i));
       ids.push_back(rows.Text(i, "id"));
     }
     // A consumer may act on a message before its confirm arrives: the send time is the one that
@@ -83,16 +85,14 @@ std::size_t OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
       ::raise(SIGKILL);
     }
     std::vector<Message> published;
-    std::string id_array = "{";
+    db::ArrayParam published_ids;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!confirmed[i]) continue;
-      if (id_array.size() > 1) id_array += ',';
-      id_array += ids[i];
+      published_ids.Add(ids[i]);
       published.push_back(std::move(batch[i]));
     }
-    id_array += '}';
     if (!published.empty()) {
-      tx.Exec(kMarkPublished, {id_array});
+      tx.Exec(kDeletePublished, {published_ids.Text()});
       if (options_.on_published) options_.on_published(tx, published, sent_at);
     }
     tx.Commit();
@@ -107,50 +107,36 @@ std::size_t OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
   }
 }
 
-void OutboxRelay::DeletePublished(db::Connection& db) {
-  const auto seconds = std::chrono::duration<double>(options_.retention).count();
-  auto result = db.Exec(kDeletePublished, {std::to_string(seconds)});
-  if (result.AffectedRows() > 0) spdlog::info("outbox: deleted {} old published rows", result.AffectedRows());
+void OutboxRelay::Idle(Connection& amqp, const std::stop_token& stop) {
+  // Idle between bursts: without heartbeats the broker would drop the connection and the next
+  // publish would fail and wait for a reconnect. Heartbeats are due every few seconds at most,
+  // so waking every 200 ms to send one is plenty.
+  constexpr auto kKeepAliveEvery = std::chrono::milliseconds(200);
+  const auto deadline = std::chrono::steady_clock::now() + options_.poll_interval;
+  while (!stop.stop_requested()) {
+    amqp.KeepAlive();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    const auto slice = std::min(left, kKeepAliveEvery);
+    if (!options_.wakeup) {
+      core::WaitFor(stop, slice);
+    } else if (options_.wakeup->Wait(stop, slice)) {
+      return;
+    }
+  }
 }
 
 void OutboxRelay::Run(std::stop_token stop) {
-  auto backoff = std::chrono::milliseconds(100);
-  while (!stop.stop_requested()) {
-    // The edge of the relay: any failure drops all connections and starts over after a backoff.
-    try {
-      db::Connection db(options_.database_url, {});
-      db::Listener listener(options_.database_url, {}, {kOutboxChannel});
-      Connection amqp(options_.amqp);
-      for (const auto& exchange : options_.exchanges) amqp.DeclareExchange(exchange);
-      backoff = std::chrono::milliseconds(100);
-      auto last_cleanup = std::chrono::steady_clock::time_point{};
-      while (!stop.stop_requested()) {
-        const auto published = Drain(db, amqp);
-        if (std::chrono::steady_clock::now() - last_cleanup > std::chrono::minutes(1)) {
-          DeletePublished(db);
-          last_cleanup = std::chrono::steady_clock::now();
-        }
-        if (published > 0) continue;
-        // Sleep until an enqueue commits (NOTIFY) or the poll interval passes; the poll also
-        // retries rows the broker refused and covers NOTIFYs sent while we were disconnected.
-        const auto deadline = std::chrono::steady_clock::now() + options_.poll_interval;
-        while (!stop.stop_requested() && std::chrono::steady_clock::now() < deadline) {
-          // Idle between bursts: without heartbeats the broker would drop the connection and the
-          // next publish would fail and wait for a reconnect.
-          amqp.KeepAlive();
-          if (listener.Wait(std::chrono::milliseconds(200))) {
-            while (listener.Wait(std::chrono::milliseconds(0))) {
-            }
-            break;
-          }
-        }
-      }
-    } catch (const std::exception& error) {
-      spdlog::warn("outbox relay: {}; reconnecting in {} ms", error.what(), backoff.count());
-      WaitFor(stop, backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  core::RunWithReconnect("outbox relay", stop, [&](core::Backoff& backoff) {
+    db::Connection db(options_.database_url, {});
+    Connection amqp(options_.amqp);
+    for (const auto& exchange : options_.exchanges) amqp.DeclareExchange(exchange);
+    backoff.Reset();
+    while (!stop.stop_requested()) {
+      if (Drain(db, amqp) == 0) Idle(amqp, stop);
     }
-  }
+  });
 }
 
 }  // namespace kpo::messaging

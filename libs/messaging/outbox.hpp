@@ -5,47 +5,58 @@
 // Every service that uses it owns this table (created by its own migration):
 //   outbox(id bigserial PK, message_id uuid UNIQUE, exchange, routing_key, type, correlation_id,
 //          payload text, traceparent text NULL, created_at, published_at NULL)
+// A row lives only until the broker confirmed it: the relay deletes it in the transaction that
+// records the confirm, so the table holds exactly the unpublished backlog.
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <vector>
 
+#include "core/retry.hpp"
 #include "db/pool.hpp"
 #include "messaging/amqp.hpp"
 
 namespace kpo::messaging {
 
-// The NOTIFY channel that wakes relays when a row is enqueued.
-inline constexpr const char* kOutboxChannel = "outbox";
-
-// Inserts `message` into the outbox inside `tx` and notifies relays at commit. The message is
-// published if and only if `tx` commits. Throws db::DbError.
-void EnqueueOutbox(db::Transaction& tx, const Message& message);
+// Inserts `messages` into the outbox inside `tx` (one statement). They are published if and only
+// if `tx` commits. Nothing is signalled here: NOTIFY would take PostgreSQL's cluster-wide notify
+// lock at every commit; the committer wakes its relay after the commit instead (RelayOptions::wakeup).
+// Throws db::DbError.
+void EnqueueOutbox(db::Transaction& tx, std::span<const Message> messages);
+inline void EnqueueOutbox(db::Transaction& tx, const Message& message) {
+  EnqueueOutbox(tx, std::span<const Message>(&message, 1));
+}
 
 struct RelayOptions {
   std::string database_url;
   AmqpSettings amqp;
-  std::size_t batch_size = 200;
-  std::chrono::milliseconds poll_interval{1000};  // fallback when a NOTIFY is missed
+  std::size_t batch_size = 200;  // rows claimed, published and confirmed together
+  // How long an idle relay sleeps before looking again. It is woken at once by `wakeup` for rows
+  // committed in this process; the poll finds rows of other replicas and rows the broker refused.
+  std::chrono::milliseconds poll_interval{200};
+  // Notified by the process's own committers after a commit that enqueued rows; null (the seed
+  // design) leaves the relay to its poll.
+  std::shared_ptr<core::Wakeup> wakeup;
   std::chrono::milliseconds confirm_timeout{10'000};
-  std::chrono::milliseconds retention{std::chrono::hours(1)};  // published rows kept this long
   // Durable topic exchanges the relay declares on every connect, so the first publish of a fresh
   // broker does not fail for want of them.
   std::vector<std::string> exchanges;
   // Failpoint for crash tests: the process kills itself (SIGKILL) after the broker confirmed a
   // batch and before the rows are marked published — the worst moment for a relay to die.
   bool crash_after_confirm = false;
-  // Called inside the transaction that marks rows published, with the confirmed messages and the
-  // time they were handed to the broker: lets a service record "published" on its own entities
-  // atomically with the mark.
+  // Called inside the transaction that removes the confirmed rows, with the confirmed messages
+  // and the time they were handed to the broker: lets a service record "published" on its own
+  // entities atomically with the mark.
   std::function<void(db::Transaction&, const std::vector<Message>&, const std::string& sent_at)> on_published;
 };
 
 // Publishes the outbox. Any number of relays (replicas) may run: each batch is claimed with
-// FOR UPDATE SKIP LOCKED, published with confirms, and marked published in the same transaction
-// only after the broker confirmed it. A crash between the confirm and the commit republishes the
-// batch later: consumers deduplicate on message_id (at-least-once delivery).
+// FOR UPDATE SKIP LOCKED, published with confirms, and deleted in the same transaction only after
+// the broker confirmed it. A crash between the confirm and the commit republishes the batch
+// later: consumers deduplicate on message_id (at-least-once delivery).
 class OutboxRelay {
  public:
   explicit OutboxRelay(RelayOptions options);
@@ -55,14 +66,12 @@ class OutboxRelay {
 
  private:
   // Publishes batches until the outbox is empty or the broker refuses some rows. Returns the
-  // number of rows marked published.
+  // number of rows published.
   std::size_t Drain(db::Connection& db, Connection& amqp);
-  void DeletePublished(db::Connection& db);
+  // Sleeps until woken, the poll interval passes or `stop`, keeping the broker connection alive.
+  void Idle(Connection& amqp, const std::stop_token& stop);
 
   RelayOptions options_;
 };
-
-// Waits `delay` or until `stop` is requested, whichever comes first. Returns false on stop.
-bool WaitFor(std::stop_token stop, std::chrono::milliseconds delay);
 
 }  // namespace kpo::messaging

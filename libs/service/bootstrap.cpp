@@ -5,6 +5,8 @@
 #include <thread>
 #include <tuple>
 
+#include "http/problem.hpp"
+
 namespace kpo::service {
 
 ServiceSettings ReadServiceSettings(core::Config& config, const std::string& prefix, const std::string& name,
@@ -19,11 +21,14 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.pool_size = static_cast<std::size_t>(config.Int(prefix + "_DB_POOL_SIZE", 16, 1, 1000));
   settings.workers = static_cast<int>(config.Int(prefix + "_HTTP_WORKERS", 16, 1, 256));
   settings.prefetch = static_cast<std::uint16_t>(config.Int(prefix + "_CONSUMER_PREFETCH", 32, 1, 65535));
+  settings.consumer_batch = static_cast<std::size_t>(
+      config.Int(prefix + "_CONSUMER_BATCH", settings.prefetch, 1, settings.prefetch));
   settings.relay.database_url = settings.database_url;
   settings.relay.amqp = settings.amqp;
   settings.relay.amqp.connection_name = name + "-relay";
   settings.relay.batch_size = static_cast<std::size_t>(config.Int(prefix + "_RELAY_BATCH", 200, 1, 10000));
-  settings.relay.poll_interval = config.Millis(prefix + "_RELAY_POLL_MS", std::chrono::milliseconds(1000));
+  settings.relay.poll_interval = config.Millis(prefix + "_RELAY_POLL_MS", std::chrono::milliseconds(200));
+  if (config.Bool(prefix + "_RELAY_WAKEUP", true)) settings.relay.wakeup = std::make_shared<core::Wakeup>();
   settings.relay.crash_after_confirm =
       config.String("KPO_FAILPOINTS", "").find("relay_crash_after_confirm") != std::string::npos;
   return settings;
@@ -46,6 +51,20 @@ void MigrateWithRetry(const std::string& database_url, const std::vector<db::Mig
       backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
     }
   }
+}
+
+http::Router::ErrorMapper UnavailableWhenTheDatabaseIs() {
+  return [](const std::exception& exception) -> std::optional<http::Response> {
+    const auto* error = dynamic_cast<const db::DbError*>(&exception);
+    // 57014: statement timeout; 55P03: lock timeout.
+    if (error == nullptr ||
+        !(error->IsUnavailable() || error->SqlState() == "57014" || error->SqlState() == "55P03"))
+      return std::nullopt;
+    spdlog::warn("answering 503: {}", error->what());
+    return http::ProblemError(503, "The service is temporarily unavailable; try again shortly")
+        .WithRetryAfter(1)
+        .ToResponse();
+  };
 }
 
 std::vector<std::pair<std::string, http::ReadinessCheck>> StandardReadiness(

@@ -3,14 +3,15 @@
 
 #include <thread>
 
+#include "app/admission.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "handlers/handlers.hpp"
 #include "http/server.hpp"
+#include "live/live_updates.hpp"
 #include "messaging/events.hpp"
-#include "messaging/live_updates.hpp"
 #include "messaging/outbox.hpp"
 #include "messaging/payment_result_consumer.hpp"
 #include "service/bootstrap.hpp"
@@ -38,17 +39,28 @@ int main() {
       for (const auto& message : published) order_ids.push_back(message.correlation_id);
       orders::OrderRepository::RecordPublished(tx, order_ids, sent_at);
     };
-    const auto heartbeat = config.Millis("ORDERS_SSE_HEARTBEAT_MS", std::chrono::milliseconds(15000));
+    orders::LiveUpdatesOptions live_options{
+        .database_url = database_url,
+        .poll_interval = config.Millis("ORDERS_LIVE_POLL_MS", std::chrono::milliseconds(100)),
+        .heartbeat = config.Millis("ORDERS_SSE_HEARTBEAT_MS", std::chrono::milliseconds(15000)),
+        .retention =
+            std::chrono::seconds(config.Int("ORDERS_EVENTS_RETENTION_S", 3600, 60, 30LL * 24 * 3600))};
+    orders::AdmissionOptions admission_options{
+        .database_url = database_url,
+        .max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000))};
     config.LogEffective("orders");
 
     service::MigrateWithRetry(database_url, generated::orders_app_migrations(), "orders-migrations");
     db::Pool pool(database_url, settings.pool_size, {.application_name = "orders"});
+    orders::Admission admission(admission_options);
+    const orders::OrderServices services{pool, admission, relay.wakeup.get()};
 
     http::Router router;
-    router.Add("POST", "/api/orders", [&](http::Request& r) { return orders::CreateOrder(pool, r); });
+    router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
+    router.Add("POST", "/api/orders", [&](http::Request& r) { return orders::CreateOrder(services, r); });
     router.Add("GET", "/api/orders", [&](http::Request& r) { return orders::ListOrders(pool, r); });
     router.Add("GET", "/api/orders/{id}", [&](http::Request& r) { return orders::GetOrder(pool, r); });
-    orders::LiveUpdates live(database_url, heartbeat);
+    orders::LiveUpdates live(live_options);
     router.Add("GET", "/api/events", [&](http::Request& r) { return orders::StreamEvents(pool, live, r); });
     http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
 
@@ -57,11 +69,15 @@ int main() {
         router);
     server.Listen();
     std::jthread live_thread([&](std::stop_token stop) { live.Run(stop); });
+    std::jthread admission_thread([&](std::stop_token stop) { admission.Run(stop); });
     std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
     std::jthread consumer_thread([&](std::stop_token stop) {
-      messaging::Consumer(amqp, orders::PaymentResultsQueue(), settings.prefetch)
-          .Run([&](const messaging::Delivery& d) { return orders::HandlePaymentResult(pool, d, stop); },
-               stop);
+      messaging::Consumer(amqp, orders::PaymentResultsQueue(), settings.prefetch, settings.consumer_batch)
+          .RunBatches(
+              [&](const std::vector<messaging::Delivery>& batch) {
+                return orders::HandlePaymentResults(pool, batch, stop);
+              },
+              stop);
     });
     server.Run();
     spdlog::info("orders: stopping workers");

@@ -35,6 +35,7 @@ int main() {
     db::Pool pool(database_url, settings.pool_size, {.application_name = "payments"});
 
     http::Router router;
+    router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
     router.Add("POST", "/api/accounts", [&](http::Request& r) { return payments::CreateAccount(pool, r); });
     router.Add("GET", "/api/accounts/me", [&](http::Request& r) { return payments::GetAccount(pool, r); });
     router.Add("POST", "/api/accounts/me/deposits",
@@ -49,9 +50,12 @@ int main() {
     server.Listen();
     std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
     std::jthread consumer_thread([&](std::stop_token stop) {
-      messaging::Consumer(amqp, payments::OrderCreatedQueue(), settings.prefetch)
-          .Run([&](const messaging::Delivery& d) { return payments::HandleOrderCreated(pool, d, stop); },
-               stop);
+      messaging::Consumer(amqp, payments::OrderCreatedQueue(), settings.prefetch, settings.consumer_batch)
+          .RunBatches(
+              [&](const std::vector<messaging::Delivery>& batch) {
+                return payments::HandleOrderCreated(pool, batch, relay.wakeup.get(), stop);
+              },
+              stop);
     });
     server.Run();
     spdlog::info("payments: stopping workers");

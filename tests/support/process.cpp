@@ -90,6 +90,10 @@ void ServiceProcess::Signal(int signal) {
   pid_ = -1;
 }
 
+void ServiceProcess::Pause(bool paused) {
+  if (Running()) ::kill(pid_, paused ? SIGSTOP : SIGCONT);
+}
+
 bool ServiceProcess::HasExited() {
   if (!Running()) return true;
   int status = 0;

@@ -29,6 +29,9 @@ class ServiceProcess {
   void Spawn();
   // Sends `signal` and reaps the child. SIGKILL simulates a crash; SIGTERM a graceful stop.
   void Signal(int signal);
+  // Pauses (SIGSTOP) or resumes (SIGCONT) the process without waiting for it: it keeps its
+  // connections, like a process that stalls.
+  void Pause(bool paused);
   bool Running() const { return pid_ > 0; }
   // True once the child has exited on its own (reaps it).
   bool HasExited();

@@ -63,4 +63,18 @@ std::optional<OrderStatus> NextStatus(OrderStatus current, const PaymentOutcome&
   return outcome.succeeded ? OrderStatus::kFinished : OrderStatus::kCancelled;
 }
 
+std::vector<TimelineEntry> ApplyPaymentOutcome(Order& order, const PaymentOutcome& outcome,
+                                               const std::string& paid_at, const std::string& now) {
+  const auto next = NextStatus(order.status, outcome);
+  if (!next) return {};
+  order.status = *next;
+  order.failure_reason = outcome.succeeded ? std::nullopt : outcome.reason;
+  order.updated_at = now;
+  std::vector<TimelineEntry> steps{
+      {std::string(outcome.succeeded ? kStepPaymentSucceeded : kStepPaymentFailed), paid_at},
+      {std::string(*next == OrderStatus::kFinished ? kStepFinished : kStepCancelled), now}};
+  order.timeline.insert(order.timeline.end(), steps.begin(), steps.end());
+  return steps;
+}
+
 }  // namespace kpo::orders

@@ -60,4 +60,11 @@ struct PaymentOutcome {
 // duplicate or late result must not move a finished order again).
 std::optional<OrderStatus> NextStatus(OrderStatus current, const PaymentOutcome& outcome);
 
+// Moves a Created order to its final status on `outcome`: status, failure reason, updated_at =
+// `now`, and the payment step (at `paid_at`, when payments decided) and the final step (at `now`)
+// appended to its timeline. Returns the two new steps, or nothing (the order unchanged) when it
+// had already left Created.
+std::vector<TimelineEntry> ApplyPaymentOutcome(Order& order, const PaymentOutcome& outcome,
+                                               const std::string& paid_at, const std::string& now);
+
 }  // namespace kpo::orders

@@ -24,6 +24,30 @@ TEST(Order, PaymentResultMovesOnlyACreatedOrder) {
   EXPECT_FALSE(NextStatus(OrderStatus::kCancelled, paid));
 }
 
+TEST(Order, AFailedPaymentCancelsWithItsReasonAndTwoSteps) {
+  auto order = NewOrder("o", "u", 500, "desk", core::Now());
+  const auto steps = ApplyPaymentOutcome(order, {false, FailureReason::kInsufficientFunds},
+                                         "2026-12-01T10:00:00.000Z", "2026-12-01T10:00:00.005Z");
+  ASSERT_EQ(steps.size(), 2U);
+  EXPECT_EQ(steps[0].step, kStepPaymentFailed);
+  EXPECT_EQ(steps[0].at, "2026-12-01T10:00:00.000Z");
+  EXPECT_EQ(steps[1].step, kStepCancelled);
+  EXPECT_EQ(order.status, OrderStatus::kCancelled);
+  EXPECT_EQ(order.failure_reason, FailureReason::kInsufficientFunds);
+  EXPECT_EQ(order.updated_at, "2026-12-01T10:00:00.005Z");
+  EXPECT_EQ(order.timeline.size(), 3U);
+}
+
+TEST(Order, ASecondOutcomeChangesNothing) {
+  auto order = NewOrder("o", "u", 500, "desk", core::Now());
+  ASSERT_EQ(ApplyPaymentOutcome(order, {true, std::nullopt}, "a", "b").size(), 2U);
+  const auto before = order.timeline.size();
+  EXPECT_TRUE(ApplyPaymentOutcome(order, {false, FailureReason::kAccountNotFound}, "c", "d").empty());
+  EXPECT_EQ(order.status, OrderStatus::kFinished);
+  EXPECT_FALSE(order.failure_reason);
+  EXPECT_EQ(order.timeline.size(), before);
+}
+
 TEST(Order, NamesRoundTrip) {
   for (auto status : {OrderStatus::kCreated, OrderStatus::kFinished, OrderStatus::kCancelled}) {
     EXPECT_EQ(ParseOrderStatus(ToString(status)), status);

@@ -1,27 +1,34 @@
-#include "core/ids.hpp"
+#include "app/admission.hpp"
+#include "app/place_order.hpp"
+#include "core/retry.hpp"
 #include "domain/order_json.hpp"
 #include "handlers/handlers.hpp"
 #include "http/json_body.hpp"
+#include "http/problem.hpp"
 #include "http/router.hpp"
 #include "idempotency/idempotency.hpp"
-#include "storage/order_repository.hpp"
 
 namespace kpo::orders {
 
-http::Response CreateOrder(db::Pool& pool, const http::Request& request) {
+http::Response CreateOrder(const OrderServices& services, const http::Request& request) {
   const auto user_id = http::RequireUserId(request);
   http::JsonBody body(request.body, {"amount", "description"});
   const auto amount = body.Int("amount", core::kMinAmount, core::kMaxAmount);
   auto description = body.String("description", 1, kMaxDescriptionChars);
   body.Finish();
-
-  return idempotency::Run(pool, request, user_id, [&](db::Transaction& tx) {
-    const auto order = NewOrder(core::NewUuid(), user_id, *amount, std::move(*description), core::Now());
-    OrderRepository::InsertWithOutbox(tx, order, request.traceparent);
-    auto response = http::JsonResponse(202, OrderToJson(order));
-    response.SetHeader("Location", "/api/orders/" + order.id);
-    return response;
+  if (!services.admission.Admits()) {
+    throw http::ProblemError(503, "Too many orders are waiting for payment right now; try again in a second")
+        .WithRetryAfter(1);
+  }
+  auto response = idempotency::Run(services.pool, request, user_id, [&](db::Transaction& tx) {
+    const auto order = PlaceOrder(tx, user_id, *amount, std::move(*description), request.traceparent);
+    auto accepted = http::JsonResponse(202, OrderToJson(order));
+    accepted.SetHeader("Location", "/api/orders/" + order.id);
+    return accepted;
   });
+  // Committed: the relay publishes the event now instead of at its next poll.
+  if (response.status == 202 && services.relay_wakeup != nullptr) services.relay_wakeup->Notify();
+  return response;
 }
 
 }  // namespace kpo::orders

@@ -3,10 +3,24 @@
 #include "db/pool.hpp"
 #include "http/message.hpp"
 
+namespace kpo::core {
+class Wakeup;
+}
+
 namespace kpo::orders {
 
-// POST /api/orders {"amount","description"} → 202 order + Location; 422 on invalid input.
-http::Response CreateOrder(db::Pool& pool, const http::Request& request);
+class Admission;
+
+// What the order-placing handler needs besides the database.
+struct OrderServices {
+  db::Pool& pool;
+  const Admission& admission;
+  core::Wakeup* relay_wakeup;  // null: the relay only polls
+};
+
+// POST /api/orders {"amount","description"} → 202 order + Location; 422 on invalid input; 503 +
+// Retry-After while the pipeline is behind (see Admission).
+http::Response CreateOrder(const OrderServices& services, const http::Request& request);
 // GET /api/orders/{id} → 200 order; 404 when missing or another user's.
 http::Response GetOrder(db::Pool& pool, const http::Request& request);
 // GET /api/orders?limit=&before= → 200 {"items","next"} newest first; 422 on a bad limit/cursor.

@@ -3,7 +3,7 @@
 #include "handlers/handlers.hpp"
 #include "http/router.hpp"
 #include "http/stream.hpp"
-#include "messaging/live_updates.hpp"
+#include "live/live_updates.hpp"
 #include "storage/order_repository.hpp"
 
 namespace kpo::orders {
@@ -31,10 +31,11 @@ http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Reque
   const auto user_id = http::RequireUserId(request);
   // Subscribe before reading what was missed: an event committed in between is held back by the
   // subscription instead of falling into the gap.
-  auto subscription = live.Subscribe(user_id);
+  const auto last = LastEventId(request);
+  auto subscription = live.Subscribe(user_id, last.value_or(0));
   subscription->Stream()->Push("retry: 2000\n\n");
   std::vector<std::pair<std::int64_t, std::string>> missed;
-  if (auto last = LastEventId(request)) {
+  if (last) {
     auto lease = pool.Acquire();
     missed = OrderRepository::EventsAfter(*lease, user_id, *last);
   }

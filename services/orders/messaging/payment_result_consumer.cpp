@@ -2,27 +2,53 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/apply_payment_results.hpp"
 #include "messaging/events.hpp"
 #include "messaging/inbox.hpp"
-#include "storage/order_repository.hpp"
 
 namespace kpo::orders {
+namespace {
+
+const char* Why(ResultOutcome outcome) {
+  return outcome == ResultOutcome::kUnknownOrder ? "payment result for an unknown order"
+                                                 : "payment result does not match its order (user or amount)";
+}
+
+}  // namespace
 
 messaging::QueueSpec PaymentResultsQueue() {
   return messaging::QueueSpec{
       kPaymentResultsQueue, kPaymentsExchange, {kPaymentSucceededKey, kPaymentFailedKey}, 5};
 }
 
-messaging::Disposition HandlePaymentResult(db::Pool& pool, const messaging::Delivery& delivery,
-                                           std::stop_token stop) {
-  return messaging::ProcessOnce(
-      pool, delivery,
-      [&](db::Transaction& tx) {
-        // Throws PoisonMessage for a result that breaks the contract: it is dead-lettered.
-        const auto result = ParsePaymentResult(delivery);
-        if (auto order = OrderRepository::ApplyPaymentResult(tx, result)) {
-          spdlog::info("order {} is now {}", order->id, ToString(order->status));
+// NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
+std::vector<messaging::Disposition> HandlePaymentResults(db::Pool& pool,
+                                                         const std::vector<messaging::Delivery>& batch,
+                                                         std::stop_token stop) {
+  return messaging::ProcessBatch(
+      pool, batch,
+      [](db::Transaction& tx, const std::vector<const messaging::Delivery*>& fresh) {
+        std::vector<messaging::Rejection> rejections;
+        std::vector<PaymentResult> results;
+        std::vector<std::size_t> result_index;  // results[k] came from fresh[result_index[k]]
+        for (std::size_t i = 0; i < fresh.size(); ++i) {
+          // The edge of one message: a result that breaks the contract is dead-lettered alone.
+          try {
+            results.push_back(ParsePaymentResult(*fresh[i]));
+            result_index.push_back(i);
+          } catch (const messaging::PoisonMessage& poison) {
+            rejections.push_back({i, poison.what()});
+          }
         }
+        if (!rejections.empty()) return rejections;
+        const auto applied = ApplyPaymentResults(tx, results);
+        for (std::size_t k = 0; k < results.size(); ++k) {
+          if (BreaksContract(applied.outcomes[k]))
+            rejections.push_back({result_index[k], Why(applied.outcomes[k])});
+        }
+        for (const auto& order : applied.changed)
+          spdlog::debug("order {} is now {}", order.id, ToString(order.status));
+        return rejections;
       },
       stop);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Consumes orders.payment-results and moves orders to Finished / Cancelled exactly once.
 #include <stop_token>
+#include <vector>
 
 #include "db/pool.hpp"
 #include "messaging/amqp.hpp"
@@ -10,9 +11,11 @@ namespace kpo::orders {
 // The queue orders consumes, bound to payments/payment.succeeded and payment.failed.
 messaging::QueueSpec PaymentResultsQueue();
 
-// Handles one delivery: malformed → dead letter; duplicate message_id or an order no longer
-// Created → ack without change; otherwise the transition commits, then ack.
-messaging::Disposition HandlePaymentResult(db::Pool& pool, const messaging::Delivery& delivery,
-                                           std::stop_token stop);
+// Handles a batch of deliveries in one transaction: a malformed result, or one for an unknown
+// order or contradicting it, is dead-lettered alone; a duplicate message_id or an order no longer
+// Created is acked without change; the other transitions commit together, then all are acked.
+std::vector<messaging::Disposition> HandlePaymentResults(db::Pool& pool,
+                                                         const std::vector<messaging::Delivery>& batch,
+                                                         std::stop_token stop);
 
 }  // namespace kpo::orders

@@ -1,14 +1,9 @@
 #include "storage/order_repository.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
-#include <map>
+#include <stdexcept>
 
-#include "core/log.hpp"
-#include "domain/order_json.hpp"
-#include "messaging/inbox.hpp"
-#include "messaging/outbox.hpp"
+#include "db/arrays.hpp"
 #include "storage/sql.hpp"
 
 namespace kpo::orders {
@@ -20,53 +15,35 @@ Order RowToOrder(const db::Result& rows, int i) {
   order.user_id = rows.Text(i, "user_id");
   order.amount = rows.Int(i, "amount");
   order.description = rows.Text(i, "description");
-  order.status = ParseOrderStatus(rows.Text(i, "status")).value_or(OrderStatus::kCreated);
-  if (auto reason = rows.OptionalText(i, "failure_reason"))
+  // The schema's CHECKs allow only known values: anything else means schema and code disagree,
+  // which must fail loudly rather than show a wrong status.
+  const auto status = rows.Text(i, "status");
+  const auto parsed = ParseOrderStatus(status);
+  if (!parsed) throw std::logic_error("unknown order status in the database: " + status);
+  order.status = *parsed;
+  if (auto reason = rows.OptionalText(i, "failure_reason")) {
     order.failure_reason = ParseFailureReason(*reason);
+    if (!order.failure_reason) throw std::logic_error("unknown failure reason in the database: " + *reason);
+  }
   order.created_at = rows.Rfc3339(i, "created_at");
   order.updated_at = rows.Rfc3339(i, "updated_at");
   return order;
 }
 
-std::string UuidArray(const std::vector<std::string>& ids) {
-  std::string out = "{";
-  for (const auto& id : ids) out += (out.size() > 1 ? "," : "") + id;
-  return out + "}";
-}
-
-void LoadTimelines(db::Connection& db, std::vector<Order>& orders) {
-  if (orders.empty()) return;
-  std::vector<std::string> ids;
-  for (const auto& order : orders) ids.push_back(order.id);
-  auto rows = db.Exec(sql::kSelectTimelines, {UuidArray(ids)});
-  std::map<std::string, std::vector<TimelineEntry>> by_order;
+std::vector<OrderEvent> RowsToEvents(const db::Result& rows) {
+  std::vector<OrderEvent> events;
+  events.reserve(static_cast<std::size_t>(rows.Rows()));
   for (int i = 0; i < rows.Rows(); ++i) {
-    by_order[rows.Text(i, "order_id")].push_back({rows.Text(i, "step"), rows.Rfc3339(i, "at")});
+    events.push_back({rows.Int(i, "id"), rows.Text(i, "user_id"), rows.Text(i, "payload")});
   }
-  for (auto& order : orders) {
-    auto& steps = by_order[order.id];
-    std::stable_sort(steps.begin(), steps.end(),
-                     [](const auto& a, const auto& b) { return StepRank(a.step) < StepRank(b.step); });
-    order.timeline = std::move(steps);
-  }
-}
-
-void NotifyChange(db::Transaction& tx, const Order& order) {
-  const auto payload = OrderToJson(order);
-  const auto id = tx.Exec(sql::kInsertOrderEvent, {order.user_id, payload}).Text(0, "id");
-  tx.Exec(sql::kNotifyOrderEvent,
-          {R"({"id":)" + id + R"(,"userId":")" + order.user_id + R"(","order":)" + payload + "}"});
+  return events;
 }
 
 }  // namespace
 
-void OrderRepository::InsertWithOutbox(db::Transaction& tx, const Order& order,
-                                       const std::string& traceparent) {
-  tx.Exec(sql::kInsertOrder,
-          {order.id, order.user_id, std::to_string(order.amount), order.description, order.created_at});
-  tx.Exec(sql::kInsertStep, {order.id, std::string(kStepCreated), order.created_at});
-  messaging::EnqueueOutbox(tx, OrderCreatedMessage(order, traceparent));
-  NotifyChange(tx, order);
+void OrderRepository::Insert(db::Transaction& tx, const Order& order, const std::string& order_json) {
+  tx.Exec(sql::kInsertOrder, {order.id, order.user_id, std::to_string(order.amount), order.description,
+                              order.created_at, order_json});
 }
 
 std::optional<Order> OrderRepository::FindForUser(db::Connection& db, const std::string& user_id,
@@ -87,34 +64,77 @@ std::vector<Order> OrderRepository::ListForUser(db::Connection& db, const std::s
   return orders;
 }
 
-std::optional<Order> OrderRepository::ApplyPaymentResult(db::Transaction& tx, const PaymentResult& result) {
-  auto rows = tx.Exec(sql::kLockOrder, {result.order_id});
-  if (rows.Empty()) throw messaging::PoisonMessage("payment result for unknown order " + result.order_id);
-  auto order = RowToOrder(rows, 0);
-  if (order.user_id != result.user_id || order.amount != result.amount) {
-    throw messaging::PoisonMessage("payment result does not match order " + order.id);
+std::map<std::string, Order> OrderRepository::Lock(db::Transaction& tx, const std::vector<std::string>& ids) {
+  db::ArrayParam array;
+  for (const auto& id : ids) array.Add(id);
+  auto rows = tx.Exec(sql::kLockOrders, {array.Text()});
+  std::map<std::string, Order> orders;
+  for (int i = 0; i < rows.Rows(); ++i) {
+    auto order = RowToOrder(rows, i);
+    orders.emplace(order.id, std::move(order));
   }
-  auto next = NextStatus(order.status, result.outcome);
-  if (!next) {
-    spdlog::info("order {} is already {}; payment result ignored", order.id, ToString(order.status));
-    return std::nullopt;
+  return orders;
+}
+
+void OrderRepository::UpdateStatuses(db::Transaction& tx, const std::vector<Order>& orders) {
+  if (orders.empty()) return;
+  db::ArrayParam ids, statuses, reasons, times;
+  for (const auto& order : orders) {
+    ids.Add(order.id);
+    statuses.Add(ToString(order.status));
+    reasons.Add(order.failure_reason ? std::optional<std::string>(ToString(*order.failure_reason))
+                                     : std::nullopt);
+    times.Add(order.updated_at);
   }
-  const auto now = core::FormatRfc3339(core::Now());
-  const auto reason =
-      result.outcome.succeeded ? std::nullopt : std::optional<std::string>(ToString(*result.outcome.reason));
-  tx.Exec(sql::kUpdateStatus, {order.id, std::string(ToString(*next)), reason, now});
-  tx.Exec(sql::kInsertStep,
-          {order.id, std::string(result.outcome.succeeded ? kStepPaymentSucceeded : kStepPaymentFailed),
-           result.processed_at});
-  tx.Exec(sql::kInsertStep,
-          {order.id, std::string(*next == OrderStatus::kFinished ? kStepFinished : kStepCancelled), now});
-  order.status = *next;
-  order.failure_reason = result.outcome.reason;
-  order.updated_at = now;
-  std::vector<Order> reloaded{order};
-  LoadTimelines(tx.Conn(), reloaded);
-  NotifyChange(tx, reloaded.front());
-  return reloaded.front();
+  tx.Exec(sql::kUpdateStatuses, {ids.Text(), statuses.Text(), reasons.Text(), times.Text()});
+}
+
+void OrderRepository::AddSteps(db::Transaction& tx,
+                               const std::vector<std::pair<std::string, TimelineEntry>>& steps) {
+  if (steps.empty()) return;
+  db::ArrayParam ids, names, times;
+  for (const auto& [order_id, step] : steps) {
+    ids.Add(order_id);
+    names.Add(step.step);
+    times.Add(step.at);
+  }
+  tx.Exec(sql::kInsertSteps, {ids.Text(), names.Text(), times.Text()});
+}
+
+void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
+                                      const std::string& sent_at) {
+  if (order_ids.empty()) return;
+  db::ArrayParam ids;
+  for (const auto& id : order_ids) ids.Add(id);
+  tx.Exec(sql::kInsertPublishedSteps, {ids.Text(), sent_at});
+}
+
+void OrderRepository::LoadTimelines(db::Connection& db, std::vector<Order>& orders) {
+  if (orders.empty()) return;
+  db::ArrayParam ids;
+  for (const auto& order : orders) ids.Add(order.id);
+  auto rows = db.Exec(sql::kSelectTimelines, {ids.Text()});
+  std::map<std::string, std::vector<TimelineEntry>> by_order;
+  for (int i = 0; i < rows.Rows(); ++i) {
+    by_order[rows.Text(i, "order_id")].push_back({rows.Text(i, "step"), rows.Rfc3339(i, "at")});
+  }
+  for (auto& order : orders) {
+    auto& steps = by_order[order.id];
+    std::stable_sort(steps.begin(), steps.end(),
+                     [](const auto& a, const auto& b) { return StepRank(a.step) < StepRank(b.step); });
+    order.timeline = std::move(steps);
+  }
+}
+
+void OrderRepository::AddEvents(db::Transaction& tx,
+                                const std::vector<std::pair<std::string, std::string>>& events) {
+  if (events.empty()) return;
+  db::ArrayParam users, payloads;
+  for (const auto& [user, payload] : events) {
+    users.Add(user);
+    payloads.Add(payload);
+  }
+  tx.Exec(sql::kInsertOrderEvents, {users.Text(), payloads.Text()});
 }
 
 std::vector<std::pair<std::int64_t, std::string>> OrderRepository::EventsAfter(db::Connection& db,
@@ -126,11 +146,27 @@ std::vector<std::pair<std::int64_t, std::string>> OrderRepository::EventsAfter(d
   return events;
 }
 
-void OrderRepository::DeleteOldEvents(db::Connection& db) { db.Exec(sql::kDeleteOldEvents); }
+std::vector<OrderEvent> OrderRepository::EventsSince(db::Connection& db, std::int64_t after_id, int limit) {
+  return RowsToEvents(db.Exec(sql::kSelectNewEvents, {std::to_string(after_id), std::to_string(limit)}));
+}
 
-void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
-                                      const std::string& sent_at) {
-  if (!order_ids.empty()) tx.Exec(sql::kInsertPublishedSteps, {UuidArray(order_ids), sent_at});
+std::vector<OrderEvent> OrderRepository::EventsWithIds(db::Connection& db,
+                                                       const std::vector<std::int64_t>& ids) {
+  db::ArrayParam array;
+  for (auto id : ids) array.Add(id);
+  return RowsToEvents(db.Exec(sql::kSelectEventsById, {array.Text()}));
+}
+
+std::int64_t OrderRepository::LastEventId(db::Connection& db) {
+  return db.Exec(sql::kSelectLastEventId).Int(0, "id");
+}
+
+void OrderRepository::DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention) {
+  db.Exec(sql::kDeleteOldEvents, {std::to_string(retention.count())});
+}
+
+std::int64_t OrderRepository::PipelineLagMs(db::Connection& db, std::chrono::seconds window) {
+  return db.Exec(sql::kPipelineLag, {std::to_string(window.count())}).Int(0, "lag_ms");
 }
 
 }  // namespace kpo::orders

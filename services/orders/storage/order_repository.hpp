@@ -1,23 +1,30 @@
 #pragma once
-// Orders in PostgreSQL. Every method runs on the caller's connection or transaction.
+// Orders in PostgreSQL: SQL and row mapping only; the rules live in domain/ and the operations
+// in app/. Every method runs on the caller's connection or transaction and throws db::DbError.
+#include <chrono>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "db/connection.hpp"
 #include "domain/order.hpp"
-#include "messaging/events.hpp"
 
 namespace kpo::orders {
 
-// The NOTIFY channel carrying {"id","userId","order"} for every order change (live updates).
-inline constexpr const char* kOrderEventsChannel = "order_events";
+// One stored change of an order, as live updates carry it.
+struct OrderEvent {
+  std::int64_t id = 0;
+  std::string user_id;
+  std::string order_json;
+};
 
 class OrderRepository {
  public:
-  // Inserts the order, its "created" step and its OrderCreated event into the outbox, in `tx`:
-  // the order is accepted if and only if its event will be published.
-  static void InsertWithOutbox(db::Transaction& tx, const Order& order, const std::string& traceparent);
+  // Inserts a new order with its timeline and its change event (order JSON `order_json`).
+  static void Insert(db::Transaction& tx, const Order& order, const std::string& order_json);
 
   // The order if it exists and belongs to `user_id`; another user's order is indistinguishable
   // from a missing one.
@@ -28,23 +35,37 @@ class OrderRepository {
   static std::vector<Order> ListForUser(db::Connection& db, const std::string& user_id,
                                         const std::optional<std::string>& before, int limit);
 
-  // Applies a payment result: a Created order moves to Finished/Cancelled with its timeline
-  // steps and a live-update notification. Returns the updated order, or nullopt when the order
-  // had already left Created (nothing changes). Throws messaging::PoisonMessage for an unknown
-  // order or a result that contradicts it (other user or amount).
-  static std::optional<Order> ApplyPaymentResult(db::Transaction& tx, const PaymentResult& result);
+  // Locks the orders with these ids (those that exist), without their timelines.
+  static std::map<std::string, Order> Lock(db::Transaction& tx, const std::vector<std::string>& ids);
+  // Stores status, failure reason and updated_at of orders that are still Created in the database.
+  static void UpdateStatuses(db::Transaction& tx, const std::vector<Order>& orders);
+  // Adds timeline steps (order id, step); a step an order already has is kept as it was.
+  static void AddSteps(db::Transaction& tx, const std::vector<std::pair<std::string, TimelineEntry>>& steps);
+  // Records the "published" step, at `sent_at`, for the orders whose OrderCreated the broker confirmed.
+  static void RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
+                              const std::string& sent_at);
+  // Replaces each order's timeline with the stored one, in step order.
+  static void LoadTimelines(db::Connection& db, std::vector<Order>& orders);
 
+  // Stores change events: (user id, order JSON).
+  static void AddEvents(db::Transaction& tx, const std::vector<std::pair<std::string, std::string>>& events);
   // Stored order events of the user with id > after_id (oldest first, at most 1000): what a
   // resuming live-update client missed. Each is {id, order JSON}.
   static std::vector<std::pair<std::int64_t, std::string>> EventsAfter(db::Connection& db,
                                                                        const std::string& user_id,
                                                                        std::int64_t after_id);
-  // Forgets events older than a day.
-  static void DeleteOldEvents(db::Connection& db);
+  // Events of every user with id > after_id, oldest first, at most `limit`.
+  static std::vector<OrderEvent> EventsSince(db::Connection& db, std::int64_t after_id, int limit);
+  // The events among `ids` that exist now.
+  static std::vector<OrderEvent> EventsWithIds(db::Connection& db, const std::vector<std::int64_t>& ids);
+  // The highest event id (0 when there is none).
+  static std::int64_t LastEventId(db::Connection& db);
+  // Forgets events older than `retention`.
+  static void DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention);
 
-  // Records the "published" step, at `sent_at`, for the orders whose OrderCreated the broker confirmed.
-  static void RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
-                              const std::string& sent_at);
+  // Milliseconds the oldest order created within `window` has been waiting for its payment (0
+  // when none waits).
+  static std::int64_t PipelineLagMs(db::Connection& db, std::chrono::seconds window);
 };
 
 }  // namespace kpo::orders

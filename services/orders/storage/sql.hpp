@@ -1,15 +1,24 @@
 #pragma once
 // Every statement the orders service runs. All are parameterised and prepared per connection.
+// Batches travel as arrays ($n::type[]) expanded with unnest: one statement per batch, not per row.
 #include <string_view>
 
 namespace kpo::orders::sql {
 
+// The order, its "created" step and its change event for live updates, in one statement.
 inline constexpr std::string_view kInsertOrder = R"sql(
-INSERT INTO orders (id, user_id, amount, description, status, created_at, updated_at)
-VALUES ($1, $2, $3, $4, 'Created', $5, $5))sql";
+WITH inserted AS (
+  INSERT INTO orders (id, user_id, amount, description, status, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, 'Created', $5, $5)
+), step AS (
+  INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'created', $5)
+)
+INSERT INTO order_events (user_id, payload) VALUES ($2, $6))sql";
 
-inline constexpr std::string_view kInsertStep = R"sql(
-INSERT INTO order_timeline (order_id, step, at) VALUES ($1, $2, $3) ON CONFLICT (order_id, step) DO NOTHING)sql";
+inline constexpr std::string_view kInsertSteps = R"sql(
+INSERT INTO order_timeline (order_id, step, at)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
+ON CONFLICT (order_id, step) DO NOTHING)sql";
 
 // Marks "published" for many orders at once (the relay's confirmed batch).
 inline constexpr std::string_view kInsertPublishedSteps = R"sql(
@@ -33,25 +42,40 @@ LIMIT $3)sql";
 inline constexpr std::string_view kSelectTimelines = R"sql(
 SELECT order_id, step, at FROM order_timeline WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, at)sql";
 
-// Locks the order so that concurrent results for it apply one after the other.
-inline constexpr std::string_view kLockOrder = R"sql(
+// Locks orders (in id order, so two batches never wait for each other in a cycle): concurrent
+// results for one order apply one after the other.
+inline constexpr std::string_view kLockOrders = R"sql(
 SELECT id, user_id, amount, description, status, failure_reason, created_at, updated_at
-FROM orders WHERE id = $1 FOR UPDATE)sql";
+FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)sql";
 
-inline constexpr std::string_view kUpdateStatus = R"sql(
-UPDATE orders SET status = $2, failure_reason = $3, updated_at = $4 WHERE id = $1 AND status = 'Created')sql";
+inline constexpr std::string_view kUpdateStatuses = R"sql(
+UPDATE orders AS o SET status = t.status, failure_reason = t.reason, updated_at = t.at
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS t(id, status, reason, at)
+WHERE o.id = t.id AND o.status = 'Created')sql";
 
-// Live updates: the change is stored (for resuming streams) and announced to every replica's
-// listener when the transaction commits.
-inline constexpr std::string_view kInsertOrderEvent = R"sql(
-INSERT INTO order_events (user_id, payload) VALUES ($1, $2) RETURNING id)sql";
-inline constexpr std::string_view kNotifyOrderEvent = "SELECT pg_notify('order_events', $1)";
+// Live updates: every change is stored; each replica's poller reads new rows and fans them out.
+inline constexpr std::string_view kInsertOrderEvents = R"sql(
+INSERT INTO order_events (user_id, payload) SELECT * FROM unnest($1::uuid[], $2::text[]))sql";
 
 // Events a resuming client missed, oldest first.
 inline constexpr std::string_view kSelectEventsAfter = R"sql(
 SELECT id, payload FROM order_events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT 1000)sql";
 
+// The poller's reads: new events, and events whose ids were skipped (not yet committed) earlier.
+inline constexpr std::string_view kSelectNewEvents = R"sql(
+SELECT id, user_id::text AS user_id, payload FROM order_events WHERE id > $1 ORDER BY id LIMIT $2)sql";
+inline constexpr std::string_view kSelectEventsById = R"sql(
+SELECT id, user_id::text AS user_id, payload FROM order_events WHERE id = ANY($1::bigint[]) ORDER BY id)sql";
+inline constexpr std::string_view kSelectLastEventId = "SELECT coalesce(max(id), 0) AS id FROM order_events";
+
 inline constexpr std::string_view kDeleteOldEvents = R"sql(
-DELETE FROM order_events WHERE created_at < now() - interval '24 hours')sql";
+DELETE FROM order_events WHERE created_at < now() - make_interval(secs => $1::double precision))sql";
+
+// How long the oldest order of the last $1 seconds has been waiting for its payment (0 when
+// none waits). Older stragglers (an order whose event was dead-lettered) do not count: they say
+// nothing about the pipeline's speed now.
+inline constexpr std::string_view kPipelineLag = R"sql(
+SELECT coalesce(extract(epoch FROM clock_timestamp() - min(created_at)) * 1000, 0)::bigint AS lag_ms
+FROM orders WHERE status = 'Created' AND created_at > clock_timestamp() - make_interval(secs => $1::double precision))sql";
 
 }  // namespace kpo::orders::sql

@@ -1,9 +1,11 @@
+#include "app/deposit.hpp"
+
 #include "domain/account_json.hpp"
 #include "handlers/handlers.hpp"
 #include "http/json_body.hpp"
+#include "http/problem.hpp"
 #include "http/router.hpp"
 #include "idempotency/idempotency.hpp"
-#include "storage/account_repository.hpp"
 
 namespace kpo::payments {
 
@@ -13,8 +15,17 @@ http::Response Deposit(db::Pool& pool, const http::Request& request) {
   const auto amount = body.Int("amount", core::kMinAmount, core::kMaxAmount);
   body.Finish();
   return idempotency::Run(pool, request, user_id, [&](db::Transaction& tx) {
-    const auto result = AccountRepository::Deposit(tx, user_id, *amount);
-    return http::JsonResponse(200, DepositResultToJson(result.balance, result.entry_id));
+    const auto outcome = DepositToAccount(tx, user_id, *amount);
+    switch (outcome.status) {
+      case DepositOutcome::Status::kNoAccount:
+        throw http::ProblemError(404, "No account: create one with POST /api/accounts first");
+      case DepositOutcome::Status::kOverMaximum:
+        throw http::ProblemError(422, "The deposit would take the balance over its maximum",
+                                 {{"amount", "would take the balance over its maximum"}});
+      case DepositOutcome::Status::kDeposited:
+        break;
+    }
+    return http::JsonResponse(200, DepositResultToJson(outcome.balance, outcome.entry_id));
   });
 }
 

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "app/pay_orders.hpp"
 #include "messaging/events.hpp"
 #include "messaging/inbox.hpp"
-#include "storage/account_repository.hpp"
 
 namespace kpo::payments {
 
@@ -12,18 +14,36 @@ messaging::QueueSpec OrderCreatedQueue() {
   return messaging::QueueSpec{kOrderCreatedQueue, kOrdersExchange, {kOrderCreatedKey}, 5};
 }
 
-messaging::Disposition HandleOrderCreated(db::Pool& pool, const messaging::Delivery& delivery,
-                                          std::stop_token stop) {
-  return messaging::ProcessOnce(
-      pool, delivery,
-      [&](db::Transaction& tx) {
-        // Throws PoisonMessage for an event that breaks the contract: it is dead-lettered.
-        const auto order = ParseOrderCreated(delivery);
-        if (AccountRepository::PayOrder(tx, order, ContinueTrace(delivery))) {
-          spdlog::info("order {} of user {} decided", order.order_id, order.user_id);
+// NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
+std::vector<messaging::Disposition> HandleOrderCreated(db::Pool& pool,
+                                                       const std::vector<messaging::Delivery>& batch,
+                                                       core::Wakeup* relay_wakeup, std::stop_token stop) {
+  auto dispositions = messaging::ProcessBatch(
+      pool, batch,
+      [&](db::Transaction& tx, const std::vector<const messaging::Delivery*>& fresh) {
+        std::vector<messaging::Rejection> rejections;
+        std::vector<OrderToPay> orders;
+        for (std::size_t i = 0; i < fresh.size(); ++i) {
+          // The edge of one message: an event that breaks the contract is dead-lettered alone.
+          try {
+            orders.push_back({ParseOrderCreated(*fresh[i]), ContinueTrace(*fresh[i])});
+          } catch (const messaging::PoisonMessage& poison) {
+            rejections.push_back({i, poison.what()});
+          }
         }
+        if (!rejections.empty()) return rejections;
+        const auto decided = PayOrders(tx, orders);
+        if (decided.already_decided > 0)
+          spdlog::info("{} order(s) were already decided", decided.already_decided);
+        return rejections;
       },
       stop);
+  // Something committed: its result events are waiting in the outbox.
+  if (relay_wakeup != nullptr && std::find(dispositions.begin(), dispositions.end(),
+                                           messaging::Disposition::kAck) != dispositions.end()) {
+    relay_wakeup->Notify();
+  }
+  return dispositions;
 }
 
 }  // namespace kpo::payments

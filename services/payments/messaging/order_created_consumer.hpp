@@ -1,7 +1,10 @@
 #pragma once
 // Consumes payments.order-created: charges each order at most once (idempotent consumer).
+#include <memory>
 #include <stop_token>
+#include <vector>
 
+#include "core/retry.hpp"
 #include "db/pool.hpp"
 #include "messaging/amqp.hpp"
 
@@ -10,9 +13,12 @@ namespace kpo::payments {
 // The queue payments consumes, bound to orders/order.created.
 messaging::QueueSpec OrderCreatedQueue();
 
-// Handles one delivery: malformed → dead letter; a duplicate message_id or an already decided
-// order → ack without change; otherwise inbox row + charge + result event commit together, then ack.
-messaging::Disposition HandleOrderCreated(db::Pool& pool, const messaging::Delivery& delivery,
-                                          std::stop_token stop);
+// Handles a batch of deliveries in one transaction: malformed → dead letter (alone); a duplicate
+// message_id or an already decided order → ack without change; otherwise inbox rows + charges +
+// result events commit together, then everything is acked. After a commit that enqueued
+// events, `relay_wakeup` (when set) is notified.
+std::vector<messaging::Disposition> HandleOrderCreated(db::Pool& pool,
+                                                       const std::vector<messaging::Delivery>& batch,
+                                                       core::Wakeup* relay_wakeup, std::stop_token stop);
 
 }  // namespace kpo::payments

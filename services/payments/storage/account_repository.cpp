@@ -1,11 +1,8 @@
 #include "storage/account_repository.hpp"
 
-#include <spdlog/spdlog.h>
+#include <stdexcept>
 
-#include "core/clock.hpp"
-#include "core/ids.hpp"
-#include "http/problem.hpp"
-#include "messaging/outbox.hpp"
+#include "db/arrays.hpp"
 #include "storage/sql.hpp"
 
 namespace kpo::payments {
@@ -16,17 +13,11 @@ Account RowToAccount(const db::Result& rows) {
                  rows.Rfc3339(0, "updated_at")};
 }
 
-std::optional<core::Minor> LockedBalance(db::Transaction& tx, const std::string& user_id) {
-  auto rows = tx.Exec(sql::kLockAccount, {user_id});
-  if (rows.Empty()) return std::nullopt;
-  return rows.Int(0, "balance");
-}
-
-void AppendEntry(db::Transaction& tx, const std::string& entry_id, const std::string& user_id, EntryKind kind,
-                 core::Minor amount, const std::optional<std::string>& order_id, core::Minor balance_after) {
-  tx.Exec(sql::kSetBalance, {user_id, std::to_string(balance_after)});
-  tx.Exec(sql::kInsertEntry, {entry_id, user_id, std::string(ToString(kind)), std::to_string(amount),
-                              order_id, std::to_string(balance_after)});
+EntryKind ParseEntryKind(const std::string& text) {
+  if (text == "charge") return EntryKind::kCharge;
+  if (text == "deposit") return EntryKind::kDeposit;
+  // The schema allows only the two; anything else means the schema and the code disagree.
+  throw std::logic_error("unknown entry kind in the database: " + text);
 }
 
 }  // namespace
@@ -43,18 +34,39 @@ std::optional<Account> AccountRepository::Find(db::Connection& db, const std::st
   return RowToAccount(rows);
 }
 
-DepositResult AccountRepository::Deposit(db::Transaction& tx, const std::string& user_id,
-                                         core::Minor amount) {
-  const auto balance = LockedBalance(tx, user_id);
-  if (!balance) throw http::ProblemError(404, "No account: create one with POST /api/accounts first");
-  const auto after = BalanceAfterDeposit(*balance, amount);
-  if (!after) {
-    throw http::ProblemError(422, "The deposit would take the balance over its maximum",
-                             {{"amount", "would take the balance over its maximum"}});
+std::map<std::string, core::Minor> AccountRepository::LockBalances(db::Transaction& tx,
+                                                                   const std::vector<std::string>& user_ids) {
+  db::ArrayParam ids;
+  for (const auto& id : user_ids) ids.Add(id);
+  auto rows = tx.Exec(sql::kLockAccounts, {ids.Text()});
+  std::map<std::string, core::Minor> balances;
+  for (int i = 0; i < rows.Rows(); ++i) balances.emplace(rows.Text(i, "user_id"), rows.Int(i, "balance"));
+  return balances;
+}
+
+void AccountRepository::SetBalances(db::Transaction& tx, const std::map<std::string, core::Minor>& balances) {
+  if (balances.empty()) return;
+  db::ArrayParam users, amounts;
+  for (const auto& [user, balance] : balances) {
+    users.Add(user);
+    amounts.Add(balance);
   }
-  DepositResult result{*after, core::NewUuid()};
-  AppendEntry(tx, result.entry_id, user_id, EntryKind::kDeposit, amount, std::nullopt, *after);
-  return result;
+  tx.Exec(sql::kSetBalances, {users.Text(), amounts.Text()});
+}
+
+void AccountRepository::AppendEntries(db::Transaction& tx, const std::vector<NewEntry>& entries) {
+  if (entries.empty()) return;
+  db::ArrayParam ids, users, kinds, amounts, orders, balances;
+  for (const auto& entry : entries) {
+    ids.Add(entry.id);
+    users.Add(entry.user_id);
+    kinds.Add(ToString(entry.kind));
+    amounts.Add(entry.amount);
+    orders.Add(entry.order_id);
+    balances.Add(entry.balance_after);
+  }
+  tx.Exec(sql::kInsertEntries,
+          {ids.Text(), users.Text(), kinds.Text(), amounts.Text(), orders.Text(), balances.Text()});
 }
 
 std::vector<Entry> AccountRepository::ListEntries(db::Connection& db, const std::string& user_id,
@@ -62,37 +74,39 @@ std::vector<Entry> AccountRepository::ListEntries(db::Connection& db, const std:
   auto rows = db.Exec(sql::kSelectEntriesPage, {user_id, before, std::to_string(limit)});
   std::vector<Entry> entries;
   for (int i = 0; i < rows.Rows(); ++i) {
-    entries.push_back(Entry{rows.Text(i, "id"),
-                            rows.Text(i, "kind") == "charge" ? EntryKind::kCharge : EntryKind::kDeposit,
-                            rows.Int(i, "amount"), rows.OptionalText(i, "order_id"),
-                            rows.Int(i, "balance_after"), rows.Rfc3339(i, "created_at")});
+    entries.push_back(Entry{rows.Text(i, "id"), ParseEntryKind(rows.Text(i, "kind")), rows.Int(i, "amount"),
+                            rows.OptionalText(i, "order_id"), rows.Int(i, "balance_after"),
+                            rows.Rfc3339(i, "created_at")});
   }
   return entries;
 }
 
-bool AccountRepository::PayOrder(db::Transaction& tx, const OrderCreated& order,
-                                 const std::string& traceparent) {
-  // The claim comes first: a concurrent claim for the same order (another message id) waits for
-  // this transaction and then finds the order decided.
-  if (tx.Exec(sql::kClaimOrderPayment, {order.order_id, order.user_id, std::to_string(order.amount)})
-          .AffectedRows() == 0) {
-    spdlog::info("order {} was already decided; nothing to charge", order.order_id);
-    return false;
+std::unordered_set<std::string> AccountRepository::ClaimPayments(db::Transaction& tx,
+                                                                 const std::vector<PaymentClaim>& claims) {
+  db::ArrayParam orders, users, amounts;
+  for (const auto& claim : claims) {
+    orders.Add(claim.order_id);
+    users.Add(claim.user_id);
+    amounts.Add(claim.amount);
   }
-  const auto decision = DecideCharge(LockedBalance(tx, order.user_id), order.amount);
-  const auto processed_at = core::FormatRfc3339(core::Now());
-  if (decision.balance_after) {
-    const auto entry_id = core::NewUuid();
-    AppendEntry(tx, entry_id, order.user_id, EntryKind::kCharge, order.amount, order.order_id,
-                *decision.balance_after);
-    tx.Exec(sql::kRecordDecision, {order.order_id, "succeeded", std::nullopt, entry_id, processed_at});
-    messaging::EnqueueOutbox(tx, PaymentSucceededMessage(order, entry_id, processed_at, traceparent));
-  } else {
-    const std::string reason(ToString(*decision.failure));
-    tx.Exec(sql::kRecordDecision, {order.order_id, "failed", reason, std::nullopt, processed_at});
-    messaging::EnqueueOutbox(tx, PaymentFailedMessage(order, *decision.failure, processed_at, traceparent));
+  auto rows = tx.Exec(sql::kClaimOrderPayments, {orders.Text(), users.Text(), amounts.Text()});
+  std::unordered_set<std::string> claimed;
+  for (int i = 0; i < rows.Rows(); ++i) claimed.insert(rows.Text(i, "order_id"));
+  return claimed;
+}
+
+void AccountRepository::RecordDecisions(db::Transaction& tx, const std::vector<PaymentRecord>& records) {
+  if (records.empty()) return;
+  db::ArrayParam orders, statuses, reasons, entries, times;
+  for (const auto& record : records) {
+    orders.Add(record.order_id);
+    statuses.Add(record.failure ? "failed" : "succeeded");
+    reasons.Add(record.failure ? std::optional<std::string>(ToString(*record.failure)) : std::nullopt);
+    entries.Add(record.entry_id);
+    times.Add(record.processed_at);
   }
-  return true;
+  tx.Exec(sql::kRecordDecisions,
+          {orders.Text(), statuses.Text(), reasons.Text(), entries.Text(), times.Text()});
 }
 
 }  // namespace kpo::payments

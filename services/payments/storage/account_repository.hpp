@@ -1,19 +1,41 @@
 #pragma once
-// Accounts, the ledger and payment decisions in PostgreSQL. Every method runs on the caller's
-// connection or transaction.
+// Accounts, the ledger and payment decisions in PostgreSQL: SQL and row mapping only; the rules
+// live in domain/ and the operations in app/. Every method runs on the caller's connection or
+// transaction and throws db::DbError on failure.
+#include <map>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "db/connection.hpp"
 #include "domain/account.hpp"
-#include "messaging/events.hpp"
 
 namespace kpo::payments {
 
-struct DepositResult {
-  core::Minor balance = 0;
-  std::string entry_id;
+// One ledger line to append; `id` is fresh.
+struct NewEntry {
+  std::string id;
+  std::string user_id;
+  EntryKind kind = EntryKind::kDeposit;
+  core::Minor amount = 0;
+  std::optional<std::string> order_id;
+  core::Minor balance_after = 0;
+};
+
+// The decision recorded for an order.
+struct PaymentRecord {
+  std::string order_id;
+  std::optional<ChargeFailure> failure;  // nullopt: succeeded
+  std::optional<std::string> entry_id;   // the charge, when it succeeded
+  std::string processed_at;              // RFC 3339
+};
+
+// An order whose payment is to be claimed.
+struct PaymentClaim {
+  std::string order_id;
+  std::string user_id;
+  core::Minor amount = 0;
 };
 
 class AccountRepository {
@@ -22,18 +44,25 @@ class AccountRepository {
   static std::optional<Account> Create(db::Transaction& tx, const std::string& user_id);
   static std::optional<Account> Find(db::Connection& db, const std::string& user_id);
 
-  // Adds a deposit entry and raises the balance under the account's row lock. Throws
-  // http::ProblemError 404 (no account) or 422 (balance would exceed the maximum).
-  static DepositResult Deposit(db::Transaction& tx, const std::string& user_id, core::Minor amount);
+  // Locks the accounts of `user_ids` (in a deadlock-free order) and returns their balances; a
+  // user without an account is absent from the map.
+  static std::map<std::string, core::Minor> LockBalances(db::Transaction& tx,
+                                                         const std::vector<std::string>& user_ids);
+  // Sets the balances of locked accounts.
+  static void SetBalances(db::Transaction& tx, const std::map<std::string, core::Minor>& balances);
+  // Appends ledger entries, in order.
+  static void AppendEntries(db::Transaction& tx, const std::vector<NewEntry>& entries);
 
   // Up to `limit` entries, newest first, strictly after the entry `before` when set.
   static std::vector<Entry> ListEntries(db::Connection& db, const std::string& user_id,
                                         const std::optional<std::string>& before, int limit);
 
-  // Decides the payment of an order once: charges it when the account has the funds, records
-  // the decision and enqueues PaymentSucceeded / PaymentFailed in the outbox, all in `tx`.
-  // Returns false (and changes nothing) when the order was already decided.
-  static bool PayOrder(db::Transaction& tx, const OrderCreated& order, const std::string& traceparent);
+  // Claims the decision of each order; returns the order ids claimed now (those decided before,
+  // or claimed by a concurrent transaction that committed, are absent).
+  static std::unordered_set<std::string> ClaimPayments(db::Transaction& tx,
+                                                       const std::vector<PaymentClaim>& claims);
+  // Records the decisions of claimed orders (after their entries were appended).
+  static void RecordDecisions(db::Transaction& tx, const std::vector<PaymentRecord>& records);
 };
 
 }  // namespace kpo::payments

@@ -1,0 +1,55 @@
+#include "core/retry.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <exception>
+
+namespace kpo::core {
+
+bool WaitFor(std::stop_token stop, std::chrono::milliseconds delay) {
+  std::mutex mutex;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mutex);
+  return !cv.wait_for(lock, stop, delay, [] { return false; }) && !stop.stop_requested();
+}
+
+std::chrono::milliseconds Backoff::Next() {
+  const auto now = next_;
+  next_ = std::min(next_ * 2, max_);
+  return now;
+}
+
+// The token is taken by value as std::jthread passes it.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
+void RunWithReconnect(std::string_view what, std::stop_token stop,
+                      const std::function<void(Backoff& backoff)>& session) {
+  Backoff backoff;
+  while (!stop.stop_requested()) {
+    try {
+      session(backoff);
+    } catch (const std::exception& error) {
+      const auto delay = backoff.Next();
+      spdlog::warn("{}: {}; reconnecting in {} ms", what, error.what(), delay.count());
+      WaitFor(stop, delay);
+    }
+  }
+}
+
+void Wakeup::Notify() {
+  {
+    std::lock_guard lock(mutex_);
+    notified_ = true;
+  }
+  cv_.notify_all();
+}
+
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
+bool Wakeup::Wait(std::stop_token stop, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  const bool notified = cv_.wait_for(lock, stop, timeout, [this] { return notified_; });
+  notified_ = false;
+  return notified;
+}
+
+}  // namespace kpo::core

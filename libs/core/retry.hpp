@@ -1,0 +1,55 @@
+#pragma once
+// Waiting with a way out: stop-aware sleeps, a wake-up signal between threads, and the one
+// reconnect loop every long-lived worker (consumer, relay, listener) runs.
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <string_view>
+
+namespace kpo::core {
+
+// Waits `delay` or until `stop` is requested, whichever comes first. Returns false on stop.
+bool WaitFor(std::stop_token stop, std::chrono::milliseconds delay);
+
+// Exponential backoff: 100 ms doubling up to 5 s by default.
+class Backoff {
+ public:
+  explicit Backoff(std::chrono::milliseconds initial = std::chrono::milliseconds(100),
+                   std::chrono::milliseconds max = std::chrono::milliseconds(5000))
+      : initial_(initial), max_(max), next_(initial) {}
+  // The delay to wait now; the one after it is twice as long (up to the maximum).
+  std::chrono::milliseconds Next();
+  // Back to the initial delay (after a success).
+  void Reset() { next_ = initial_; }
+
+ private:
+  std::chrono::milliseconds initial_;
+  std::chrono::milliseconds max_;
+  std::chrono::milliseconds next_;
+};
+
+// Runs `session` until `stop` is requested. `session` connects to what it needs and works until
+// stop (then returns) or a failure (then throws a std::exception). After a failure the error is
+// logged with `what` and the session starts over after the backoff; a session that got as far
+// as working calls backoff.Reset(). This is the edge of a worker thread: nothing escapes it.
+void RunWithReconnect(std::string_view what, std::stop_token stop,
+                      const std::function<void(Backoff& backoff)>& session);
+
+// A level-triggered wake-up: Notify() makes the next (or current) Wait return at once. Many
+// notifications before a Wait coalesce into one. Thread safe.
+class Wakeup {
+ public:
+  void Notify();
+  // Waits until notified, `timeout` passes or `stop` is requested; true when notified. Clears
+  // the notification.
+  bool Wait(std::stop_token stop, std::chrono::milliseconds timeout);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any cv_;
+  bool notified_ = false;
+};
+
+}  // namespace kpo::core

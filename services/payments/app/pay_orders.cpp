@@ -1,0 +1,61 @@
+#include "app/pay_orders.hpp"
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "messaging/outbox.hpp"
+#include "storage/account_repository.hpp"
+
+namespace kpo::payments {
+
+PaymentsDecided PayOrders(db::Transaction& tx, const std::vector<OrderToPay>& orders) {
+  // The claims come first: a concurrent transaction holding an order's claim makes this one wait
+  // and then skip the order, so two messages for one order never both charge it.
+  std::vector<PaymentClaim> claims;
+  claims.reserve(orders.size());
+  for (const auto& [order, trace] : orders) claims.push_back({order.order_id, order.user_id, order.amount});
+  auto claimed = AccountRepository::ClaimPayments(tx, claims);
+
+  std::vector<std::string> users;
+  for (const auto& [order, trace] : orders) {
+    if (claimed.contains(order.order_id)) users.push_back(order.user_id);
+  }
+  auto balances = AccountRepository::LockBalances(tx, users);
+  std::map<std::string, core::Minor> changed;
+
+  PaymentsDecided decided;
+  std::vector<NewEntry> entries;
+  std::vector<PaymentRecord> records;
+  std::vector<messaging::Message> events;
+  const auto processed_at = core::FormatRfc3339(core::Now());
+  for (const auto& [order, trace] : orders) {
+    // erase: a second message for the same order in this batch finds it decided.
+    if (claimed.erase(order.order_id) == 0) {
+      ++decided.already_decided;
+      continue;
+    }
+    const auto account = balances.find(order.user_id);
+    const auto decision =
+        DecideCharge(account == balances.end() ? std::nullopt : std::optional(account->second), order.amount);
+    if (decision.balance_after) {
+      const auto entry_id = core::NewUuid();
+      account->second = *decision.balance_after;
+      changed[order.user_id] = *decision.balance_after;
+      entries.push_back({entry_id, order.user_id, EntryKind::kCharge, order.amount, order.order_id,
+                         *decision.balance_after});
+      records.push_back({order.order_id, std::nullopt, entry_id, processed_at});
+      events.push_back(PaymentSucceededMessage(order, entry_id, processed_at, trace));
+      ++decided.succeeded;
+    } else {
+      records.push_back({order.order_id, decision.failure, std::nullopt, processed_at});
+      events.push_back(PaymentFailedMessage(order, *decision.failure, processed_at, trace));
+      ++decided.failed;
+    }
+  }
+  AccountRepository::SetBalances(tx, changed);
+  AccountRepository::AppendEntries(tx, entries);
+  AccountRepository::RecordDecisions(tx, records);
+  messaging::EnqueueOutbox(tx, events);
+  return decided;
+}
+
+}  // namespace kpo::payments

@@ -1,0 +1,103 @@
+// The pipeline under pressure: consumers apply batches of messages in one transaction (a poison
+// message among them goes to the dead-letter queue alone), and orders refuses new orders while
+// the pipeline is behind instead of building a backlog.
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "core/ids.hpp"
+#include "support/fixture.hpp"
+#include "support/stack.hpp"
+
+namespace kpo::testing {
+namespace {
+
+// A stack whose orders refuses new orders once an order has waited 300 ms for its payment.
+struct PipelineStack : Stack {
+  PipelineStack() : Stack(EnvVars{{"ORDERS_BACKPRESSURE_MAX_LAG_MS", "300"}}) {}
+};
+
+class Pipeline : public SharedSystemTest<PipelineStack> {};
+
+messaging::Message OrderCreated(const std::string& user, const std::string& order_id, std::int64_t amount) {
+  messaging::Message event;
+  event.exchange = "orders";
+  event.routing_key = "order.created";
+  event.type = "OrderCreated";
+  event.message_id = core::NewUuid();
+  event.correlation_id = order_id;
+  event.body = R"({"orderId":")" + order_id + R"(","userId":")" + user + R"(","amount":)" +
+               std::to_string(amount) + R"(,"createdAt":"2026-12-01T10:00:00Z"})";
+  return event;
+}
+
+std::int64_t Charges(db::Connection& db, const std::string& user) {
+  return db.Exec("SELECT count(*) AS n FROM entries WHERE user_id = $1 AND kind = 'charge'", {user})
+      .Int(0, "n");
+}
+
+TEST_F(Pipeline, APoisonMessageInsideABatchIsDeadLetteredAloneAndTheRestCommit) {
+  const auto user = system().api.NewFundedUser(10'000);
+  std::vector<messaging::Message> events;
+  for (int i = 0; i < 6; ++i) events.push_back(OrderCreated(user, core::NewUuid(), 100));
+  messaging::Message poison = OrderCreated(user, core::NewUuid(), 100);
+  poison.body = R"({"orderId":"not json)";
+  events.insert(events.begin() + 3, poison);
+  // Held while they are published, the consumer receives them together: one batch.
+  system().payments.Pause(true);
+  {
+    messaging::Connection broker(Broker());
+    const auto confirmed = broker.PublishConfirmed(events, std::chrono::seconds(10));
+    system().payments.Pause(false);
+    for (bool ok : confirmed) ASSERT_TRUE(ok);
+  }
+  auto payments_db = PaymentsDb();
+  ASSERT_TRUE(WaitUntil([&] { return Charges(payments_db, user) == 6; }, std::chrono::seconds(20)));
+  EXPECT_EQ(system().api.Balance(user), 10'000 - 6 * 100);
+  std::vector<std::string> dead;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        messaging::Connection broker(Broker());
+        for (const auto& d : broker.Get("payments.order-created.dlq", 1000, true))
+          dead.push_back(d.message.message_id);
+        return std::find(dead.begin(), dead.end(), poison.message_id) != dead.end();
+      },
+      std::chrono::seconds(20)));
+  for (const auto& event : events) {
+    if (event.message_id == poison.message_id) continue;
+    EXPECT_EQ(std::find(dead.begin(), dead.end(), event.message_id), dead.end())
+        << "a valid message was dead-lettered";
+  }
+}
+
+TEST_F(Pipeline, NewOrdersAreRefusedWhileThePipelineIsBehindAndAcceptedOnceItCatchesUp) {
+  const auto user = system().api.NewFundedUser(10'000);
+  // Payments stops: the first order waits, and soon waits longer than the bound.
+  system().payments.Pause(true);
+  const std::string waiting(system().api.PlaceOrder(user, 100).at("id").as_string());
+  ApiResponse refused;
+  const bool refusing = WaitUntil(
+      [&] {
+        refused = system().api.Call("POST", "/api/orders", user, R"({"amount":100,"description":"more"})");
+        return refused.status == 503;
+      },
+      std::chrono::seconds(10));
+  system().payments.Pause(false);
+  ASSERT_TRUE(refusing) << "still " << refused.status;
+  EXPECT_EQ(refused.Header("Retry-After"), "1");
+  EXPECT_EQ(refused.Header("Content-Type"), "application/problem+json; charset=utf-8");
+  EXPECT_EQ(refused.Object().at("status").as_int64(), 503);
+
+  EXPECT_EQ(system().api.WaitForFinalStatus(user, waiting).at("status").as_string(), "Finished");
+  ApiResponse accepted;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        accepted = system().api.Call("POST", "/api/orders", user, R"({"amount":100,"description":"again"})");
+        return accepted.status == 202;
+      },
+      std::chrono::seconds(10)))
+      << "still " << accepted.status;
+}
+
+}  // namespace
+}  // namespace kpo::testing
