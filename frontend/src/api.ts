@@ -1,6 +1,7 @@
 // A small typed client for the KPO 4 public API (see ARCHITECTURE.md). It attaches the bearer token,
 // adds an Idempotency-Key to every POST, turns RFC 7807 problems into ApiError and, when a guest's
 // token is rejected, gets a new session once and retries.
+import { parseJson } from './json';
 import type { Account, AuthResponse, DepositResponse, LedgerEntry, Order, Page } from './types';
 
 export class ApiError extends Error {
@@ -157,7 +158,8 @@ export class ApiClient {
       if (!res.ok) throw await toApiError(res);
       if (res.status === 204) return undefined as T;
       const text = await res.text();
-      return (text ? JSON.parse(text) : undefined) as T;
+      // Not JSON.parse: a balance beyond 2^53 must stay exact (json.ts).
+      return (text ? parseJson(text) : undefined) as T;
     }
   }
 

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { ComponentChildren } from 'preact';
 import { ApiClient, ApiError, IdempotentSubmission } from './api';
 import { LiveUpdates, type LiveMode } from './live';
-import { formatAmount, formatRubles, parseRubles, randomOrderAmount, toJsonAmount } from './money';
+import { formatAmount, formatRubles, parseRubles, randomOrderAmount, toJsonAmount, toKopecks } from './money';
 import { isExpired, loadSession, saveSession, sessionFrom, type Session } from './session';
 import type { Account, LedgerEntry, Order } from './types';
 
@@ -713,7 +713,7 @@ function AccountCard(props: {
                   </div>
                   <div class="entry-amounts">
                     <span class={`amount ${en.kind === 'deposit' ? 'plus' : 'minus'}`}>
-                      {formatRubles(en.kind === 'deposit' ? en.amount : -en.amount, { sign: true })}
+                      {formatRubles(en.kind === 'deposit' ? en.amount : -toKopecks(en.amount), { sign: true })}
                     </span>
                     <span class="muted small">→ {formatRubles(en.balanceAfter)}</span>
                   </div>

@@ -148,6 +148,14 @@ describe('ApiClient', () => {
     expect(api.eventsUrl('42')).toBe('/api/events?access_token=a.b.c&lastEventId=42');
   });
 
+  it('keeps a balance beyond 2^53 exact', async () => {
+    const body = '{"userId":"u","balance":9007199254740993,"createdAt":"2026-12-01T07:00:00Z","updatedAt":"2026-12-01T07:00:00Z"}';
+    const f = fakeFetch([new Response(body, { status: 200, headers: { 'Content-Type': 'application/json' } })]);
+    const api = new ApiClient({ fetch: f.fetch, getToken: () => 't' });
+    const acc = await api.myAccount();
+    expect(acc.balance).toBe(9007199254740993n);
+  });
+
   it('uses a base URL and encodes ids', async () => {
     const f = fakeFetch([json(200, order)]);
     const api = new ApiClient({ baseUrl: 'http://x:3000/', fetch: f.fetch, getToken: () => null });
