@@ -226,13 +226,21 @@ export async function toApiError(res: Response): Promise<ApiError> {
       errors[k] = Array.isArray(v) ? v.map(String).join('; ') : String(v);
     }
   }
-  const ra = res.headers.get('Retry-After');
   return new ApiError({
     status: res.status,
     title: typeof body.title === 'string' ? body.title : undefined,
     detail: typeof body.detail === 'string' ? body.detail : undefined,
     type: typeof body.type === 'string' ? body.type : undefined,
     errors,
-    retryAfter: ra && /^\d+$/.test(ra) ? Number(ra) : null,
+    retryAfter: parseRetryAfter(res.headers.get('Retry-After')),
   });
+}
+
+/** Retry-After in whole seconds: delay-seconds ("3") or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (!value) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - now) / 1000)) : null;
 }

@@ -156,6 +156,15 @@ describe('ApiClient', () => {
     expect(acc.balance).toBe(9007199254740993n);
   });
 
+  it('reads Retry-After of a 503 that refuses a new order', async () => {
+    const f = fakeFetch([problem(503, { type: '/problems/unavailable', title: 'Service Unavailable', status: 503 }, { 'Retry-After': '5' })]);
+    const api = new ApiClient({ fetch: f.fetch, getToken: () => 't' });
+    const e = await api.createOrder(100, 'x').catch((x) => x);
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e.status).toBe(503);
+    expect(e.retryAfter).toBe(5);
+  });
+
   it('uses a base URL and encodes ids', async () => {
     const f = fakeFetch([json(200, order)]);
     const api = new ApiClient({ baseUrl: 'http://x:3000/', fetch: f.fetch, getToken: () => null });
