@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClient, ApiError, IdempotentSubmission } from '../src/api';
-import { hops, reasonText } from '../src/app';
+import { reasonText } from '../src/format';
+import { hops } from '../src/state/timeline';
 import { isExpired } from '../src/session';
 
 type Call = { url: string; init: RequestInit };
