@@ -78,7 +78,11 @@ export function AccountCard(props: {
         </p>
       )}
       {account === undefined ? (
-        <div class="skeleton" aria-busy="true" aria-label="Loading account" />
+        isUnavailable(state.error) ? (
+          <p class="muted">Your balance will show here once the service is back.</p>
+        ) : (
+          !state.error && <div class="skeleton" aria-busy="true" aria-label="Loading account" />
+        )
       ) : account ? (
         <div class="balance">
           <span class="balance-label">Balance</span>

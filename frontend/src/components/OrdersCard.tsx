@@ -47,11 +47,13 @@ export function OrdersCard(props: { orders: OrdersHook; openId: string | null; o
             <OrderItem key={o.id} order={o} open={openId === o.id} onToggle={() => props.onToggle(o.id)} />
           ))}
         </ul>
-      ) : !orders.loaded && unavailable ? (
-        // Not "No orders yet": nothing is known about the orders while the service is down.
-        <p class="muted empty">Your orders will show here once the service is back.</p>
       ) : !orders.loaded ? (
-        <div class="skeleton" aria-busy="true" aria-label="Loading orders" />
+        // Not "No orders yet": nothing is known about the orders until a first page has arrived.
+        unavailable ? (
+          <p class="muted empty">Your orders will show here once the service is back.</p>
+        ) : (
+          !orders.error && <div class="skeleton" aria-busy="true" aria-label="Loading orders" />
+        )
       ) : (
         <p class="muted empty">No orders yet. Place one — it appears here at once and updates live.</p>
       )}
