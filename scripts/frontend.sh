@@ -121,7 +121,7 @@ nginx_start() {
   info "UI: http://localhost:$KPO_UI_PORT"
 }
 
-# frontend_unit_tests — Vitest (money formatting/parsing, the API client).
+# frontend_unit_tests — Vitest (money, JSON, the API client, live updates, order state, messages, locale).
 frontend_unit_tests() {
   log "frontend unit tests (vitest)"
   (cd "$KPO_FRONTEND_DIR" && npx --no-install vitest run)

@@ -146,3 +146,64 @@ export async function shot(page, name) {
 export function noPageErrors(errors) {
   assert.deepEqual(errors, [], `uncaught errors in the page: ${errors.join('; ')}`);
 }
+
+/**
+ * WCAG AA contrast of every visible piece of text on the page: 4.5:1, or 3:1 for large text (24 px, or
+ * 18.66 px bold). The background is found by blending ancestors' background colours up to an opaque one;
+ * text over a gradient or an image is skipped (it cannot be measured this way), as is a disabled control
+ * (WCAG exempts it). Returns the failures and the lowest ratio seen.
+ */
+export async function contrastReport(page) {
+  return page.evaluate(() => {
+    const rgba = (s) => {
+      const m = /rgba?\(([^)]+)\)/.exec(s);
+      if (!m) return null;
+      const [r, g, b, a = 1] = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a };
+    };
+    const over = (top, bottom) => ({
+      r: top.r * top.a + bottom.r * (1 - top.a),
+      g: top.g * top.a + bottom.g * (1 - top.a),
+      b: top.b * top.a + bottom.b * (1 - top.a),
+      a: 1,
+    });
+    const lum = ({ r, g, b }) =>
+      [r, g, b]
+        .map((c) => c / 255)
+        .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+        .reduce((s, c, i) => s + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = (el) => {
+      const layers = [];
+      for (let e = el; e; e = e.parentElement) {
+        const cs = getComputedStyle(e);
+        if (cs.backgroundImage !== 'none') return null;
+        const c = rgba(cs.backgroundColor);
+        if (c && c.a > 0) layers.push(c);
+        if (c && c.a >= 1) break;
+      }
+      let bg = { r: 255, g: 255, b: 255, a: 1 };
+      for (const l of layers.reverse()) bg = over(l, bg);
+      return bg;
+    };
+    const failures = [];
+    let min = Infinity;
+    for (const el of document.querySelectorAll('body *')) {
+      const text = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent.trim()).join('');
+      if (!text) continue;
+      const rect = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      if (rect.width <= 1 || rect.height <= 1 || cs.visibility === 'hidden' || cs.opacity === '0') continue;
+      if (el.closest('[aria-hidden=true], .sr-only, :disabled')) continue;
+      const bg = background(el);
+      const fg = rgba(cs.color);
+      if (!bg || !fg) continue;
+      const [hi, lo] = [lum(over(fg, bg)), lum(bg)].sort((a, b) => b - a);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      min = Math.min(min, ratio);
+      if (ratio < (large ? 3 : 4.5)) failures.push(`${ratio.toFixed(2)}:1 "${text.slice(0, 40)}" (${el.className || el.tagName})`);
+    }
+    return { failures, min: Number(min.toFixed(2)) };
+  });
+}

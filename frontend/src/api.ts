@@ -1,6 +1,7 @@
 // A small typed client for the KPO 4 public API (see ARCHITECTURE.md). It attaches the bearer token,
 // adds an Idempotency-Key to every POST, turns RFC 7807 problems into ApiError and, when a guest's
 // token is rejected, gets a new session once and retries.
+import { parseJson } from './json';
 import type { Account, AuthResponse, DepositResponse, LedgerEntry, Order, Page } from './types';
 
 export class ApiError extends Error {
@@ -157,7 +158,8 @@ export class ApiClient {
       if (!res.ok) throw await toApiError(res);
       if (res.status === 204) return undefined as T;
       const text = await res.text();
-      return (text ? JSON.parse(text) : undefined) as T;
+      // Not JSON.parse: a balance beyond 2^53 must stay exact (json.ts).
+      return (text ? parseJson(text) : undefined) as T;
     }
   }
 
@@ -224,13 +226,21 @@ export async function toApiError(res: Response): Promise<ApiError> {
       errors[k] = Array.isArray(v) ? v.map(String).join('; ') : String(v);
     }
   }
-  const ra = res.headers.get('Retry-After');
   return new ApiError({
     status: res.status,
     title: typeof body.title === 'string' ? body.title : undefined,
     detail: typeof body.detail === 'string' ? body.detail : undefined,
     type: typeof body.type === 'string' ? body.type : undefined,
     errors,
-    retryAfter: ra && /^\d+$/.test(ra) ? Number(ra) : null,
+    retryAfter: parseRetryAfter(res.headers.get('Retry-After')),
   });
+}
+
+/** Retry-After in whole seconds: delay-seconds ("3") or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (!value) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - now) / 1000)) : null;
 }

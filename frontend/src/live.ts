@@ -1,5 +1,6 @@
 // Live order updates: an EventSource on /api/events, and while it is down, polling every 2 s until it
 // reconnects. Every (re)connection also resyncs once, so nothing missed while offline stays stale.
+import { parseJson } from './json';
 import type { Order } from './types';
 
 export type LiveMode = 'connecting' | 'live' | 'polling';
@@ -59,7 +60,7 @@ export class LiveUpdates {
       const e = ev as MessageEvent<string>;
       if (e.lastEventId) this.lastEventId = e.lastEventId;
       try {
-        this.o.onOrder(JSON.parse(e.data) as Order);
+        this.o.onOrder(parseJson(e.data) as Order); // exact beyond 2^53, like every response (json.ts)
       } catch {
         /* a malformed event is ignored; the next resync corrects the state */
       }

@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { App } from './app';
+import { App } from './components/App';
 import './styles.css';
 
 render(<App />, document.getElementById('app')!);

@@ -77,7 +77,12 @@ export function formatRubles(kopecks: bigint | number | string, opts: { sign?: b
   return `${formatAmount(kopecks, opts)}${CURRENCY_SEP}₽`;
 }
 
-/** The number to send in JSON. Safe: amounts are at most 10^12, far below 2^53. */
+/** The exact value of an amount read from the API (a number, or a bigint beyond 2^53: see json.ts). */
+export function toKopecks(v: bigint | number | string): bigint {
+  return toBigInt(v);
+}
+
+/** The number to send in JSON. Safe: amounts sent are at most 10^12, far below 2^53 (balances are only read). */
 export function toJsonAmount(kopecks: bigint): number {
   if (kopecks > BigInt(Number.MAX_SAFE_INTEGER) || kopecks < -BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new RangeError('amount out of range');

@@ -1,3 +1,9 @@
+/**
+ * An integer number of kopecks as parsed from a response (see json.ts): a number while it is a safe
+ * integer, a bigint beyond 2^53. Format it with money.ts; never do float arithmetic on it.
+ */
+export type Kopecks = number | bigint;
+
 export type OrderStatus = 'Created' | 'Finished' | 'Cancelled';
 export type FailureReason = null | 'insufficient_funds' | 'account_not_found' | string;
 
@@ -9,7 +15,7 @@ export interface TimelineStep {
 export interface Order {
   id: string;
   userId: string;
-  amount: number;
+  amount: Kopecks;
   description: string;
   status: OrderStatus;
   failureReason: FailureReason;
@@ -25,7 +31,7 @@ export interface Page<T> {
 
 export interface Account {
   userId: string;
-  balance: number;
+  balance: Kopecks;
   createdAt: string;
   updatedAt: string;
 }
@@ -33,9 +39,9 @@ export interface Account {
 export interface LedgerEntry {
   id: string;
   kind: 'deposit' | 'charge';
-  amount: number;
+  amount: Kopecks;
   orderId: string | null;
-  balanceAfter: number;
+  balanceAfter: Kopecks;
   createdAt: string;
 }
 
@@ -46,6 +52,6 @@ export interface AuthResponse {
 }
 
 export interface DepositResponse {
-  balance: number;
+  balance: Kopecks;
   entryId: string;
 }

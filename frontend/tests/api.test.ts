@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClient, ApiError, IdempotentSubmission } from '../src/api';
-import { hops, reasonText } from '../src/app';
+import { reasonText } from '../src/format';
+import { hops } from '../src/state/timeline';
 import { isExpired } from '../src/session';
 
 type Call = { url: string; init: RequestInit };
@@ -146,6 +147,23 @@ describe('ApiClient', () => {
     const api = new ApiClient({ fetch: fakeFetch([]).fetch, getToken: () => 'a.b.c' });
     expect(api.eventsUrl()).toBe('/api/events?access_token=a.b.c');
     expect(api.eventsUrl('42')).toBe('/api/events?access_token=a.b.c&lastEventId=42');
+  });
+
+  it('keeps a balance beyond 2^53 exact', async () => {
+    const body = '{"userId":"u","balance":9007199254740993,"createdAt":"2026-12-01T07:00:00Z","updatedAt":"2026-12-01T07:00:00Z"}';
+    const f = fakeFetch([new Response(body, { status: 200, headers: { 'Content-Type': 'application/json' } })]);
+    const api = new ApiClient({ fetch: f.fetch, getToken: () => 't' });
+    const acc = await api.myAccount();
+    expect(acc.balance).toBe(9007199254740993n);
+  });
+
+  it('reads Retry-After of a 503 that refuses a new order', async () => {
+    const f = fakeFetch([problem(503, { type: '/problems/unavailable', title: 'Service Unavailable', status: 503 }, { 'Retry-After': '5' })]);
+    const api = new ApiClient({ fetch: f.fetch, getToken: () => 't' });
+    const e = await api.createOrder(100, 'x').catch((x) => x);
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e.status).toBe(503);
+    expect(e.retryAfter).toBe(5);
   });
 
   it('uses a base URL and encodes ids', async () => {

@@ -65,6 +65,16 @@ describe('LiveUpdates', () => {
     live.stop();
   });
 
+  it('keeps an amount beyond 2^53 in an event exact', () => {
+    const { live, orders } = setup();
+    live.start();
+    const es = FakeES.all[0]!;
+    es.open();
+    for (const fn of es.listeners['order'] ?? []) fn({ data: '{"id":"o1","amount":9007199254740993}', lastEventId: '8' });
+    expect(orders).toEqual([{ id: 'o1', amount: 9007199254740993n }]);
+    live.stop();
+  });
+
   it('polls every 2 s while the stream is down and stops when it reconnects', async () => {
     const { live, modes, resync } = setup();
     live.start();

@@ -1,0 +1,247 @@
+// End-to-end tests of what a user notices beyond the happy path: an address per order, an overloaded or
+// unavailable service, amounts beyond 2^53, what signing up does to a guest's orders, text contrast.
+// Run with the other e2e tests: node --test --test-concurrency=1 e2e/*.test.mjs
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BASE,
+  api,
+  contrastReport,
+  createAccount,
+  fillOrder,
+  launch,
+  newVisitor,
+  noPageErrors,
+  norm,
+  orderItem,
+  placeOrder,
+  shot,
+  uniq,
+  waitBalance,
+  waitStatus,
+} from './helpers.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const openDetails = (page, id) => page.locator(`li.order[data-order-id="${id}"] [data-testid=timeline]`);
+
+describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
+  it('each order has its own address: a click, a reload, a link in a new tab, Back, and a link to an older order', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await createAccount(page);
+      const { id, item } = await placeOrder(page, '12.00');
+      await waitStatus(page, id, 'Finished');
+      await item.locator('.order-row').click();
+      await page.waitForURL(`${BASE}/orders/${id}`);
+      assert.equal(await item.locator('.order-row').getAttribute('aria-expanded'), 'true');
+      assert.equal(await item.getByTestId('order-link').getAttribute('href'), `/orders/${id}`);
+
+      // A reload opens the same order.
+      await page.reload();
+      await openDetails(page, id).waitFor();
+      assert.match(await page.title(), new RegExp(`Order #${id.slice(0, 8)}`));
+
+      // The address pasted into a new tab of the same browser (same session) opens it too.
+      const tab = await context.newPage();
+      await tab.goto(`${BASE}/orders/${id}`);
+      await openDetails(tab, id).waitFor();
+      await tab.close();
+
+      // Closing the details goes back to /; Back reopens them.
+      await page.locator(`li.order[data-order-id="${id}"] .order-row`).click();
+      await page.waitForURL(`${BASE}/`);
+      assert.equal(await openDetails(page, id).count(), 0);
+      await page.goBack();
+      await page.waitForURL(`${BASE}/orders/${id}`);
+      await openDetails(page, id).waitFor();
+
+      // An order older than the first page: the link fetches it and opens it.
+      for (let i = 1; i <= 10; i++) {
+        const r = await api(page, '/api/orders', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+          body: JSON.stringify({ amount: 100, description: `newer order ${i}` }),
+        });
+        assert.equal(r.status, 202);
+      }
+      await page.goto(`${BASE}/orders/${id}`);
+      await openDetails(page, id).waitFor();
+      await page.locator('li.order').nth(10).waitFor();
+      await shot(page, '10-desktop-order-by-address');
+      noPageErrors(errors);
+
+      // Someone else with the link: the order is not theirs (404 by contract) and the page says so.
+      const other = await newVisitor(browser);
+      try {
+        await other.page.goto(`${BASE}/orders/${id}`);
+        const missing = other.page.getByTestId('order-missing');
+        await missing.waitFor();
+        assert.match(await missing.textContent(), new RegExp(`Order #${id.slice(0, 8)} was not found`));
+        assert.equal(await other.page.locator('li.order').count(), 0);
+        await missing.getByRole('button', { name: 'Close' }).click();
+        await other.page.waitForURL(`${BASE}/`);
+        noPageErrors(other.errors);
+      } finally {
+        await other.context.close();
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  for (const c of [
+    { status: 503, retryAfter: 3, text: 'Too many orders right now — try again in 3 s.' },
+    { status: 429, retryAfter: 2, text: 'Too many requests right now — try again in 2 s.' },
+  ]) {
+    it(`a ${c.status} from POST /api/orders says when to try again, and the button waits for Retry-After`, async () => {
+      const { context, page, errors } = await newVisitor(browser);
+      try {
+        await createAccount(page);
+        let refused = 0;
+        // What the system sends when it refuses new orders: problem+json with Retry-After.
+        await context.route('**/api/orders', (route) => {
+          if (route.request().method() !== 'POST') return route.continue();
+          refused++;
+          return route.fulfill({
+            status: c.status,
+            headers: { 'Content-Type': 'application/problem+json', 'Retry-After': String(c.retryAfter) },
+            body: JSON.stringify({ type: '/problems/unavailable', title: 'Service Unavailable', status: c.status, detail: 'Order intake is full' }),
+          });
+        });
+        const desc = await fillOrder(page, '15.00', uniq('refused'));
+        const button = page.getByTestId('place-order');
+        await button.click();
+        const message = page.getByTestId('order-error');
+        await message.waitFor();
+        const shownAt = Date.now();
+        assert.equal(await message.textContent(), c.text);
+        assert.equal(await message.getAttribute('role'), 'alert');
+        assert.ok(await button.isDisabled(), 'the button waits');
+        assert.match(await button.textContent(), /^Place order \(\d s\)$/);
+        if (c.status === 503) await shot(page, '11-desktop-orders-refused-503');
+        // Submitting the form another way while waiting sends nothing.
+        await page.evaluate(() => document.querySelector('form.order-form').requestSubmit());
+        await page.waitForFunction(() => !document.querySelector('[data-testid=place-order]').disabled, null, { timeout: 10_000 });
+        const waited = Date.now() - shownAt;
+        assert.ok(waited >= (c.retryAfter - 1) * 1000, `enabled again after ${waited} ms`);
+        assert.equal(refused, 1);
+        assert.equal(await message.count(), 0, 'the message goes once the wait is over');
+        assert.equal(await button.textContent(), 'Place order');
+        assert.equal(await orderItem(page, desc).count(), 0);
+
+        // Accepted again: the same submission goes through.
+        await context.unroute('**/api/orders');
+        await button.click();
+        await orderItem(page, desc).waitFor();
+        const id = await orderItem(page, desc).getAttribute('data-order-id');
+        await waitStatus(page, id, 'Finished');
+        const r = await api(page, '/api/orders?limit=100');
+        assert.equal(r.body.items.filter((o) => o.description === desc).length, 1);
+        noPageErrors(errors);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  it('while the API is down the page says so and retries; it neither claims "No orders yet" nor offers "Place order"', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      // nginx's own answer when the gateway is down.
+      await context.route('**/api/**', (route) =>
+        route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }),
+      );
+      await page.reload();
+      const banner = page.getByTestId('unavailable');
+      await banner.waitFor();
+      assert.match(await banner.textContent(), /The service is unavailable, retrying/);
+      // Give the orders list time to (wrongly) call itself empty.
+      await page.waitForTimeout(2500);
+      assert.equal(await page.getByText('No orders yet').count(), 0);
+      assert.ok(await page.getByTestId('place-order').isDisabled());
+      await shot(page, '09-desktop-service-unavailable');
+
+      await context.unroute('**/api/**');
+      await page.getByText('No orders yet').waitFor({ timeout: 20_000 });
+      await banner.waitFor({ state: 'detached', timeout: 20_000 });
+      await page.getByText('You have no account yet').waitFor();
+      assert.ok(await page.getByTestId('place-order').isEnabled());
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a balance beyond 2^53 kopecks is shown exactly', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await createAccount(page);
+      const uid = await page.locator('[data-user-id]').getAttribute('data-user-id');
+      // Raw JSON text: JSON.parse would round 9007199254740993 to ...992.
+      await context.route('**/api/accounts/me', (route) =>
+        route.fulfill({
+          contentType: 'application/json',
+          body: `{"userId":"${uid}","balance":9007199254740993,"createdAt":"2026-12-01T07:00:00Z","updatedAt":"2026-12-01T07:00:00Z"}`,
+        }),
+      );
+      await context.route('**/api/accounts/me/entries**', (route) =>
+        route.fulfill({
+          contentType: 'application/json',
+          body: `{"items":[{"id":"e1","kind":"deposit","amount":1000000000000,"orderId":null,"balanceAfter":9007199254740993,"createdAt":"2026-12-01T07:00:00Z"}],"next":null}`,
+        }),
+      );
+      await page.reload();
+      await waitBalance(page, '90 071 992 547 409.93 ₽');
+      assert.match(norm(await page.getByTestId('entries').textContent()), /→90071992547409\.93₽/);
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a guest is told, before signing up, that the guest’s orders stay with the guest session', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await page.getByRole('button', { name: 'Sign in / Sign up' }).click();
+      await page.getByRole('tab', { name: 'Sign up' }).click();
+      const note = page.getByTestId('guest-note');
+      assert.match(await note.textContent(), /Your guest orders stay with this guest session\..*not moved to the new login/);
+      assert.equal(
+        await page.locator('form.auth button[type=submit]').getAttribute('aria-describedby'),
+        await note.getAttribute('id'),
+      );
+      await shot(page, '12-desktop-sign-up-guest-note');
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('all text meets WCAG AA contrast', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await createAccount(page);
+      const { id, item } = await placeOrder(page, '5000.01'); // more than the balance: cancelled, with a reason
+      await waitStatus(page, id, 'Cancelled');
+      await item.locator('.order-row').click();
+      await openDetails(page, id).waitFor();
+      await page.locator('details.ledger summary').click();
+      const main = await contrastReport(page);
+      await page.getByRole('button', { name: 'Sign in / Sign up' }).click();
+      await page.getByRole('tab', { name: 'Sign up' }).click();
+      const dialog = await contrastReport(page);
+      console.log(`lowest contrast: page ${main.min}:1, sign-up dialog ${dialog.min}:1`);
+      assert.deepEqual([...main.failures, ...dialog.failures], []);
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+});

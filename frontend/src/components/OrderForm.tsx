@@ -1,0 +1,120 @@
+// Placing an order. The form comes prefilled (a random amount and description) so a new visitor can try
+// the pipeline with one click.
+import { useRef, useState } from 'preact/hooks';
+import { ApiError, IdempotentSubmission, type ApiClient } from '../api';
+import { submitErrorText } from '../errors';
+import { useSubmit } from '../hooks/useSubmit';
+import { formatAmount, parseRubles, randomOrderAmount, toJsonAmount } from '../money';
+import type { Order } from '../types';
+import { Field } from './Field';
+
+const DESCRIPTIONS = [
+  'Coffee beans, 1 kg',
+  'Concert tickets ×2',
+  'Wireless headphones',
+  'Books: distributed systems',
+  'Running shoes',
+  'Pizza for the team',
+  'Houseplant and pot',
+  'Train ticket to Kazan',
+];
+
+function randomDescription(): string {
+  return DESCRIPTIONS[Math.floor(Math.random() * DESCRIPTIONS.length)]!;
+}
+
+type LocalErrors = { amount?: string; description?: string };
+
+export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => void; hasAccount: boolean; unavailable: boolean }) {
+  const [amount, setAmount] = useState(() => formatAmount(randomOrderAmount()));
+  const [description, setDescription] = useState(randomDescription);
+  const [local, setLocal] = useState<LocalErrors>({});
+  const sub = useRef(new IdempotentSubmission());
+  const submission = useSubmit();
+  const { busy, wait } = submission;
+
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (props.unavailable) return;
+    const parsed = parseRubles(amount);
+    const desc = description.trim();
+    const len = [...desc].length;
+    const next: LocalErrors = {};
+    if (!parsed.ok) next.amount = parsed.error;
+    if (len === 0) next.description = 'Describe the order';
+    else if (len > 500) next.description = `At most 500 characters (now ${len})`;
+    setLocal(next);
+    if (!parsed.ok || next.description) return;
+    void submission.run(async () => {
+      const body = { amount: toJsonAmount(parsed.kopecks), description: desc };
+      const order = await props.client.createOrder(body.amount, body.description, sub.current.keyFor(body));
+      sub.current.done();
+      props.onPlaced(order);
+      setAmount(formatAmount(randomOrderAmount()));
+      setDescription(randomDescription());
+    });
+  };
+
+  const server = submission.error instanceof ApiError ? submission.error : null;
+  const errs = {
+    amount: local.amount ?? server?.field('amount'),
+    description: local.description ?? server?.field('description'),
+  };
+  const general =
+    submission.error && !server?.field('amount') && !server?.field('description') ? submitErrorText(submission.error, 'order') : null;
+  const blocked = busy || wait > 0 || props.unavailable;
+
+  return (
+    <section class="card" aria-labelledby="order-title">
+      <h2 id="order-title">New order</h2>
+      {!props.hasAccount && !props.unavailable && (
+        <p class="hint">Tip: without an account the order is cancelled — create one above first.</p>
+      )}
+      <form onSubmit={submit} noValidate class="order-form">
+        <Field id="order-amount" label="Amount, ₽" error={errs.amount}>
+          <input
+            id="order-amount"
+            inputMode="decimal"
+            autoComplete="off"
+            value={amount}
+            onInput={(e) => setAmount(e.currentTarget.value)}
+            aria-invalid={!!errs.amount}
+            aria-describedby={errs.amount ? 'order-amount-err' : undefined}
+          />
+        </Field>
+        <Field id="order-description" label="Description" error={errs.description}>
+          <input
+            id="order-description"
+            autoComplete="off"
+            maxLength={500}
+            value={description}
+            onInput={(e) => setDescription(e.currentTarget.value)}
+            aria-invalid={!!errs.description}
+            aria-describedby={errs.description ? 'order-description-err' : undefined}
+          />
+        </Field>
+        {general && (
+          <p class="error" role="alert" data-testid="order-error">
+            {general}
+          </p>
+        )}
+        {props.unavailable && (
+          <p class="hint" id="order-unavailable">
+            Orders can be placed again once the service is back.
+          </p>
+        )}
+        <button
+          type="submit"
+          class="btn primary wide"
+          disabled={blocked}
+          aria-busy={busy}
+          aria-describedby={props.unavailable ? 'order-unavailable' : undefined}
+          data-testid="place-order"
+        >
+          {busy && <span class="spinner" aria-hidden="true" />}
+          {busy ? 'Placing order…' : wait > 0 ? `Place order (${wait} s)` : 'Place order'}
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,52 @@
+// What a failed request tells the user. Two situations differ:
+// - background reads (account, orders, the guest session) retry by themselves, so their message says so;
+// - submissions (an order, a top-up, signing in) are never retried behind the user's back: the message
+//   says when to try again, and when the server named a wait (Retry-After) the button waits that long.
+import { ApiError } from './api';
+
+/** The service is down or overloaded rather than the request wrong: worth retrying as it is. */
+export function isUnavailable(e: unknown): boolean {
+  return e instanceof ApiError && (e.status === 0 || e.status === 502 || e.status === 503 || e.status === 504);
+}
+
+export const UNAVAILABLE = 'The service is unavailable, retrying…';
+
+/** The message for a read that is retried by itself (see `retryDelayMs`). */
+export function loadErrorText(e: unknown): string {
+  if (e instanceof ApiError && e.status === 0) return 'Cannot reach the server — check your connection; retrying…';
+  if (isUnavailable(e)) return UNAVAILABLE;
+  if (e instanceof ApiError && e.status === 429) return 'Too many requests right now; retrying…';
+  return e instanceof ApiError ? e.detail : 'Something went wrong — please try again.';
+}
+
+/**
+ * How long a background read waits before its next attempt: the server's Retry-After when it gave one,
+ * else a backoff of 1, 2, 4 … up to 30 s.
+ */
+export function retryDelayMs(e: unknown, attempt: number): number {
+  const ra = e instanceof ApiError ? e.retryAfter : null;
+  if (ra !== null) return Math.min(ra, 300) * 1000;
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, attempt));
+}
+
+/** Seconds a submission must wait before it may be sent again: only when the server said so (429, 503). */
+export function submitWaitSeconds(e: unknown): number {
+  if (!(e instanceof ApiError) || (e.status !== 429 && e.status !== 503) || e.retryAfter === null) return 0;
+  // A misconfigured server must not lock the button for an hour.
+  return Math.min(e.retryAfter, 300);
+}
+
+export type SubmitKind = 'order' | 'other';
+
+/** The message for a failed submission. */
+export function submitErrorText(e: unknown, kind: SubmitKind = 'other'): string {
+  if (!(e instanceof ApiError)) return 'Something went wrong — please try again.';
+  const wait = submitWaitSeconds(e);
+  const when = wait > 0 ? `in ${wait} s` : 'in a moment';
+  // POST /api/orders answers 503 (problem+json, Retry-After) when the order pipeline is behind: the
+  // system refuses new orders for a while rather than queueing them without bound.
+  if (e.status === 503 && kind === 'order') return `Too many orders right now — try again ${when}.`;
+  if (e.status === 429) return `Too many requests right now — try again ${when}.`;
+  if (e.status === 502 || e.status === 503 || e.status === 504) return `The service is unavailable — try again ${when}.`;
+  return e.detail;
+}

@@ -1,0 +1,95 @@
+// The session: kept in localStorage, a guest one created when there is none (or it expired), renewed
+// once when a guest's token is rejected. Also the one ApiClient of the app, which reads the token.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiClient } from '../api';
+import { isUnavailable, retryDelayMs } from '../errors';
+import { isExpired, loadSession, saveSession, sessionFrom, type Session } from '../session';
+
+const EXPIRED = 'Your session expired, so you are a guest now. Sign in again to see your orders.';
+
+export interface SessionState {
+  session: Session | null;
+  client: ApiClient;
+  /** Why no guest session could be started (the boot screen shows it); retried by itself when transient. */
+  bootError: unknown;
+  notice: string | null;
+  dismissNotice: () => void;
+  setSession: (s: Session) => void;
+  startGuest: () => Promise<void>;
+}
+
+export function useSession(): SessionState {
+  const [session, setSessionState] = useState<Session | null>(() => loadSession());
+  // The client asks for the token between renders (and right after a renewal), so it reads a ref.
+  const sessionRef = useRef(session);
+  const [bootError, setBootError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const renewing = useRef<Promise<boolean> | null>(null);
+  const bootAttempts = useRef(0);
+
+  const setSession = useCallback((s: Session | null) => {
+    sessionRef.current = s;
+    saveSession(s);
+    setSessionState(s);
+  }, []);
+
+  const client = useMemo(() => {
+    const c: ApiClient = new ApiClient({
+      getToken: () => sessionRef.current?.token ?? null,
+      onUnauthorized: () => {
+        // One renewal at a time, whatever number of requests failed together.
+        renewing.current ??= (async () => {
+          const was = sessionRef.current;
+          try {
+            setSession(sessionFrom(await c.guest(), 'guest'));
+            if (was?.kind === 'user') setNotice(EXPIRED);
+            // Only a guest's request is retried: a signed-in user's must not land in a new guest account.
+            return was?.kind !== 'user';
+          } catch {
+            return false;
+          } finally {
+            setTimeout(() => (renewing.current = null), 0);
+          }
+        })();
+        return renewing.current;
+      },
+    });
+    return c;
+  }, [setSession]);
+
+  const startGuest = useCallback(async () => {
+    setBootError(null);
+    try {
+      setSession(sessionFrom(await client.guest(), 'guest'));
+      bootAttempts.current = 0;
+    } catch (e) {
+      setBootError(e);
+    }
+  }, [client, setSession]);
+
+  useEffect(() => {
+    const s = sessionRef.current;
+    if (!s) void startGuest();
+    else if (isExpired(s)) {
+      if (s.kind === 'user') setNotice(EXPIRED);
+      void startGuest();
+    }
+  }, [startGuest]);
+
+  // While the service is down the boot screen says "retrying": so retry, backing off.
+  useEffect(() => {
+    if (!isUnavailable(bootError)) return;
+    const t = setTimeout(() => void startGuest(), retryDelayMs(bootError, bootAttempts.current++));
+    return () => clearTimeout(t);
+  }, [bootError, startGuest]);
+
+  return {
+    session,
+    client,
+    bootError,
+    notice,
+    dismissNotice: useCallback(() => setNotice(null), []),
+    setSession: useCallback((s: Session) => (setNotice(null), setSession(s)), [setSession]),
+    startGuest: useCallback(() => (setNotice(null), startGuest()), [startGuest]),
+  };
+}
