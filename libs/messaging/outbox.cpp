@@ -64,12 +64,11 @@ void EnqueueOutbox(db::Transaction& tx, std::span<const Message> messages) {
 
 OutboxRelay::OutboxRelay(RelayOptions options) : options_(std::move(options)) {}
 
-std::size_t OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
-  std::size_t total = 0;
+bool OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
   for (;;) {
     db::Transaction tx(db);
     auto rows = tx.Exec(kClaimBatch, {std::to_string(options_.batch_size)});
-    if (rows.Empty()) return total;
+    if (rows.Empty()) return false;
     std::vector<Message> batch;
     std::vector<std::string> ids;
     for (int i = 0; i < rows.Rows(); ++i) {
@@ -97,13 +96,15 @@ std::size_t OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
     }
     tx.Commit();
     PublishedCounter().Add(published.size());
-    total += published.size();
     if (published.size() < batch.size()) {
       // Unroutable or nacked: leave the rest for a later round instead of spinning on it.
       spdlog::warn("outbox: broker did not confirm {} of {} messages; retrying later",
                    batch.size() - published.size(), batch.size());
-      return total;
+      return false;
     }
+    // A short batch took every row there was when it was claimed; rows committed since then
+    // have woken the relay (or wait for its poll), so another claim now would usually find nothing.
+    if (batch.size() < options_.batch_size) return false;
   }
 }
 
@@ -134,7 +135,7 @@ void OutboxRelay::Run(std::stop_token stop) {
     for (const auto& exchange : options_.exchanges) amqp.DeclareExchange(exchange);
     backoff.Reset();
     while (!stop.stop_requested()) {
-      if (Drain(db, amqp) == 0) Idle(amqp, stop);
+      if (!Drain(db, amqp)) Idle(amqp, stop);
     }
   });
 }

@@ -65,9 +65,9 @@ class OutboxRelay {
   void Run(std::stop_token stop);
 
  private:
-  // Publishes batches until the outbox is empty or the broker refuses some rows. Returns the
-  // number of rows published.
-  std::size_t Drain(db::Connection& db, Connection& amqp);
+  // Publishes batches until one is short (the outbox was drained when it was claimed) or the
+  // broker refuses some rows. Returns whether more rows may be waiting right now.
+  bool Drain(db::Connection& db, Connection& amqp);
   // Sleeps until woken, the poll interval passes or `stop`, keeping the broker connection alive.
   void Idle(Connection& amqp, const std::stop_token& stop);
 
