@@ -27,7 +27,8 @@ std::string DatabaseName(const std::string& url) {
 }
 
 DbProbe::DbProbe(const std::string& orders_url, const std::vector<std::string>& databases)
-    : connection_(orders_url, {.statement_timeout = std::chrono::seconds(30), .application_name = "kpo-load"}),
+    : connection_(orders_url,
+                  {.statement_timeout = std::chrono::seconds(30), .application_name = "kpo-load"}),
       databases_(TextArray(databases)) {}
 
 std::int64_t DbProbe::Pending(const PhaseWindow& window) {

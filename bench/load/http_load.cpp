@@ -126,7 +126,9 @@ struct LoadClient::State {
     }
   }
 
-  void NewSlot() { totals.peak_connections = std::max(totals.peak_connections, ++open); }
+  void NewSlot() { ++open; }
+  // Called whenever a request gets a connection: the peak of connections busy at once.
+  void NoteBusy() { totals.peak_connections = std::max(totals.peak_connections, open - idle.size()); }
 };
 
 namespace {
@@ -199,6 +201,7 @@ void Dispatch(LoadClient::State& state, const LoadOptions& options, Job job) {
     }
     state.NewSlot();
   }
+  state.NoteBusy();
   asio::co_spawn(state.io, OpenWorker(state, options, std::move(connection), job), kRethrow);
 }
 
@@ -220,6 +223,7 @@ asio::awaitable<void> ClosedWorker(LoadClient::State& state, const LoadOptions& 
                                    Clock::time_point end) {
   auto connection = state.TakeIdle();
   if (!connection) state.NewSlot();
+  state.NoteBusy();
   asio::steady_timer pause(state.io);
   while (Clock::now() < end) {
     const auto started = Clock::now();

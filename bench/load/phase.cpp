@@ -134,8 +134,10 @@ std::int64_t PhaseRunner::WaitForDrain(const PhaseWindow& window) {
 PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
   const bool closed = spec.connections > 0;
   const auto per_user = std::ceil(spec.rate / settings_.orders_per_user_s);
-  const auto user_count =
-      closed ? std::max<std::size_t>(users_.Size(), 1) : static_cast<std::size_t>(std::max(1.0, per_user));
+  // A closed loop's rate is not known in advance: four users per connection stay under the per-user
+  // limit up to 400 orders/s per connection.
+  const auto user_count = closed ? std::max(users_.Size(), 4 * static_cast<std::size_t>(spec.connections))
+                                 : static_cast<std::size_t>(std::max(1.0, per_user));
   users_.Ensure(user_count);
   const auto tokens = users_.Tokens(user_count);
   const auto counters_before = db_.Counters();

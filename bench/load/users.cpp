@@ -1,5 +1,7 @@
 #include "load/users.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/json/parse.hpp>
 #include <stdexcept>
 #include <thread>
@@ -22,8 +24,8 @@ http::ClientResponse Call(const Endpoint& gateway, const std::string& method, co
     auto response = http::Fetch(gateway.host, gateway.port, method, target, headers, body);
     if (response.status == expected) return response;
     if (response.status != 429 || attempt == kAttempts) {
-      throw std::runtime_error(method + " " + target + " answered " + std::to_string(response.status) + ": " +
-                               response.body.substr(0, 200));
+      throw std::runtime_error(fmt::format("{} {} answered {}: {}", method, target, response.status,
+                                           response.body.substr(0, 200)));
     }
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }

@@ -34,11 +34,15 @@ const boost::json::array& Phases(const boost::json::object& config) {
 }
 
 // (offered rate, value) over a configuration's open-loop phases, by rate.
-std::vector<std::pair<double, double>> ByRate(const boost::json::object& config, const char* path) {
+// The search steps and the overload, or (only_half) the half-rate phase alone.
+std::vector<std::pair<double, double>> ByRate(const boost::json::object& config, const char* path,
+                                              bool only_half = false) {
   std::vector<std::pair<double, double>> points;
   for (const auto& p : Phases(config)) {
     const auto& phase = p.as_object();
-    if (phase.at("kind") != "open") continue;
+    const std::string_view name = phase.at("name").as_string();
+    const bool wanted = only_half ? name == "half" : name.starts_with("search@") || name == "overload";
+    if (!wanted) continue;
     const double v = Num(phase, path);
     if (!std::isnan(v)) points.emplace_back(Num(phase, "offered_rps"), v);
   }
@@ -65,6 +69,10 @@ std::string LatencyCharts(const Inputs& in) {
     http.series.push_back(
         {std::string(name) + " all p99", color, ByRate(*config, "http.latency_all.p99_ms"), true});
   }
+  // The half-rate phase repeats a rate of the search: its own markers, not a kink in the line.
+  auto half = ByRate(in.ours, "flow.created_to_terminal.p50_ms", true);
+  for (const auto& point : ByRate(in.ours, "flow.created_to_terminal.p99_ms", true)) half.push_back(point);
+  c2t.series.push_back({"ours half rate p50, p99", "#9467bd", std::move(half)});
   Chart done{"completed orders/s vs offered", "offered orders/s", "completed orders/s", false, {}};
   done.series.push_back({"seed", kSeedColor, ByRate(in.seed, "flow.completed_rps")});
   done.series.push_back({"ours", kOursColor, ByRate(in.ours, "flow.completed_rps")});
@@ -89,7 +97,7 @@ std::string OverloadChart(const Inputs& in) {
   Series done{"completed/s", kOursColor, {}};
   const auto& buckets = phase->at("flow").as_object().at("completed_per_s").as_array();
   for (std::size_t i = 0; i < buckets.size(); ++i)
-    done.points.emplace_back(i + 0.5, buckets[i].to_number<double>());
+    done.points.emplace_back(static_cast<double>(i) + 0.5, buckets[i].to_number<double>());
   const double sustained = Num(in.ours, "sustained_rps");
   const double end = std::max(Num(*phase, "duration_s"), static_cast<double>(buckets.size()));
   chart.series.push_back(std::move(done));

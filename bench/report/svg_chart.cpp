@@ -93,8 +93,9 @@ std::string Axes(const Chart& chart, const Scale& s) {
   }
   out += fmt::format(R"(<text x="{:.0f}" y="{}" text-anchor="middle">{}</text>)", (kLeft + right) / 2,
                      kHeight - 10, Escape(chart.x_label));
-  out += fmt::format(R"svg(<text x="16" y="{:.0f}" text-anchor="middle" transform="rotate(-90 16 {:.0f})">{}</text>)svg",
-                     (kTop + bottom) / 2, (kTop + bottom) / 2, Escape(chart.y_label));
+  out += fmt::format(
+      R"svg(<text x="16" y="{:.0f}" text-anchor="middle" transform="rotate(-90 16 {:.0f})">{}</text>)svg",
+      (kTop + bottom) / 2, (kTop + bottom) / 2, Escape(chart.y_label));
   return out;
 }
 
