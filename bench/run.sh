@@ -132,7 +132,7 @@ run_config() {
     export GATEWAY_RATE_IP_RPS=0
     start_services "$build_dir"
   ) || die "the services did not start in configuration '$name'"
-  "$build_dir/bench/kpo-load" --config="$name" --out="$out" --guests-per-s=200 "$@" ||
+  "$build_dir/bench/kpo-load" --config="$name" --out="$out" --guests-per-s=200 --common-rate="$common_rate" "$@" ||
     die "kpo-load failed in configuration '$name' (service logs: $KPO_RUN_DIR/*.log)"
 }
 

@@ -33,6 +33,15 @@ void PrintRow(const PhaseResult& r, const std::string& verdict) {
               Get(j, {"flow", "created_to_terminal", "p99_ms"}), r.completed_rps,
               Get(j, {"cpu_ms_per_order", "total"}), Get(j, {"db", "commits_per_order"}), verdict.c_str());
   std::fflush(stdout);
+  // The generator shares the machine with the system: say so when it could not send on time.
+  const double cap_waits = Get(j, {"http", "client_cap_waits"});
+  const double lag = Get(j, {"http", "send_lag", "p99_ms"});
+  if (cap_waits > 0 || lag > 5) {
+    std::fprintf(stderr,
+                 "    note: the load generator could not keep up (%.0f requests waited for a connection, "
+                 "send lag p99 %.1f ms); latencies include it\n",
+                 cap_waits, lag);
+  }
 }
 
 void Announce(const PhaseSpec& spec) {
@@ -79,10 +88,12 @@ boost::json::object RunPlan(PhaseRunner& runner, const PlanOptions& plan) {
   boost::json::array phases;
   boost::json::object out;
   double sustained = 0;
+  bool ran_common = false;
   PrintHeader();
   for (const double rate : plan.search) {
     const std::string name = "search@" + std::to_string(std::lround(rate));
     const PhaseSpec spec{name, rate, 0, Seconds(plan.step_s)};
+    ran_common = ran_common || rate == plan.common_rate;
     Announce(spec);
     auto result = runner.Run(spec);
     const auto verdict = SearchVerdict(result, rate, plan);
@@ -93,6 +104,11 @@ boost::json::object RunPlan(PhaseRunner& runner, const PlanOptions& plan) {
     sustained = rate;
   }
   out["sustained_rps"] = sustained;
+  if (plan.common_rate > 0 && !ran_common) {
+    auto result = RunAndPrint(runner, {"common@" + std::to_string(std::lround(plan.common_rate)),
+                                       plan.common_rate, 0, Seconds(plan.step_s)});
+    phases.push_back(std::move(result.json));
+  }
   if (sustained > 0 && plan.overload_s > 0) {
     const auto rate = sustained * plan.overload_factor;
     auto result = RunAndPrint(runner, {"overload", rate, 0, Seconds(plan.overload_s)});

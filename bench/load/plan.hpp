@@ -13,6 +13,9 @@ namespace kpo::bench {
 struct PlanOptions {
   std::vector<double> search{100, 200, 400, 600, 800, 1000, 1300, 1600, 2000, 2500, 3000, 4000, 5000};
   double step_s = 10;
+  // The rate every configuration runs, for a like-for-like latency comparison: a phase of its own
+  // when the search did not run it (a configuration that failed below it). 0: none.
+  double common_rate = 100;
   // A search step passes while completed/s >= min_completed_share * offered, created → terminal
   // p99 <= max_p99_ms and 503s <= max_rejected_share of the answers.
   double min_completed_share = 0.95;

@@ -183,6 +183,8 @@ std::string RenderHtml(const Inputs& in, const std::vector<SummaryRow>& rows,
       "one-order-per-transaction design (bench/naive_order.sql, 3 transactions per order) on scratch copies "
       "of the "
       "schemas. CPU and statistics are whole-machine figures: other work on the host is included.</p>";
+  if (in.mode == "smoke")
+    out += "<p><b>A smoke run: seconds at a low rate. The targets below mean nothing here.</b></p>";
   for (const auto& p : problems) out += fmt::format("<p class=fail>check failed: {}</p>", Escape(p));
   out += SummaryTables(rows, targets);
   out += "<h2>Charts</h2><div class=charts>" + LatencyCharts(in) + OverloadChart(in) + "</div>";

@@ -85,7 +85,7 @@ int Run(const std::map<std::string, std::string>& args) {
       problems.push_back("no output written to " + args.at(out));
     }
   }
-  PrintSummary(rows, targets);
+  PrintSummary(in, rows, targets);
   if (args.contains("check")) {
     for (const auto& p : problems) std::printf("CHECK FAILED: %s\n", p.c_str());
     if (!problems.empty()) return 1;

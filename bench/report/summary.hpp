@@ -11,6 +11,6 @@ std::vector<SummaryRow> Summarize(const Inputs& in);
 std::vector<Target> JudgeTargets(const Inputs& in);
 // Problems that make the smoke test fail (never speed): unfinished orders, unexpected errors.
 std::vector<std::string> CheckRun(const Inputs& in);
-void PrintSummary(const std::vector<SummaryRow>& rows, const std::vector<Target>& targets);
+void PrintSummary(const Inputs& in, const std::vector<SummaryRow>& rows, const std::vector<Target>& targets);
 
 }  // namespace kpo::bench
