@@ -86,7 +86,7 @@ ensure_database() {
 # run_pgbench OUT.json — the naive design's SQL (bench/naive_order.sql) on a scratch database made
 # from the real migrations; orders/s at the client count that gives the most.
 run_pgbench() {
-  local out=$1 c tps best=0 best_c=0 rows=()
+  local out=$1 c tps log_file best=0 best_c=0 rows=()
   log "baseline: pgbench, naive one-order-per-transaction SQL on scratch database $naive_db"
   psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS $naive_db" -c "CREATE DATABASE $naive_db" >/dev/null
   {
@@ -97,9 +97,11 @@ run_pgbench() {
     echo "INSERT INTO p.accounts (user_id, balance) SELECT md5(i::text)::uuid, 1000000000000000 FROM generate_series(1, 1000) i;"
   } | psql -X -q -v ON_ERROR_STOP=1 "$naive_url" >/dev/null
   for c in "${pgbench_clients[@]}"; do
-    tps=$(pgbench -n -M prepared -c "$c" -j "$((c < 2 ? c : 2))" -T "$pgbench_seconds" \
-      -f "$KPO_ROOT/bench/naive_order.sql" "$naive_url" 2>&1 |
-      awk '/^tps = / { print $3 } /failed transactions: [1-9]/ { print "failed" > "/dev/stderr" }')
+    log_file="$(dirname "$out")/pgbench-$c.log"
+    pgbench -n -M prepared -c "$c" -j "$((c < 2 ? c : 2))" -T "$pgbench_seconds" \
+      -f "$KPO_ROOT/bench/naive_order.sql" "$naive_url" >"$log_file" 2>&1 ||
+      die "pgbench failed at $c clients: $(tail -n 5 "$log_file")"
+    tps=$(awk '/^tps = / { print $3 }' "$log_file")
     [[ -n $tps ]] || die "pgbench produced no result at $c clients"
     info "$c clients: $tps orders/s"
     rows+=("{\"clients\":$c,\"orders_per_s\":$tps}")

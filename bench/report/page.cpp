@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/json/serialize.hpp>
 #include <cmath>
 
 #include "report/report.hpp"
@@ -152,6 +151,20 @@ std::string PhaseTable(const std::string& name, const boost::json::object& confi
   return out + "</table>";
 }
 
+std::string PgbenchTable(const boost::json::object& pgbench) {
+  std::string out = fmt::format(
+      "<h3>pgbench: naive SQL, {} transactions per order, {} s per client count</h3>"
+      "<table class=small><tr><th>clients</th><th>orders/s</th></tr>",
+      Num(pgbench, "transactions_per_order"), Num(pgbench, "duration_s"));
+  const auto runs = pgbench.find("runs");
+  if (runs == pgbench.end() || !runs->value().is_array()) return out + "</table>";
+  for (const auto& run : runs->value().as_array()) {
+    out += fmt::format("<tr><td>{}</td><td>{:.1f}</td></tr>", Num(run.as_object(), "clients"),
+                       Num(run.as_object(), "orders_per_s"));
+  }
+  return out + "</table>";
+}
+
 std::string SummaryTables(const std::vector<SummaryRow>& rows, const std::vector<Target>& targets) {
   std::string out =
       "<h2>Summary</h2><table><tr><th></th><th>pgbench (naive SQL)</th><th>seed mode</th><th>ours</th></tr>";
@@ -189,7 +202,7 @@ std::string RenderHtml(const Inputs& in, const std::vector<SummaryRow>& rows,
   out += SummaryTables(rows, targets);
   out += "<h2>Charts</h2><div class=charts>" + LatencyCharts(in) + OverloadChart(in) + "</div>";
   out += PhaseTable("ours", in.ours) + PhaseTable("seed mode", in.seed);
-  out += "<h3>pgbench</h3><pre class=small>" + Escape(boost::json::serialize(in.pgbench)) + "</pre>";
+  out += PgbenchTable(in.pgbench);
   return out + "</body></html>\n";
 }
 
