@@ -8,14 +8,9 @@
 #include <vector>
 
 #include "db/connection.hpp"
+#include "load/flow.hpp"
 
 namespace kpo::bench {
-
-struct OrderTimes {
-  std::int64_t created_us = 0;
-  std::optional<std::int64_t> terminal_us;  // nullopt while the order is still Created
-  bool cancelled = false;
-};
 
 struct PgCounters {
   std::map<std::string, std::int64_t> commits;  // by database

@@ -5,68 +5,11 @@
 #include <cmath>
 #include <thread>
 
+#include "load/flow.hpp"
 #include "load/stats.hpp"
 
 namespace kpo::bench {
 namespace {
-
-constexpr std::size_t kMaxBuckets = 600;  // ten minutes of 1 s buckets
-
-struct Flow {
-  PhaseResult result;
-  boost::json::object json;
-};
-
-// Completions per second of terminal time, the steady rate and the slowest whole second while sending.
-Flow AnalyzeFlow(const std::vector<OrderTimes>& orders, std::int64_t from_ms,
-                 std::chrono::milliseconds duration, std::chrono::milliseconds warmup) {
-  Flow flow;
-  std::vector<double> c2t;
-  std::vector<std::int64_t> buckets;
-  std::int64_t cancelled = 0;
-  std::int64_t last_terminal_ms = from_ms;
-  const auto send_ms = duration.count();
-  const auto steady_from = std::min(warmup.count(), send_ms / 4);
-  std::int64_t steady = 0;
-  for (const auto& order : orders) {
-    if (!order.terminal_us) continue;
-    const auto at_ms = *order.terminal_us / 1000 - from_ms;  // relative to the phase's start
-    c2t.push_back(static_cast<double>(*order.terminal_us - order.created_us) / 1000.0);
-    cancelled += order.cancelled ? 1 : 0;
-    last_terminal_ms = std::max(last_terminal_ms, from_ms + at_ms);
-    if (at_ms >= steady_from && at_ms < send_ms) ++steady;
-    const auto bucket = static_cast<std::size_t>(std::max<std::int64_t>(0, at_ms / 1000));
-    if (bucket >= kMaxBuckets) continue;
-    if (buckets.size() <= bucket) buckets.resize(bucket + 1, 0);
-    ++buckets[bucket];
-  }
-  const auto completed = static_cast<std::int64_t>(c2t.size());
-  const auto pending = static_cast<std::int64_t>(orders.size()) - completed;
-  auto& r = flow.result;
-  r.pending = pending;
-  r.completed_rps = static_cast<double>(steady) * 1000.0 /
-                    static_cast<double>(std::max<std::int64_t>(1, send_ms - steady_from));
-  // Whole seconds of sending after the first (which includes the start-up of the pipeline).
-  const auto whole = static_cast<std::size_t>(send_ms / 1000);
-  r.min_bucket_rps = whole >= 2 ? 1e18 : 0;
-  for (std::size_t i = 1; i < whole; ++i)
-    r.min_bucket_rps = std::min(r.min_bucket_rps, static_cast<double>(i < buckets.size() ? buckets[i] : 0));
-  if (pending == 0)
-    r.backlog_gone_s = std::max(0.0, static_cast<double>(last_terminal_ms - from_ms - send_ms) / 1000.0);
-  const auto distribution = Summarize(c2t);
-  r.c2t_p99_ms = distribution.p99;
-  flow.json = {{"accepted_in_db", orders.size()},
-               {"completed", completed},
-               {"cancelled", cancelled},
-               {"pending", pending},
-               {"completed_rps", std::round(r.completed_rps * 10) / 10},
-               {"min_completed_rps_1s", r.min_bucket_rps},
-               {"created_to_terminal", ToJson(distribution)},
-               {"completed_per_s", boost::json::array(buckets.begin(), buckets.end())}};
-  flow.json["backlog_gone_s"] =
-      r.backlog_gone_s ? boost::json::value(*r.backlog_gone_s) : boost::json::value(nullptr);
-  return flow;
-}
 
 boost::json::object HttpJson(HttpTotals& http) {
   boost::json::array samples;
@@ -153,11 +96,18 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
   std::this_thread::sleep_for(settings_.settle);
   const auto cpu = Delta(cpu_before, cpu_.Take());
   const auto counters_after = db_.Counters();
-  auto flow = AnalyzeFlow(db_.Orders(window), window.from_ms, spec.duration, settings_.warmup);
-  flow.json["drain_wait_s"] = std::round(drain_wait * 100) / 100;
-  auto& result = flow.result;
+  const auto orders = db_.Orders(window);
+  const auto flow = AnalyzeFlow(orders, window.from_ms, spec.duration, settings_.warmup);
+  PhaseResult result;
+  result.completed_rps = flow.completed_rps;
+  result.c2t_p99_ms = flow.created_to_terminal.p99;
+  result.min_bucket_rps = flow.min_bucket_rps;
+  result.backlog_gone_s = flow.backlog_gone_s;
+  result.pending = flow.pending;
   const auto answered = http.accepted + http.rejected + http.limited + http.other + http.errors;
   result.rejected_share = answered ? static_cast<double>(http.rejected) / static_cast<double>(answered) : 0.0;
+  auto flow_json = ToJson(flow, orders.size());
+  flow_json["drain_wait_s"] = std::round(drain_wait * 100) / 100;
   auto& json = result.json;
   json = {{"name", spec.name},
           {"kind", closed ? "closed" : "open"},
@@ -167,11 +117,10 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
           {"users", user_count},
           {"start_unix_ms", window.from_ms},
           {"end_unix_ms", window.to_ms},
-          {"http", HttpJson(http)}};
-  const auto completed = flow.json.at("completed").as_int64();
-  json["flow"] = std::move(flow.json);
-  AddCosts(json, cpu, counters_before, counters_after, completed);
-  return std::move(result);
+          {"http", HttpJson(http)},
+          {"flow", std::move(flow_json)}};
+  AddCosts(json, cpu, counters_before, counters_after, flow.completed);
+  return result;
 }
 
 }  // namespace kpo::bench

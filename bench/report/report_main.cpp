@@ -86,7 +86,9 @@ int Run(const std::map<std::string, std::string>& args) {
     }
   }
   PrintSummary(in, rows, targets);
-  if (args.contains("check")) {
+  if (!args.contains("check")) {
+    for (const auto& p : problems) std::printf("note: %s\n", p.c_str());
+  } else {
     for (const auto& p : problems) std::printf("CHECK FAILED: %s\n", p.c_str());
     if (!problems.empty()) return 1;
     std::printf("check: outputs written, every phase completed its accepted orders, no unexpected errors\n");
