@@ -9,6 +9,7 @@
 // KPO_RUN_DIR (where the services' pid files are), all with the scripts' defaults.
 #include <sys/resource.h>
 
+#include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -119,6 +120,15 @@ int Run(const Args& args) {
   result["gateway_port"] = gateway.port;
   result["started_unix_ms"] = started;
   result["finished_unix_ms"] = UnixMillis();
+  result["plan"] = {{"search", boost::json::array(plan.search.begin(), plan.search.end())},
+                    {"step_s", plan.step_s},
+                    {"common_rate", plan.common_rate},
+                    {"overload_factor", plan.overload_factor},
+                    {"overload_s", plan.overload_s},
+                    {"recovery_s", plan.recovery_s},
+                    {"half_s", plan.half_s},
+                    {"closed_connections", plan.closed_connections},
+                    {"closed_s", plan.closed_s}};
   result["search_limits"] = {{"min_completed_share", plan.min_completed_share},
                              {"max_c2t_p99_ms", plan.max_p99_ms},
                              {"max_rejected_share", plan.max_rejected_share}};

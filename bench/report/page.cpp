@@ -119,7 +119,8 @@ std::string Cell(const boost::json::object& p, const char* path, int digits = 1)
 std::string PhaseTable(const std::string& name, const boost::json::object& config) {
   std::string out = fmt::format(
       "<h3>{}: phases</h3><table class=small><tr><th>phase</th><th>offered/s</th><th>sent</th>"
-      "<th>202</th><th>503</th><th>429</th><th>errors</th><th>cap waits</th>"
+      "<th>202</th><th>503</th><th>429</th><th>errors</th><th>cap waits</th><th>peak conns</th>"
+      "<th>send lag p99 ms</th>"
       "<th>202 p50/p90/p99/max ms</th><th>503 p50/p99 ms</th><th>c2t p50/p90/p99/max ms</th>"
       "<th>done/s</th><th>min 1 s</th><th>backlog s</th>"
       "<th>CPU ms/order: orders/payments/gateway/postgres/rabbitmq = total (loadgen)</th>"
@@ -135,7 +136,8 @@ std::string PhaseTable(const std::string& name, const boost::json::object& confi
     out += fmt::format("<tr><td>{}</td>", Escape(std::string(p.at("name").as_string())));
     out += Cell(p, "offered_rps", 0) + Cell(p, "http.sent", 0) + Cell(p, "http.accepted_202", 0) +
            Cell(p, "http.rejected_503", 0) + Cell(p, "http.limited_429", 0) + Cell(p, "http.errors", 0) +
-           Cell(p, "http.client_cap_waits", 0) + quad("http.latency_202") +
+           Cell(p, "http.client_cap_waits", 0) + Cell(p, "http.peak_connections", 0) +
+           Cell(p, "http.send_lag.p99_ms", 2) + quad("http.latency_202") +
            fmt::format("<td>{:.2f} / {:.2f}</td>", Num(p, "http.latency_503.p50_ms"),
                        Num(p, "http.latency_503.p99_ms")) +
            quad("flow.created_to_terminal") + Cell(p, "flow.completed_rps") +
