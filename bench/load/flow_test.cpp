@@ -17,7 +17,7 @@ std::vector<OrderTimes> Steady(int rate, int seconds, double latency_ms) {
   return orders;
 }
 
-TEST(Distribution, NearestRankPercentiles) {
+TEST(BenchDistribution, NearestRankPercentiles) {
   std::vector<double> values;
   for (int i = 100; i >= 1; --i) values.push_back(i);
   const auto d = Summarize(values);
@@ -28,14 +28,14 @@ TEST(Distribution, NearestRankPercentiles) {
   EXPECT_DOUBLE_EQ(d.max, 100);
 }
 
-TEST(Distribution, EmptySampleIsAllZero) {
+TEST(BenchDistribution, EmptySampleIsAllZero) {
   std::vector<double> none;
   const auto d = Summarize(none);
   EXPECT_EQ(d.count, 0U);
   EXPECT_DOUBLE_EQ(d.p99, 0);
 }
 
-TEST(Flow, AKeptUpPhaseCompletesAtTheOfferedRate) {
+TEST(BenchFlow, AKeptUpPhaseCompletesAtTheOfferedRate) {
   const auto flow =
       AnalyzeFlow(Steady(100, 10, 5), kStartMs, std::chrono::seconds(10), std::chrono::seconds(2));
   EXPECT_EQ(flow.completed, 1000);
@@ -50,7 +50,7 @@ TEST(Flow, AKeptUpPhaseCompletesAtTheOfferedRate) {
   EXPECT_EQ(flow.per_second[0], 100);
 }
 
-TEST(Flow, ASaturatedPhaseCompletesAtItsCapacityAndReportsTheBacklog) {
+TEST(BenchFlow, ASaturatedPhaseCompletesAtItsCapacityAndReportsTheBacklog) {
   // 200 offered a second for 10 s, completed one after another at 100 a second.
   std::vector<OrderTimes> orders;
   for (int i = 0; i < 2000; ++i) {
@@ -65,7 +65,7 @@ TEST(Flow, ASaturatedPhaseCompletesAtItsCapacityAndReportsTheBacklog) {
   EXPECT_GT(flow.created_to_terminal.p99, 9000);
 }
 
-TEST(Flow, APendingOrderLeavesTheBacklogOpen) {
+TEST(BenchFlow, APendingOrderLeavesTheBacklogOpen) {
   auto orders = Steady(10, 3, 5);
   orders.back().terminal_us.reset();
   const auto flow = AnalyzeFlow(orders, kStartMs, std::chrono::seconds(3), std::chrono::seconds(2));
@@ -73,7 +73,7 @@ TEST(Flow, APendingOrderLeavesTheBacklogOpen) {
   EXPECT_FALSE(flow.backlog_gone_s);
 }
 
-TEST(Flow, ASecondWithoutCompletionsIsTheMinimum) {
+TEST(BenchFlow, ASecondWithoutCompletionsIsTheMinimum) {
   auto orders = Steady(50, 5, 5);
   std::erase_if(orders, [](const OrderTimes& o) { return o.created_us / 1'000'000 - kStartMs / 1000 == 2; });
   const auto flow = AnalyzeFlow(orders, kStartMs, std::chrono::seconds(5), std::chrono::seconds(1));
