@@ -29,17 +29,24 @@ std::string DatabaseName(const std::string& url) {
 DbProbe::DbProbe(const std::string& orders_url, const std::vector<std::string>& databases)
     : connection_(orders_url,
                   {.statement_timeout = std::chrono::seconds(30), .application_name = "kpo-load"}),
+      database_(DatabaseName(orders_url)),
       databases_(TextArray(databases)) {}
 
+db::Result DbProbe::Exec(std::string_view sql, const db::Params& params) {
+  auto result = connection_.Exec(sql, params);
+  ++transactions_;
+  return result;
+}
+
 std::int64_t DbProbe::Pending(const PhaseWindow& window) {
-  return connection_
-      .Exec(sql::kPendingOrders, {window.users, std::to_string(window.from_ms), std::to_string(window.to_ms)})
+  return Exec(sql::kPendingOrders,
+              {window.users, std::to_string(window.from_ms), std::to_string(window.to_ms)})
       .Int(0, "pending");
 }
 
 std::vector<OrderTimes> DbProbe::Orders(const PhaseWindow& window) {
-  auto rows = connection_.Exec(sql::kOrderTimes,
-                               {window.users, std::to_string(window.from_ms), std::to_string(window.to_ms)});
+  auto rows =
+      Exec(sql::kOrderTimes, {window.users, std::to_string(window.from_ms), std::to_string(window.to_ms)});
   std::vector<OrderTimes> orders;
   orders.reserve(static_cast<std::size_t>(rows.Rows()));
   for (int i = 0; i < rows.Rows(); ++i) {
@@ -54,10 +61,12 @@ std::vector<OrderTimes> DbProbe::Orders(const PhaseWindow& window) {
 
 PgCounters DbProbe::Counters() {
   PgCounters counters;
-  auto commits = connection_.Exec(sql::kCommits, {databases_});
+  counters.probe_database = database_;
+  counters.probe_transactions = transactions_;  // this snapshot's own statements commit after reading
+  auto commits = Exec(sql::kCommits, {databases_});
   for (int i = 0; i < commits.Rows(); ++i)
     counters.commits[commits.Text(i, "datname")] = commits.Int(i, "xact_commit");
-  auto wal = connection_.Exec(sql::kWal);
+  auto wal = Exec(sql::kWal);
   counters.wal_syncs = wal.Int(0, "wal_sync");
   counters.wal_writes = wal.Int(0, "wal_write");
   return counters;

@@ -16,6 +16,9 @@ struct PgCounters {
   std::map<std::string, std::int64_t> commits;  // by database
   std::int64_t wal_syncs = 0;
   std::int64_t wal_writes = 0;
+  // The probe's own transactions on its database so far (every statement is one): not the system's work.
+  std::string probe_database;
+  std::int64_t probe_transactions = 0;
 };
 
 // The orders in a phase: created by `users` (uuid[] literal) in [from_ms, to_ms).
@@ -38,8 +41,12 @@ class DbProbe {
   PgCounters Counters();
 
  private:
+  db::Result Exec(std::string_view sql, const db::Params& params = {});
+
   db::Connection connection_;
+  std::string database_;
   std::string databases_;  // text[] literal
+  std::int64_t transactions_ = 0;
 };
 
 }  // namespace kpo::bench

@@ -50,7 +50,8 @@ void AddCosts(boost::json::object& json, const CpuSample& cpu, const PgCounters&
   std::int64_t all_commits = 0;
   for (const auto& [name, count] : after.commits) {
     const auto it = before.commits.find(name);
-    const auto delta = count - (it == before.commits.end() ? count : it->second);
+    auto delta = count - (it == before.commits.end() ? count : it->second);
+    if (name == after.probe_database) delta -= after.probe_transactions - before.probe_transactions;
     commits[name] = delta;
     all_commits += delta;
   }
@@ -81,7 +82,10 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
   // limit up to 400 orders/s per connection.
   const auto user_count = closed ? std::max(users_.Size(), 4 * static_cast<std::size_t>(spec.connections))
                                  : static_cast<std::size_t>(std::max(1.0, per_user));
+  const auto users_before = users_.Size();
   users_.Ensure(user_count);
+  // New users' commits reach the statistics up to a second later: not this phase's work.
+  if (users_.Size() > users_before) std::this_thread::sleep_for(settings_.settle);
   const auto tokens = users_.Tokens(user_count);
   const auto counters_before = db_.Counters();
   const auto cpu_before = cpu_.Take();
@@ -93,8 +97,8 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
   WaitForDrain(window);
   const auto drain_wait =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - drain_started).count();
-  std::this_thread::sleep_for(settings_.settle);
   const auto cpu = Delta(cpu_before, cpu_.Take());
+  std::this_thread::sleep_for(settings_.settle);
   const auto counters_after = db_.Counters();
   const auto orders = db_.Orders(window);
   const auto flow = AnalyzeFlow(orders, window.from_ms, spec.duration, settings_.warmup);
