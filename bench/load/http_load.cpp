@@ -139,7 +139,9 @@ asio::awaitable<std::unique_ptr<Connection>> Connect(asio::io_context& io, const
   const tcp::endpoint endpoint(asio::ip::make_address(options.target.host), options.target.port);
   auto [error] = co_await connection->stream.async_connect(endpoint, kTuple);
   if (error) co_return nullptr;
-  connection->stream.socket().set_option(tcp::no_delay(true));
+  // Small requests on a keep-alive connection: Nagle would hold each one back for the previous ACK.
+  connection->stream.socket().set_option(tcp::no_delay(true), error);
+  if (error) co_return nullptr;
   co_return connection;
 }
 
