@@ -32,21 +32,28 @@ const boost::json::array& Phases(const boost::json::object& config) {
   return it != config.end() && it->value().is_array() ? it->value().as_array() : kNone;
 }
 
-// (offered rate, value) over a configuration's open-loop phases, by rate.
-// The search steps and the overload, or (only_half) the half-rate phase alone.
+// (offered rate, value) of a configuration's search steps by rate, or of the one phase called `only`.
 std::vector<std::pair<double, double>> ByRate(const boost::json::object& config, const char* path,
-                                              bool only_half = false) {
+                                              std::string_view only = {}) {
   std::vector<std::pair<double, double>> points;
   for (const auto& p : Phases(config)) {
     const auto& phase = p.as_object();
     const std::string_view name = phase.at("name").as_string();
-    const bool wanted = only_half ? name == "half" : name.starts_with("search@") || name == "overload";
-    if (!wanted) continue;
+    if (only.empty() ? !name.starts_with("search@") : name != only) continue;
     const double v = Num(phase, path);
     if (!std::isnan(v)) points.emplace_back(Num(phase, "offered_rps"), v);
   }
   std::sort(points.begin(), points.end());
   return points;
+}
+
+// One phase that repeats a rate of the search (half, overload): a p50-p99 bar of its own, not a kink
+// in the search's line.
+Series Bar(const boost::json::object& config, const std::string& phase, const std::string& label,
+           const std::string& p50, const std::string& p99, const char* color) {
+  auto points = ByRate(config, p50.c_str(), phase);
+  for (const auto& point : ByRate(config, p99.c_str(), phase)) points.push_back(point);
+  return {label, color, std::move(points)};
 }
 
 std::string LatencyCharts(const Inputs& in) {
@@ -68,13 +75,16 @@ std::string LatencyCharts(const Inputs& in) {
     http.series.push_back(
         {std::string(name) + " all p99", color, ByRate(*config, "http.latency_all.p99_ms"), true});
   }
-  // The half-rate phase repeats a rate of the search: its own markers, not a kink in the line.
-  auto half = ByRate(in.ours, "flow.created_to_terminal.p50_ms", true);
-  for (const auto& point : ByRate(in.ours, "flow.created_to_terminal.p99_ms", true)) half.push_back(point);
-  c2t.series.push_back({"ours half rate p50, p99", "#9467bd", std::move(half)});
+  c2t.series.push_back(Bar(in.ours, "half", "ours half rate", "flow.created_to_terminal.p50_ms",
+                           "flow.created_to_terminal.p99_ms", "#9467bd"));
+  c2t.series.push_back(Bar(in.ours, "overload", "ours overload", "flow.created_to_terminal.p50_ms",
+                           "flow.created_to_terminal.p99_ms", "#ff7f0e"));
+  http.series.push_back(Bar(in.ours, "overload", "ours overload", "http.latency_202.p50_ms",
+                            "http.latency_all.p99_ms", "#ff7f0e"));
   Chart done{"completed orders/s vs offered", "offered orders/s", "completed orders/s", false, {}};
   done.series.push_back({"seed", kSeedColor, ByRate(in.seed, "flow.completed_rps")});
   done.series.push_back({"ours", kOursColor, ByRate(in.ours, "flow.completed_rps")});
+  done.series.push_back({"ours overload", "#ff7f0e", ByRate(in.ours, "flow.completed_rps", "overload")});
   double top = 0;
   for (const auto& s : done.series) {
     for (const auto& [x, y] : s.points) top = std::max(top, x);
