@@ -16,6 +16,9 @@ std::string Fmt(double v, const char* unit = "", int digits = 1) {
   return fmt::format("{:.{}f}{}", v, digits, unit);
 }
 
+// a / b, or NaN when b is not a positive number (a configuration that sustained no rate at all).
+double Ratio(double a, double b) { return b > 0 ? a / b : kNaN; }
+
 double PhaseNum(const boost::json::object* phase, std::string_view path) {
   return phase ? Num(*phase, path) : kNaN;
 }
@@ -80,14 +83,14 @@ std::vector<SummaryRow> Summarize(const Inputs& in) {
       {"sustained completed orders/s",
        Fmt(pg, "", 0) + fmt::format(" ({} clients)", Num(in.pgbench, "best.clients")), Fmt(seed, "", 0),
        Fmt(ours, "", 0)},
-      {"ours / baseline (sustained)", Fmt(ours / pg, "x", 2), Fmt(ours / seed, "x", 2), ""},
+      {"ours / baseline (sustained)", Fmt(Ratio(ours, pg), "x", 2), Fmt(Ratio(ours, seed), "x", 2), ""},
       {"created->terminal p50 @" + Fmt(in.common_rate, "/s", 0), "", c2t(seed_common, "p50_ms"),
        c2t(ours_common, "p50_ms")},
       {"created->terminal p99 @" + Fmt(in.common_rate, "/s", 0), "", c2t(seed_common, "p99_ms"),
        c2t(ours_common, "p99_ms")},
       {"seed p50 / ours p50 @" + Fmt(in.common_rate, "/s", 0), "", "",
-       Fmt(PhaseNum(seed_common, "flow.created_to_terminal.p50_ms") /
-               PhaseNum(ours_common, "flow.created_to_terminal.p50_ms"),
+       Fmt(Ratio(PhaseNum(seed_common, "flow.created_to_terminal.p50_ms"),
+                 PhaseNum(ours_common, "flow.created_to_terminal.p50_ms")),
            "x", 1)},
       {"CPU ms/order @" + Fmt(in.common_rate, "/s", 0), "",
        Fmt(PhaseNum(seed_common, "cpu_ms_per_order.total"), "", 3),
@@ -116,16 +119,17 @@ std::vector<Target> JudgeTargets(const Inputs& in) {
   const double ours = Num(in.ours, "sustained_rps");
   const double seed = Num(in.seed, "sustained_rps");
   const auto* half = Phase(in.ours, "half");
-  const double p50_ratio = PhaseNum(CommonPhase(in.seed, in.common_rate), "flow.created_to_terminal.p50_ms") /
-                           PhaseNum(CommonPhase(in.ours, in.common_rate), "flow.created_to_terminal.p50_ms");
+  const double p50_ratio =
+      Ratio(PhaseNum(CommonPhase(in.seed, in.common_rate), "flow.created_to_terminal.p50_ms"),
+            PhaseNum(CommonPhase(in.ours, in.common_rate), "flow.created_to_terminal.p50_ms"));
   const double cpu = PhaseNum(SustainedPhase(in.ours), "cpu_ms_per_order.total");
   const double share = Num(in.ours, "overload.min_completed_share");
   // An overload whose backlog never drained (null) fails; no overload at all is "not measured".
   double backlog = Num(in.ours, "overload.backlog_gone_s");
   if (std::isnan(backlog) && in.ours.contains("overload")) backlog = std::numeric_limits<double>::infinity();
   return {
-      Judge("sustained >= 1.0x pgbench", ours / pg, 1.0, true,
-            fmt::format("{} / {} = {}", Fmt(ours, "", 0), Fmt(pg, "", 0), Fmt(ours / pg, "x", 2))),
+      Judge("sustained >= 1.0x pgbench", Ratio(ours, pg), 1.0, true,
+            fmt::format("{} / {} = {}", Fmt(ours, "", 0), Fmt(pg, "", 0), Fmt(Ratio(ours, pg), "x", 2))),
       Judge("overload: completed/s >= 90 % of sustained every second", share, 0.9, true,
             Fmt(share * 100, " %", 0)),
       Judge("overload: every answer <= 100 ms p99", Num(in.ours, "overload.answers_p99_ms"), 100, false,
@@ -141,7 +145,7 @@ std::vector<Target> JudgeTargets(const Inputs& in) {
       Judge("CPU per order <= 3 ms (at the sustained rate)", cpu, 3, false, Fmt(cpu, " ms", 3)),
       Judge("seed / ours created->terminal p50 >= 100x", p50_ratio, 100, true,
             Fmt(p50_ratio, "x", 1) + " @" + Fmt(in.common_rate, "/s", 0)),
-      Judge("ours / seed sustained >= 3x", ours / seed, 3, true, Fmt(ours / seed, "x", 2)),
+      Judge("ours / seed sustained >= 3x", Ratio(ours, seed), 3, true, Fmt(Ratio(ours, seed), "x", 2)),
   };
 }
 
