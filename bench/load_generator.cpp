@@ -4,7 +4,7 @@
 //   kpo-load --config=ours --out=bench/results/ours.json [--search=100,200,...] [--step-s=10]
 //            [--common-rate=100] [--max-p99-ms=1000] [--overload-s=30] [--recovery-s=5] [--half-s=15]
 //            [--closed-connections=16] [--closed-s=10] [--drain-s=30] [--warmup-s=2]
-//            [--max-connections=512] [--guests-per-s=40] [--orders-per-user-s=40]
+//            [--max-connections=1024] [--guests-per-s=40] [--orders-per-user-s=40]
 // Environment: GATEWAY_LISTEN (the gateway to load), ORDERS_/PAYMENTS_/GATEWAY_DATABASE_URL,
 // KPO_RUN_DIR (where the services' pid files are), all with the scripts' defaults.
 #include <sys/resource.h>
@@ -107,7 +107,7 @@ int Run(const Args& args) {
   settings.warmup = std::chrono::milliseconds(std::llround(args.Number("warmup-s", 2) * 1000));
 
   LoadClient client(
-      {.target = gateway, .max_connections = static_cast<std::size_t>(args.Number("max-connections", 512))});
+      {.target = gateway, .max_connections = static_cast<std::size_t>(args.Number("max-connections", 1024))});
   UserPool users(gateway, args.Number("guests-per-s", 40));
   DbProbe db(orders_url, databases);
   CpuSampler cpu(Env("KPO_RUN_DIR", ".run"));

@@ -37,7 +37,7 @@ struct HttpTotals {
 
 struct LoadOptions {
   Endpoint target;
-  std::size_t max_connections = 512;
+  std::size_t max_connections = 1024;
   std::chrono::milliseconds request_deadline{5000};
 };
 
