@@ -23,6 +23,10 @@ for arg in "$@"; do
   esac
 done
 
+# kpo-load keeps up to 1024 connections to the gateway; the services started here inherit this limit
+# (a shell's default soft limit is often 1024).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 KPO_RUN_DIR=${KPO_BENCH_RUN_DIR:-$KPO_RUN_DIR}
 export KPO_RUN_DIR
 kpo_env
