@@ -8,7 +8,7 @@ SOURCE_DIRS := $(wildcard libs services tests bench tools)
 FORMAT_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null))
 TIDY_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f -name '*.cpp' 2>/dev/null))
 
-.PHONY: help up test down build format format-check tidy
+.PHONY: help up test down build bench format format-check tidy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-13s %s\n", $$1, $$2 }'
@@ -24,6 +24,9 @@ down: ## stop services, nginx, RabbitMQ and PostgreSQL
 
 build: ## build one preset: make build PRESET=debug|release|asan|tsan (default release)
 	./scripts/build.sh $(PRESET)
+
+bench: ## pgbench vs seed mode vs ours: table, bench/results/*.json and *.html (<= 10 min; restarts the services)
+	./bench/run.sh
 
 format: ## clang-format -i every .cpp/.hpp
 	clang-format -i $(FORMAT_SOURCES)

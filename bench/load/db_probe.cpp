@@ -1,0 +1,75 @@
+#include "load/db_probe.hpp"
+
+#include "load/sql.hpp"
+
+namespace kpo::bench {
+
+namespace {
+
+// A PostgreSQL text[] literal; database names need no quoting.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out(1, '{');
+  for (const auto& item : items) {
+    if (out.size() > 1) out.push_back(',');
+    out.append(item);
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace
+
+std::string DatabaseName(const std::string& url) {
+  const auto path = url.rfind('/');
+  if (path == std::string::npos) return url;
+  auto name = url.substr(path + 1);
+  return name.substr(0, name.find('?'));
+}
+
+DbProbe::DbProbe(const std::string& orders_url, const std::vector<std::string>& databases)
+    : connection_(orders_url,
+                  {.statement_timeout = std::chrono::seconds(30), .application_name = "kpo-load"}),
+      database_(DatabaseName(orders_url)),
+      databases_(TextArray(databases)) {}
+
+db::Result DbProbe::Exec(std::string_view sql, const db::Params& params) {
+  auto result = connection_.Exec(sql, params);
+  ++transactions_;
+  return result;
+}
+
+std::int64_t DbProbe::Pending(const PhaseWindow& window) {
+  return Exec(sql::kPendingOrders,
+              {window.users, std::to_string(window.from_ms), std::to_string(window.to_ms)})
+      .Int(0, "pending");
+}
+
+std::vector<OrderTimes> DbProbe::Orders(const PhaseWindow& window) {
+  auto rows =
+      Exec(sql::kOrderTimes, {window.users, std::to_string(window.from_ms), std::to_string(window.to_ms)});
+  std::vector<OrderTimes> orders;
+  orders.reserve(static_cast<std::size_t>(rows.Rows()));
+  for (int i = 0; i < rows.Rows(); ++i) {
+    OrderTimes order;
+    order.created_us = rows.Int(i, "created_us");
+    if (!rows.IsNull(i, "terminal_us")) order.terminal_us = rows.Int(i, "terminal_us");
+    order.cancelled = rows.Text(i, "status") == "Cancelled";
+    orders.push_back(order);
+  }
+  return orders;
+}
+
+PgCounters DbProbe::Counters() {
+  PgCounters counters;
+  counters.probe_database = database_;
+  counters.probe_transactions = transactions_;  // this snapshot's own statements commit after reading
+  auto commits = Exec(sql::kCommits, {databases_});
+  for (int i = 0; i < commits.Rows(); ++i)
+    counters.commits[commits.Text(i, "datname")] = commits.Int(i, "xact_commit");
+  auto wal = Exec(sql::kWal);
+  counters.wal_syncs = wal.Int(0, "wal_sync");
+  counters.wal_writes = wal.Int(0, "wal_write");
+  return counters;
+}
+
+}  // namespace kpo::bench

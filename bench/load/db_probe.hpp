@@ -1,0 +1,52 @@
+#pragma once
+// What the databases say about a phase: when each accepted order reached its end, and how many
+// commits and WAL flushes the whole cluster made.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/connection.hpp"
+#include "load/flow.hpp"
+
+namespace kpo::bench {
+
+struct PgCounters {
+  std::map<std::string, std::int64_t> commits;  // by database
+  std::int64_t wal_syncs = 0;
+  std::int64_t wal_writes = 0;
+  // The probe's own transactions on its database so far (every statement is one): not the system's work.
+  std::string probe_database;
+  std::int64_t probe_transactions = 0;
+};
+
+// The orders in a phase: created by `users` (uuid[] literal) in [from_ms, to_ms).
+struct PhaseWindow {
+  std::string users;
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = 0;
+};
+
+// Database name of a postgresql:// URL ("orders" for postgresql://kpo:kpo@localhost:5432/orders).
+std::string DatabaseName(const std::string& url);
+
+// One libpq connection to the orders database. Throws db::DbError on failure.
+class DbProbe {
+ public:
+  DbProbe(const std::string& orders_url, const std::vector<std::string>& databases);
+
+  std::int64_t Pending(const PhaseWindow& window);
+  std::vector<OrderTimes> Orders(const PhaseWindow& window);
+  PgCounters Counters();
+
+ private:
+  db::Result Exec(std::string_view sql, const db::Params& params = {});
+
+  db::Connection connection_;
+  std::string database_;
+  std::string databases_;  // text[] literal
+  std::int64_t transactions_ = 0;
+};
+
+}  // namespace kpo::bench

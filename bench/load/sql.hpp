@@ -1,0 +1,29 @@
+#pragma once
+// Every statement the load generator runs against the orders database. $1 is a uuid[] of the
+// phase's users, $2/$3 its time window in Unix milliseconds ([from, to)).
+#include <string_view>
+
+namespace kpo::bench::sql {
+
+inline constexpr std::string_view kPendingOrders = R"sql(
+SELECT count(*) AS pending FROM orders
+WHERE user_id = ANY($1::uuid[]) AND status = 'Created'
+  AND created_at >= to_timestamp($2::double precision / 1000) AND created_at < to_timestamp($3::double precision / 1000))sql";
+
+// created → terminal from the order's own timeline (stamped by the services), in Unix microseconds.
+inline constexpr std::string_view kOrderTimes = R"sql(
+SELECT (extract(epoch FROM c.at) * 1000000)::bigint AS created_us,
+       (extract(epoch FROM t.at) * 1000000)::bigint AS terminal_us,
+       o.status
+FROM orders o
+JOIN order_timeline c ON c.order_id = o.id AND c.step = 'created'
+LEFT JOIN order_timeline t ON t.order_id = o.id AND t.step IN ('finished', 'cancelled')
+WHERE o.user_id = ANY($1::uuid[])
+  AND o.created_at >= to_timestamp($2::double precision / 1000) AND o.created_at < to_timestamp($3::double precision / 1000))sql";
+
+// Cluster-wide statistics (readable by any role): commits of the system's databases, WAL flushes.
+inline constexpr std::string_view kCommits = R"sql(
+SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1::text[]))sql";
+inline constexpr std::string_view kWal = "SELECT wal_sync, wal_write FROM pg_stat_wal";
+
+}  // namespace kpo::bench::sql
