@@ -52,6 +52,9 @@ int main() {
 
     service::MigrateWithRetry(database_url, generated::orders_app_migrations(), "orders-migrations");
     db::Pool pool(database_url, settings.pool_size, {.application_name = "orders"});
+    // The consumer's own connections: under HTTP load the request handlers may hold every pooled
+    // connection, and the consumer must keep finishing work all the same.
+    db::Pool consumer_pool(database_url, 2, {.application_name = "orders-consumer"});
     orders::Admission admission(admission_options);
     const orders::OrderServices services{pool, admission, relay.wakeup.get()};
 
@@ -75,7 +78,7 @@ int main() {
       messaging::Consumer(amqp, orders::PaymentResultsQueue(), settings.prefetch, settings.consumer_batch)
           .RunBatches(
               [&](const std::vector<messaging::Delivery>& batch) {
-                return orders::HandlePaymentResults(pool, batch, stop);
+                return orders::HandlePaymentResults(consumer_pool, batch, stop);
               },
               stop);
     });

@@ -33,6 +33,9 @@ int main() {
 
     service::MigrateWithRetry(database_url, generated::payments_app_migrations(), "payments-migrations");
     db::Pool pool(database_url, settings.pool_size, {.application_name = "payments"});
+    // The consumer's own connections: under HTTP load the request handlers may hold every pooled
+    // connection, and the consumer must keep finishing work all the same.
+    db::Pool consumer_pool(database_url, 2, {.application_name = "payments-consumer"});
 
     http::Router router;
     router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
@@ -53,7 +56,7 @@ int main() {
       messaging::Consumer(amqp, payments::OrderCreatedQueue(), settings.prefetch, settings.consumer_batch)
           .RunBatches(
               [&](const std::vector<messaging::Delivery>& batch) {
-                return payments::HandleOrderCreated(pool, batch, relay.wakeup.get(), stop);
+                return payments::HandleOrderCreated(consumer_pool, batch, relay.wakeup.get(), stop);
               },
               stop);
     });
