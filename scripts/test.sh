@@ -71,12 +71,13 @@ if ! frontend_e2e_tests; then failed+=("browser end-to-end tests"); fi
 nginx_stop
 stop_services
 
-# The libraries where threads meet (connection pool, HTTP server, broker client, metrics) under
+# The libraries where threads meet (wake-ups, connection pool, HTTP server, broker client, metrics) under
 # ThreadSanitizer; the rest of the suite has no shared mutable state of its own. Only these targets
-# are built, so CTest's placeholders for the others (*_NOT_BUILT) are excluded.
-build tsan kpo_db_test kpo_http_server_test kpo_messaging_test kpo_observability_test
+# are built, so CTest's placeholders for the others (*_NOT_BUILT) and the bench smoke run (its services are
+# not built here) are excluded.
+build tsan kpo_core_test kpo_db_test kpo_http_server_test kpo_messaging_test kpo_observability_test
 log "concurrency-heavy libraries under ThreadSanitizer (tsan preset)"
-if ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" -E _NOT_BUILT \
+if ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" -E '_NOT_BUILT|^bench_smoke$' \
   --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"; then
   failed+=("tsan tests")
 fi
