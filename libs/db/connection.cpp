@@ -127,21 +127,92 @@ Connection::~Connection() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
 
-Result Connection::Exec(std::string_view sql, const Params& params) {
+const std::string& Connection::PreparedName(std::string_view sql, bool& fresh) {
   std::string key(sql);
   auto it = prepared_.find(key);
-  if (it == prepared_.end()) {
-    std::string name = "s" + std::to_string(prepared_.size());
-    Check(conn_, PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr), "prepare");
+  fresh = it == prepared_.end();
+  if (fresh) {
+    std::string name = "s" + std::to_string(next_statement_++);
     it = prepared_.emplace(std::move(key), std::move(name)).first;
+  }
+  return it->second;
+}
+
+Result Connection::Exec(std::string_view sql, const Params& params) {
+  bool fresh = false;
+  const std::string& name = PreparedName(sql, fresh);
+  if (fresh) {
+    try {
+      Check(conn_, PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr), "prepare");
+    } catch (const DbError&) {
+      prepared_.erase(std::string(sql));
+      throw;
+    }
   }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
   return Check(conn_,
-               PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(),
-                              nullptr, nullptr, 0),
+               PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                              nullptr, 0),
                "query");
+}
+
+Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
+  if (PQenterPipelineMode(conn_) != 1) throw DbError("enter pipeline mode: " + ErrorOf(conn_), "08006");
+  // One entry per command sent, in order: the SQL of a prepare (kept only if it succeeds), or
+  // nullopt for an execution.
+  std::vector<std::optional<std::string>> commands;
+  bool sent = true;
+  for (const auto& statement : statements) {
+    bool fresh = false;
+    const std::string& name = PreparedName(statement.sql, fresh);
+    if (fresh) {
+      commands.emplace_back(std::string(statement.sql));
+      sent = sent && PQsendPrepare(conn_, name.c_str(), commands.back()->c_str(), 0, nullptr) == 1;
+    }
+    std::vector<const char*> values;
+    if (statement.params != nullptr) {
+      for (const auto& param : *statement.params) values.push_back(param ? param->c_str() : nullptr);
+    }
+    sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                                       nullptr, nullptr, 0) == 1;
+    commands.emplace_back(std::nullopt);
+  }
+  sent = sent && PQpipelineSync(conn_) == 1;
+  // Every result is read, whatever happened, so that the connection leaves pipeline mode clean.
+  std::optional<Result> last;
+  std::optional<DbError> failure;
+  for (std::size_t i = 0; i < commands.size() && sent; ++i) {
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) break;
+    const auto status = PQresultStatus(raw);
+    const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    // A prepare that did not happen on the server must be prepared again next time.
+    if (commands[i] && !ok) prepared_.erase(*commands[i]);
+    if (status == PGRES_PIPELINE_ABORTED) {
+      PQclear(raw);
+    } else {
+      try {
+        last = Check(conn_, raw, "query");
+      } catch (const DbError& error) {
+        if (!failure) failure = error;
+      }
+    }
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);  // the NULL that ends each command
+  }
+  // The sync's own result.
+  while (PGresult* raw = PQgetResult(conn_)) {
+    const bool synced = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
+    PQclear(raw);
+    if (synced) break;
+  }
+  const bool left = PQexitPipelineMode(conn_) == 1;
+  if (!sent || !left) {
+    failure = DbError("pipeline: " + ErrorOf(conn_), PQstatus(conn_) == CONNECTION_BAD ? "08006" : "");
+  }
+  if (failure) throw *failure;
+  return std::move(*last);
 }
 
 void Connection::ExecScript(std::string_view sql) {
@@ -152,25 +223,55 @@ bool Connection::Healthy() const {
   return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
-Transaction::Transaction(Connection& connection) : connection_(connection) {
-  connection_.ExecScript("BEGIN");
-}
+namespace {
+constexpr std::string_view kBegin = "BEGIN";
+constexpr std::string_view kCommit = "COMMIT";
+}  // namespace
 
 Transaction::~Transaction() {
-  if (done_) return;
+  if (done_ || !begun_) return;
   // Destructors must not throw; a failed rollback leaves the connection unhealthy and the pool
   // drops it, which rolls the transaction back on the server.
   PGresult* result = PQexec(connection_.Raw(), "ROLLBACK");
   if (result != nullptr) PQclear(result);
 }
 
+void Transaction::Queue(std::string_view sql, Params params) { queued_.emplace_back(sql, std::move(params)); }
+
+Result Transaction::Flush(std::optional<Connection::Statement> last) {
+  std::vector<Connection::Statement> statements;
+  statements.reserve(queued_.size() + 2);
+  // BEGIN counts as begun even if the round trip fails: the destructor's ROLLBACK is harmless then.
+  if (!begun_) statements.push_back({kBegin, nullptr});
+  begun_ = true;
+  for (const auto& [sql, params] : queued_) statements.push_back({sql, &params});
+  if (last) statements.push_back(*last);
+  if (statements.empty()) return Result(nullptr);
+  auto result = connection_.ExecPipelined(statements);
+  queued_.clear();
+  return result;
+}
+
+Result Transaction::Exec(std::string_view sql, const Params& params) {
+  return Flush(Connection::Statement{sql, &params});
+}
+
+Connection& Transaction::Conn() {
+  if (!begun_ || !queued_.empty()) Flush(std::nullopt);
+  return connection_;
+}
+
 void Transaction::Commit() {
+  if (!begun_ && queued_.empty()) {
+    done_ = true;  // nothing ran: nothing to commit
+    return;
+  }
+  auto result = Flush(Connection::Statement{kCommit, nullptr});
   done_ = true;
-  PGresult* raw = PQexec(connection_.Raw(), "COMMIT");
   // COMMIT of an aborted transaction "succeeds" with the tag ROLLBACK: nothing was committed.
-  const bool rolled_back = raw != nullptr && std::string_view(PQcmdStatus(raw)) == "ROLLBACK";
-  Check(connection_.Raw(), raw, "commit");
-  if (rolled_back) throw DbError("commit: the transaction had failed and was rolled back", "25P02");
+  if (std::string_view(PQcmdStatus(result.Raw())) == "ROLLBACK") {
+    throw DbError("commit: the transaction had failed and was rolled back", "25P02");
+  }
 }
 
 std::string MaskedUrl(const std::string& url) { return core::MaskUrlPassword(url); }

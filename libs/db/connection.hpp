@@ -51,6 +51,7 @@ class Result {
   Result(const Result&) = delete;
   Result& operator=(const Result&) = delete;
 
+  pg_result* Raw() const { return result_; }
   int Rows() const;
   bool Empty() const { return Rows() == 0; }
   int AffectedRows() const;
@@ -85,6 +86,16 @@ class Connection {
   // Runs one parameterised statement, preparing it on first use on this connection.
   // Throws DbError on any failure.
   Result Exec(std::string_view sql, const Params& params = {});
+
+  // One statement of a pipeline. `sql` and `params` must outlive the ExecPipelined call.
+  struct Statement {
+    std::string_view sql;
+    const Params* params = nullptr;  // null: no parameters
+  };
+  // Sends every statement in one round trip (libpq pipeline mode) and returns the last one's
+  // result. Statements run in order; after a failure the rest are skipped, and DbError is thrown
+  // for the first failure.
+  Result ExecPipelined(const std::vector<Statement>& statements);
   // Runs a script of several statements without parameters (migrations, BEGIN/COMMIT).
   void ExecScript(std::string_view sql);
 
@@ -93,25 +104,43 @@ class Connection {
   pg_conn* Raw() { return conn_; }
 
  private:
+  // The statement's prepared name on this connection; `fresh` when it still has to be prepared.
+  const std::string& PreparedName(std::string_view sql, bool& fresh);
+
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // sql → statement name
+  std::uint64_t next_statement_ = 0;                       // names are never reused
 };
 
-// A transaction on a connection: BEGIN on construction, ROLLBACK on destruction unless committed.
+// A transaction on a connection, ROLLBACK on destruction unless committed. Round trips are what a
+// transaction costs most (each one a sleep and a wake-up on both sides), so BEGIN travels with the
+// first statement, and statements whose results nobody reads can be queued to travel with the next
+// Exec or the COMMIT: a transaction of N writes can cost one round trip.
 class Transaction {
  public:
-  explicit Transaction(Connection& connection);
+  explicit Transaction(Connection& connection) : connection_(connection) {}
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
-  Result Exec(std::string_view sql, const Params& params = {}) { return connection_.Exec(sql, params); }
-  // Throws DbError when the commit fails; the transaction's effects are then not durable.
+  // Runs the queued statements and then this one, in one round trip; returns this one's result.
+  Result Exec(std::string_view sql, const Params& params = {});
+  // Queues a statement (a copy of `sql` is not taken: it must be a constant that outlives the
+  // transaction, like the statements of sql.hpp). It runs with the next Exec or Commit, in order;
+  // a failure throws DbError there.
+  void Queue(std::string_view sql, Params params = {});
+  // Runs the queued statements and COMMIT in one round trip. Throws DbError when anything fails;
+  // the transaction's effects are then not durable.
   void Commit();
-  Connection& Conn() { return connection_; }
+  // The connection, inside the transaction (queued statements have run).
+  Connection& Conn();
 
  private:
+  Result Flush(std::optional<Connection::Statement> last);
+
   Connection& connection_;
+  std::vector<std::pair<std::string_view, Params>> queued_;
+  bool begun_ = false;
   bool done_ = false;
 };
 

@@ -51,6 +51,53 @@ TEST_F(DbTest, UncommittedTransactionRollsBack) {
   EXPECT_TRUE(connection.Healthy());
 }
 
+TEST_F(DbTest, QueuedStatementsRunInOrderBeforeTheNextExecAndCommitTogether) {
+  Connection connection(Url(), {});
+  const std::string insert = "INSERT INTO " + table_ + " VALUES ($1, $2)";
+  const std::string update = "UPDATE " + table_ + " SET v = v + 1 WHERE id = 1";
+  {
+    Transaction tx(connection);
+    tx.Queue(insert, {"1", "10"});
+    tx.Queue(update);
+    EXPECT_EQ(tx.Exec("SELECT v FROM " + table_ + " WHERE id = 1").Int(0, "v"), 11);
+    tx.Queue(insert, {"2", "20"});
+    tx.Commit();
+  }
+  EXPECT_EQ(connection.Exec("SELECT sum(v) AS s FROM " + table_).Int(0, "s"), 31);
+  EXPECT_TRUE(connection.Healthy());
+}
+
+TEST_F(DbTest, AQueuedStatementThatFailsFailsTheCommitAndNothingStays) {
+  Connection connection(Url(), {});
+  const std::string insert = "INSERT INTO " + table_ + " VALUES ($1, $2)";
+  {
+    Transaction tx(connection);
+    tx.Queue(insert, {"1", "10"});
+    tx.Queue(insert, {"2", "-5"});  // violates the CHECK
+    tx.Queue(insert, {"3", "30"});
+    try {
+      tx.Commit();
+      FAIL() << "expected the check violation";
+    } catch (const DbError& error) {
+      EXPECT_TRUE(error.IsCheckViolation()) << error.what();
+    }
+  }
+  EXPECT_TRUE(connection.Healthy());
+  EXPECT_EQ(connection.Exec("SELECT count(*) AS n FROM " + table_).Int(0, "n"), 0);
+  // The connection is usable for the next transaction.
+  Transaction tx(connection);
+  tx.Queue(insert, {"4", "40"});
+  tx.Commit();
+  EXPECT_EQ(connection.Exec("SELECT count(*) AS n FROM " + table_).Int(0, "n"), 1);
+}
+
+TEST_F(DbTest, ATransactionThatRanNothingCommitsWithoutARoundTrip) {
+  Connection connection(Url(), {});
+  Transaction tx(connection);
+  tx.Commit();
+  EXPECT_TRUE(connection.Healthy());
+}
+
 TEST_F(DbTest, ConstraintViolationsCarrySqlState) {
   Connection connection(Url(), {});
   connection.Exec("INSERT INTO " + table_ + " VALUES (1, 10)");

@@ -58,8 +58,8 @@ void EnqueueOutbox(db::Transaction& tx, std::span<const Message> messages) {
     payloads.Add(m.body);
     traces.Add(Traceparent(m));
   }
-  tx.Exec(kInsert, {ids.Text(), exchanges.Text(), keys.Text(), types.Text(), correlations.Text(),
-                    payloads.Text(), traces.Text()});
+  tx.Queue(kInsert, {ids.Text(), exchanges.Text(), keys.Text(), types.Text(), correlations.Text(),
+                     payloads.Text(), traces.Text()});
 }
 
 OutboxRelay::OutboxRelay(RelayOptions options) : options_(std::move(options)) {}
@@ -91,7 +91,7 @@ bool OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
       published.push_back(std::move(batch[i]));
     }
     if (!published.empty()) {
-      tx.Exec(kDeletePublished, {published_ids.Text()});
+      tx.Queue(kDeletePublished, {published_ids.Text()});
       if (options_.on_published) options_.on_published(tx, published, sent_at);
     }
     tx.Commit();

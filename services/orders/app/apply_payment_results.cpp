@@ -45,7 +45,7 @@ ResultsApplied ApplyPaymentResults(db::Transaction& tx, const std::vector<Paymen
   OrderRepository::UpdateStatuses(tx, applied.changed);
   OrderRepository::AddSteps(tx, steps);
   // The whole timeline (the "published" step too) for the change event and the caller.
-  OrderRepository::LoadTimelines(tx.Conn(), applied.changed);
+  OrderRepository::LoadTimelines(tx, applied.changed);
   std::vector<std::pair<std::string, std::string>> events;
   events.reserve(applied.changed.size());
   for (const auto& order : applied.changed) events.emplace_back(order.user_id, OrderToJson(order));

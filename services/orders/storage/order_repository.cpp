@@ -42,8 +42,8 @@ std::vector<OrderEvent> RowsToEvents(const db::Result& rows) {
 }  // namespace
 
 void OrderRepository::Insert(db::Transaction& tx, const Order& order, const std::string& order_json) {
-  tx.Exec(sql::kInsertOrder, {order.id, order.user_id, std::to_string(order.amount), order.description,
-                              order.created_at, order_json});
+  tx.Queue(sql::kInsertOrder, {order.id, order.user_id, std::to_string(order.amount), order.description,
+                               order.created_at, order_json});
 }
 
 std::optional<Order> OrderRepository::FindForUser(db::Connection& db, const std::string& user_id,
@@ -86,7 +86,7 @@ void OrderRepository::UpdateStatuses(db::Transaction& tx, const std::vector<Orde
                                      : std::nullopt);
     times.Add(order.updated_at);
   }
-  tx.Exec(sql::kUpdateStatuses, {ids.Text(), statuses.Text(), reasons.Text(), times.Text()});
+  tx.Queue(sql::kUpdateStatuses, {ids.Text(), statuses.Text(), reasons.Text(), times.Text()});
 }
 
 void OrderRepository::AddSteps(db::Transaction& tx,
@@ -98,7 +98,7 @@ void OrderRepository::AddSteps(db::Transaction& tx,
     names.Add(step.step);
     times.Add(step.at);
   }
-  tx.Exec(sql::kInsertSteps, {ids.Text(), names.Text(), times.Text()});
+  tx.Queue(sql::kInsertSteps, {ids.Text(), names.Text(), times.Text()});
 }
 
 void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
@@ -106,14 +106,18 @@ void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std
   if (order_ids.empty()) return;
   db::ArrayParam ids;
   for (const auto& id : order_ids) ids.Add(id);
-  tx.Exec(sql::kInsertPublishedSteps, {ids.Text(), sent_at});
+  tx.Queue(sql::kInsertPublishedSteps, {ids.Text(), sent_at});
 }
 
-void OrderRepository::LoadTimelines(db::Connection& db, std::vector<Order>& orders) {
-  if (orders.empty()) return;
+namespace {
+
+std::string TimelineIds(const std::vector<Order>& orders) {
   db::ArrayParam ids;
   for (const auto& order : orders) ids.Add(order.id);
-  auto rows = db.Exec(sql::kSelectTimelines, {ids.Text()});
+  return ids.Text();
+}
+
+void AttachTimelines(const db::Result& rows, std::vector<Order>& orders) {
   std::map<std::string, std::vector<TimelineEntry>> by_order;
   for (int i = 0; i < rows.Rows(); ++i) {
     by_order[rows.Text(i, "order_id")].push_back({rows.Text(i, "step"), rows.Rfc3339(i, "at")});
@@ -126,6 +130,16 @@ void OrderRepository::LoadTimelines(db::Connection& db, std::vector<Order>& orde
   }
 }
 
+}  // namespace
+
+void OrderRepository::LoadTimelines(db::Connection& db, std::vector<Order>& orders) {
+  if (!orders.empty()) AttachTimelines(db.Exec(sql::kSelectTimelines, {TimelineIds(orders)}), orders);
+}
+
+void OrderRepository::LoadTimelines(db::Transaction& tx, std::vector<Order>& orders) {
+  if (!orders.empty()) AttachTimelines(tx.Exec(sql::kSelectTimelines, {TimelineIds(orders)}), orders);
+}
+
 void OrderRepository::AddEvents(db::Transaction& tx,
                                 const std::vector<std::pair<std::string, std::string>>& events) {
   if (events.empty()) return;
@@ -134,7 +148,7 @@ void OrderRepository::AddEvents(db::Transaction& tx,
     users.Add(user);
     payloads.Add(payload);
   }
-  tx.Exec(sql::kInsertOrderEvents, {users.Text(), payloads.Text()});
+  tx.Queue(sql::kInsertOrderEvents, {users.Text(), payloads.Text()});
 }
 
 std::vector<std::pair<std::int64_t, std::string>> OrderRepository::EventsAfter(db::Connection& db,

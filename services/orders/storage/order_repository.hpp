@@ -46,6 +46,8 @@ class OrderRepository {
                               const std::string& sent_at);
   // Replaces each order's timeline with the stored one, in step order.
   static void LoadTimelines(db::Connection& db, std::vector<Order>& orders);
+  // The same inside `tx`, after the statements it has queued.
+  static void LoadTimelines(db::Transaction& tx, std::vector<Order>& orders);
 
   // Stores change events: (user id, order JSON).
   static void AddEvents(db::Transaction& tx, const std::vector<std::pair<std::string, std::string>>& events);

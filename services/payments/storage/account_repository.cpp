@@ -51,7 +51,7 @@ void AccountRepository::SetBalances(db::Transaction& tx, const std::map<std::str
     users.Add(user);
     amounts.Add(balance);
   }
-  tx.Exec(sql::kSetBalances, {users.Text(), amounts.Text()});
+  tx.Queue(sql::kSetBalances, {users.Text(), amounts.Text()});
 }
 
 void AccountRepository::AppendEntries(db::Transaction& tx, const std::vector<NewEntry>& entries) {
@@ -65,7 +65,7 @@ void AccountRepository::AppendEntries(db::Transaction& tx, const std::vector<New
     orders.Add(entry.order_id);
     balances.Add(entry.balance_after);
   }
-  tx.Exec(sql::kInsertEntries,
+  tx.Queue(sql::kInsertEntries,
           {ids.Text(), users.Text(), kinds.Text(), amounts.Text(), orders.Text(), balances.Text()});
 }
 
@@ -105,7 +105,7 @@ void AccountRepository::RecordDecisions(db::Transaction& tx, const std::vector<P
     entries.Add(record.entry_id);
     times.Add(record.processed_at);
   }
-  tx.Exec(sql::kRecordDecisions,
+  tx.Queue(sql::kRecordDecisions,
           {orders.Text(), statuses.Text(), reasons.Text(), entries.Text(), times.Text()});
 }
 
