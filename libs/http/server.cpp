@@ -267,9 +267,13 @@ struct Server::Impl {
       }
     }  // the read buffer is freed here: a streaming connection reads no more requests
     if (served.stream) {
-      co_await WriteStream(connection.socket, connection.deadline, *served.stream,
-                           std::move(served.stream_head), streams[loop], options.write_timeout);
-      streaming.fetch_sub(1);
+      // The stream goes on without this coroutine: an idle stream keeps no frames.
+      StartStream(std::move(connection.socket), std::move(served.stream), std::move(served.stream_head),
+                  {.registry = &streams[loop], .write_timeout = options.write_timeout, .on_finished = [this] {
+                     streaming.fetch_sub(1);
+                     connections.fetch_sub(1);
+                   }});
+      co_return;
     }
     connection.socket.shutdown(tcp::socket::shutdown_both, ignored);
     connections.fetch_sub(1);
