@@ -61,7 +61,9 @@ void RawClient::Send(std::string_view bytes, std::chrono::milliseconds limit) {
 const std::string& RawClient::ReadUntil(std::string_view text, std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   std::array<char, 4096> buffer{};
-  while (impl_->received.find(text) == std::string::npos && !impl_->peer_closed) {
+  std::size_t searched = 0;  // text cannot start before this: no need to search it again
+  while (impl_->received.find(text, searched) == std::string::npos && !impl_->peer_closed) {
+    searched = impl_->received.size() >= text.size() ? impl_->received.size() - text.size() + 1 : 0;
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left <= std::chrono::milliseconds::zero()) break;

@@ -64,29 +64,42 @@ class StreamWriter : public std::enable_shared_from_this<StreamWriter> {
       });
     });
     boost::system::error_code ec;
-    socket_.non_blocking(true, ec);  // for ClientStillThere's read; asynchronous I/O is unaffected
+    socket_.non_blocking(true, ec);  // for the reads and writes tried at once; async I/O is unaffected
     if (ec) return Finish();
     Watch();
     Write(std::move(head), false);
+    Wake();  // the handler may have queued chunks already
   }
 
   // New chunks, a closed producer or a stopping server: write what there is.
   void Wake() {
-    if (finished_ || writing_) return;  // a write in flight looks again when it completes
-    auto batch = events_->Take();
-    const bool last = batch.closed || settings_.registry->Stopped();
-    auto bytes = Frame(batch.chunks, last);
-    if (!bytes.empty()) Write(std::move(bytes), last);
+    while (!finished_ && !writing_) {  // a write in flight looks again when it completes
+      auto batch = events_->Take();
+      const bool last = batch.closed || settings_.registry->Stopped();
+      auto bytes = Frame(batch.chunks, last);
+      if (bytes.empty()) return;
+      Write(std::move(bytes), last);
+    }
   }
 
  private:
   void Write(std::string bytes, bool last) {
+    // Most writes fit in the socket's send buffer: sent at once, they need neither a wait nor a
+    // deadline, so a heartbeat touches no timer.
+    boost::system::error_code ec;
+    const auto sent = socket_.write_some(asio::buffer(bytes), ec);  // the socket is non-blocking
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return Finish();
+    if (!ec && sent == bytes.size()) {
+      if (last) Finish();
+      return;
+    }
     writing_ = true;
     out_ = std::move(bytes);
+    out_.erase(0, sent);
     deadline_.ExpiresAfter(settings_.write_timeout);
     asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this(), last](const boost::system::error_code& ec, std::size_t) {
-                        self->Written(ec, last);
+                      [self = shared_from_this(), last](const boost::system::error_code& error, std::size_t) {
+                        self->Written(error, last);
                       });
   }
 

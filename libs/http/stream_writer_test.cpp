@@ -130,6 +130,26 @@ TEST_F(StreamingServer, ABurstOfEventsArrivesWholeAndInOrder) {
   EXPECT_EQ(response.body, expected);
 }
 
+TEST_F(StreamingServer, ABacklogLargerThanTheSocketBuffersIsWrittenWhole) {
+  Start();
+  auto client = OpenStream();
+  auto stream = StreamNumber(0);
+  ASSERT_TRUE(stream);
+  // The client reads nothing meanwhile: the server's writes stop fitting and must wait their turn.
+  constexpr int kChunks = 128;
+  for (int i = 0; i < kChunks; ++i) {
+    ASSERT_TRUE(stream->Push("data: " + std::to_string(i) + " " + std::string(64UL * 1024, 'x') + "\n\n"));
+  }
+  stream->Close();
+  const auto& received = client->ReadUntil("\r\n0\r\n\r\n", 20s);
+  ASSERT_TRUE(received.ends_with("\r\n0\r\n\r\n")) << received.size();
+  std::size_t at = 0;
+  for (int i = 0; i < kChunks; ++i) {
+    at = received.find("data: " + std::to_string(i) + " ", at);
+    ASSERT_NE(at, std::string::npos) << i;
+  }
+}
+
 TEST_F(StreamingServer, StrayBytesFromTheClientDoNotEndTheStream) {
   Start();
   auto client = OpenStream();
