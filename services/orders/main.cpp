@@ -69,8 +69,8 @@ int main() {
     router.Add("GET", "/api/events", [&](http::Request& r) { return orders::StreamEvents(pool, live, r); });
     http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
 
-    // A connection is one descriptor; the rest is for the database pool, the live-updates listener and the
-    // broker.
+    // A connection is one descriptor; the rest is for the database pools, the live-updates poller and
+    // the broker.
     const auto max_connections = core::ConnectionsWithin(open_files, 1, 256);
     http::Server server({.service = "orders",
                          .host = settings.host,
