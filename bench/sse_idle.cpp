@@ -101,8 +101,8 @@ Options ParseOptions(int argc, char** argv) {
   }
   // Bounded: at most 30 000 streams (the loopback port range) and 10 minutes per phase.
   if (o.streams > 30'000 || o.close > o.streams || o.open_timeout > std::chrono::minutes(10) ||
-      o.release_timeout > std::chrono::minutes(10)) {
-    throw std::invalid_argument("--streams ≤ 30000, --close ≤ --streams, timeouts ≤ 600 s");
+      o.release_timeout > std::chrono::minutes(10) || o.settle > std::chrono::minutes(10)) {
+    throw std::invalid_argument("--streams ≤ 30000, --close ≤ --streams, timeouts and --settle-ms ≤ 600 s");
   }
   return o;
 }
