@@ -62,4 +62,12 @@ bool MethodMayCarryBody(std::string_view method);
 // Appends the header line "name: value\r\n" to a message head written by hand.
 void AppendHeaderLine(std::string& head, std::string_view name, std::string_view value);
 
+// The status line and headers of `response` with a `content_length` byte body, or of a chunked one
+// when there is no length (a stream). The framing headers (Content-Length, Transfer-Encoding,
+// Connection) are the server's: a handler's own are dropped, as is any header that would break the
+// framing with a CR, LF or colon. Written by hand: Beast's serializer walks a buffer sequence per
+// field, which cost more than the proxying itself.
+std::string ResponseHead(const Response& response, std::optional<std::size_t> content_length,
+                         unsigned version, bool keep_alive);
+
 }  // namespace kpo::http

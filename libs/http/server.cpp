@@ -17,22 +17,18 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
-#include "core/ascii.hpp"
-#include "core/ids.hpp"
 #include "core/log.hpp"
+#include "http/access_log.hpp"
 #include "http/deadline.hpp"
 #include "http/parsers.hpp"
 #include "http/problem.hpp"
 #include "http/stream.hpp"
-#include "observability/metrics.hpp"
+#include "http/stream_writer.hpp"
 
 namespace kpo::http {
 namespace asio = boost::asio;
@@ -44,62 +40,6 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBufferBytes = 4096;
-
-bool IsAcceptableRequestId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    if (c < 0x21 || c > 0x7E) return false;
-  }
-  return true;
-}
-
-// Framing headers are the server's to write; a handler's copy would contradict them.
-bool IsFramingHeader(std::string_view name) {
-  return core::EqualsIgnoringAsciiCase("content-length", name) ||
-         core::EqualsIgnoringAsciiCase("transfer-encoding", name) ||
-         core::EqualsIgnoringAsciiCase("connection", name);
-}
-
-bool IsSafeHeader(std::string_view name, std::string_view value) {
-  return !name.empty() && name.find_first_of(":\r\n") == std::string_view::npos &&
-         value.find_first_of("\r\n") == std::string_view::npos;
-}
-
-// The status line and headers of a response with a `content_length` byte body, or of a chunked
-// one when there is no length (a stream). Written by hand: Beast's serializer walks a buffer
-// sequence per field, which cost more than the proxying itself.
-std::string ResponseHead(const Response& response, std::optional<std::size_t> content_length,
-                         unsigned version, bool keep_alive) {
-  std::string head;
-  head.reserve(256);
-  head += "HTTP/1.1 ";
-  head += std::to_string(response.status);
-  head += ' ';
-  head += bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
-  head += "\r\n";
-  for (const auto& [name, value] : response.headers) {
-    if (IsFramingHeader(name)) continue;
-    if (!IsSafeHeader(name, value)) {
-      spdlog::warn("dropped a response header with a forbidden character: {}", name);
-      continue;
-    }
-    AppendHeaderLine(head, name, value);
-  }
-  // 1xx, 204 and 304 answers have no body and so no length (RFC 9110 §8.6).
-  const bool bodiless = response.status < 200 || response.status == 204 || response.status == 304;
-  if (!content_length) {
-    AppendHeaderLine(head, "Transfer-Encoding", "chunked");
-  } else if (!bodiless) {
-    AppendHeaderLine(head, "Content-Length", std::to_string(*content_length));
-  }
-  if (!keep_alive) {
-    AppendHeaderLine(head, "Connection", "close");
-  } else if (version < 11) {
-    AppendHeaderLine(head, "Connection", "keep-alive");
-  }
-  head += "\r\n";
-  return head;
-}
 
 // A client connection and its I/O deadline (a slow or silent client is cut off).
 struct Connection {
@@ -120,7 +60,10 @@ struct Server::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running = Guard(loops);
   asio::thread_pool workers{static_cast<std::size_t>(options.workers)};
   tcp::acceptor acceptor{*loops.front()};
+  // The streams each loop is writing (used on that loop only), for a shutdown to end them.
+  std::vector<StreamRegistry> streams = std::vector<StreamRegistry>(loops.size());
   std::size_t next_loop = 0;
+  std::atomic<std::size_t> connections{0};
   std::atomic<int> in_flight{0};
   std::atomic<int> streaming{0};
   std::atomic<bool> stopping{false};
@@ -189,51 +132,6 @@ struct Server::Impl {
     co_return response;
   }
 
-  // Streams `response.stream` as a chunked body until the producer closes it, the client goes
-  // away or the server stops.
-  asio::awaitable<void> WriteStream(Connection& connection, const Response& response, unsigned version) {
-    const std::string head = ResponseHead(response, std::nullopt, version, false);
-    connection.deadline.ExpiresAfter(options.write_timeout);
-    auto [ec, n] = co_await asio::async_write(connection.socket, asio::buffer(head), kTuple);
-    // The deadline bounds each write, not the quiet time between events.
-    connection.deadline.Clear();
-    auto& events = *response.stream;
-    auto executor = co_await asio::this_coro::executor;
-    auto wake = std::make_shared<asio::steady_timer>(executor);
-    events.SetWaker([wake, executor] { asio::post(executor, [wake] { wake->cancel(); }); });
-    while (!ec) {
-      auto batch = events.Take();
-      for (const auto& chunk : batch.chunks) {
-        if (ec) break;
-        connection.deadline.ExpiresAfter(options.write_timeout);
-        std::tie(ec, n) =
-            co_await asio::async_write(connection.socket, bhttp::make_chunk(asio::buffer(chunk)), kTuple);
-      }
-      connection.deadline.Clear();
-      if (ec) break;
-      if (batch.closed || stopping.load()) {
-        connection.deadline.ExpiresAfter(options.write_timeout);
-        co_await asio::async_write(connection.socket, bhttp::make_chunk_last(), kTuple);
-        break;
-      }
-      // Wakes on new data, or every second to notice a shutdown.
-      wake->expires_after(std::chrono::seconds(1));
-      co_await wake->async_wait(kTuple);
-    }
-    events.Abandon();
-  }
-
-  // Stamps a parsed request with where it came from and the ids it is known by downstream.
-  static void Identify(Request& request, const std::string& remote) {
-    request.remote_address = remote;
-    auto client_id = request.Header("X-Request-Id");
-    request.request_id =
-        client_id && IsAcceptableRequestId(*client_id) ? std::string(*client_id) : core::NewUuid();
-    auto incoming = request.Header("traceparent");
-    auto parent = incoming ? core::TraceParent::Parse(*incoming) : std::nullopt;
-    request.traceparent = (parent ? parent->Child() : core::TraceParent::New()).ToString();
-  }
-
   asio::awaitable<void> WriteResponse(Connection& connection, Response response, unsigned version,
                                       bool keep_alive, bool head) {
     const std::string header = ResponseHead(response, response.body.size(), version, keep_alive);
@@ -266,133 +164,146 @@ struct Server::Impl {
     connection.deadline.Clear();
   }
 
-  asio::awaitable<void> Session(tcp::socket socket) {
+  // The answer to a request that could not be read whole; nothing when there is no one to answer
+  // (the client closed, reset, or was too slow).
+  std::optional<Response> ReadError(const beast::error_code& ec, std::size_t bytes) const {
+    if (ec == bhttp::error::body_limit) {
+      return ProblemResponse(413,
+                             "The request body exceeds " + std::to_string(options.body_limit) + " bytes");
+    }
+    if (ec == bhttp::error::header_limit) return ProblemResponse(431, "The request headers are too large");
+    if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && bytes > 0) {
+      return ProblemResponse(400, "Malformed HTTP request: " + ec.message());
+    }
+    return std::nullopt;
+  }
+
+  // Routes a parsed request and runs its handler; `route` gets the pattern (a metrics label).
+  asio::awaitable<Response> Handle(Request& request, std::string_view& route) {
+    if (request.headers.size() > options.max_header_count) {
+      co_return ProblemResponse(431, "Too many request header fields");
+    }
+    auto target = ParseTarget(request.target);
+    if (!target) co_return ProblemResponse(400, "The request target is not a valid URI path");
+    request.path = std::move(target->first);
+    request.query = std::move(target->second);
+    auto found = router.Find(request);
+    route = found.pattern;
+    co_return co_await Invoke(request, found);
+  }
+
+  // What serving one request left the connection to do.
+  struct Served {
+    bool keep_alive = false;
+    std::shared_ptr<EventStream> stream;  // the response streams from here on, after `stream_head`
+    std::string stream_head;
+  };
+
+  // Reads one request, runs it and writes the answer, or hands a streamed answer back to the
+  // session. The request, its parser and the answer live in this coroutine's frame, which is gone
+  // once it returns: a stream that then stays open for hours does not keep them.
+  asio::awaitable<Served> ServeOne(Connection& connection, beast::flat_buffer& buffer,
+                                   const std::string& remote, bool first) {
+    Request request;
+    RequestParser parser(request);
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.body_limit(options.body_limit);
+    // A keep-alive connection may idle longer than a client may take to send one request.
+    connection.deadline.ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
+    auto [ec, bytes] = co_await bhttp::async_read(connection.socket, buffer, parser, kTuple);
+    // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
+    connection.deadline.Clear();
+    if (ec) {
+      auto error = ReadError(ec, bytes);
+      if (!error) co_return Served{};
+      // Whatever of the head was parsed still identifies the request.
+      IdentifyRequest(request, remote);
+      error->SetHeader("X-Request-Id", std::move(request.request_id));
+      error->SetHeader("traceparent", std::move(request.traceparent));
+      co_await WriteResponse(connection, std::move(*error), 11, false, false);
+      co_await DrainBeforeClose(connection);
+      co_return Served{};
+    }
+    in_flight.fetch_add(1);
+    Served served;
+    served.keep_alive = parser.keep_alive() && !stopping.load();
+    const auto started = std::chrono::steady_clock::now();
+    IdentifyRequest(request, remote);
+    std::string_view route = "invalid";
+    Response response = co_await Handle(request, route);
+    RecordRequest(request, route, response.status,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    // The request is done with: its ids move into the answer.
+    response.SetHeader("X-Request-Id", std::move(request.request_id));
+    response.SetHeader("traceparent", std::move(request.traceparent));
+    if (response.stream) {
+      served.stream_head = ResponseHead(response, std::nullopt, parser.Version(), false);
+      served.stream = std::move(response.stream);
+      served.keep_alive = false;
+      streaming.fetch_add(1);  // before in_flight drops, so that a drain never sees neither
+    } else {
+      co_await WriteResponse(connection, std::move(response), parser.Version(), served.keep_alive,
+                             parser.IsHead());
+    }
+    in_flight.fetch_sub(1);
+    co_return served;
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket, std::size_t loop) {
     beast::error_code ignored;
     const auto endpoint = socket.remote_endpoint(ignored);
     const std::string remote = ignored ? "" : endpoint.address().to_string();
     Connection connection(std::move(socket));
-    beast::flat_buffer buffer;
-    // Beast reads at most the free capacity (512 bytes when empty): room for a whole typical
-    // request, bearer token included, saves a read per request.
-    buffer.reserve(kReadBufferBytes);
-    bool first = true;
-    while (!stopping.load()) {
-      Request request;
-      RequestParser parser(request);
-      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-      parser.body_limit(options.body_limit);
-      // A keep-alive connection may idle longer than a client may take to send one request.
-      connection.deadline.ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
-      auto [ec, bytes] = co_await bhttp::async_read(connection.socket, buffer, parser, kTuple);
-      // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
-      connection.deadline.Clear();
-      first = false;
-      if (ec) {
-        Response error;
-        if (ec == bhttp::error::body_limit) {
-          error = ProblemResponse(
-              413, "The request body exceeds " + std::to_string(options.body_limit) + " bytes");
-        } else if (ec == bhttp::error::header_limit) {
-          error = ProblemResponse(431, "The request headers are too large");
-        } else if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
-                   ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && bytes > 0) {
-          error = ProblemResponse(400, "Malformed HTTP request: " + ec.message());
-        } else {
-          break;  // closed, reset, or too slow (timeout): nothing to answer
-        }
-        // Whatever of the head was parsed still identifies the request.
-        Identify(request, remote);
-        error.SetHeader("X-Request-Id", std::move(request.request_id));
-        error.SetHeader("traceparent", std::move(request.traceparent));
-        co_await WriteResponse(connection, std::move(error), 11, false, false);
-        co_await DrainBeforeClose(connection);
-        break;
+    Served served;
+    {
+      beast::flat_buffer buffer;
+      // Beast reads at most the free capacity (512 bytes when empty): room for a whole typical
+      // request, bearer token included, saves a read per request.
+      buffer.reserve(kReadBufferBytes);
+      for (bool first = true; !stopping.load(); first = false) {
+        served = co_await ServeOne(connection, buffer, remote, first);
+        if (!served.keep_alive) break;
       }
-      in_flight.fetch_add(1);
-      const auto version = parser.Version();
-      const bool keep_alive = parser.keep_alive() && !stopping.load();
-      const bool head = parser.IsHead();
-      const auto started = std::chrono::steady_clock::now();
-      Identify(request, remote);
-      Response response;
-      std::string_view route = "invalid";
-      if (request.headers.size() > options.max_header_count) {
-        response = ProblemResponse(431, "Too many request header fields");
-      } else if (auto target = ParseTarget(request.target)) {
-        request.path = std::move(target->first);
-        request.query = std::move(target->second);
-        auto found = router.Find(request);
-        route = found.pattern;
-        response = co_await Invoke(request, found);
-      } else {
-        response = ProblemResponse(400, "The request target is not a valid URI path");
-      }
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      Record(request, route, response.status, seconds);
-      // The request is done with: its ids move into the answer.
-      response.SetHeader("X-Request-Id", std::move(request.request_id));
-      response.SetHeader("traceparent", std::move(request.traceparent));
-      if (response.stream) {
-        // Streams end themselves within a second of a shutdown (with a clean last chunk).
-        streaming.fetch_add(1);
-        in_flight.fetch_sub(1);
-        co_await WriteStream(connection, response, version);
-        streaming.fetch_sub(1);
-        break;
-      }
-      co_await WriteResponse(connection, std::move(response), version, keep_alive, head);
-      in_flight.fetch_sub(1);
-      if (!keep_alive) break;
+    }  // the read buffer is freed here: a streaming connection reads no more requests
+    if (served.stream) {
+      // The stream goes on without this coroutine: an idle stream keeps no frames.
+      StartStream(std::move(connection.socket), std::move(served.stream), std::move(served.stream_head),
+                  {.registry = &streams[loop], .write_timeout = options.write_timeout, .on_finished = [this] {
+                     streaming.fetch_sub(1);
+                     connections.fetch_sub(1);
+                   }});
+      co_return;
     }
     connection.socket.shutdown(tcp::socket::shutdown_both, ignored);
-  }
-
-  void Record(const Request& request, std::string_view route, int status, double seconds) {
-    // Registry lookups take a lock and format labels: each I/O thread remembers what it found,
-    // under a key built in a reused buffer (no allocation once seen).
-    thread_local std::unordered_map<std::string, observability::Counter*> counters;
-    thread_local std::unordered_map<std::string, observability::Histogram*> histograms;
-    thread_local std::string key;
-    auto& registry = observability::Registry::Global();
-    key.assign(request.method).append(1, ' ').append(route).append(1, ' ').append(std::to_string(status));
-    auto counter = counters.find(key);
-    if (counter == counters.end()) {
-      counter = counters
-                    .emplace(key, &registry.GetCounter("http_requests_total", "HTTP requests served.",
-                                                       fmt::format(R"(method="{}",route="{}",status="{}")",
-                                                                   request.method, route, status)))
-                    .first;
-    }
-    counter->second->Add();
-    key.assign(route);
-    auto histogram = histograms.find(key);
-    if (histogram == histograms.end()) {
-      histogram =
-          histograms
-              .emplace(key, &registry.GetHistogram("http_request_duration_seconds", "HTTP request latency.",
-                                                   fmt::format("route=\"{}\"", route)))
-              .first;
-    }
-    histogram->second->Observe(seconds);
-    if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
-    if (!spdlog::should_log(spdlog::level::info)) return;
-    core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
-    spdlog::info(R"(access method={} path={} status={} duration_ms={:.3f} remote={})", request.method,
-                 request.path, status, seconds * 1000, request.remote_address);
+    connections.fetch_sub(1);
   }
 
   asio::awaitable<void> Accept() {
+    asio::steady_timer pause(*loops.front());
     for (;;) {
+      // At the cap every descriptor is spoken for: new clients wait in the listen backlog until a
+      // connection closes, rather than being accepted and then failing (the gateway's 502 when it
+      // cannot open the upstream connection). Only the accept loop polls, and only at the cap.
+      if (options.max_connections > 0 && connections.load() >= options.max_connections) {
+        pause.expires_after(std::chrono::milliseconds(10));
+        co_await pause.async_wait(kTuple);
+        if (!acceptor.is_open()) co_return;
+        continue;
+      }
       // Connections are dealt round robin over the loops; each stays on its loop.
-      const asio::any_io_executor loop = loops[next_loop++ % loops.size()]->get_executor();
-      auto [ec, socket] = co_await acceptor.async_accept(loop, kTuple);
+      const std::size_t loop = next_loop++ % loops.size();
+      auto [ec, socket] = co_await acceptor.async_accept(loops[loop]->get_executor(), kTuple);
       if (ec) {
         if (!acceptor.is_open()) co_return;
         spdlog::warn("accept failed: {}", ec.message());
+        // Out of descriptors (EMFILE) fails again until a connection closes: retrying at once would spin.
+        pause.expires_after(std::chrono::milliseconds(50));
+        co_await pause.async_wait(kTuple);
         continue;
       }
-      asio::co_spawn(loop, Session(std::move(socket)), asio::detached);
+      connections.fetch_add(1);
+      asio::co_spawn(*loops[loop], Session(std::move(socket), loop), asio::detached);
     }
   }
 
@@ -408,6 +319,8 @@ struct Server::Impl {
 
   void BeginStop() {
     if (stopping.exchange(true)) return;
+    // Streams end now, each with a clean last chunk, rather than polling for the shutdown.
+    for (std::size_t i = 0; i < loops.size(); ++i) asio::post(*loops[i], [this, i] { streams[i].StopAll(); });
     asio::post(*loops.front(), [this] {
       beast::error_code ignored;
       acceptor.close(ignored);

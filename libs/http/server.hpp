@@ -23,6 +23,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30'000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds drain_timeout{10'000};  // graceful shutdown: in-flight requests finish
+  // Connections served at once; more wait in the listen backlog. 0: no cap. Size it to the open
+  // file limit (see core::RaiseOpenFileLimit) over the descriptors a connection may need.
+  std::size_t max_connections = 0;
 };
 
 // Serves a Router. Blocking handlers run on a worker pool so that slow database calls never

@@ -29,10 +29,22 @@ bool EventStream::Abandoned() const {
   return abandoned_;
 }
 
+void EventStream::OnAbandon(std::function<void()> callback) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!abandoned_) {
+      on_abandon_ = std::move(callback);
+      return;
+    }
+  }
+  if (callback) callback();
+}
+
 EventStream::Batch EventStream::Take() {
   std::lock_guard lock(mutex_);
-  Batch batch{{chunks_.begin(), chunks_.end()}, closed_};
-  chunks_.clear();
+  // The queue's storage leaves with the batch: between events the stream holds none.
+  Batch batch{std::move(chunks_), closed_};
+  chunks_ = {};
   return batch;
 }
 
@@ -42,10 +54,19 @@ void EventStream::SetWaker(std::function<void()> waker) {
 }
 
 void EventStream::Abandon() {
-  std::lock_guard lock(mutex_);
-  abandoned_ = true;
-  chunks_.clear();
-  waker_ = nullptr;
+  std::function<void()> on_abandon;
+  std::function<void()> waker;
+  {
+    std::lock_guard lock(mutex_);
+    abandoned_ = true;
+    chunks_ = {};
+    // Moved out, so that what they capture is released here and not when the stream is.
+    waker = std::move(waker_);
+    waker_ = nullptr;
+    on_abandon = std::move(on_abandon_);
+    on_abandon_ = nullptr;
+  }
+  if (on_abandon) on_abandon();
 }
 
 }  // namespace kpo::http

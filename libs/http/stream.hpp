@@ -1,7 +1,6 @@
 #pragma once
 // A streamed response body (e.g. Server-Sent Events): producers push chunks from any thread,
 // the server writes them to the client as they come.
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -19,6 +18,10 @@ class EventStream {
   void Close();
   // True once the client went away or the server stopped writing; producers should let go.
   bool Abandoned() const;
+  // Calls `callback` once, from the thread that abandons the stream (at once when it already is),
+  // so that a producer waiting on I/O of its own (the gateway's upstream read) lets go then rather
+  // than at its next Push. Must not call back into this stream. Thread safe.
+  void OnAbandon(std::function<void()> callback);
 
   // --- server side ---
   struct Batch {
@@ -33,10 +36,13 @@ class EventStream {
 
  private:
   mutable std::mutex mutex_;
-  std::deque<std::string> chunks_;
+  // A vector, not a deque: an idle stream holds no chunk storage at all (libstdc++'s deque
+  // allocates ~600 bytes even when empty, and there may be tens of thousands of idle streams).
+  std::vector<std::string> chunks_;
   bool closed_ = false;
   bool abandoned_ = false;
   std::function<void()> waker_;
+  std::function<void()> on_abandon_;
 };
 
 }  // namespace kpo::http

@@ -4,6 +4,7 @@
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "core/config.hpp"
+#include "core/limits.hpp"
 #include "core/log.hpp"
 #include "db/pool.hpp"
 #include "http/server.hpp"
@@ -34,6 +35,7 @@ int main() {
   using namespace kpo;
   core::Config config;
   core::InitLogging("gateway", config.String("LOG_LEVEL", "info"));
+  const auto open_files = core::RaiseOpenFileLimit();
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {
     const auto [host, port] = core::ParseListenAddress(config.String("GATEWAY_LISTEN", "0.0.0.0:5005"));
@@ -71,6 +73,11 @@ int main() {
         config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000));
     server_options.header_limit =
         static_cast<std::size_t>(config.Int("GATEWAY_HEADER_LIMIT", 8192, 1024, 1 << 20));
+    // A proxied request or stream holds two descriptors, the client's and the upstream's; capping
+    // the connections to fit means a client waits in the listen backlog instead of getting a 502
+    // because the gateway ran out of descriptors for the upstream. The reserve covers pooled idle
+    // upstream connections, the database pool and the process's own files.
+    server_options.max_connections = core::ConnectionsWithin(open_files, 2, 512);
     config.LogEffective("gateway");
 
     const auth::TokenSigner signer(secret, ttl);

@@ -5,6 +5,7 @@
 
 #include "app/admission.hpp"
 #include "core/config.hpp"
+#include "core/limits.hpp"
 #include "core/log.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
@@ -25,6 +26,7 @@ int main() {
   using namespace kpo;
   core::Config config;
   core::InitLogging("orders", config.String("LOG_LEVEL", "info"));
+  const auto open_files = core::RaiseOpenFileLimit();
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {
     auto settings = service::ReadServiceSettings(config, "ORDERS", "orders", "127.0.0.1:5001",
@@ -67,9 +69,15 @@ int main() {
     router.Add("GET", "/api/events", [&](http::Request& r) { return orders::StreamEvents(pool, live, r); });
     http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
 
-    http::Server server(
-        {.service = "orders", .host = settings.host, .port = settings.port, .workers = settings.workers},
-        router);
+    // A connection is one descriptor; the rest is for the database pools, the live-updates poller and
+    // the broker.
+    const auto max_connections = core::ConnectionsWithin(open_files, 1, 256);
+    http::Server server({.service = "orders",
+                         .host = settings.host,
+                         .port = settings.port,
+                         .workers = settings.workers,
+                         .max_connections = max_connections},
+                        router);
     server.Listen();
     std::jthread live_thread([&](std::stop_token stop) { live.Run(stop); });
     std::jthread admission_thread([&](std::stop_token stop) { admission.Run(stop); });

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/config.hpp"
+#include "core/limits.hpp"
 #include "core/log.hpp"
 #include "db/pool.hpp"
 #include "handlers/handlers.hpp"
@@ -21,6 +22,7 @@ int main() {
   using namespace kpo;
   core::Config config;
   core::InitLogging("payments", config.String("LOG_LEVEL", "info"));
+  const auto open_files = core::RaiseOpenFileLimit();
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {
     auto settings = service::ReadServiceSettings(config, "PAYMENTS", "payments", "127.0.0.1:5002",
@@ -47,9 +49,14 @@ int main() {
                [&](http::Request& r) { return payments::ListEntries(pool, r); });
     http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
 
-    http::Server server(
-        {.service = "payments", .host = settings.host, .port = settings.port, .workers = settings.workers},
-        router);
+    // A connection is one descriptor; the rest is for the database pool and the broker.
+    const auto max_connections = core::ConnectionsWithin(open_files, 1, 256);
+    http::Server server({.service = "payments",
+                         .host = settings.host,
+                         .port = settings.port,
+                         .workers = settings.workers,
+                         .max_connections = max_connections},
+                        router);
     server.Listen();
     std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
     std::jthread consumer_thread([&](std::stop_token stop) {

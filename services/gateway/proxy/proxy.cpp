@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -53,6 +54,8 @@ bool IsHopByHop(std::string_view name) {
 // Beast reads at most the buffer's free capacity (512 bytes when empty): room for a typical
 // answer saves reads.
 constexpr std::size_t kReadBufferBytes = 8192;
+// A stream's events are small; a read takes what has arrived, in pieces of this size.
+constexpr std::size_t kStreamReadBytes = 2048;
 
 // A keep-alive connection to one replica with its I/O deadline and read buffer. Kept on the heap
 // and never moved: the deadline refers to the socket.
@@ -243,16 +246,42 @@ struct Upstream::Impl {
   }
 
   // Relays a response stream's body (the parser pushes it to the client's event stream) as it
-  // arrives, until the upstream ends it or the client goes away.
+  // arrives, until the upstream ends it or the client goes away. A stream is quiet most of its life:
+  // while nothing half-parsed is buffered it waits for the socket to turn readable holding no read
+  // buffer (an event or heartbeat allocates one, briefly). When the client's side abandons the
+  // stream, the wait is cancelled at once, so the upstream connection closes with the client's.
   static asio::awaitable<void> Pump(std::shared_ptr<UpstreamConnection> connection,
                                     std::shared_ptr<http::EventStream> events,
                                     std::chrono::milliseconds idle) {
+    events->OnAbandon(
+        [weak = std::weak_ptr<UpstreamConnection>(connection), executor = connection->socket.get_executor()] {
+          asio::post(executor, [weak] {
+            beast::error_code ignored;
+            if (auto gone = weak.lock()) gone->socket.cancel(ignored);
+          });
+        });
     auto& parser = *connection->parser;
-    while (!parser.is_done() && !events->Abandoned()) {
+    auto& buffer = connection->buffer;
+    beast::error_code ec;
+    while (!ec && !events->Abandoned()) {
+      // Whatever complete pieces are buffered go to the client now; what remains is an incomplete
+      // piece (a few bytes at most, between events) that needs more from the socket.
+      while (buffer.size() > 0 && !parser.is_done()) {
+        const auto used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec || used == 0) break;
+      }
+      if (ec == bhttp::error::need_more) ec = {};
+      if (ec || parser.is_done()) break;
+      buffer.shrink_to_fit();
       connection->deadline.ExpiresAfter(idle);
-      // read_some returns as soon as any bytes arrive: an event must not wait for more.
-      auto [ec, n] = co_await bhttp::async_read_some(connection->socket, connection->buffer, parser, kTuple);
+      std::tie(ec) = co_await connection->socket.async_wait(tcp::socket::wait_read, kTuple);
       if (ec) break;
+      // Readable: take what has arrived, at once (an event must not wait for more).
+      std::size_t read = 0;
+      std::tie(ec, read) =
+          co_await connection->socket.async_read_some(buffer.prepare(kStreamReadBytes), kTuple);
+      buffer.commit(read);
     }
     events->Close();
     beast::error_code ignored;

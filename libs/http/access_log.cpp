@@ -1,0 +1,68 @@
+#include "http/access_log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "observability/metrics.hpp"
+
+namespace kpo::http {
+namespace {
+
+bool IsAcceptableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7E) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void IdentifyRequest(Request& request, const std::string& remote) {
+  request.remote_address = remote;
+  auto client_id = request.Header("X-Request-Id");
+  request.request_id =
+      client_id && IsAcceptableRequestId(*client_id) ? std::string(*client_id) : core::NewUuid();
+  auto incoming = request.Header("traceparent");
+  auto parent = incoming ? core::TraceParent::Parse(*incoming) : std::nullopt;
+  request.traceparent = (parent ? parent->Child() : core::TraceParent::New()).ToString();
+}
+
+void RecordRequest(const Request& request, std::string_view route, int status, double seconds) {
+  // Registry lookups take a lock and format labels: each I/O thread remembers what it found,
+  // under a key built in a reused buffer (no allocation once seen).
+  thread_local std::unordered_map<std::string, observability::Counter*> counters;
+  thread_local std::unordered_map<std::string, observability::Histogram*> histograms;
+  thread_local std::string key;
+  auto& registry = observability::Registry::Global();
+  key.assign(request.method).append(1, ' ').append(route).append(1, ' ').append(std::to_string(status));
+  auto counter = counters.find(key);
+  if (counter == counters.end()) {
+    counter = counters
+                  .emplace(key, &registry.GetCounter("http_requests_total", "HTTP requests served.",
+                                                     fmt::format(R"(method="{}",route="{}",status="{}")",
+                                                                 request.method, route, status)))
+                  .first;
+  }
+  counter->second->Add();
+  key.assign(route);
+  auto histogram = histograms.find(key);
+  if (histogram == histograms.end()) {
+    histogram =
+        histograms
+            .emplace(key, &registry.GetHistogram("http_request_duration_seconds", "HTTP request latency.",
+                                                 fmt::format("route=\"{}\"", route)))
+            .first;
+  }
+  histogram->second->Observe(seconds);
+  if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
+  if (!spdlog::should_log(spdlog::level::info)) return;
+  core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
+  spdlog::info(R"(access method={} path={} status={} duration_ms={:.3f} remote={})", request.method,
+               request.path, status, seconds * 1000, request.remote_address);
+}
+
+}  // namespace kpo::http

@@ -1,0 +1,20 @@
+#pragma once
+// What the HTTP server records about each request: the ids it is known by, metrics, the access log.
+#include <string>
+#include <string_view>
+
+#include "http/message.hpp"
+
+namespace kpo::http {
+
+// Stamps a parsed request with where it came from and the ids it is known by downstream: the
+// client's X-Request-Id when acceptable (else a new one), and a child of its traceparent (else a
+// new trace).
+void IdentifyRequest(Request& request, const std::string& remote);
+
+// Counts the request (http_requests_total by method, route and status), observes its duration
+// (http_request_duration_seconds by route) and writes an access log line (none for the
+// operational routes).
+void RecordRequest(const Request& request, std::string_view route, int status, double seconds);
+
+}  // namespace kpo::http
