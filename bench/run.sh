@@ -131,10 +131,11 @@ run_pgbench() {
   psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS $naive_db" >/dev/null
 }
 
-# Environment of the seed design (the services ignore variables they do not know yet).
+# Environment of the seed design: relays polling once a second in batches of 10 without wake-ups,
+# one relay and one consumer thread per service, one message per consumer transaction, no backpressure.
 seed_env=(ORDERS_RELAY_POLL_MS=1000 PAYMENTS_RELAY_POLL_MS=1000 ORDERS_RELAY_BATCH=10 PAYMENTS_RELAY_BATCH=10
   ORDERS_RELAY_WAKEUP=false PAYMENTS_RELAY_WAKEUP=false ORDERS_CONSUMER_BATCH=1 PAYMENTS_CONSUMER_BATCH=1
-  ORDERS_BACKPRESSURE_MAX_LAG_MS=0)
+  ORDERS_RELAYS=1 PAYMENTS_RELAYS=1 ORDERS_CONSUMERS=1 PAYMENTS_CONSUMERS=1 ORDERS_BACKPRESSURE_MAX_LAG_MS=0)
 
 # run_config NAME OUT.json KPO-LOAD-ARGS... — restarts the services in configuration NAME (seed: the
 # variables above; ours: none), then runs kpo-load against the gateway.

@@ -23,6 +23,8 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.prefetch = static_cast<std::uint16_t>(config.Int(prefix + "_CONSUMER_PREFETCH", 32, 1, 65535));
   settings.consumer_batch = static_cast<std::size_t>(
       config.Int(prefix + "_CONSUMER_BATCH", settings.prefetch, 1, settings.prefetch));
+  settings.relays = static_cast<int>(config.Int(prefix + "_RELAYS", 2, 1, 8));
+  settings.consumers = static_cast<int>(config.Int(prefix + "_CONSUMERS", 2, 1, 8));
   settings.relay.database_url = settings.database_url;
   settings.relay.amqp = settings.amqp;
   settings.relay.amqp.connection_name = name + "-relay";
@@ -32,6 +34,13 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.relay.crash_after_confirm =
       config.String("KPO_FAILPOINTS", "").find("relay_crash_after_confirm") != std::string::npos;
   return settings;
+}
+
+std::vector<std::jthread> StartWorkers(int count, const std::function<void(std::stop_token)>& work) {
+  std::vector<std::jthread> workers;
+  workers.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) workers.emplace_back(work);
+  return workers;
 }
 
 void MigrateWithRetry(const std::string& database_url, const std::vector<db::Migration>& migrations,

@@ -1,6 +1,9 @@
 #pragma once
 // Start-up steps every service shares.
+#include <functional>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -15,9 +18,9 @@ namespace kpo::service {
 
 // The settings every database + broker service reads, named <PREFIX>_LISTEN, <PREFIX>_DATABASE_URL,
 // <PREFIX>_DB_POOL_SIZE, <PREFIX>_HTTP_WORKERS, <PREFIX>_CONSUMER_PREFETCH, <PREFIX>_RELAY_BATCH,
-// <PREFIX>_CONSUMER_BATCH, <PREFIX>_RELAY_POLL_MS, <PREFIX>_RELAY_WAKEUP, plus RABBITMQ_URL and
-// KPO_FAILPOINTS. Throws std::invalid_argument for a
-// malformed value.
+// <PREFIX>_CONSUMER_BATCH, <PREFIX>_CONSUMERS, <PREFIX>_RELAYS, <PREFIX>_RELAY_POLL_MS,
+// <PREFIX>_RELAY_WAKEUP, plus RABBITMQ_URL and KPO_FAILPOINTS. Throws std::invalid_argument for a malformed
+// value.
 struct ServiceSettings {
   std::string host;
   std::uint16_t port = 0;
@@ -27,6 +30,10 @@ struct ServiceSettings {
   int workers = 16;
   std::uint16_t prefetch = 32;
   std::size_t consumer_batch = 32;  // deliveries applied in one transaction (1..prefetch)
+  // Relay and consumer threads. Two of each overlap one's broker confirm or commit with the
+  // other's work (rows and deliveries are claimed so that they never do the same work twice).
+  int relays = 2;
+  int consumers = 2;
   // Database, broker, batch, poll and wake-up filled in; relay.wakeup is null when the wake-up is
   // off (<PREFIX>_RELAY_WAKEUP=false: the relay only polls).
   messaging::RelayOptions relay;
@@ -34,6 +41,9 @@ struct ServiceSettings {
 ServiceSettings ReadServiceSettings(core::Config& config, const std::string& prefix, const std::string& name,
                                     const std::string& default_listen,
                                     const std::string& default_database_url);
+
+// Starts `count` threads running `work` until they are asked to stop (when the vector is destroyed).
+std::vector<std::jthread> StartWorkers(int count, const std::function<void(std::stop_token)>& work);
 
 // Applies `migrations`, waiting (with backoff, up to `attempts` tries) for PostgreSQL to accept
 // connections: services may start before the database. Throws the last error when it never does.

@@ -56,7 +56,8 @@ int main() {
     db::Pool pool(database_url, settings.pool_size, {.application_name = "orders"});
     // The consumer's own connections: under HTTP load the request handlers may hold every pooled
     // connection, and the consumer must keep finishing work all the same.
-    db::Pool consumer_pool(database_url, 2, {.application_name = "orders-consumer"});
+    db::Pool consumer_pool(database_url, static_cast<std::size_t>(settings.consumers) + 1,
+                           {.application_name = "orders-consumer"});
     orders::Admission admission(admission_options);
     const orders::OrderServices services{pool, admission, relay.wakeup.get()};
 
@@ -81,8 +82,9 @@ int main() {
     server.Listen();
     std::jthread live_thread([&](std::stop_token stop) { live.Run(stop); });
     std::jthread admission_thread([&](std::stop_token stop) { admission.Run(stop); });
-    std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
-    std::jthread consumer_thread([&](std::stop_token stop) {
+    auto relays = service::StartWorkers(
+        settings.relays, [&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
+    auto consumers = service::StartWorkers(settings.consumers, [&](std::stop_token stop) {
       messaging::Consumer(amqp, orders::PaymentResultsQueue(), settings.prefetch, settings.consumer_batch)
           .RunBatches(
               [&](const std::vector<messaging::Delivery>& batch) {

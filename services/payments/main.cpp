@@ -37,7 +37,8 @@ int main() {
     db::Pool pool(database_url, settings.pool_size, {.application_name = "payments"});
     // The consumer's own connections: under HTTP load the request handlers may hold every pooled
     // connection, and the consumer must keep finishing work all the same.
-    db::Pool consumer_pool(database_url, 2, {.application_name = "payments-consumer"});
+    db::Pool consumer_pool(database_url, static_cast<std::size_t>(settings.consumers) + 1,
+                           {.application_name = "payments-consumer"});
 
     http::Router router;
     router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
@@ -58,8 +59,9 @@ int main() {
                          .max_connections = max_connections},
                         router);
     server.Listen();
-    std::jthread relay_thread([&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
-    std::jthread consumer_thread([&](std::stop_token stop) {
+    auto relays = service::StartWorkers(
+        settings.relays, [&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
+    auto consumers = service::StartWorkers(settings.consumers, [&](std::stop_token stop) {
       messaging::Consumer(amqp, payments::OrderCreatedQueue(), settings.prefetch, settings.consumer_batch)
           .RunBatches(
               [&](const std::vector<messaging::Delivery>& batch) {
