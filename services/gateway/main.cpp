@@ -66,6 +66,7 @@ int main() {
     const auto cors = SplitList(config.String("GATEWAY_CORS_ORIGINS", "http://localhost:3000"));
     const auto docs_dir = config.String("GATEWAY_DOCS_DIR", KPO_DEFAULT_DOCS_DIR);
     const auto trusted_proxies = SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.1,::1"));
+    const auto shed_window = config.Millis("GATEWAY_SHED_MS", std::chrono::milliseconds(100));
     http::ServerOptions server_options{.service = "gateway", .host = host, .port = port};
     server_options.threads = static_cast<int>(config.Int("GATEWAY_IO_THREADS", 2, 1, 64));
     server_options.workers = static_cast<int>(config.Int("GATEWAY_WORKERS", 8, 1, 256));
@@ -90,8 +91,8 @@ int main() {
     gateway::Upstream payments(payments_options);
     gateway::RateLimiter per_user(user_rps, user_burst);
     gateway::RateLimiter per_ip(ip_rps, ip_burst);
-    gateway::GatewayDeps deps{users,    signer, verifier, orders,   payments,
-                              per_user, per_ip, cors,     docs_dir, trusted_proxies};
+    gateway::GatewayDeps deps{users,  signer, verifier, orders,          payments,   per_user,
+                              per_ip, cors,   docs_dir, trusted_proxies, shed_window};
 
     http::Router router;
     gateway::RegisterRoutes(router, deps);

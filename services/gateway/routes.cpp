@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/ascii.hpp"
+#include "domain/shedder.hpp"
 #include "handlers/handlers.hpp"
 #include "http/problem.hpp"
 
@@ -55,6 +56,14 @@ Response TooManyRequests(std::chrono::milliseconds retry_after) {
   return response;
 }
 
+// What orders answers while it refuses new orders, answered here while the gateway sheds them.
+Response Overloaded() {
+  auto response =
+      http::ProblemResponse(503, "Too many orders are waiting for payment right now; try again in a second");
+  response.SetHeader("Retry-After", "1");
+  return response;
+}
+
 // An IPv4 or IPv6 address in text form (a rate-limit key, not parsed further).
 bool LooksLikeIpAddress(std::string_view text) {
   return !text.empty() && text.size() <= 45 && std::all_of(text.begin(), text.end(), [](char c) {
@@ -87,7 +96,7 @@ std::optional<std::string_view> TokenOf(const Request& request, bool allow_query
 
 class Routes {
  public:
-  explicit Routes(GatewayDeps& deps) : deps_(deps) {}
+  explicit Routes(GatewayDeps& deps) : deps_(deps), place_orders_(deps.shed_window) {}
 
   void AddCors(Response& response, const Request& request) const {
     auto origin = request.Header("Origin");
@@ -129,8 +138,9 @@ class Routes {
 
   // An authenticated proxy route: verifies the token, applies the per-IP and per-user limits,
   // replaces any client-sent X-User-Id with the token's subject, and forwards.
-  http::AsyncHandler Proxied(Upstream& upstream, bool token_in_query) const {
-    return [this, &upstream, token_in_query](Request& request) -> boost::asio::awaitable<Response> {
+  // `shedder` (optional) refuses the route here while the service said it is overloaded.
+  http::AsyncHandler Proxied(Upstream& upstream, bool token_in_query, Shedder* shedder = nullptr) const {
+    return [this, &upstream, token_in_query, shedder](Request& request) -> boost::asio::awaitable<Response> {
       Response response;
       std::chrono::milliseconds retry{0};
       auto token = TokenOf(request, token_in_query);
@@ -141,6 +151,8 @@ class Routes {
         response = LimitIp(request).value_or(Unauthorized());
       } else if (!deps_.per_user.Allow(claims->user_id, retry)) {
         response = TooManyRequests(retry);
+      } else if (shedder != nullptr && shedder->Shedding(Shedder::Clock::now())) {
+        response = Overloaded();
       } else {
         const std::array<std::pair<std::string_view, std::string_view>, 4> identity{{
             {"X-User-Id", claims->user_id},
@@ -149,6 +161,10 @@ class Routes {
             {"X-Forwarded-For", ClientAddress(request)},
         }};
         response = co_await upstream.Forward(request, identity);
+        if (shedder != nullptr) {
+          shedder->Observe(response.status, http::FindHeader(response.headers, "Retry-After").has_value(),
+                           Shedder::Clock::now());
+        }
       }
       AddCors(response, request);
       co_return response;
@@ -216,7 +232,11 @@ class Routes {
     return response;
   }
 
+  Shedder& PlaceOrders() { return place_orders_; }
+
+ private:
   GatewayDeps& deps_;
+  Shedder place_orders_;  // POST /api/orders
 };
 
 }  // namespace
@@ -240,7 +260,7 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
   router.AddAsync("GET", "/api/accounts/me", routes.Proxied(deps.payments, false));
   router.AddAsync("POST", "/api/accounts/me/deposits", routes.Proxied(deps.payments, false));
   router.AddAsync("GET", "/api/accounts/me/entries", routes.Proxied(deps.payments, false));
-  router.AddAsync("POST", "/api/orders", routes.Proxied(deps.orders, false));
+  router.AddAsync("POST", "/api/orders", routes.Proxied(deps.orders, false, &routes.PlaceOrders()));
   router.AddAsync("GET", "/api/orders", routes.Proxied(deps.orders, false));
   router.AddAsync("GET", "/api/orders/{id}", routes.Proxied(deps.orders, false));
   router.AddAsync("GET", "/api/events", routes.Proxied(deps.orders, true));

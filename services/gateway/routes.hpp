@@ -37,6 +37,8 @@ struct GatewayDeps {
   // Peers whose X-Real-IP names the client (the UI's nginx on this host): per-IP limits then
   // count the browser's address rather than the proxy's.
   std::vector<std::string> trusted_proxies{"127.0.0.1", "::1"};
+  // How long POST /api/orders is refused here after orders answered 503 + Retry-After (0: never).
+  std::chrono::milliseconds shed_window{100};
 };
 
 // Registers PublicRoutes() on `router`: identity endpoints, the authenticated proxy routes,
