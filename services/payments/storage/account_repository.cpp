@@ -66,7 +66,7 @@ void AccountRepository::AppendEntries(db::Transaction& tx, const std::vector<New
     balances.Add(entry.balance_after);
   }
   tx.Queue(sql::kInsertEntries,
-          {ids.Text(), users.Text(), kinds.Text(), amounts.Text(), orders.Text(), balances.Text()});
+           {ids.Text(), users.Text(), kinds.Text(), amounts.Text(), orders.Text(), balances.Text()});
 }
 
 std::vector<Entry> AccountRepository::ListEntries(db::Connection& db, const std::string& user_id,
@@ -106,7 +106,7 @@ void AccountRepository::RecordDecisions(db::Transaction& tx, const std::vector<P
     times.Add(record.processed_at);
   }
   tx.Queue(sql::kRecordDecisions,
-          {orders.Text(), statuses.Text(), reasons.Text(), entries.Text(), times.Text()});
+           {orders.Text(), statuses.Text(), reasons.Text(), entries.Text(), times.Text()});
 }
 
 }  // namespace kpo::payments
