@@ -1,4 +1,5 @@
-// Integration tests against the RabbitMQ broker at amqp://guest:guest@localhost:5672/.
+// Integration tests against a real RabbitMQ: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/),
+// so a run can use a vhost of its own.
 #include "messaging/amqp.hpp"
 
 #include <gtest/gtest.h>
@@ -24,6 +25,7 @@ constexpr auto kWait = 20s;
 
 AmqpSettings Settings(std::string connection_name = "kpo_messaging_test") {
   AmqpSettings settings;
+  if (const char* url = std::getenv("RABBITMQ_URL"); url != nullptr && *url != '\0') settings.url = url;
   settings.connection_name = std::move(connection_name);
   return settings;
 }
