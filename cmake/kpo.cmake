@@ -6,13 +6,19 @@ function(kpo_unit_test name)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
 endfunction()
 
-# kpo_embed_migrations(target DIR) — compiles every DIR/*.sql into the target as a
-# sorted table of {version, name, sql}, so a binary always carries its own schema.
+# kpo_embed_migrations(target DIR [FUNCTION name]) — compiles every DIR/*.sql into the target as
+# a sorted table of {version, name, sql}, returned by kpo::generated::<name>() (default:
+# <target>_migrations), so a binary always carries its own schema.
 function(kpo_embed_migrations target dir)
+  cmake_parse_arguments(ARG "" "FUNCTION" "" ${ARGN})
+  set(function "${target}_migrations")
+  if(ARG_FUNCTION)
+    set(function "${ARG_FUNCTION}")
+  endif()
   file(GLOB files CONFIGURE_DEPENDS "${dir}/*.sql")
   list(SORT files)
-  set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_migrations.cpp")
-  set(body "#include \"db/migrations.hpp\"\nnamespace kpo::generated {\nconst std::vector<kpo::db::Migration>& ${target}_migrations() {\n  static const std::vector<kpo::db::Migration> kAll = {\n")
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${function}.cpp")
+  set(body "#include \"db/migrations.hpp\"\nnamespace kpo::generated {\nconst std::vector<kpo::db::Migration>& ${function}() {\n  static const std::vector<kpo::db::Migration> kAll = {\n")
   foreach(f ${files})
     get_filename_component(name ${f} NAME)
     string(REGEX MATCH "^[0-9]+" version ${name})

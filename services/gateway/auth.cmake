@@ -17,8 +17,7 @@ add_library(gateway_identity
   ${GATEWAY_DIR}/handlers/register.cpp
   ${GATEWAY_DIR}/handlers/login.cpp)
 target_include_directories(gateway_identity PUBLIC ${GATEWAY_DIR})
-target_link_libraries(gateway_identity PUBLIC gateway_identity_domain kpo_auth kpo_http kpo_db
-                                              kpo_idempotency)
+target_link_libraries(gateway_identity PUBLIC gateway_identity_domain kpo_auth kpo_http kpo_db)
 kpo_embed_migrations(gateway_identity ${GATEWAY_DIR}/migrations)
 
 kpo_unit_test(gateway_identity_domain_test SOURCES ${GATEWAY_DIR}/domain/credentials_test.cpp
