@@ -79,7 +79,7 @@ TEST_F(DbTest, AQueuedStatementThatFailsFailsTheCommitAndNothingStays) {
       tx.Commit();
       FAIL() << "expected the check violation";
     } catch (const DbError& error) {
-      EXPECT_TRUE(error.IsCheckViolation()) << error.what();
+      EXPECT_EQ(error.SqlState(), "23514") << error.what();  // check_violation
     }
   }
   EXPECT_TRUE(connection.Healthy());
@@ -105,13 +105,13 @@ TEST_F(DbTest, ConstraintViolationsCarrySqlState) {
     connection.Exec("INSERT INTO " + table_ + " VALUES (1, 10)");
     FAIL() << "expected a unique violation";
   } catch (const DbError& error) {
-    EXPECT_TRUE(error.IsUniqueViolation()) << error.what();
+    EXPECT_EQ(error.SqlState(), "23505") << error.what();  // unique_violation
   }
   try {
     connection.Exec("UPDATE " + table_ + " SET v = v - 11 WHERE id = 1");
     FAIL() << "expected a check violation";
   } catch (const DbError& error) {
-    EXPECT_TRUE(error.IsCheckViolation()) << error.what();
+    EXPECT_EQ(error.SqlState(), "23514") << error.what();  // check_violation
   }
 }
 
