@@ -24,8 +24,6 @@ kpo_unit_test(gateway_identity_domain_test SOURCES ${GATEWAY_DIR}/domain/credent
               LIBS gateway_identity_domain)
 
 # Against the local PostgreSQL (GATEWAY_DATABASE_URL).
-add_executable(gateway_identity_test ${GATEWAY_DIR}/storage/user_repository_test.cpp
-                                     ${GATEWAY_DIR}/handlers/handlers_test.cpp)
-target_link_libraries(gateway_identity_test PRIVATE gateway_identity GTest::gtest GTest::gtest_main)
-gtest_discover_tests(gateway_identity_test DISCOVERY_TIMEOUT 30
-                     PROPERTIES LABELS integration RESOURCE_LOCK servers)
+kpo_server_test(gateway_identity_pgtest
+                SOURCES ${GATEWAY_DIR}/storage/user_repository_test.cpp ${GATEWAY_DIR}/handlers/handlers_test.cpp
+                LIBS gateway_identity)

@@ -1,4 +1,5 @@
-// Against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the local orders database).
+// Against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the local orders database; the migration
+// tests change its schema_migrations table, so point it at a database of your own).
 #include <gtest/gtest.h>
 
 #include <atomic>
