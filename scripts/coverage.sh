@@ -36,12 +36,13 @@ fi
 
 log "coverage of libs/ and services/ (GCC's exception-only and unreachable branches not counted)"
 cd "$KPO_ROOT"
-# gcov runs once, into a JSON tracefile; the summaries and the HTML are made from it.
+# gcov runs once, into a JSON tracefile; the summaries and the HTML are made from it. Only the
+# objects under build/coverage/{libs,services} are read (CMake's compiler probe is not code).
 gcovr --root . --object-directory "$dir" -j "$(nproc)" \
   --filter 'libs/' --filter 'services/' \
-  --exclude '.*_(test|pgtest|mqtest)\.(cpp|hpp)$' --exclude '.*/node_modules/.*' \
+  --exclude '.*_(test|pgtest|mqtest|itest)(_[a-z]+)?\.(cpp|hpp)$' --exclude '.*/node_modules/.*' \
   --exclude-throw-branches --exclude-unreachable-branches \
-  --json "$report/coverage.json" "$dir"
+  --json "$report/coverage.json" "$dir/libs" "$dir/services"
 for part in libs services; do
   printf '%s/\n' "$part"
   gcovr --root . --add-tracefile "$report/coverage.json" --filter "$part/" \
