@@ -8,7 +8,7 @@ SOURCE_DIRS := $(wildcard libs services tests bench tools)
 FORMAT_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null))
 TIDY_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f -name '*.cpp' 2>/dev/null))
 
-.PHONY: help up test down build bench format format-check tidy
+.PHONY: help up test down build bench coverage format format-check tidy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-13s %s\n", $$1, $$2 }'
@@ -22,11 +22,15 @@ test: ## same set-up, then every test (release) and the unit tests under ASan+UB
 down: ## stop services, nginx, RabbitMQ and PostgreSQL
 	./scripts/down.sh
 
-build: ## build one preset: make build PRESET=debug|release|asan|tsan (default release)
+build: ## build one preset: make build PRESET=debug|release|asan|tsan|coverage (default release)
 	./scripts/build.sh $(PRESET)
 
 bench: ## pgbench vs seed mode vs ours: table, bench/results/*.json and *.html (<= 10 min; restarts the services)
 	./bench/run.sh
+
+# CTEST_ARGS passes options to ctest, e.g. CTEST_ARGS="-E Faults" to leave tests out.
+coverage: ## line and branch coverage of libs/ and services/ by the unit and integration tests
+	./scripts/coverage.sh $(CTEST_ARGS)
 
 format: ## clang-format -i every .cpp/.hpp
 	clang-format -i $(FORMAT_SOURCES)

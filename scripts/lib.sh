@@ -65,7 +65,7 @@ KPO_PACKAGES=(
   libpq-dev librabbitmq-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libspdlog-dev libfmt-dev libjwt-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nginx curl openssl xxd clang-format clang-tidy
+  nginx curl openssl xxd clang-format clang-tidy gcovr
 )
 
 # Installs whichever of KPO_PACKAGES is missing; does nothing (no apt-get update) when all are there.

@@ -75,9 +75,9 @@ stop_services
 # ThreadSanitizer; the rest of the suite has no shared mutable state of its own. Only these targets
 # are built, so CTest's placeholders for the others (*_NOT_BUILT) and the bench smoke run (its services are
 # not built here) are excluded.
-build tsan kpo_core_test kpo_db_test kpo_http_server_test kpo_messaging_test kpo_observability_test
+build tsan kpo_core_test kpo_db_pgtest kpo_http_server_test kpo_messaging_mqtest kpo_observability_test
 log "concurrency-heavy libraries under ThreadSanitizer (tsan preset)"
-if ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" -E '_NOT_BUILT|^bench_smoke$' \
+if ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" -E '_NOT_BUILT|^itest\.bench_smoke$' \
   --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"; then
   failed+=("tsan tests")
 fi

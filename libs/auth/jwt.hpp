@@ -43,8 +43,6 @@ class TokenSigner {
   // a missing/expired "exp", a missing "sub", the wrong issuer or wrongly typed claims.
   std::optional<Claims> Verify(std::string_view token, core::TimePoint now) const;
 
-  std::chrono::seconds Ttl() const { return ttl_; }
-
  private:
   std::string secret_;
   std::chrono::seconds ttl_;

@@ -23,8 +23,7 @@ class Config {
   bool Bool(std::string_view name, bool fallback);
   std::chrono::milliseconds Millis(std::string_view name, std::chrono::milliseconds fallback);
 
-  // name=value pairs in the order they were read; secrets are masked and URLs lose their password.
-  const std::vector<std::pair<std::string, std::string>>& Effective() const { return effective_; }
+  // Logs (info) every name=value read so far, in order; secrets are masked and URLs lose their password.
   void LogEffective(std::string_view service) const;
 
  private:

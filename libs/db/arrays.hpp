@@ -19,7 +19,6 @@ class ArrayParam {
   void Add(const std::string& element) { Add(std::string_view(element)); }
   void Add(const char* element) { Add(std::string_view(element)); }
   void Add(std::int64_t element) { Add(std::string_view(std::to_string(element))); }
-  std::size_t Size() const { return size_; }
   // The literal, e.g. {"a","b",NULL}.
   std::string Text() const { return text_ + '}'; }
 

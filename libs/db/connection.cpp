@@ -47,13 +47,6 @@ Result& Result::operator=(Result&& other) noexcept {
 
 int Result::Rows() const { return PQntuples(result_); }
 
-int Result::AffectedRows() const {
-  const char* text = PQcmdTuples(result_);
-  int n = 0;
-  std::from_chars(text, text + std::char_traits<char>::length(text), n);
-  return n;
-}
-
 int Result::Column(std::string_view name) const {
   const int index = PQfnumber(result_, std::string(name).c_str());
   if (index < 0) throw DbError("no column " + std::string(name) + " in result");
@@ -273,7 +266,5 @@ void Transaction::Commit() {
     throw DbError("commit: the transaction had failed and was rolled back", "25P02");
   }
 }
-
-std::string MaskedUrl(const std::string& url) { return core::MaskUrlPassword(url); }
 
 }  // namespace kpo::db

@@ -22,8 +22,6 @@ class DbError : public std::runtime_error {
   DbError(const std::string& message, std::string sqlstate = {})
       : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
   const std::string& SqlState() const { return sqlstate_; }
-  bool IsUniqueViolation() const { return sqlstate_ == "23505"; }
-  bool IsCheckViolation() const { return sqlstate_ == "23514"; }
   // The database, not the statement, failed: connection lost (08*), too many connections or pool
   // exhausted (53300), server shutting down (57P0*). Says nothing about the work; retry later.
   bool IsUnavailable() const {
@@ -54,7 +52,6 @@ class Result {
   pg_result* Raw() const { return result_; }
   int Rows() const;
   bool Empty() const { return Rows() == 0; }
-  int AffectedRows() const;
   int Column(std::string_view name) const;
   bool IsNull(int row, std::string_view column) const;
   std::string Text(int row, std::string_view column) const;
@@ -143,8 +140,5 @@ class Transaction {
   bool begun_ = false;
   bool done_ = false;
 };
-
-// Builds a libpq conninfo-compatible URL check: throws DbError when `url` is unusable.
-std::string MaskedUrl(const std::string& url);
 
 }  // namespace kpo::db

@@ -39,9 +39,6 @@ class Pool {
   // Throws DbError("pool exhausted") on timeout, or the connect error.
   Lease Acquire();
 
-  const std::string& Url() const { return url_; }
-  const ConnectionOptions& Options() const { return options_; }
-
  private:
   void Release(std::unique_ptr<Connection> connection);
 

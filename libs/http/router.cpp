@@ -52,7 +52,7 @@ Router::Found Router::Find(Request& request) const {
   bool path_matched = false;
   std::string allow;
   Found found;
-  if (const Route* route = Match(request, path_matched, allow, &request.path_params)) {
+  if (const Route* route = Match(request, path_matched, allow, request.path_params)) {
     found.pattern = route->pattern;
     if (route->async_handler) {
       found.async_handler = &route->async_handler;
@@ -75,7 +75,7 @@ Router::Found Router::Find(Request& request) const {
 }
 
 const Router::Route* Router::Match(const Request& request, bool& path_matched, std::string& allow,
-                                   std::map<std::string, std::string>* params) const {
+                                   std::map<std::string, std::string>& params) const {
   const auto parts = PathSegments(request.path);
   for (const auto& route : routes_) {
     if (route.segments.size() != parts.size()) continue;
@@ -85,11 +85,9 @@ const Router::Route* Router::Match(const Request& request, bool& path_matched, s
     if (!ok) continue;
     path_matched = true;
     if (route.method == request.method || (request.method == "HEAD" && route.method == "GET")) {
-      if (params != nullptr) {
-        for (std::size_t i = 0; i < parts.size(); ++i) {
-          if (IsParam(route.segments[i])) {
-            (*params)[route.segments[i].substr(1, route.segments[i].size() - 2)] = std::string(parts[i]);
-          }
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (IsParam(route.segments[i])) {
+          params[route.segments[i].substr(1, route.segments[i].size() - 2)] = std::string(parts[i]);
         }
       }
       return &route;
@@ -98,20 +96,6 @@ const Router::Route* Router::Match(const Request& request, bool& path_matched, s
     allow += route.method;
   }
   return nullptr;
-}
-
-Response Router::Dispatch(Request& request) const {
-  auto found = Find(request);
-  if (found.handler != nullptr) return (*found.handler)(request);
-  if (found.async_handler != nullptr) throw std::logic_error("Dispatch cannot run an async handler");
-  return found.error;
-}
-
-std::string Router::RouteOf(const Request& request) const {
-  bool path_matched = false;
-  std::string allow;
-  const Route* route = Match(request, path_matched, allow, nullptr);
-  return route != nullptr ? route->pattern : "unmatched";
 }
 
 std::string RequireUserId(const Request& request) {

@@ -20,7 +20,7 @@ using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
 class Router {
  public:
   // Registers a handler; `pattern` segments in braces are parameters. Not thread safe: register
-  // everything before the server starts; Dispatch is then safe from any thread.
+  // everything before the server starts; Find is then safe from any thread.
   void Add(std::string method, std::string pattern, Handler handler);
   void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
   // Answers requests whose path matches no route (instead of the default 404 problem); a known
@@ -43,13 +43,6 @@ class Router {
   };
   Found Find(Request& request) const;
 
-  // Calls the matching handler. Unknown path → 404 problem; known path, other method → 405
-  // with Allow. Exceptions from the handler propagate to the caller (the server's edge).
-  Response Dispatch(Request& request) const;
-
-  // The pattern that matched `request` (for metrics labels), or "unmatched".
-  std::string RouteOf(const Request& request) const;
-
  private:
   struct Route {
     std::string method;
@@ -59,7 +52,7 @@ class Router {
     AsyncHandler async_handler;
   };
   const Route* Match(const Request& request, bool& path_matched, std::string& allow,
-                     std::map<std::string, std::string>* params) const;
+                     std::map<std::string, std::string>& params) const;
   std::vector<Route> routes_;
   Handler not_found_;
   ErrorMapper error_mapper_;

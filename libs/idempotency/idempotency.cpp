@@ -4,6 +4,10 @@
 
 #include "http/problem.hpp"
 
+namespace kpo::generated {
+const std::vector<kpo::db::Migration>& idempotency_migrations();
+}  // namespace kpo::generated
+
 namespace kpo::idempotency {
 namespace {
 
@@ -39,6 +43,8 @@ bool IsValidKey(std::string_view key) {
 }
 
 }  // namespace
+
+db::Schema IdempotencySchema() { return {"idempotency", generated::idempotency_migrations()}; }
 
 http::Response Run(db::Pool& pool, const http::Request& request, std::string_view user_id,
                    const std::function<http::Response(db::Transaction&)>& effect) {

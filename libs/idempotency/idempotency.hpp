@@ -1,18 +1,23 @@
 #pragma once
 // Idempotency-Key for POST requests, stored in the same transaction as the request's effect.
 //
-// Every service that uses it owns this table (created by its own migration):
+// The table is defined here, once (migrations/*.sql, see IdempotencySchema):
 //   idempotency_keys(user_id text, key text, fingerprint text, status int, body text,
 //                    location text NULL, created_at timestamptz, PRIMARY KEY (user_id, key))
 #include <functional>
 #include <string_view>
 
+#include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "http/message.hpp"
 
 namespace kpo::idempotency {
 
 inline constexpr std::size_t kMaxKeyLength = 255;
+
+// The idempotency_keys table, component "idempotency": a service that uses Run applies it with
+// its own migrations (db::Migrate, before the service's schema).
+db::Schema IdempotencySchema();
 
 // Runs `effect` in a transaction on `pool` and returns its response. With an Idempotency-Key
 // header (1–255 visible ASCII characters, else 422):

@@ -11,6 +11,10 @@
 #include "db/arrays.hpp"
 #include "observability/metrics.hpp"
 
+namespace kpo::generated {
+const std::vector<kpo::db::Migration>& inbox_migrations();
+}  // namespace kpo::generated
+
 namespace kpo::messaging {
 namespace {
 
@@ -92,6 +96,8 @@ Disposition ProcessAlone(db::Pool& pool, const Delivery& delivery, const ApplyBa
 }
 
 }  // namespace
+
+db::Schema InboxSchema() { return {"inbox", generated::inbox_migrations()}; }
 
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
 std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery>& deliveries,

@@ -2,7 +2,7 @@
 // The idempotent consumer: a message's effects and its inbox row commit in one transaction, so
 // a redelivered message (same message_id) is recognised and changes nothing.
 //
-// Every service that uses it owns this table (created by its own migration):
+// The table is defined here, once (migrations/inbox/*.sql, see InboxSchema):
 //   inbox(message_id uuid PRIMARY KEY, type text, received_at timestamptz)
 #include <cstddef>
 #include <functional>
@@ -11,10 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "messaging/amqp.hpp"
 
 namespace kpo::messaging {
+
+// The inbox table, component "inbox": a service that uses ProcessBatch applies it with its own
+// migrations (db::Migrate, before the service's schema).
+db::Schema InboxSchema();
 
 // Thrown by a parser for a message that can never be processed (malformed, violates the
 // contract); the apply function turns it into a Rejection.

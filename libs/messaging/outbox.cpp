@@ -8,6 +8,10 @@
 #include "db/arrays.hpp"
 #include "observability/metrics.hpp"
 
+namespace kpo::generated {
+const std::vector<kpo::db::Migration>& outbox_migrations();
+}  // namespace kpo::generated
+
 namespace kpo::messaging {
 namespace {
 
@@ -45,6 +49,8 @@ Message RowToMessage(const db::Result& rows, int i) {
 }
 
 }  // namespace
+
+db::Schema OutboxSchema() { return {"outbox", generated::outbox_migrations()}; }
 
 void EnqueueOutbox(db::Transaction& tx, std::span<const Message> messages) {
   if (messages.empty()) return;

@@ -2,7 +2,7 @@
 // The transactional outbox: events are written in the same PostgreSQL transaction as the state
 // change they describe, and a relay publishes them to RabbitMQ with publisher confirms.
 //
-// Every service that uses it owns this table (created by its own migration):
+// The table is defined here, once (migrations/outbox/*.sql, see OutboxSchema):
 //   outbox(id bigserial PK, message_id uuid UNIQUE, exchange, routing_key, type, correlation_id,
 //          payload text, traceparent text NULL, created_at, published_at NULL)
 // A row lives only until the broker confirmed it: the relay deletes it in the transaction that
@@ -16,10 +16,15 @@
 #include <vector>
 
 #include "core/retry.hpp"
+#include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "messaging/amqp.hpp"
 
 namespace kpo::messaging {
+
+// The outbox table, component "outbox": a service that uses the outbox applies it with its own
+// migrations (db::Migrate, before the service's schema).
+db::Schema OutboxSchema();
 
 // Inserts `messages` into the outbox inside `tx` (one statement). They are published if and only
 // if `tx` commits. Nothing is signalled here: NOTIFY would take PostgreSQL's cluster-wide notify

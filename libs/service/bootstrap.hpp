@@ -1,5 +1,6 @@
 #pragma once
-// Start-up steps every service shares.
+// Start-up steps every service with a database and a broker shares (orders, payments). The
+// database-only steps are in service/database.hpp (library kpo_service_db).
 #include <functional>
 #include <stop_token>
 #include <string>
@@ -8,11 +9,11 @@
 #include <vector>
 
 #include "core/config.hpp"
-#include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "http/router.hpp"
 #include "messaging/amqp.hpp"
 #include "messaging/outbox.hpp"
+#include "service/database.hpp"
 
 namespace kpo::service {
 
@@ -45,15 +46,9 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
 // Starts `count` threads running `work` until they are asked to stop (when the vector is destroyed).
 std::vector<std::jthread> StartWorkers(int count, const std::function<void(std::stop_token)>& work);
 
-// Applies `migrations`, waiting (with backoff, up to `attempts` tries) for PostgreSQL to accept
-// connections: services may start before the database. Throws the last error when it never does.
-void MigrateWithRetry(const std::string& database_url, const std::vector<db::Migration>& migrations,
-                      const std::string& lock_name, int attempts = 30);
-
-// Answers 503 with Retry-After (problem+json) for a request that failed because the database was
-// unavailable (see db::DbError::IsUnavailable) or too slow (statement or lock timeout), instead
-// of a 500: the client did nothing wrong and may try again shortly.
-http::Router::ErrorMapper UnavailableWhenTheDatabaseIs();
+// The tables the shared libraries own (outbox, inbox, idempotency keys), then the service's own
+// `migrations`: what a broker service applies at start-up (service::MigrateWithRetry).
+std::vector<db::Schema> StandardSchemas(const std::vector<db::Migration>& migrations);
 
 // /readyz checks: "database" (a pooled SELECT 1) and "broker" (an AMQP handshake).
 std::vector<std::pair<std::string, http::ReadinessCheck>> StandardReadiness(

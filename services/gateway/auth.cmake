@@ -17,16 +17,13 @@ add_library(gateway_identity
   ${GATEWAY_DIR}/handlers/register.cpp
   ${GATEWAY_DIR}/handlers/login.cpp)
 target_include_directories(gateway_identity PUBLIC ${GATEWAY_DIR})
-target_link_libraries(gateway_identity PUBLIC gateway_identity_domain kpo_auth kpo_http kpo_db
-                                              kpo_idempotency)
+target_link_libraries(gateway_identity PUBLIC gateway_identity_domain kpo_auth kpo_http kpo_db)
 kpo_embed_migrations(gateway_identity ${GATEWAY_DIR}/migrations)
 
 kpo_unit_test(gateway_identity_domain_test SOURCES ${GATEWAY_DIR}/domain/credentials_test.cpp
               LIBS gateway_identity_domain)
 
 # Against the local PostgreSQL (GATEWAY_DATABASE_URL).
-add_executable(gateway_identity_test ${GATEWAY_DIR}/storage/user_repository_test.cpp
-                                     ${GATEWAY_DIR}/handlers/handlers_test.cpp)
-target_link_libraries(gateway_identity_test PRIVATE gateway_identity GTest::gtest GTest::gtest_main)
-gtest_discover_tests(gateway_identity_test DISCOVERY_TIMEOUT 30
-                     PROPERTIES LABELS integration RESOURCE_LOCK servers)
+kpo_server_test(gateway_identity_pgtest
+                SOURCES ${GATEWAY_DIR}/storage/user_repository_test.cpp ${GATEWAY_DIR}/handlers/handlers_test.cpp
+                LIBS gateway_identity)

@@ -9,7 +9,7 @@
 #include "db/pool.hpp"
 #include "http/server.hpp"
 #include "routes.hpp"
-#include "service/bootstrap.hpp"
+#include "service/database.hpp"
 
 namespace kpo::generated {
 const std::vector<kpo::db::Migration>& gateway_identity_migrations();

@@ -52,7 +52,8 @@ int main() {
         .max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000))};
     config.LogEffective("orders");
 
-    service::MigrateWithRetry(database_url, generated::orders_app_migrations(), "orders-migrations");
+    service::MigrateWithRetry(database_url, service::StandardSchemas(generated::orders_app_migrations()),
+                              "orders-migrations");
     db::Pool pool(database_url, settings.pool_size, {.application_name = "orders"});
     // The consumer's own connections: under HTTP load the request handlers may hold every pooled
     // connection, and the consumer must keep finishing work all the same.

@@ -33,7 +33,8 @@ int main() {
     relay.exchanges = {payments::kPaymentsExchange};
     config.LogEffective("payments");
 
-    service::MigrateWithRetry(database_url, generated::payments_app_migrations(), "payments-migrations");
+    service::MigrateWithRetry(database_url, service::StandardSchemas(generated::payments_app_migrations()),
+                              "payments-migrations");
     db::Pool pool(database_url, settings.pool_size, {.application_name = "payments"});
     // The consumer's own connections: under HTTP load the request handlers may hold every pooled
     // connection, and the consumer must keep finishing work all the same.

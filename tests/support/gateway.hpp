@@ -14,7 +14,7 @@
 
 namespace kpo::testing {
 
-inline constexpr std::uint16_t kGatewayTestPort = 15105;
+inline const std::uint16_t kGatewayTestPort = static_cast<std::uint16_t>(TestPortBase() + 5);
 // A secret the tests know, so they can forge expired or foreign tokens.
 inline constexpr const char* kTestJwtSecret = "test-secret-0123456789abcdef0123456789abcdef";
 

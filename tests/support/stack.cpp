@@ -1,6 +1,7 @@
 #include "support/stack.hpp"
 
 #include <cstdlib>
+#include <stdexcept>
 
 namespace kpo::testing {
 namespace {
@@ -16,6 +17,19 @@ EnvVars With(EnvVars base, const EnvVars& extra) {
 }
 
 }  // namespace
+
+std::uint16_t TestPortBase() {
+  static const std::uint16_t base = [] {
+    const std::string text = EnvOr("KPO_TEST_PORT_BASE", "15100");
+    std::size_t end = 0;
+    const unsigned long value = std::stoul(text, &end);
+    // Replicas go up to base + 2 + 10 * (replicas - 1): leave room for a few.
+    if (end != text.size() || value < 1024 || value > 65000)
+      throw std::invalid_argument("KPO_TEST_PORT_BASE=" + text + " is not a port in [1024, 65000]");
+    return static_cast<std::uint16_t>(value);
+  }();
+  return base;
+}
 
 const Environment& Environment::Get() {
   static const Environment environment{

@@ -19,8 +19,13 @@ struct Environment {
   static const Environment& Get();
 };
 
-inline constexpr std::uint16_t kOrdersTestPort = 15101;
-inline constexpr std::uint16_t kPaymentsTestPort = 15102;
+// The first of the test ports: 15100 unless KPO_TEST_PORT_BASE says otherwise, so that two checkouts
+// on one machine (each with databases and a RabbitMQ vhost of its own) can run the tests at once.
+// Throws std::invalid_argument for a value that leaves no room for the ports above it.
+std::uint16_t TestPortBase();
+// Orders on base + 1, payments on base + 2, the gateway on base + 5; further replicas + 10 each.
+inline const std::uint16_t kOrdersTestPort = static_cast<std::uint16_t>(TestPortBase() + 1);
+inline const std::uint16_t kPaymentsTestPort = static_cast<std::uint16_t>(TestPortBase() + 2);
 
 class Stack {
  public:

@@ -12,13 +12,5 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_username_key ON users (username);
 
-CREATE TABLE idempotency_keys (
-  user_id     text NOT NULL,
-  key         text NOT NULL,
-  fingerprint text NOT NULL,
-  status      integer NOT NULL,
-  body        text NOT NULL,
-  location    text,
-  created_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (user_id, key)
-);
+-- Databases created before this file was edited also have an idempotency_keys table: the gateway
+-- never used it (Idempotency-Key is handled by the services), so it is no longer created here.

@@ -1,4 +1,5 @@
-// Against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the local orders database).
+// Against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the local orders database; the migration
+// tests change its schema_migrations table, so point it at a database of your own).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -79,7 +80,7 @@ TEST_F(DbTest, AQueuedStatementThatFailsFailsTheCommitAndNothingStays) {
       tx.Commit();
       FAIL() << "expected the check violation";
     } catch (const DbError& error) {
-      EXPECT_TRUE(error.IsCheckViolation()) << error.what();
+      EXPECT_EQ(error.SqlState(), "23514") << error.what();  // check_violation
     }
   }
   EXPECT_TRUE(connection.Healthy());
@@ -105,13 +106,13 @@ TEST_F(DbTest, ConstraintViolationsCarrySqlState) {
     connection.Exec("INSERT INTO " + table_ + " VALUES (1, 10)");
     FAIL() << "expected a unique violation";
   } catch (const DbError& error) {
-    EXPECT_TRUE(error.IsUniqueViolation()) << error.what();
+    EXPECT_EQ(error.SqlState(), "23505") << error.what();  // unique_violation
   }
   try {
     connection.Exec("UPDATE " + table_ + " SET v = v - 11 WHERE id = 1");
     FAIL() << "expected a check violation";
   } catch (const DbError& error) {
-    EXPECT_TRUE(error.IsCheckViolation()) << error.what();
+    EXPECT_EQ(error.SqlState(), "23514") << error.what();  // check_violation
   }
 }
 
@@ -146,21 +147,80 @@ TEST_F(DbTest, StatementTimeoutIsEnforced) {
 
 TEST_F(DbTest, ConcurrentMigrationsApplyOnce) {
   const std::string sql = "CREATE TABLE " + table_ + "_m (id int)";
-  // The version table is shared per database; use a version no real migration uses.
-  const int version = 900000 + static_cast<int>(std::strtol(core::RandomHex(2).c_str(), nullptr, 16));
-  std::vector<Migration> migrations{{version, "test", sql.c_str()}};
+  // The version table is shared per database: a component of its own keeps this test apart.
+  const std::string component = "test-" + core::RandomHex(4);
+  const std::vector<Schema> schemas{{component, {{1, "test", sql.c_str()}}}};
   std::atomic<int> applied{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
       Connection connection(Url(), {});
-      applied += Migrate(connection, migrations, "test-migrations");
+      applied += Migrate(connection, schemas, "test-migrations");
     });
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(applied.load(), 1);
   Connection connection(Url(), {});
-  connection.Exec("DELETE FROM schema_migrations WHERE version = $1", {std::to_string(version)});
+  connection.Exec("DELETE FROM schema_migrations WHERE component = $1", {component});
+}
+
+// A PostgreSQL schema (namespace) of its own, first on the search path of `connection`, so a
+// test can have its own schema_migrations table; dropped with everything in it at the end.
+class PrivateNamespace {
+ public:
+  explicit PrivateNamespace(Connection& connection)
+      : connection_(connection), name_("m_" + core::RandomHex(6)) {
+    connection_.ExecScript("CREATE SCHEMA " + name_ + "; SET search_path TO " + name_);
+  }
+  ~PrivateNamespace() { connection_.ExecScript("RESET search_path; DROP SCHEMA " + name_ + " CASCADE"); }
+  PrivateNamespace(const PrivateNamespace&) = delete;
+  PrivateNamespace& operator=(const PrivateNamespace&) = delete;
+
+ private:
+  Connection& connection_;
+  std::string name_;
+};
+
+TEST_F(DbTest, ComponentsAreVersionedApart) {
+  Connection connection(Url(), {});
+  PrivateNamespace ns(connection);
+  const std::vector<Schema> schemas{
+      {"library", {{1, "0001_library.sql", "CREATE TABLE library_table (id int)"}}},
+      ServiceSchema({{1, "0001_init.sql", "CREATE TABLE service_table (id int)"}})};
+  EXPECT_EQ(Migrate(connection, schemas, "test-migrations"), 2);
+  EXPECT_EQ(Migrate(connection, schemas, "test-migrations"), 0);
+  const auto rows = connection.Exec("SELECT component FROM schema_migrations ORDER BY component");
+  ASSERT_EQ(rows.Rows(), 2);
+  EXPECT_EQ(rows.Text(0, "component"), "library");
+  EXPECT_EQ(rows.Text(1, "component"), kServiceComponent);
+}
+
+// A database migrated before components existed: its versions are the service's, and a
+// library's CREATE TABLE IF NOT EXISTS accepts the table the service's old migration created.
+TEST_F(DbTest, ATableFromBeforeComponentsIsUpgraded) {
+  Connection connection(Url(), {});
+  PrivateNamespace ns(connection);
+  connection.ExecScript(R"sql(
+    CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+                                    applied_at timestamptz NOT NULL DEFAULT now());
+    INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init.sql');
+    CREATE TABLE shared (id int);)sql");
+  const std::vector<Schema> schemas{
+      {"library", {{1, "0001_library.sql", "CREATE TABLE IF NOT EXISTS shared (id int)"}}},
+      ServiceSchema({{1, "0001_init.sql", "CREATE TABLE shared (id int)"},
+                     {2, "0002_more.sql", "ALTER TABLE shared ADD COLUMN v int"}})};
+  EXPECT_EQ(Migrate(connection, schemas, "test-migrations"), 2);  // library 1 and service 2
+  const auto rows =
+      connection.Exec("SELECT component, version FROM schema_migrations ORDER BY component, version");
+  ASSERT_EQ(rows.Rows(), 3);
+  EXPECT_EQ(rows.Text(0, "component"), "library");
+  EXPECT_EQ(rows.Text(1, "component"), kServiceComponent);
+  EXPECT_EQ(rows.Int(1, "version"), 1);
+  EXPECT_EQ(rows.Int(2, "version"), 2);
+  // An older binary still records its migrations (as the service's).
+  connection.Exec("INSERT INTO schema_migrations (version, name) VALUES (3, '0003_old.sql')");
+  EXPECT_EQ(connection.Exec("SELECT component FROM schema_migrations WHERE version = 3").Text(0, "component"),
+            kServiceComponent);
 }
 
 }  // namespace

@@ -1,0 +1,223 @@
+// Receiving: basic.get (Connection::Get, the dead-letter tools) and the consumer, which reads
+// deliveries in batches within its prefetch window, hands them to the handler and settles each
+// only after the handler returned (ack after commit).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/retry.hpp"
+#include "messaging/amqp_fields.hpp"
+#include "messaging/amqp_impl.hpp"
+
+namespace kpo::messaging {
+
+using detail::Bytes;
+using detail::kChannel;
+using detail::ToString;
+
+namespace {
+
+// How long one consume wait blocks before the consumer re-checks its stop token.
+constexpr std::chrono::milliseconds kConsumePoll{250};
+
+}  // namespace
+
+std::optional<Delivery> Connection::Impl::GetOne(const std::string& queue, amqp_message_t& message) {
+  const amqp_rpc_reply_t reply = amqp_basic_get(conn, kChannel, Bytes(queue), /*no_ack=*/0);
+  CheckReply("get from " + queue, reply);
+  if (reply.reply.id == AMQP_BASIC_GET_EMPTY_METHOD) {
+    return std::nullopt;
+  }
+  if (reply.reply.id != AMQP_BASIC_GET_OK_METHOD) {
+    Throw("get from " + queue + ": " + detail::MethodName(reply.reply.id));
+  }
+  // get-ok lives in the connection's frame pool, which reading the content may recycle.
+  const auto* ok = static_cast<const amqp_basic_get_ok_t*>(reply.reply.decoded);
+  const std::uint64_t tag = ok->delivery_tag;
+  const bool redelivered = ok->redelivered != 0;
+  std::string exchange = ToString(ok->exchange);
+  std::string routing_key = ToString(ok->routing_key);
+  CheckReply("read message from " + queue, amqp_read_message(conn, kChannel, &message, 0));
+  return detail::ToDelivery(message, tag, redelivered, std::move(exchange), std::move(routing_key));
+}
+
+std::vector<Delivery> Connection::Impl::Get(const std::string& queue, std::size_t max, bool remove) {
+  EnsureUsable();
+  std::vector<Delivery> out;
+  while (out.size() < max) {
+    amqp_maybe_release_buffers(conn);
+    amqp_message_t message{};
+    std::optional<Delivery> delivery = GetOne(queue, message);
+    if (!delivery) {
+      break;
+    }
+    detail::MessageGuard guard(message);
+    out.push_back(std::move(*delivery));
+  }
+  // Settled together at the end so a failure half-way leaves every message in the queue.
+  if (!out.empty()) {
+    const std::uint64_t last = out.back().delivery_tag;
+    if (remove) {
+      CheckStatus("ack messages from " + queue, amqp_basic_ack(conn, kChannel, last, /*multiple=*/1));
+    } else {
+      CheckStatus("return messages to " + queue,
+                  amqp_basic_nack(conn, kChannel, last, /*multiple=*/1, /*requeue=*/1));
+    }
+  }
+  return out;
+}
+
+void Connection::Impl::StartConsuming(const std::string& queue, std::uint16_t prefetch) {
+  amqp_basic_qos(conn, kChannel, 0, prefetch, /*global=*/0);
+  CheckRpc("set prefetch on " + queue);
+  amqp_basic_consume(conn, kChannel, Bytes(queue), amqp_empty_bytes, /*no_local=*/0, /*no_ack=*/0,
+                     /*exclusive=*/0, amqp_empty_table);
+  CheckRpc("consume " + queue);
+}
+
+// Reads the non-delivery frame amqp_consume_message stopped at. Closes and cancellations end
+// this connection; the consumer then reconnects and redeclares.
+void Connection::Impl::HandleUnexpectedFrame() {
+  amqp_frame_t frame{};
+  CheckStatus("read frame", amqp_simple_wait_frame(conn, &frame));
+  if (frame.frame_type != AMQP_FRAME_METHOD) {
+    return;
+  }
+  switch (frame.payload.method.id) {
+    case AMQP_CONNECTION_CLOSE_METHOD:
+    case AMQP_CHANNEL_CLOSE_METHOD:
+      FailOnClose("consume", frame.payload.method);
+    case AMQP_BASIC_CANCEL_METHOD:
+      Throw("broker cancelled the consumer");
+    default:
+      spdlog::debug("ignoring {} while consuming", detail::MethodName(frame.payload.method.id));
+  }
+}
+
+void Connection::Impl::SettleDelivery(const std::string& queue, const Delivery& delivery,
+                                      Disposition disposition) {
+  const std::uint64_t tag = delivery.delivery_tag;
+  switch (disposition) {
+    case Disposition::kAck:
+      CheckStatus("ack", amqp_basic_ack(conn, kChannel, tag, 0));
+      return;
+    case Disposition::kRetry:
+      CheckStatus("nack", amqp_basic_nack(conn, kChannel, tag, /*multiple=*/0, /*requeue=*/1));
+      return;
+    case Disposition::kDeadLetter:
+      spdlog::warn("dead-lettering message {} from {}", delivery.message.message_id, queue);
+      CheckStatus("reject", amqp_basic_reject(conn, kChannel, tag, /*requeue=*/0));
+      return;
+  }
+}
+
+// Settles a whole batch: one multiple-ack when every message is acked (the usual case: every
+// unsettled delivery on the channel is in the batch), otherwise one frame per message.
+void Connection::Impl::SettleBatch(const std::string& queue, const std::vector<Delivery>& batch,
+                                   const std::vector<Disposition>& dispositions) {
+  const bool all_acked = std::all_of(dispositions.begin(), dispositions.end(),
+                                     [](Disposition d) { return d == Disposition::kAck; });
+  if (all_acked && !batch.empty()) {
+    CheckStatus("ack", amqp_basic_ack(conn, kChannel, batch.back().delivery_tag, /*multiple=*/1));
+    return;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) SettleDelivery(queue, batch[i], dispositions[i]);
+}
+
+std::optional<Delivery> Connection::Impl::NextDelivery(const std::string& queue, const timeval& wait) {
+  amqp_maybe_release_buffers(conn);
+  amqp_envelope_t envelope{};
+  const amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, &wait, 0);
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+    if (reply.library_error == AMQP_STATUS_TIMEOUT) {
+      return std::nullopt;
+    }
+    if (reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+      HandleUnexpectedFrame();
+      return std::nullopt;
+    }
+  }
+  CheckReply("consume " + queue, reply);
+  detail::EnvelopeGuard guard(envelope);
+  return detail::ToDelivery(envelope.message, envelope.delivery_tag, envelope.redelivered != 0,
+                            ToString(envelope.exchange), ToString(envelope.routing_key));
+}
+
+void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t max_batch,
+                                           const Consumer::BatchHandler& handler,
+                                           const std::stop_token& stop) {
+  const timeval poll = detail::ToTimeval(kConsumePoll);
+  const timeval no_wait{0, 0};
+  std::vector<Delivery> batch;
+  while (!stop.stop_requested()) {
+    batch.clear();
+    if (auto first = NextDelivery(queue, poll)) {
+      batch.push_back(std::move(*first));
+    } else {
+      continue;
+    }
+    // Whatever else the broker has already sent joins the batch: under load the prefetch window
+    // is full and one transaction applies many messages; when idle a message waits for nothing.
+    while (batch.size() < max_batch) {
+      auto next = NextDelivery(queue, no_wait);
+      if (!next) break;
+      batch.push_back(std::move(*next));
+    }
+    std::vector<Disposition> dispositions(batch.size(), Disposition::kRetry);
+    try {
+      dispositions = handler(batch);
+    } catch (const std::exception& e) {
+      // A handler failure is treated as transient; the delivery limit bounds the retries.
+      spdlog::error("handler failed for {} message(s) from {}: {}", batch.size(), queue, e.what());
+    }
+    if (dispositions.size() != batch.size()) {
+      spdlog::error("handler settled {} of {} messages from {}; retrying them all", dispositions.size(),
+                    batch.size(), queue);
+      dispositions.assign(batch.size(), Disposition::kRetry);
+    }
+    SettleBatch(queue, batch, dispositions);
+  }
+}
+
+std::vector<Delivery> Connection::Get(const std::string& queue, std::size_t max, bool remove) {
+  return impl_->Get(queue, max, remove);
+}
+
+Consumer::Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch, std::size_t max_batch)
+    : settings_(std::move(settings)),
+      queue_(std::move(queue)),
+      prefetch_(prefetch),
+      max_batch_(std::clamp<std::size_t>(max_batch, 1, prefetch)) {}
+
+void Consumer::Run(const Handler& handler, std::stop_token stop) {
+  RunBatches(
+      [&handler](const std::vector<Delivery>& batch) {
+        std::vector<Disposition> dispositions;
+        dispositions.reserve(batch.size());
+        for (const Delivery& delivery : batch) {
+          Disposition disposition = Disposition::kRetry;
+          try {
+            disposition = handler(delivery);
+          } catch (const std::exception& e) {
+            spdlog::error("handler failed for message {}: {}", delivery.message.message_id, e.what());
+          }
+          dispositions.push_back(disposition);
+        }
+        return dispositions;
+      },
+      std::move(stop));
+}
+
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
+void Consumer::RunBatches(const BatchHandler& handler, std::stop_token stop) {
+  core::RunWithReconnect("consumer of " + queue_.name, stop, [&](core::Backoff& backoff) {
+    Connection connection(settings_);
+    connection.DeclareQueue(queue_);
+    connection.impl_->StartConsuming(queue_.name, prefetch_);
+    backoff.Reset();
+    spdlog::info("consuming {} with prefetch {}, up to {} per batch", queue_.name, prefetch_, max_batch_);
+    connection.impl_->ConsumeUntilStopped(queue_.name, max_batch_, handler, stop);
+  });
+}
+
+}  // namespace kpo::messaging

@@ -1,0 +1,44 @@
+#include "service/database.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "http/problem.hpp"
+
+namespace kpo::service {
+
+void MigrateWithRetry(const std::string& database_url, const std::vector<db::Schema>& schemas,
+                      const std::string& lock_name, int attempts) {
+  auto backoff = std::chrono::milliseconds(200);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      db::Connection connection(database_url, {});
+      const int applied = db::Migrate(connection, schemas, lock_name);
+      spdlog::info("database schema up to date ({} migration(s) applied)", applied);
+      return;
+    } catch (const db::DbError& error) {
+      if (attempt >= attempts) throw;
+      spdlog::warn("database not ready ({}); retrying in {} ms", error.what(), backoff.count());
+      // Start-up has nothing else to do meanwhile; this is a retry delay, not synchronisation.
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    }
+  }
+}
+
+http::Router::ErrorMapper UnavailableWhenTheDatabaseIs() {
+  return [](const std::exception& exception) -> std::optional<http::Response> {
+    const auto* error = dynamic_cast<const db::DbError*>(&exception);
+    // 57014: statement timeout; 55P03: lock timeout.
+    if (error == nullptr ||
+        !(error->IsUnavailable() || error->SqlState() == "57014" || error->SqlState() == "55P03"))
+      return std::nullopt;
+    spdlog::warn("answering 503: {}", error->what());
+    return http::ProblemError(503, "The service is temporarily unavailable; try again shortly")
+        .WithRetryAfter(1)
+        .ToResponse();
+  };
+}
+
+}  // namespace kpo::service

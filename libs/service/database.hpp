@@ -1,0 +1,29 @@
+#pragma once
+// Start-up and error-mapping steps of a service with a database. Kept apart from bootstrap.hpp
+// (the broker services' settings and readiness) so that a service without a broker, the gateway,
+// does not link the AMQP client.
+#include <string>
+#include <vector>
+
+#include "db/migrations.hpp"
+#include "http/router.hpp"
+
+namespace kpo::service {
+
+// Applies `schemas` (libraries' first, then the service's own: see db::Migrate), waiting (with
+// backoff, up to `attempts` tries) for PostgreSQL to accept connections: services may start
+// before the database. Throws the last error when it never does.
+void MigrateWithRetry(const std::string& database_url, const std::vector<db::Schema>& schemas,
+                      const std::string& lock_name, int attempts = 30);
+// A service's own migrations only.
+inline void MigrateWithRetry(const std::string& database_url, const std::vector<db::Migration>& migrations,
+                             const std::string& lock_name, int attempts = 30) {
+  MigrateWithRetry(database_url, {db::ServiceSchema(migrations)}, lock_name, attempts);
+}
+
+// Answers 503 with Retry-After (problem+json) for a request that failed because the database was
+// unavailable (see db::DbError::IsUnavailable) or too slow (statement or lock timeout), instead
+// of a 500: the client did nothing wrong and may try again shortly.
+http::Router::ErrorMapper UnavailableWhenTheDatabaseIs();
+
+}  // namespace kpo::service
