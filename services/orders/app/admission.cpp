@@ -16,7 +16,6 @@ void Admission::Run(std::stop_token stop) {
     backoff.Reset();
     while (!stop.stop_requested()) {
       const auto lag = OrderRepository::PipelineLagMs(db, options_.window);
-      lag_ms_.store(lag, std::memory_order_relaxed);
       const bool refuse = lag > options_.max_lag.count();
       if (refuse != refusing_.exchange(refuse, std::memory_order_relaxed)) {
         if (refuse) {

@@ -24,8 +24,6 @@ class Admission {
 
   // Whether a new order may be accepted now. Thread safe, wait free.
   bool Admits() const { return !refusing_.load(std::memory_order_relaxed); }
-  // The last measured lag in milliseconds.
-  std::int64_t LagMs() const { return lag_ms_.load(std::memory_order_relaxed); }
 
   // Measures the lag every check_every until `stop` (returns at once when backpressure is off);
   // reconnects after database failures, keeping the last decision meanwhile.
@@ -34,7 +32,6 @@ class Admission {
  private:
   AdmissionOptions options_;
   std::atomic<bool> refusing_ = false;
-  std::atomic<std::int64_t> lag_ms_ = 0;
 };
 
 }  // namespace kpo::orders
