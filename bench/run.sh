@@ -102,13 +102,17 @@ ensure_database() {
 # from the real migrations; orders/s at the client count that gives the most.
 run_pgbench() {
   local out=$1 c tps log_file best=0 best_c=0 rows=()
+  local library_migrations=("$KPO_ROOT"/libs/messaging/migrations/outbox/*.sql
+    "$KPO_ROOT"/libs/messaging/migrations/inbox/*.sql "$KPO_ROOT"/libs/idempotency/migrations/*.sql)
   log "baseline: pgbench, naive one-order-per-transaction SQL on scratch database $naive_db"
   psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS $naive_db" -c "CREATE DATABASE $naive_db" >/dev/null
   {
+    # The tables the libraries own (outbox, inbox, idempotency keys) come first, as the services
+    # apply them before their own migrations.
     echo "CREATE SCHEMA o; SET search_path = o;"
-    cat "$KPO_ROOT"/services/orders/migrations/*.sql
+    cat "${library_migrations[@]}" "$KPO_ROOT"/services/orders/migrations/*.sql
     echo "CREATE SCHEMA p; SET search_path = p;"
-    cat "$KPO_ROOT"/services/payments/migrations/*.sql
+    cat "${library_migrations[@]}" "$KPO_ROOT"/services/payments/migrations/*.sql
     echo "INSERT INTO p.accounts (user_id, balance) SELECT md5(i::text)::uuid, 1000000000000000 FROM generate_series(1, 1000) i;"
   } | psql -X -q -v ON_ERROR_STOP=1 "$naive_url" >/dev/null
   for c in "${pgbench_clients[@]}"; do
