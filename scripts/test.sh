@@ -47,6 +47,9 @@ if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' '*.hpp' | xargs -0 clang-format 
   failed+=("clang-format")
 fi
 
+log "checking the layout rules (file sizes, include prefixes)"
+if ! bash "$KPO_ROOT/scripts/layout_check.sh"; then failed+=("layout"); fi
+
 build release
 log "clang-tidy over every C++ source (warnings are errors, see .clang-tidy)"
 # Diagnostics go to stdout; stderr only counts the warnings filtered out in system headers.

@@ -7,7 +7,7 @@ endif()
 
 # Pure domain: no HTTP, database or broker.
 add_library(gateway_identity_domain ${GATEWAY_DIR}/domain/credentials.cpp)
-target_include_directories(gateway_identity_domain PUBLIC ${GATEWAY_DIR})
+target_include_directories(gateway_identity_domain PUBLIC ${GATEWAY_DIR}/..)
 target_link_libraries(gateway_identity_domain PUBLIC kpo_core)
 
 add_library(gateway_identity
@@ -16,7 +16,7 @@ add_library(gateway_identity
   ${GATEWAY_DIR}/handlers/guest.cpp
   ${GATEWAY_DIR}/handlers/register.cpp
   ${GATEWAY_DIR}/handlers/login.cpp)
-target_include_directories(gateway_identity PUBLIC ${GATEWAY_DIR})
+target_include_directories(gateway_identity PUBLIC ${GATEWAY_DIR}/..)
 target_link_libraries(gateway_identity PUBLIC gateway_identity_domain kpo_auth kpo_http kpo_db)
 kpo_embed_migrations(gateway_identity ${GATEWAY_DIR}/migrations)
 

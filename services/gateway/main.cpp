@@ -7,8 +7,8 @@
 #include "core/limits.hpp"
 #include "core/log.hpp"
 #include "db/pool.hpp"
+#include "gateway/routes.hpp"
 #include "http/server.hpp"
-#include "routes.hpp"
 #include "service/database.hpp"
 
 namespace kpo::generated {

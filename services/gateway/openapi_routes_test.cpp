@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "routes.hpp"
+#include "gateway/routes.hpp"
 
 namespace kpo::gateway {
 namespace {

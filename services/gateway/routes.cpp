@@ -1,4 +1,4 @@
-#include "routes.hpp"
+#include "gateway/routes.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "core/ascii.hpp"
-#include "domain/shedder.hpp"
-#include "handlers/handlers.hpp"
+#include "gateway/domain/shedder.hpp"
+#include "gateway/handlers/handlers.hpp"
 #include "http/problem.hpp"
 
 namespace kpo::gateway {

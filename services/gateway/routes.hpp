@@ -7,9 +7,9 @@
 
 #include "auth/jwt.hpp"
 #include "db/pool.hpp"
-#include "domain/token_bucket.hpp"
+#include "gateway/domain/token_bucket.hpp"
+#include "gateway/proxy/proxy.hpp"
 #include "http/router.hpp"
-#include "proxy/proxy.hpp"
 
 namespace kpo::gateway {
 

@@ -3,20 +3,20 @@
 
 #include <thread>
 
-#include "app/admission.hpp"
 #include "core/config.hpp"
 #include "core/limits.hpp"
 #include "core/log.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
-#include "handlers/handlers.hpp"
 #include "http/server.hpp"
-#include "live/live_updates.hpp"
-#include "messaging/events.hpp"
 #include "messaging/outbox.hpp"
-#include "messaging/payment_result_consumer.hpp"
+#include "orders/app/admission.hpp"
+#include "orders/handlers/handlers.hpp"
+#include "orders/live/live_updates.hpp"
+#include "orders/messaging/events.hpp"
+#include "orders/messaging/payment_result_consumer.hpp"
+#include "orders/storage/order_repository.hpp"
 #include "service/bootstrap.hpp"
-#include "storage/order_repository.hpp"
 
 namespace kpo::generated {
 const std::vector<kpo::db::Migration>& orders_app_migrations();

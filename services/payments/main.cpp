@@ -7,11 +7,11 @@
 #include "core/limits.hpp"
 #include "core/log.hpp"
 #include "db/pool.hpp"
-#include "handlers/handlers.hpp"
 #include "http/server.hpp"
-#include "messaging/events.hpp"
-#include "messaging/order_created_consumer.hpp"
 #include "messaging/outbox.hpp"
+#include "payments/handlers/handlers.hpp"
+#include "payments/messaging/events.hpp"
+#include "payments/messaging/order_created_consumer.hpp"
 #include "service/bootstrap.hpp"
 
 namespace kpo::generated {

@@ -1,4 +1,4 @@
-#include "domain/credentials.hpp"
+#include "gateway/domain/credentials.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "domain/shedder.hpp"
+#include "gateway/domain/shedder.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "domain/token_bucket.hpp"
+#include "gateway/domain/token_bucket.hpp"
 
 #include <algorithm>
 #include <cmath>

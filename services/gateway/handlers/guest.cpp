@@ -1,7 +1,7 @@
-#include "handlers/handlers.hpp"
-#include "handlers/session.hpp"
+#include "gateway/handlers/handlers.hpp"
+#include "gateway/handlers/session.hpp"
+#include "gateway/storage/user_repository.hpp"
 #include "http/json_body.hpp"
-#include "storage/user_repository.hpp"
 
 namespace kpo::gateway {
 

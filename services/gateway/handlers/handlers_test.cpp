@@ -1,6 +1,6 @@
 // The identity endpoints called directly, against a real PostgreSQL: GATEWAY_DATABASE_URL
 // (default: the local gateway database).
-#include "handlers/handlers.hpp"
+#include "gateway/handlers/handlers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
+#include "gateway/storage/migrations.hpp"
 #include "http/problem.hpp"
-#include "storage/migrations.hpp"
 
 namespace kpo::gateway {
 namespace {

@@ -1,11 +1,11 @@
 #include <limits>
 
 #include "auth/password.hpp"
-#include "domain/credentials.hpp"
-#include "handlers/handlers.hpp"
-#include "handlers/session.hpp"
+#include "gateway/domain/credentials.hpp"
+#include "gateway/handlers/handlers.hpp"
+#include "gateway/handlers/session.hpp"
+#include "gateway/storage/user_repository.hpp"
 #include "http/json_body.hpp"
-#include "storage/user_repository.hpp"
 
 namespace kpo::gateway {
 

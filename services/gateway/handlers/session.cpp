@@ -1,4 +1,4 @@
-#include "handlers/session.hpp"
+#include "gateway/handlers/session.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>

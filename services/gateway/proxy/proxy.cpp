@@ -1,4 +1,4 @@
-#include "proxy/proxy.hpp"
+#include "gateway/proxy/proxy.hpp"
 
 #include <spdlog/spdlog.h>
 

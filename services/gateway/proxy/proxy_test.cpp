@@ -1,7 +1,7 @@
 // The proxy relaying a stream between two real servers on loopback: events pass as they come, and
 // a client that goes away releases the upstream stream too. Waits are bounded and wait for the
 // event itself.
-#include "proxy/proxy.hpp"
+#include "gateway/proxy/proxy.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>

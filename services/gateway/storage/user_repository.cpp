@@ -1,7 +1,7 @@
-#include "storage/user_repository.hpp"
+#include "gateway/storage/user_repository.hpp"
 
 #include "core/ids.hpp"
-#include "storage/sql.hpp"
+#include "gateway/storage/sql.hpp"
 
 namespace kpo::gateway {
 

@@ -1,5 +1,5 @@
 // Against a real PostgreSQL: GATEWAY_DATABASE_URL (default: the local gateway database).
-#include "storage/user_repository.hpp"
+#include "gateway/storage/user_repository.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
-#include "storage/migrations.hpp"
+#include "gateway/storage/migrations.hpp"
 
 namespace kpo::gateway {
 namespace {

@@ -1,10 +1,10 @@
-#include "app/admission.hpp"
+#include "orders/app/admission.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include "core/retry.hpp"
 #include "db/connection.hpp"
-#include "storage/order_repository.hpp"
+#include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
 

@@ -1,10 +1,10 @@
-#include "app/apply_payment_results.hpp"
+#include "orders/app/apply_payment_results.hpp"
 
 #include <algorithm>
 
 #include "core/clock.hpp"
-#include "domain/order_json.hpp"
-#include "storage/order_repository.hpp"
+#include "orders/domain/order_json.hpp"
+#include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
 

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "db/connection.hpp"
-#include "domain/order.hpp"
-#include "messaging/events.hpp"
+#include "orders/domain/order.hpp"
+#include "orders/messaging/events.hpp"
 
 namespace kpo::orders {
 

@@ -1,10 +1,10 @@
-#include "app/place_order.hpp"
+#include "orders/app/place_order.hpp"
 
 #include "core/ids.hpp"
-#include "domain/order_json.hpp"
-#include "messaging/events.hpp"
 #include "messaging/outbox.hpp"
-#include "storage/order_repository.hpp"
+#include "orders/domain/order_json.hpp"
+#include "orders/messaging/events.hpp"
+#include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
 

@@ -4,7 +4,7 @@
 
 #include "core/money.hpp"
 #include "db/connection.hpp"
-#include "domain/order.hpp"
+#include "orders/domain/order.hpp"
 
 namespace kpo::orders {
 

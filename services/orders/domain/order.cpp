@@ -1,4 +1,4 @@
-#include "domain/order.hpp"
+#include "orders/domain/order.hpp"
 
 namespace kpo::orders {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "domain/order.hpp"
+#include "orders/domain/order.hpp"
 
 namespace kpo::orders {
 

@@ -1,4 +1,4 @@
-#include "domain/order_json.hpp"
+#include "orders/domain/order_json.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,12 +1,12 @@
-#include "app/admission.hpp"
-#include "app/place_order.hpp"
 #include "core/retry.hpp"
-#include "domain/order_json.hpp"
-#include "handlers/handlers.hpp"
 #include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
 #include "idempotency/idempotency.hpp"
+#include "orders/app/admission.hpp"
+#include "orders/app/place_order.hpp"
+#include "orders/domain/order_json.hpp"
+#include "orders/handlers/handlers.hpp"
 
 namespace kpo::orders {
 

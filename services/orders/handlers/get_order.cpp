@@ -1,9 +1,9 @@
 #include "core/ids.hpp"
-#include "domain/order_json.hpp"
-#include "handlers/handlers.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
-#include "storage/order_repository.hpp"
+#include "orders/domain/order_json.hpp"
+#include "orders/handlers/handlers.hpp"
+#include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
 

@@ -1,8 +1,8 @@
-#include "domain/order_json.hpp"
-#include "handlers/handlers.hpp"
 #include "http/json_body.hpp"
 #include "http/router.hpp"
-#include "storage/order_repository.hpp"
+#include "orders/domain/order_json.hpp"
+#include "orders/handlers/handlers.hpp"
+#include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
 

@@ -1,10 +1,10 @@
 #include <charconv>
 
-#include "handlers/handlers.hpp"
 #include "http/router.hpp"
 #include "http/stream.hpp"
-#include "live/live_updates.hpp"
-#include "storage/order_repository.hpp"
+#include "orders/handlers/handlers.hpp"
+#include "orders/live/live_updates.hpp"
+#include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
 namespace {

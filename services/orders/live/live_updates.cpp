@@ -1,4 +1,4 @@
-#include "live/live_updates.hpp"
+#include "orders/live/live_updates.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 
 #include "core/retry.hpp"
 #include "db/connection.hpp"
-#include "storage/order_repository.hpp"
+#include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
 namespace {

@@ -1,4 +1,4 @@
-#include "messaging/events.hpp"
+#include "orders/messaging/events.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>

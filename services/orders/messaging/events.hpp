@@ -3,8 +3,8 @@
 #include <optional>
 #include <string>
 
-#include "domain/order.hpp"
 #include "messaging/amqp.hpp"
+#include "orders/domain/order.hpp"
 
 namespace kpo::orders {
 

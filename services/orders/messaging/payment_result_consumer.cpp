@@ -1,10 +1,10 @@
-#include "messaging/payment_result_consumer.hpp"
+#include "orders/messaging/payment_result_consumer.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "app/apply_payment_results.hpp"
-#include "messaging/events.hpp"
 #include "messaging/inbox.hpp"
+#include "orders/app/apply_payment_results.hpp"
+#include "orders/messaging/events.hpp"
 
 namespace kpo::orders {
 namespace {

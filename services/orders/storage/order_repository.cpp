@@ -1,10 +1,10 @@
-#include "storage/order_repository.hpp"
+#include "orders/storage/order_repository.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
 #include "db/arrays.hpp"
-#include "storage/sql.hpp"
+#include "orders/storage/sql.hpp"
 
 namespace kpo::orders {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "db/connection.hpp"
-#include "domain/order.hpp"
+#include "orders/domain/order.hpp"
 
 namespace kpo::orders {
 

@@ -1,8 +1,8 @@
-#include "app/deposit.hpp"
+#include "payments/app/deposit.hpp"
 
 #include "core/ids.hpp"
-#include "domain/account.hpp"
-#include "storage/account_repository.hpp"
+#include "payments/domain/account.hpp"
+#include "payments/storage/account_repository.hpp"
 
 namespace kpo::payments {
 

@@ -1,9 +1,9 @@
-#include "app/pay_orders.hpp"
+#include "payments/app/pay_orders.hpp"
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "messaging/outbox.hpp"
-#include "storage/account_repository.hpp"
+#include "payments/storage/account_repository.hpp"
 
 namespace kpo::payments {
 

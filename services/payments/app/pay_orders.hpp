@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "db/connection.hpp"
-#include "messaging/events.hpp"
+#include "payments/messaging/events.hpp"
 
 namespace kpo::payments {
 

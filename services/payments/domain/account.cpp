@@ -1,4 +1,4 @@
-#include "domain/account.hpp"
+#include "payments/domain/account.hpp"
 
 namespace kpo::payments {
 

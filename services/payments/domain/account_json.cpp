@@ -1,4 +1,4 @@
-#include "domain/account_json.hpp"
+#include "payments/domain/account_json.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>

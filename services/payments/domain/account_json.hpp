@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "domain/account.hpp"
+#include "payments/domain/account.hpp"
 
 namespace kpo::payments {
 

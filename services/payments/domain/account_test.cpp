@@ -1,4 +1,4 @@
-#include "domain/account.hpp"
+#include "payments/domain/account.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "app/deposit.hpp"
+#include "payments/app/deposit.hpp"
 
-#include "domain/account_json.hpp"
-#include "handlers/handlers.hpp"
 #include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
 #include "idempotency/idempotency.hpp"
+#include "payments/domain/account_json.hpp"
+#include "payments/handlers/handlers.hpp"
 
 namespace kpo::payments {
 

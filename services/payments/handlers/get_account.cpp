@@ -1,8 +1,8 @@
-#include "domain/account_json.hpp"
-#include "handlers/handlers.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
-#include "storage/account_repository.hpp"
+#include "payments/domain/account_json.hpp"
+#include "payments/handlers/handlers.hpp"
+#include "payments/storage/account_repository.hpp"
 
 namespace kpo::payments {
 

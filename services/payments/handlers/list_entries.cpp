@@ -1,9 +1,9 @@
 #include "core/ids.hpp"
-#include "domain/account_json.hpp"
-#include "handlers/handlers.hpp"
 #include "http/json_body.hpp"
 #include "http/router.hpp"
-#include "storage/account_repository.hpp"
+#include "payments/domain/account_json.hpp"
+#include "payments/handlers/handlers.hpp"
+#include "payments/storage/account_repository.hpp"
 
 namespace kpo::payments {
 

@@ -3,8 +3,8 @@
 #include <optional>
 #include <string>
 
-#include "domain/account.hpp"
 #include "messaging/amqp.hpp"
+#include "payments/domain/account.hpp"
 
 namespace kpo::payments {
 

@@ -1,4 +1,4 @@
-#include "messaging/events.hpp"
+#include "payments/messaging/events.hpp"
 
 #include <gtest/gtest.h>
 

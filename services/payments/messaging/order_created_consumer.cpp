@@ -1,12 +1,12 @@
-#include "messaging/order_created_consumer.hpp"
+#include "payments/messaging/order_created_consumer.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
-#include "app/pay_orders.hpp"
-#include "messaging/events.hpp"
 #include "messaging/inbox.hpp"
+#include "payments/app/pay_orders.hpp"
+#include "payments/messaging/events.hpp"
 
 namespace kpo::payments {
 

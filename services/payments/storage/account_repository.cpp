@@ -1,9 +1,9 @@
-#include "storage/account_repository.hpp"
+#include "payments/storage/account_repository.hpp"
 
 #include <stdexcept>
 
 #include "db/arrays.hpp"
-#include "storage/sql.hpp"
+#include "payments/storage/sql.hpp"
 
 namespace kpo::payments {
 namespace {

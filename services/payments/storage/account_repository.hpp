@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "db/connection.hpp"
-#include "domain/account.hpp"
+#include "payments/domain/account.hpp"
 
 namespace kpo::payments {
 
