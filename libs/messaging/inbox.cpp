@@ -97,6 +97,8 @@ Disposition ProcessAlone(db::Pool& pool, const Delivery& delivery, const ApplyBa
 
 }  // namespace
 
+const observability::Counter& AppliedMessages() { return Outcome("applied"); }
+
 db::Schema InboxSchema() { return {"inbox", generated::inbox_migrations()}; }
 
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value

@@ -14,12 +14,17 @@
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "messaging/amqp.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::messaging {
 
 // The inbox table, component "inbox": a service that uses ProcessBatch applies it with its own
 // migrations (db::Migrate, before the service's schema).
 db::Schema InboxSchema();
+
+// How many messages ProcessBatch has applied (committed, duplicates excluded) in this process:
+// the rate at which this process finishes its work.
+const observability::Counter& AppliedMessages();
 
 // Thrown by a parser for a message that can never be processed (malformed, violates the
 // contract); the apply function turns it into a Rejection.

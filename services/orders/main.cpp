@@ -49,7 +49,8 @@ int main() {
             std::chrono::seconds(config.Int("ORDERS_EVENTS_RETENTION_S", 3600, 60, 30LL * 24 * 3600))};
     orders::AdmissionOptions admission_options{
         .database_url = database_url,
-        .max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000))};
+        .max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000)),
+        .target_lag = config.Millis("ORDERS_BACKPRESSURE_TARGET_LAG_MS", std::chrono::milliseconds(250))};
     config.LogEffective("orders");
 
     service::MigrateWithRetry(database_url, service::StandardSchemas(generated::orders_app_migrations()),

@@ -7,29 +7,26 @@
 #include <unistd.h>
 
 #include "http/client.hpp"
+#include "support/fixture.hpp"
 #include "support/gateway.hpp"
 
 namespace kpo::testing {
 namespace {
 
-class GatewayLimits : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    system_ = new GatewaySystem(1, {{"GATEWAY_RATE_USER_RPS", "2"},
-                                    {"GATEWAY_RATE_USER_BURST", "5"},
-                                    {"GATEWAY_RATE_IP_RPS", "1000"},
-                                    {"GATEWAY_RATE_IP_BURST", "1000"},
-                                    {"GATEWAY_HEADER_TIMEOUT_MS", "1000"}});
-    system_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete system_;
-    system_ = nullptr;
-  }
-  const GatewayClient& client() { return system_->client; }
-  static GatewaySystem* system_;
+// The gateway with tight limits, so a handful of calls reaches them.
+struct LimitedGateway : GatewaySystem {
+  LimitedGateway()
+      : GatewaySystem(1, {{"GATEWAY_RATE_USER_RPS", "2"},
+                          {"GATEWAY_RATE_USER_BURST", "5"},
+                          {"GATEWAY_RATE_IP_RPS", "1000"},
+                          {"GATEWAY_RATE_IP_BURST", "1000"},
+                          {"GATEWAY_HEADER_TIMEOUT_MS", "1000"}}) {}
 };
-GatewaySystem* GatewayLimits::system_ = nullptr;
+
+class GatewayLimits : public SharedSystemTest<LimitedGateway> {
+ protected:
+  const GatewayClient& client() { return system().client; }
+};
 
 TEST_F(GatewayLimits, PerUserRateLimitAnswers429WithRetryAfter) {
   const auto session = client().Guest();

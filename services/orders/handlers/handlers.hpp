@@ -14,7 +14,7 @@ class Admission;
 // What the order-placing handler needs besides the database.
 struct OrderServices {
   db::Pool& pool;
-  const Admission& admission;
+  Admission& admission;
   core::Wakeup* relay_wakeup;  // null: the relay only polls
 };
 
