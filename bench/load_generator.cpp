@@ -14,10 +14,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <stdexcept>
 
+#include "common/args.hpp"
 #include "load/plan.hpp"
 #include "load/stats.hpp"
 
@@ -45,33 +45,9 @@ std::vector<double> Rates(const std::string& list) {
   return rates;
 }
 
-struct Args {
-  std::map<std::string, std::string> values;
-  double Number(const std::string& key, double fallback) const {
-    const auto it = values.find(key);
-    return it == values.end() ? fallback : std::stod(it->second);
-  }
-  std::string Text(const std::string& key, const std::string& fallback) const {
-    const auto it = values.find(key);
-    return it == values.end() ? fallback : it->second;
-  }
-};
-
-Args Parse(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto eq = arg.find('=');
-    if (arg.rfind("--", 0) != 0 || eq == std::string::npos)
-      throw std::invalid_argument("expected --name=value: " + arg);
-    args.values[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
-  }
-  return args;
-}
-
 PlanOptions ReadPlan(const Args& args) {
   PlanOptions plan;
-  if (args.values.contains("search")) plan.search = Rates(args.values.at("search"));
+  if (args.Has("search")) plan.search = Rates(args.At("search"));
   plan.step_s = args.Number("step-s", plan.step_s);
   plan.common_rate = args.Number("common-rate", plan.common_rate);
   plan.max_p99_ms = args.Number("max-p99-ms", plan.max_p99_ms);
@@ -145,7 +121,7 @@ int Run(const Args& args) {
 int main(int argc, char** argv) {
   // The edge of the program: any failure is reported and makes the run fail.
   try {
-    return Run(Parse(argc, argv));
+    return Run(Args::Parse(argc, argv));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "kpo-load: %s\n", error.what());
     return 1;

@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <stdexcept>
 
+#include "common/args.hpp"
 #include "report/report.hpp"
 #include "report/summary.hpp"
 
@@ -33,21 +33,6 @@ void Write(const std::string& path, const std::string& content) {
   std::ofstream file(path);
   file << content;
   if (!file) throw std::runtime_error("cannot write " + path);
-}
-
-std::map<std::string, std::string> Parse(int argc, char** argv) {
-  std::map<std::string, std::string> args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto eq = arg.find('=');
-    if (arg.rfind("--", 0) != 0) throw std::invalid_argument("expected --name[=value]: " + arg);
-    args[arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2)] =
-        eq == std::string::npos ? "" : arg.substr(eq + 1);
-  }
-  for (const char* required : {"ours", "seed", "pgbench", "out-json", "out-html"}) {
-    if (!args.contains(required)) throw std::invalid_argument(std::string("missing --") + required);
-  }
-  return args;
 }
 
 boost::json::object Document(const Inputs& in, const std::vector<SummaryRow>& rows,
@@ -71,22 +56,22 @@ boost::json::object Document(const Inputs& in, const std::vector<SummaryRow>& ro
           {"check_problems", std::move(issues)}};
 }
 
-int Run(const std::map<std::string, std::string>& args) {
-  Inputs in{Load(args.at("pgbench")), Load(args.at("seed")), Load(args.at("ours")),
-            args.contains("common-rate") ? std::stod(args.at("common-rate")) : 100.0,
-            args.contains("mode") ? args.at("mode") : "full"};
+int Run(const Args& args) {
+  args.Require({"ours", "seed", "pgbench", "out-json", "out-html"});
+  Inputs in{Load(args.At("pgbench")), Load(args.At("seed")), Load(args.At("ours")),
+            args.Number("common-rate", 100.0), args.Text("mode", "full")};
   const auto rows = Summarize(in);
   const auto targets = JudgeTargets(in);
   auto problems = CheckRun(in);
-  Write(args.at("out-json"), boost::json::serialize(Document(in, rows, targets, problems)) + "\n");
-  Write(args.at("out-html"), RenderHtml(in, rows, targets, problems));
+  Write(args.At("out-json"), boost::json::serialize(Document(in, rows, targets, problems)) + "\n");
+  Write(args.At("out-html"), RenderHtml(in, rows, targets, problems));
   for (const char* out : {"out-json", "out-html"}) {
-    if (!std::filesystem::exists(args.at(out)) || std::filesystem::file_size(args.at(out)) == 0) {
-      problems.push_back("no output written to " + args.at(out));
+    if (!std::filesystem::exists(args.At(out)) || std::filesystem::file_size(args.At(out)) == 0) {
+      problems.push_back("no output written to " + args.At(out));
     }
   }
   PrintSummary(in, rows, targets);
-  if (!args.contains("check")) {
+  if (!args.Has("check")) {
     for (const auto& p : problems) std::printf("note: %s\n", p.c_str());
   } else {
     for (const auto& p : problems) std::printf("CHECK FAILED: %s\n", p.c_str());
@@ -101,7 +86,7 @@ int Run(const std::map<std::string, std::string>& args) {
 int main(int argc, char** argv) {
   // The edge of the program: a missing or malformed input is reported and fails the run.
   try {
-    return Run(Parse(argc, argv));
+    return Run(Args::Parse(argc, argv, /*bare_flags=*/true));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "kpo-bench-report: %s\n", error.what());
     return 1;

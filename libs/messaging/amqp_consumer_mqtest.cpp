@@ -22,26 +22,14 @@ TEST(AmqpConsumerTest, DeadLetterGoesToDlq) {
   Connection(Settings()).PublishConfirmed({sent}, 5s);
 
   Recorder recorder;
-  Consumer consumer(Settings(), topology.spec(), 5);
-  std::jthread thread([&](std::stop_token stop) {
-    consumer.Run(
-        [&](const Delivery& d) {
-          recorder.Add(d);
-          return Disposition::kDeadLetter;
-        },
-        std::move(stop));
+  RunningConsumer consumer(Settings(), topology.spec(), 5, [&](const Delivery& d) {
+    recorder.Add(d);
+    return Disposition::kDeadLetter;
   });
 
   Connection connection(Settings());
-  std::vector<Delivery> dead;
-  ASSERT_TRUE(Eventually([&] {
-    for (Delivery& d : connection.Get(topology.Dlq(), 10, true)) {
-      dead.push_back(std::move(d));
-    }
-    return !dead.empty();
-  }));
-  thread.request_stop();
-  thread.join();
+  const std::vector<Delivery> dead = TakeEventually(connection, topology.Dlq());
+  consumer.Stop();
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].message.message_id, sent.message_id);
   EXPECT_EQ(dead[0].message.body, sent.body);
@@ -57,30 +45,18 @@ TEST(AmqpConsumerTest, RetriesBeyondTheDeliveryLimitGoToDlq) {
   Connection(Settings()).PublishConfirmed({sent}, 5s);
 
   Recorder recorder;
-  Consumer consumer(Settings(), topology.spec(), 5);
-  std::jthread thread([&](std::stop_token stop) {
-    consumer.Run(
-        [&](const Delivery& d) {
-          recorder.Add(d);
-          // A throwing handler counts as kRetry, like an explicit kRetry.
-          if (recorder.Size() == 1) {
-            throw std::runtime_error("transient failure");
-          }
-          return Disposition::kRetry;
-        },
-        std::move(stop));
+  RunningConsumer consumer(Settings(), topology.spec(), 5, [&](const Delivery& d) {
+    recorder.Add(d);
+    // A throwing handler counts as kRetry, like an explicit kRetry.
+    if (recorder.Size() == 1) {
+      throw std::runtime_error("transient failure");
+    }
+    return Disposition::kRetry;
   });
 
   Connection connection(Settings());
-  std::vector<Delivery> dead;
-  ASSERT_TRUE(Eventually([&] {
-    for (Delivery& d : connection.Get(topology.Dlq(), 10, true)) {
-      dead.push_back(std::move(d));
-    }
-    return !dead.empty();
-  }));
-  thread.request_stop();
-  thread.join();
+  const std::vector<Delivery> dead = TakeEventually(connection, topology.Dlq());
+  consumer.Stop();
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].message.message_id, sent.message_id);
 
@@ -102,20 +78,15 @@ TEST(AmqpReplayTest, ReplayMovesDeadLettersBackToTheOriginalQueue) {
   Recorder accepted;
   std::mutex mutex;
   std::set<std::string> rejected;
-  Consumer consumer(Settings(), topology.spec(), 5);
-  std::jthread thread([&](std::stop_token stop) {
-    consumer.Run(
-        [&](const Delivery& d) {
-          {
-            std::lock_guard lock(mutex);
-            if (rejected.insert(d.message.message_id).second) {
-              return Disposition::kDeadLetter;
-            }
-          }
-          accepted.Add(d);
-          return Disposition::kAck;
-        },
-        std::move(stop));
+  RunningConsumer consumer(Settings(), topology.spec(), 5, [&](const Delivery& d) {
+    {
+      std::lock_guard lock(mutex);
+      if (rejected.insert(d.message.message_id).second) {
+        return Disposition::kDeadLetter;
+      }
+    }
+    accepted.Add(d);
+    return Disposition::kAck;
   });
 
   Connection connection(Settings());
@@ -123,8 +94,7 @@ TEST(AmqpReplayTest, ReplayMovesDeadLettersBackToTheOriginalQueue) {
   EXPECT_EQ(ReplayDeadLetters(Settings(), topology.spec().name, 1), 1u);  // honours max
   EXPECT_EQ(ReplayDeadLetters(Settings(), topology.spec().name, 10), 1u);
   ASSERT_TRUE(Eventually([&] { return accepted.Size() == 2; }));
-  thread.request_stop();
-  thread.join();
+  consumer.Stop();
 
   const std::vector<Delivery> got = accepted.Snapshot();
   for (const Message& message : sent) {
@@ -143,15 +113,7 @@ TEST(AmqpConsumerTest, ReconnectsAfterTheBrokerClosesTheConnection) {
   Topology topology;
   const std::string name = "kpo_messaging_test_consumer_" + core::RandomHex(4);
   Recorder recorder;
-  Consumer consumer(Settings(name), topology.spec(), 5);
-  std::jthread thread([&](std::stop_token stop) {
-    consumer.Run(
-        [&](const Delivery& d) {
-          recorder.Add(d);
-          return Disposition::kAck;
-        },
-        std::move(stop));
-  });
+  RunningConsumer consumer(Settings(name), topology.spec(), 5, AckAndRecord(recorder));
 
   const Message first = topology.MakeMessage();
   Connection(Settings()).PublishConfirmed({first}, 5s);
@@ -169,23 +131,14 @@ TEST(AmqpConsumerTest, ReconnectsAfterTheBrokerClosesTheConnection) {
   const Message second = topology.MakeMessage();
   Connection(Settings()).PublishConfirmed({second}, 5s);
   ASSERT_TRUE(Eventually([&] { return recorder.Size() == 2; }));
-  thread.request_stop();
-  thread.join();
+  consumer.Stop();
   EXPECT_EQ(recorder.Snapshot()[1].message.message_id, second.message_id);
 }
 
 TEST(AmqpConsumerTest, RedeclaresWhenTheQueueIsDeletedUnderIt) {
   Topology topology;
   Recorder recorder;
-  Consumer consumer(Settings(), topology.spec(), 5);
-  std::jthread thread([&](std::stop_token stop) {
-    consumer.Run(
-        [&](const Delivery& d) {
-          recorder.Add(d);
-          return Disposition::kAck;
-        },
-        std::move(stop));
-  });
+  RunningConsumer consumer(Settings(), topology.spec(), 5, AckAndRecord(recorder));
   Connection connection(Settings());
   ASSERT_EQ(connection.PublishConfirmed({topology.MakeMessage()}, 5s), std::vector<bool>({true}));
   ASSERT_TRUE(Eventually([&] { return recorder.Size() == 1; }));
@@ -198,8 +151,7 @@ TEST(AmqpConsumerTest, RedeclaresWhenTheQueueIsDeletedUnderIt) {
     connection.PublishConfirmed({topology.MakeMessage()}, 5s);
     return Eventually([&] { return recorder.Size() >= 2; }, 500ms);
   }));
-  thread.request_stop();
-  thread.join();
+  consumer.Stop();
 }
 
 TEST(AmqpConsumerTest, StopInterruptsTheBackoff) {

@@ -81,18 +81,9 @@ TEST(AmqpPublishTest, RoundTripThroughConsumer) {
   }
 
   Recorder recorder;
-  Consumer consumer(Settings(), topology.spec(), 10);
-  std::jthread thread([&](std::stop_token stop) {
-    consumer.Run(
-        [&](const Delivery& d) {
-          recorder.Add(d);
-          return Disposition::kAck;
-        },
-        std::move(stop));
-  });
+  RunningConsumer consumer(Settings(), topology.spec(), 10, AckAndRecord(recorder));
   ASSERT_TRUE(Eventually([&] { return recorder.Size() >= 2; }));
-  thread.request_stop();
-  thread.join();
+  consumer.Stop();
 
   const std::vector<Delivery> got = recorder.Snapshot();
   ASSERT_EQ(got.size(), 2u);

@@ -1,7 +1,8 @@
 #pragma once
 // What the broker tests (amqp_mqtest.cpp, amqp_consumer_mqtest.cpp) share: settings for the broker
 // at RABBITMQ_URL (default amqp://guest:guest@localhost:5672/, so a run can use a vhost of its own),
-// a throw-away topology per test, a delivery recorder and rabbitmqctl helpers.
+// a throw-away topology per test, a delivery recorder, a consumer on a thread of its own and
+// rabbitmqctl helpers.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -111,6 +112,45 @@ class Recorder {
   mutable std::mutex mutex_;
   std::vector<Delivery> deliveries_;
 };
+
+// A handler that records every delivery and acks it.
+inline Consumer::Handler AckAndRecord(Recorder& recorder) {
+  return [&recorder](const Delivery& delivery) {
+    recorder.Add(delivery);
+    return Disposition::kAck;
+  };
+}
+
+// A Consumer running `handler` on a thread of its own from construction until Stop() or destruction.
+class RunningConsumer {
+ public:
+  RunningConsumer(AmqpSettings settings, const QueueSpec& queue, std::uint16_t prefetch,
+                  Consumer::Handler handler)
+      : consumer_(std::move(settings), queue, prefetch),
+        thread_([this, handler = std::move(handler)](std::stop_token stop) {
+          consumer_.Run(handler, std::move(stop));
+        }) {}
+
+  // Asks the consumer to stop and waits until it has.
+  void Stop() {
+    thread_.request_stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  Consumer consumer_;
+  std::jthread thread_;  // last: it starts once the consumer exists
+};
+
+// Takes (removes) what is in `queue` until at least one message has come, or kWait passed.
+inline std::vector<Delivery> TakeEventually(Connection& connection, const std::string& queue) {
+  std::vector<Delivery> taken;
+  Eventually([&] {
+    for (Delivery& delivery : connection.Get(queue, 10, true)) taken.push_back(std::move(delivery));
+    return !taken.empty();
+  });
+  return taken;
+}
 
 inline void ExpectSameMessage(const Message& sent, const Message& got) {
   EXPECT_EQ(got.exchange, sent.exchange);

@@ -41,6 +41,32 @@ std::vector<std::jthread> StartWorkers(int count, const std::function<void(std::
   return workers;
 }
 
+std::vector<std::jthread> StartRelays(const ServiceSettings& settings) {
+  // Each thread relays with a copy of the options; the copies share the wake-up.
+  return StartWorkers(settings.relays, [relay = settings.relay](std::stop_token stop) {
+    messaging::OutboxRelay(relay).Run(stop);
+  });
+}
+
+std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
+                                         BatchHandler handle) {
+  return StartWorkers(settings.consumers, [amqp = settings.amqp, queue, prefetch = settings.prefetch,
+                                           max_batch = settings.consumer_batch,
+                                           handle = std::move(handle)](std::stop_token stop) {
+    messaging::Consumer(amqp, queue, prefetch, max_batch)
+        .RunBatches([&](const std::vector<messaging::Delivery>& batch) { return handle(batch, stop); }, stop);
+  });
+}
+
+http::ServerOptions ServerOptionsFor(const ServiceSettings& settings, std::string service,
+                                     std::size_t max_connections) {
+  return {.service = std::move(service),
+          .host = settings.host,
+          .port = settings.port,
+          .workers = settings.workers,
+          .max_connections = max_connections};
+}
+
 std::vector<db::Schema> StandardSchemas(const std::vector<db::Migration>& migrations) {
   return {messaging::OutboxSchema(), messaging::InboxSchema(), idempotency::IdempotencySchema(),
           db::ServiceSchema(migrations)};

@@ -11,6 +11,7 @@
 #include "core/config.hpp"
 #include "db/pool.hpp"
 #include "http/router.hpp"
+#include "http/server.hpp"
 #include "messaging/amqp.hpp"
 #include "messaging/outbox.hpp"
 #include "service/database.hpp"
@@ -45,6 +46,26 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
 
 // Starts `count` threads running `work` until they are asked to stop (when the vector is destroyed).
 std::vector<std::jthread> StartWorkers(int count, const std::function<void(std::stop_token)>& work);
+
+// Starts `settings.relays` threads, each relaying the outbox with `settings.relay` until asked to
+// stop (when the vector is destroyed).
+std::vector<std::jthread> StartRelays(const ServiceSettings& settings);
+
+// Applies one batch of deliveries and returns one disposition per delivery, in the same order (as
+// messaging::Consumer::BatchHandler); `stop` is the consuming thread's.
+using BatchHandler = std::function<std::vector<messaging::Disposition>(
+    const std::vector<messaging::Delivery>& batch, std::stop_token stop)>;
+
+// Starts `settings.consumers` threads, each consuming `queue` with `settings.prefetch` and handing
+// batches of up to `settings.consumer_batch` deliveries to `handle`, until asked to stop (when the
+// vector is destroyed). The threads call `handle` concurrently.
+std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
+                                         BatchHandler handle);
+
+// The HTTP server options of a broker service: `service` as its label, listening where `settings`
+// say with `settings.workers` workers, holding at most `max_connections` connections.
+http::ServerOptions ServerOptionsFor(const ServiceSettings& settings, std::string service,
+                                     std::size_t max_connections);
 
 // The tables the shared libraries own (outbox, inbox, idempotency keys), then the service's own
 // `migrations`: what a broker service applies at start-up (service::MigrateWithRetry).

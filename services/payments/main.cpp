@@ -8,7 +8,6 @@
 #include "core/log.hpp"
 #include "db/pool.hpp"
 #include "http/server.hpp"
-#include "messaging/outbox.hpp"
 #include "payments/handlers/handlers.hpp"
 #include "payments/messaging/events.hpp"
 #include "payments/messaging/order_created_consumer.hpp"
@@ -27,10 +26,8 @@ int main() {
   try {
     auto settings = service::ReadServiceSettings(config, "PAYMENTS", "payments", "127.0.0.1:5002",
                                                  "postgresql://kpo:kpo@localhost:5432/payments");
+    settings.relay.exchanges = {payments::kPaymentsExchange};
     const auto& database_url = settings.database_url;
-    const auto& amqp = settings.amqp;
-    auto& relay = settings.relay;
-    relay.exchanges = {payments::kPaymentsExchange};
     config.LogEffective("payments");
 
     service::MigrateWithRetry(database_url, service::StandardSchemas(generated::payments_app_migrations()),
@@ -49,27 +46,19 @@ int main() {
                [&](http::Request& r) { return payments::Deposit(pool, r); });
     router.Add("GET", "/api/accounts/me/entries",
                [&](http::Request& r) { return payments::ListEntries(pool, r); });
-    http::AddOperationalRoutes(router, service::StandardReadiness(pool, amqp));
+    http::AddOperationalRoutes(router, service::StandardReadiness(pool, settings.amqp));
 
     // A connection is one descriptor; the rest is for the database pool and the broker.
-    const auto max_connections = core::ConnectionsWithin(open_files, 1, 256);
-    http::Server server({.service = "payments",
-                         .host = settings.host,
-                         .port = settings.port,
-                         .workers = settings.workers,
-                         .max_connections = max_connections},
-                        router);
+    http::Server server(
+        service::ServerOptionsFor(settings, "payments", core::ConnectionsWithin(open_files, 1, 256)), router);
     server.Listen();
-    auto relays = service::StartWorkers(
-        settings.relays, [&](std::stop_token stop) { messaging::OutboxRelay(relay).Run(stop); });
-    auto consumers = service::StartWorkers(settings.consumers, [&](std::stop_token stop) {
-      messaging::Consumer(amqp, payments::OrderCreatedQueue(), settings.prefetch, settings.consumer_batch)
-          .RunBatches(
-              [&](const std::vector<messaging::Delivery>& batch) {
-                return payments::HandleOrderCreated(consumer_pool, batch, relay.wakeup.get(), stop);
-              },
-              stop);
-    });
+    auto relays = service::StartRelays(settings);
+    auto consumers =
+        service::StartConsumers(settings, payments::OrderCreatedQueue(),
+                                [&](const std::vector<messaging::Delivery>& batch, std::stop_token stop) {
+                                  return payments::HandleOrderCreated(
+                                      consumer_pool, batch, settings.relay.wakeup.get(), std::move(stop));
+                                });
     server.Run();
     spdlog::info("payments: stopping workers");
   } catch (const std::exception& error) {

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "core/ids.hpp"
-#include "http/client.hpp"
 #include "support/fixture.hpp"
 #include "support/stack.hpp"
 #include "support/tap.hpp"
@@ -12,10 +11,7 @@ namespace kpo::testing {
 namespace {
 
 std::int64_t DuplicatesSeen(std::uint16_t port) {
-  const std::string prefix = R"(messages_consumed_total{outcome="duplicate"} )";
-  auto metrics = http::Fetch("127.0.0.1", port, "GET", "/metrics").body;
-  auto at = metrics.find(prefix);
-  return at == std::string::npos ? 0 : std::stoll(metrics.substr(at + prefix.size()));
+  return MetricValue(port, R"(messages_consumed_total{outcome="duplicate"})");
 }
 
 void Publish(const std::vector<messaging::Message>& messages) {
@@ -26,6 +22,19 @@ void Publish(const std::vector<messaging::Message>& messages) {
 
 std::int64_t Count(db::Connection& db, const std::string& sql, const std::string& param) {
   return db.Exec(sql, {param}).Int(0, "n");
+}
+
+// Waits until payments has recorded each of `messages` in its inbox (by message id).
+bool AllInInbox(db::Connection& db, const std::vector<messaging::Message>& messages) {
+  std::string ids = "{";
+  for (const auto& message : messages) ids += (ids.size() > 1 ? "," : "") + message.message_id;
+  ids += "}";
+  return WaitUntil(
+      [&] {
+        return Count(db, "SELECT count(*) AS n FROM inbox WHERE message_id = ANY($1::uuid[])", ids) ==
+               static_cast<std::int64_t>(messages.size());
+      },
+      std::chrono::seconds(20));
 }
 
 // Waits until the service has published everything it enqueued: its outbox holds only
@@ -69,22 +78,11 @@ TEST_F(Duplicates, SameOrderCreatedDeliveredFiveTimesChargesOnce) {
 TEST_F(Duplicates, DifferentMessageIdsForOneOrderChargeOnce) {
   auto [user, order_id] = FinishedOrder();
   auto original = order_events_.WaitFor(order_id, std::chrono::seconds(10));
-  std::vector<messaging::Message> copies;
-  std::string ids = "{";
-  for (int i = 0; i < 3; ++i) {
-    copies.push_back(original);
-    copies.back().message_id = core::NewUuid();
-    ids += (i ? "," : "") + copies.back().message_id;
-  }
-  ids += "}";
+  std::vector<messaging::Message> copies(3, original);
+  for (auto& copy : copies) copy.message_id = core::NewUuid();
   Publish(copies);
   auto payments_db = PaymentsDb();
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return Count(payments_db, "SELECT count(*) AS n FROM inbox WHERE message_id = ANY($1::uuid[])",
-                     ids) == 3;
-      },
-      std::chrono::seconds(20)));
+  ASSERT_TRUE(AllInInbox(payments_db, copies));
   EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
   ASSERT_TRUE(OutboxDrained(payments_db));
   EXPECT_EQ(payment_results_.For(order_id).size(), 1U) << "one result event, whatever the deliveries";
@@ -95,28 +93,11 @@ TEST_F(Duplicates, ConcurrentDeliveriesOfNewMessagesForOneOrderChargeOnce) {
   // Payments has not seen this order yet: ten different messages race for its one charge.
   const auto user = system().api.NewFundedUser(1'000);
   const auto order_id = core::NewUuid();
-  messaging::Message event;
-  event.exchange = "orders";
-  event.routing_key = "order.created";
-  event.type = "OrderCreated";
-  event.correlation_id = order_id;
-  event.body = R"({"orderId":")" + order_id + R"(","userId":")" + user +
-               R"(","amount":400,"createdAt":"2026-11-25T10:00:00Z"})";
-  std::vector<messaging::Message> events(10, event);
-  std::string ids = "{";
-  for (auto& e : events) {
-    e.message_id = core::NewUuid();
-    ids += (ids.size() > 1 ? "," : "") + e.message_id;
-  }
-  ids += "}";
+  std::vector<messaging::Message> events;
+  for (int i = 0; i < 10; ++i) events.push_back(OrderCreatedEvent(user, order_id, 400));
   Publish(events);
   auto payments_db = PaymentsDb();
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return Count(payments_db, "SELECT count(*) AS n FROM inbox WHERE message_id = ANY($1::uuid[])",
-                     ids) == 10;
-      },
-      std::chrono::seconds(20)));
+  ASSERT_TRUE(AllInInbox(payments_db, events));
   EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
   EXPECT_EQ(system().api.Balance(user), 600);
   // The result names an order the orders service never had: it is dead-lettered there.

@@ -8,17 +8,10 @@
 #include <thread>
 
 #include "core/ids.hpp"
-#include "http/client.hpp"
 #include "support/stack.hpp"
 
 namespace kpo::testing {
 namespace {
-
-std::int64_t MetricValue(std::uint16_t port, const std::string& series) {
-  auto metrics = http::Fetch("127.0.0.1", port, "GET", "/metrics").body;
-  auto at = metrics.find(series + " ");
-  return at == std::string::npos ? 0 : std::stoll(metrics.substr(at + series.size() + 1));
-}
 
 std::int64_t ChargesFor(const std::string& order_id) {
   auto db = PaymentsDb();
@@ -57,10 +50,7 @@ TEST_F(Faults, RelayKilledBetweenConfirmAndMarkRepublishesAndTheDuplicateIsAbsor
   const auto user = stack_.api.NewFundedUser(1'000);
   stack_.orders.Signal(SIGTERM);
   ServiceProcess crashing("orders-failpoint", KPO_ORDERS_BIN,
-                          {{"ORDERS_LISTEN", "127.0.0.1:" + std::to_string(kOrdersTestPort)},
-                           {"ORDERS_DATABASE_URL", Environment::Get().orders_database_url},
-                           {"RABBITMQ_URL", Environment::Get().rabbitmq_url},
-                           {"KPO_FAILPOINTS", "relay_crash_after_confirm"}},
+                          OrdersEnv(kOrdersTestPort, {{"KPO_FAILPOINTS", "relay_crash_after_confirm"}}),
                           kOrdersTestPort);
   crashing.Start();
   const auto duplicates_before =

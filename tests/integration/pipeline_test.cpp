@@ -19,18 +19,6 @@ struct PipelineStack : Stack {
 
 class Pipeline : public SharedSystemTest<PipelineStack> {};
 
-messaging::Message OrderCreated(const std::string& user, const std::string& order_id, std::int64_t amount) {
-  messaging::Message event;
-  event.exchange = "orders";
-  event.routing_key = "order.created";
-  event.type = "OrderCreated";
-  event.message_id = core::NewUuid();
-  event.correlation_id = order_id;
-  event.body = R"({"orderId":")" + order_id + R"(","userId":")" + user + R"(","amount":)" +
-               std::to_string(amount) + R"(,"createdAt":"2026-12-01T10:00:00Z"})";
-  return event;
-}
-
 std::int64_t Charges(db::Connection& db, const std::string& user) {
   return db.Exec("SELECT count(*) AS n FROM entries WHERE user_id = $1 AND kind = 'charge'", {user})
       .Int(0, "n");
@@ -39,8 +27,8 @@ std::int64_t Charges(db::Connection& db, const std::string& user) {
 TEST_F(Pipeline, APoisonMessageInsideABatchIsDeadLetteredAloneAndTheRestCommit) {
   const auto user = system().api.NewFundedUser(10'000);
   std::vector<messaging::Message> events;
-  for (int i = 0; i < 6; ++i) events.push_back(OrderCreated(user, core::NewUuid(), 100));
-  messaging::Message poison = OrderCreated(user, core::NewUuid(), 100);
+  for (int i = 0; i < 6; ++i) events.push_back(OrderCreatedEvent(user, core::NewUuid(), 100));
+  messaging::Message poison = OrderCreatedEvent(user, core::NewUuid(), 100);
   poison.body = R"({"orderId":"not json)";
   events.insert(events.begin() + 3, poison);
   // Held while they are published, the consumer receives them together: one batch.

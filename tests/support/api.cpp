@@ -64,18 +64,23 @@ std::int64_t Api::Balance(const std::string& user) const {
   return response.json.is_object() ? response.Object().at("balance").as_int64() : -1;
 }
 
-boost::json::object Api::WaitForFinalStatus(const std::string& user, const std::string& id,
-                                            std::chrono::milliseconds deadline) const {
+boost::json::object WaitForOrderToLeaveCreated(const std::function<ApiResponse()>& get_order,
+                                               std::chrono::milliseconds deadline) {
   boost::json::object order;
   WaitUntil(
       [&] {
-        auto response = Call("GET", "/api/orders/" + id, user);
+        auto response = get_order();
         if (response.status != 200) return false;
         order = response.Object();
         return order.at("status").as_string() != "Created";
       },
       deadline);
   return order;
+}
+
+boost::json::object Api::WaitForFinalStatus(const std::string& user, const std::string& id,
+                                            std::chrono::milliseconds deadline) const {
+  return WaitForOrderToLeaveCreated([&] { return Call("GET", "/api/orders/" + id, user); }, deadline);
 }
 
 }  // namespace kpo::testing

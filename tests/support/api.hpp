@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -26,6 +27,11 @@ struct ApiResponse {
 // Content-Type. The body is parsed as JSON when it is JSON.
 ApiResponse Send(std::uint16_t port, const std::string& method, const std::string& target,
                  const std::string& body, http::Headers headers);
+
+// Polls `get_order` (a GET of one order) until it answers 200 with a status other than Created;
+// returns that order (empty, or still Created, if `deadline` passed first).
+boost::json::object WaitForOrderToLeaveCreated(const std::function<ApiResponse()>& get_order,
+                                               std::chrono::milliseconds deadline);
 
 class Api {
  public:

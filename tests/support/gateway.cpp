@@ -60,16 +60,8 @@ std::int64_t GatewayClient::Balance(const Session& session) const {
 
 boost::json::object GatewayClient::WaitForFinalStatus(const Session& session, const std::string& id,
                                                       std::chrono::milliseconds deadline) const {
-  boost::json::object order;
-  WaitUntil(
-      [&] {
-        auto response = Call("GET", "/api/orders/" + id, session.token);
-        if (response.status != 200) return false;
-        order = response.Object();
-        return order.at("status").as_string() != "Created";
-      },
-      deadline);
-  return order;
+  return WaitForOrderToLeaveCreated([&] { return Call("GET", "/api/orders/" + id, session.token); },
+                                    deadline);
 }
 
 GatewaySystem::GatewaySystem(int replicas, EnvVars gateway_env) {
@@ -81,19 +73,9 @@ GatewaySystem::GatewaySystem(int replicas, EnvVars gateway_env) {
     const auto payments_port = static_cast<std::uint16_t>(kPaymentsTestPort + 10 * i);
     orders.push_back(std::make_unique<ServiceProcess>(
         "orders-" + std::to_string(i), KPO_ORDERS_BIN,
-        EnvVars{{"ORDERS_LISTEN", "127.0.0.1:" + std::to_string(orders_port)},
-                {"ORDERS_DATABASE_URL", environment.orders_database_url},
-                {"RABBITMQ_URL", environment.rabbitmq_url},
-                {"ORDERS_RELAY_POLL_MS", "200"},
-                {"ORDERS_SSE_HEARTBEAT_MS", "1000"}},
-        orders_port));
-    payments.push_back(std::make_unique<ServiceProcess>(
-        "payments-" + std::to_string(i), KPO_PAYMENTS_BIN,
-        EnvVars{{"PAYMENTS_LISTEN", "127.0.0.1:" + std::to_string(payments_port)},
-                {"PAYMENTS_DATABASE_URL", environment.payments_database_url},
-                {"RABBITMQ_URL", environment.rabbitmq_url},
-                {"PAYMENTS_RELAY_POLL_MS", "200"}},
-        payments_port));
+        OrdersEnv(orders_port, {{"ORDERS_SSE_HEARTBEAT_MS", "1000"}}), orders_port));
+    payments.push_back(std::make_unique<ServiceProcess>("payments-" + std::to_string(i), KPO_PAYMENTS_BIN,
+                                                        PaymentsEnv(payments_port), payments_port));
     orders_list += (i ? "," : "") + std::string("127.0.0.1:") + std::to_string(orders_port);
     payments_list += (i ? "," : "") + std::string("127.0.0.1:") + std::to_string(payments_port);
   }

@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "core/ids.hpp"
+#include "http/client.hpp"
+
 namespace kpo::testing {
 namespace {
 
@@ -41,20 +44,25 @@ const Environment& Environment::Get() {
   return environment;
 }
 
+EnvVars OrdersEnv(std::uint16_t port, const EnvVars& extra) {
+  return With({{"ORDERS_LISTEN", "127.0.0.1:" + std::to_string(port)},
+               {"ORDERS_DATABASE_URL", Environment::Get().orders_database_url},
+               {"RABBITMQ_URL", Environment::Get().rabbitmq_url},
+               {"ORDERS_RELAY_POLL_MS", "200"}},
+              extra);
+}
+
+EnvVars PaymentsEnv(std::uint16_t port, const EnvVars& extra) {
+  return With({{"PAYMENTS_LISTEN", "127.0.0.1:" + std::to_string(port)},
+               {"PAYMENTS_DATABASE_URL", Environment::Get().payments_database_url},
+               {"RABBITMQ_URL", Environment::Get().rabbitmq_url},
+               {"PAYMENTS_RELAY_POLL_MS", "200"}},
+              extra);
+}
+
 Stack::Stack(const EnvVars& orders_env, const EnvVars& payments_env)
-    : orders("orders", KPO_ORDERS_BIN,
-             With({{"ORDERS_LISTEN", "127.0.0.1:" + std::to_string(kOrdersTestPort)},
-                   {"ORDERS_DATABASE_URL", Environment::Get().orders_database_url},
-                   {"RABBITMQ_URL", Environment::Get().rabbitmq_url},
-                   {"ORDERS_RELAY_POLL_MS", "200"}},
-                  orders_env),
-             kOrdersTestPort),
-      payments("payments", KPO_PAYMENTS_BIN,
-               With({{"PAYMENTS_LISTEN", "127.0.0.1:" + std::to_string(kPaymentsTestPort)},
-                     {"PAYMENTS_DATABASE_URL", Environment::Get().payments_database_url},
-                     {"RABBITMQ_URL", Environment::Get().rabbitmq_url},
-                     {"PAYMENTS_RELAY_POLL_MS", "200"}},
-                    payments_env),
+    : orders("orders", KPO_ORDERS_BIN, OrdersEnv(kOrdersTestPort, orders_env), kOrdersTestPort),
+      payments("payments", KPO_PAYMENTS_BIN, PaymentsEnv(kPaymentsTestPort, payments_env),
                kPaymentsTestPort) {}
 
 void Stack::Start() {
@@ -70,6 +78,25 @@ messaging::AmqpSettings Broker() {
   settings.url = Environment::Get().rabbitmq_url;
   settings.connection_name = "tests";
   return settings;
+}
+
+std::int64_t MetricValue(std::uint16_t port, const std::string& series) {
+  auto metrics = http::Fetch("127.0.0.1", port, "GET", "/metrics").body;
+  auto at = metrics.find(series + " ");
+  return at == std::string::npos ? 0 : std::stoll(metrics.substr(at + series.size() + 1));
+}
+
+messaging::Message OrderCreatedEvent(const std::string& user, const std::string& order_id,
+                                     std::int64_t amount) {
+  messaging::Message event;
+  event.exchange = "orders";
+  event.routing_key = "order.created";
+  event.type = "OrderCreated";
+  event.message_id = core::NewUuid();
+  event.correlation_id = order_id;
+  event.body = R"({"orderId":")" + order_id + R"(","userId":")" + user + R"(","amount":)" +
+               std::to_string(amount) + R"(,"createdAt":"2026-12-01T10:00:00Z"})";
+  return event;
 }
 
 int RabbitmqCtl(const std::string& args) {

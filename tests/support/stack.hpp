@@ -27,6 +27,11 @@ std::uint16_t TestPortBase();
 inline const std::uint16_t kOrdersTestPort = static_cast<std::uint16_t>(TestPortBase() + 1);
 inline const std::uint16_t kPaymentsTestPort = static_cast<std::uint16_t>(TestPortBase() + 2);
 
+// What an orders (payments) process listening on 127.0.0.1:`port` is started with: the test
+// databases and broker, relays polling every 200 ms, then `extra`.
+EnvVars OrdersEnv(std::uint16_t port, const EnvVars& extra = {});
+EnvVars PaymentsEnv(std::uint16_t port, const EnvVars& extra = {});
+
 class Stack {
  public:
   explicit Stack(const EnvVars& orders_env = {}, const EnvVars& payments_env = {});
@@ -40,6 +45,14 @@ class Stack {
 db::Connection OrdersDb();
 db::Connection PaymentsDb();
 messaging::AmqpSettings Broker();
+
+// The value of `series` (a metric's name and labels, as printed) in the /metrics of the service on
+// `port`; 0 when it is not there yet.
+std::int64_t MetricValue(std::uint16_t port, const std::string& series);
+
+// An order.created event as orders publishes it, under a fresh message id.
+messaging::Message OrderCreatedEvent(const std::string& user, const std::string& order_id,
+                                     std::int64_t amount);
 
 // Runs `rabbitmqctl <args>` and returns its exit status.
 int RabbitmqCtl(const std::string& args);
