@@ -115,6 +115,9 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
       dispositions[i] = Disposition::kDeadLetter;
     }
   }
+  static auto& batch_time = observability::Registry::Global().GetHistogram(
+      "consumer_batch_seconds", "Time to apply and commit one batch of deliveries.");
+  const auto started = std::chrono::steady_clock::now();
   core::Backoff backoff;
   while (!pending.empty()) {
     try {
@@ -136,6 +139,7 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
       break;
     }
   }
+  batch_time.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return dispositions;
 }
 

@@ -23,6 +23,13 @@ SELECT id, message_id, exchange, routing_key, type, correlation_id, payload, tra
 FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)sql";
 constexpr std::string_view kDeletePublished = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
 
+// How long the broker takes to confirm a batch: with quorum queues, its replicated, fsynced write.
+observability::Histogram& ConfirmWait() {
+  static auto& histogram = observability::Registry::Global().GetHistogram(
+      "outbox_confirm_seconds", "Time from publishing an outbox batch to the broker's last confirm.");
+  return histogram;
+}
+
 observability::Counter& PublishedCounter() {
   static auto& counter = observability::Registry::Global().GetCounter(
       "outbox_published_total", "Outbox rows published with a broker confirm.");
@@ -84,7 +91,10 @@ bool OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
     // A consumer may act on a message before its confirm arrives: the send time is the one that
     // keeps a timeline in causal order.
     const auto sent_at = core::FormatRfc3339(core::Now());
+    const auto publish_started = std::chrono::steady_clock::now();
     const auto confirmed = amqp.PublishConfirmed(batch, options_.confirm_timeout);
+    ConfirmWait().Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - publish_started).count());
     if (options_.crash_after_confirm) {
       spdlog::critical("failpoint relay_crash_after_confirm: dying between confirm and commit");
       ::raise(SIGKILL);

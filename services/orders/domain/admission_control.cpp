@@ -22,8 +22,9 @@ std::optional<double> AdmissionControl::Update(const AdmissionSample& sample) {
     if (sample.lag_ms > p.target_lag_ms) {
       limit = std::min(limit, sample.completed_per_s * p.drain_gain);
     } else if (sample.lag_ms <= p.target_lag_ms / 2) {
-      // Probing grows from what is finishing, so a limit no one reaches can't inflate.
-      limit = std::min(limit * p.probe_gain, sample.completed_per_s * 1.5);
+      // Probing grows from what is finishing, so a limit no one reaches can't inflate; it never
+      // lowers the limit (an idle spell completes nothing but says nothing about capacity).
+      limit = std::max(limit, std::min(limit * p.probe_gain, sample.completed_per_s * 1.5));
     }
     limit = std::max(limit, p.min_rate);
   }

@@ -41,6 +41,13 @@ TEST(AdmissionControl, ProbesUpwardWhileTheBacklogIsSmallButNeverFarPastCompleti
   EXPECT_DOUBLE_EQ(*limit, 1500);
 }
 
+TEST(AdmissionControl, AnIdleSpellDoesNotLowerTheLimit) {
+  AdmissionControl control;
+  control.Update(Sample(300, 1000, 2600));
+  for (int i = 0; i < 10; ++i) control.Update(Sample(0, 0, 0));
+  EXPECT_DOUBLE_EQ(*control.Limit(), 1000);
+}
+
 TEST(AdmissionControl, HoldsTheLimitBetweenHalfTheTargetAndTheTarget) {
   AdmissionControl control;
   control.Update(Sample(300, 1000, 2600));
