@@ -91,15 +91,24 @@ int main() {
     gateway::Upstream payments(payments_options);
     gateway::RateLimiter per_user(user_rps, user_burst);
     gateway::RateLimiter per_ip(ip_rps, ip_burst);
-    gateway::GatewayDeps deps{users,  signer, verifier, orders,          payments,   per_user,
-                              per_ip, cors,   docs_dir, trusted_proxies, shed_window};
+    gateway::GatewayDeps deps{
+        users,
+        signer,
+        verifier,
+        orders,
+        payments,
+        per_user,
+        per_ip,
+        cors,
+        docs_dir,
+        trusted_proxies,
+        shed_window,
+        {{"database", [&users] { return users.Acquire()->Exec("SELECT 1 AS ok").Int(0, "ok") == 1; }},
+         {"orders", [&orders] { return orders.AnyReplicaReady("/readyz"); }},
+         {"payments", [&payments] { return payments.AnyReplicaReady("/readyz"); }}}};
 
     http::Router router;
     gateway::RegisterRoutes(router, deps);
-    http::AddOperationalRoutes(
-        router, {{"database", [&users] { return users.Acquire()->Exec("SELECT 1 AS ok").Int(0, "ok") == 1; }},
-                 {"orders", [&orders] { return orders.AnyReplicaReady("/readyz"); }},
-                 {"payments", [&payments] { return payments.AnyReplicaReady("/readyz"); }}});
     http::Server server(server_options, router);
     server.Listen();
     server.Run();
