@@ -1,8 +1,11 @@
 #pragma once
-// The gateway's public surface: every route it serves, and the OpenAPI document describing them.
+// The gateway's public surface as one table: every route it serves, who answers it, and what a
+// request must pass on the way (token, rate limit, shedding). The table drives both the routing
+// (RegisterRoutes) and the contract check against the OpenAPI document (openapi_routes_test.cpp).
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "auth/jwt.hpp"
@@ -13,12 +16,39 @@
 
 namespace kpo::gateway {
 
-struct RouteSpec {
-  std::string method;
-  std::string pattern;
+// Who answers a route.
+enum class Target {
+  kOrders,    // proxied to the orders service
+  kPayments,  // proxied to the payments service
+  kGuest,     // identity endpoints, answered here from the users database
+  kRegister,
+  kLogin,
+  kOpenApi,      // the embedded OpenAPI document
+  kDocs,         // Swagger UI's page
+  kDocsFile,     // Swagger UI's asset files
+  kOperational,  // /healthz, /readyz, /metrics (http::AddOperationalRoutes)
 };
 
-// Every (method, pattern) the gateway registers, OPTIONS preflights excluded.
+// What a caller must show. kAuthenticated routes answer 401 without a valid bearer token; kPublic
+// routes need none; both answer browsers per the CORS policy and get an OPTIONS preflight.
+// kInternal routes are for probes and scrapers: no token, no limit, no CORS.
+enum class Access { kPublic, kAuthenticated, kInternal };
+
+// Whose bucket a request takes from. An anonymous call of a kAuthenticated route always takes from
+// its IP's bucket (guessing tokens is limited), whatever the route's class.
+enum class RateClass { kNone, kPerIp, kPerUser };
+
+struct RouteSpec {
+  std::string_view method;
+  std::string_view pattern;
+  Target target;
+  Access access;
+  RateClass rate;
+  bool token_in_query = false;  // ?access_token= is accepted: EventSource cannot set headers
+  bool shed = false;            // refused here for a while after the service said it is overloaded
+};
+
+// Every (method, pattern) the gateway serves, in registration order, OPTIONS preflights excluded.
 const std::vector<RouteSpec>& PublicRoutes();
 
 // services/gateway/openapi.yaml, embedded at build time.
@@ -37,12 +67,15 @@ struct GatewayDeps {
   // Peers whose X-Real-IP names the client (the UI's nginx on this host): per-IP limits then
   // count the browser's address rather than the proxy's.
   std::vector<std::string> trusted_proxies{"127.0.0.1", "::1"};
-  // How long POST /api/orders is refused here after orders answered 503 + Retry-After (0: never).
+  // How long a shed route is refused here after its service answered 503 + Retry-After (0: never).
   std::chrono::milliseconds shed_window{100};
+  // /readyz's checks.
+  std::vector<std::pair<std::string, http::ReadinessCheck>> readiness;
 };
 
-// Registers PublicRoutes() on `router`: identity endpoints, the authenticated proxy routes,
-// docs, and CORS preflights. `deps` must outlive the router.
+// Registers PublicRoutes() on `router`, with an OPTIONS preflight for each /api/ pattern and the
+// answer for paths no route serves. `deps` must outlive the router; what the routes share (CORS
+// policy, shedders) is owned by the router's handlers.
 void RegisterRoutes(http::Router& router, GatewayDeps& deps);
 
 }  // namespace kpo::gateway

@@ -22,6 +22,7 @@
 
 #include "core/ascii.hpp"
 #include "core/config.hpp"
+#include "gateway/proxy/upstream_error.hpp"
 #include "http/client.hpp"
 #include "http/deadline.hpp"
 #include "http/parsers.hpp"
@@ -64,9 +65,13 @@ struct UpstreamConnection {
     buffer.reserve(kReadBufferBytes);
   }
 
-  // "<what> <replica>: <error>", saying "timed out" when the deadline closed the socket.
-  std::string Failure(std::string_view what, const std::string& replica, const beast::error_code& ec) const {
-    return std::string(what) + ' ' + replica + ": " + (deadline.Expired() ? "timed out" : ec.message());
+  // The failure of an operation on this connection: "<what> <replica>: <error>", of the kind the error
+  // code and the deadline say.
+  UpstreamError Failure(std::string_view what, const std::string& replica, const beast::error_code& ec,
+                        bool connecting = false) const {
+    const bool expired = deadline.Expired();
+    return {KindOf(ec, expired, connecting),
+            std::string(what) + ' ' + replica + ": " + (expired ? "timed out" : ec.message())};
   }
 
   tcp::socket socket;
@@ -98,11 +103,6 @@ struct Replica {
   std::atomic<std::uint64_t> generation{0};
 
   bool Ejected(Clock::time_point now) const { return now.time_since_epoch().count() < ejected_until.load(); }
-};
-
-// Failure before any byte of a response: safe to retry an idempotent request elsewhere.
-struct ReplicaUnavailable : std::runtime_error {
-  using std::runtime_error::runtime_error;
 };
 
 }  // namespace
@@ -195,12 +195,13 @@ struct Upstream::Impl {
       }
     }
     auto connection = std::make_unique<UpstreamConnection>(executor);
-    tcp::endpoint endpoint(asio::ip::make_address(replica.host == "localhost" ? "127.0.0.1" : replica.host),
-                           replica.port);
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(replica.host == "localhost" ? "127.0.0.1" : replica.host, ec);
+    if (ec) throw connection->Failure("connect to", replica.label, ec, true);
     connection->deadline.ExpiresAfter(options.connect_timeout);
-    auto [ec] = co_await connection->socket.async_connect(endpoint, kTuple);
-    if (ec) throw ReplicaUnavailable(connection->Failure("connect to", replica.label, ec));
-    connection->socket.set_option(tcp::no_delay(true));
+    std::tie(ec) = co_await connection->socket.async_connect(tcp::endpoint(address, replica.port), kTuple);
+    if (!ec) connection->socket.set_option(tcp::no_delay(true), ec);
+    if (ec) throw connection->Failure("connect to", replica.label, ec, true);
     co_return connection;
   }
 
@@ -295,13 +296,13 @@ struct Upstream::Impl {
     connection->deadline.ExpiresAfter(options.response_timeout);
     const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(request.body)};
     auto [write_error, written] = co_await asio::async_write(connection->socket, out, kTuple);
-    if (write_error) throw ReplicaUnavailable(connection->Failure("write to", replica.label, write_error));
+    if (write_error) throw connection->Failure("write to", replica.label, write_error);
 
     http::Response response;
     auto& parser = connection->parser.emplace(response, KeepsResponseHeader);
     auto [read_error, read] =
         co_await bhttp::async_read_header(connection->socket, connection->buffer, parser, kTuple);
-    if (read_error) throw ReplicaUnavailable(connection->Failure("read from", replica.label, read_error));
+    if (read_error) throw connection->Failure("read from", replica.label, read_error);
 
     if (parser.IsEventStream()) {
       // The body is relayed as it comes, by a coroutine that owns the connection from here on.
@@ -316,8 +317,7 @@ struct Upstream::Impl {
     // The rest is read whole, into the response body itself.
     auto [body_error, body_bytes] =
         co_await bhttp::async_read(connection->socket, connection->buffer, parser, kTuple);
-    if (body_error)
-      throw std::runtime_error(connection->Failure("reading the body from", replica.label, body_error));
+    if (body_error) throw connection->Failure("reading the body from", replica.label, body_error);
     const bool reusable = parser.keep_alive();
     connection->parser.reset();  // it refers to `response`, which leaves with the return
     if (reusable) Release(replica, std::move(connection));
@@ -340,12 +340,13 @@ void Upstream::CloseIdleConnections() {
 asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, HeaderViews extra_headers) {
   const bool idempotent = request.method == "GET" || request.method == "HEAD";
   Replica* previous = nullptr;
-  std::string last_error;
+  auto failure = UpstreamErrorKind::kConnect;
+  // Only an idempotent request is tried twice: a POST that reached a replica may have been applied.
   const int attempts = idempotent && impl_->replicas.size() > 1 ? 2 : 1;
   for (int attempt = 0; attempt < attempts; ++attempt) {
     Replica& replica = *impl_->Pick(previous);
     previous = &replica;
-    // The edge of an upstream call: a transport failure becomes a retry or a 502/504 answer.
+    // The edge of an upstream call: a failure becomes a retry or a 502/504 answer.
     try {
       auto response = co_await impl_->Attempt(replica, request, extra_headers);
       if (response.status == 503 && idempotent && attempt + 1 < attempts) {
@@ -354,22 +355,19 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
       }
       impl_->MarkSuccess(replica);
       co_return response;
-    } catch (const ReplicaUnavailable& error) {
+    } catch (const UpstreamError& error) {
       impl_->MarkFailure(replica);
-      last_error = error.what();
-      spdlog::warn("upstream {}: {}", impl_->options.name, last_error);
+      failure = error.Kind();
+      spdlog::warn("upstream {}: {}", impl_->options.name, error.what());
     } catch (const std::exception& error) {
-      // The request reached the replica: retrying a POST could apply it twice.
+      // Anything else (e.g. out of memory) is no answer either, and no timeout.
       impl_->MarkFailure(replica);
-      last_error = error.what();
-      spdlog::warn("upstream {}: {}", impl_->options.name, last_error);
-      if (!idempotent) break;
+      failure = UpstreamErrorKind::kTransport;
+      spdlog::warn("upstream {}: {}", impl_->options.name, error.what());
     }
   }
-  const bool timed_out =
-      last_error.find("timed out") != std::string::npos || last_error.find("timeout") != std::string::npos;
   co_return http::ProblemResponse(
-      timed_out ? 504 : 502, "The " + impl_->options.name + " service did not answer; try again shortly");
+      StatusFor(failure), "The " + impl_->options.name + " service did not answer; try again shortly");
 }
 
 bool Upstream::AnyReplicaReady(const std::string& path) const {

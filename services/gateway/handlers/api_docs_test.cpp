@@ -1,0 +1,74 @@
+// The docs endpoints serve plain files of the docs directory, Swagger UI's assets first, nothing else.
+#include "gateway/handlers/api_docs.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "http/problem.hpp"
+
+namespace kpo::gateway {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ApiDocs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kpo-api-docs-" + std::to_string(::getpid()));
+    fs::create_directories(dir_ / "node_modules" / "swagger-ui-dist");
+    Write(dir_ / "index.html", "<html>docs</html>");
+    Write(dir_ / "local.js", "local");
+    Write(dir_ / "swagger-ui.css", "shadowed");
+    Write(dir_ / "node_modules" / "swagger-ui-dist" / "swagger-ui.css", "body{}");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static void Write(const fs::path& path, const std::string& content) { std::ofstream(path) << content; }
+
+  static int StatusOf(const std::string& dir, const std::string& name) {
+    try {
+      return DocsFile(dir, name).status;
+    } catch (const http::ProblemError& error) {
+      return error.Status();
+    }
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ApiDocs, TheIndexIsHtml) {
+  const auto response = DocsFile(dir_.string(), "index.html");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "<html>docs</html>");
+  EXPECT_EQ(http::FindHeader(response.headers, "Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(http::FindHeader(response.headers, "Cache-Control"), "public, max-age=3600");
+}
+
+TEST_F(ApiDocs, SwaggerUiAssetsComeFirstThenTheDirectoryItself) {
+  const auto css = DocsFile(dir_.string(), "swagger-ui.css");
+  EXPECT_EQ(css.body, "body{}");
+  EXPECT_EQ(http::FindHeader(css.headers, "Content-Type"), "text/css; charset=utf-8");
+  const auto js = DocsFile(dir_.string(), "local.js");
+  EXPECT_EQ(js.body, "local");
+  EXPECT_EQ(http::FindHeader(js.headers, "Content-Type"), "application/javascript; charset=utf-8");
+}
+
+TEST_F(ApiDocs, OnlyPlainExistingNamesAreServed) {
+  EXPECT_EQ(StatusOf(dir_.string(), "missing.js"), 404);
+  EXPECT_EQ(StatusOf(dir_.string(), ""), 404);
+  EXPECT_EQ(StatusOf(dir_.string(), "../index.html"), 404);
+  EXPECT_EQ(StatusOf(dir_.string(), "node_modules/swagger-ui-dist/swagger-ui.css"), 404);
+  EXPECT_EQ(StatusOf(dir_.string(), ".."), 404);
+}
+
+TEST(OpenApiYaml, IsServedAsYaml) {
+  const auto response = OpenApiYaml("openapi: 3.1.0\n");
+  EXPECT_EQ(response.body, "openapi: 3.1.0\n");
+  EXPECT_EQ(http::FindHeader(response.headers, "Content-Type"), "application/yaml; charset=utf-8");
+}
+
+}  // namespace
+}  // namespace kpo::gateway

@@ -1,0 +1,22 @@
+#pragma once
+// Refusals that tell the client when to come back: rate limits (429) and load shedding (503).
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "gateway/domain/token_bucket.hpp"
+#include "http/message.hpp"
+
+namespace kpo::gateway {
+
+// 429 problem+json with Retry-After: `retry_after` in whole seconds, rounded up, at least 1.
+http::Response TooManyRequests(std::chrono::milliseconds retry_after);
+
+// Takes one request from `key`'s bucket: nullopt when allowed, TooManyRequests when not.
+std::optional<http::Response> Limit(RateLimiter& limiter, const std::string& key);
+
+// 503 with Retry-After: 1, what orders answers while it refuses new orders; the gateway answers it
+// itself while it sheds them (see Shedder).
+http::Response Overloaded();
+
+}  // namespace kpo::gateway

@@ -1,0 +1,27 @@
+#include "gateway/proxy/upstream_error.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+
+namespace kpo::gateway {
+
+int StatusFor(UpstreamErrorKind kind) { return kind == UpstreamErrorKind::kTimeout ? 504 : 502; }
+
+UpstreamErrorKind KindOf(const boost::system::error_code& error, bool deadline_expired, bool connecting) {
+  if (deadline_expired || error == boost::asio::error::timed_out || error == boost::beast::error::timeout) {
+    return UpstreamErrorKind::kTimeout;
+  }
+  namespace bhttp = boost::beast::http;
+  // The replica closed the connection before its answer was complete: the connection failed, not
+  // the replica's HTTP.
+  if (error == bhttp::error::end_of_stream || error == bhttp::error::partial_message) {
+    return connecting ? UpstreamErrorKind::kConnect : UpstreamErrorKind::kTransport;
+  }
+  if (error.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
+    return UpstreamErrorKind::kProtocol;
+  }
+  return connecting ? UpstreamErrorKind::kConnect : UpstreamErrorKind::kTransport;
+}
+
+}  // namespace kpo::gateway

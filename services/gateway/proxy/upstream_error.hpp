@@ -1,0 +1,37 @@
+#pragma once
+// Why a call to an upstream replica failed, and what the gateway answers for it. The kind is decided
+// where the failure happens (from the error code and the connection's deadline), never by reading the
+// message afterwards.
+#include <boost/system/error_code.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace kpo::gateway {
+
+enum class UpstreamErrorKind {
+  kConnect,    // no connection to the replica: refused, unreachable, not a usable address
+  kTimeout,    // a connect, write or read deadline passed (ours, or the kernel's ETIMEDOUT)
+  kTransport,  // the connection failed after it was made: reset, closed early, any other error
+  kProtocol,   // the replica's answer is not an HTTP response the gateway can read
+};
+
+// The status the gateway answers when no replica could answer (the contract's ServiceUnavailable
+// response): 504 when the service timed out, 502 for every other kind.
+int StatusFor(UpstreamErrorKind kind);
+
+// The kind of a failed socket or parser operation. `deadline_expired`: the connection's own deadline
+// closed the socket (the error code then only says "operation aborted"). `connecting`: the error came
+// from the connect itself.
+UpstreamErrorKind KindOf(const boost::system::error_code& error, bool deadline_expired, bool connecting);
+
+// A failed exchange with one replica. The message names the replica and what failed, for the log.
+class UpstreamError : public std::runtime_error {
+ public:
+  UpstreamError(UpstreamErrorKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  UpstreamErrorKind Kind() const { return kind_; }
+
+ private:
+  UpstreamErrorKind kind_;
+};
+
+}  // namespace kpo::gateway

@@ -1,0 +1,65 @@
+// Upstream failures are classified by their error code, and only a timeout turns into a 504.
+#include "gateway/proxy/upstream_error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+
+namespace kpo::gateway {
+namespace {
+
+namespace asio_error = boost::asio::error;
+namespace http_error = boost::beast::http;
+
+TEST(UpstreamError, OnlyATimeoutIsAGatewayTimeout) {
+  EXPECT_EQ(StatusFor(UpstreamErrorKind::kTimeout), 504);
+  EXPECT_EQ(StatusFor(UpstreamErrorKind::kConnect), 502);
+  EXPECT_EQ(StatusFor(UpstreamErrorKind::kTransport), 502);
+  EXPECT_EQ(StatusFor(UpstreamErrorKind::kProtocol), 502);
+}
+
+TEST(UpstreamError, AnExpiredDeadlineIsATimeoutWhateverTheErrorCodeSays) {
+  const auto aborted = make_error_code(asio_error::operation_aborted);
+  EXPECT_EQ(KindOf(aborted, true, true), UpstreamErrorKind::kTimeout);
+  EXPECT_EQ(KindOf(aborted, true, false), UpstreamErrorKind::kTimeout);
+}
+
+TEST(UpstreamError, TheKernelsTimeoutIsATimeoutToo) {
+  EXPECT_EQ(KindOf(make_error_code(asio_error::timed_out), false, true), UpstreamErrorKind::kTimeout);
+  EXPECT_EQ(KindOf(make_error_code(asio_error::timed_out), false, false), UpstreamErrorKind::kTimeout);
+  EXPECT_EQ(KindOf(make_error_code(boost::beast::error::timeout), false, false), UpstreamErrorKind::kTimeout);
+}
+
+TEST(UpstreamError, ARefusedConnectionIsAConnectFailure) {
+  EXPECT_EQ(KindOf(make_error_code(asio_error::connection_refused), false, true),
+            UpstreamErrorKind::kConnect);
+  EXPECT_EQ(KindOf(make_error_code(asio_error::host_unreachable), false, true), UpstreamErrorKind::kConnect);
+}
+
+TEST(UpstreamError, AConnectionLostMidExchangeIsATransportFailure) {
+  EXPECT_EQ(KindOf(make_error_code(asio_error::connection_reset), false, false),
+            UpstreamErrorKind::kTransport);
+  EXPECT_EQ(KindOf(make_error_code(asio_error::eof), false, false), UpstreamErrorKind::kTransport);
+  EXPECT_EQ(KindOf(make_error_code(http_error::error::end_of_stream), false, false),
+            UpstreamErrorKind::kTransport);
+  EXPECT_EQ(KindOf(make_error_code(http_error::error::partial_message), false, false),
+            UpstreamErrorKind::kTransport);
+}
+
+TEST(UpstreamError, AnUnreadableAnswerIsAProtocolFailure) {
+  EXPECT_EQ(KindOf(make_error_code(http_error::error::bad_version), false, false),
+            UpstreamErrorKind::kProtocol);
+  EXPECT_EQ(KindOf(make_error_code(http_error::error::bad_status), false, false),
+            UpstreamErrorKind::kProtocol);
+}
+
+TEST(UpstreamError, CarriesItsKindAndMessage) {
+  const UpstreamError error(UpstreamErrorKind::kConnect, "connect to 127.0.0.1:1: refused");
+  EXPECT_EQ(error.Kind(), UpstreamErrorKind::kConnect);
+  EXPECT_STREQ(error.what(), "connect to 127.0.0.1:1: refused");
+}
+
+}  // namespace
+}  // namespace kpo::gateway

@@ -1,0 +1,61 @@
+#include "gateway/settings.hpp"
+
+namespace kpo::gateway {
+namespace {
+
+double Rate(core::Config& config, std::string_view name, std::int64_t fallback, std::int64_t min) {
+  return static_cast<double>(config.Int(name, fallback, min, 1'000'000));
+}
+
+}  // namespace
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// Variables are read in the order the effective configuration logs them.
+GatewaySettings ReadGatewaySettings(core::Config& config) {
+  GatewaySettings settings;
+  const auto [host, port] = core::ParseListenAddress(config.String("GATEWAY_LISTEN", "0.0.0.0:5005"));
+  settings.database_url =
+      config.String("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway");
+  settings.jwt_secret = config.Secret("GATEWAY_JWT_SECRET", "");
+  if (settings.jwt_secret.empty()) throw MissingSecret("GATEWAY_JWT_SECRET is not set");
+  settings.token_ttl =
+      std::chrono::seconds(config.Int("GATEWAY_TOKEN_TTL_S", 7LL * 24 * 3600, 60, 365LL * 24 * 3600));
+  auto& orders = settings.orders;
+  orders.name = "orders";
+  orders.addresses = ParseAddresses(config.String("GATEWAY_ORDERS_UPSTREAMS", "127.0.0.1:5001"));
+  orders.ejection = config.Millis("GATEWAY_EJECTION_MS", std::chrono::milliseconds(10'000));
+  orders.response_timeout = config.Millis("GATEWAY_UPSTREAM_TIMEOUT_MS", std::chrono::milliseconds(30'000));
+  settings.payments = orders;  // the same timeouts
+  settings.payments.name = "payments";
+  settings.payments.addresses = ParseAddresses(config.String("GATEWAY_PAYMENTS_UPSTREAMS", "127.0.0.1:5002"));
+  settings.user_rps = Rate(config, "GATEWAY_RATE_USER_RPS", 100, 0);
+  settings.user_burst = Rate(config, "GATEWAY_RATE_USER_BURST", 400, 1);
+  settings.ip_rps = Rate(config, "GATEWAY_RATE_IP_RPS", 50, 0);
+  settings.ip_burst = Rate(config, "GATEWAY_RATE_IP_BURST", 200, 1);
+  settings.cors_origins = SplitList(config.String("GATEWAY_CORS_ORIGINS", "http://localhost:3000"));
+  settings.docs_dir = config.String("GATEWAY_DOCS_DIR", KPO_DEFAULT_DOCS_DIR);
+  settings.trusted_proxies = SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.1,::1"));
+  settings.shed_window = config.Millis("GATEWAY_SHED_MS", std::chrono::milliseconds(100));
+  auto& server = settings.server;
+  server.service = "gateway";
+  server.host = host;
+  server.port = port;
+  server.threads = static_cast<int>(config.Int("GATEWAY_IO_THREADS", 2, 1, 64));
+  server.workers = static_cast<int>(config.Int("GATEWAY_WORKERS", 8, 1, 256));
+  server.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000));
+  server.header_limit = static_cast<std::size_t>(config.Int("GATEWAY_HEADER_LIMIT", 8192, 1024, 1 << 20));
+  return settings;
+}
+
+}  // namespace kpo::gateway

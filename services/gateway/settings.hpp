@@ -1,0 +1,46 @@
+#pragma once
+// The gateway's configuration, read from the environment in one place.
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "gateway/proxy/proxy.hpp"
+#include "http/server.hpp"
+
+namespace kpo::gateway {
+
+// Every GATEWAY_* variable (README "Configuration"), with its local default.
+struct GatewaySettings {
+  http::ServerOptions server;  // GATEWAY_LISTEN, _IO_THREADS, _WORKERS, _HEADER_TIMEOUT_MS, _HEADER_LIMIT
+  std::string database_url;    // the users database
+  std::string jwt_secret;      // never empty (see MissingSecret)
+  std::chrono::seconds token_ttl{7LL * 24 * 3600};
+  UpstreamOptions orders;
+  UpstreamOptions payments;
+  double user_rps = 100;  // 0 disables the per-user limit
+  double user_burst = 400;
+  double ip_rps = 50;  // 0 disables the per-IP limit
+  double ip_burst = 200;
+  std::vector<std::string> cors_origins;
+  std::string docs_dir;
+  std::vector<std::string> trusted_proxies;
+  std::chrono::milliseconds shed_window{100};
+};
+
+// GATEWAY_JWT_SECRET is unset or empty: tokens cannot be signed, so the gateway must not start.
+struct MissingSecret : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Reads the settings through `config` (which remembers them for LogEffective). Throws MissingSecret
+// as soon as the secret turns out to be missing (the rest is not read then), std::invalid_argument
+// for a malformed value. server.max_connections is left for the caller, which knows the open file
+// limit.
+GatewaySettings ReadGatewaySettings(core::Config& config);
+
+// "a,b,,c" → {"a","b","c"}.
+std::vector<std::string> SplitList(const std::string& text);
+
+}  // namespace kpo::gateway

@@ -1,0 +1,80 @@
+// The gateway's settings come from the environment, with the documented defaults.
+#include "gateway/settings.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace kpo::gateway {
+namespace {
+
+constexpr const char* kVariables[] = {"GATEWAY_LISTEN",
+                                      "GATEWAY_JWT_SECRET",
+                                      "GATEWAY_ORDERS_UPSTREAMS",
+                                      "GATEWAY_RATE_IP_RPS",
+                                      "GATEWAY_TRUSTED_PROXIES",
+                                      "GATEWAY_UPSTREAM_TIMEOUT_MS",
+                                      "GATEWAY_PAYMENTS_UPSTREAMS"};
+
+class Settings : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : kVariables) unsetenv(name);
+    setenv("GATEWAY_JWT_SECRET", "a-secret-long-enough-for-hs256-signing", 1);
+  }
+  void TearDown() override {
+    for (const char* name : kVariables) unsetenv(name);
+  }
+};
+
+TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
+  core::Config config;
+  const auto settings = ReadGatewaySettings(config);
+  EXPECT_EQ(settings.server.host, "0.0.0.0");
+  EXPECT_EQ(settings.server.port, 5005);
+  EXPECT_EQ(settings.server.service, "gateway");
+  EXPECT_EQ(settings.orders.name, "orders");
+  EXPECT_EQ(settings.orders.addresses, std::vector<std::string>{"127.0.0.1:5001"});
+  EXPECT_EQ(settings.payments.name, "payments");
+  EXPECT_EQ(settings.payments.addresses, std::vector<std::string>{"127.0.0.1:5002"});
+  EXPECT_EQ(settings.user_rps, 100);
+  EXPECT_EQ(settings.ip_burst, 200);
+  EXPECT_EQ(settings.token_ttl, std::chrono::hours(7 * 24));
+  EXPECT_EQ(settings.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_EQ(settings.cors_origins, std::vector<std::string>{"http://localhost:3000"});
+  EXPECT_EQ(settings.shed_window, std::chrono::milliseconds(100));
+}
+
+TEST_F(Settings, BothUpstreamsShareTheTimeoutsButNotTheReplicas) {
+  setenv("GATEWAY_UPSTREAM_TIMEOUT_MS", "1234", 1);
+  setenv("GATEWAY_PAYMENTS_UPSTREAMS", "127.0.0.1:7002,127.0.0.1:7012", 1);
+  core::Config config;
+  const auto settings = ReadGatewaySettings(config);
+  EXPECT_EQ(settings.orders.response_timeout, std::chrono::milliseconds(1234));
+  EXPECT_EQ(settings.payments.response_timeout, std::chrono::milliseconds(1234));
+  EXPECT_EQ(settings.payments.addresses, (std::vector<std::string>{"127.0.0.1:7002", "127.0.0.1:7012"}));
+}
+
+TEST_F(Settings, WithoutASecretTheGatewayMustNotStart) {
+  unsetenv("GATEWAY_JWT_SECRET");
+  core::Config config;
+  EXPECT_THROW(ReadGatewaySettings(config), MissingSecret);
+}
+
+TEST_F(Settings, AMalformedValueIsRefused) {
+  setenv("GATEWAY_RATE_IP_RPS", "fast", 1);
+  core::Config config;
+  EXPECT_THROW(ReadGatewaySettings(config), std::invalid_argument);
+  setenv("GATEWAY_RATE_IP_RPS", "1", 1);
+  setenv("GATEWAY_ORDERS_UPSTREAMS", "nowhere", 1);
+  core::Config again;
+  EXPECT_THROW(ReadGatewaySettings(again), std::invalid_argument);
+}
+
+TEST(SplitList, EmptyItemsAreDropped) {
+  EXPECT_EQ(SplitList("a,,b,"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(SplitList("").empty());
+}
+
+}  // namespace
+}  // namespace kpo::gateway
