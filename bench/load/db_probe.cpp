@@ -64,8 +64,10 @@ PgCounters DbProbe::Counters() {
   counters.probe_database = database_;
   counters.probe_transactions = transactions_;  // this snapshot's own statements commit after reading
   auto commits = Exec(sql::kCommits, {databases_});
-  for (int i = 0; i < commits.Rows(); ++i)
+  for (int i = 0; i < commits.Rows(); ++i) {
     counters.commits[commits.Text(i, "datname")] = commits.Int(i, "xact_commit");
+    counters.deadlocks += commits.Int(i, "deadlocks");
+  }
   auto wal = Exec(sql::kWal);
   counters.wal_syncs = wal.Int(0, "wal_sync");
   counters.wal_writes = wal.Int(0, "wal_write");

@@ -14,6 +14,7 @@ namespace kpo::bench {
 
 struct PgCounters {
   std::map<std::string, std::int64_t> commits;  // by database
+  std::int64_t deadlocks = 0;                   // all of the system's databases together
   std::int64_t wal_syncs = 0;
   std::int64_t wal_writes = 0;
   // The probe's own transactions on its database so far (every statement is one): not the system's work.

@@ -60,6 +60,7 @@ void AddCosts(boost::json::object& json, const CpuSample& cpu, const PgCounters&
   json["cpu_ms_per_order"] = std::move(cpu_per_order);
   json["db"] = {{"commits", std::move(commits)},
                 {"commits_per_order", PerOrder(static_cast<double>(all_commits), completed)},
+                {"deadlocks", after.deadlocks - before.deadlocks},
                 {"wal_syncs", syncs},
                 {"wal_syncs_per_order", PerOrder(static_cast<double>(syncs), completed)}};
 }

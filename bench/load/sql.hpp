@@ -21,9 +21,10 @@ LEFT JOIN order_timeline t ON t.order_id = o.id AND t.step IN ('finished', 'canc
 WHERE o.user_id = ANY($1::uuid[])
   AND o.created_at >= to_timestamp($2::double precision / 1000) AND o.created_at < to_timestamp($3::double precision / 1000))sql";
 
-// Cluster-wide statistics (readable by any role): commits of the system's databases, WAL flushes.
+// Cluster-wide statistics (readable by any role): commits and deadlocks of the system's databases,
+// WAL flushes.
 inline constexpr std::string_view kCommits = R"sql(
-SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1::text[]))sql";
+SELECT datname, xact_commit, deadlocks FROM pg_stat_database WHERE datname = ANY($1::text[]))sql";
 inline constexpr std::string_view kWal = "SELECT wal_sync, wal_write FROM pg_stat_wal";
 
 }  // namespace kpo::bench::sql

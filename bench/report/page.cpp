@@ -134,7 +134,7 @@ std::string PhaseTable(const std::string& name, const boost::json::object& confi
       "<th>202 p50/p90/p99/max ms</th><th>503 p50/p99 ms</th><th>c2t p50/p90/p99/max ms</th>"
       "<th>done/s</th><th>min 1 s</th><th>backlog s</th>"
       "<th>CPU ms/order: orders/payments/gateway/postgres/rabbitmq = total (loadgen)</th>"
-      "<th>commits/order</th><th>WAL syncs/order</th><th>verdict</th></tr>",
+      "<th>commits/order</th><th>WAL syncs/order</th><th>deadlocks</th><th>verdict</th></tr>",
       Escape(name));
   for (const auto& value : Phases(config)) {
     const auto& p = value.as_object();
@@ -155,7 +155,8 @@ std::string PhaseTable(const std::string& name, const boost::json::object& confi
     out += fmt::format("<td>{:.3f}/{:.3f}/{:.3f}/{:.3f}/{:.3f} = {:.3f} ({:.3f})</td>", cpu("orders"),
                        cpu("payments"), cpu("gateway"), cpu("postgres"), cpu("rabbitmq"), cpu("total"),
                        cpu("loadgen"));
-    out += Cell(p, "db.commits_per_order", 2) + Cell(p, "db.wal_syncs_per_order", 2);
+    out += Cell(p, "db.commits_per_order", 2) + Cell(p, "db.wal_syncs_per_order", 2) +
+           Cell(p, "db.deadlocks", 0);
     const auto verdict = p.find("search_verdict");
     out += fmt::format("<td>{}</td></tr>",
                        verdict == p.end() ? "" : Escape(std::string(verdict->value().as_string())));

@@ -43,10 +43,13 @@ inline constexpr std::string_view kSelectTimelines = R"sql(
 SELECT order_id, step, at FROM order_timeline WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, at)sql";
 
 // Locks orders (in id order, so two batches never wait for each other in a cycle): concurrent
-// results for one order apply one after the other.
+// results for one order apply one after the other. NO KEY UPDATE, not UPDATE: the relay's
+// "published" steps reference these rows, and the foreign-key check takes KEY SHARE locks on
+// them in its own order; FOR UPDATE conflicts with KEY SHARE and made the two deadlock under load
+// (a 1 s deadlock_timeout each time), NO KEY UPDATE does not, and still serialises the results.
 inline constexpr std::string_view kLockOrders = R"sql(
 SELECT id, user_id, amount, description, status, failure_reason, created_at, updated_at
-FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)sql";
+FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE)sql";
 
 inline constexpr std::string_view kUpdateStatuses = R"sql(
 UPDATE orders AS o SET status = t.status, failure_reason = t.reason, updated_at = t.at

@@ -13,9 +13,11 @@ inline constexpr std::string_view kSelectAccount = R"sql(
 SELECT user_id, balance, created_at, updated_at FROM accounts WHERE user_id = $1)sql";
 
 // Row locks, always taken in user_id order so that two batches never wait for each other in a
-// cycle: charges and deposits of one account apply one after the other (no lost update).
+// cycle: charges and deposits of one account apply one after the other (no lost update). NO KEY
+// UPDATE: the balance changes, the key never does, and rows that reference the account (their
+// foreign-key checks take KEY SHARE) need not wait.
 inline constexpr std::string_view kLockAccounts = R"sql(
-SELECT user_id::text AS user_id, balance FROM accounts WHERE user_id = ANY($1::uuid[]) ORDER BY user_id FOR UPDATE)sql";
+SELECT user_id::text AS user_id, balance FROM accounts WHERE user_id = ANY($1::uuid[]) ORDER BY user_id FOR NO KEY UPDATE)sql";
 
 inline constexpr std::string_view kSetBalances = R"sql(
 UPDATE accounts AS a SET balance = c.balance, updated_at = clock_timestamp()
