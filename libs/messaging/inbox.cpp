@@ -24,6 +24,13 @@ INSERT INTO inbox (message_id, type)
 SELECT id, type FROM unnest($1::uuid[], $2::text[]) AS m(id, type) ORDER BY id
 ON CONFLICT (message_id) DO NOTHING RETURNING message_id::text)sql";
 
+constexpr std::string_view kDeleteOld = R"sql(
+WITH deleted AS (
+  DELETE FROM inbox WHERE message_id IN (
+    SELECT message_id FROM inbox WHERE received_at < now() - make_interval(secs => $1::bigint) LIMIT $2)
+  RETURNING 1)
+SELECT count(*) AS deleted FROM deleted)sql";
+
 bool IsInfrastructureFailure(const std::exception& exception) {
   const auto* error = dynamic_cast<const db::DbError*>(&exception);
   return error != nullptr && error->IsUnavailable();
@@ -96,6 +103,29 @@ Disposition ProcessAlone(db::Pool& pool, const Delivery& delivery, const ApplyBa
 }
 
 }  // namespace
+
+std::int64_t DeleteInboxOlderThan(db::Connection& db, std::chrono::seconds retention, std::size_t chunk) {
+  return db.Exec(kDeleteOld, {std::to_string(retention.count()), std::to_string(chunk)}).Int(0, "deleted");
+}
+
+// NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
+void SweepInbox(const InboxSweepOptions& options, std::stop_token stop) {
+  core::RunWithReconnect("inbox sweep", stop, [&](core::Backoff& backoff) {
+    db::Connection db(options.database_url, {.application_name = "inbox-sweep"});
+    backoff.Reset();
+    while (!stop.stop_requested()) {
+      std::int64_t deleted = 0;
+      for (;;) {
+        const auto n = DeleteInboxOlderThan(db, options.retention, options.chunk);
+        deleted += n;
+        if (n < static_cast<std::int64_t>(options.chunk) || stop.stop_requested()) break;
+      }
+      if (deleted > 0)
+        spdlog::info("inbox sweep: forgot {} message(s) older than {} s", deleted, options.retention.count());
+      core::WaitFor(stop, options.every);
+    }
+  });
+}
 
 const observability::Counter& AppliedMessages() { return Outcome("applied"); }
 

@@ -4,7 +4,9 @@
 //
 // The table is defined here, once (migrations/inbox/*.sql, see InboxSchema):
 //   inbox(message_id uuid PRIMARY KEY, type text, received_at timestamptz)
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <stop_token>
@@ -25,6 +27,25 @@ db::Schema InboxSchema();
 // How many messages ProcessBatch has applied (committed, duplicates excluded) in this process:
 // the rate at which this process finishes its work.
 const observability::Counter& AppliedMessages();
+
+// How long the inbox remembers a message, and how the sweep that forgets older ones runs.
+// A redelivery later than the retention is not recognised by the inbox: the services' own keys
+// (one charge per order, a final order status) still make it change nothing, so the retention
+// only needs to outlast the usual redeliveries (broker redeliveries, a relay republishing after a
+// crash, an operator replaying the dead-letter queue within the week).
+struct InboxSweepOptions {
+  std::string database_url;
+  std::chrono::seconds retention = std::chrono::hours(24 * 7);
+  std::chrono::milliseconds every = std::chrono::minutes(1);
+  std::size_t chunk = 10'000;  // rows per DELETE, so no sweep holds locks or WAL for long
+};
+
+// Deletes up to `chunk` inbox rows received more than `retention` ago; returns how many.
+std::int64_t DeleteInboxOlderThan(db::Connection& db, std::chrono::seconds retention, std::size_t chunk);
+
+// Sweeps every `every` (each sweep deletes chunk after chunk until the rest is younger) until
+// `stop`; reconnects after database failures.
+void SweepInbox(const InboxSweepOptions& options, std::stop_token stop);
 
 // Thrown by a parser for a message that can never be processed (malformed, violates the
 // contract); the apply function turns it into a Rejection.

@@ -31,6 +31,9 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   if (config.Bool(prefix + "_RELAY_WAKEUP", true)) settings.relay.wakeup = std::make_shared<core::Wakeup>();
   settings.relay.crash_after_confirm =
       config.String("KPO_FAILPOINTS", "").find("relay_crash_after_confirm") != std::string::npos;
+  settings.inbox_sweep.database_url = settings.database_url;
+  settings.inbox_sweep.retention =
+      std::chrono::hours(config.Int(prefix + "_INBOX_RETENTION_H", 24 * 7, 1, 24 * 365));
   return settings;
 }
 
@@ -50,12 +53,16 @@ std::vector<std::jthread> StartRelays(const ServiceSettings& settings) {
 
 std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
                                          BatchHandler handle) {
-  return StartWorkers(settings.consumers, [amqp = settings.amqp, queue, prefetch = settings.prefetch,
-                                           max_batch = settings.consumer_batch,
-                                           handle = std::move(handle)](std::stop_token stop) {
+  auto threads = StartWorkers(settings.consumers, [amqp = settings.amqp, queue, prefetch = settings.prefetch,
+                                                   max_batch = settings.consumer_batch,
+                                                   handle = std::move(handle)](std::stop_token stop) {
     messaging::Consumer(amqp, queue, prefetch, max_batch)
         .RunBatches([&](const std::vector<messaging::Delivery>& batch) { return handle(batch, stop); }, stop);
   });
+  threads.emplace_back([options = settings.inbox_sweep](std::stop_token stop) {
+    messaging::SweepInbox(options, std::move(stop));
+  });
+  return threads;
 }
 
 http::ServerOptions ServerOptionsFor(const ServiceSettings& settings, std::string service,

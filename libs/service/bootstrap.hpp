@@ -13,6 +13,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "messaging/amqp.hpp"
+#include "messaging/inbox.hpp"
 #include "messaging/outbox.hpp"
 #include "service/database.hpp"
 
@@ -39,6 +40,8 @@ struct ServiceSettings {
   // Database, broker, batch, poll and wake-up filled in; relay.wakeup is null when the wake-up is
   // off (<PREFIX>_RELAY_WAKEUP=false: the relay only polls).
   messaging::RelayOptions relay;
+  // Database filled in; retention from <PREFIX>_INBOX_RETENTION_H (default a week).
+  messaging::InboxSweepOptions inbox_sweep;
 };
 ServiceSettings ReadServiceSettings(core::Config& config, const std::string& prefix, const std::string& name,
                                     const std::string& default_listen,
@@ -57,8 +60,9 @@ using BatchHandler = std::function<std::vector<messaging::Disposition>(
     const std::vector<messaging::Delivery>& batch, std::stop_token stop)>;
 
 // Starts `settings.consumers` threads, each consuming `queue` with `settings.prefetch` and handing
-// batches of up to `settings.consumer_batch` deliveries to `handle`, until asked to stop (when the
-// vector is destroyed). The threads call `handle` concurrently.
+// batches of up to `settings.consumer_batch` deliveries to `handle`, and one thread sweeping the
+// inbox they fill (`settings.inbox_sweep`), until asked to stop (when the vector is destroyed).
+// The consuming threads call `handle` concurrently.
 std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
                                          BatchHandler handle);
 

@@ -19,7 +19,7 @@ class Concurrency : public SharedSystemTest<Stack> {
   // Runs `task(i)` for i in [0, n) on `threads` threads.
   static void Parallel(int n, int threads, const std::function<void(int)>& task) {
     std::atomic<int> next{0};
-    std::vector<std::thread> pool;
+    std::vector<std::jthread> pool;
     for (int t = 0; t < threads; ++t) {
       pool.emplace_back([&] {
         for (int i = next++; i < n; i = next++) task(i);

@@ -122,7 +122,7 @@ TEST_F(Faults, ServicesKilledMidStreamLoseNothing) {
   const auto user = stack_.api.NewFundedUser(1'000'000);
   std::vector<std::string> accepted;
   std::mutex mutex;
-  std::thread client([&] {
+  std::jthread client([&] {
     for (int i = 0; i < 120; ++i) {
       try {
         auto response =

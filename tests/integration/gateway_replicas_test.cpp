@@ -24,7 +24,7 @@ TEST(GatewayReplicas, KillingOneReplicaOfEachLosesNothing) {
   std::mutex mutex;
   std::vector<std::string> accepted;
   int rejected_posts = 0;
-  std::thread readers([&] {
+  std::jthread readers([&] {
     while (!done.load()) {
       auto orders = client.Call("GET", "/api/orders?limit=5", session.token);
       auto account = client.Call("GET", "/api/accounts/me", session.token);
@@ -33,7 +33,7 @@ TEST(GatewayReplicas, KillingOneReplicaOfEachLosesNothing) {
       if (account.status != 200) ++get_failures;
     }
   });
-  std::thread writers([&] {
+  std::jthread writers([&] {
     for (int i = 0; i < 150; ++i) {
       auto response =
           client.Call("POST", "/api/orders", session.token, R"({"amount":100,"description":"r"})");

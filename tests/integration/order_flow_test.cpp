@@ -119,7 +119,7 @@ TEST_F(OrderFlow, IdempotencyKeyReplaysTheFirstResponse) {
 TEST_F(OrderFlow, ConcurrentRequestsWithOneKeyCreateOneOrder) {
   const auto user = api().NewFundedUser(0);
   const http::Headers key{{"Idempotency-Key", core::NewUuid()}};
-  std::vector<std::thread> threads;
+  std::vector<std::jthread> threads;
   std::vector<int> statuses(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {

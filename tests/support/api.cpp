@@ -4,6 +4,8 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <chrono>
+#include <thread>
 
 #include "core/ids.hpp"
 #include "http/client.hpp"
@@ -47,7 +49,15 @@ std::string Api::NewFundedUser(std::int64_t balance) const {
 boost::json::object Api::PlaceOrder(const std::string& user, std::int64_t amount,
                                     const std::string& description) const {
   boost::json::object body{{"amount", amount}, {"description", description}};
+  // As a well-behaved client does: an order refused by backpressure (503, nothing was stored) is
+  // sent again after Retry-After, for up to 30 s. Tests of backpressure itself use Call().
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   auto response = Call("POST", "/api/orders", user, boost::json::serialize(body));
+  while (response.status == 503 && std::chrono::steady_clock::now() < give_up) {
+    const auto retry_after = response.Header("Retry-After");
+    std::this_thread::sleep_for(std::chrono::seconds(retry_after ? std::stoi(std::string(*retry_after)) : 1));
+    response = Call("POST", "/api/orders", user, boost::json::serialize(body));
+  }
   EXPECT_EQ(response.status, 202) << response.body;
   return response.json.is_object() ? response.Object() : boost::json::object{};
 }

@@ -1,10 +1,14 @@
 #include "support/process.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -26,8 +30,29 @@ ServiceProcess::~ServiceProcess() {
   if (Running()) Signal(SIGTERM);
 }
 
+namespace {
+
+// Whether something accepts connections on 127.0.0.1:`port`.
+bool Listening(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return connected;
+}
+
+}  // namespace
+
 void ServiceProcess::Spawn() {
   if (Running()) throw std::logic_error(name_ + " is already running");
+  // A process left over from an aborted test would answer the readiness check in place of this
+  // one (which then fails to bind): the test would run against the wrong configuration.
+  if (port_ != 0 && Listening(port_))
+    throw std::runtime_error(name_ + ": port " + std::to_string(port_) + " is taken by another process");
   std::vector<std::string> storage;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry(*e);

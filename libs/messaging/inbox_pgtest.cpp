@@ -1,0 +1,57 @@
+// The inbox sweep against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the local orders
+// database, whose inbox table this applies if it is missing).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "core/ids.hpp"
+#include "db/connection.hpp"
+#include "db/migrations.hpp"
+#include "messaging/inbox.hpp"
+
+namespace kpo::messaging {
+namespace {
+
+std::string Url() {
+  const char* url = std::getenv("KPO_TEST_DATABASE_URL");
+  return url != nullptr ? url : "postgresql://kpo:kpo@localhost:5432/orders";
+}
+
+class InboxSweep : public ::testing::Test {
+ protected:
+  void SetUp() override { db::Migrate(db_, {InboxSchema()}, "inbox-sweep-test"); }
+
+  std::string Insert(int days_ago) {
+    auto id = core::NewUuid();
+    db_.Exec(
+        "INSERT INTO inbox (message_id, type, received_at) VALUES ($1, 'Test', now() - make_interval(days => "
+        "$2))",
+        {id, std::to_string(days_ago)});
+    return id;
+  }
+  bool Remembered(const std::string& id) {
+    return !db_.Exec("SELECT 1 FROM inbox WHERE message_id = $1", {id}).Empty();
+  }
+
+  db::Connection db_{Url(), {}};
+};
+
+// Ten years: no row of a real run is that old, so only this test's rows qualify.
+constexpr auto kDecade = std::chrono::hours(24 * 3650);
+
+TEST_F(InboxSweep, ForgetsOnlyMessagesOlderThanTheRetentionAChunkAtATime) {
+  const auto old1 = Insert(3700), old2 = Insert(3700), old3 = Insert(3700);
+  const auto recent = Insert(3000), fresh = Insert(0);
+  EXPECT_EQ(DeleteInboxOlderThan(db_, kDecade, 2), 2);
+  EXPECT_EQ(DeleteInboxOlderThan(db_, kDecade, 2), 1);
+  EXPECT_EQ(DeleteInboxOlderThan(db_, kDecade, 2), 0);
+  EXPECT_FALSE(Remembered(old1));
+  EXPECT_FALSE(Remembered(old2));
+  EXPECT_FALSE(Remembered(old3));
+  EXPECT_TRUE(Remembered(recent));
+  EXPECT_TRUE(Remembered(fresh));
+  db_.Exec("DELETE FROM inbox WHERE message_id = ANY($1::uuid[])", {"{" + recent + "," + fresh + "}"});
+}
+
+}  // namespace
+}  // namespace kpo::messaging
