@@ -11,6 +11,7 @@ std::optional<double> AdmissionControl::Update(const AdmissionSample& sample) {
     // Behind: from now on admit what the pipeline is finishing.
     limit_ = std::max(p.min_rate, sample.completed_per_s);
     calm_updates_ = 0;
+    caught_up_updates_ = 0;
     return limit_;
   }
   double limit = *limit_;
@@ -28,10 +29,14 @@ std::optional<double> AdmissionControl::Update(const AdmissionSample& sample) {
     }
     limit = std::max(limit, p.min_rate);
   }
-  // Demand under the limit, backlog small: the limit no longer protects anything.
+  // Demand under the limit, backlog small: the limit no longer protects anything. Or no backlog
+  // at all for a few updates: whatever made the pipeline fall behind (a burst, a stall of the
+  // disk or the broker) is over, and a limit learnt while it lasted would refuse for nothing.
   const bool calm = sample.offered_per_s < limit * 0.8 && sample.lag_ms <= p.target_lag_ms / 2;
   calm_updates_ = calm ? calm_updates_ + 1 : 0;
-  if (calm_updates_ >= p.calm_updates_to_open) {
+  caught_up_updates_ = sample.lag_ms <= p.target_lag_ms / 4 ? caught_up_updates_ + 1 : 0;
+  if (calm_updates_ >= p.calm_updates_to_open || caught_up_updates_ >= p.caught_up_updates_to_open) {
+    caught_up_updates_ = 0;
     limit_.reset();
     return limit_;
   }

@@ -7,18 +7,20 @@
 // Instead, once the pipeline is behind, new orders are admitted at the rate orders are completing
 // (what the pipeline can finish with the HTTP load it has now), a little below it while the
 // backlog is above the target, a little above it while the backlog is small (probing for
-// capacity), and without a limit again once the offered load stays below the limit.
+// capacity), and without a limit again once the offered load stays below the limit or the backlog
+// is gone.
 #include <optional>
 
 namespace kpo::orders {
 
 struct AdmissionPolicy {
-  double target_lag_ms = 250;     // the backlog (age of the oldest unpaid order) the limit steers to
-  double max_lag_ms = 1000;       // above this the limit drops to half the completion rate
-  double min_rate = 20;           // orders/s always admitted, so the completion rate can be measured
-  double probe_gain = 1.05;       // growth per update while the backlog is small
-  double drain_gain = 0.9;        // the limit below the completion rate while above the target
-  int calm_updates_to_open = 20;  // updates with offered load below the limit before it is lifted
+  double target_lag_ms = 250;         // the backlog (age of the oldest unpaid order) the limit steers to
+  double max_lag_ms = 1000;           // above this the limit drops to half the completion rate
+  double min_rate = 20;               // orders/s always admitted, so the completion rate can be measured
+  double probe_gain = 1.05;           // growth per update while the backlog is small
+  double drain_gain = 0.9;            // the limit below the completion rate while above the target
+  int calm_updates_to_open = 20;      // updates with offered load below the limit before it is lifted
+  int caught_up_updates_to_open = 3;  // updates with the lag under a quarter of the target, likewise
 };
 
 struct AdmissionSample {
@@ -40,6 +42,7 @@ class AdmissionControl {
   AdmissionPolicy policy_;
   std::optional<double> limit_;
   int calm_updates_ = 0;
+  int caught_up_updates_ = 0;
 };
 
 }  // namespace kpo::orders

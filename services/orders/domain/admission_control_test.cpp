@@ -33,10 +33,10 @@ TEST(AdmissionControl, AdmitsLessThanCompletesWhileTheBacklogIsAboveTheTarget) {
 TEST(AdmissionControl, ProbesUpwardWhileTheBacklogIsSmallButNeverFarPastCompletions) {
   AdmissionControl control;
   control.Update(Sample(300, 1000, 2600));
-  auto limit = control.Update(Sample(50, 1000, 2600));
+  auto limit = control.Update(Sample(100, 1000, 2600));
   ASSERT_TRUE(limit);
   EXPECT_DOUBLE_EQ(*limit, 1050);
-  for (int i = 0; i < 100; ++i) limit = control.Update(Sample(50, 1000, 2600));
+  for (int i = 0; i < 100; ++i) limit = control.Update(Sample(100, 1000, 2600));
   ASSERT_TRUE(limit);
   EXPECT_DOUBLE_EQ(*limit, 1500);
 }
@@ -44,7 +44,9 @@ TEST(AdmissionControl, ProbesUpwardWhileTheBacklogIsSmallButNeverFarPastCompleti
 TEST(AdmissionControl, AnIdleSpellDoesNotLowerTheLimit) {
   AdmissionControl control;
   control.Update(Sample(300, 1000, 2600));
-  for (int i = 0; i < 10; ++i) control.Update(Sample(0, 0, 0));
+  // Nothing completes for a second while a small backlog remains.
+  for (int i = 0; i < 10; ++i) control.Update(Sample(100, 0, 0));
+  ASSERT_TRUE(control.Limit());
   EXPECT_DOUBLE_EQ(*control.Limit(), 1000);
 }
 
@@ -68,14 +70,26 @@ TEST(AdmissionControl, LiftsTheLimitOnlyAfterDemandStaysBelowItForAWhile) {
   policy.calm_updates_to_open = 3;
   AdmissionControl control(policy);
   control.Update(Sample(300, 1000, 2600));
-  EXPECT_TRUE(control.Update(Sample(10, 500, 500)));
-  EXPECT_TRUE(control.Update(Sample(10, 500, 500)));
+  // A small backlog (above a quarter of the target) while demand is below the limit.
+  EXPECT_TRUE(control.Update(Sample(100, 500, 500)));
+  EXPECT_TRUE(control.Update(Sample(100, 500, 500)));
   // A busy update starts the count again.
-  EXPECT_TRUE(control.Update(Sample(10, 1000, 2600)));
-  EXPECT_TRUE(control.Update(Sample(10, 500, 500)));
-  EXPECT_TRUE(control.Update(Sample(10, 500, 500)));
-  EXPECT_FALSE(control.Update(Sample(10, 500, 500)));
+  EXPECT_TRUE(control.Update(Sample(100, 1000, 2600)));
+  EXPECT_TRUE(control.Update(Sample(100, 500, 500)));
+  EXPECT_TRUE(control.Update(Sample(100, 500, 500)));
+  EXPECT_FALSE(control.Update(Sample(100, 500, 500)));
   EXPECT_FALSE(control.Limit());
+}
+
+TEST(AdmissionControl, LiftsTheLimitOnceTheBacklogIsGoneEvenUnderDemand) {
+  AdmissionControl control;
+  // A stall: nothing completes, the lag passes the bound, nothing is admitted.
+  control.Update(Sample(300, 0, 100));
+  EXPECT_DOUBLE_EQ(*control.Update(Sample(1200, 0, 100)), 0);
+  // The stall is over and the backlog drained: three updates without one lift the limit.
+  EXPECT_TRUE(control.Update(Sample(20, 900, 100)));
+  EXPECT_TRUE(control.Update(Sample(20, 900, 100)));
+  EXPECT_FALSE(control.Update(Sample(20, 900, 2600)));
 }
 
 }  // namespace
