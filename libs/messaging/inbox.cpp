@@ -114,14 +114,8 @@ void SweepInbox(const InboxSweepOptions& options, std::stop_token stop) {
     db::Connection db(options.database_url, {.application_name = "inbox-sweep"});
     backoff.Reset();
     while (!stop.stop_requested()) {
-      std::int64_t deleted = 0;
-      for (;;) {
-        const auto n = DeleteInboxOlderThan(db, options.retention, options.chunk);
-        deleted += n;
-        if (n < static_cast<std::int64_t>(options.chunk) || stop.stop_requested()) break;
-      }
-      if (deleted > 0)
-        spdlog::info("inbox sweep: forgot {} message(s) older than {} s", deleted, options.retention.count());
+      const auto deleted = DeleteInboxOlderThan(db, options.retention, options.chunk);
+      if (deleted > 0) spdlog::debug("inbox sweep: forgot {} message(s)", deleted);
       core::WaitFor(stop, options.every);
     }
   });

@@ -175,8 +175,10 @@ std::int64_t OrderRepository::LastEventId(db::Connection& db) {
   return db.Exec(sql::kSelectLastEventId).Int(0, "id");
 }
 
-void OrderRepository::DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention) {
-  db.Exec(sql::kDeleteOldEvents, {std::to_string(retention.count())});
+std::int64_t OrderRepository::DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention,
+                                                    int limit) {
+  return db.Exec(sql::kDeleteOldEvents, {std::to_string(retention.count()), std::to_string(limit)})
+      .Int(0, "deleted");
 }
 
 std::int64_t OrderRepository::PipelineLagMs(db::Connection& db, std::chrono::seconds window) {

@@ -62,8 +62,8 @@ class OrderRepository {
   static std::vector<OrderEvent> EventsWithIds(db::Connection& db, const std::vector<std::int64_t>& ids);
   // The highest event id (0 when there is none).
   static std::int64_t LastEventId(db::Connection& db);
-  // Forgets events older than `retention`.
-  static void DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention);
+  // Forgets up to `limit` events older than `retention`; returns how many it forgot.
+  static std::int64_t DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention, int limit);
 
   // Milliseconds the oldest order created within `window` has been waiting for its payment (0
   // when none waits).

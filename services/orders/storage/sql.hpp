@@ -71,8 +71,13 @@ inline constexpr std::string_view kSelectEventsById = R"sql(
 SELECT id, user_id::text AS user_id, payload FROM order_events WHERE id = ANY($1::bigint[]) ORDER BY id)sql";
 inline constexpr std::string_view kSelectLastEventId = "SELECT coalesce(max(id), 0) AS id FROM order_events";
 
+// At most $2 rows a statement, so no clean-up writes a burst of WAL that commits would queue behind.
 inline constexpr std::string_view kDeleteOldEvents = R"sql(
-DELETE FROM order_events WHERE created_at < now() - make_interval(secs => $1::double precision))sql";
+WITH deleted AS (
+  DELETE FROM order_events WHERE id IN (
+    SELECT id FROM order_events WHERE created_at < now() - make_interval(secs => $1::double precision) LIMIT $2)
+  RETURNING 1)
+SELECT count(*) AS deleted FROM deleted)sql";
 
 // How long the oldest order of the last $1 seconds has been waiting for its payment (0 when
 // none waits). Older stragglers (an order whose event was dead-lettered) do not count: they say
