@@ -25,29 +25,20 @@ AdmissionPolicy PolicyOf(const AdmissionOptions& options) {
   return policy;
 }
 
-// Per-second rates of a running counter, over the last kSlots updates.
+// Per-second rates of a running counter, over the last kSlots updates. A second: short enough to
+// follow the pipeline, long enough that batches (which complete many orders at once) average out.
 class RateOverWindow {
  public:
   static constexpr std::size_t kSlots = 10;
 
-  // Records the counter's value now; returns its rate over the window (per second), counted only
-  // from `not_before` on when the window holds at least two samples since then: a rate measured
-  // while the pipeline has a backlog is its capacity, one that includes idle time before is not.
-  double Add(std::uint64_t value, std::chrono::steady_clock::time_point now,
-             std::chrono::steady_clock::time_point not_before = {}) {
+  // Records the counter's value now; returns its rate over the window (per second).
+  double Add(std::uint64_t value, std::chrono::steady_clock::time_point now) {
     values_[next_] = value;
     times_[next_] = now;
-    const auto newest = next_;
     next_ = (next_ + 1) % kSlots;
     if (filled_ < kSlots) ++filled_;
-    // Walk back from the newest sample to the oldest one still in the window and not before.
-    auto first = newest;
-    for (std::size_t age = 1; age < filled_; ++age) {
-      const auto slot = (newest + kSlots - age) % kSlots;
-      if (times_[slot] < not_before) break;
-      first = slot;
-    }
-    if (first == newest) first = filled_ < kSlots ? 0 : next_;  // the whole window
+    // Once the ring is full, the slot written next holds the oldest value.
+    const auto first = filled_ < kSlots ? 0 : next_;
     const double seconds = std::chrono::duration<double>(now - times_[first]).count();
     return seconds > 0 ? static_cast<double>(value - values_[first]) / seconds : 0;
   }
@@ -99,21 +90,15 @@ void Admission::Run(std::stop_token stop) {
   if (options_.max_lag.count() == 0) return;
   const auto& completed = messaging::AppliedMessages();
   RateOverWindow completed_rate, offered_rate;
-  // Since when the pipeline has had a backlog (the lag above a quarter of the target): completions
-  // since then measure its capacity.
-  std::chrono::steady_clock::time_point backlog_since;
-  const auto busy_lag =
-      std::chrono::duration_cast<std::chrono::milliseconds>(options_.target_lag / 4).count();
   core::RunWithReconnect("order admission", stop, [&](core::Backoff& backoff) {
     db::Connection db(options_.database_url, {.application_name = "orders-admission"});
     backoff.Reset();
     while (!stop.stop_requested()) {
       const auto lag = OrderRepository::PipelineLagMs(db, options_.window);
       const auto now = std::chrono::steady_clock::now();
-      if (lag <= busy_lag) backlog_since = now;
       const AdmissionSample sample{
           .lag_ms = static_cast<double>(lag),
-          .completed_per_s = completed_rate.Add(completed.Value(), now, backlog_since),
+          .completed_per_s = completed_rate.Add(completed.Value(), now),
           .offered_per_s = offered_rate.Add(offered_.load(std::memory_order_relaxed), now)};
       SetLimit(control_.Update(sample));
       core::WaitFor(stop, options_.check_every);

@@ -20,8 +20,8 @@ namespace kpo::orders {
 
 struct AdmissionOptions {
   std::string database_url;
-  std::chrono::milliseconds max_lag{1000};  // 0 turns backpressure off
-  std::chrono::milliseconds target_lag{250};
+  std::chrono::milliseconds max_lag{2000};  // 0 turns backpressure off
+  std::chrono::milliseconds target_lag{1000};
   std::chrono::milliseconds check_every{100};
   std::chrono::seconds window{30};
 };

@@ -14,8 +14,8 @@
 namespace kpo::orders {
 
 struct AdmissionPolicy {
-  double target_lag_ms = 250;         // the backlog (age of the oldest unpaid order) the limit steers to
-  double max_lag_ms = 1000;           // above this the limit drops to half the completion rate
+  double target_lag_ms = 1000;         // the backlog (age of the oldest unpaid order) the limit steers to
+  double max_lag_ms = 2000;           // above this the limit drops to half the completion rate
   double min_rate = 20;               // orders/s always admitted, so the completion rate can be measured
   double probe_gain = 1.05;           // growth per update while the backlog is small
   double drain_gain = 0.9;            // the limit below the completion rate while above the target

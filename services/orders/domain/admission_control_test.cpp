@@ -5,25 +5,33 @@
 namespace kpo::orders {
 namespace {
 
+// The figures below are for a 250 ms target and a 1 s bound.
+AdmissionPolicy TestPolicy() {
+  AdmissionPolicy policy;
+  policy.target_lag_ms = 250;
+  policy.max_lag_ms = 1000;
+  return policy;
+}
+
 AdmissionSample Sample(double lag_ms, double completed_per_s, double offered_per_s) {
   return {.lag_ms = lag_ms, .completed_per_s = completed_per_s, .offered_per_s = offered_per_s};
 }
 
 TEST(AdmissionControl, AdmitsEverythingWhileThePipelineKeepsUp) {
-  AdmissionControl control;
+  AdmissionControl control(TestPolicy());
   EXPECT_FALSE(control.Update(Sample(5, 1000, 1000)));
   EXPECT_FALSE(control.Update(Sample(250, 3000, 3000)));
 }
 
 TEST(AdmissionControl, OnceBehindAdmitsWhatIsCompleting) {
-  AdmissionControl control;
+  AdmissionControl control(TestPolicy());
   const auto limit = control.Update(Sample(300, 1200, 2600));
   ASSERT_TRUE(limit);
   EXPECT_DOUBLE_EQ(*limit, 1200);
 }
 
 TEST(AdmissionControl, AdmitsLessThanCompletesWhileTheBacklogIsAboveTheTarget) {
-  AdmissionControl control;
+  AdmissionControl control(TestPolicy());
   control.Update(Sample(300, 1200, 2600));
   const auto limit = control.Update(Sample(300, 1000, 2600));
   ASSERT_TRUE(limit);
@@ -31,7 +39,7 @@ TEST(AdmissionControl, AdmitsLessThanCompletesWhileTheBacklogIsAboveTheTarget) {
 }
 
 TEST(AdmissionControl, ProbesUpwardWhileTheBacklogIsSmallButNeverFarPastCompletions) {
-  AdmissionControl control;
+  AdmissionControl control(TestPolicy());
   control.Update(Sample(300, 1000, 2600));
   auto limit = control.Update(Sample(100, 1000, 2600));
   ASSERT_TRUE(limit);
@@ -42,7 +50,7 @@ TEST(AdmissionControl, ProbesUpwardWhileTheBacklogIsSmallButNeverFarPastCompleti
 }
 
 TEST(AdmissionControl, AnIdleSpellDoesNotLowerTheLimit) {
-  AdmissionControl control;
+  AdmissionControl control(TestPolicy());
   control.Update(Sample(300, 1000, 2600));
   // Nothing completes for a second while a small backlog remains.
   for (int i = 0; i < 10; ++i) control.Update(Sample(100, 0, 0));
@@ -51,13 +59,13 @@ TEST(AdmissionControl, AnIdleSpellDoesNotLowerTheLimit) {
 }
 
 TEST(AdmissionControl, HoldsTheLimitBetweenHalfTheTargetAndTheTarget) {
-  AdmissionControl control;
+  AdmissionControl control(TestPolicy());
   control.Update(Sample(300, 1000, 2600));
   EXPECT_DOUBLE_EQ(*control.Update(Sample(200, 1400, 2600)), 1000);
 }
 
 TEST(AdmissionControl, FarBehindAdmitsHalfOfWhatCompletesAndNothingWhenNothingCompletes) {
-  AdmissionControl control;
+  AdmissionControl control(TestPolicy());
   control.Update(Sample(300, 1000, 2600));
   EXPECT_DOUBLE_EQ(*control.Update(Sample(1500, 800, 2600)), 400);
   EXPECT_DOUBLE_EQ(*control.Update(Sample(5000, 0, 2600)), 0);
@@ -66,7 +74,7 @@ TEST(AdmissionControl, FarBehindAdmitsHalfOfWhatCompletesAndNothingWhenNothingCo
 }
 
 TEST(AdmissionControl, LiftsTheLimitOnlyAfterDemandStaysBelowItForAWhile) {
-  AdmissionPolicy policy;
+  auto policy = TestPolicy();
   policy.calm_updates_to_open = 3;
   AdmissionControl control(policy);
   control.Update(Sample(300, 1000, 2600));
@@ -82,7 +90,7 @@ TEST(AdmissionControl, LiftsTheLimitOnlyAfterDemandStaysBelowItForAWhile) {
 }
 
 TEST(AdmissionControl, LiftsTheLimitOnceTheBacklogIsGoneEvenUnderDemand) {
-  AdmissionControl control;
+  AdmissionControl control(TestPolicy());
   // A stall: nothing completes, the lag passes the bound, nothing is admitted.
   control.Update(Sample(300, 0, 100));
   EXPECT_DOUBLE_EQ(*control.Update(Sample(1200, 0, 100)), 0);
