@@ -121,8 +121,6 @@ void SweepInbox(const InboxSweepOptions& options, std::stop_token stop) {
   });
 }
 
-const observability::Counter& AppliedMessages() { return Outcome("applied"); }
-
 db::Schema InboxSchema() { return {"inbox", generated::inbox_migrations()}; }
 
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value

@@ -16,17 +16,12 @@
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "messaging/amqp.hpp"
-#include "observability/metrics.hpp"
 
 namespace kpo::messaging {
 
 // The inbox table, component "inbox": a service that uses ProcessBatch applies it with its own
 // migrations (db::Migrate, before the service's schema).
 db::Schema InboxSchema();
-
-// How many messages ProcessBatch has applied (committed, duplicates excluded) in this process:
-// the rate at which this process finishes its work.
-const observability::Counter& AppliedMessages();
 
 // How long the inbox remembers a message, and how the sweep that forgets older ones runs.
 // A redelivery later than the retention is not recognised by the inbox: the services' own keys

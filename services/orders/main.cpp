@@ -51,8 +51,7 @@ orders::LiveUpdatesOptions ReadLiveUpdatesOptions(core::Config& config, const st
 
 orders::AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::string& database_url) {
   return {.database_url = database_url,
-          .max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(2000)),
-          .target_lag = config.Millis("ORDERS_BACKPRESSURE_TARGET_LAG_MS", std::chrono::milliseconds(1000))};
+          .max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000))};
 }
 
 void AddOrderRoutes(http::Router& router, const orders::OrderServices& services, orders::LiveUpdates& live) {

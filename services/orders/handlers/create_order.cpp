@@ -16,7 +16,7 @@ http::Response CreateOrder(const OrderServices& services, const http::Request& r
   const auto amount = body.Int("amount", core::kMinAmount, core::kMaxAmount);
   auto description = body.String("description", 1, kMaxDescriptionChars);
   body.Finish();
-  if (!services.admission.TryAdmit()) {
+  if (!services.admission.Admits()) {
     throw http::ProblemError(503, "Too many orders are waiting for payment right now; try again in a second")
         .WithRetryAfter(1);
   }

@@ -14,7 +14,7 @@ class Admission;
 // What the order-placing handler needs besides the database.
 struct OrderServices {
   db::Pool& pool;
-  Admission& admission;
+  const Admission& admission;
   core::Wakeup* relay_wakeup;  // null: the relay only polls
 };
 
