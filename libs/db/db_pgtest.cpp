@@ -3,20 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <thread>
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
+#include "db/test_database.hpp"
 
 namespace kpo::db {
 namespace {
 
-std::string Url() {
-  const char* url = std::getenv("KPO_TEST_DATABASE_URL");
-  return url != nullptr ? url : "postgresql://kpo:kpo@localhost:5432/orders";
-}
+std::string Url() { return TestDatabaseUrl(); }
 
 class DbTest : public ::testing::Test {
  protected:

@@ -2,20 +2,16 @@
 // database, whose inbox table this applies if it is missing).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "core/ids.hpp"
 #include "db/connection.hpp"
 #include "db/migrations.hpp"
+#include "db/test_database.hpp"
 #include "messaging/inbox.hpp"
 
 namespace kpo::messaging {
 namespace {
 
-std::string Url() {
-  const char* url = std::getenv("KPO_TEST_DATABASE_URL");
-  return url != nullptr ? url : "postgresql://kpo:kpo@localhost:5432/orders";
-}
+std::string Url() { return db::TestDatabaseUrl(); }
 
 class InboxSweep : public ::testing::Test {
  protected:

@@ -5,10 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
-#include <cstdlib>
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
+#include "db/test_database.hpp"
 #include "gateway/storage/migrations.hpp"
 #include "http/problem.hpp"
 
@@ -16,8 +16,7 @@ namespace kpo::gateway {
 namespace {
 
 std::string Url() {
-  const char* url = std::getenv("GATEWAY_DATABASE_URL");
-  return url != nullptr ? url : "postgresql://kpo:kpo@localhost:5432/gateway";
+  return db::TestDatabaseUrl("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway");
 }
 
 using Endpoint = http::Response (*)(db::Pool&, const auth::TokenSigner&, const http::Request&);

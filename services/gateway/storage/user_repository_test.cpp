@@ -3,18 +3,16 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
+#include "db/test_database.hpp"
 #include "gateway/storage/migrations.hpp"
 
 namespace kpo::gateway {
 namespace {
 
 std::string Url() {
-  const char* url = std::getenv("GATEWAY_DATABASE_URL");
-  return url != nullptr ? url : "postgresql://kpo:kpo@localhost:5432/gateway";
+  return db::TestDatabaseUrl("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway");
 }
 
 std::string RandomUsername() { return "u_" + core::RandomHex(8); }

@@ -2,10 +2,9 @@
 // database, migrated here as the service does at start-up).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
+#include "db/test_database.hpp"
 #include "orders/storage/order_repository.hpp"
 #include "service/bootstrap.hpp"
 
@@ -16,10 +15,7 @@ const std::vector<kpo::db::Migration>& orders_app_migrations();
 namespace kpo::orders {
 namespace {
 
-std::string Url() {
-  const char* url = std::getenv("KPO_TEST_DATABASE_URL");
-  return url != nullptr ? url : "postgresql://kpo:kpo@localhost:5432/orders";
-}
+std::string Url() { return db::TestDatabaseUrl(); }
 
 class OrderEventsCleanUp : public ::testing::Test {
  protected:
