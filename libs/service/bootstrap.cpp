@@ -33,7 +33,7 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
       config.String("KPO_FAILPOINTS", "").find("relay_crash_after_confirm") != std::string::npos;
   settings.inbox_sweep.database_url = settings.database_url;
   settings.inbox_sweep.retention =
-      std::chrono::hours(config.Int(prefix + "_INBOX_RETENTION_H", 24 * 7, 1, 24 * 365));
+      std::chrono::hours(config.Int(prefix + "_INBOX_RETENTION_H", 24LL * 7, 1, 24LL * 365));
   return settings;
 }
 
