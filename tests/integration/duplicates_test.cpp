@@ -69,7 +69,9 @@ TEST_F(Duplicates, SameOrderCreatedDeliveredFiveTimesChargesOnce) {
       WaitUntil([&] { return DuplicatesSeen(kPaymentsTestPort) >= before + 5; }, std::chrono::seconds(20)));
 
   auto payments_db = PaymentsDb();
-  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
+  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1 AND kind = 'charge'",
+                  order_id),
+            1);
   ASSERT_TRUE(OutboxDrained(payments_db));
   EXPECT_EQ(payment_results_.For(order_id).size(), 1U) << "one result event, whatever the deliveries";
   EXPECT_EQ(system().api.Balance(user), 700);
@@ -83,7 +85,9 @@ TEST_F(Duplicates, DifferentMessageIdsForOneOrderChargeOnce) {
   Publish(copies);
   auto payments_db = PaymentsDb();
   ASSERT_TRUE(AllInInbox(payments_db, copies));
-  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
+  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1 AND kind = 'charge'",
+                  order_id),
+            1);
   ASSERT_TRUE(OutboxDrained(payments_db));
   EXPECT_EQ(payment_results_.For(order_id).size(), 1U) << "one result event, whatever the deliveries";
   EXPECT_EQ(system().api.Balance(user), 700);
@@ -98,7 +102,9 @@ TEST_F(Duplicates, ConcurrentDeliveriesOfNewMessagesForOneOrderChargeOnce) {
   Publish(events);
   auto payments_db = PaymentsDb();
   ASSERT_TRUE(AllInInbox(payments_db, events));
-  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1", order_id), 1);
+  EXPECT_EQ(Count(payments_db, "SELECT count(*) AS n FROM entries WHERE order_id = $1 AND kind = 'charge'",
+                  order_id),
+            1);
   EXPECT_EQ(system().api.Balance(user), 600);
   // The result names an order the orders service never had: it is dead-lettered there.
   ASSERT_TRUE(WaitUntil(

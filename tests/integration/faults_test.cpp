@@ -15,7 +15,8 @@ namespace {
 
 std::int64_t ChargesFor(const std::string& order_id) {
   auto db = PaymentsDb();
-  return db.Exec("SELECT count(*) AS n FROM entries WHERE order_id = $1", {order_id}).Int(0, "n");
+  return db.Exec("SELECT count(*) AS n FROM entries WHERE order_id = $1 AND kind = 'charge'", {order_id})
+      .Int(0, "n");
 }
 
 class Faults : public ::testing::Test {
