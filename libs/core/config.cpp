@@ -89,4 +89,16 @@ std::pair<std::string, std::uint16_t> ParseListenAddress(std::string_view addres
   return {host, static_cast<std::uint16_t>(port)};
 }
 
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > start) out.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace kpo::core

@@ -33,6 +33,9 @@ class Config {
 // Hides the password of a URL such as postgresql://user:pass@host/db → postgresql://user:***@host/db.
 std::string MaskUrlPassword(std::string_view url);
 
+// The items of a comma-separated list, empty ones dropped: "a,b,,c" → {"a","b","c"}.
+std::vector<std::string> SplitList(std::string_view text);
+
 // Splits "host:port" (port required); throws std::invalid_argument on a malformed address.
 std::pair<std::string, std::uint16_t> ParseListenAddress(std::string_view address);
 

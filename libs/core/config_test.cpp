@@ -62,5 +62,10 @@ TEST(Config, ParsesListenAddresses) {
   EXPECT_THROW(ParseListenAddress("localhost"), std::invalid_argument);
 }
 
+TEST(SplitList, EmptyItemsAreDropped) {
+  EXPECT_EQ(SplitList("a,,b,"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(SplitList("").empty());
+}
+
 }  // namespace
 }  // namespace kpo::core

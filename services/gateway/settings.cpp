@@ -9,18 +9,6 @@ double Rate(core::Config& config, std::string_view name, std::int64_t fallback, 
 
 }  // namespace
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 // Variables are read in the order the effective configuration logs them.
 GatewaySettings ReadGatewaySettings(core::Config& config) {
   GatewaySettings settings;
@@ -43,9 +31,9 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   settings.user_burst = Rate(config, "GATEWAY_RATE_USER_BURST", 400, 1);
   settings.ip_rps = Rate(config, "GATEWAY_RATE_IP_RPS", 50, 0);
   settings.ip_burst = Rate(config, "GATEWAY_RATE_IP_BURST", 200, 1);
-  settings.cors_origins = SplitList(config.String("GATEWAY_CORS_ORIGINS", "http://localhost:3000"));
+  settings.cors_origins = core::SplitList(config.String("GATEWAY_CORS_ORIGINS", "http://localhost:3000"));
   settings.docs_dir = config.String("GATEWAY_DOCS_DIR", KPO_DEFAULT_DOCS_DIR);
-  settings.trusted_proxies = SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.1,::1"));
+  settings.trusted_proxies = core::SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.1,::1"));
   settings.shed_window = config.Millis("GATEWAY_SHED_MS", std::chrono::milliseconds(100));
   auto& server = settings.server;
   server.service = "gateway";

@@ -40,7 +40,4 @@ struct MissingSecret : std::runtime_error {
 // limit.
 GatewaySettings ReadGatewaySettings(core::Config& config);
 
-// "a,b,,c" → {"a","b","c"}.
-std::vector<std::string> SplitList(const std::string& text);
-
 }  // namespace kpo::gateway

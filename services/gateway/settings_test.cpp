@@ -71,10 +71,5 @@ TEST_F(Settings, AMalformedValueIsRefused) {
   EXPECT_THROW(ReadGatewaySettings(again), std::invalid_argument);
 }
 
-TEST(SplitList, EmptyItemsAreDropped) {
-  EXPECT_EQ(SplitList("a,,b,"), (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(SplitList("").empty());
-}
-
 }  // namespace
 }  // namespace kpo::gateway

@@ -108,18 +108,8 @@ struct Replica {
 }  // namespace
 
 std::vector<std::string> ParseAddresses(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    auto end = list.find(',', start);
-    if (end == std::string::npos) end = list.size();
-    auto item = list.substr(start, end - start);
-    if (!item.empty()) {
-      core::ParseListenAddress(item);  // validates host:port
-      out.push_back(item);
-    }
-    start = end + 1;
-  }
+  auto out = core::SplitList(list);
+  for (const auto& item : out) core::ParseListenAddress(item);  // validates host:port
   if (out.empty()) throw std::invalid_argument("no upstream addresses in '" + list + "'");
   return out;
 }
