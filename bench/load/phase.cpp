@@ -11,6 +11,8 @@
 namespace kpo::bench {
 namespace {
 
+constexpr std::size_t kClosedUsersPerConnection = 50;
+
 boost::json::object HttpJson(HttpTotals& http) {
   boost::json::array samples;
   for (const auto& s : http.samples) samples.emplace_back(s);
@@ -79,10 +81,13 @@ std::int64_t PhaseRunner::WaitForDrain(const PhaseWindow& window) {
 PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
   const bool closed = spec.connections > 0;
   const auto per_user = std::ceil(spec.rate / settings_.orders_per_user_s);
-  // A closed loop's rate is not known in advance: four users per connection stay under the per-user
-  // limit up to 400 orders/s per connection.
-  const auto user_count = closed ? std::max(users_.Size(), 4 * static_cast<std::size_t>(spec.connections))
-                                 : static_cast<std::size_t>(std::max(1.0, per_user));
+  // A closed loop's rate is not known in advance, and a connection whose answers are quick 503s sends
+  // thousands of requests a second (seen on a slow CI machine: 2 connections, 4,400/s). 50 users per
+  // connection stay under the gateway's per-user limit (100/s each) up to 5,000 requests/s per
+  // connection; fewer users once made a 429 spiral, each 429 coming back instantly.
+  const auto user_count =
+      closed ? std::max(users_.Size(), kClosedUsersPerConnection * static_cast<std::size_t>(spec.connections))
+             : static_cast<std::size_t>(std::max(1.0, per_user));
   const auto users_before = users_.Size();
   users_.Ensure(user_count);
   // New users' commits reach the statistics up to a second later: not this phase's work.
