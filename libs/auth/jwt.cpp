@@ -10,6 +10,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "core/ids.hpp"
+
 namespace kpo::auth {
 namespace {
 
@@ -135,7 +137,10 @@ std::optional<Claims> TokenSigner::Verify(std::string_view token, core::TimePoin
   const auto* guest = claims.if_contains("guest");
   const auto* username = claims.if_contains("username");
   if (iss == nullptr || !iss->is_string() || iss->get_string() != kIssuer) return std::nullopt;
-  if (sub == nullptr || !sub->is_string() || sub->get_string().empty()) return std::nullopt;
+  // "sub" becomes the X-User-Id the services trust: only a user id as issued (a lower-case UUID) passes.
+  if (sub == nullptr || !sub->is_string() || core::NormalizeUuid(sub->get_string()) != sub->get_string()) {
+    return std::nullopt;
+  }
   if (exp == nullptr || !exp->is_int64()) return std::nullopt;
   if (guest == nullptr || !guest->is_bool()) return std::nullopt;
   if (exp->get_int64() <= Seconds(now)) return std::nullopt;

@@ -13,6 +13,8 @@ namespace {
 
 using std::chrono::seconds;
 
+constexpr const char* kUser1 = "5b2f6a64-3c1e-4d7a-9a1b-0c2d3e4f5a61";
+constexpr const char* kUser2 = "0e8d7c6b-5a49-4382-a170-f1e2d3c4b5a6";
 const std::string kSecret = "0123456789abcdef0123456789abcdef-test";
 const core::TimePoint kNow = core::TimePoint(seconds(1'800'000'000)) + std::chrono::microseconds(250);
 
@@ -25,7 +27,8 @@ std::string Base64Url(std::string_view text) {
 }
 
 std::string ValidPayload() {
-  return Base64Url(R"({"iss":"kpo4","sub":"u1","iat":1800000000,"exp":1800003600,"guest":true})");
+  return Base64Url(
+      R"({"iss":"kpo4","sub":"5b2f6a64-3c1e-4d7a-9a1b-0c2d3e4f5a61","iat":1800000000,"exp":1800003600,"guest":true})");
 }
 
 // A token signed by libjwt itself, for algorithms and claim sets TokenSigner never issues.
@@ -33,7 +36,7 @@ std::string ForeignToken(jwt_alg_t alg, const std::string& secret, bool with_exp
   jwt_t* jwt = nullptr;
   EXPECT_EQ(jwt_new(&jwt), 0);
   jwt_add_grant(jwt, "iss", "kpo4");
-  if (with_sub) jwt_add_grant(jwt, "sub", "u1");
+  if (with_sub) jwt_add_grant(jwt, "sub", kUser1);
   if (with_exp) jwt_add_grant_int(jwt, "exp", 1'800'003'600);
   jwt_add_grant_bool(jwt, "guest", 1);
   jwt_set_alg(jwt, alg, reinterpret_cast<const unsigned char*>(secret.data()),
@@ -54,11 +57,11 @@ std::string Part(const std::string& token, int index) {
 TEST(TokenSignerTest, RegisteredRoundTripKeepsClaims) {
   TokenSigner signer(kSecret, seconds(3600));
   Claims issued;
-  const auto token = signer.Issue("user-1", "alice", false, kNow, &issued);
+  const auto token = signer.Issue(kUser1, "alice", false, kNow, &issued);
   EXPECT_EQ(issued.expires_at, core::TimePoint(seconds(1'800'003'600)));
   const auto claims = signer.Verify(token, kNow);
   ASSERT_TRUE(claims);
-  EXPECT_EQ(claims->user_id, "user-1");
+  EXPECT_EQ(claims->user_id, kUser1);
   EXPECT_EQ(claims->username, "alice");
   EXPECT_FALSE(claims->guest);
   EXPECT_EQ(claims->expires_at, issued.expires_at);
@@ -66,9 +69,9 @@ TEST(TokenSignerTest, RegisteredRoundTripKeepsClaims) {
 
 TEST(TokenSignerTest, GuestRoundTripHasNoUsername) {
   TokenSigner signer(kSecret, seconds(60));
-  const auto claims = signer.Verify(signer.Issue("user-2", "ignored", true, kNow), kNow);
+  const auto claims = signer.Verify(signer.Issue(kUser2, "ignored", true, kNow), kNow);
   ASSERT_TRUE(claims);
-  EXPECT_EQ(claims->user_id, "user-2");
+  EXPECT_EQ(claims->user_id, kUser2);
   EXPECT_TRUE(claims->username.empty());
   EXPECT_TRUE(claims->guest);
 }
@@ -81,7 +84,7 @@ TEST(TokenSignerTest, ShortSecretIsRefused) {
 
 TEST(TokenSignerTest, TamperedPayloadIsRejected) {
   TokenSigner signer(kSecret, seconds(3600));
-  const auto token = signer.Issue("user-1", "alice", false, kNow);
+  const auto token = signer.Issue(kUser1, "alice", false, kNow);
   const auto forged_payload = Base64Url(
       R"({"iss":"kpo4","sub":"admin","iat":1800000000,"exp":1800003600,"guest":false,"username":"x"})");
   const auto forged = Part(token, 0) + "." + forged_payload + "." + Part(token, 2);
@@ -90,7 +93,7 @@ TEST(TokenSignerTest, TamperedPayloadIsRejected) {
 
 TEST(TokenSignerTest, TamperedSignatureIsRejected) {
   TokenSigner signer(kSecret, seconds(3600));
-  auto token = signer.Issue("user-1", "alice", false, kNow);
+  auto token = signer.Issue(kUser1, "alice", false, kNow);
   token[token.size() - 5] = token[token.size() - 5] == 'A' ? 'B' : 'A';
   EXPECT_FALSE(signer.Verify(token, kNow));
 }
@@ -98,12 +101,12 @@ TEST(TokenSignerTest, TamperedSignatureIsRejected) {
 TEST(TokenSignerTest, OtherSecretIsRejected) {
   TokenSigner signer(kSecret, seconds(3600));
   TokenSigner other(kSecret + "-other", seconds(3600));
-  EXPECT_FALSE(signer.Verify(other.Issue("user-1", "alice", false, kNow), kNow));
+  EXPECT_FALSE(signer.Verify(other.Issue(kUser1, "alice", false, kNow), kNow));
 }
 
 TEST(TokenSignerTest, ExpiredIsRejected) {
   TokenSigner signer(kSecret, seconds(60));
-  const auto token = signer.Issue("user-1", "alice", false, kNow);
+  const auto token = signer.Issue(kUser1, "alice", false, kNow);
   EXPECT_TRUE(signer.Verify(token, kNow + seconds(59)));
   EXPECT_FALSE(signer.Verify(token, kNow + seconds(60)));
   EXPECT_FALSE(signer.Verify(token, kNow + seconds(3600)));
@@ -141,9 +144,21 @@ TEST(TokenSignerTest, MissingExpOrSubIsRejected) {
   EXPECT_FALSE(signer.Verify(ForeignToken(JWT_ALG_HS256, kSecret, true, false), kNow));
 }
 
+// The gateway copies "sub" into the X-User-Id header the services trust: anything but a UUID, even
+// validly signed (a leaked secret, a token of another issuer's making), must not get that far.
+TEST(TokenSignerTest, ASubjectThatIsNotAUuidIsRejected) {
+  TokenSigner signer(kSecret, seconds(60));
+  EXPECT_TRUE(signer.Verify(signer.Issue(kUser1, "", true, kNow), kNow)) << "control";
+  for (const char* sub :
+       {"u1", "5b2f6a64-3c1e-4d7a-9a1b-0c2d3e4f5a6", "5b2f6a64-3c1e-4d7a-9a1b-0c2d3e4f5a61\r\nX-Admin: 1",
+        "5B2F6A64-3C1E-4D7A-9A1B-0C2D3E4F5A61 ", "../accounts"}) {
+    EXPECT_FALSE(signer.Verify(signer.Issue(sub, "", true, kNow), kNow)) << sub;
+  }
+}
+
 TEST(TokenSignerTest, GarbageIsRejected) {
   TokenSigner signer(kSecret, seconds(3600));
-  const auto token = signer.Issue("user-1", "alice", false, kNow);
+  const auto token = signer.Issue(kUser1, "alice", false, kNow);
   const std::vector<std::string> garbage_tokens = {"",
                                                    ".",
                                                    "..",
