@@ -1,13 +1,79 @@
 #include "http/json_body.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 #include <charconv>
+#include <set>
+#include <vector>
 
 #include "core/ids.hpp"
 #include "core/utf8.hpp"
 
 namespace kpo::http {
+namespace {
+
+// A SAX pass that finds the first key repeated inside one object. boost::json::parse keeps the last
+// of duplicate keys silently; a body with {"amount":1,"amount":1000} means two things at once, and
+// what one reader (a proxy, a log, a WAF) sees would differ from what the service charges.
+class DuplicateKeyFinder {
+ public:
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+
+  std::optional<std::string> duplicate;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_key_part(std::string_view part, std::size_t, boost::system::error_code&) {
+    key_.append(part);
+    return true;
+  }
+  bool on_key(std::string_view part, std::size_t, boost::system::error_code&) {
+    key_.append(part);
+    if (!keys_.back().insert(key_).second && !duplicate) duplicate = key_;
+    key_.clear();
+    return true;
+  }
+  bool on_string_part(std::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_string(std::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_number_part(std::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t, std::string_view, boost::system::error_code&) { return true; }
+  bool on_uint64(std::uint64_t, std::string_view, boost::system::error_code&) { return true; }
+  bool on_double(double, std::string_view, boost::system::error_code&) { return true; }
+  bool on_bool(bool, boost::system::error_code&) { return true; }
+  bool on_null(boost::system::error_code&) { return true; }
+  bool on_comment_part(std::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(std::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  std::vector<std::set<std::string, std::less<>>> keys_;
+  std::string key_;
+};
+
+// The first key that appears twice in one object of `body`, if any. Malformed JSON yields nullopt:
+// the real parse reports it.
+std::optional<std::string> FirstDuplicateKey(std::string_view body,
+                                             const boost::json::parse_options& options) {
+  boost::json::basic_parser<DuplicateKeyFinder> parser(options);
+  boost::system::error_code ec;
+  parser.write_some(false, body.data(), body.size(), ec);
+  return parser.handler().duplicate;
+}
+
+}  // namespace
 
 JsonBody::JsonBody(std::string_view body, std::initializer_list<std::string_view> allowed,
                    bool empty_is_object) {
@@ -22,6 +88,9 @@ JsonBody::JsonBody(std::string_view body, std::initializer_list<std::string_view
     throw ProblemError(422, "The body is not valid JSON: " + ec.message(), {{"body", "malformed JSON"}});
   if (!value.is_object())
     throw ProblemError(422, "The body must be a JSON object", {{"body", "must be an object"}});
+  if (auto key = FirstDuplicateKey(body, options)) {
+    throw ProblemError(422, "The body names a field more than once", {{*key, "appears more than once"}});
+  }
   object_ = std::move(value.as_object());
   for (const auto& entry : object_) {
     bool known = false;

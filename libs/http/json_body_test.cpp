@@ -32,6 +32,17 @@ TEST(JsonBody, RejectsMalformedJsonAndNonObjects) {
   EXPECT_NO_THROW(JsonBody("", {}, true));
 }
 
+TEST(JsonBody, AFieldNamedTwiceIsRefusedNotResolvedByTheLastOne) {
+  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":"tea","amount":1000})").at("amount"),
+            "appears more than once");
+  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":"a","descr\u0069ption":"b"})").at("description"),
+            "appears more than once")
+      << "an escaped spelling is the same key";
+  EXPECT_TRUE(ErrorsOf(R"({"amount":1,"description":"x","n":{"amount":2}})").contains("n"))
+      << "the same name in a nested object is no duplicate (n is merely unknown)";
+  EXPECT_FALSE(ErrorsOf(R"({"amount":1,"description":"x","n":{"amount":2}})").contains("amount"));
+}
+
 TEST(JsonBody, AmountMustBeAWholeNumberInRange) {
   for (const auto* body :
        {R"({"amount":0,"description":"x"})", R"({"amount":-5,"description":"x"})",
