@@ -35,8 +35,14 @@ void RequestParser::on_request_impl(bhttp::verb method, BeastView method_string,
   head_ = method == bhttp::verb::head;
 }
 
-void RequestParser::on_field_impl(Field /*name*/, BeastView name_string, BeastView value, ErrorCode& /*ec*/) {
+void RequestParser::on_field_impl(Field name, BeastView name_string, BeastView value, ErrorCode& /*ec*/) {
+  transfer_encoding_ = transfer_encoding_ || name == Field::transfer_encoding;
+  content_length_ = content_length_ || name == Field::content_length;
   request_.headers.emplace_back(View(name_string), View(value));
+}
+
+void RequestParser::on_header_impl(ErrorCode& ec) {
+  if (transfer_encoding_ && (!chunked() || content_length_)) ec = bhttp::error::bad_transfer_encoding;
 }
 
 void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,

@@ -66,10 +66,15 @@ class RequestParser final : public detail::MessageParser<true> {
   void on_request_impl(boost::beast::http::verb method, BeastView method_string, BeastView target,
                        int version, ErrorCode& ec) override;
   void on_field_impl(Field name, BeastView name_string, BeastView value, ErrorCode& ec) override;
+  // Refuses a Transfer-Encoding whose last coding is not chunked, and one beside a Content-Length:
+  // either framing could be read two ways, the start of request smuggling (RFC 9112 §6.1, §6.3).
+  void on_header_impl(ErrorCode& ec) override;
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, ErrorCode& ec) override;
   std::size_t OnBody(std::string_view body, ErrorCode& ec) override;
 
   Request& request_;
+  bool transfer_encoding_ = false;
+  bool content_length_ = false;
   unsigned version_ = 11;
   bool head_ = false;
 };

@@ -83,6 +83,21 @@ TEST(RequestParser, JoinsAChunkedBody) {
   EXPECT_EQ(request.body, "abcdefg");
 }
 
+// Framing that two readers could disagree on (RFC 9112 §6.3): a proxy reading one way and this
+// server another is how requests get smuggled past the proxy.
+TEST(RequestParser, RefusesATransferEncodingThatIsNotChunkedOrSitsBesideAContentLength) {
+  for (const char* head : {"Transfer-Encoding: xchunked\r\nContent-Length: 4\r\n",
+                           "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+                           "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n",
+                           "Transfer-Encoding: gzip\r\n", "Transfer-Encoding: chunked, gzip\r\n"}) {
+    Request request;
+    RequestParser parser(request);
+    const auto ec = Feed(parser, std::string("POST /x HTTP/1.1\r\n") + head + "\r\n4\r\nabcd\r\n0\r\n\r\n");
+    EXPECT_TRUE(ec == bhttp::error::bad_transfer_encoding || ec == bhttp::error::bad_content_length)
+        << head << ": " << ec.message();
+  }
+}
+
 TEST(RequestParser, RefusesABodyOverTheLimitBeforeReadingIt) {
   Request request;
   RequestParser parser(request);

@@ -112,6 +112,25 @@ TEST_F(ServerTest, AClientStillSendingAnOversizedBodyReadsThe413) {
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 413 ")) << answer.substr(0, 40);
 }
 
+TEST_F(ServerTest, AnAmbiguouslyFramedRequestIs400AndTheConnectionCloses) {
+  // Read by its Content-Length, the body below would end after "0\r\n\r\n" and the smuggled GET would
+  // be served as a second request on the same connection.
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
+  const std::string request =
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: xchunked\r\n"
+      "Content-Length: 5\r\n\r\n0\r\n\r\nGET /boom HTTP/1.1\r\nHost: t\r\n\r\n";
+  asio::write(socket, asio::buffer(request));
+  std::string answer;
+  boost::system::error_code ec;
+  asio::read(socket, asio::dynamic_buffer(answer), ec);
+  EXPECT_EQ(ec, asio::error::eof) << "the server closes the connection";
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << answer.substr(0, 40);
+  EXPECT_EQ(answer.find("HTTP/1.1", 1), std::string::npos) << "one answer only:\n" << answer;
+}
+
 TEST_F(ServerTest, SlowHandlersAreNotCutOffByTheClientReadDeadline) {
   auto response = Call("GET", "/slow");
   EXPECT_EQ(response.status, 200);
