@@ -105,7 +105,8 @@ std::string RequireUserId(const Request& request) {
   return *user;
 }
 
-void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks) {
+void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks,
+                          RequestFilter may_read_metrics) {
   router.Add("GET", "/healthz", [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); });
   router.Add("GET", "/readyz", [checks = std::move(checks)](Request&) {
     bool ready = true;
@@ -125,7 +126,10 @@ void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, Rea
     return JsonResponse(ready ? 200 : 503, std::string(R"({"status":")") + (ready ? "ready" : "unavailable") +
                                                R"(","checks":{)" + details + "}}");
   });
-  router.Add("GET", "/metrics", [](Request&) {
+  router.Add("GET", "/metrics", [may_read_metrics = std::move(may_read_metrics)](Request& request) {
+    if (may_read_metrics && !may_read_metrics(request)) {
+      return ProblemResponse(403, "Metrics are served only to the monitoring system's addresses");
+    }
     Response response;
     response.body = observability::Registry::Global().Render();
     response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -63,8 +63,11 @@ class Router {
 std::string RequireUserId(const Request& request);
 
 // Registers GET /healthz (process alive), GET /readyz (200 when every check passes, else 503,
-// with each check's result) and GET /metrics (Prometheus text).
+// with each check's result) and GET /metrics (Prometheus text). When `may_read_metrics` is given,
+// /metrics answers 403 to a request it refuses.
 using ReadinessCheck = std::function<bool()>;
-void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks);
+using RequestFilter = std::function<bool(const Request&)>;
+void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks,
+                          RequestFilter may_read_metrics = nullptr);
 
 }  // namespace kpo::http

@@ -49,6 +49,22 @@ TEST(Router, AFallbackAnswersUnknownPathsButNotOtherMethodsOfKnownOnes) {
   EXPECT_EQ(Call(router, wrong).status, 405);
 }
 
+TEST(OperationalRoutes, MetricsAreServedOnlyToThePeersTheFilterAdmits) {
+  Router router;
+  AddOperationalRoutes(router, {}, [](const Request& r) { return r.remote_address == "10.0.0.9"; });
+  auto scraper = Make("GET", "/metrics");
+  scraper.remote_address = "10.0.0.9";
+  EXPECT_EQ(Call(router, scraper).status, 200);
+  auto stranger = Make("GET", "/metrics");
+  stranger.remote_address = "203.0.113.7";
+  const auto refused = Call(router, stranger);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.body.find("# TYPE"), std::string::npos) << "nothing of the metrics leaks";
+  auto probe = Make("GET", "/healthz");
+  probe.remote_address = "203.0.113.7";
+  EXPECT_EQ(Call(router, probe).status, 200) << "health is not filtered";
+}
+
 TEST(Router, LiteralSegmentsMustMatchExactly) {
   Router router;
   router.Add("GET", "/api/accounts/me", [](Request&) { return JsonResponse(200, "me"); });

@@ -65,6 +65,7 @@ int main() {
                               .cors_origins = settings.cors_origins,
                               .docs_dir = settings.docs_dir,
                               .trusted_proxies = settings.trusted_proxies,
+                              .metrics_readers = settings.metrics_readers,
                               .shed_window = settings.shed_window,
                               .readiness = Readiness(users, orders, payments)};
 

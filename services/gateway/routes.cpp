@@ -178,7 +178,11 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
   }
   // http::AddOperationalRoutes serves all three at once; route_table_test checks the table lists
   // exactly those.
-  if (operational) http::AddOperationalRoutes(router, std::move(deps.readiness));
+  if (operational) {
+    http::AddOperationalRoutes(router, std::move(deps.readiness), [&deps](const Request& request) {
+      return deps.metrics_readers.Contains(request.remote_address);
+    });
+  }
 }
 
 }  // namespace kpo::gateway

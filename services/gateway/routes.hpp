@@ -10,6 +10,7 @@
 
 #include "auth/jwt.hpp"
 #include "db/pool.hpp"
+#include "gateway/domain/address_set.hpp"
 #include "gateway/domain/token_bucket.hpp"
 #include "gateway/proxy/proxy.hpp"
 #include "http/router.hpp"
@@ -66,7 +67,9 @@ struct GatewayDeps {
   std::string docs_dir;  // swagger-ui-dist files and index.html
   // Peers whose X-Real-IP names the client (the UI's nginx on this host): per-IP limits then
   // count the browser's address rather than the proxy's.
-  std::vector<std::string> trusted_proxies{"127.0.0.1", "::1"};
+  AddressSet trusted_proxies{{"127.0.0.1", "::1"}};
+  // Peers that may read /metrics; the gateway's port is public, its metrics are not.
+  AddressSet metrics_readers{{"127.0.0.1", "::1"}};
   // How long a shed route is refused here after its service answered 503 + Retry-After (0: never).
   std::chrono::milliseconds shed_window{100};
   // /readyz's checks.

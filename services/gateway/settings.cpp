@@ -33,7 +33,10 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   settings.ip_burst = Rate(config, "GATEWAY_RATE_IP_BURST", 200, 1);
   settings.cors_origins = core::SplitList(config.String("GATEWAY_CORS_ORIGINS", "http://localhost:3000"));
   settings.docs_dir = config.String("GATEWAY_DOCS_DIR", KPO_DEFAULT_DOCS_DIR);
-  settings.trusted_proxies = core::SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.1,::1"));
+  settings.trusted_proxies =
+      AddressSet(core::SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.1,::1")));
+  settings.metrics_readers =
+      AddressSet(core::SplitList(config.String("GATEWAY_METRICS_FROM", "127.0.0.1,::1")));
   settings.shed_window = config.Millis("GATEWAY_SHED_MS", std::chrono::milliseconds(100));
   auto& server = settings.server;
   server.service = "gateway";

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "gateway/domain/address_set.hpp"
 #include "gateway/proxy/proxy.hpp"
 #include "http/server.hpp"
 
@@ -25,7 +26,8 @@ struct GatewaySettings {
   double ip_burst = 200;
   std::vector<std::string> cors_origins;
   std::string docs_dir;
-  std::vector<std::string> trusted_proxies;
+  AddressSet trusted_proxies;  // GATEWAY_TRUSTED_PROXIES: addresses or networks
+  AddressSet metrics_readers;  // GATEWAY_METRICS_FROM: who may GET /metrics
   std::chrono::milliseconds shed_window{100};
 };
 

@@ -13,6 +13,7 @@ constexpr const char* kVariables[] = {"GATEWAY_LISTEN",
                                       "GATEWAY_ORDERS_UPSTREAMS",
                                       "GATEWAY_RATE_IP_RPS",
                                       "GATEWAY_TRUSTED_PROXIES",
+                                      "GATEWAY_METRICS_FROM",
                                       "GATEWAY_UPSTREAM_TIMEOUT_MS",
                                       "GATEWAY_PAYMENTS_UPSTREAMS"};
 
@@ -40,7 +41,11 @@ TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(settings.user_rps, 100);
   EXPECT_EQ(settings.ip_burst, 200);
   EXPECT_EQ(settings.token_ttl, std::chrono::hours(7 * 24));
-  EXPECT_EQ(settings.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_TRUE(settings.trusted_proxies.Contains("127.0.0.1"));
+  EXPECT_TRUE(settings.trusted_proxies.Contains("::1"));
+  EXPECT_FALSE(settings.trusted_proxies.Contains("10.0.0.1"));
+  EXPECT_TRUE(settings.metrics_readers.Contains("127.0.0.1"));
+  EXPECT_FALSE(settings.metrics_readers.Contains("192.0.2.1"));
   EXPECT_EQ(settings.cors_origins, std::vector<std::string>{"http://localhost:3000"});
   EXPECT_EQ(settings.shed_window, std::chrono::milliseconds(100));
 }
@@ -53,6 +58,20 @@ TEST_F(Settings, BothUpstreamsShareTheTimeoutsButNotTheReplicas) {
   EXPECT_EQ(settings.orders.response_timeout, std::chrono::milliseconds(1234));
   EXPECT_EQ(settings.payments.response_timeout, std::chrono::milliseconds(1234));
   EXPECT_EQ(settings.payments.addresses, (std::vector<std::string>{"127.0.0.1:7002", "127.0.0.1:7012"}));
+}
+
+TEST_F(Settings, ProxiesAndMetricsReadersMayBeNetworks) {
+  setenv("GATEWAY_TRUSTED_PROXIES", "172.18.0.0/16", 1);
+  setenv("GATEWAY_METRICS_FROM", "10.0.0.0/8,fd00::/8", 1);
+  core::Config config;
+  const auto settings = ReadGatewaySettings(config);
+  EXPECT_TRUE(settings.trusted_proxies.Contains("172.18.3.4"));
+  EXPECT_FALSE(settings.trusted_proxies.Contains("127.0.0.1"));
+  EXPECT_TRUE(settings.metrics_readers.Contains("10.1.2.3"));
+  EXPECT_TRUE(settings.metrics_readers.Contains("fd00::5"));
+  setenv("GATEWAY_METRICS_FROM", "10.0.0.0/40", 1);
+  core::Config bad;
+  EXPECT_THROW(ReadGatewaySettings(bad), std::invalid_argument);
 }
 
 TEST_F(Settings, WithoutASecretTheGatewayMustNotStart) {

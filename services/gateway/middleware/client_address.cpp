@@ -11,10 +11,8 @@ bool LooksLikeIpAddress(std::string_view text) {
   });
 }
 
-std::string_view ClientAddress(const http::Request& request,
-                               const std::vector<std::string>& trusted_proxies) {
-  if (std::find(trusted_proxies.begin(), trusted_proxies.end(), request.remote_address) !=
-      trusted_proxies.end()) {
+std::string_view ClientAddress(const http::Request& request, const AddressSet& trusted_proxies) {
+  if (trusted_proxies.Contains(request.remote_address)) {
     if (auto real = request.Header("X-Real-IP"); real && LooksLikeIpAddress(*real)) return *real;
   }
   return request.remote_address;

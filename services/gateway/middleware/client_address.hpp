@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/domain/address_set.hpp"
 #include "http/message.hpp"
 
 namespace kpo::gateway {
@@ -14,6 +15,6 @@ bool LooksLikeIpAddress(std::string_view text);
 
 // The peer's own address, or the X-Real-IP it sent when the peer is one of `trusted_proxies` (the
 // UI's nginx in front) and the header looks like an address. The view refers into `request`.
-std::string_view ClientAddress(const http::Request& request, const std::vector<std::string>& trusted_proxies);
+std::string_view ClientAddress(const http::Request& request, const AddressSet& trusted_proxies);
 
 }  // namespace kpo::gateway

@@ -6,7 +6,7 @@
 namespace kpo::gateway {
 namespace {
 
-const std::vector<std::string> kTrusted{"127.0.0.1", "::1"};
+const AddressSet kTrusted({"127.0.0.1", "::1", "172.18.0.0/16"});
 
 http::Request From(std::string peer, std::optional<std::string> real_ip = std::nullopt) {
   http::Request request;
@@ -18,11 +18,12 @@ http::Request From(std::string peer, std::optional<std::string> real_ip = std::n
 TEST(ClientAddress, ATrustedProxyNamesTheClient) {
   EXPECT_EQ(ClientAddress(From("127.0.0.1", "203.0.113.7"), kTrusted), "203.0.113.7");
   EXPECT_EQ(ClientAddress(From("::1", "2001:db8::1"), kTrusted), "2001:db8::1");
+  EXPECT_EQ(ClientAddress(From("172.18.0.5", "203.0.113.7"), kTrusted), "203.0.113.7") << "a proxy's network";
 }
 
 TEST(ClientAddress, AnyOtherPeerIsTheClientWhateverItClaims) {
   EXPECT_EQ(ClientAddress(From("198.51.100.2", "203.0.113.7"), kTrusted), "198.51.100.2");
-  EXPECT_EQ(ClientAddress(From("127.0.0.1", "203.0.113.7"), {}), "127.0.0.1");
+  EXPECT_EQ(ClientAddress(From("127.0.0.1", "203.0.113.7"), AddressSet()), "127.0.0.1");
 }
 
 TEST(ClientAddress, ATrustedProxyWithoutAUsableHeaderIsTheClient) {
