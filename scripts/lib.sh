@@ -66,21 +66,24 @@ KPO_PACKAGES=(
   libspdlog-dev libfmt-dev libjwt-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx curl openssl xxd clang-format clang-tidy gcovr
+  python3-yaml python3-kubernetes
 )
 
 # Installs whichever of KPO_PACKAGES is missing; does nothing (no apt-get update) when all are there.
 install_packages() {
   log "checking OS packages"
   command -v dpkg-query >/dev/null || die "dpkg-query not found: these scripts need Debian 12 (bookworm)"
-  local installed missing=() p
+  local installed missing=() p wanted=("${KPO_PACKAGES[@]}")
+  # kubectl renders deploy/k8s (scripts/k8s_check.sh): any kubectl will do, Debian's if there is none.
+  command -v kubectl >/dev/null || wanted+=(kubernetes-client)
   # One dpkg-query for all packages; unknown ones are simply absent from its output.
   # shellcheck disable=SC2016  # ${...} is dpkg-query's format syntax, not the shell's
-  installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${KPO_PACKAGES[@]}" 2>/dev/null || true)
-  for p in "${KPO_PACKAGES[@]}"; do
+  installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null || true)
+  for p in "${wanted[@]}"; do
     grep -qxF "$p installed" <<<"$installed" || missing+=("$p")
   done
   if ((${#missing[@]} == 0)); then
-    info "all ${#KPO_PACKAGES[@]} packages are installed"
+    info "all ${#wanted[@]} packages are installed"
     return 0
   fi
   log "installing packages: ${missing[*]}"

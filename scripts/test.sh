@@ -50,6 +50,9 @@ fi
 log "checking the layout rules (file sizes, include prefixes)"
 if ! bash "$KPO_ROOT/scripts/layout_check.sh"; then failed+=("layout"); fi
 
+log "checking the Kubernetes manifests offline (kubectl kustomize + schemas, deploy/k8s)"
+if ! bash "$KPO_ROOT/scripts/k8s_check.sh"; then failed+=("kubernetes manifests"); fi
+
 build release
 log "clang-tidy over every C++ source (warnings are errors, see .clang-tidy)"
 # Diagnostics go to stdout; stderr only counts the warnings filtered out in system headers.

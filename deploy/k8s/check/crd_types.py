@@ -1,0 +1,114 @@
+"""Schemas of the two custom resources the manifests use, for check_manifests.py.
+
+Written from the operators' documented API references (not copied from their CRDs), in the format of
+python3-kubernetes' models: type name -> {JSON field: (type, required)}. Types named V1... are the
+Kubernetes core types the operators embed (resources, affinity, tolerations, object references) and are
+checked against the Kubernetes schema. Only the documented fields listed here are accepted: a field
+missing from this table is reported as unknown, so add it here (from the reference) before using it.
+
+- RabbitMQ Cluster Operator, rabbitmq.com/v1beta1 RabbitmqCluster (API reference of cluster-operator).
+- CloudNativePG, postgresql.cnpg.io/v1 Cluster (CloudNativePG API reference, ClusterSpec).
+"""
+
+TYPES = {
+    # --- rabbitmq.com/v1beta1 -------------------------------------------------------------------
+    "RabbitmqCluster": {
+        "apiVersion": ("str", True),
+        "kind": ("str", True),
+        "metadata": ("V1ObjectMeta", True),
+        "spec": ("RabbitmqClusterSpec", False),
+    },
+    "RabbitmqClusterSpec": {
+        "replicas": ("int", False),
+        "image": ("str", False),
+        "imagePullSecrets": ("list[V1LocalObjectReference]", False),
+        "service": ("RabbitmqClusterServiceSpec", False),
+        "persistence": ("RabbitmqClusterPersistenceSpec", False),
+        "resources": ("V1ResourceRequirements", False),
+        "affinity": ("V1Affinity", False),
+        "tolerations": ("list[V1Toleration]", False),
+        "rabbitmq": ("RabbitmqClusterConfigurationSpec", False),
+        "terminationGracePeriodSeconds": ("int", False),
+        "delayStartSeconds": ("int", False),
+        "skipPostDeploySteps": ("bool", False),
+        # Free-form StatefulSet/Service overrides, validated by the operator itself.
+        "override": ("object", False),
+    },
+    "RabbitmqClusterServiceSpec": {
+        "type": ("str", False),
+        "annotations": ("dict(str, str)", False),
+        "ipFamilyPolicy": ("str", False),
+    },
+    "RabbitmqClusterPersistenceSpec": {
+        "storageClassName": ("str", False),
+        "storage": ("str", False),
+    },
+    "RabbitmqClusterConfigurationSpec": {
+        "additionalPlugins": ("list[str]", False),
+        "additionalConfig": ("str", False),
+        "advancedConfig": ("str", False),
+        "envConfig": ("str", False),
+        "erlangInetConfig": ("str", False),
+    },
+    # --- postgresql.cnpg.io/v1 ------------------------------------------------------------------
+    "CnpgCluster": {
+        "apiVersion": ("str", True),
+        "kind": ("str", True),
+        "metadata": ("V1ObjectMeta", True),
+        "spec": ("CnpgClusterSpec", True),
+    },
+    "CnpgClusterSpec": {
+        "description": ("str", False),
+        "instances": ("int", True),
+        "imageName": ("str", False),
+        "minSyncReplicas": ("int", False),
+        "maxSyncReplicas": ("int", False),
+        "primaryUpdateStrategy": ("str", False),
+        "primaryUpdateMethod": ("str", False),
+        "enableSuperuserAccess": ("bool", False),
+        "storage": ("CnpgStorageConfiguration", False),
+        "walStorage": ("CnpgStorageConfiguration", False),
+        "bootstrap": ("CnpgBootstrapConfiguration", False),
+        "postgresql": ("CnpgPostgresConfiguration", False),
+        "resources": ("V1ResourceRequirements", False),
+        "affinity": ("CnpgAffinityConfiguration", False),
+        "stopDelay": ("int", False),
+        "switchoverDelay": ("int", False),
+        "startDelay": ("int", False),
+        "monitoring": ("CnpgMonitoringConfiguration", False),
+    },
+    "CnpgStorageConfiguration": {
+        "size": ("str", False),
+        "storageClass": ("str", False),
+        "resizeInUseVolumes": ("bool", False),
+    },
+    "CnpgBootstrapConfiguration": {
+        "initdb": ("CnpgBootstrapInitDB", False),
+    },
+    "CnpgBootstrapInitDB": {
+        "database": ("str", False),
+        "owner": ("str", False),
+        "secret": ("CnpgLocalObjectReference", False),
+        "encoding": ("str", False),
+        "localeCollate": ("str", False),
+        "localeCType": ("str", False),
+        "dataChecksums": ("bool", False),
+    },
+    "CnpgLocalObjectReference": {
+        "name": ("str", True),
+    },
+    "CnpgPostgresConfiguration": {
+        "parameters": ("dict(str, str)", False),
+        "pg_hba": ("list[str]", False),
+    },
+    "CnpgAffinityConfiguration": {
+        "enablePodAntiAffinity": ("bool", False),
+        "topologyKey": ("str", False),
+        "podAntiAffinityType": ("str", False),
+        "nodeSelector": ("dict(str, str)", False),
+        "tolerations": ("list[V1Toleration]", False),
+    },
+    "CnpgMonitoringConfiguration": {
+        "enablePodMonitor": ("bool", False),
+    },
+}
