@@ -7,9 +7,11 @@
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -18,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/ascii.hpp"
@@ -186,13 +189,39 @@ struct Upstream::Impl {
     }
     auto connection = std::make_unique<UpstreamConnection>(executor);
     beast::error_code ec;
-    const auto address = asio::ip::make_address(replica.host == "localhost" ? "127.0.0.1" : replica.host, ec);
-    if (ec) throw connection->Failure("connect to", replica.label, ec, true);
+    tcp::resolver::results_type endpoints;
+    std::tie(ec, endpoints) = co_await Resolve(replica);
+    if (ec) throw connection->Failure("resolve", replica.label, ec, true);
     connection->deadline.ExpiresAfter(options.connect_timeout);
-    std::tie(ec) = co_await connection->socket.async_connect(tcp::endpoint(address, replica.port), kTuple);
+    std::tie(ec, std::ignore) = co_await asio::async_connect(connection->socket, endpoints, kTuple);
     if (!ec) connection->socket.set_option(tcp::no_delay(true), ec);
     if (ec) throw connection->Failure("connect to", replica.label, ec, true);
     co_return connection;
+  }
+
+  // The replica's addresses: an IP literal as is, a name (a compose service, a Kubernetes Service)
+  // looked up anew for each new connection, so a moved service is found again. The lookup runs on
+  // Asio's resolver thread and is abandoned after the connect timeout.
+  asio::awaitable<std::tuple<beast::error_code, tcp::resolver::results_type>> Resolve(
+      const Replica& replica) {
+    auto executor = co_await asio::this_coro::executor;
+    beast::error_code ec;
+    const auto literal = asio::ip::make_address(replica.host == "localhost" ? "127.0.0.1" : replica.host, ec);
+    const auto service = std::to_string(replica.port);
+    if (!ec) {
+      co_return std::tuple{ec, tcp::resolver::results_type::create(tcp::endpoint(literal, replica.port),
+                                                                   replica.host, service)};
+    }
+    tcp::resolver resolver(executor);
+    asio::steady_timer timeout(executor);
+    timeout.expires_after(options.connect_timeout);
+    timeout.async_wait([&resolver](const beast::error_code& ec) {
+      if (!ec) resolver.cancel();
+    });
+    auto result =
+        co_await resolver.async_resolve(replica.host, service, tcp::resolver::numeric_service, kTuple);
+    timeout.cancel();
+    co_return result;
   }
 
   void Release(Replica& replica, ConnectionPtr connection) {

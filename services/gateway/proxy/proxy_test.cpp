@@ -45,7 +45,7 @@ class ProxiedStream : public ::testing::Test {
     });
     upstream_server_ = StartServer(upstream_router_, upstream_thread_);
     upstream_ = std::make_unique<Upstream>(UpstreamOptions{
-        .name = "test", .addresses = {"127.0.0.1:" + std::to_string(upstream_server_->Port())}});
+        .name = "test", .addresses = {upstream_host_ + ":" + std::to_string(upstream_server_->Port())}});
     gateway_router_.AddAsync("GET", "/api/events",
                              [this](http::Request& request) { return upstream_->Forward(request, {}); });
     gateway_server_ = StartServer(gateway_router_, gateway_thread_);
@@ -82,6 +82,7 @@ class ProxiedStream : public ::testing::Test {
     return client;
   }
 
+  std::string upstream_host_ = "127.0.0.1";
   http::Router upstream_router_;
   http::Router gateway_router_;
   std::unique_ptr<http::Server> upstream_server_;
@@ -93,6 +94,18 @@ class ProxiedStream : public ::testing::Test {
   std::condition_variable published_;
   std::shared_ptr<http::EventStream> stream_;
 };
+
+// In compose and Kubernetes an upstream is a name ("orders:5001"), not an address. "LOCALHOST" is
+// such a name (the resolver's hosts file, case-insensitively) without depending on this machine's DNS.
+class ProxiedStreamByName : public ProxiedStream {
+ protected:
+  ProxiedStreamByName() { upstream_host_ = "LOCALHOST"; }
+};
+
+TEST_F(ProxiedStreamByName, AnUpstreamNamedByAHostNameIsLookedUpAndReached) {
+  auto client = OpenStream();
+  ASSERT_TRUE(UpstreamStream());
+}
 
 TEST_F(ProxiedStream, EventsPassAsTheyComeAndTheEndFollows) {
   auto client = OpenStream();
