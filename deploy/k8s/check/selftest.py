@@ -67,7 +67,8 @@ def main():
         else:
             print(f"FAIL not refused: {what} (expected {expected!r}, got {errors})")
             failed += 1
-    print(f"{len(CASES) + 1 - failed} passed, {failed} failed")
+    # Not worded like a test runner's summary: the README's test command ends with CTest's.
+    print(f"manifest checker self-check: {len(CASES) + 1 - failed} of {len(CASES) + 1} cases as expected")
     return 1 if failed else 0
 
 
