@@ -6,7 +6,8 @@ if(NOT DEFINED GATEWAY_DIR)
 endif()
 
 # Pure domain: no HTTP, database or broker.
-add_library(gateway_identity_domain ${GATEWAY_DIR}/domain/credentials.cpp)
+add_library(gateway_identity_domain ${GATEWAY_DIR}/domain/credentials.cpp
+                                    ${GATEWAY_DIR}/domain/login_throttle.cpp)
 target_include_directories(gateway_identity_domain PUBLIC ${GATEWAY_DIR}/..)
 target_link_libraries(gateway_identity_domain PUBLIC kpo_core)
 
@@ -20,7 +21,8 @@ target_include_directories(gateway_identity PUBLIC ${GATEWAY_DIR}/..)
 target_link_libraries(gateway_identity PUBLIC gateway_identity_domain kpo_auth kpo_http kpo_db)
 kpo_embed_migrations(gateway_identity ${GATEWAY_DIR}/migrations)
 
-kpo_unit_test(gateway_identity_domain_test SOURCES ${GATEWAY_DIR}/domain/credentials_test.cpp
+kpo_unit_test(gateway_identity_domain_test
+              SOURCES ${GATEWAY_DIR}/domain/credentials_test.cpp ${GATEWAY_DIR}/domain/login_throttle_test.cpp
               LIBS gateway_identity_domain)
 
 # Against the local PostgreSQL (GATEWAY_DATABASE_URL).

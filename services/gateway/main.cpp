@@ -55,6 +55,7 @@ int main() {
     gateway::Upstream payments(settings.payments);
     gateway::RateLimiter per_user(settings.user_rps, settings.user_burst);
     gateway::RateLimiter per_ip(settings.ip_rps, settings.ip_burst);
+    gateway::LoginThrottle login_throttle;
     gateway::GatewayDeps deps{.users = users,
                               .signer = signer,
                               .verifier = verifier,
@@ -62,6 +63,7 @@ int main() {
                               .payments = payments,
                               .per_user = per_user,
                               .per_ip = per_ip,
+                              .login_throttle = login_throttle,
                               .cors_origins = settings.cors_origins,
                               .docs_dir = settings.docs_dir,
                               .trusted_proxies = settings.trusted_proxies,

@@ -11,6 +11,7 @@
 #include "auth/jwt.hpp"
 #include "db/pool.hpp"
 #include "gateway/domain/address_set.hpp"
+#include "gateway/domain/login_throttle.hpp"
 #include "gateway/domain/token_bucket.hpp"
 #include "gateway/proxy/proxy.hpp"
 #include "http/router.hpp"
@@ -63,6 +64,7 @@ struct GatewayDeps {
   Upstream& payments;
   RateLimiter& per_user;
   RateLimiter& per_ip;
+  LoginThrottle& login_throttle;  // failed logins per username and per client address
   std::vector<std::string> cors_origins;
   std::string docs_dir;  // swagger-ui-dist files and index.html
   // Peers whose X-Real-IP names the client (the UI's nginx on this host): per-IP limits then

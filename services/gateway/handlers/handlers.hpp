@@ -4,6 +4,7 @@
 // client's mistakes (rendered by the server's edge) and db::DbError when the database fails.
 #include "auth/jwt.hpp"
 #include "db/pool.hpp"
+#include "gateway/domain/login_throttle.hpp"
 #include "http/message.hpp"
 
 namespace kpo::gateway {
@@ -13,7 +14,9 @@ http::Response Guest(db::Pool& pool, const auth::TokenSigner& signer, const http
 // POST /api/auth/register {"username","password"} → 201; 409 username taken; 422 invalid.
 http::Response Register(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request);
 // POST /api/auth/login {"username","password"} → 200; 401 with one message whether the user is
-// unknown or the password wrong, after the same amount of hashing work; 422 malformed body.
-http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request);
+// unknown or the password wrong, after the same amount of hashing work; 422 malformed body; 429 with
+// Retry-After while `throttle` holds back the username or the `client` address.
+http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, LoginThrottle& throttle,
+                     const http::Request& request, std::string_view client);
 
 }  // namespace kpo::gateway

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <limits>
 
 #include "auth/password.hpp"
@@ -6,6 +9,7 @@
 #include "gateway/handlers/session.hpp"
 #include "gateway/storage/user_repository.hpp"
 #include "http/json_body.hpp"
+#include "http/problem.hpp"
 
 namespace kpo::gateway {
 
@@ -14,7 +18,8 @@ namespace {
 constexpr const char* kBadCredentials = "The username or password is wrong";
 }  // namespace
 
-http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request) {
+http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, LoginThrottle& throttle,
+                     const http::Request& request, std::string_view client) {
   http::JsonBody body(request.body, {"username", "password"});
   // No length or character rules: a username or password that breaks them simply matches nobody
   // (and rules may change after an account was made).
@@ -25,6 +30,11 @@ http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, const http
 
   std::optional<StoredCredentials> stored;
   const auto name = NormalizeUsername(*username);
+  if (const auto wait = throttle.Admit(name, client, LoginThrottle::Clock::now()); wait.count() > 0) {
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+    throw http::ProblemError(429, "Too many failed logins for this account or from this address; retry later")
+        .WithRetryAfter(static_cast<int>(std::max<std::int64_t>(1, seconds)));
+  }
   if (!UsernameError(*username)) {
     // The connection goes back to the pool before the slow verification below.
     auto lease = pool.Acquire();
@@ -33,6 +43,7 @@ http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, const http
   // An unknown user is checked against a dummy hash so that both failures cost the same time.
   const bool matches = auth::VerifyPassword(stored ? stored->password_hash : auth::DummyHash(), *password);
   if (!stored || !matches) throw http::ProblemError(401, kBadCredentials);
+  throttle.Succeeded(name, client);
   return SessionResponse(200, signer, stored->user_id, name, false);
 }
 

@@ -1,0 +1,55 @@
+#include "gateway/domain/login_throttle.hpp"
+
+#include <algorithm>
+
+namespace kpo::gateway {
+
+std::chrono::milliseconds LoginThrottle::Admit(std::string_view username, std::string_view client,
+                                               Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const auto wait = std::max(Wait(users_, username, policy_.free_failures_per_user, now),
+                             Wait(clients_, client, policy_.free_failures_per_client, now));
+  if (wait.count() > 0) return wait;
+  Count(users_, username, now);
+  Count(clients_, client, now);
+  return std::chrono::milliseconds(0);
+}
+
+void LoginThrottle::Succeeded(std::string_view username, std::string_view client) {
+  std::lock_guard lock(mutex_);
+  users_.erase(std::string(username));
+  if (auto it = clients_.find(std::string(client)); it != clients_.end() && --it->second.count <= 0) {
+    clients_.erase(it);
+  }
+}
+
+std::chrono::milliseconds LoginThrottle::Wait(const Table& table, std::string_view key, int free_failures,
+                                              Clock::time_point now) const {
+  const auto it = table.find(std::string(key));
+  if (it == table.end() || now - it->second.last >= policy_.forget_after) return std::chrono::milliseconds(0);
+  const int over = it->second.count - free_failures;
+  if (over < 0) return std::chrono::milliseconds(0);
+  // 1 s, 2 s, 4 s ... capped; the shift is bounded so that it cannot overflow.
+  const auto delay = std::min<std::chrono::milliseconds>(policy_.first_delay * (1LL << std::min(over, 20)),
+                                                         policy_.max_delay);
+  const auto until = it->second.last + delay;
+  return until > now ? std::chrono::ceil<std::chrono::milliseconds>(until - now)
+                     : std::chrono::milliseconds(0);
+}
+
+void LoginThrottle::Count(Table& table, std::string_view key, Clock::time_point now) {
+  if (table.size() >= policy_.max_keys) Sweep(table, now);
+  auto& failures = table[std::string(key)];
+  if (now - failures.last >= policy_.forget_after) failures.count = 0;
+  ++failures.count;
+  failures.last = now;
+}
+
+void LoginThrottle::Sweep(Table& table, Clock::time_point now) const {
+  std::erase_if(table, [&](const auto& entry) { return now - entry.second.last >= policy_.forget_after; });
+  // Still full of recent keys (a wide attack): start afresh rather than grow without bound. The
+  // attacker's own keys go too, which costs them nothing they could not get from new addresses.
+  if (table.size() >= policy_.max_keys) table.clear();
+}
+
+}  // namespace kpo::gateway

@@ -1,0 +1,56 @@
+#pragma once
+// Brakes password guessing: after a few failed logins for one username, or from one client
+// address, each further attempt has to wait, twice as long after every failure.
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace kpo::gateway {
+
+struct LoginThrottlePolicy {
+  int free_failures_per_user = 5;     // failures for one username before delays start
+  int free_failures_per_client = 20;  // failures from one address (many usernames) before delays start
+  std::chrono::seconds first_delay{1};
+  std::chrono::seconds max_delay{300};
+  std::chrono::seconds forget_after{900};  // a key with no failure for this long starts afresh
+  std::size_t max_keys = 100'000;          // memory bound; beyond it expired keys are swept
+};
+
+// Thread safe. Every attempt it admits counts as a failure until Succeeded says otherwise, so a
+// burst of parallel guesses is throttled as if they had been made one after another.
+class LoginThrottle {
+ public:
+  using Clock = std::chrono::steady_clock;
+  LoginThrottle() = default;
+  explicit LoginThrottle(LoginThrottlePolicy policy) : policy_(policy) {}
+
+  // Zero when the attempt for `username` from `client` may be checked now (it is then counted);
+  // otherwise how long to wait before trying again (nothing is counted).
+  std::chrono::milliseconds Admit(std::string_view username, std::string_view client, Clock::time_point now);
+
+  // The admitted attempt had the right password: the username starts afresh and the attempt no
+  // longer counts against the client (whose earlier failures stay).
+  void Succeeded(std::string_view username, std::string_view client);
+
+ private:
+  struct Failures {
+    int count = 0;
+    Clock::time_point last{};
+  };
+  using Table = std::unordered_map<std::string, Failures>;
+
+  std::chrono::milliseconds Wait(const Table& table, std::string_view key, int free_failures,
+                                 Clock::time_point now) const;
+  void Count(Table& table, std::string_view key, Clock::time_point now);
+  void Sweep(Table& table, Clock::time_point now) const;
+
+  LoginThrottlePolicy policy_;
+  std::mutex mutex_;
+  Table users_;
+  Table clients_;
+};
+
+}  // namespace kpo::gateway

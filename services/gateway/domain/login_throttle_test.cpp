@@ -1,0 +1,76 @@
+#include "gateway/domain/login_throttle.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kpo::gateway {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+const LoginThrottle::Clock::time_point kStart{seconds(1000)};
+
+TEST(LoginThrottle, AFewFailuresAreFreeThenEachWaitDoubles) {
+  LoginThrottle throttle;
+  auto now = kStart;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", now), milliseconds(0)) << i;
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", now), seconds(1));
+  now += seconds(1);
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", now), milliseconds(0));
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", now), seconds(2));
+  now += seconds(2);
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", now), milliseconds(0));
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", now + milliseconds(1500)), milliseconds(2500));
+}
+
+TEST(LoginThrottle, TheUsernameIsThrottledFromEveryAddress) {
+  LoginThrottle throttle;
+  for (int i = 0; i < 5; ++i) throttle.Admit("alice", "198.51.100." + std::to_string(i), kStart);
+  EXPECT_GT(throttle.Admit("alice", "203.0.113.9", kStart), milliseconds(0));
+  EXPECT_EQ(throttle.Admit("bob", "203.0.113.9", kStart), milliseconds(0)) << "other users are not";
+}
+
+TEST(LoginThrottle, OneAddressTryingManyUsernamesIsThrottled) {
+  LoginThrottle throttle;
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(throttle.Admit("user" + std::to_string(i), "198.51.100.1", kStart), milliseconds(0)) << i;
+  }
+  EXPECT_EQ(throttle.Admit("user-new", "198.51.100.1", kStart), seconds(1));
+  EXPECT_EQ(throttle.Admit("user-new", "198.51.100.2", kStart), milliseconds(0)) << "other addresses are not";
+}
+
+TEST(LoginThrottle, ASuccessClearsTheUsernameButNotTheAddressesEarlierFailures) {
+  LoginThrottle throttle;
+  for (int i = 0; i < 4; ++i) throttle.Admit("alice", "198.51.100.1", kStart);
+  throttle.Admit("alice", "198.51.100.1", kStart);
+  throttle.Succeeded("alice", "198.51.100.1");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", kStart), milliseconds(0)) << i;
+  // 4 failures + 5 new ones from this address: 9 of its 20 free failures are used.
+  for (int i = 0; i < 11; ++i)
+    EXPECT_EQ(throttle.Admit("u" + std::to_string(i), "198.51.100.1", kStart), milliseconds(0));
+  EXPECT_GT(throttle.Admit("u-last", "198.51.100.1", kStart), milliseconds(0));
+}
+
+TEST(LoginThrottle, DelaysAreCappedAndForgottenAfterAQuietPeriod) {
+  LoginThrottle throttle;
+  auto now = kStart;
+  for (int i = 0; i < 40; ++i) {
+    now += throttle.Admit("alice", "198.51.100.1", now);
+    throttle.Admit("alice", "198.51.100.1", now);
+  }
+  EXPECT_LE(throttle.Admit("alice", "198.51.100.1", now), seconds(300));
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", now + seconds(900)), milliseconds(0));
+}
+
+TEST(LoginThrottle, MemoryStaysBoundedUnderAWideAttack) {
+  LoginThrottlePolicy policy;
+  policy.max_keys = 100;
+  LoginThrottle throttle(policy);
+  for (int i = 0; i < 1000; ++i)
+    throttle.Admit("user" + std::to_string(i), "10.0.0." + std::to_string(i), kStart);
+  for (int i = 0; i < 5; ++i) throttle.Admit("alice", "198.51.100.1", kStart);
+  EXPECT_GT(throttle.Admit("alice", "198.51.100.1", kStart), milliseconds(0)) << "recent keys still count";
+}
+
+}  // namespace
+}  // namespace kpo::gateway
