@@ -74,6 +74,8 @@ frontend_build
 nginx_start
 if ! frontend_unit_tests; then failed+=("frontend unit tests"); fi
 if ! frontend_e2e_tests; then failed+=("browser end-to-end tests"); fi
+log "hostile requests against nginx (tests/edge/nginx_hostile.py)"
+if ! python3 tests/edge/nginx_hostile.py; then failed+=("nginx hostile requests"); fi
 nginx_stop
 stop_services
 

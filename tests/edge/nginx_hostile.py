@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Hostile requests against the UI's nginx (deploy/nginx.conf) on :3000, raw over a socket.
+
+Checks what a browser never sends but an attacker does: malformed request lines answer 400 in the
+API's problem+json format (not nginx's 500 HTML), nginx's internal error page is not reachable from
+outside, and a client that announces a body and never sends it is cut off within the configured
+timeout (10 s), not after minutes. Run by scripts/test.sh while nginx runs; exits 1 on a failure.
+"""
+import json
+import os
+import socket
+import sys
+import time
+
+PORT = int(os.environ.get("KPO_UI_PORT", "3000"))
+failures = []
+
+
+def exchange(raw, timeout=5.0):
+    """Sends raw bytes, reads until the server closes or `timeout` passes; returns (bytes, seconds)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", PORT), timeout=timeout) as sock:
+        sock.sendall(raw)
+        data = b""
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except socket.timeout:
+            pass
+    return data, time.monotonic() - started
+
+
+def status_and_body(data):
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower().decode()] = value.strip().decode()
+    return status, headers, body
+
+
+def check(name, ok, detail):
+    print(f"{'ok  ' if ok else 'FAIL'} {name}" + ("" if ok else f": {detail}"))
+    if not ok:
+        failures.append(name)
+
+
+def expect_problem(name, raw, expected=400):
+    data, _ = exchange(raw)
+    status, headers, body = status_and_body(data)
+    problem = None
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        pass
+    check(name, status == expected and headers.get("content-type", "").startswith("application/problem+json")
+          and isinstance(problem, dict) and problem.get("status") == expected,
+          f"status {status}, content-type {headers.get('content-type')}, body {body[:80]!r}")
+
+
+def expect_problem_400(name, raw):
+    expect_problem(name, raw, 400)
+
+
+expect_problem_400("a path above the root", b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n")
+expect_problem_400("a NUL in the path", b"GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n")
+expect_problem_400("a lower-case method", b"get / HTTP/1.1\r\nHost: x\r\n\r\n")
+expect_problem_400("no Host header", b"GET / HTTP/1.1\r\n\r\n")
+expect_problem_400("Transfer-Encoding beside Content-Length",
+                   b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+
+expect_problem("a 20 KB request target", b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414)
+expect_problem("a 20 KB header", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", 431)
+expect_problem("a 2 MB body", b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413)
+
+data, _ = exchange(b"GET /_kpo/400 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+status, _, _ = status_and_body(data)
+check("the internal error page is not served to clients", status == 404, f"status {status}")
+
+# Headers sent, body announced, nothing more: nginx must give up after client_body_timeout.
+data, seconds = exchange(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{", timeout=30)
+check("a client that stops sending its body is cut off within 15 s", seconds < 15 and data is not None,
+      f"still connected after {seconds:.1f} s")
+# Half a request head, then silence: client_header_timeout.
+data, seconds = exchange(b"GET / HTTP/1.1\r\nHost: x\r\n", timeout=30)
+check("a client that stops sending its headers is cut off within 15 s", seconds < 15,
+      f"still connected after {seconds:.1f} s")
+
+print(f"nginx hostile requests: {len(failures)} failure(s)")
+sys.exit(1 if failures else 0)
