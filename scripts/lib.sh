@@ -65,7 +65,7 @@ KPO_PACKAGES=(
   libpq-dev librabbitmq-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libspdlog-dev libfmt-dev libjwt-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nginx curl openssl xxd clang-format clang-tidy gcovr
+  nginx curl openssl xxd iproute2 clang-format clang-tidy gcovr
   python3-yaml python3-kubernetes
 )
 
@@ -224,8 +224,10 @@ fi
 
 # Runs a RabbitMQ CLI as root (Debian's wrappers switch to the rabbitmq user themselves),
 # keeping RABBITMQ_NODENAME across sudo.
+# Any Erlang tool (even rabbitmq-diagnostics ping) starts Erlang's port mapper when none runs: it
+# listens on loopback only.
 rmq() {
-  as_root env ${RABBITMQ_NODENAME:+"RABBITMQ_NODENAME=$RABBITMQ_NODENAME"} "$@"
+  as_root env ERL_EPMD_ADDRESS=127.0.0.1 ${RABBITMQ_NODENAME:+"RABBITMQ_NODENAME=$RABBITMQ_NODENAME"} "$@"
 }
 rabbit_node() { echo "${RABBITMQ_NODENAME:-rabbit@$(uname -n | cut -d. -f1)}"; }
 rabbit_running() { rmq timeout 30 rabbitmq-diagnostics -q check_running >/dev/null 2>&1; }
@@ -240,6 +242,25 @@ rabbit_log_tail() {
   as_root tail -n 30 "/var/log/rabbitmq/$node.log" /var/log/rabbitmq/startup_err >&2 2>/dev/null || true
 }
 
+# The broker's listeners on loopback only: the administrator kpo/kpo below is a local development
+# account, and anyone who reached AMQP or the management API from another host could publish a forged
+# payment result. The plugins whose keys the file sets are enabled before the node boots (a key of a
+# disabled plugin would stop it booting). Deployments beyond one machine use their own broker set-up
+# (deploy/k8s: the operator's generated credentials).
+KPO_RABBITMQ_CONF=/etc/rabbitmq/conf.d/10-kpo-loopback.conf
+rabbit_configure_loopback() {
+  rmq rabbitmq-plugins --offline -q enable rabbitmq_management rabbitmq_prometheus >/dev/null
+  as_root mkdir -p "$(dirname "$KPO_RABBITMQ_CONF")"
+  as_root tee "$KPO_RABBITMQ_CONF" >/dev/null <<'CONF'
+# Written by KPO 4's scripts/lib.sh (start_rabbitmq): listen on loopback only.
+listeners.tcp.default = 127.0.0.1:5672
+management.tcp.ip = 127.0.0.1
+management.tcp.port = 15672
+prometheus.tcp.ip = 127.0.0.1
+CONF
+  as_root chmod 644 "$KPO_RABBITMQ_CONF"
+}
+
 start_rabbitmq() {
   log "starting RabbitMQ (node $(rabbit_node))"
   if rabbit_running; then
@@ -248,8 +269,10 @@ start_rabbitmq() {
     info "node is up but the rabbit application is stopped: starting it"
     rmq timeout 120 rabbitmqctl -q start_app
   else
-    # Debian's wrapper runs the server as the rabbitmq user, logs in /var/log/rabbitmq.
-    rmq rabbitmq-server -detached
+    rabbit_configure_loopback
+    # Debian's wrapper runs the server as the rabbitmq user (su keeps this environment), logs in
+    # /var/log/rabbitmq. The inter-node port listens on loopback too.
+    rmq RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}' rabbitmq-server -detached
   fi
   if ! wait_until "RabbitMQ to boot" 120 rabbit_booted; then
     rabbit_log_tail
@@ -275,6 +298,20 @@ start_rabbitmq() {
   rmq timeout 30 rabbitmqctl -q set_user_tags kpo administrator >/dev/null
   rmq timeout 30 rabbitmqctl -q set_permissions -p / kpo '.*' '.*' '.*' >/dev/null
   info "RabbitMQ ready on localhost:5672 (user kpo), UI http://localhost:$RABBITMQ_MGMT_PORT"
+}
+
+# listening_beyond_loopback PORT... — prints "address:port" for each listening TCP socket on one of
+# the PORTs bound to an address other than loopback (127.0.0.0/8, ::1); prints nothing when none is.
+listening_beyond_loopback() {
+  local ports=" $* " local_address port
+  ss -ltnH | awk '{ print $4 }' | while read -r local_address; do
+    port=${local_address##*:}
+    [[ $ports == *" $port "* ]] || continue
+    case ${local_address%:*} in
+      127.* | "[::1]" | "[::ffff:127."*) ;;
+      *) echo "$local_address" ;;
+    esac
+  done
 }
 
 stop_rabbitmq() {

@@ -42,6 +42,14 @@ start_rabbitmq
 
 failed=()
 
+# The local PostgreSQL and RabbitMQ carry the development accounts kpo/kpo: no port of theirs (nor
+# Erlang's port mapper and inter-node port) may be reachable from another host.
+log "checking that PostgreSQL and RabbitMQ listen on loopback only"
+if ! exposed=$(listening_beyond_loopback 5432 5672 15672 15692 25672 4369) || [[ -n $exposed ]]; then
+  warn "listening beyond loopback: ${exposed:-(ss failed)}"
+  failed+=("loopback-only servers")
+fi
+
 log "checking that every C++ source is clang-formatted"
 if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' '*.hpp' | xargs -0 clang-format --dry-run --Werror); then
   failed+=("clang-format")
