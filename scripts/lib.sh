@@ -66,6 +66,7 @@ KPO_PACKAGES=(
   libspdlog-dev libfmt-dev libjwt-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx curl openssl xxd clang-format clang-tidy gcovr
+  docker-compose python3-yaml  # scripts/compose_check.py: `docker-compose config` runs without an engine
 )
 
 # Installs whichever of KPO_PACKAGES is missing; does nothing (no apt-get update) when all are there.
