@@ -50,10 +50,10 @@ frontend_deps() {
   if ((${#missing[@]})); then
     _fe_apt_install "${missing[@]}"
   fi
-  local major
-  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  if ((major < 20)); then
-    warn "Node.js $(node --version 2>/dev/null) is older than 20; the frontend build needs Node 20.19+"
+  # The frontend's tooling (Vite 6, Vitest 3, playwright-core 1.61) is chosen to run on Debian 12's own
+  # Node.js 18.20 as well as on newer ones; older Node versions lack APIs it uses.
+  if [[ $(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 18 || (a === 18 && b >= 19)' 2>/dev/null) != true ]]; then
+    die "Node.js $(node --version 2>/dev/null || echo '(none)') is too old: the frontend needs 18.19 or newer (Debian 12 ships 18.20)"
   fi
 }
 

@@ -67,6 +67,7 @@ KPO_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx curl openssl xxd iproute2 clang-format clang-tidy gcovr
   python3-yaml python3-kubernetes
+  docker-compose  # scripts/compose_check.py: `docker-compose config` runs without an engine
 )
 
 # Installs whichever of KPO_PACKAGES is missing; does nothing (no apt-get update) when all are there.

@@ -69,6 +69,11 @@ if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' | xargs -0 -P "$(nproc)" -n 4 cl
   failed+=("clang-tidy")
 fi
 docs_deps
+# No Docker engine here: check offline what the compose file and the images need (see the script).
+log "checking deploy/docker-compose.yml and deploy/Dockerfile (offline)"
+if ! python3 "$KPO_ROOT/scripts/compose_check.py" "$KPO_ROOT" "$KPO_ROOT/build/release"; then
+  failed+=("compose check")
+fi
 export KPO_BUILD_DIR="$KPO_ROOT/build/release"
 log "running all tests (release preset)"
 # Per-test safety net; tests that set their own TIMEOUT property keep it.

@@ -1,4 +1,4 @@
-// A small typed client for the KPO 4 public API (see ARCHITECTURE.md). It attaches the bearer token,
+// A small typed client for the KPO 4 public API (see docs/architecture.md). It attaches the bearer token,
 // adds an Idempotency-Key to every POST, turns RFC 7807 problems into ApiError and, when a guest's
 // token is rejected, gets a new session once and retries.
 import { parseJson } from './json';

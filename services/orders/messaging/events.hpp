@@ -1,5 +1,5 @@
 #pragma once
-// The orders side of the message contract (ARCHITECTURE.md, "Message contract").
+// The orders side of the message contract (docs/architecture.md, "Message contract").
 #include <optional>
 #include <string>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The payments side of the message contract (ARCHITECTURE.md, "Message contract").
+// The payments side of the message contract (docs/architecture.md, "Message contract").
 #include <optional>
 #include <string>
 
