@@ -25,6 +25,15 @@ ON CONFLICT (user_id, key) DO UPDATE
 SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body,
     location = EXCLUDED.location, created_at = now())sql";
 
+// Keys past the window, oldest first through the BRIN index on created_at (0002), a chunk at a time.
+constexpr std::string_view kDeleteOld = R"sql(
+WITH deleted AS (
+  DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+    SELECT user_id, key FROM idempotency_keys
+    WHERE created_at < now() - make_interval(secs => $1::bigint) LIMIT $2)
+  RETURNING 1)
+SELECT count(*) AS deleted FROM deleted)sql";
+
 std::string Fingerprint(const http::Request& request) {
   const std::string material = request.method + '\n' + request.path + '\n' + request.body;
   unsigned char digest[crypto_hash_sha256_BYTES];
@@ -45,6 +54,14 @@ bool IsValidKey(std::string_view key) {
 }  // namespace
 
 db::Schema IdempotencySchema() { return {"idempotency", generated::idempotency_migrations()}; }
+
+db::RetentionSweep KeySweep() {
+  db::RetentionSweep sweep;
+  sweep.table = "idempotency_keys";
+  sweep.delete_older_than = kDeleteOld;
+  sweep.retention = std::chrono::hours(25);
+  return sweep;
+}
 
 http::Response Run(db::Pool& pool, const http::Request& request, std::string_view user_id,
                    const std::function<http::Response(db::Transaction&)>& effect) {

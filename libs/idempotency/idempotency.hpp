@@ -9,6 +9,7 @@
 
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
+#include "db/retention.hpp"
 #include "http/message.hpp"
 
 namespace kpo::idempotency {
@@ -28,6 +29,10 @@ db::Schema IdempotencySchema();
 //  - otherwise `effect` runs and its response is stored in the same transaction, so the key is
 //    recorded if and only if the effect committed. Responses with status ≥ 500 are not stored.
 // Exceptions from `effect` roll everything back and propagate.
+// The sweep that deletes keys past the replay window (plus an hour, so that no key a request is
+// still looking at goes), a chunk a second; database_url left for the service.
+db::RetentionSweep KeySweep();
+
 http::Response Run(db::Pool& pool, const http::Request& request, std::string_view user_id,
                    const std::function<http::Response(db::Transaction&)>& effect);
 

@@ -104,21 +104,12 @@ Disposition ProcessAlone(db::Pool& pool, const Delivery& delivery, const ApplyBa
 
 }  // namespace
 
-std::int64_t DeleteInboxOlderThan(db::Connection& db, std::chrono::seconds retention, std::size_t chunk) {
-  return db.Exec(kDeleteOld, {std::to_string(retention.count()), std::to_string(chunk)}).Int(0, "deleted");
-}
-
-// NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
-void SweepInbox(const InboxSweepOptions& options, std::stop_token stop) {
-  core::RunWithReconnect("inbox sweep", stop, [&](core::Backoff& backoff) {
-    db::Connection db(options.database_url, {.application_name = "inbox-sweep"});
-    backoff.Reset();
-    while (!stop.stop_requested()) {
-      const auto deleted = DeleteInboxOlderThan(db, options.retention, options.chunk);
-      if (deleted > 0) spdlog::debug("inbox sweep: forgot {} message(s)", deleted);
-      core::WaitFor(stop, options.every);
-    }
-  });
+db::RetentionSweep InboxSweep(std::chrono::seconds retention) {
+  db::RetentionSweep sweep;
+  sweep.table = "inbox";
+  sweep.delete_older_than = kDeleteOld;
+  sweep.retention = retention;
+  return sweep;
 }
 
 db::Schema InboxSchema() { return {"inbox", generated::inbox_migrations()}; }

@@ -15,6 +15,7 @@
 
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
+#include "db/retention.hpp"
 #include "messaging/amqp.hpp"
 
 namespace kpo::messaging {
@@ -23,25 +24,12 @@ namespace kpo::messaging {
 // migrations (db::Migrate, before the service's schema).
 db::Schema InboxSchema();
 
-// How long the inbox remembers a message, and how the sweep that forgets older ones runs.
+// The sweep that forgets inbox rows older than `retention` (database_url left for the service).
 // A redelivery later than the retention is not recognised by the inbox: the services' own keys
 // (one charge per order, a final order status) still make it change nothing, so the retention
 // only needs to outlast the usual redeliveries (broker redeliveries, a relay republishing after a
 // crash, an operator replaying the dead-letter queue within the week).
-struct InboxSweepOptions {
-  std::string database_url;
-  std::chrono::seconds retention = std::chrono::hours(24 * 7);
-  // One DELETE of at most `chunk` rows every `every`: 5,000 a second is far more than the
-  // busiest rate messages arrive at, and no sweep writes a burst of WAL that commits queue behind.
-  std::chrono::milliseconds every = std::chrono::seconds(1);
-  std::size_t chunk = 5'000;
-};
-
-// Deletes up to `chunk` inbox rows received more than `retention` ago; returns how many.
-std::int64_t DeleteInboxOlderThan(db::Connection& db, std::chrono::seconds retention, std::size_t chunk);
-
-// Deletes one chunk every `every` until `stop`; reconnects after database failures.
-void SweepInbox(const InboxSweepOptions& options, std::stop_token stop);
+db::RetentionSweep InboxSweep(std::chrono::seconds retention = std::chrono::hours(24 * 7));
 
 // Thrown by a parser for a message that can never be processed (malformed, violates the
 // contract); the apply function turns it into a Rejection.

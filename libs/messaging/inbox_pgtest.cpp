@@ -13,7 +13,7 @@ namespace {
 
 std::string Url() { return db::TestDatabaseUrl(); }
 
-class InboxSweep : public ::testing::Test {
+class InboxRetention : public ::testing::Test {
  protected:
   void SetUp() override { db::Migrate(db_, {InboxSchema()}, "inbox-sweep-test"); }
 
@@ -35,12 +35,14 @@ class InboxSweep : public ::testing::Test {
 // Ten years: no row of a real run is that old, so only this test's rows qualify.
 constexpr auto kDecade = std::chrono::hours(24 * 3650);
 
-TEST_F(InboxSweep, ForgetsOnlyMessagesOlderThanTheRetentionAChunkAtATime) {
+TEST_F(InboxRetention, ForgetsOnlyMessagesOlderThanTheRetentionAChunkAtATime) {
   const auto old1 = Insert(3700), old2 = Insert(3700), old3 = Insert(3700);
   const auto recent = Insert(3000), fresh = Insert(0);
-  EXPECT_EQ(DeleteInboxOlderThan(db_, kDecade, 2), 2);
-  EXPECT_EQ(DeleteInboxOlderThan(db_, kDecade, 2), 1);
-  EXPECT_EQ(DeleteInboxOlderThan(db_, kDecade, 2), 0);
+  auto sweep = InboxSweep(kDecade);
+  sweep.chunk = 2;
+  EXPECT_EQ(db::SweepOnce(db_, sweep), 2);
+  EXPECT_EQ(db::SweepOnce(db_, sweep), 1);
+  EXPECT_EQ(db::SweepOnce(db_, sweep), 0);
   EXPECT_FALSE(Remembered(old1));
   EXPECT_FALSE(Remembered(old2));
   EXPECT_FALSE(Remembered(old3));

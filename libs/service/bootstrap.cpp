@@ -31,9 +31,11 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   if (config.Bool(prefix + "_RELAY_WAKEUP", true)) settings.relay.wakeup = std::make_shared<core::Wakeup>();
   settings.relay.crash_after_confirm =
       config.String("KPO_FAILPOINTS", "").find("relay_crash_after_confirm") != std::string::npos;
+  settings.inbox_sweep = messaging::InboxSweep(
+      std::chrono::hours(config.Int(prefix + "_INBOX_RETENTION_H", 24LL * 7, 1, 24LL * 365)));
   settings.inbox_sweep.database_url = settings.database_url;
-  settings.inbox_sweep.retention =
-      std::chrono::hours(config.Int(prefix + "_INBOX_RETENTION_H", 24LL * 7, 1, 24LL * 365));
+  settings.idempotency_sweep = idempotency::KeySweep();
+  settings.idempotency_sweep.database_url = settings.database_url;
   return settings;
 }
 
@@ -59,9 +61,9 @@ std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const 
     messaging::Consumer(amqp, queue, prefetch, max_batch)
         .RunBatches([&](const std::vector<messaging::Delivery>& batch) { return handle(batch, stop); }, stop);
   });
-  threads.emplace_back([options = settings.inbox_sweep](std::stop_token stop) {
-    messaging::SweepInbox(options, std::move(stop));
-  });
+  for (const auto& sweep : {settings.inbox_sweep, settings.idempotency_sweep}) {
+    threads.emplace_back([sweep](std::stop_token stop) { db::RunRetentionSweep(sweep, std::move(stop)); });
+  }
   return threads;
 }
 

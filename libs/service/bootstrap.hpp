@@ -10,6 +10,7 @@
 
 #include "core/config.hpp"
 #include "db/pool.hpp"
+#include "db/retention.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "messaging/amqp.hpp"
@@ -41,7 +42,9 @@ struct ServiceSettings {
   // off (<PREFIX>_RELAY_WAKEUP=false: the relay only polls).
   messaging::RelayOptions relay;
   // Database filled in; retention from <PREFIX>_INBOX_RETENTION_H (default a week).
-  messaging::InboxSweepOptions inbox_sweep;
+  db::RetentionSweep inbox_sweep;
+  // Idempotency keys past their 24 h replay window (idempotency::KeySweep).
+  db::RetentionSweep idempotency_sweep;
 };
 ServiceSettings ReadServiceSettings(core::Config& config, const std::string& prefix, const std::string& name,
                                     const std::string& default_listen,
@@ -60,8 +63,9 @@ using BatchHandler = std::function<std::vector<messaging::Disposition>(
     const std::vector<messaging::Delivery>& batch, std::stop_token stop)>;
 
 // Starts `settings.consumers` threads, each consuming `queue` with `settings.prefetch` and handing
-// batches of up to `settings.consumer_batch` deliveries to `handle`, and one thread sweeping the
-// inbox they fill (`settings.inbox_sweep`), until asked to stop (when the vector is destroyed).
+// batches of up to `settings.consumer_batch` deliveries to `handle`, and one thread each sweeping the
+// inbox they fill and the idempotency keys (`settings.inbox_sweep`, `settings.idempotency_sweep`),
+// until asked to stop (when the vector is destroyed).
 // The consuming threads call `handle` concurrently.
 std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
                                          BatchHandler handle);
