@@ -179,11 +179,11 @@ class Consumer {
 std::size_t ReplayDeadLetters(const AmqpSettings& settings, const std::string& queue, std::size_t max);
 
 // Looks through up to `max_scan` messages of "<queue>.dlq" for the one with `message_id` and
-// replays it (as ReplayDeadLetters does) or discards it; the others are returned to the DLQ, in
-// the order they were taken. Nothing is lost if the process dies meanwhile: the broker returns every
-// unacked message, and a replayed one is acked only after its republish is confirmed (so a crash
-// in between may leave it both replayed and in the DLQ). False when it was not found (or its
-// replay was not confirmed). Throws AmqpError on broker failures.
+// replays it (as ReplayDeadLetters does) or discards it; the others are returned to the DLQ
+// (basic.nack with requeue; a quorum queue does not keep their order). Nothing is
+// lost if the process dies meanwhile: the broker returns every unacked message, and a replayed one is acked
+// only after its republish is confirmed (so a crash in between may leave it both replayed and in the DLQ).
+// False when it was not found (or its replay was not confirmed). Throws AmqpError on broker failures.
 bool SettleDeadLetter(const AmqpSettings& settings, const std::string& queue, const std::string& message_id,
                       DeadLetterAction action, std::size_t max_scan);
 

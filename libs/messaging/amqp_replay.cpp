@@ -90,10 +90,10 @@ enum class Verdict { kKeep, kReplay, kDiscard };
 
 // Takes dead letters from `dlq` one by one (up to `max`), without acking them, so basic.get moves
 // past them; `decide` says what to do with each. A replay is acked only once its republish is
-// confirmed, a discard at once; everything kept goes back to the DLQ at the end, in the order it
-// was taken. If the process dies half-way the broker returns every unacked message itself, so a
-// scan never loses one. With `first_only` it stops after the first letter it replays or discards.
-// Returns how many were replayed or discarded.
+// confirmed, a discard at once; everything kept goes back to the DLQ at the end (requeued: a
+// quorum queue does not keep their order). If the process dies half-way the broker returns every unacked
+// message itself, so a scan never loses one. With `first_only` it stops after the first letter it replays or
+// discards. Returns how many were replayed or discarded.
 std::size_t Scan(Connection::Impl& impl, const std::string& dlq, std::size_t max, bool first_only,
                  const std::function<Verdict(const Delivery&)>& decide) {
   std::size_t settled = 0;
