@@ -4,22 +4,31 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <memory>
+
+#include "core/ids.hpp"
 
 namespace kpo::core {
 namespace {
 
 thread_local std::string t_request_id;
 thread_local std::string t_trace_id;
+thread_local std::string t_fields;  // the ScopedLogFields in force, rendered
 
-// Writes the message as a JSON string and adds the thread's request/trace ids.
+// The part of a line after "thread": the message as a JSON string, the thread's ids and fields.
+std::string RenderMembers(std::string_view payload) {
+  std::string out = "\"msg\":\"" + JsonEscape(payload) + "\"";
+  if (!t_request_id.empty()) out += ",\"request_id\":\"" + JsonEscape(t_request_id) + "\"";
+  if (!t_trace_id.empty()) out += ",\"trace_id\":\"" + JsonEscape(t_trace_id) + "\"";
+  out += t_fields;
+  return out;
+}
+
 class JsonFields final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    std::string out =
-        "\"msg\":\"" + JsonEscape(std::string_view(msg.payload.data(), msg.payload.size())) + "\"";
-    if (!t_request_id.empty()) out += ",\"request_id\":\"" + JsonEscape(t_request_id) + "\"";
-    if (!t_trace_id.empty()) out += ",\"trace_id\":\"" + JsonEscape(t_trace_id) + "\"";
+    const std::string out = RenderMembers(std::string_view(msg.payload.data(), msg.payload.size()));
     dest.append(out.data(), out.data() + out.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonFields>(); }
@@ -51,6 +60,42 @@ LogContext::~LogContext() {
   t_request_id = std::move(previous_request_id_);
   t_trace_id = std::move(previous_trace_id_);
 }
+
+void LogFields::AddKey(std::string_view key) { json_.append(",\"").append(JsonEscape(key)).append("\":"); }
+
+LogFields& LogFields::Add(std::string_view key, std::string_view value) {
+  AddKey(key);
+  json_.append(1, '"').append(JsonEscape(value)).append(1, '"');
+  return *this;
+}
+
+LogFields& LogFields::AddNumber(std::string_view key, std::int64_t value) {
+  AddKey(key);
+  json_.append(std::to_string(value));
+  return *this;
+}
+
+LogFields& LogFields::Add(std::string_view key, double value) {
+  AddKey(key);
+  json_.append(std::isfinite(value) ? fmt::format("{:.3f}", value) : std::string("null"));
+  return *this;
+}
+
+LogFields& LogFields::AddTrace(std::string_view traceparent) {
+  if (auto parsed = TraceParent::Parse(traceparent)) {
+    Add("trace_id", parsed->trace_id);
+    Add("span_id", parsed->span_id);
+  }
+  return *this;
+}
+
+ScopedLogFields::ScopedLogFields(const LogFields& fields) : previous_size_(t_fields.size()) {
+  t_fields += fields.Json();
+}
+
+ScopedLogFields::~ScopedLogFields() { t_fields.resize(previous_size_); }
+
+std::string RenderForTest(std::string_view msg) { return "{" + RenderMembers(msg) + "}"; }
 
 std::string JsonEscape(std::string_view text) {
   std::string out;

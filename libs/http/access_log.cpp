@@ -60,9 +60,20 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
   histogram->second->Observe(seconds);
   if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;
   if (!spdlog::should_log(spdlog::level::info)) return;
+  // The ids come from the LogContext (trace_id, request_id) and the traceparent (span_id); the
+  // rest are fields, so that a log query filters on them instead of parsing the message.
   core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
-  spdlog::info(R"(access method={} path={} status={} duration_ms={:.3f} remote={})", request.method,
-               request.path, status, seconds * 1000, request.remote_address);
+  core::LogFields fields;
+  if (request.traceparent.size() >= 52)
+    fields.Add("span_id", std::string_view(request.traceparent).substr(36, 16));
+  fields.Add("method", request.method)
+      .Add("route", route)
+      .Add("path", request.path)
+      .Add("status", status)
+      .Add("duration_ms", seconds * 1000)
+      .Add("remote", request.remote_address);
+  core::ScopedLogFields scope(fields);
+  spdlog::info("access");
 }
 
 }  // namespace kpo::http

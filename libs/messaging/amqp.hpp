@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/log.hpp"
+
 namespace kpo::messaging {
 
 // Any failure of the broker connection or of a protocol operation. After it, the object that
@@ -24,7 +26,7 @@ class AmqpError : public std::runtime_error {
 struct AmqpSettings {
   std::string url = "amqp://guest:guest@localhost:5672/";  // amqp://user:pass@host:port/vhost
   std::chrono::milliseconds timeout{5000};                 // connect, RPC and socket deadline
-  std::string connection_name;                             // shown in the management UI
+  std::string connection_name;  // shown in the management UI; a consumer's x-kpo-service
   // The broker closes a connection it has heard nothing from for about two of these: a
   // connection that may sit idle longer (a publisher between bursts) must call KeepAlive.
   int heartbeat_seconds = 30;
@@ -47,7 +49,23 @@ struct Delivery {
   std::uint64_t delivery_tag = 0;
   bool redelivered = false;
   std::int64_t delivery_count = 0;  // quorum queue x-delivery-count header (0 on first delivery)
+  // Why the handler refused it, written by the handler through the const reference it is given
+  // (its note to the consumer, like the disposition it returns). A dead letter carries it in
+  // x-kpo-error.
+  mutable std::string failure;
 };
+
+// Headers the consumer adds to a message it dead-letters itself, beside the original headers.
+inline constexpr const char* kErrorHeader = "x-kpo-error";         // the reason (at most 1,000 bytes)
+inline constexpr const char* kServiceHeader = "x-kpo-service";     // AmqpSettings::connection_name
+inline constexpr const char* kFailedAtHeader = "x-kpo-failed-at";  // RFC 3339 UTC
+inline constexpr const char* kQueueHeader = "x-kpo-queue";         // the queue it failed in
+inline constexpr const char* kOriginExchangeHeader = "x-kpo-origin-exchange";  // where it was published
+inline constexpr const char* kOriginKeyHeader = "x-kpo-origin-routing-key";
+
+// The ids of a message as log fields: trace_id/span_id (traceparent header), order_id (the
+// correlation id), message_id and type.
+core::LogFields MessageLogFields(const Message& message);
 
 // A quorum queue bound to a topic exchange, with a dead-letter queue "<name>.dlq".
 struct QueueSpec {
@@ -59,6 +77,9 @@ struct QueueSpec {
 
 // The dead-letter exchange every queue's rejected messages go through (direct, routed by queue name).
 inline constexpr const char* kDeadLetterExchange = "dlx";
+
+// What kpo-dlq does with one dead letter (SettleDeadLetter).
+enum class DeadLetterAction { kReplay, kDiscard };
 
 // One open connection with one channel.
 class Connection {
@@ -96,12 +117,18 @@ class Connection {
   // otherwise they are returned to the queue when this call ends.
   std::vector<Delivery> Get(const std::string& queue, std::size_t max, bool remove);
 
+  // Ready messages in `queue` (passive queue.declare). Throws AmqpError when it does not exist;
+  // the connection is unusable afterwards.
+  std::uint64_t QueueDepth(const std::string& queue);
+
   struct Impl;
 
  private:
   friend class Consumer;
   friend std::size_t ReplayDeadLetters(const AmqpSettings& settings, const std::string& queue,
                                        std::size_t max);
+  friend bool SettleDeadLetter(const AmqpSettings& settings, const std::string& queue,
+                               const std::string& message_id, DeadLetterAction action, std::size_t max_scan);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -126,6 +153,12 @@ class Consumer {
   // deliveries to `handler` one at a time and settles each with the disposition it returns; an
   // exception from the handler is logged and treated as kRetry. The handler must make its
   // effects durable before returning kAck: the ack is sent only after it returns.
+  // kDeadLetter: the consumer publishes the message (body, properties, string headers) to
+  // "<queue>.dlq" itself, with the x-kpo-* headers above and Delivery::failure as the reason, and
+  // acks the original only once the broker confirmed that copy. If that publish fails it rejects
+  // the message instead (the broker dead-letters it, without a reason). A crash between the
+  // confirm and the ack leaves the message in both queues: a dead letter may be duplicated,
+  // never lost.
   void Run(const Handler& handler, std::stop_token stop);
 
   // Like Run, but hands over batches: the first delivery as soon as it arrives, together with
@@ -144,5 +177,14 @@ class Consumer {
 // first published to (x-death), with confirms, removing each from the DLQ once confirmed.
 // Returns how many were replayed.
 std::size_t ReplayDeadLetters(const AmqpSettings& settings, const std::string& queue, std::size_t max);
+
+// Looks through up to `max_scan` messages of "<queue>.dlq" for the one with `message_id` and
+// replays it (as ReplayDeadLetters does) or discards it; the others are returned to the DLQ
+// (basic.nack with requeue; a quorum queue does not keep their order). Nothing is
+// lost if the process dies meanwhile: the broker returns every unacked message, and a replayed one is acked
+// only after its republish is confirmed (so a crash in between may leave it both replayed and in the DLQ).
+// False when it was not found (or its replay was not confirmed). Throws AmqpError on broker failures.
+bool SettleDeadLetter(const AmqpSettings& settings, const std::string& queue, const std::string& message_id,
+                      DeadLetterAction action, std::size_t max_scan);
 
 }  // namespace kpo::messaging

@@ -95,7 +95,7 @@ void Connection::Impl::HandleUnexpectedFrame() {
 }
 
 void Connection::Impl::SettleDelivery(const std::string& queue, const Delivery& delivery,
-                                      Disposition disposition) {
+                                      Disposition disposition, DeadLetterPublisher& dead_letters) {
   const std::uint64_t tag = delivery.delivery_tag;
   switch (disposition) {
     case Disposition::kAck:
@@ -104,24 +104,68 @@ void Connection::Impl::SettleDelivery(const std::string& queue, const Delivery& 
     case Disposition::kRetry:
       CheckStatus("nack", amqp_basic_nack(conn, kChannel, tag, /*multiple=*/0, /*requeue=*/1));
       return;
-    case Disposition::kDeadLetter:
-      spdlog::warn("dead-lettering message {} from {}", delivery.message.message_id, queue);
-      CheckStatus("reject", amqp_basic_reject(conn, kChannel, tag, /*requeue=*/0));
+    case Disposition::kDeadLetter: {
+      // Ack only once the copy with its reason is confirmed in the DLQ; otherwise the broker
+      // dead-letters it on reject (reason "rejected" only), so it is never lost either way.
+      const bool published = dead_letters.Publish(delivery);
+      core::ScopedLogFields scope(
+          MessageLogFields(delivery.message).Add("queue", queue).Add("error", delivery.failure));
+      spdlog::warn("dead-lettered message {} from {} ({})", delivery.message.message_id, queue,
+                   published ? "with its reason" : "rejected: the broker dead-letters it without a reason");
+      if (published) {
+        CheckStatus("ack dead-lettered", amqp_basic_ack(conn, kChannel, tag, 0));
+      } else {
+        CheckStatus("reject", amqp_basic_reject(conn, kChannel, tag, /*requeue=*/0));
+      }
       return;
+    }
   }
 }
+
+namespace {
+
+const char* Describe(Disposition disposition) {
+  switch (disposition) {
+    case Disposition::kAck:
+      return "ack";
+    case Disposition::kRetry:
+      return "retry";
+    case Disposition::kDeadLetter:
+      return "dead_letter";
+  }
+  return "unknown";
+}
+
+// One debug line per delivery with what the handler decided (info would add a line per message
+// at full load).
+void LogSettled(const std::string& queue, const std::vector<Delivery>& batch,
+                const std::vector<Disposition>& dispositions) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    core::LogFields fields = MessageLogFields(batch[i].message);
+    fields.Add("queue", queue).Add("outcome", Describe(dispositions[i]));
+    if (!batch[i].failure.empty()) fields.Add("error", batch[i].failure);
+    core::ScopedLogFields scope(fields);
+    spdlog::debug("consumed {}: {}", batch[i].message.type, Describe(dispositions[i]));
+  }
+}
+
+}  // namespace
 
 // Settles a whole batch: one multiple-ack when every message is acked (the usual case: every
 // unsettled delivery on the channel is in the batch), otherwise one frame per message.
 void Connection::Impl::SettleBatch(const std::string& queue, const std::vector<Delivery>& batch,
-                                   const std::vector<Disposition>& dispositions) {
+                                   const std::vector<Disposition>& dispositions,
+                                   DeadLetterPublisher& dead_letters) {
+  LogSettled(queue, batch, dispositions);
   const bool all_acked = std::all_of(dispositions.begin(), dispositions.end(),
                                      [](Disposition d) { return d == Disposition::kAck; });
   if (all_acked && !batch.empty()) {
     CheckStatus("ack", amqp_basic_ack(conn, kChannel, batch.back().delivery_tag, /*multiple=*/1));
     return;
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) SettleDelivery(queue, batch[i], dispositions[i]);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    SettleDelivery(queue, batch[i], dispositions[i], dead_letters);
 }
 
 std::optional<Delivery> Connection::Impl::NextDelivery(const std::string& queue, const timeval& wait) {
@@ -149,6 +193,7 @@ void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t
   const timeval poll = detail::ToTimeval(kConsumePoll);
   const timeval no_wait{0, 0};
   std::vector<Delivery> batch;
+  DeadLetterPublisher dead_letters(settings, queue);
   while (!stop.stop_requested()) {
     batch.clear();
     if (auto first = NextDelivery(queue, poll)) {
@@ -169,15 +214,27 @@ void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t
     } catch (const std::exception& e) {
       // A handler failure is treated as transient; the delivery limit bounds the retries.
       spdlog::error("handler failed for {} message(s) from {}: {}", batch.size(), queue, e.what());
+      for (const Delivery& delivery : batch) delivery.failure = e.what();
     }
     if (dispositions.size() != batch.size()) {
       spdlog::error("handler settled {} of {} messages from {}; retrying them all", dispositions.size(),
                     batch.size(), queue);
       dispositions.assign(batch.size(), Disposition::kRetry);
     }
-    SettleBatch(queue, batch, dispositions);
+    SettleBatch(queue, batch, dispositions, dead_letters);
   }
 }
+
+std::uint64_t Connection::Impl::QueueDepth(const std::string& queue) {
+  EnsureUsable();
+  const amqp_queue_declare_ok_t* ok = amqp_queue_declare(conn, kChannel, Bytes(queue), /*passive=*/1,
+                                                         /*durable=*/0, /*exclusive=*/0,
+                                                         /*auto_delete=*/0, amqp_empty_table);
+  CheckRpc("look up queue " + queue);
+  return ok != nullptr ? ok->message_count : 0;
+}
+
+std::uint64_t Connection::QueueDepth(const std::string& queue) { return impl_->QueueDepth(queue); }
 
 std::vector<Delivery> Connection::Get(const std::string& queue, std::size_t max, bool remove) {
   return impl_->Get(queue, max, remove);
@@ -200,6 +257,7 @@ void Consumer::Run(const Handler& handler, std::stop_token stop) {
             disposition = handler(delivery);
           } catch (const std::exception& e) {
             spdlog::error("handler failed for message {}: {}", delivery.message.message_id, e.what());
+            delivery.failure = e.what();
           }
           dispositions.push_back(disposition);
         }

@@ -38,6 +38,35 @@ TEST(AmqpConsumerTest, DeadLetterGoesToDlq) {
   EXPECT_TRUE(connection.Get(topology.spec().name, 10, true).empty());
 }
 
+TEST(AmqpConsumerTest, DeadLetterCarriesTheReasonTheServiceAndTheOrigin) {
+  Topology topology;
+  const Message sent = topology.MakeMessage("thing.updated");
+  Connection(Settings()).PublishConfirmed({sent}, 5s);
+
+  RunningConsumer consumer(Settings("reason-test"), topology.spec(), 5, [&](const Delivery& d) {
+    d.failure = "amount is missing or out of range";
+    return Disposition::kDeadLetter;
+  });
+
+  Connection connection(Settings());
+  const std::vector<Delivery> dead = TakeEventually(connection, topology.Dlq());
+  consumer.Stop();
+  ASSERT_EQ(dead.size(), 1u);
+  Message got = dead[0].message;  // as delivered from the DLQ: through the dead-letter exchange
+  got.exchange = sent.exchange;
+  got.routing_key = sent.routing_key;
+  ExpectSameMessage(sent, got);
+  EXPECT_EQ(Header(dead[0].message, kErrorHeader), "amount is missing or out of range");
+  EXPECT_EQ(Header(dead[0].message, kServiceHeader), "reason-test");
+  EXPECT_EQ(Header(dead[0].message, kQueueHeader), topology.spec().name);
+  EXPECT_EQ(Header(dead[0].message, kOriginExchangeHeader), sent.exchange);
+  EXPECT_EQ(Header(dead[0].message, kOriginKeyHeader), "thing.updated");
+  EXPECT_GE(Header(dead[0].message, kFailedAtHeader).value_or("").size(), 20u);
+  // Acked once the copy was confirmed: not waiting in the queue, not rejected a second time.
+  EXPECT_TRUE(connection.Get(topology.spec().name, 10, true).empty());
+  EXPECT_TRUE(connection.Get(topology.Dlq(), 10, true).empty());
+}
+
 TEST(AmqpConsumerTest, RetriesBeyondTheDeliveryLimitGoToDlq) {
   constexpr int kLimit = 2;
   Topology topology(kLimit);

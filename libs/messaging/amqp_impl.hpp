@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -23,6 +24,28 @@ namespace detail {
 using Clock = std::chrono::steady_clock;
 inline constexpr amqp_channel_t kChannel = 1;
 }  // namespace detail
+
+// The copy of a refused delivery that goes to "<queue>.dlq": its properties and string headers,
+// plus the x-kpo-* headers (reason from delivery.failure, `service`, time, queue, origin).
+Message DeadLetterOf(const Delivery& delivery, const std::string& queue, const std::string& service);
+
+// Publishes a consumer's dead letters on a connection of its own, opened on first use: on the
+// consuming channel, the frame loop waiting for a confirm would swallow incoming deliveries.
+// Used by the consumer's thread only.
+class DeadLetterPublisher {
+ public:
+  DeadLetterPublisher(AmqpSettings settings, std::string queue);
+  ~DeadLetterPublisher();
+  DeadLetterPublisher(const DeadLetterPublisher&) = delete;
+  DeadLetterPublisher& operator=(const DeadLetterPublisher&) = delete;
+  // True once the broker confirmed the copy in the DLQ; false (logged) on any failure. Never throws.
+  bool Publish(const Delivery& delivery);
+
+ private:
+  AmqpSettings settings_;
+  std::string queue_;
+  std::unique_ptr<Connection> connection_;
+};
 
 struct Connection::Impl {
   // One publish awaiting its confirm. Returns are matched by message id plus destination because
@@ -84,13 +107,17 @@ struct Connection::Impl {
   std::vector<Delivery> Get(const std::string& queue, std::size_t max, bool remove);
   void StartConsuming(const std::string& queue, std::uint16_t prefetch);
   void HandleUnexpectedFrame();
-  void SettleDelivery(const std::string& queue, const Delivery& delivery, Disposition disposition);
+  void SettleDelivery(const std::string& queue, const Delivery& delivery, Disposition disposition,
+                      DeadLetterPublisher& dead_letters);
   void SettleBatch(const std::string& queue, const std::vector<Delivery>& batch,
-                   const std::vector<Disposition>& dispositions);
+                   const std::vector<Disposition>& dispositions, DeadLetterPublisher& dead_letters);
   // Reads one delivery, waiting up to `wait`; nullopt when none arrived in time.
   std::optional<Delivery> NextDelivery(const std::string& queue, const timeval& wait);
   void ConsumeUntilStopped(const std::string& queue, std::size_t max_batch,
                            const Consumer::BatchHandler& handler, const std::stop_token& stop);
+  // Passive queue.declare: the number of ready messages in `queue`. Throws AmqpError (and the
+  // channel is closed) when the queue does not exist.
+  std::uint64_t QueueDepth(const std::string& queue);
 };
 
 }  // namespace kpo::messaging

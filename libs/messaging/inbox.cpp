@@ -72,6 +72,8 @@ bool ApplyOnce(db::Pool& pool, const std::vector<Delivery>& deliveries, std::vec
     std::unordered_set<std::size_t> rejected;
     for (const auto& rejection : rejections) {
       const std::size_t i = fresh_index.at(rejection.index);
+      deliveries[i].failure = rejection.reason;
+      core::ScopedLogFields scope(MessageLogFields(deliveries[i].message).Add("error", rejection.reason));
       spdlog::error("dead-lettering message {} ({}): {}", deliveries[i].message.message_id,
                     deliveries[i].message.type, rejection.reason);
       Outcome("dead_letter").Add();
@@ -96,6 +98,8 @@ Disposition ProcessAlone(db::Pool& pool, const Delivery& delivery, const ApplyBa
   try {
     return ProcessBatch(pool, {delivery}, apply, stop).front();
   } catch (const std::exception& error) {
+    delivery.failure = error.what();
+    core::ScopedLogFields scope(MessageLogFields(delivery.message).Add("error", error.what()));
     spdlog::error("message {} ({}) failed: {}", delivery.message.message_id, delivery.message.type,
                   error.what());
     return Disposition::kRetry;
@@ -123,6 +127,7 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
     if (core::IsUuid(deliveries[i].message.message_id)) {
       pending.push_back(i);
     } else {
+      deliveries[i].failure = "message_id is not a UUID";
       spdlog::error("dead-lettering message without a UUID message_id ({})", deliveries[i].message.type);
       Outcome("dead_letter").Add();
       dispositions[i] = Disposition::kDeadLetter;

@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "core/clock.hpp"
+#include "core/log.hpp"
 #include "db/arrays.hpp"
 #include "observability/metrics.hpp"
 
@@ -53,6 +54,22 @@ Message RowToMessage(const db::Result& rows, int i) {
   message.body = rows.Text(i, "payload");
   if (auto trace = rows.OptionalText(i, "traceparent")) message.headers.emplace_back("traceparent", *trace);
   return message;
+}
+
+// One debug line per message the broker confirmed, so that one order's lines can be followed
+// across services (info would add a line per message at full load).
+void LogPublished(const std::vector<Message>& published) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  for (const Message& message : published) {
+    core::LogFields fields;
+    fields.AddTrace(Traceparent(message).value_or(""))
+        .Add("order_id", message.correlation_id)
+        .Add("message_id", message.message_id)
+        .Add("type", message.type)
+        .Add("routing_key", message.routing_key);
+    core::ScopedLogFields scope(fields);
+    spdlog::debug("relay published {}", message.type);
+  }
 }
 
 }  // namespace
@@ -112,6 +129,7 @@ bool OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
     }
     tx.Commit();
     PublishedCounter().Add(published.size());
+    LogPublished(published);
     if (published.size() < batch.size()) {
       // Unroutable or nacked: leave the rest for a later round instead of spinning on it.
       spdlog::warn("outbox: broker did not confirm {} of {} messages; retrying later",

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 #include "messaging/inbox.hpp"
 #include "orders/app/apply_payment_results.hpp"
 #include "orders/messaging/events.hpp"
@@ -12,6 +14,26 @@ namespace {
 const char* Why(ResultOutcome outcome) {
   return outcome == ResultOutcome::kUnknownOrder ? "payment result for an unknown order"
                                                  : "payment result does not match its order (user or amount)";
+}
+
+// One debug line per order the batch moved (info would add a line per order at full load), with
+// the trace of the result that moved it.
+void LogChanges(const std::vector<Order>& changed, const std::vector<PaymentResult>& results,
+                const std::vector<std::size_t>& result_index,
+                const std::vector<const messaging::Delivery*>& fresh) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  std::map<std::string, const messaging::Delivery*> delivery_of;
+  for (std::size_t k = 0; k < results.size(); ++k)
+    delivery_of.emplace(results[k].order_id, fresh[result_index[k]]);
+  for (const auto& order : changed) {
+    const auto found = delivery_of.find(order.id);
+    core::LogFields fields =
+        found != delivery_of.end() ? messaging::MessageLogFields(found->second->message) : core::LogFields();
+    if (found == delivery_of.end()) fields.Add("order_id", order.id);
+    fields.Add("decision", ToString(order.status));
+    core::ScopedLogFields scope(fields);
+    spdlog::debug("order {} is now {}", order.id, ToString(order.status));
+  }
 }
 
 }  // namespace
@@ -46,8 +68,7 @@ std::vector<messaging::Disposition> HandlePaymentResults(db::Pool& pool,
           if (BreaksContract(applied.outcomes[k]))
             rejections.push_back({result_index[k], Why(applied.outcomes[k])});
         }
-        for (const auto& order : applied.changed)
-          spdlog::debug("order {} is now {}", order.id, ToString(order.status));
+        LogChanges(applied.changed, results, result_index, fresh);
         return rejections;
       },
       stop);

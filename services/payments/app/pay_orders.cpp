@@ -1,11 +1,34 @@
 #include "payments/app/pay_orders.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "messaging/outbox.hpp"
 #include "payments/storage/account_repository.hpp"
 
 namespace kpo::payments {
+
+namespace {
+
+// One debug line per decided order (info would add a line per order at full load); written before
+// the commit, so a rolled-back batch shows its decisions again when it is applied once more.
+void LogDecisions(const std::vector<OrderToPay>& orders, const std::vector<PaymentRecord>& records) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  std::map<std::string, const std::string*> traces;
+  for (const auto& [order, trace] : orders) traces.emplace(order.order_id, &trace);
+  for (const auto& record : records) {
+    core::LogFields fields;
+    fields.AddTrace(*traces.at(record.order_id)).Add("order_id", record.order_id);
+    fields.Add("decision", record.failure ? "payment_failed" : "payment_succeeded");
+    if (record.failure) fields.Add("reason", ToString(*record.failure));
+    core::ScopedLogFields scope(fields);
+    spdlog::debug("decided {}", record.failure ? "payment_failed" : "payment_succeeded");
+  }
+}
+
+}  // namespace
 
 PaymentsDecided PayOrders(db::Transaction& tx, const std::vector<OrderToPay>& orders) {
   // The claims come first: a concurrent transaction holding an order's claim makes this one wait
@@ -55,6 +78,7 @@ PaymentsDecided PayOrders(db::Transaction& tx, const std::vector<OrderToPay>& or
   AccountRepository::AppendEntries(tx, entries);
   AccountRepository::RecordDecisions(tx, records);
   messaging::EnqueueOutbox(tx, events);
+  LogDecisions(orders, records);
   return decided;
 }
 

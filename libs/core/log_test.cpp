@@ -1,0 +1,68 @@
+#include "core/log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <limits>
+
+namespace kpo::core {
+namespace {
+
+boost::json::object Parse(const std::string& line) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(line, ec);
+  EXPECT_FALSE(ec) << line;
+  return ec ? boost::json::object{} : value.as_object();
+}
+
+TEST(LogFields, RenderAsJsonMembersOfTheLine) {
+  LogFields fields;
+  fields.Add("order_id", "o-1").Add("status", 202).Add("duration_ms", 1.23456).Add("ok", true);
+  ScopedLogFields scope(fields);
+  const auto line = Parse(RenderForTest("access"));
+  EXPECT_EQ(line.at("msg").as_string(), "access");
+  EXPECT_EQ(line.at("order_id").as_string(), "o-1");
+  EXPECT_EQ(line.at("status").as_int64(), 202);
+  EXPECT_DOUBLE_EQ(line.at("duration_ms").as_double(), 1.235);
+  EXPECT_EQ(line.at("ok").as_int64(), 1);
+}
+
+TEST(LogFields, EscapeQuotesBackslashesAndControlCharactersInKeysAndValues) {
+  const std::string nasty = std::string("a\"b\\c\nd\te") + '\x01' + "ж";
+  LogFields fields;
+  fields.Add("error", nasty).Add("k\"ey", "v");
+  ScopedLogFields scope(fields);
+  const auto line = Parse(RenderForTest(nasty));
+  EXPECT_EQ(line.at("error").as_string(), nasty);
+  EXPECT_EQ(line.at("msg").as_string(), nasty);
+  EXPECT_EQ(line.at("k\"ey").as_string(), "v");
+}
+
+TEST(LogFields, NonFiniteNumbersBecomeNull) {
+  LogFields fields;
+  fields.Add("x", std::numeric_limits<double>::infinity());
+  ScopedLogFields scope(fields);
+  EXPECT_TRUE(Parse(RenderForTest("m")).at("x").is_null());
+}
+
+TEST(LogFields, TraceTakesTraceAndSpanFromAValidTraceparentOnly) {
+  LogFields fields;
+  fields.AddTrace("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").AddTrace("garbage");
+  EXPECT_EQ(fields.Json(), R"(,"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331")");
+}
+
+TEST(ScopedLogFields, NestAndAreRemovedWhenTheScopeEnds) {
+  LogContext context("req-1", "");
+  {
+    ScopedLogFields outer(LogFields().Add("a", "1"));
+    {
+      ScopedLogFields inner(LogFields().Add("b", "2"));
+      EXPECT_EQ(RenderForTest("m"), R"({"msg":"m","request_id":"req-1","a":"1","b":"2"})");
+    }
+    EXPECT_EQ(RenderForTest("m"), R"({"msg":"m","request_id":"req-1","a":"1"})");
+  }
+  EXPECT_EQ(RenderForTest("m"), R"({"msg":"m","request_id":"req-1"})");
+}
+
+}  // namespace
+}  // namespace kpo::core

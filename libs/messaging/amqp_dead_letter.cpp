@@ -1,0 +1,80 @@
+// Dead letters that say why: the consumer publishes a refused message to its queue's DLQ itself,
+// with the reason in headers, instead of basic.reject (which records only "rejected").
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "messaging/amqp_impl.hpp"
+
+namespace kpo::messaging {
+namespace {
+
+constexpr std::size_t kMaxErrorBytes = 1000;
+
+// At most `max` bytes, cut before a UTF-8 continuation byte so the header stays valid text.
+std::string Bounded(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end));
+}
+
+bool IsOurHeader(std::string_view key) { return key.starts_with("x-kpo-"); }
+
+}  // namespace
+
+core::LogFields MessageLogFields(const Message& message) {
+  core::LogFields fields;
+  for (const auto& [name, value] : message.headers) {
+    if (name == "traceparent") fields.AddTrace(value);
+  }
+  fields.Add("order_id", message.correlation_id)
+      .Add("message_id", message.message_id)
+      .Add("type", message.type);
+  return fields;
+}
+
+Message DeadLetterOf(const Delivery& delivery, const std::string& queue, const std::string& service) {
+  Message dead = delivery.message;
+  // A replayed message that fails again says why it failed this time.
+  std::erase_if(dead.headers, [](const auto& header) { return IsOurHeader(header.first); });
+  dead.exchange = kDeadLetterExchange;
+  dead.routing_key = queue;
+  const std::string reason = delivery.failure.empty() ? "refused by the handler" : delivery.failure;
+  dead.headers.emplace_back(kErrorHeader, Bounded(reason, kMaxErrorBytes));
+  dead.headers.emplace_back(kServiceHeader, service);
+  dead.headers.emplace_back(kFailedAtHeader, core::FormatRfc3339(core::Now()));
+  dead.headers.emplace_back(kQueueHeader, queue);
+  dead.headers.emplace_back(kOriginExchangeHeader, delivery.message.exchange);
+  dead.headers.emplace_back(kOriginKeyHeader, delivery.message.routing_key);
+  return dead;
+}
+
+DeadLetterPublisher::DeadLetterPublisher(AmqpSettings settings, std::string queue)
+    : settings_(std::move(settings)), queue_(std::move(queue)) {
+  settings_.connection_name += "-dead-letters";
+}
+
+DeadLetterPublisher::~DeadLetterPublisher() = default;
+
+bool DeadLetterPublisher::Publish(const Delivery& delivery) {
+  // Strip the suffix again: the header names the service, not the connection.
+  const std::string service = settings_.connection_name.substr(
+      0, settings_.connection_name.size() - std::string_view("-dead-letters").size());
+  // The edge of the dead-letter path: any failure means "not confirmed", and the caller falls back
+  // to basic.reject, which the broker dead-letters without a reason.
+  try {
+    if (!connection_) connection_ = std::make_unique<Connection>(settings_);
+    const auto confirmed =
+        connection_->PublishConfirmed({DeadLetterOf(delivery, queue_, service)}, settings_.timeout);
+    return confirmed.front();
+  } catch (const std::exception& error) {
+    spdlog::warn("could not publish dead letter {} to {}.dlq: {}", delivery.message.message_id, queue_,
+                 error.what());
+    connection_.reset();
+    return false;
+  }
+}
+
+}  // namespace kpo::messaging
