@@ -47,6 +47,8 @@ struct Delivery {
   std::uint64_t delivery_tag = 0;
   bool redelivered = false;
   std::int64_t delivery_count = 0;  // quorum queue x-delivery-count header (0 on first delivery)
+  // When this process read it from the broker: where a consumer's own latency starts.
+  std::chrono::steady_clock::time_point received_at = std::chrono::steady_clock::now();
 };
 
 // A quorum queue bound to a topic exchange, with a dead-letter queue "<name>.dlq".
