@@ -66,6 +66,7 @@ KPO_PACKAGES=(
   libspdlog-dev libfmt-dev libjwt-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx curl openssl xxd clang-format clang-tidy gcovr
+  prometheus python3 python3-yaml
 )
 
 # Installs whichever of KPO_PACKAGES is missing; does nothing (no apt-get update) when all are there.
@@ -87,6 +88,11 @@ install_packages() {
   local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300)
   as_root "${apt[@]}" update
   as_root "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
+  # Only promtool (checks of deploy/observability) is wanted from the prometheus package: under
+  # systemd its postinst starts a Prometheus server on :9090, which nothing here uses.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+    as_root systemctl disable --now prometheus.service >/dev/null 2>&1 || warn "could not stop prometheus.service"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -230,6 +236,9 @@ rabbit_node_up() { rmq timeout 30 rabbitmq-diagnostics -q ping >/dev/null 2>&1; 
 rabbit_booted() { rmq timeout 30 rabbitmqctl -q await_startup --timeout 20 >/dev/null 2>&1; }
 RABBITMQ_MGMT_PORT=${KPO_RABBITMQ_MGMT_PORT:-15672}
 rabbit_mgmt_up() { curl -fs -o /dev/null --max-time 2 "http://localhost:$RABBITMQ_MGMT_PORT/"; }
+# RabbitMQ's own Prometheus endpoint (plugin rabbitmq_prometheus): queue depths, DLQs included.
+RABBITMQ_PROMETHEUS_PORT=${KPO_RABBITMQ_PROMETHEUS_PORT:-15692}
+rabbit_prometheus_up() { curl -fs -o /dev/null --max-time 2 "http://localhost:$RABBITMQ_PROMETHEUS_PORT/metrics"; }
 
 rabbit_log_tail() {
   local node
@@ -261,6 +270,14 @@ start_rabbitmq() {
   if ! wait_until "RabbitMQ management UI on :$RABBITMQ_MGMT_PORT" 60 rabbit_mgmt_up; then
     rabbit_log_tail
     die "the RabbitMQ management plugin did not start"
+  fi
+  if ! rabbit_prometheus_up; then
+    log "enabling rabbitmq_prometheus"
+    rmq timeout 120 rabbitmq-plugins -q enable rabbitmq_prometheus >/dev/null
+  fi
+  if ! wait_until "RabbitMQ metrics on :$RABBITMQ_PROMETHEUS_PORT" 60 rabbit_prometheus_up; then
+    rabbit_log_tail
+    die "the RabbitMQ Prometheus plugin did not start"
   fi
 
   log "ensuring RabbitMQ user kpo"
