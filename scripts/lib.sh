@@ -66,7 +66,7 @@ KPO_PACKAGES=(
   libspdlog-dev libfmt-dev libjwt-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx curl openssl xxd iproute2 clang-format clang-tidy gcovr
-  python3-yaml python3-kubernetes
+  prometheus python3 python3-yaml python3-kubernetes
   docker-compose  # scripts/compose_check.py: `docker-compose config` runs without an engine
 )
 
@@ -91,6 +91,11 @@ install_packages() {
   local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300)
   as_root "${apt[@]}" update
   as_root "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
+  # Only promtool (checks of deploy/observability) is wanted from the prometheus package: under
+  # systemd its postinst starts a Prometheus server on :9090, which nothing here uses.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+    as_root systemctl disable --now prometheus.service >/dev/null 2>&1 || warn "could not stop prometheus.service"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -236,6 +241,9 @@ rabbit_node_up() { rmq timeout 30 rabbitmq-diagnostics -q ping >/dev/null 2>&1; 
 rabbit_booted() { rmq timeout 30 rabbitmqctl -q await_startup --timeout 20 >/dev/null 2>&1; }
 RABBITMQ_MGMT_PORT=${KPO_RABBITMQ_MGMT_PORT:-15672}
 rabbit_mgmt_up() { curl -fs -o /dev/null --max-time 2 "http://localhost:$RABBITMQ_MGMT_PORT/"; }
+# RabbitMQ's own Prometheus endpoint (plugin rabbitmq_prometheus): queue depths, DLQs included.
+RABBITMQ_PROMETHEUS_PORT=${KPO_RABBITMQ_PROMETHEUS_PORT:-15692}
+rabbit_prometheus_up() { curl -fs -o /dev/null --max-time 2 "http://localhost:$RABBITMQ_PROMETHEUS_PORT/metrics"; }
 
 rabbit_log_tail() {
   local node
@@ -252,12 +260,13 @@ KPO_RABBITMQ_CONF=/etc/rabbitmq/conf.d/10-kpo-loopback.conf
 rabbit_configure_loopback() {
   rmq rabbitmq-plugins --offline -q enable rabbitmq_management rabbitmq_prometheus >/dev/null
   as_root mkdir -p "$(dirname "$KPO_RABBITMQ_CONF")"
-  as_root tee "$KPO_RABBITMQ_CONF" >/dev/null <<'CONF'
+  as_root tee "$KPO_RABBITMQ_CONF" >/dev/null <<CONF
 # Written by KPO 4's scripts/lib.sh (start_rabbitmq): listen on loopback only.
 listeners.tcp.default = 127.0.0.1:5672
 management.tcp.ip = 127.0.0.1
-management.tcp.port = 15672
+management.tcp.port = $RABBITMQ_MGMT_PORT
 prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $RABBITMQ_PROMETHEUS_PORT
 CONF
   as_root chmod 644 "$KPO_RABBITMQ_CONF"
 }
@@ -288,6 +297,14 @@ start_rabbitmq() {
   if ! wait_until "RabbitMQ management UI on :$RABBITMQ_MGMT_PORT" 60 rabbit_mgmt_up; then
     rabbit_log_tail
     die "the RabbitMQ management plugin did not start"
+  fi
+  if ! rabbit_prometheus_up; then
+    log "enabling rabbitmq_prometheus"
+    rmq timeout 120 rabbitmq-plugins -q enable rabbitmq_prometheus >/dev/null
+  fi
+  if ! wait_until "RabbitMQ metrics on :$RABBITMQ_PROMETHEUS_PORT" 60 rabbit_prometheus_up; then
+    rabbit_log_tail
+    die "the RabbitMQ Prometheus plugin did not start"
   fi
 
   log "ensuring RabbitMQ user kpo"

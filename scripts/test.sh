@@ -61,6 +61,9 @@ if ! bash "$KPO_ROOT/scripts/layout_check.sh"; then failed+=("layout"); fi
 log "checking the Kubernetes manifests offline (kubectl kustomize + schemas, deploy/k8s)"
 if ! bash "$KPO_ROOT/scripts/k8s_check.sh"; then failed+=("kubernetes manifests"); fi
 
+log "checking deploy/observability (promtool check config, alert rule tests, dashboard JSON, metric names)"
+if ! bash "$KPO_ROOT/scripts/observability_check.sh"; then failed+=("observability config"); fi
+
 build release
 log "clang-tidy over every C++ source (warnings are errors, see .clang-tidy)"
 # Diagnostics go to stdout; stderr only counts the warnings filtered out in system headers.
@@ -89,6 +92,13 @@ if ! frontend_unit_tests; then failed+=("frontend unit tests"); fi
 if ! frontend_e2e_tests; then failed+=("browser end-to-end tests"); fi
 log "hostile requests against nginx (tests/edge/nginx_hostile.py)"
 if ! python3 tests/edge/nginx_hostile.py; then failed+=("nginx hostile requests"); fi
+# After the browser tests, so the scrapes hold every kind of series (histograms, streams).
+log "linting live /metrics scrapes (promtool check metrics)"
+if ! bash "$KPO_ROOT/scripts/observability_check.sh" "http://$ORDERS_LISTEN/metrics" "http://$PAYMENTS_LISTEN/metrics" \
+  "http://127.0.0.1:${GATEWAY_LISTEN##*:}/metrics" \
+  "http://127.0.0.1:$RABBITMQ_PROMETHEUS_PORT/metrics/detailed?family=queue_coarse_metrics"; then
+  failed+=("live metrics")
+fi
 nginx_stop
 stop_services
 

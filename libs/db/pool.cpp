@@ -1,13 +1,46 @@
 #include "db/pool.hpp"
 
+#include "observability/metrics.hpp"
+
 namespace kpo::db {
+namespace {
+
+// Process-wide sums over the pools: connections leased out, threads waiting for one, and the
+// pools' sizes, so that "in use / size" and a queue of waiters show a pool that is too small.
+observability::Gauge& InUse() {
+  static auto& gauge = observability::Registry::Global().GetGauge(
+      "db_pool_connections_in_use", "Database connections leased from the pool.");
+  return gauge;
+}
+
+observability::Gauge& Waiting() {
+  static auto& gauge = observability::Registry::Global().GetGauge(
+      "db_pool_waiting", "Threads waiting for a free database connection.");
+  return gauge;
+}
+
+observability::Gauge& Size() {
+  static auto& gauge = observability::Registry::Global().GetGauge("db_pool_connections_max",
+                                                                  "Connections the database pools may open.");
+  return gauge;
+}
+
+}  // namespace
 
 Pool::Pool(std::string url, std::size_t size, ConnectionOptions options,
            std::chrono::milliseconds acquire_timeout)
-    : url_(std::move(url)), size_(size), options_(std::move(options)), acquire_timeout_(acquire_timeout) {}
+    : url_(std::move(url)), size_(size), options_(std::move(options)), acquire_timeout_(acquire_timeout) {
+  Size().Add(static_cast<double>(size_));
+  // Registered now, so that the series exists (at 0) before the first wait.
+  Waiting();
+}
+
+Pool::~Pool() { Size().Add(-static_cast<double>(size_)); }
 
 Pool::Lease::Lease(Pool& pool, std::unique_ptr<Connection> connection)
-    : pool_(&pool), connection_(std::move(connection)) {}
+    : pool_(&pool), connection_(std::move(connection)) {
+  InUse().Add(1);
+}
 
 Pool::Lease::~Lease() {
   if (connection_) pool_->Release(std::move(connection_));
@@ -35,13 +68,17 @@ Pool::Lease Pool::Acquire() {
         throw;
       }
     }
-    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= size_) {
+    Waiting().Add(1);
+    const auto waited = available_.wait_until(lock, deadline);
+    Waiting().Add(-1);
+    if (waited == std::cv_status::timeout && idle_.empty() && open_ >= size_) {
       throw DbError("database pool exhausted: no connection free within the deadline", "53300");
     }
   }
 }
 
 void Pool::Release(std::unique_ptr<Connection> connection) {
+  InUse().Add(-1);
   std::lock_guard lock(mutex_);
   if (connection->Healthy()) {
     idle_.push_back(std::move(connection));

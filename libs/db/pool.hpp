@@ -17,6 +17,9 @@ class Pool {
   // Connections are opened lazily, up to `size`. Thread safe.
   Pool(std::string url, std::size_t size, ConnectionOptions options,
        std::chrono::milliseconds acquire_timeout = std::chrono::seconds(5));
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
 
   // Exclusive use of one connection; returned to the pool on destruction, or dropped when it is
   // broken or was left inside a transaction.

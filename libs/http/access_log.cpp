@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "core/ids.hpp"
@@ -48,14 +49,18 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
                   .first;
   }
   counter->second->Add();
-  key.assign(route);
+  // By status class as well: refusals (429, 503) answer in microseconds and would hide how slow
+  // the accepted requests are.
+  const char status_class = static_cast<char>('0' + std::clamp(status / 100, 1, 5));
+  key.assign(route).append(1, ' ').append(1, status_class);
   auto histogram = histograms.find(key);
   if (histogram == histograms.end()) {
-    histogram =
-        histograms
-            .emplace(key, &registry.GetHistogram("http_request_duration_seconds", "HTTP request latency.",
-                                                 fmt::format("route=\"{}\"", route)))
-            .first;
+    histogram = histograms
+                    .emplace(key, &registry.GetHistogram(
+                                      "http_request_duration_seconds",
+                                      "HTTP request latency by route and status class.",
+                                      fmt::format(R"(route="{}",status_class="{}xx")", route, status_class)))
+                    .first;
   }
   histogram->second->Observe(seconds);
   if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;

@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <mutex>
+
 #include "core/ids.hpp"
 #include "http/problem.hpp"
 #include "observability/metrics.hpp"
+#include "observability/process_metrics.hpp"
 
 namespace kpo::http {
 namespace {
@@ -105,31 +108,59 @@ std::string RequireUserId(const Request& request) {
   return *user;
 }
 
-void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks,
-                          RequestFilter may_read_metrics) {
-  router.Add("GET", "/healthz", [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); });
-  router.Add("GET", "/readyz", [checks = std::move(checks)](Request&) {
-    bool ready = true;
-    std::string details;
-    for (const auto& [name, check] : checks) {
-      bool ok = false;
-      // A readiness probe reports failures; it must never fail itself.
-      try {
-        ok = check();
-      } catch (const std::exception& error) {
-        spdlog::warn("readiness check {} failed: {}", name, error.what());
-      }
-      ready = ready && ok;
-      details +=
-          (details.empty() ? "" : ",") + std::string("\"") + name + "\":\"" + (ok ? "ok" : "down") + "\"";
+namespace {
+
+using Checks = std::vector<std::pair<std::string, ReadinessCheck>>;
+
+// Runs every check (a failing or throwing one counts as down) and records the results in the
+// readiness gauges; returns whether all passed, with each check's result as JSON members.
+bool CheckReadiness(const Checks& checks, std::string& details) {
+  bool ready = true;
+  for (const auto& [name, check] : checks) {
+    bool ok = false;
+    // A readiness probe reports failures; it must never fail itself.
+    try {
+      ok = check();
+    } catch (const std::exception& error) {
+      spdlog::warn("readiness check {} failed: {}", name, error.what());
     }
+    ready = ready && ok;
+    observability::Registry::Global()
+        .GetGauge("readiness_check_ok", "Whether a readiness check passed when last run (1) or not (0).",
+                  fmt::format("check=\"{}\"", name))
+        .Set(ok ? 1 : 0);
+    details +=
+        (details.empty() ? "" : ",") + std::string("\"") + name + "\":\"" + (ok ? "ok" : "down") + "\"";
+  }
+  observability::Registry::Global()
+      .GetGauge("ready", "Whether the service was ready (GET /readyz answered 200) when last checked.")
+      .Set(ready ? 1 : 0);
+  return ready;
+}
+
+}  // namespace
+
+void AddOperationalRoutes(Router& router, Checks checks, RequestFilter may_read_metrics) {
+  auto shared = std::make_shared<const Checks>(std::move(checks));
+  router.Add("GET", "/healthz", [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); });
+  router.Add("GET", "/readyz", [shared](Request&) {
+    std::string details;
+    const bool ready = CheckReadiness(*shared, details);
     return JsonResponse(ready ? 200 : 503, std::string(R"({"status":")") + (ready ? "ready" : "unavailable") +
                                                R"(","checks":{)" + details + "}}");
   });
-  router.Add("GET", "/metrics", [may_read_metrics = std::move(may_read_metrics)](Request& request) {
+  // Every service serves its operational routes once: the process metrics come with /metrics.
+  static std::once_flag process_metrics;
+  std::call_once(process_metrics,
+                 [] { observability::RegisterProcessMetrics(observability::Registry::Global()); });
+  // A scrape runs the readiness checks too (as often as a probe would), so that "ready" is
+  // current even where nothing probes /readyz.
+  router.Add("GET", "/metrics", [shared, may_read_metrics = std::move(may_read_metrics)](Request& request) {
     if (may_read_metrics && !may_read_metrics(request)) {
       return ProblemResponse(403, "Metrics are served only to the monitoring system's addresses");
     }
+    std::string details;
+    CheckReadiness(*shared, details);
     Response response;
     response.body = observability::Registry::Global().Render();
     response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -8,6 +8,7 @@
 
 #include "http/deadline.hpp"
 #include "http/stream.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::http {
 namespace asio = boost::asio;
@@ -27,6 +28,14 @@ bool ClientStillThere(tcp::socket& socket, std::size_t& discarded) {
   if (ec) return false;
   discarded += read;
   return discarded <= kMaxDiscarded;
+}
+
+// Streams being written to clients now: on orders, live-update subscriptions; on the gateway,
+// the ones it relays.
+observability::Gauge& OpenStreams() {
+  static auto& gauge = observability::Registry::Global().GetGauge(
+      "http_streams_open", "Streamed responses (server-sent events) being written to clients.");
+  return gauge;
 }
 
 // The chunked framing of a batch, in one buffer for one send; with the last chunk when `last`.
@@ -52,7 +61,12 @@ class StreamWriter : public std::enable_shared_from_this<StreamWriter> {
       : socket_(std::move(socket)),
         deadline_(socket_),
         events_(std::move(events)),
-        settings_(std::move(settings)) {}
+        settings_(std::move(settings)) {
+    OpenStreams().Add(1);
+  }
+  ~StreamWriter() { OpenStreams().Add(-1); }
+  StreamWriter(const StreamWriter&) = delete;
+  StreamWriter& operator=(const StreamWriter&) = delete;
 
   void Start(std::string head) {
     settings_.registry->Add(this);

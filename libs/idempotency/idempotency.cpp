@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "http/problem.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::generated {
 const std::vector<kpo::db::Migration>& idempotency_migrations();
@@ -51,6 +52,14 @@ bool IsValidKey(std::string_view key) {
   return true;
 }
 
+// Requests answered from the stored first answer: retries that a client, proxy or network made.
+observability::Counter& Replays() {
+  static auto& counter = observability::Registry::Global().GetCounter(
+      "idempotency_replays_total",
+      "Requests answered by replaying the first answer to their Idempotency-Key.");
+  return counter;
+}
+
 }  // namespace
 
 db::Schema IdempotencySchema() { return {"idempotency", generated::idempotency_migrations()}; }
@@ -89,6 +98,7 @@ http::Response Run(db::Pool& pool, const http::Request& request, std::string_vie
       if (auto location = found.OptionalText(0, "location")) replay.SetHeader("Location", *location);
       if (replay.status >= 400) replay.SetHeader("Content-Type", "application/problem+json; charset=utf-8");
       replay.SetHeader("Idempotent-Replayed", "true");
+      Replays().Add();
       return replay;
     }
     http::Response response = effect(tx);

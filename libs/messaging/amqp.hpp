@@ -53,6 +53,8 @@ struct Delivery {
   // (its note to the consumer, like the disposition it returns). A dead letter carries it in
   // x-kpo-error.
   mutable std::string failure;
+  // When this process read it from the broker: where a consumer's own latency starts.
+  std::chrono::steady_clock::time_point received_at = std::chrono::steady_clock::now();
 };
 
 // Headers the consumer adds to a message it dead-letters itself, beside the original headers.

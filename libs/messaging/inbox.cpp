@@ -41,6 +41,14 @@ observability::Counter& Outcome(const char* outcome) {
       "messages_consumed_total", "Messages consumed by outcome.", fmt::format("outcome=\"{}\"", outcome));
 }
 
+// From reading a delivery off the broker to the commit that applied it (waiting for the rest of
+// the batch, the pool and the transaction): the consumer's hop, before its ack.
+observability::Histogram& ReceiveToCommit() {
+  static auto& histogram = observability::Registry::Global().GetHistogram(
+      "consumer_receive_to_commit_seconds", "Time from receiving a delivery to committing its effects.");
+  return histogram;
+}
+
 // One attempt at the batch `pending` (indices into `deliveries`). Returns true when it committed;
 // false when `apply` rejected some, which are then marked kDeadLetter and removed from `pending`.
 bool ApplyOnce(db::Pool& pool, const std::vector<Delivery>& deliveries, std::vector<std::size_t>& pending,
@@ -84,6 +92,10 @@ bool ApplyOnce(db::Pool& pool, const std::vector<Delivery>& deliveries, std::vec
     return false;  // rolled back by the transaction's destructor
   }
   tx.Commit();
+  const auto committed = std::chrono::steady_clock::now();
+  for (std::size_t i : pending) {
+    ReceiveToCommit().Observe(std::chrono::duration<double>(committed - deliveries[i].received_at).count());
+  }
   Outcome("applied").Add(fresh.size());
   Outcome("duplicate").Add(pending.size() - fresh.size());
   for (std::size_t i : pending) dispositions[i] = Disposition::kAck;
@@ -135,6 +147,9 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
   }
   static auto& batch_time = observability::Registry::Global().GetHistogram(
       "consumer_batch_seconds", "Time to apply and commit one batch of deliveries.");
+  static auto& batch_size = observability::Registry::Global().GetHistogram(
+      "consumer_batch_size", "Deliveries handed to the consumer together.", "", observability::kSizeBounds);
+  batch_size.Observe(static_cast<double>(deliveries.size()));
   const auto started = std::chrono::steady_clock::now();
   core::Backoff backoff;
   while (!pending.empty()) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <csignal>
 
 #include "core/clock.hpp"
@@ -20,15 +21,66 @@ constexpr std::string_view kInsert = R"sql(
 INSERT INTO outbox (message_id, exchange, routing_key, type, correlation_id, payload, traceparent)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]))sql";
 constexpr std::string_view kClaimBatch = R"sql(
-SELECT id, message_id, exchange, routing_key, type, correlation_id, payload, traceparent
+SELECT id, message_id, exchange, routing_key, type, correlation_id, payload, traceparent,
+       EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 AS age_s
 FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)sql";
 constexpr std::string_view kDeletePublished = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
+// The backlog gauges, sampled by the relay (see SampleBacklog). Both walk the partial index on
+// unpublished rows (outbox_unpublished), never the table: the oldest row is the first entry, and
+// the count stops at kBacklogCap rows however large an outage made the backlog. set_config
+// bounds the statement to 250 ms, in this transaction only.
+constexpr std::int64_t kBacklogCap = 100'000;
+constexpr std::string_view kSampleDeadline = "SELECT set_config('statement_timeout', '250', true)";
+constexpr std::string_view kSampleBacklog = R"sql(
+SELECT (SELECT count(*) FROM (SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT $1) AS capped) AS rows,
+       COALESCE(EXTRACT(EPOCH FROM now() - (
+         SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1)), 0)::float8 AS oldest_s)sql";
 
 // How long the broker takes to confirm a batch: with quorum queues, its replicated, fsynced write.
 observability::Histogram& ConfirmWait() {
   static auto& histogram = observability::Registry::Global().GetHistogram(
       "outbox_confirm_seconds", "Time from publishing an outbox batch to the broker's last confirm.");
   return histogram;
+}
+
+// From the transaction that wrote a row (its created_at) to the broker's confirm of it: the
+// relay's whole hop, wake-up and claim included.
+observability::Histogram& PublishDelay() {
+  static auto& histogram = observability::Registry::Global().GetHistogram(
+      "outbox_publish_delay_seconds", "Time from writing an outbox row to the broker's confirm of it.");
+  return histogram;
+}
+
+observability::Histogram& BatchSize() {
+  static auto& histogram = observability::Registry::Global().GetHistogram(
+      "outbox_batch_size", "Outbox rows claimed and published together.", "", observability::kSizeBounds);
+  return histogram;
+}
+
+// One relay per process samples the backlog, about once a second: the process's relays share
+// these gauges (replicas each report the same table; take the max across them).
+void SampleBacklog(db::Connection& db) {
+  using Clock = std::chrono::steady_clock;
+  static std::atomic<Clock::rep> next_sample{0};
+  static auto& backlog = observability::Registry::Global().GetGauge(
+      "outbox_unpublished_rows", "Outbox rows not yet published (counted up to 100000).");
+  static auto& oldest = observability::Registry::Global().GetGauge(
+      "outbox_oldest_unpublished_age_seconds", "Age of the oldest unpublished outbox row; 0 when none.");
+  const auto now = Clock::now().time_since_epoch().count();
+  auto due = next_sample.load(std::memory_order_relaxed);
+  const auto next = now + std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(1)).count();
+  if (now < due || !next_sample.compare_exchange_strong(due, next)) return;
+  try {
+    db::Transaction tx(db);
+    tx.Queue(kSampleDeadline);
+    auto row = tx.Exec(kSampleBacklog, {std::to_string(kBacklogCap)});
+    tx.Commit();
+    backlog.Set(static_cast<double>(row.Int(0, "rows")));
+    oldest.Set(std::stod(row.Text(0, "oldest_s")));
+  } catch (const db::DbError& error) {
+    // A gauge must not stop the relay: a broken connection fails the next claim and reconnects.
+    spdlog::warn("outbox: sampling the backlog failed: {}", error.what());
+  }
 }
 
 observability::Counter& PublishedCounter() {
@@ -96,15 +148,20 @@ OutboxRelay::OutboxRelay(RelayOptions options) : options_(std::move(options)) {}
 
 bool OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
   for (;;) {
+    SampleBacklog(db);
     db::Transaction tx(db);
     auto rows = tx.Exec(kClaimBatch, {std::to_string(options_.batch_size)});
     if (rows.Empty()) return false;
+    const auto claimed = std::chrono::steady_clock::now();
     std::vector<Message> batch;
     std::vector<std::string> ids;
+    std::vector<double> ages;
     for (int i = 0; i < rows.Rows(); ++i) {
       batch.push_back(RowToMessage(rows, i));
       ids.push_back(rows.Text(i, "id"));
+      ages.push_back(std::stod(rows.Text(i, "age_s")));
     }
+    BatchSize().Observe(static_cast<double>(batch.size()));
     // A consumer may act on a message before its confirm arrives: the send time is the one that
     // keeps a timeline in causal order.
     const auto sent_at = core::FormatRfc3339(core::Now());
@@ -116,10 +173,13 @@ bool OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
       spdlog::critical("failpoint relay_crash_after_confirm: dying between confirm and commit");
       ::raise(SIGKILL);
     }
+    const double since_claim =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - claimed).count();
     std::vector<Message> published;
     db::ArrayParam published_ids;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!confirmed[i]) continue;
+      PublishDelay().Observe(ages[i] + since_claim);
       published_ids.Add(ids[i]);
       published.push_back(std::move(batch[i]));
     }

@@ -81,6 +81,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
     } else if (auto refused = Limit(route.rate, request, &*claims)) {
       response = std::move(*refused);
     } else if (shedder != nullptr && shedder->Shedding(Shedder::Clock::now())) {
+      CountShed();
       response = Overloaded();
     } else {
       const std::array<std::pair<std::string_view, std::string_view>, 4> identity{{
@@ -108,13 +109,15 @@ class Edge : public std::enable_shared_from_this<Edge> {
       case RateClass::kPerIp:
         return LimitIp(request);
       case RateClass::kPerUser:
-        return claims != nullptr ? gateway::Limit(deps_.per_user, claims->user_id) : LimitIp(request);
+        return claims != nullptr ? gateway::Limit(deps_.per_user, claims->user_id, LimitScope::kUser)
+                                 : LimitIp(request);
     }
     return std::nullopt;
   }
 
   std::optional<Response> LimitIp(const Request& request) const {
-    return gateway::Limit(deps_.per_ip, std::string(ClientAddress(request, deps_.trusted_proxies)));
+    return gateway::Limit(deps_.per_ip, std::string(ClientAddress(request, deps_.trusted_proxies)),
+                          LimitScope::kIp);
   }
 
   GatewayDeps& deps_;

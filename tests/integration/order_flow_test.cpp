@@ -159,5 +159,38 @@ TEST_F(OrderFlow, OperationalEndpointsAnswer) {
   }
 }
 
+// Each hop of the saga shows in the histograms of the service that runs it, and the gauges an
+// operator reads (backlog, pool, readiness, process, build) are exposed.
+TEST_F(OrderFlow, MetricsMeasureEveryHopOfTheSaga) {
+  const auto published = [] { return MetricValue(kOrdersTestPort, "outbox_publish_delay_seconds_count"); };
+  const auto consumed = [] {
+    return MetricValue(kPaymentsTestPort, "consumer_receive_to_commit_seconds_count");
+  };
+  const auto results = [] { return MetricValue(kOrdersTestPort, "consumer_batch_size_count"); };
+  const auto published_before = published();
+  const auto consumed_before = consumed();
+  const auto results_before = results();
+  const auto user = api().NewFundedUser(1'000);
+  const auto id = std::string(api().PlaceOrder(user, 10).at("id").as_string());
+  EXPECT_EQ(api().WaitForFinalStatus(user, id).at("status").as_string(), "Finished");
+  // The result's consumer acks after the commit that finished the order: its counts follow at once.
+  ASSERT_TRUE(WaitUntil([&] { return results() > results_before; }, std::chrono::seconds(10)));
+  EXPECT_GT(published(), published_before);
+  EXPECT_GT(consumed(), consumed_before);
+  EXPECT_GT(MetricValue(kPaymentsTestPort, "outbox_batch_size_count"), 0);
+
+  const auto text = http::Fetch("127.0.0.1", kOrdersTestPort, "GET", "/metrics").body;
+  for (const char* series : {"\noutbox_unpublished_rows ", "\noutbox_oldest_unpublished_age_seconds ",
+                             "\ndb_pool_connections_in_use ", "\ndb_pool_waiting ", "\nprocess_open_fds ",
+                             "\nprocess_cpu_seconds_total ", "\nbuild_info{version=\"",
+                             "route=\"/api/orders\",status_class=\"2xx\",le=\"+Inf\"}"}) {
+    EXPECT_NE(text.find(series), std::string::npos) << series;
+  }
+  EXPECT_GE(MetricValue(kOrdersTestPort, "db_pool_connections_max"), 1);
+  EXPECT_EQ(MetricValue(kOrdersTestPort, "ready"), 1);
+  EXPECT_EQ(MetricValue(kOrdersTestPort, R"(readiness_check_ok{check="database"})"), 1);
+  EXPECT_GT(MetricValue(kOrdersTestPort, "process_resident_memory_bytes"), 0);
+}
+
 }  // namespace
 }  // namespace kpo::testing

@@ -82,8 +82,11 @@ messaging::AmqpSettings Broker() {
 
 std::int64_t MetricValue(std::uint16_t port, const std::string& series) {
   auto metrics = http::Fetch("127.0.0.1", port, "GET", "/metrics").body;
-  auto at = metrics.find(series + " ");
-  return at == std::string::npos ? 0 : std::stoll(metrics.substr(at + series.size() + 1));
+  // At a line's start: the name alone also begins its # HELP and # TYPE lines' text.
+  auto at = metrics.find("\n" + series + " ");
+  return at == std::string::npos
+             ? 0
+             : static_cast<std::int64_t>(std::stod(metrics.substr(at + series.size() + 2)));
 }
 
 messaging::Message OrderCreatedEvent(const std::string& user, const std::string& order_id,

@@ -47,7 +47,7 @@ db::Connection PaymentsDb();
 messaging::AmqpSettings Broker();
 
 // The value of `series` (a metric's name and labels, as printed) in the /metrics of the service on
-// `port`; 0 when it is not there yet.
+// `port`, truncated to an integer; 0 when it is not there yet.
 std::int64_t MetricValue(std::uint16_t port, const std::string& series);
 
 // An order.created event as orders publishes it, under a fresh message id.

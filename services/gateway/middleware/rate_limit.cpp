@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "http/problem.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::gateway {
 
@@ -17,10 +18,21 @@ http::Response TooManyRequests(std::chrono::milliseconds retry_after) {
   return response;
 }
 
-std::optional<http::Response> Limit(RateLimiter& limiter, const std::string& key) {
+std::optional<http::Response> Limit(RateLimiter& limiter, const std::string& key, LimitScope scope) {
+  static auto& by_user = observability::Registry::Global().GetCounter(
+      "gateway_rate_limited_total", "Requests refused with 429 by a rate limit.", R"(scope="user")");
+  static auto& by_ip = observability::Registry::Global().GetCounter(
+      "gateway_rate_limited_total", "Requests refused with 429 by a rate limit.", R"(scope="ip")");
   std::chrono::milliseconds retry{0};
-  if (!limiter.Allow(key, retry)) return TooManyRequests(retry);
-  return std::nullopt;
+  if (limiter.Allow(key, retry)) return std::nullopt;
+  (scope == LimitScope::kUser ? by_user : by_ip).Add();
+  return TooManyRequests(retry);
+}
+
+void CountShed() {
+  static auto& shed = observability::Registry::Global().GetCounter(
+      "gateway_shed_total", "Orders refused with 503 by the gateway itself while orders was overloaded.");
+  shed.Add();
 }
 
 http::Response Overloaded() {

@@ -12,8 +12,15 @@ namespace kpo::gateway {
 // 429 problem+json with Retry-After: `retry_after` in whole seconds, rounded up, at least 1.
 http::Response TooManyRequests(std::chrono::milliseconds retry_after);
 
-// Takes one request from `key`'s bucket: nullopt when allowed, TooManyRequests when not.
-std::optional<http::Response> Limit(RateLimiter& limiter, const std::string& key);
+// Whose bucket a limit takes from: a user's (authenticated calls) or a client address's.
+enum class LimitScope { kUser, kIp };
+
+// Takes one request from `key`'s bucket: nullopt when allowed, TooManyRequests when not (counted
+// in gateway_rate_limited_total{scope}).
+std::optional<http::Response> Limit(RateLimiter& limiter, const std::string& key, LimitScope scope);
+
+// Counts a POST /api/orders the gateway refused itself while shedding (gateway_shed_total).
+void CountShed();
 
 // 503 with Retry-After: 1, what orders answers while it refuses new orders; the gateway answers it
 // itself while it sheds them (see Shedder).

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "observability/metrics.hpp"
+
 namespace kpo::gateway {
 namespace {
 
@@ -18,18 +20,34 @@ TEST(RateLimit, RetryAfterIsWholeSecondsRoundedUpAndAtLeastOne) {
 
 TEST(RateLimit, ALimiterRefusesOnceTheBurstIsSpent) {
   RateLimiter limiter(1, 2);
-  EXPECT_FALSE(Limit(limiter, "a").has_value());
-  EXPECT_FALSE(Limit(limiter, "a").has_value());
-  const auto refused = Limit(limiter, "a");
+  EXPECT_FALSE(Limit(limiter, "a", LimitScope::kUser).has_value());
+  EXPECT_FALSE(Limit(limiter, "a", LimitScope::kUser).has_value());
+  const auto refused = Limit(limiter, "a", LimitScope::kUser);
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status, 429);
   EXPECT_EQ(http::FindHeader(refused->headers, "Retry-After"), "1");
-  EXPECT_FALSE(Limit(limiter, "b").has_value()) << "another key has a bucket of its own";
+  EXPECT_FALSE(Limit(limiter, "b", LimitScope::kUser).has_value()) << "another key has a bucket of its own";
+}
+
+TEST(RateLimit, RefusalsAreCountedByScope) {
+  auto& registry = observability::Registry::Global();
+  auto& by_ip = registry.GetCounter("gateway_rate_limited_total",
+                                    "Requests refused with 429 by a rate limit.", R"(scope="ip")");
+  auto& by_user = registry.GetCounter("gateway_rate_limited_total",
+                                      "Requests refused with 429 by a rate limit.", R"(scope="user")");
+  const auto ip_before = by_ip.Value();
+  const auto user_before = by_user.Value();
+  RateLimiter limiter(1, 1);
+  EXPECT_FALSE(Limit(limiter, "10.0.0.1", LimitScope::kIp).has_value());
+  EXPECT_TRUE(Limit(limiter, "10.0.0.1", LimitScope::kIp).has_value());
+  EXPECT_TRUE(Limit(limiter, "10.0.0.1", LimitScope::kIp).has_value());
+  EXPECT_EQ(by_ip.Value() - ip_before, 2U);
+  EXPECT_EQ(by_user.Value(), user_before);
 }
 
 TEST(RateLimit, AZeroRateLimitsNothing) {
   RateLimiter limiter(0, 1);
-  for (int i = 0; i < 10; ++i) EXPECT_FALSE(Limit(limiter, "a").has_value());
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(Limit(limiter, "a", LimitScope::kUser).has_value());
 }
 
 TEST(RateLimit, OverloadedAsksForOneSecond) {
