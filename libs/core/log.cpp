@@ -1,13 +1,16 @@
 #include "core/log.hpp"
 
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <cstdio>
 #include <memory>
+#include <mutex>
 
 #include "core/ids.hpp"
+#include "core/repeat_limit.hpp"
 
 namespace kpo::core {
 namespace {
@@ -34,11 +37,40 @@ class JsonFields final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonFields>(); }
 };
 
+// Standard output, with warnings and errors that repeat in a tight loop limited (RepeatLimiter):
+// a failure that recurs thousands of times a second must not fill the disk. Info and debug lines
+// (the access log) are never dropped.
+class RepeatLimitedStdout final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (msg.level < spdlog::level::warn) return Write(msg);
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    const auto verdict = limiter_.Offer(payload, RepeatLimiter::Clock::now());
+    if (verdict.left_out_before > 0) {
+      const auto note = fmt::format("left out {} more line(s) like this in the last window: {}",
+                                    verdict.left_out_before, payload);
+      spdlog::details::log_msg summary(msg.time, msg.source, msg.logger_name, msg.level, note);
+      Write(summary);
+    }
+    if (verdict.write) Write(msg);
+  }
+  void flush_() override { std::fflush(stdout); }
+
+ private:
+  void Write(const spdlog::details::log_msg& msg) {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+
+  RepeatLimiter limiter_;
+};
+
 }  // namespace
 
 void InitLogging(std::string_view service, std::string_view level) {
-  auto logger = std::make_shared<spdlog::logger>(std::string(service),
-                                                 std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>(std::string(service), std::make_shared<RepeatLimitedStdout>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc,
                                                                spdlog::details::os::default_eol);
   formatter->add_flag<JsonFields>('*');

@@ -1,6 +1,7 @@
 #include "core/log.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/json/parse.hpp>
 #include <limits>
@@ -62,6 +63,28 @@ TEST(ScopedLogFields, NestAndAreRemovedWhenTheScopeEnds) {
     EXPECT_EQ(RenderForTest("m"), R"({"msg":"m","request_id":"req-1","a":"1"})");
   }
   EXPECT_EQ(RenderForTest("m"), R"({"msg":"m","request_id":"req-1"})");
+}
+
+// The review saw 2.7 million lines in 19 s from an accept loop out of descriptors.
+TEST(InitLogging, AWarningRepeatedInATightLoopIsWrittenAFewTimesNotThousands) {
+  InitLogging("log-test", "info");
+  testing::internal::CaptureStdout();
+  for (int i = 0; i < 5000; ++i) spdlog::warn("accept failed: Too many open files (fd {})", i);
+  for (int i = 0; i < 20; ++i) spdlog::info("access line {}", i);
+  spdlog::default_logger()->flush();
+  const auto out = testing::internal::GetCapturedStdout();
+  std::size_t warnings = 0, infos = 0;
+  for (std::size_t at = out.find("accept failed"); at != std::string::npos;
+       at = out.find("accept failed", at + 1)) {
+    ++warnings;
+  }
+  for (std::size_t at = out.find("access line"); at != std::string::npos;
+       at = out.find("access line", at + 1)) {
+    ++infos;
+  }
+  EXPECT_LE(warnings, 10U);
+  EXPECT_GE(warnings, 1U);
+  EXPECT_EQ(infos, 20U) << "info lines are never dropped";
 }
 
 }  // namespace
