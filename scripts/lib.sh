@@ -271,6 +271,20 @@ CONF
   as_root chmod 644 "$KPO_RABBITMQ_CONF"
 }
 
+# rabbit_plugin_on PLUGIN WHAT UP-CHECK — enables PLUGIN unless UP-CHECK already passes, then waits for it.
+# Enabling a plugin on a running node activates it at once; no restart needed.
+rabbit_plugin_on() {
+  local plugin=$1 what=$2 up=$3
+  if ! "$up"; then
+    log "enabling $plugin"
+    rmq timeout 120 rabbitmq-plugins -q enable "$plugin" >/dev/null
+  fi
+  if ! wait_until "$what" 60 "$up"; then
+    rabbit_log_tail
+    die "the RabbitMQ plugin $plugin did not start"
+  fi
+}
+
 start_rabbitmq() {
   log "starting RabbitMQ (node $(rabbit_node))"
   if rabbit_running; then
@@ -289,23 +303,8 @@ start_rabbitmq() {
     die "RabbitMQ did not start"
   fi
 
-  # Enabling a plugin on a running node activates it at once; no restart needed.
-  if ! rabbit_mgmt_up; then
-    log "enabling rabbitmq_management"
-    rmq timeout 120 rabbitmq-plugins -q enable rabbitmq_management >/dev/null
-  fi
-  if ! wait_until "RabbitMQ management UI on :$RABBITMQ_MGMT_PORT" 60 rabbit_mgmt_up; then
-    rabbit_log_tail
-    die "the RabbitMQ management plugin did not start"
-  fi
-  if ! rabbit_prometheus_up; then
-    log "enabling rabbitmq_prometheus"
-    rmq timeout 120 rabbitmq-plugins -q enable rabbitmq_prometheus >/dev/null
-  fi
-  if ! wait_until "RabbitMQ metrics on :$RABBITMQ_PROMETHEUS_PORT" 60 rabbit_prometheus_up; then
-    rabbit_log_tail
-    die "the RabbitMQ Prometheus plugin did not start"
-  fi
+  rabbit_plugin_on rabbitmq_management "RabbitMQ management UI on :$RABBITMQ_MGMT_PORT" rabbit_mgmt_up
+  rabbit_plugin_on rabbitmq_prometheus "RabbitMQ metrics on :$RABBITMQ_PROMETHEUS_PORT" rabbit_prometheus_up
 
   log "ensuring RabbitMQ user kpo"
   local users

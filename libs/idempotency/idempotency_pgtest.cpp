@@ -5,6 +5,7 @@
 #include "core/ids.hpp"
 #include "db/connection.hpp"
 #include "db/migrations.hpp"
+#include "db/retention_test_support.hpp"
 #include "db/test_database.hpp"
 #include "idempotency/idempotency.hpp"
 
@@ -32,23 +33,10 @@ class KeyRetention : public ::testing::Test {
   std::string user_ = core::NewUuid();
 };
 
-// Ten years: no key of a real run is that old, so only this test's keys qualify.
-constexpr auto kDecade = std::chrono::hours(24 * 3650);
-
 TEST_F(KeyRetention, ForgetsOnlyKeysOlderThanTheRetentionAChunkAtATime) {
-  const auto old1 = Insert(24 * 3700), old2 = Insert(24 * 3700), old3 = Insert(24 * 3700);
-  const auto recent = Insert(24 * 3000), fresh = Insert(0);
-  auto sweep = KeySweep();
-  sweep.retention = kDecade;
-  sweep.chunk = 2;
-  EXPECT_EQ(db::SweepOnce(db_, sweep), 2);
-  EXPECT_EQ(db::SweepOnce(db_, sweep), 1);
-  EXPECT_EQ(db::SweepOnce(db_, sweep), 0);
-  EXPECT_FALSE(Remembered(old1));
-  EXPECT_FALSE(Remembered(old2));
-  EXPECT_FALSE(Remembered(old3));
-  EXPECT_TRUE(Remembered(recent));
-  EXPECT_TRUE(Remembered(fresh));
+  db::ExpectSweepForgetsOldRowsAChunkAtATime(
+      db_, KeySweep(), [&](int days_ago) { return Insert(24 * days_ago); },
+      [&](const std::string& key) { return Remembered(key); });
 }
 
 TEST(KeySweep, OutlastsTheReplayWindow) {

@@ -2,9 +2,12 @@
 // database, whose inbox table this applies if it is missing).
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "core/ids.hpp"
 #include "db/connection.hpp"
 #include "db/migrations.hpp"
+#include "db/retention_test_support.hpp"
 #include "db/test_database.hpp"
 #include "messaging/inbox.hpp"
 
@@ -32,23 +35,12 @@ class InboxRetention : public ::testing::Test {
   db::Connection db_{Url(), {}};
 };
 
-// Ten years: no row of a real run is that old, so only this test's rows qualify.
-constexpr auto kDecade = std::chrono::hours(24 * 3650);
-
 TEST_F(InboxRetention, ForgetsOnlyMessagesOlderThanTheRetentionAChunkAtATime) {
-  const auto old1 = Insert(3700), old2 = Insert(3700), old3 = Insert(3700);
-  const auto recent = Insert(3000), fresh = Insert(0);
-  auto sweep = InboxSweep(kDecade);
-  sweep.chunk = 2;
-  EXPECT_EQ(db::SweepOnce(db_, sweep), 2);
-  EXPECT_EQ(db::SweepOnce(db_, sweep), 1);
-  EXPECT_EQ(db::SweepOnce(db_, sweep), 0);
-  EXPECT_FALSE(Remembered(old1));
-  EXPECT_FALSE(Remembered(old2));
-  EXPECT_FALSE(Remembered(old3));
-  EXPECT_TRUE(Remembered(recent));
-  EXPECT_TRUE(Remembered(fresh));
-  db_.Exec("DELETE FROM inbox WHERE message_id = ANY($1::uuid[])", {"{" + recent + "," + fresh + "}"});
+  std::vector<std::string> inserted;
+  db::ExpectSweepForgetsOldRowsAChunkAtATime(
+      db_, InboxSweep(), [&](int days_ago) { return inserted.emplace_back(Insert(days_ago)); },
+      [&](const std::string& id) { return Remembered(id); });
+  for (const auto& id : inserted) db_.Exec("DELETE FROM inbox WHERE message_id = $1", {id});
 }
 
 }  // namespace
