@@ -18,10 +18,13 @@ namespace {
 // what one reader (a proxy, a log, a WAF) sees would differ from what the service charges.
 class DuplicateKeyFinder {
  public:
+  // The names and the members below are what boost::json::basic_parser requires of a handler.
+  // NOLINTBEGIN(readability-identifier-naming)
   static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  // NOLINTEND(readability-identifier-naming)
 
   std::optional<std::string> duplicate;
 

@@ -14,7 +14,10 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   std::tie(settings.host, settings.port) =
       core::ParseListenAddress(config.String(prefix + "_LISTEN", default_listen));
   settings.database_url = config.String(prefix + "_DATABASE_URL", default_database_url);
-  settings.amqp.url = config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/");
+  // A service may connect as its own broker user (<PREFIX>_RABBITMQ_URL), allowed only its own
+  // exchanges and queues; otherwise all share RABBITMQ_URL.
+  settings.amqp.url =
+      config.String(prefix + "_RABBITMQ_URL", config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/"));
   settings.amqp.connection_name = name;
   settings.pool_size = static_cast<std::size_t>(config.Int(prefix + "_DB_POOL_SIZE", 16, 1, 1000));
   settings.workers = static_cast<int>(config.Int(prefix + "_HTTP_WORKERS", 16, 1, 256));

@@ -11,7 +11,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -25,6 +24,7 @@
 
 #include "core/ascii.hpp"
 #include "core/config.hpp"
+#include "gateway/proxy/resolve.hpp"
 #include "gateway/proxy/upstream_error.hpp"
 #include "http/client.hpp"
 #include "http/deadline.hpp"
@@ -190,38 +190,13 @@ struct Upstream::Impl {
     auto connection = std::make_unique<UpstreamConnection>(executor);
     beast::error_code ec;
     tcp::resolver::results_type endpoints;
-    std::tie(ec, endpoints) = co_await Resolve(replica);
+    std::tie(ec, endpoints) = co_await ResolveWithin(replica.host, replica.port, options.connect_timeout);
     if (ec) throw connection->Failure("resolve", replica.label, ec, true);
     connection->deadline.ExpiresAfter(options.connect_timeout);
     std::tie(ec, std::ignore) = co_await asio::async_connect(connection->socket, endpoints, kTuple);
     if (!ec) connection->socket.set_option(tcp::no_delay(true), ec);
     if (ec) throw connection->Failure("connect to", replica.label, ec, true);
     co_return connection;
-  }
-
-  // The replica's addresses: an IP literal as is, a name (a compose service, a Kubernetes Service)
-  // looked up anew for each new connection, so a moved service is found again. The lookup runs on
-  // Asio's resolver thread and is abandoned after the connect timeout.
-  asio::awaitable<std::tuple<beast::error_code, tcp::resolver::results_type>> Resolve(
-      const Replica& replica) {
-    auto executor = co_await asio::this_coro::executor;
-    beast::error_code ec;
-    const auto literal = asio::ip::make_address(replica.host == "localhost" ? "127.0.0.1" : replica.host, ec);
-    const auto service = std::to_string(replica.port);
-    if (!ec) {
-      co_return std::tuple{ec, tcp::resolver::results_type::create(tcp::endpoint(literal, replica.port),
-                                                                   replica.host, service)};
-    }
-    tcp::resolver resolver(executor);
-    asio::steady_timer timeout(executor);
-    timeout.expires_after(options.connect_timeout);
-    timeout.async_wait([&resolver](const beast::error_code& ec) {
-      if (!ec) resolver.cancel();
-    });
-    auto result =
-        co_await resolver.async_resolve(replica.host, service, tcp::resolver::numeric_service, kTuple);
-    timeout.cancel();
-    co_return result;
   }
 
   void Release(Replica& replica, ConnectionPtr connection) {
