@@ -84,6 +84,9 @@ if ! (cd "$KPO_ROOT" && ctest --preset release --output-on-failure --timeout "${
   failed+=("release tests")
 fi
 
+log "the per-service broker users of deploy/k8s run the saga (tests/edge/broker_permissions.sh)"
+if ! bash "$KPO_ROOT/tests/edge/broker_permissions.sh"; then failed+=("broker permissions"); fi
+
 # The web UI against the whole running system: nginx :3000 → gateway → services.
 start_services "$KPO_ROOT/build/release"
 frontend_build

@@ -37,6 +37,8 @@ BUILTIN = {
 }
 CUSTOM = {
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"): "RabbitmqCluster",
+    ("rabbitmq.com/v1beta1", "User"): "RabbitmqUser",
+    ("rabbitmq.com/v1beta1", "Permission"): "RabbitmqPermission",
     ("postgresql.cnpg.io/v1", "Cluster"): "CnpgCluster",
 }
 

@@ -7,6 +7,7 @@ checked against the Kubernetes schema. Only the documented fields listed here ar
 missing from this table is reported as unknown, so add it here (from the reference) before using it.
 
 - RabbitMQ Cluster Operator, rabbitmq.com/v1beta1 RabbitmqCluster (API reference of cluster-operator).
+- RabbitMQ Messaging Topology Operator, rabbitmq.com/v1beta1 User and Permission (its api/v1beta1 types).
 - CloudNativePG, postgresql.cnpg.io/v1 Cluster (CloudNativePG API reference, ClusterSpec).
 """
 
@@ -49,6 +50,46 @@ TYPES = {
         "advancedConfig": ("str", False),
         "envConfig": ("str", False),
         "erlangInetConfig": ("str", False),
+    },
+    # --- rabbitmq.com/v1beta1 of the Messaging Topology Operator (api/v1beta1 User, Permission) ------
+    "RabbitmqUser": {
+        "apiVersion": ("str", True),
+        "kind": ("str", True),
+        "metadata": ("V1ObjectMeta", True),
+        "spec": ("RabbitmqUserSpec", True),
+    },
+    "RabbitmqUserSpec": {
+        "tags": ("list[str]", False),
+        "rabbitmqClusterReference": ("RabbitmqClusterReference", True),
+        "importCredentialsSecret": ("V1LocalObjectReference", False),
+        "limits": ("RabbitmqUserLimits", False),
+    },
+    "RabbitmqUserLimits": {
+        "connections": ("int", False),
+        "channels": ("int", False),
+    },
+    "RabbitmqPermission": {
+        "apiVersion": ("str", True),
+        "kind": ("str", True),
+        "metadata": ("V1ObjectMeta", True),
+        "spec": ("RabbitmqPermissionSpec", True),
+    },
+    "RabbitmqPermissionSpec": {
+        "user": ("str", False),
+        "userReference": ("V1LocalObjectReference", False),
+        "vhost": ("str", True),
+        "permissions": ("RabbitmqVhostPermissions", True),
+        "rabbitmqClusterReference": ("RabbitmqClusterReference", True),
+    },
+    "RabbitmqVhostPermissions": {
+        "configure": ("str", False),
+        "write": ("str", False),
+        "read": ("str", False),
+    },
+    "RabbitmqClusterReference": {
+        "name": ("str", False),
+        "namespace": ("str", False),
+        "connectionSecret": ("V1LocalObjectReference", False),
     },
     # --- postgresql.cnpg.io/v1 ------------------------------------------------------------------
     "CnpgCluster": {
