@@ -66,6 +66,7 @@ KPO_PACKAGES=(
   libspdlog-dev libfmt-dev libjwt-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx curl openssl xxd iproute2 clang-format clang-tidy gcovr
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets (fuzz/)
   python3-yaml python3-kubernetes
   docker-compose  # scripts/compose_check.py: `docker-compose config` runs without an engine
 )
