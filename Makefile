@@ -8,7 +8,7 @@ SOURCE_DIRS := $(wildcard libs services tests bench tools)
 FORMAT_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null))
 TIDY_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f -name '*.cpp' 2>/dev/null))
 
-.PHONY: help up test down build bench coverage format format-check tidy
+.PHONY: help up test down build bench coverage fuzz format format-check tidy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-13s %s\n", $$1, $$2 }'
@@ -31,6 +31,10 @@ bench: ## pgbench vs seed mode vs ours: table, bench/results/*.json and *.html (
 # CTEST_ARGS passes options to ctest, e.g. CTEST_ARGS="-E Faults" to leave tests out.
 coverage: ## line and branch coverage of libs/ and services/ by the unit and integration tests
 	./scripts/coverage.sh $(CTEST_ARGS)
+
+# FUZZ_SECONDS: how long each fuzz target runs (default 10).
+fuzz: ## libFuzzer + ASan/UBSan over every parser of outside input (fuzz/README.md)
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format: ## clang-format -i every .cpp/.hpp
 	clang-format -i $(FORMAT_SOURCES)
