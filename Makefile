@@ -8,7 +8,7 @@ SOURCE_DIRS := $(wildcard libs services tests bench tools)
 FORMAT_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null))
 TIDY_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f -name '*.cpp' 2>/dev/null))
 
-.PHONY: help up test down build bench coverage format format-check tidy trace
+.PHONY: help up test down build bench coverage fuzz format format-check tidy trace
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-13s %s\n", $$1, $$2 }'
@@ -35,6 +35,10 @@ trace: ## every log line of one order across the services, by time: make trace O
 # CTEST_ARGS passes options to ctest, e.g. CTEST_ARGS="-E Faults" to leave tests out.
 coverage: ## line and branch coverage of libs/ and services/ by the unit and integration tests
 	./scripts/coverage.sh $(CTEST_ARGS)
+
+# FUZZ_SECONDS: how long each fuzz target runs (default 10).
+fuzz: ## libFuzzer + ASan/UBSan over every parser of outside input (fuzz/README.md)
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format: ## clang-format -i every .cpp/.hpp
 	clang-format -i $(FORMAT_SOURCES)

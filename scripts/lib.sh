@@ -67,6 +67,7 @@ KPO_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx curl openssl xxd iproute2 clang-format clang-tidy gcovr
   prometheus python3 python3-yaml python3-kubernetes
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets (fuzz/)
   docker-compose  # scripts/compose_check.py: `docker-compose config` runs without an engine
 )
 

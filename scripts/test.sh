@@ -2,7 +2,8 @@
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
 # runs every test with CTest, runs the web UI's unit and browser tests against the whole running system,
 # runs the concurrency-heavy libraries under ThreadSanitizer, then builds the asan preset and runs every
-# test again under AddressSanitizer + UndefinedBehaviorSanitizer (services included). Exits non-zero if any step fails.
+# test again under AddressSanitizer + UndefinedBehaviorSanitizer (services included), and fuzzes every parser of
+# outside input for a few seconds each (scripts/fuzz.sh). Exits non-zero if any step fails.
 # PostgreSQL and RabbitMQ are left running only if they were running before (never with CI=true).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -67,7 +68,8 @@ if ! bash "$KPO_ROOT/scripts/observability_check.sh"; then failed+=("observabili
 build release
 log "clang-tidy over every C++ source (warnings are errors, see .clang-tidy)"
 # Diagnostics go to stdout; stderr only counts the warnings filtered out in system headers.
-if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' | xargs -0 -P "$(nproc)" -n 4 clang-tidy -p build/release --quiet \
+# fuzz/ is compiled by clang in the fuzz preset only: its sources are checked against that build (below).
+if ! (cd "$KPO_ROOT" && git ls-files -z '*.cpp' ':!fuzz/' | xargs -0 -P "$(nproc)" -n 4 clang-tidy -p build/release --quiet \
   2> >(grep -v ' warnings\? generated\.$' >&2)); then
   failed+=("clang-tidy")
 fi
@@ -130,6 +132,16 @@ fi
 if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$asan_logs"/*.log 2>/dev/null; then
   grep -h -A20 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$asan_logs"/*.log | head -80 >&2
   failed+=("sanitizer reports in service logs")
+fi
+
+# Every parser of outside input under libFuzzer + ASan + UBSan for a short while (fuzz/README.md has
+# the long runs): a crash, a sanitizer report or a broken invariant fails the step.
+log "fuzzing the parsers of outside input, ${KPO_FUZZ_SECONDS:-10} s per target (scripts/fuzz.sh)"
+if ! bash "$KPO_ROOT/scripts/fuzz.sh" "${KPO_FUZZ_SECONDS:-10}"; then failed+=("fuzzing"); fi
+log "clang-tidy over the fuzz targets (fuzz preset)"
+if ! (cd "$KPO_ROOT" && git ls-files -z 'fuzz/*.cpp' | xargs -0 clang-tidy -p build/fuzz --quiet \
+  2> >(grep -v ' warnings\? generated\.$' >&2)); then
+  failed+=("clang-tidy (fuzz)")
 fi
 
 if ((${#failed[@]})); then

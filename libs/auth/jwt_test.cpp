@@ -156,6 +156,27 @@ TEST(TokenSignerTest, ASubjectThatIsNotAUuidIsRejected) {
   }
 }
 
+// Found by fuzz/auth_header_fuzz: seconds(exp) in microseconds overflowed (undefined behaviour) and
+// the token passed with a garbage expiry.
+TEST(TokenSignerTest, AnExpiryBeyondTheClocksRangeIsRejected) {
+  TokenSigner signer(kSecret, seconds(3600));
+  for (const long long exp : {1'750'003'600'003'600LL, 9'223'372'036'854'775'807LL, 253'402'300'800LL}) {
+    jwt_t* jwt = nullptr;
+    ASSERT_EQ(jwt_new(&jwt), 0);
+    jwt_add_grant(jwt, "iss", "kpo4");
+    jwt_add_grant(jwt, "sub", kUser1);
+    jwt_add_grant_int(jwt, "exp", exp);
+    jwt_add_grant_bool(jwt, "guest", 1);
+    jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kSecret.data()),
+                static_cast<int>(kSecret.size()));
+    char* text = jwt_encode_str(jwt);
+    const std::string token = text != nullptr ? text : "";
+    std::free(text);
+    jwt_free(jwt);
+    EXPECT_FALSE(signer.Verify(token, kNow)) << exp;
+  }
+}
+
 TEST(TokenSignerTest, GarbageIsRejected) {
   TokenSigner signer(kSecret, seconds(3600));
   const auto token = signer.Issue(kUser1, "alice", false, kNow);

@@ -7,8 +7,12 @@
 namespace kpo::core {
 namespace {
 
+// Exactly `len` ASCII digits at `pos`: from_chars alone would also take a sign ("-1" as an hour).
 bool ReadInt(std::string_view text, std::size_t pos, std::size_t len, int& out) {
   if (pos + len > text.size()) return false;
+  for (std::size_t i = pos; i < pos + len; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
   auto [end, ec] = std::from_chars(text.data() + pos, text.data() + pos + len, out);
   return ec == std::errc{} && end == text.data() + pos + len;
 }
@@ -67,7 +71,14 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text) {
     return std::nullopt;
   }
   if (pos != text.size()) return std::nullopt;
-  return TimePoint{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{s} + microseconds{micros} - offset;
+  const auto at =
+      TimePoint{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{s} + microseconds{micros} - offset;
+  // An offset or leap second may carry a time past year 9999 or before year 0, which FormatRfc3339
+  // cannot write as four digits: a value read must be one that can be written back.
+  constexpr auto kFirst = sys_days{year{0} / January / 1};
+  constexpr auto kEnd = sys_days{year{10000} / January / 1};
+  if (at < kFirst || at >= kEnd) return std::nullopt;
+  return at;
 }
 
 }  // namespace kpo::core

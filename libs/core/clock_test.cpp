@@ -5,6 +5,22 @@
 namespace kpo::core {
 namespace {
 
+// Found by fuzz/amqp_body_fuzz: from_chars took a sign, so "T-1:00:00" was read as an hour of -1,
+// and an offset or leap second could move a time past year 9999, which formats as five digits.
+TEST(Clock, Rfc3339FieldsAreDigitsAndTheYearStaysWithinFourDigits) {
+  for (const char* text :
+       {"2026-11-25T-1:40:22Z", "2026-11-25T20:-1:22Z", "2026-11-25T20:40:-1Z", "-026-11-25T20:40:22Z",
+        "2026-11-25T20:40:22+-1:00", "2026-11-25T20:40:22+01:-1", "9999-12-31T23:59:60Z",
+        "9999-12-31T23:59:59-00:01", "0000-01-01T00:00:00+00:01"}) {
+    EXPECT_FALSE(ParseRfc3339(text)) << text;
+  }
+  for (const char* text : {"9999-12-31T23:59:59.999999Z", "0000-01-01T00:00:00Z", "2026-12-31T23:59:60Z"}) {
+    const auto parsed = ParseRfc3339(text);
+    ASSERT_TRUE(parsed) << text;
+    EXPECT_EQ(ParseRfc3339(FormatRfc3339(*parsed)), parsed) << text;
+  }
+}
+
 TEST(Clock, FormatsAndParsesRfc3339) {
   auto parsed = ParseRfc3339("2026-11-25T20:40:22.123456Z");
   ASSERT_TRUE(parsed);

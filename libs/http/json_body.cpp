@@ -91,14 +91,22 @@ JsonBody::JsonBody(std::string_view body, std::initializer_list<std::string_view
     throw ProblemError(422, "The body is not valid JSON: " + ec.message(), {{"body", "malformed JSON"}});
   if (!value.is_object())
     throw ProblemError(422, "The body must be a JSON object", {{"body", "must be an object"}});
+  // A field name that is not valid UTF-8 cannot be named in the problem+json (which must stay valid
+  // JSON, found by fuzz/json_body_fuzz): such a mistake is the body's.
   if (auto key = FirstDuplicateKey(body, options)) {
-    throw ProblemError(422, "The body names a field more than once", {{*key, "appears more than once"}});
+    throw ProblemError(422, "The body names a field more than once",
+                       {{core::Utf8Length(*key) ? *key : "body", "appears more than once"}});
   }
   object_ = std::move(value.as_object());
   for (const auto& entry : object_) {
     bool known = false;
     for (auto name : allowed) known = known || entry.key() == name;
-    if (!known) errors_.emplace(std::string(entry.key()), "unknown field");
+    if (known) continue;
+    if (core::Utf8Length(entry.key())) {
+      errors_.emplace(std::string(entry.key()), "unknown field");
+    } else {
+      errors_.emplace("body", "has a field name that is not valid UTF-8");
+    }
   }
 }
 

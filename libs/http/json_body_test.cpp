@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "core/utf8.hpp"
 
 namespace kpo::http {
@@ -18,6 +20,9 @@ FieldErrors ErrorsOf(std::string_view body) {
     auto response = problem.ToResponse();
     EXPECT_NE(response.body.find("\"status\":422"), std::string::npos);
     EXPECT_NE(response.body.find("\"errors\":{"), std::string::npos);
+    boost::system::error_code ec;
+    boost::json::parse(response.body, ec);  // strict: valid UTF-8 only
+    EXPECT_FALSE(ec) << "the problem+json is not valid JSON: " << response.body;
     return problem.Errors();
   }
   return {};
@@ -71,6 +76,15 @@ TEST(JsonBody, DescriptionMustBeValidUtf8WithoutNul) {
   EXPECT_EQ(ErrorsOf("{\"amount\":1,\"description\":\"\xC3\x28\"}").count("description"), 1U);
   EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":"a\u0000b"})").count("description"), 1U);
   EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":5})").count("description"), 1U);
+}
+
+// Found by fuzz/json_body_fuzz: an unknown (or repeated) field whose name is not valid UTF-8 was echoed
+// into the problem+json raw, which no strict JSON reader accepts.
+TEST(JsonBody, AFieldNameThatIsNotUtf8IsReportedAgainstTheBody) {
+  EXPECT_EQ(ErrorsOf("{\"amount\":1,\"description\":\"x\",\"\xff\xfe\":1}").at("body"),
+            "has a field name that is not valid UTF-8");
+  EXPECT_EQ(ErrorsOf("{\"amount\":1,\"description\":\"x\",\"\xc0\":1,\"\xc0\":2}").at("body"),
+            "appears more than once");
 }
 
 TEST(JsonBody, UnknownFieldsAreReported) {

@@ -1,0 +1,58 @@
+// A request target's query string and the paging cursor: kpo::http::ParseTarget (the server's
+// split of path and query, with its fast path for plain paths) and what the list handlers of orders
+// and payments read from it, QueryInt("limit") and QueryCursor("before"). A bad value must be a 422
+// problem naming the parameter.
+#include <boost/url/parse.hpp>
+
+#include "core/ids.hpp"
+#include "fuzz_check.hpp"
+#include "http/json_body.hpp"
+#include "http/problem.hpp"
+
+namespace {
+
+// The bounds the list handlers use (orders and payments handlers.hpp).
+constexpr std::int64_t kDefaultPageSize = 20;
+constexpr std::int64_t kMaxPageSize = 100;
+
+template <typename Read>
+void ExpectValueOr422(Read read, const std::string& name) {
+  try {
+    read();
+  } catch (const kpo::http::ProblemError& problem) {
+    KPO_FUZZ_CHECK(problem.Status() == 422);
+    KPO_FUZZ_CHECK(problem.Errors().size() == 1 && problem.Errors().count(name) == 1);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto target = kpo::fuzz::AsText(data, size);
+  auto parsed = kpo::http::ParseTarget(target);
+  // The fast path (a plain path, taken as its own decoded form) agrees with the full URI parser.
+  const auto full = boost::urls::parse_origin_form(target);
+  KPO_FUZZ_CHECK(parsed.has_value() == full.has_value());
+  if (!parsed) return 0;
+  KPO_FUZZ_CHECK(parsed->first == std::string(full->path()));
+  kpo::http::Request request;
+  request.target = std::string(target);
+  request.path = std::move(parsed->first);
+  request.query = std::move(parsed->second);
+  ExpectValueOr422(
+      [&] {
+        const auto limit = kpo::http::QueryInt(request, "limit", kDefaultPageSize, 1, kMaxPageSize);
+        KPO_FUZZ_CHECK(limit >= 1 && limit <= kMaxPageSize);
+        if (request.query.count("limit") == 0) KPO_FUZZ_CHECK(limit == kDefaultPageSize);
+      },
+      "limit");
+  ExpectValueOr422(
+      [&] {
+        const auto cursor = kpo::http::QueryCursor(request, "before");
+        // A cursor reaches SQL only as a canonical lower-case UUID.
+        if (cursor) KPO_FUZZ_CHECK(kpo::core::NormalizeUuid(*cursor) == *cursor);
+        KPO_FUZZ_CHECK(cursor.has_value() == (request.query.count("before") == 1));
+      },
+      "before");
+  return 0;
+}
