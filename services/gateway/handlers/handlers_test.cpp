@@ -30,7 +30,7 @@ class IdentityHandlersTest : public ::testing::Test {
   }
 
   // What a client would see: problems are rendered the way the server's edge renders them.
-  http::Response Call(Endpoint endpoint, const std::string& path, std::string body) {
+  http::Response Call(const Endpoint& endpoint, const std::string& path, std::string body) {
     http::Request request;
     request.method = "POST";
     request.target = request.path = path;
