@@ -143,11 +143,13 @@ struct Upstream::Impl {
   }
 
   void MarkFailure(Replica& replica) {
+    // A replica that failed one connection has often closed them all (it restarted or is shutting
+    // down): the next attempts open new connections instead of finding out one pooled socket at a time.
+    replica.generation.fetch_add(1);
     if (replica.consecutive_failures.fetch_add(1) + 1 >= options.failures_to_eject) {
       const auto until = Clock::now() + options.ejection;
       replica.ejected_until.store(until.time_since_epoch().count());
       replica.consecutive_failures.store(0);
-      replica.generation.fetch_add(1);
       ejections.Add();
       spdlog::warn("upstream {} replica {} ejected for {} ms", options.name, replica.label,
                    options.ejection.count());
@@ -319,16 +321,18 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
   const bool keyed = request.Header("Idempotency-Key").has_value();
   Replica* previous = nullptr;
   auto failure = UpstreamErrorKind::kConnect;
-  // A second replica only when the first cannot have applied the request or repeating it is harmless
+  // Another attempt only when the last cannot have applied the request or repeating it is harmless
   // (MayRetryElsewhere): a replica being replaced or killed must not fail a request another can serve.
-  const int attempts = impl_->replicas.size() > 1 ? 2 : 1;
+  // Three with several replicas: the first may fail on a connection pooled before a replica restarted
+  // and the second on a replica that is shutting down; the third then gets a new connection.
+  const int attempts = impl_->replicas.size() > 1 ? 3 : 1;
   for (int attempt = 0; attempt < attempts; ++attempt) {
     Replica& replica = *impl_->Pick(previous);
     previous = &replica;
     // The edge of an upstream call: a failure becomes a retry or a 502/504 answer.
     try {
       auto response = co_await impl_->Attempt(replica, request, extra_headers);
-      if (response.status == 503 && read && attempt + 1 < attempts) {
+      if (response.status == 503 && read && attempt == 0 && attempts > 1) {
         impl_->MarkFailure(replica);
         continue;
       }
