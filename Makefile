@@ -8,7 +8,7 @@ SOURCE_DIRS := $(wildcard libs services tests bench tools)
 FORMAT_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null))
 TIDY_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f -name '*.cpp' 2>/dev/null))
 
-.PHONY: help up test down build bench coverage format format-check tidy
+.PHONY: help up test down build bench chaos coverage format format-check tidy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-13s %s\n", $$1, $$2 }'
@@ -27,6 +27,9 @@ build: ## build one preset: make build PRESET=debug|release|asan|tsan|coverage (
 
 bench: ## pgbench vs seed mode vs ours: table, bench/results/*.json and *.html (<= 10 min; restarts the services)
 	./bench/run.sh
+
+chaos: ## faults under load against 2 replicas of each service, >= 20,000 orders; invariants checked (~12 min)
+	./scripts/chaos.sh --long
 
 # CTEST_ARGS passes options to ctest, e.g. CTEST_ARGS="-E Faults" to leave tests out.
 coverage: ## line and branch coverage of libs/ and services/ by the unit and integration tests

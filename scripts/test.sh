@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
-# runs every test with CTest, runs the web UI's unit and browser tests against the whole running system,
+# runs every test with CTest and the short chaos run (scripts/chaos.sh), runs the web UI's unit and browser tests against the whole running system,
 # runs the concurrency-heavy libraries under ThreadSanitizer, then builds the asan preset and runs every
 # test again under AddressSanitizer + UndefinedBehaviorSanitizer (services included). Exits non-zero if any step fails.
 # PostgreSQL and RabbitMQ are left running only if they were running before (never with CI=true).
@@ -80,6 +80,10 @@ log "running all tests (release preset)"
 if ! (cd "$KPO_ROOT" && ctest --preset release --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"); then
   failed+=("release tests")
 fi
+
+# The short chaos run: two replicas of each service under load while every fault kind happens once
+# (README "Chaos"). Its own databases and vhost; it restarts PostgreSQL and stops RabbitMQ's application.
+if ! bash "$KPO_ROOT/scripts/chaos.sh" --short; then failed+=("chaos (short)"); fi
 
 # The web UI against the whole running system: nginx :3000 → gateway → services.
 start_services "$KPO_ROOT/build/release"
