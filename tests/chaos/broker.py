@@ -63,9 +63,10 @@ class Management:
         info = self._request("GET", f"/api/queues/{self._v()}/{urllib.parse.quote(queue, safe='')}")
         return info.get("messages", 0) or 0
 
-    def message_ids(self, queue):
-        """The message_id of every message in `queue` (fetched and requeued: the queue keeps them)."""
-        count = self.queue_depth(queue)
+    def message_ids(self, queue, at_least=0):
+        """The message_id of every message in `queue` (fetched and requeued: the queue keeps them). The
+        management API's depth is sampled every few seconds, so `at_least` more are asked for too."""
+        count = self.queue_depth(queue) + at_least
         if count == 0:
             return []
         got = self._request("POST", f"/api/queues/{self._v()}/{urllib.parse.quote(queue, safe='')}/get",

@@ -93,8 +93,12 @@ def judge(ctx, results, summary):
             if kind == "500" or kind == "503-not-problem" or (strict and count):
                 v.append(f"{count} client errors '{kind}' during {window}")
     found = set()
-    for queue in DLQS:
-        found.update(ctx.mgmt.message_ids(queue))
+    deadline = time.monotonic() + 15  # dead-lettering is asynchronous: the last poison may still be on its way
+    while time.monotonic() < deadline and found != ctx.poison_ids:
+        found = set()
+        for queue in DLQS:
+            found.update(ctx.mgmt.message_ids(queue, at_least=len(ctx.poison_ids)))
+        time.sleep(0.5)
     summary["dlq"] = len(found)
     if found != ctx.poison_ids:
         v.append(f"dead letters: {len(found - ctx.poison_ids)} unexpected, {len(ctx.poison_ids - found)} poison missing")
