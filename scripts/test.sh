@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
-# runs every test with CTest, runs the web UI's unit and browser tests against the whole running system,
+# runs every test with CTest and the short chaos run (scripts/chaos.sh), runs the web UI's unit and browser tests against the whole running system,
 # runs the concurrency-heavy libraries under ThreadSanitizer, then builds the asan preset and runs every
 # test again under AddressSanitizer + UndefinedBehaviorSanitizer (services included), and fuzzes every parser of
 # outside input for a few seconds each (scripts/fuzz.sh). Exits non-zero if any step fails.
@@ -88,6 +88,9 @@ fi
 
 log "the per-service broker users of deploy/k8s run the saga (tests/edge/broker_permissions.sh)"
 if ! bash "$KPO_ROOT/tests/edge/broker_permissions.sh"; then failed+=("broker permissions"); fi
+# The short chaos run: two replicas of each service under load while every fault kind happens once
+# (README "Chaos"). Its own databases and vhost; it restarts PostgreSQL and stops RabbitMQ's application.
+if ! bash "$KPO_ROOT/scripts/chaos.sh" --short; then failed+=("chaos (short)"); fi
 
 # The web UI against the whole running system: nginx :3000 → gateway → services.
 start_services "$KPO_ROOT/build/release"

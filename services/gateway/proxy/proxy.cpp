@@ -22,8 +22,8 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "core/ascii.hpp"
 #include "core/config.hpp"
+#include "gateway/proxy/request_head.hpp"
 #include "gateway/proxy/resolve.hpp"
 #include "gateway/proxy/upstream_error.hpp"
 #include "http/client.hpp"
@@ -43,17 +43,6 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 using Clock = std::chrono::steady_clock;
-
-// Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the gateway sets itself.
-bool IsHopByHop(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive",    "proxy-connection", "transfer-encoding",
-      "te",         "trailer",       "upgrade",          "content-length",
-      "host",       "authorization", "x-user-id",        "x-request-id",
-      "traceparent"};
-  return std::any_of(std::begin(kNames), std::end(kNames),
-                     [name](std::string_view hop) { return core::EqualsIgnoringAsciiCase(hop, name); });
-}
 
 // Beast reads at most the buffer's free capacity (512 bytes when empty): room for a typical
 // answer saves reads.
@@ -154,11 +143,13 @@ struct Upstream::Impl {
   }
 
   void MarkFailure(Replica& replica) {
+    // A replica that failed one connection has often closed them all (it restarted or is shutting
+    // down): the next attempts open new connections instead of finding out one pooled socket at a time.
+    replica.generation.fetch_add(1);
     if (replica.consecutive_failures.fetch_add(1) + 1 >= options.failures_to_eject) {
       const auto until = Clock::now() + options.ejection;
       replica.ejected_until.store(until.time_since_epoch().count());
       replica.consecutive_failures.store(0);
-      replica.generation.fetch_add(1);
       ejections.Add();
       spdlog::warn("upstream {} replica {} ejected for {} ms", options.name, replica.label,
                    options.ejection.count());
@@ -209,37 +200,6 @@ struct Upstream::Impl {
     if (idle.size() < options.max_idle_per_replica) idle.push_back(std::move(connection));
   }
 
-  // The request line and headers for the upstream, written by hand (Beast's field container and
-  // serializer cost more than the proxying itself): the client's end-to-end headers, minus the
-  // ones `extra_headers` replace, then those.
-  static std::string RequestHead(const http::Request& request, HeaderViews extra_headers,
-                                 const std::string& host) {
-    std::string head;
-    head.reserve(512 + request.target.size());
-    // HEAD goes upstream as GET: the server drops the body and keeps its true Content-Length.
-    head += request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
-    head += ' ';
-    head += request.target;
-    head += " HTTP/1.1\r\n";
-    http::AppendHeaderLine(head, "Host", host);
-    for (const auto& header : request.headers) {
-      const std::string_view name = header.first;
-      if (IsHopByHop(name)) continue;
-      if (std::any_of(extra_headers.begin(), extra_headers.end(), [name](const auto& extra) {
-            return core::EqualsIgnoringAsciiCase(extra.first, name);
-          })) {
-        continue;
-      }
-      http::AppendHeaderLine(head, name, header.second);
-    }
-    for (const auto& [name, value] : extra_headers) http::AppendHeaderLine(head, name, value);
-    if (!request.body.empty() || http::MethodMayCarryBody(request.method)) {
-      http::AppendHeaderLine(head, "Content-Length", std::to_string(request.body.size()));
-    }
-    head += "\r\n";
-    return head;
-  }
-
   // Relays a response stream's body (the parser pushes it to the client's event stream) as it
   // arrives, until the upstream ends it or the client goes away. A stream is quiet most of its life:
   // while nothing half-parsed is buffered it waits for the socket to turn readable holding no read
@@ -286,7 +246,7 @@ struct Upstream::Impl {
   asio::awaitable<http::Response> Attempt(Replica& replica, const http::Request& request,
                                           HeaderViews extra_headers) {
     ConnectionPtr connection = co_await Acquire(replica);
-    const std::string head = RequestHead(request, extra_headers, replica.label);
+    const std::string head = UpstreamRequestHead(request, extra_headers, replica.label);
     connection->deadline.ExpiresAfter(options.response_timeout);
     const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(request.body)};
     auto [write_error, written] = co_await asio::async_write(connection->socket, out, kTuple);
@@ -332,33 +292,37 @@ void Upstream::CloseIdleConnections() {
 }
 
 asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, HeaderViews extra_headers) {
-  const bool idempotent = request.method == "GET" || request.method == "HEAD";
+  const bool read = request.method == "GET" || request.method == "HEAD";
+  const bool keyed = request.Header("Idempotency-Key").has_value();
   Replica* previous = nullptr;
   auto failure = UpstreamErrorKind::kConnect;
-  // Only an idempotent request is tried twice: a POST that reached a replica may have been applied.
-  const int attempts = idempotent && impl_->replicas.size() > 1 ? 2 : 1;
+  // Another attempt only when the last cannot have applied the request or repeating it is harmless
+  // (MayRetryElsewhere): a replica being replaced or killed must not fail a request another can serve.
+  // Three with several replicas: the first may fail on a connection pooled before a replica restarted
+  // and the second on a replica that is shutting down; the third then gets a new connection.
+  const int attempts = impl_->replicas.size() > 1 ? 3 : 1;
   for (int attempt = 0; attempt < attempts; ++attempt) {
     Replica& replica = *impl_->Pick(previous);
     previous = &replica;
     // The edge of an upstream call: a failure becomes a retry or a 502/504 answer.
     try {
       auto response = co_await impl_->Attempt(replica, request, extra_headers);
-      if (response.status == 503 && idempotent && attempt + 1 < attempts) {
+      if (response.status == 503 && read && attempt == 0 && attempts > 1) {
         impl_->MarkFailure(replica);
         continue;
       }
       impl_->MarkSuccess(replica);
       co_return response;
     } catch (const UpstreamError& error) {
-      impl_->MarkFailure(replica);
       failure = error.Kind();
       spdlog::warn("upstream {}: {}", impl_->options.name, error.what());
     } catch (const std::exception& error) {
       // Anything else (e.g. out of memory) is no answer either, and no timeout.
-      impl_->MarkFailure(replica);
       failure = UpstreamErrorKind::kTransport;
       spdlog::warn("upstream {}: {}", impl_->options.name, error.what());
     }
+    impl_->MarkFailure(replica);
+    if (!MayRetryElsewhere(read, keyed, failure)) break;
   }
   co_return http::ProblemResponse(
       StatusFor(failure), "The " + impl_->options.name + " service did not answer; try again shortly");

@@ -1,8 +1,8 @@
 #pragma once
 // Reverse proxy to a service's replicas: round robin over healthy replicas, keep-alive
 // connection pools, connect/response deadlines, passive health checks (a failing replica is
-// ejected for a while), one retry of an idempotent GET on another replica, and unbuffered
-// pass-through of streamed responses (SSE). Beast/Asio stay in proxy.cpp.
+// ejected for a while), retries on other replicas of what is safe to retry (MayRetryElsewhere), and
+// unbuffered pass-through of streamed responses (SSE). Beast/Asio stay in proxy.cpp.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -43,7 +43,9 @@ class Upstream {
 
   // Forwards `request` with `extra_headers` set (replacing any the client sent under those
   // names) and returns the upstream's answer, or 502/504 problem responses when no replica
-  // could answer. Never throws for upstream failures.
+  // could answer. A request goes to up to three replica attempts, but again only when the failed attempt
+  // cannot have applied it or repeating it is harmless (MayRetryElsewhere in upstream_error.hpp); a
+  // GET answered 503 is tried once on another replica. Never throws for upstream failures.
   // `extra_headers` must stay valid until the returned awaitable completes.
   boost::asio::awaitable<http::Response> Forward(const http::Request& request, HeaderViews extra_headers);
 

@@ -8,6 +8,10 @@ namespace kpo::gateway {
 
 int StatusFor(UpstreamErrorKind kind) { return kind == UpstreamErrorKind::kTimeout ? 504 : 502; }
 
+bool MayRetryElsewhere(bool read, bool keyed, UpstreamErrorKind kind) {
+  return kind == UpstreamErrorKind::kConnect || read || (keyed && kind == UpstreamErrorKind::kTransport);
+}
+
 UpstreamErrorKind KindOf(const boost::system::error_code& error, bool deadline_expired, bool connecting) {
   if (deadline_expired || error == boost::asio::error::timed_out || error == boost::beast::error::timeout) {
     return UpstreamErrorKind::kTimeout;

@@ -19,6 +19,15 @@ enum class UpstreamErrorKind {
 // response): 504 when the service timed out, 502 for every other kind.
 int StatusFor(UpstreamErrorKind kind);
 
+// Whether a request whose attempt on one replica failed with `kind` may be sent to another replica.
+// A connection that was never made carried nothing, so any request may. Otherwise the replica may
+// have applied it, and only a request that is safe to repeat goes again: a read (`read`: GET or HEAD),
+// after any failure; a write with an Idempotency-Key (`keyed`), after its connection failed — the
+// services' idempotency store, shared by their replicas, turns a second attempt into a replay of the
+// first's answer, or a 409 while the first still runs — but not after a timeout, which would double
+// the client's wait for an answer that may still come from the first replica.
+bool MayRetryElsewhere(bool read, bool keyed, UpstreamErrorKind kind);
+
 // The kind of a failed socket or parser operation. `deadline_expired`: the connection's own deadline
 // closed the socket (the error code then only says "operation aborted"). `connecting`: the error came
 // from the connect itself.

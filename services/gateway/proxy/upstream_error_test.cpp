@@ -20,6 +20,21 @@ TEST(UpstreamError, OnlyATimeoutIsAGatewayTimeout) {
   EXPECT_EQ(StatusFor(UpstreamErrorKind::kProtocol), 502);
 }
 
+TEST(UpstreamError, ARequestGoesToAnotherReplicaOnlyWhenTheFirstCannotHaveAppliedItOrRepeatingIsHarmless) {
+  // Never connected: nothing was sent, whatever the method.
+  EXPECT_TRUE(MayRetryElsewhere(false, false, UpstreamErrorKind::kConnect));
+  // Reads are repeated after any failure.
+  EXPECT_TRUE(MayRetryElsewhere(true, false, UpstreamErrorKind::kTransport));
+  EXPECT_TRUE(MayRetryElsewhere(true, false, UpstreamErrorKind::kTimeout));
+  // A keyed write after its connection failed (a replica shutting down closed it): the key makes it safe.
+  EXPECT_TRUE(MayRetryElsewhere(false, true, UpstreamErrorKind::kTransport));
+  // A keyed write that timed out may still be running there; an unkeyed one may have been applied.
+  EXPECT_FALSE(MayRetryElsewhere(false, true, UpstreamErrorKind::kTimeout));
+  EXPECT_FALSE(MayRetryElsewhere(false, true, UpstreamErrorKind::kProtocol));
+  EXPECT_FALSE(MayRetryElsewhere(false, false, UpstreamErrorKind::kTransport));
+  EXPECT_FALSE(MayRetryElsewhere(false, false, UpstreamErrorKind::kTimeout));
+}
+
 TEST(UpstreamError, AnExpiredDeadlineIsATimeoutWhateverTheErrorCodeSays) {
   const auto aborted = make_error_code(asio_error::operation_aborted);
   EXPECT_EQ(KindOf(aborted, true, true), UpstreamErrorKind::kTimeout);

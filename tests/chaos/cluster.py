@@ -1,0 +1,196 @@
+"""Two replicas of each service on their own ports, and the faults the chaos suite applies to them.
+
+Every process started here is recorded, so Cluster.stop_all() (called from a finally block and the
+signal handlers of chaos.py) ends each of them, whatever happened before.
+"""
+import ctypes
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+SERVICES = ("orders", "payments", "gateway")
+# orders 16101/16102, payments 16201/16202, gateway 16501/16502: out of the way of up.sh (500x),
+# the integration tests (151xx) and the bench's second copy (62xx).
+PORTS = {"orders": (16101, 16102), "payments": (16201, 16202), "gateway": (16501, 16502)}
+BINARIES = {name: f"services/{name}/kpo-{name}" for name in SERVICES}
+READY_TIMEOUT_S = 60
+# The services drain for up to 10 s and then let relays and consumers finish their batch (statements
+# and confirms time out after 10 s): 30 s is the Kubernetes grace period for orders and payments.
+GRACE_S = 30
+
+
+def _die_with_parent():
+    # A replica must not outlive the suite even if the suite itself is SIGKILLed (no finally runs then).
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def as_root(argv):
+    return argv if os.geteuid() == 0 else ["sudo", *argv]
+
+
+def run(argv, timeout=120):
+    """Runs an administration command; raises with its output when it fails."""
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+    return done.stdout
+
+
+def http_ok(port, path="/readyz", timeout=2.0):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+class Replica:
+    def __init__(self, service, index, port):
+        self.service, self.index, self.port = service, index, port
+        self.process = None
+        self.generation = 0
+
+    @property
+    def label(self):
+        return f"{self.service}#{self.index}"
+
+
+class Cluster:
+    def __init__(self, build_dir, run_dir, env):
+        self.build_dir, self.run_dir, self.env = build_dir, run_dir, env
+        self.replicas = {s: [Replica(s, i, p) for i, p in enumerate(PORTS[s])] for s in SERVICES}
+        self.events = []  # (time, text): what the cluster did, for the log
+        os.makedirs(run_dir, exist_ok=True)
+
+    def _env_for(self, replica):
+        env = dict(self.env)
+        listen = f"127.0.0.1:{replica.port}"
+        if replica.service == "gateway":
+            env["GATEWAY_LISTEN"] = listen
+            env["GATEWAY_ORDERS_UPSTREAMS"] = ",".join(f"127.0.0.1:{p}" for p in PORTS["orders"])
+            env["GATEWAY_PAYMENTS_UPSTREAMS"] = ",".join(f"127.0.0.1:{p}" for p in PORTS["payments"])
+        else:
+            env[f"{replica.service.upper()}_LISTEN"] = listen
+        return env
+
+    def note(self, text):
+        self.events.append((time.monotonic(), text))
+
+    def start(self, replica):
+        if http_ok(replica.port, "/healthz"):
+            raise RuntimeError(f"port {replica.port} for {replica.label} is already in use")
+        replica.generation += 1
+        log = open(os.path.join(self.run_dir, f"{replica.service}-{replica.index}.log"), "ab")
+        replica.process = subprocess.Popen(
+            [os.path.join(self.build_dir, BINARIES[replica.service])], env=self._env_for(replica),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_die_with_parent)
+        log.close()
+        self.note(f"started {replica.label} pid {replica.process.pid}")
+
+    def wait_ready(self, replica, timeout=READY_TIMEOUT_S):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if replica.process.poll() is not None:
+                raise RuntimeError(f"{replica.label} exited during start-up ({replica.process.returncode})")
+            if http_ok(replica.port):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{replica.label} not ready after {timeout} s")
+
+    def start_all(self):
+        # orders and payments first: the gateway's readiness asks them.
+        for service in ("orders", "payments", "gateway"):
+            for replica in self.replicas[service]:
+                self.start(replica)
+            for replica in self.replicas[service]:
+                self.wait_ready(replica)
+
+    def signal(self, replica, sig):
+        if replica.process is not None and replica.process.poll() is None:
+            replica.process.send_signal(sig)
+            self.note(f"{signal.Signals(sig).name} {replica.label}")
+
+    def kill_and_restart(self, replica):
+        self.signal(replica, signal.SIGKILL)
+        replica.process.wait(timeout=10)
+        self.start(replica)
+        self.wait_ready(replica)
+
+    def pause(self, replica, seconds):
+        self.signal(replica, signal.SIGSTOP)
+        try:
+            time.sleep(seconds)  # the fault itself: the replica is frozen for this long
+        finally:
+            self.signal(replica, signal.SIGCONT)
+
+    def replace(self, replica):
+        """SIGTERM, wait for the exit within the grace period, start a new one, wait for /readyz.
+
+        Returns (seconds to exit, exit code, whether it had to be killed)."""
+        began = time.monotonic()
+        self.signal(replica, signal.SIGTERM)
+        killed = False
+        try:
+            code = replica.process.wait(timeout=GRACE_S)
+        except subprocess.TimeoutExpired:
+            killed = True
+            self.signal(replica, signal.SIGKILL)
+            code = replica.process.wait(timeout=10)
+        exited = time.monotonic() - began
+        self.start(replica)
+        self.wait_ready(replica)
+        return exited, code, killed
+
+    def all_alive(self):
+        return all(r.process is not None and r.process.poll() is None
+                   for group in self.replicas.values() for r in group)
+
+    def stop_all(self):
+        """Ends every process this cluster started: SIGCONT (a paused one cannot exit), SIGTERM, then SIGKILL."""
+        live = [r for group in self.replicas.values() for r in group
+                if r.process is not None and r.process.poll() is None]
+        for replica in live:
+            replica.process.send_signal(signal.SIGCONT)
+            replica.process.send_signal(signal.SIGTERM)
+        for replica in live:
+            try:
+                replica.process.wait(timeout=GRACE_S)
+            except subprocess.TimeoutExpired:
+                replica.process.kill()
+                replica.process.wait(timeout=10)
+
+
+class Infrastructure:
+    """PostgreSQL and RabbitMQ faults, with the commands scripts/lib.sh uses for them."""
+
+    def __init__(self, env):
+        self.pg_version = env.get("PG_VERSION", "15")
+        self.pg_cluster = env.get("PG_CLUSTER", "main")
+        self.rmq_env = ["env", "ERL_EPMD_ADDRESS=127.0.0.1"]
+        if env.get("RABBITMQ_NODENAME"):
+            self.rmq_env.append(f"RABBITMQ_NODENAME={env['RABBITMQ_NODENAME']}")
+        self.rabbit_stopped = False
+
+    def rabbitmqctl(self, *args, timeout=120):
+        return run(as_root([*self.rmq_env, "timeout", str(timeout), "rabbitmqctl", "-q", *args]), timeout + 10)
+
+    def restart_postgres(self):
+        run(as_root(["pg_ctlcluster", self.pg_version, self.pg_cluster, "restart"]), timeout=120)
+
+    def stop_rabbit_app(self):
+        self.rabbit_stopped = True
+        self.rabbitmqctl("stop_app")
+
+    def start_rabbit_app(self):
+        self.rabbitmqctl("start_app")
+        self.rabbitmqctl("await_startup", "--timeout", "60")
+        self.rabbit_stopped = False
+
+    def restore(self):
+        """Called on any exit: a stopped broker application is started again."""
+        if self.rabbit_stopped:
+            self.start_rabbit_app()
