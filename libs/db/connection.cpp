@@ -201,9 +201,11 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
     if (synced) break;
   }
   const bool left = PQexitPipelineMode(conn_) == 1;
-  if (!sent || !left) {
-    failure = DbError("pipeline: " + ErrorOf(conn_), PQstatus(conn_) == CONNECTION_BAD ? "08006" : "");
-  }
+  // A pipeline that could not be sent or left whole means the connection broke under it (the server
+  // went away mid-way: "cannot exit pipeline mode while busy" with results never coming): a
+  // connection failure (08006, retry later: 503), whatever libpq's status says yet. The server's own
+  // error, when one came first, stays the cause.
+  if ((!sent || !left) && !failure) failure = DbError("pipeline: " + ErrorOf(conn_), "08006");
   if (failure) throw *failure;
   return std::move(*last);
 }
@@ -213,7 +215,8 @@ void Connection::ExecScript(std::string_view sql) {
 }
 
 bool Connection::Healthy() const {
-  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE &&
+         PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
 }
 
 namespace {

@@ -89,6 +89,23 @@ TEST_F(DbTest, AQueuedStatementThatFailsFailsTheCommitAndNothingStays) {
   EXPECT_EQ(connection.Exec("SELECT count(*) AS n FROM " + table_).Int(0, "n"), 1);
 }
 
+// A PostgreSQL restart ends every session like this (FATAL 57P01) while statements are in flight:
+// the chaos suite saw "pipeline: cannot exit pipeline mode while busy" answered as a 500 then.
+TEST_F(DbTest, ASessionEndedUnderAPipelineIsAConnectionFailureAndTheConnectionIsDropped) {
+  Connection connection(Url(), {});
+  const auto pid = connection.Exec("SELECT pg_backend_pid() AS pid").Int(0, "pid");
+  Connection killer(Url(), {});
+  killer.Exec("SELECT pg_terminate_backend($1::int)", {std::to_string(pid)});
+  const std::string select = "SELECT 1 AS one";
+  try {
+    connection.ExecPipelined({{select}, {select}});
+    ADD_FAILURE() << "a pipeline on an ended session succeeded";
+  } catch (const DbError& error) {
+    EXPECT_TRUE(error.IsUnavailable()) << error.what() << " (SQLSTATE " << error.SqlState() << ")";
+  }
+  EXPECT_FALSE(connection.Healthy()) << "the pool must not hand this connection out again";
+}
+
 TEST_F(DbTest, ATransactionThatRanNothingCommitsWithoutARoundTrip) {
   Connection connection(Url(), {});
   Transaction tx(connection);
