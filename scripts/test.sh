@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
-# runs every test with CTest, runs the web UI's unit and browser tests against the whole running system,
+# runs every test with CTest and the PostgreSQL failover test (scripts/failover_test.sh), runs the web
+# UI's unit and browser tests against the whole running system,
 # runs the concurrency-heavy libraries under ThreadSanitizer, then builds the asan preset and runs every
 # test again under AddressSanitizer + UndefinedBehaviorSanitizer (services included). Exits non-zero if any step fails.
 # PostgreSQL and RabbitMQ are left running only if they were running before (never with CI=true).
@@ -83,6 +84,11 @@ log "running all tests (release preset)"
 if ! (cd "$KPO_ROOT" && ctest --preset release --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"); then
   failed+=("release tests")
 fi
+
+# PostgreSQL failover under load: a primary + synchronous standby pair of its own (ports 5442/5443),
+# the primary killed with SIGKILL and the standby promoted; no acknowledged write may be lost.
+log "PostgreSQL failover under load (scripts/failover_test.sh)"
+if ! bash "$KPO_ROOT/scripts/failover_test.sh"; then failed+=("postgresql failover"); fi
 
 # The web UI against the whole running system: nginx :3000 → gateway → services.
 start_services "$KPO_ROOT/build/release"
