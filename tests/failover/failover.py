@@ -164,8 +164,10 @@ def verify(answers, times, processes):
           f" → +{times['promoted'] - times['kill']:.1f} s)")
     print(f"  answers after the kill: {len(after_kill)}; 5xx / no answer by code: "
           f"{dict(sorted(by_code.items())) or '{}'}; 503 by kind: {dict(Counter(a.kind for a in refused))}")
-    print(f"  orders not terminal: {len(pending)}; Finished {len(finished & acked['order'])}, "
-          f"charges {len(charged)}\n")
+    # An order whose COMMIT reached the standby but whose answer was lost with the primary is stored
+    # though answered 503 (an in-doubt commit): it is paid like any other, hence "stored".
+    print(f"  orders not terminal: {len(pending)}; Finished {len(finished)} (stored; {len(stored['order'])} "
+          f"orders stored, {len(acked['order'])} acknowledged), charges {len(charged)}\n")
 
     for kind, missing in lost.items():
         if missing:
