@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
-# runs every test with CTest and the short chaos run (scripts/chaos.sh), runs the web UI's unit and browser tests against the whole running system,
+# runs every test with CTest, the short chaos run (scripts/chaos.sh) and the PostgreSQL failover test
+# (scripts/failover_test.sh), runs the web UI's unit and browser tests against the whole running system,
 # runs the concurrency-heavy libraries under ThreadSanitizer, then builds the asan preset and runs every
 # test again under AddressSanitizer + UndefinedBehaviorSanitizer (services included), and fuzzes every parser of
 # outside input for a few seconds each (scripts/fuzz.sh). Exits non-zero if any step fails.
@@ -91,6 +92,10 @@ if ! bash "$KPO_ROOT/tests/edge/broker_permissions.sh"; then failed+=("broker pe
 # The short chaos run: two replicas of each service under load while every fault kind happens once
 # (README "Chaos"). Its own databases and vhost; it restarts PostgreSQL and stops RabbitMQ's application.
 if ! bash "$KPO_ROOT/scripts/chaos.sh" --short; then failed+=("chaos (short)"); fi
+# PostgreSQL failover under load: a primary + synchronous standby pair of its own (ports 5442/5443),
+# the primary killed with SIGKILL and the standby promoted; no acknowledged write may be lost.
+log "PostgreSQL failover under load (scripts/failover_test.sh)"
+if ! bash "$KPO_ROOT/scripts/failover_test.sh"; then failed+=("postgresql failover"); fi
 
 # The web UI against the whole running system: nginx :3000 → gateway → services.
 start_services "$KPO_ROOT/build/release"

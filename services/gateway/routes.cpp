@@ -18,6 +18,7 @@
 #include "gateway/middleware/cors.hpp"
 #include "gateway/middleware/rate_limit.hpp"
 #include "http/problem.hpp"
+#include "service/database.hpp"
 
 namespace kpo::gateway {
 namespace {
@@ -154,6 +155,9 @@ LocalHandler LocalHandlerFor(Target target, GatewayDeps& deps) {
 
 void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
   auto edge = std::make_shared<Edge>(deps);
+  // The identity routes write to the users database: while it is unreachable (or failing over to
+  // a standby) they answer 503 + Retry-After, as the services do, rather than a 500.
+  router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
   router.SetNotFound([edge](Request& r) { return edge->NotFound(r); });
   // The order of registration is visible: a 405's Allow lists a path's methods in that order. The
   // table's routes come first, then the preflights, then the operational routes.
