@@ -1,6 +1,7 @@
 #include "gateway/proxy/proxy.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -16,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
+#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -158,6 +160,15 @@ struct Upstream::Impl {
 
   void MarkSuccess(Replica& replica) { replica.consecutive_failures.store(0); }
 
+  // Whether the upstream has not closed an idle pooled connection (a replica shutting down closes
+  // its idle keep-alive connections): one non-blocking peek. A request written to a connection the
+  // peer already closed fails without an answer, and an unkeyed POST cannot then be retried.
+  static bool StillOpen(tcp::socket& socket) {
+    char byte = 0;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);  // 0: closed; > 0: stray bytes
+  }
+
   static LoopKey LoopOf(const asio::any_io_executor& executor) {
     return &asio::query(executor, asio::execution::context);
   }
@@ -173,7 +184,7 @@ struct Upstream::Impl {
         auto connection = std::move(idle.back());
         idle.pop_back();
         if (Clock::now() - connection->idle_since < std::chrono::seconds(15) &&
-            connection->pooled_in_generation == replica.generation.load()) {
+            connection->pooled_in_generation == replica.generation.load() && StillOpen(connection->socket)) {
           co_return connection;
         }
       }

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "http/client.hpp"
 #include "http/raw_client.hpp"
 #include "http/server.hpp"
 #include "http/stream.hpp"
@@ -134,6 +135,47 @@ TEST_F(ProxiedStream, AClientThatGoesAwayReleasesTheUpstreamStreamWithinTwoSecon
   stream->OnAbandon([abandoned] { abandoned->set_value(); });
   EXPECT_EQ(abandoned->get_future().wait_for(5s), std::future_status::ready);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
+// A replica closes keep-alive connections that idle past its idle timeout (and all of them when it
+// shuts down, as in a rolling restart). A POST without an Idempotency-Key cannot be retried once
+// written, so the proxy must not write it to a pooled connection the replica already closed.
+TEST(ProxyPool, AConnectionTheUpstreamClosedWhileIdleIsNotReusedForAPost) {
+  spdlog::set_level(spdlog::level::warn);
+  http::Router upstream_router;
+  upstream_router.Add("POST", "/api/orders", [](http::Request&) { return http::JsonResponse(201, "{}"); });
+  http::ServerOptions upstream_options;
+  upstream_options.host = "127.0.0.1";
+  upstream_options.idle_timeout = 100ms;
+  http::Server upstream_server(upstream_options, upstream_router);
+  upstream_server.Listen();
+  std::thread upstream_thread([&] { upstream_server.Run(false); });
+  Upstream upstream(
+      UpstreamOptions{.name = "test", .addresses = {"127.0.0.1:" + std::to_string(upstream_server.Port())}});
+  http::Router gateway_router;
+  gateway_router.AddAsync("POST", "/api/orders",
+                          [&upstream](http::Request& request) { return upstream.Forward(request, {}); });
+  http::ServerOptions gateway_options;
+  gateway_options.host = "127.0.0.1";
+  gateway_options.threads = 1;  // one loop, one pool: the second POST finds the first one's connection
+  http::Server gateway_server(gateway_options, gateway_router);
+  gateway_server.Listen();
+  std::thread gateway_thread([&] { gateway_server.Run(false); });
+
+  const http::Headers json{{"Content-Type", "application/json"}};
+  const auto post = [&] {
+    return http::Fetch("127.0.0.1", gateway_server.Port(), "POST", "/api/orders", json, "{}");
+  };
+  EXPECT_EQ(post().status, 201);
+  // Longer than the upstream's idle timeout: the pooled connection is closed by the upstream now.
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(post().status, 201) << "the POST went to a connection the upstream had closed";
+
+  gateway_server.Stop();
+  gateway_thread.join();
+  upstream.CloseIdleConnections();
+  upstream_server.Stop();
+  upstream_thread.join();
 }
 
 }  // namespace
