@@ -60,6 +60,11 @@ class Forwarder:
             self._server.close()
             for writer in list(self._writers):
                 writer.close()
+            # Cancel the connections' tasks and let them unwind before the loop goes.
+            tasks = asyncio.all_tasks(self._loop)
+            for task in tasks:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             self._loop.close()
 
     async def _serve(self, client_reader, client_writer):

@@ -67,10 +67,11 @@ class Load:
         self.address = address
         self.interval_s = interval_s
         self.amount = amount
-        self.phase = "setup"
+        self.phase = "baseline"
         self.users = [funded_user(address, amount * 100_000) for _ in range(workers)]
         self.counts = collections.defaultdict(collections.Counter)  # phase -> outcome -> n
         self.errors = []  # (phase, outcome, detail)
+        self.latencies = collections.defaultdict(list)  # phase -> seconds per answer
         self.accepted = {}  # order id -> monotonic time of its 202
         self.last_accept = 0.0
         self._lock = threading.Lock()
@@ -89,7 +90,7 @@ class Load:
     def _work(self, token):
         next_at = time.monotonic()
         while not self._stop.is_set():
-            phase = self.phase
+            phase, sent = self.phase, time.monotonic()
             try:
                 status, headers, body = call(
                     self.address, "POST", "/api/orders", token, {"amount": self.amount, "description": "netfault"}
@@ -100,6 +101,7 @@ class Load:
                 status, body, outcome, error, detail = 0, None, "no answer", True, repr(failure)
             with self._lock:
                 self.counts[phase][outcome] += 1
+                self.latencies[phase].append(time.monotonic() - sent)
                 if error:
                     self.errors.append((phase, outcome, detail))
                 if status == 202:

@@ -22,6 +22,9 @@ import services
 
 WORKERS, INTERVAL_S, AMOUNT = 4, 0.1, 100
 SETTLE_DEADLINE_S = 90
+# "Refused fast": while a dependency is partitioned no answer may take longer than this (a dead
+# connection is noticed within the TCP user timeout, 5 s, a new one gives up within 5 s).
+PARTITION_ANSWER_BOUND_S = 10
 
 
 def psql(url, sql, *params):
@@ -115,12 +118,14 @@ def check_invariants(stream, problems):
 
 def print_report(stream, settled, checks, extra):
     outcomes = sorted({outcome for counts in stream.counts.values() for outcome in counts})
-    print("\n| phase | " + " | ".join(outcomes) + " | errors | settled after heal |")
-    print("|---|" + "---|" * (len(outcomes) + 2))
+    print("\n| phase | " + " | ".join(outcomes) + " | errors | answer p50 / max | settled after heal |")
+    print("|---|" + "---|" * (len(outcomes) + 3))
     for phase, counts in stream.counts.items():
         errors = sum(1 for p, _, _ in stream.errors if p == phase)
         cells = " | ".join(str(counts.get(outcome, 0)) for outcome in outcomes)
-        print(f"| {phase} | {cells} | {errors} | {settled.get(phase, '')} |")
+        times = sorted(stream.latencies[phase])
+        timing = f"{times[len(times) // 2]:.2f} / {times[-1]:.2f} s"
+        print(f"| {phase} | {cells} | {errors} | {timing} | {settled.get(phase, '')} |")
     print("\n| invariant | holds for | of |\n|---|---|---|")
     for name, good, total in checks:
         print(f"| {name} | {good} | {total} |")
@@ -176,6 +181,9 @@ def main():
         if crashed:
             problems.append(f"services exited: {crashed}")
         print_report(stream, settled, checks, extra)
+        for phase, times in stream.latencies.items():
+            if phase.startswith("partition") and max(times) > PARTITION_ANSWER_BOUND_S:
+                problems.append(f"{phase}: an answer took {max(times):.1f} s (bound {PARTITION_ANSWER_BOUND_S} s)")
         problems += [f"{phase}: {outcome}" for phase, outcome, _ in stream.errors[:20]]
     finally:
         if stream is not None:
