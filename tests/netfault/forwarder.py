@@ -47,6 +47,7 @@ class Forwarder:
 
     def _run(self):
         self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
         try:
             self._server = self._loop.run_until_complete(asyncio.start_server(self._serve, *self.listen))
         except OSError as error:
@@ -78,6 +79,10 @@ class Forwarder:
             await asyncio.gather(
                 self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer)
             )
+        except asyncio.CancelledError:
+            # Only stop() cancels; ending normally keeps Python 3.11's stream callback from calling
+            # exception() on a cancelled task (it raises there).
+            pass
         finally:
             for writer in (client_writer, upstream_writer):
                 self._writers.discard(writer)
