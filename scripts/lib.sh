@@ -65,7 +65,7 @@ KPO_PACKAGES=(
   libpq-dev librabbitmq-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libspdlog-dev libfmt-dev libjwt-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nginx curl openssl xxd iproute2 clang-format clang-tidy gcovr
+  nginx curl openssl xxd iproute2 nftables clang-format clang-tidy gcovr
   prometheus python3 python3-yaml python3-kubernetes
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets (fuzz/)
   docker-compose  # scripts/compose_check.py: `docker-compose config` runs without an engine

@@ -96,6 +96,14 @@ if ! bash "$KPO_ROOT/scripts/chaos.sh" --short; then failed+=("chaos (short)"); 
 # the primary killed with SIGKILL and the standby promoted; no acknowledged write may be lost.
 log "PostgreSQL failover under load (scripts/failover_test.sh)"
 if ! bash "$KPO_ROOT/scripts/failover_test.sh"; then failed+=("postgresql failover"); fi
+# Network faults (latency, loss, partitions) between orders and its broker / database, in a network
+# namespace of the suite's own (tests/netfault/): root only, and bounded to about three minutes.
+log "network faults between orders and RabbitMQ / PostgreSQL (tests/netfault/run.py)"
+if ! as_root env ORDERS_DATABASE_URL="$ORDERS_DATABASE_URL" PAYMENTS_DATABASE_URL="$PAYMENTS_DATABASE_URL" \
+  GATEWAY_DATABASE_URL="$GATEWAY_DATABASE_URL" RABBITMQ_URL="$RABBITMQ_URL" GATEWAY_JWT_SECRET="$GATEWAY_JWT_SECRET" \
+  timeout 600 python3 "$KPO_ROOT/tests/netfault/run.py" "$KPO_ROOT/build/release"; then
+  failed+=("network faults")
+fi
 
 # The web UI against the whole running system: nginx :3000 → gateway → services.
 start_services "$KPO_ROOT/build/release"

@@ -69,6 +69,10 @@ struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds statement_timeout{10000};
   std::chrono::milliseconds lock_timeout{5000};
+  // How long data sent may stay unacknowledged by the server's TCP (and keepalive probes unanswered)
+  // before the connection counts as dead. A busy server acks at once, so this bounds how long a
+  // call hangs on a lost network (then 503), not how long a statement may run (statement_timeout).
+  std::chrono::milliseconds tcp_user_timeout{5000};
   std::string application_name = "kpo";
 };
 
