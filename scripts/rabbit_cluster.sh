@@ -6,6 +6,7 @@
 #   scripts/rabbit_cluster.sh start          start kpo1..kpo3@localhost, join them, create kpo/kpo
 #   scripts/rabbit_cluster.sh stop           stop the three nodes and delete their data
 #   scripts/rabbit_cluster.sh status         one line per node, then the cluster's view
+#   scripts/rabbit_cluster.sh queues         per queue: name, leader node, member count (tab-separated)
 #   scripts/rabbit_cluster.sh urls           the comma-separated RABBITMQ_URL for all three nodes
 #   scripts/rabbit_cluster.sh kill N         kill -9 node N's Erlang VM (1..3): a crash, not a stop
 #   scripts/rabbit_cluster.sh restart N      start node N again and wait until it runs in the cluster
@@ -197,6 +198,18 @@ cmd_status() {
   done
 }
 
+# Asks the first running node: the quorum queues' leaders and how many nodes hold a replica.
+cmd_queues() {
+  local n
+  for n in "${NODES[@]}"; do
+    node_pid "$n" >/dev/null || continue
+    node_ctl "$n" rabbitmqctl list_queues --no-table-headers name leader members |
+      awk -F'\t' '{ members = gsub(/@/, "@", $3); print $1 "\t" $2 "\t" members }'
+    return 0
+  done
+  die "no node of the cluster is running"
+}
+
 cmd_urls() {
   local n urls=()
   for n in "${NODES[@]}"; do urls+=("amqp://kpo:kpo@127.0.0.1:$(amqp_port "$n")/"); done
@@ -210,7 +223,8 @@ case ${1:-} in
   stop) cmd_stop ;;
   status) cmd_status ;;
   urls) cmd_urls ;;
+  queues) cmd_queues ;;
   kill) cmd_kill "$node" ;;
   restart) cmd_restart "$node" ;;
-  *) die "usage: $0 start|stop|status|urls|kill N|restart N" ;;
+  *) die "usage: $0 start|stop|status|queues|urls|kill N|restart N" ;;
 esac

@@ -84,6 +84,10 @@ if ! (cd "$KPO_ROOT" && ctest --preset release --output-on-failure --timeout "${
   failed+=("release tests")
 fi
 
+# A broker node lost under load: a 3-node RabbitMQ cluster beside the machine's broker (its own ports), one
+# node and then another killed with SIGKILL and restarted (README, "Running against a RabbitMQ cluster").
+if ! bash "$KPO_ROOT/scripts/cluster_test.sh"; then failed+=("broker node loss (cluster)"); fi
+
 # The web UI against the whole running system: nginx :3000 → gateway → services.
 start_services "$KPO_ROOT/build/release"
 frontend_build
