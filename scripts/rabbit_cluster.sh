@@ -113,10 +113,15 @@ join_node() {
     return 0
   fi
   log "joining $(node_name "$n") to $(node_name 1)"
-  node_ctl "$n" rabbitmqctl stop_app >/dev/null
-  node_ctl "$n" rabbitmqctl reset >/dev/null
-  node_ctl "$n" rabbitmqctl join_cluster "$(node_name 1)" >/dev/null
-  node_ctl "$n" rabbitmqctl start_app >/dev/null
+  local step out
+  for step in stop_app reset "join_cluster $(node_name 1)" start_app; do
+    # The CLI logs the node's own transient complaints while it leaves and joins: shown only on failure.
+    # shellcheck disable=SC2086  # $step is a command and its argument
+    out=$(node_ctl "$n" rabbitmqctl $step 2>&1) || {
+      printf '%s\n' "$out" >&2
+      die "rabbitmqctl $step failed on $(node_name "$n")"
+    }
+  done
 }
 
 cluster_complete() { [[ $(running_nodes "${1:-1}" | wc -l) -eq ${#NODES[@]} ]]; }

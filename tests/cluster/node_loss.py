@@ -76,6 +76,17 @@ def wait_terminal(order_ids, timeout):
     return time.monotonic() - start
 
 
+def worst_latency(order_ids):
+    """The longest created -> terminal time, in seconds, of the finished orders among `order_ids`."""
+    if not order_ids:
+        return None
+    ids = ",".join(f"'{i}'" for i in order_ids)
+    rows = stack.psql(stack.ORDERS_DB, "SELECT COALESCE(max(EXTRACT(EPOCH FROM updated_at - created_at)), -1) "
+                      f"FROM orders WHERE status <> 'Created' AND id IN ({ids})")
+    value = float(rows[0][0])
+    return None if value < 0 else value
+
+
 def queue_layout():
     """queue -> (leader node, member count), from the cluster's view."""
     rows = stack.cluster("queues", capture=True).splitlines()
@@ -91,7 +102,9 @@ def node_number(node_name):
 
 
 def run_fault(load, node, down_s, settle_timeout):
-    """kill -9 `node`, keep it down `down_s`, restart it, wait until the orders accepted meanwhile are done."""
+    """kill -9 `node`, keep it down `down_s`, restart it, wait until the orders accepted meanwhile are done.
+    worst_s: the longest an order placed from 1 s before the kill until the node's return took to finish;
+    settle_s: from the node's return until every order accepted up to then was done."""
     print(f"--- fault: kill -9 kpo{node}@localhost", flush=True)
     killed_at = time.monotonic()
     stack.cluster("kill", str(node))
@@ -109,7 +122,8 @@ def run_fault(load, node, down_s, settle_timeout):
         "retryable_503": sum(1 for r in window if r[1] == 503),
         "errors": sum(1 for r in window if r[1] not in (202, 503)),
         "finished_while_down": finished_while_down,
-        "settle_s": None if waited is None else rejoined_at - killed_at + waited,
+        "worst_s": worst_latency([r[2] for r in load.snapshot() if r[2] and killed_at - 1 <= r[0] <= rejoined_at]),
+        "settle_s": waited,
     }
 
 
@@ -136,12 +150,16 @@ def check_ledger(accepted_ids):
     return failures
 
 
+def seconds(value):
+    return "never" if value is None else f"{value:.1f}"
+
+
 def print_table(rows, total_sent, accepted):
-    print(f"\n{'fault':<14} {'sent':>6} {'accepted':>9} {'503':>5} {'errors':>7} {'done while down':>16} {'settle s':>9}")
+    print(f"\n{'fault':<14} {'sent':>6} {'accepted':>9} {'503':>5} {'errors':>7} {'done while down':>16} "
+          f"{'worst s':>8} {'settle s':>9}")
     for r in rows:
-        settle = "never" if r["settle_s"] is None else f"{r['settle_s']:.1f}"
         print(f"{r['fault']:<14} {r['sent']:>6} {r['accepted']:>9} {r['retryable_503']:>5} {r['errors']:>7} "
-              f"{r['finished_while_down']:>16} {settle:>9}")
+              f"{r['finished_while_down']:>16} {seconds(r['worst_s']):>8} {seconds(r['settle_s']):>9}")
     print(f"{'whole run':<14} {total_sent:>6} {accepted:>9}\n", flush=True)
 
 
