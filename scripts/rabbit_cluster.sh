@@ -9,7 +9,8 @@
 #   scripts/rabbit_cluster.sh queues         per queue: name, leader node, member count (tab-separated)
 #   scripts/rabbit_cluster.sh urls           the comma-separated RABBITMQ_URL for all three nodes
 #   scripts/rabbit_cluster.sh kill N         kill -9 node N's Erlang VM (1..3): a crash, not a stop
-#   scripts/rabbit_cluster.sh restart N      start node N again and wait until it runs in the cluster
+#   scripts/rabbit_cluster.sh restart N      start node N again; wait until it runs in the cluster and its
+#                                            quorum queue replicas are back (no node quorum-critical)
 #
 # Node N listens for AMQP on 127.0.0.1:(5680+N) and for Erlang distribution on 127.0.0.1:(25680+N)
 # (KPO_RABBIT_CLUSTER_PORT / KPO_RABBIT_CLUSTER_DIST_PORT move the bases); no plugins, so no
@@ -181,10 +182,20 @@ cmd_kill() {
   die "$(node_name "$n") (pid $pid) survived SIGKILL"
 }
 
+# No quorum queue depends on node N for its majority: every replica elsewhere is up again.
+quorum_safe() { node_ctl "$1" rabbitmq-queues check_if_node_is_quorum_critical >/dev/null 2>&1; }
+
 cmd_restart() {
-  local n=$1
+  local n=$1 other
   start_node "$n"
   wait_until "$(node_name "$n") to rejoin the cluster" 120 cluster_complete "$n" || die "$(node_name "$n") did not rejoin"
+  # Back in the cluster is not yet back in the queues: its quorum queue replicas restart and catch up
+  # after the node has booted. Until they have, losing another node would cost those queues their
+  # majority, so `restart` returns only once no node is critical to any queue.
+  for other in "${NODES[@]}"; do
+    wait_until "the quorum queues' replicas on $(node_name "$n") to catch up" 120 quorum_safe "$other" ||
+      die "$(node_name "$other") is still critical to a quorum queue's majority"
+  done
 }
 
 cmd_status() {

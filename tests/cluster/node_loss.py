@@ -109,8 +109,9 @@ def run_fault(load, node, down_s, settle_timeout):
     killed_at = time.monotonic()
     stack.cluster("kill", str(node))
     time.sleep(down_s)  # the outage itself: the load keeps running meanwhile
-    during = [r for r in load.snapshot() if r[0] >= killed_at]
-    finished_while_down = sum(1 for s in statuses([r[2] for r in during if r[2]]).values() if s != "Created")
+    # Orders placed in the outage, early enough (2 s before the restart) to finish while the node is down.
+    early = [r[2] for r in load.snapshot() if r[2] and killed_at <= r[0] <= killed_at + down_s - 2]
+    finished_while_down = sum(1 for s in statuses(early).values() if s != "Created")
     stack.cluster("restart", str(node))
     rejoined_at = time.monotonic()
     accepted = [r[2] for r in load.snapshot() if r[2] and r[0] <= rejoined_at]
@@ -121,7 +122,7 @@ def run_fault(load, node, down_s, settle_timeout):
         "accepted": sum(1 for r in window if r[1] == 202),
         "retryable_503": sum(1 for r in window if r[1] == 503),
         "errors": sum(1 for r in window if r[1] not in (202, 503)),
-        "finished_while_down": finished_while_down,
+        "finished_while_down": finished_while_down, "placed_early": len(early),
         "worst_s": worst_latency([r[2] for r in load.snapshot() if r[2] and killed_at - 1 <= r[0] <= rejoined_at]),
         "settle_s": waited,
     }
@@ -193,7 +194,10 @@ def run(args, services):
     print_table(rows, len(results), len(accepted))
     failures += check_ledger(accepted)
     failures += [f"{r['fault']}: {r['errors']} client errors" for r in rows if r["errors"]]
-    failures += [f"{r['fault']}: nothing finished while the node was down" for r in rows if not r["finished_while_down"]]
+    # Publishing and consuming go on with two nodes: most orders placed in the outage finish during it.
+    failures += [f"{r['fault']}: {r['finished_while_down']} of {r['placed_early']} orders placed in the outage "
+                 "finished while the node was down" for r in rows if r["finished_while_down"] * 2 <= r["placed_early"]
+                 or not r["placed_early"]]
     failures += [f"{r['fault']}: did not settle" for r in rows if r["settle_s"] is None]
     bad = [r for r in results if r[1] not in (202, 503)]
     failures += [f"{len(bad)} client errors in the whole run (statuses {sorted({r[1] for r in bad})})"] if bad else []
