@@ -104,6 +104,9 @@ if ! as_root env ORDERS_DATABASE_URL="$ORDERS_DATABASE_URL" PAYMENTS_DATABASE_UR
   timeout 600 python3 "$KPO_ROOT/tests/netfault/run.py" "$KPO_ROOT/build/release"; then
   failed+=("network faults")
 fi
+# A broker node lost under load: a 3-node RabbitMQ cluster beside the machine's broker (its own ports), one
+# node and then another killed with SIGKILL and restarted (README, "Running against a RabbitMQ cluster").
+if ! bash "$KPO_ROOT/scripts/cluster_test.sh"; then failed+=("broker node loss (cluster)"); fi
 
 # The web UI against the whole running system: nginx :3000 → gateway → services.
 start_services "$KPO_ROOT/build/release"

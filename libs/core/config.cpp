@@ -65,7 +65,9 @@ void Config::LogEffective(std::string_view service) const {
   spdlog::info("{} effective config: {}", service, line);
 }
 
-std::string MaskUrlPassword(std::string_view url) {
+namespace {
+
+std::string MaskOneUrlPassword(std::string_view url) {
   auto scheme = url.find("://");
   auto at = url.find('@');
   if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme)
@@ -73,6 +75,21 @@ std::string MaskUrlPassword(std::string_view url) {
   auto colon = url.find(':', scheme + 3);
   if (colon == std::string_view::npos || colon > at) return std::string(url);
   return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+}  // namespace
+
+std::string MaskUrlPassword(std::string_view url) {
+  // A setting may list several URLs (RABBITMQ_URL: the nodes of a cluster): mask each of them.
+  std::string masked;
+  std::size_t begin = 0;
+  for (;;) {
+    const auto comma = url.find(',', begin);
+    masked += MaskOneUrlPassword(url.substr(begin, comma == std::string_view::npos ? comma : comma - begin));
+    if (comma == std::string_view::npos) return masked;
+    masked += ',';
+    begin = comma + 1;
+  }
 }
 
 std::pair<std::string, std::uint16_t> ParseListenAddress(std::string_view address) {

@@ -36,6 +36,12 @@ TEST(Config, ReadsEnvironmentWithFallbacksAndMasksSecrets) {
             "KPO_TEST_MISSING=fallback\n");
 }
 
+TEST(Config, MasksThePasswordOfEveryUrlInAList) {
+  EXPECT_EQ(MaskUrlPassword("amqp://kpo:kpo@127.0.0.1:5681/,amqp://kpo:kpo@127.0.0.1:5682/,amqp://h3/"),
+            "amqp://kpo:***@127.0.0.1:5681/,amqp://kpo:***@127.0.0.1:5682/,amqp://h3/");
+  EXPECT_EQ(MaskUrlPassword("amqp://guest@h1/"), "amqp://guest@h1/");
+}
+
 TEST(Config, ReadsBooleansAndRejectsAnythingElse) {
   ::setenv("KPO_TEST_BOOL", "false", 1);
   ::unsetenv("KPO_TEST_BOOL_MISSING");

@@ -24,9 +24,11 @@ class AmqpError : public std::runtime_error {
 };
 
 struct AmqpSettings {
-  std::string url = "amqp://guest:guest@localhost:5672/";  // amqp://user:pass@host:port/vhost
-  std::chrono::milliseconds timeout{5000};                 // connect, RPC and socket deadline
-  std::string connection_name;  // shown in the management UI; a consumer's x-kpo-service
+  // amqp://user:pass@host:port/vhost, or several comma-separated (the nodes of a cluster): each
+  // connect tries them in turn from a rotating start (broker_urls.hpp) until one accepts.
+  std::string url = "amqp://guest:guest@localhost:5672/";
+  std::chrono::milliseconds timeout{5000};  // connect, RPC and socket deadline (per address)
+  std::string connection_name;              // shown in the management UI; a consumer's x-kpo-service
   // The broker closes a connection it has heard nothing from for about two of these: a
   // connection that may sit idle longer (a publisher between bursts) must call KeepAlive.
   int heartbeat_seconds = 30;
@@ -86,7 +88,8 @@ enum class DeadLetterAction { kReplay, kDiscard };
 // One open connection with one channel.
 class Connection {
  public:
-  // Connects, logs in, opens channel 1. Throws AmqpError.
+  // Connects to the first address of settings.url that accepts (trying each once, each within
+  // settings.timeout), logs in, opens channel 1. Throws AmqpError when no address does.
   explicit Connection(const AmqpSettings& settings);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -114,6 +117,9 @@ class Connection {
   // blocking. Call it at least every heartbeat interval while the connection is otherwise idle.
   // Throws AmqpError when the connection is gone.
   void KeepAlive();
+
+  // host:port of the broker node this connection is open to (one of settings.url's addresses).
+  const std::string& Node() const;
 
   // Takes up to `max` messages from `queue` with basic.get. With `remove` they are acked,
   // otherwise they are returned to the queue when this call ends.

@@ -2,8 +2,11 @@
 // into AmqpError, declaring and deleting topology, and keeping an idle connection alive.
 #include <amqp_tcp_socket.h>
 
+#include <stdexcept>
+
 #include "messaging/amqp_fields.hpp"
 #include "messaging/amqp_impl.hpp"
+#include "messaging/broker_urls.hpp"
 
 namespace kpo::messaging {
 
@@ -105,9 +108,42 @@ void Connection::Impl::EnsureUsable() {
   }
 }
 
+void Connection::Impl::Reset() {
+  if (conn != nullptr) amqp_destroy_connection(conn);  // closes the socket without a handshake
+  conn = nullptr;
+  socket_usable = false;
+  channel_open = false;
+  failed = false;
+  confirm_mode = false;
+  next_publish_seq = 1;
+}
+
 void Connection::Impl::Open() {
+  // Every address in turn, each attempt bounded by settings.timeout (TCP connect, handshake and
+  // login), from a start that rotates: a dead node costs at most one timeout, usually less (a
+  // refused connect fails at once), and clients spread over the nodes.
+  std::vector<std::string> urls;
+  try {
+    urls = SplitBrokerUrls(settings.url);
+  } catch (const std::invalid_argument& error) {
+    Throw(error.what());
+  }
+  std::string errors;
+  for (const std::size_t i : ConnectOrder(urls.size(), NextConnectStart())) {
+    try {
+      OpenOne(urls[i]);
+      return;
+    } catch (const AmqpError& error) {
+      errors += (errors.empty() ? "" : "; ") + std::string(error.what());
+      Reset();
+    }
+  }
+  Throw(errors);
+}
+
+void Connection::Impl::OpenOne(const std::string& address) {
   // amqp_parse_url writes into its argument and points the result into it.
-  std::string url = settings.url;
+  std::string url = address;
   amqp_connection_info info{};
   if (int status = amqp_parse_url(url.data(), &info); status != AMQP_STATUS_OK) {
     Throw("invalid AMQP URL: " + std::string(amqp_error_string2(status)));
@@ -129,7 +165,7 @@ void Connection::Impl::Open() {
   const timeval timeout = detail::ToTimeval(settings.timeout);
   CheckStatus("set handshake timeout", amqp_set_handshake_timeout(conn, &timeout));
   CheckStatus("set RPC timeout", amqp_set_rpc_timeout(conn, &timeout));
-  const std::string where = std::string(info.host) + ":" + std::to_string(info.port);
+  where = std::string(info.host) + ":" + std::to_string(info.port);
   if (int status = amqp_socket_open_noblock(socket, info.host, info.port, &timeout);
       status != AMQP_STATUS_OK) {
     Throw("cannot connect to " + where + ": " + amqp_error_string2(status));
@@ -143,7 +179,7 @@ void Connection::Impl::Open() {
              amqp_login_with_properties(conn, info.vhost, 0, kFrameMax, settings.heartbeat_seconds,
                                         &properties, AMQP_SASL_METHOD_PLAIN, info.user, info.password));
   amqp_channel_open(conn, kChannel);
-  CheckRpc("open channel");
+  CheckRpc("open channel on " + where);
   channel_open = true;
 }
 
@@ -238,5 +274,7 @@ void Connection::DeleteQueue(const std::string& name) { impl_->DeleteQueue(name)
 void Connection::DeleteExchange(const std::string& name) { impl_->DeleteExchange(name); }
 
 void Connection::KeepAlive() { impl_->KeepAlive(); }
+
+const std::string& Connection::Node() const { return impl_->where; }
 
 }  // namespace kpo::messaging

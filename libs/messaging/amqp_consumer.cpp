@@ -273,7 +273,8 @@ void Consumer::RunBatches(const BatchHandler& handler, std::stop_token stop) {
     connection.DeclareQueue(queue_);
     connection.impl_->StartConsuming(queue_.name, prefetch_);
     backoff.Reset();
-    spdlog::info("consuming {} with prefetch {}, up to {} per batch", queue_.name, prefetch_, max_batch_);
+    spdlog::info("consuming {} on {} with prefetch {}, up to {} per batch", queue_.name, connection.Node(),
+                 prefetch_, max_batch_);
     connection.impl_->ConsumeUntilStopped(queue_.name, max_batch_, handler, stop);
   });
 }

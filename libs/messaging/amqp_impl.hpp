@@ -67,6 +67,7 @@ struct Connection::Impl {
   bool failed = false;  // an operation threw: the object must not be used any more
   bool confirm_mode = false;
   std::uint64_t next_publish_seq = 1;  // publisher-confirm sequence numbers start at 1 per channel
+  std::string where;                   // host:port of the node this connection is (or was last) opened to
 
   explicit Impl(AmqpSettings s) : settings(std::move(s)) {}
   ~Impl();
@@ -82,7 +83,13 @@ struct Connection::Impl {
   void CheckRpc(const std::string& what);
   void CheckStatus(const std::string& what, int status);
   void EnsureUsable();
+  // Opens the connection to the first address of settings.url that accepts it (see Open in
+  // amqp_connection.cpp); throws AmqpError naming every address's failure when none does.
   void Open();
+  // One address: connect, log in, open the channel. Throws AmqpError, leaving conn for Reset.
+  void OpenOne(const std::string& address);
+  // Back to the state before OpenOne: frees the connection (closing its socket) and clears the flags.
+  void Reset();
   void DeclareExchange(const std::string& name, const std::string& type);
   void DeclareQuorumQueue(const std::string& name, std::vector<amqp_table_entry_t> args);
   void Bind(const std::string& queue, const std::string& exchange, const std::string& key);

@@ -34,6 +34,36 @@ TEST(AmqpConnectionTest, WrongPasswordThrows) {
   EXPECT_THROW(Connection{settings}, AmqpError);
 }
 
+// A cluster's URL list with dead nodes in it: every connect, whatever address it starts at, reaches
+// the live one, and works on it (a publish is confirmed).
+TEST(AmqpConnectionTest, AListOfBrokersSkipsTheDeadOnes) {
+  AmqpSettings settings = Settings();
+  const std::string live = settings.url;
+  settings.url = "amqp://guest:guest@127.0.0.1:1/, " + live + " ,amqp://guest:guest@127.0.0.1:2/";
+  settings.timeout = 1s;
+  Topology topology;
+  for (int i = 0; i < 3; ++i) {
+    Connection connection(settings);
+    EXPECT_EQ(connection.PublishConfirmed({topology.MakeMessage()}, 5s), std::vector<bool>{true});
+    EXPECT_NE(connection.Node(), "127.0.0.1:1");
+    EXPECT_NE(connection.Node(), "127.0.0.1:2");
+  }
+}
+
+TEST(AmqpConnectionTest, AListOfDeadBrokersThrowsNamingEach) {
+  AmqpSettings settings;
+  settings.url = "amqp://guest:guest@127.0.0.1:1/,amqp://guest:guest@127.0.0.1:2/";
+  settings.timeout = 1s;
+  try {
+    Connection connection(settings);
+    FAIL() << "connected to a dead broker";
+  } catch (const AmqpError& error) {
+    const std::string what = error.what();
+    EXPECT_NE(what.find("127.0.0.1:1"), std::string::npos) << what;
+    EXPECT_NE(what.find("127.0.0.1:2"), std::string::npos) << what;
+  }
+}
+
 TEST(AmqpConnectionTest, IncompatibleRedeclarationThrows) {
   Topology topology;
   QueueSpec changed = topology.spec();

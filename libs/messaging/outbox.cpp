@@ -228,6 +228,7 @@ void OutboxRelay::Run(std::stop_token stop) {
     Connection amqp(options_.amqp);
     for (const auto& exchange : options_.exchanges) amqp.DeclareExchange(exchange);
     backoff.Reset();
+    spdlog::info("outbox relay publishing to {}", amqp.Node());
     while (!stop.stop_requested()) {
       if (!Drain(db, amqp)) Idle(amqp, stop);
     }

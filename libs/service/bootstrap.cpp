@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "idempotency/idempotency.hpp"
+#include "messaging/broker_urls.hpp"
 #include "messaging/inbox.hpp"
 
 namespace kpo::service {
@@ -15,9 +16,11 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
       core::ParseListenAddress(config.String(prefix + "_LISTEN", default_listen));
   settings.database_url = config.String(prefix + "_DATABASE_URL", default_database_url);
   // A service may connect as its own broker user (<PREFIX>_RABBITMQ_URL), allowed only its own
-  // exchanges and queues; otherwise all share RABBITMQ_URL.
+  // exchanges and queues; otherwise all share RABBITMQ_URL. One URL, or the nodes of a cluster
+  // comma-separated; refused at start when it names none.
   settings.amqp.url =
       config.String(prefix + "_RABBITMQ_URL", config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/"));
+  messaging::SplitBrokerUrls(settings.amqp.url);
   settings.amqp.connection_name = name;
   settings.pool_size = static_cast<std::size_t>(config.Int(prefix + "_DB_POOL_SIZE", 16, 1, 1000));
   settings.workers = static_cast<int>(config.Int(prefix + "_HTTP_WORKERS", 16, 1, 256));

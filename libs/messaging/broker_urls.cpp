@@ -1,0 +1,46 @@
+#include "messaging/broker_urls.hpp"
+
+#include <atomic>
+#include <random>
+#include <stdexcept>
+
+#include "core/config.hpp"
+
+namespace kpo::messaging {
+
+namespace {
+
+std::string_view Trim(std::string_view text) {
+  constexpr std::string_view kBlanks = " \t\r\n";
+  const auto first = text.find_first_not_of(kBlanks);
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(kBlanks);
+  return text.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+std::vector<std::string> SplitBrokerUrls(std::string_view list) {
+  std::vector<std::string> urls;
+  for (const std::string& item : core::SplitList(list)) {
+    const std::string_view url = Trim(item);
+    if (!url.empty()) urls.emplace_back(url);
+  }
+  if (urls.empty()) throw std::invalid_argument("no broker URL given (RABBITMQ_URL is empty)");
+  return urls;
+}
+
+std::vector<std::size_t> ConnectOrder(std::size_t count, std::size_t start) {
+  std::vector<std::size_t> order;
+  order.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) order.push_back((start + i) % count);
+  return order;
+}
+
+std::size_t NextConnectStart() {
+  // Seeded once from the OS: processes started at the same moment still pick different nodes.
+  static std::atomic<std::size_t> next{std::random_device{}()};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace kpo::messaging
