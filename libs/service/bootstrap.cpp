@@ -18,8 +18,8 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   // A service may connect as its own broker user (<PREFIX>_RABBITMQ_URL), allowed only its own
   // exchanges and queues; otherwise all share RABBITMQ_URL. One URL, or the nodes of a cluster
   // comma-separated; refused at start when it names none.
-  settings.amqp.url =
-      config.String(prefix + "_RABBITMQ_URL", config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/"));
+  settings.amqp.url = config.String(prefix + "_RABBITMQ_URL",
+                                    config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/"));
   messaging::SplitBrokerUrls(settings.amqp.url);
   settings.amqp.connection_name = name;
   settings.pool_size = static_cast<std::size_t>(config.Int(prefix + "_DB_POOL_SIZE", 16, 1, 1000));
