@@ -23,8 +23,8 @@ namespace kpo::service {
 // The settings every database + broker service reads, named <PREFIX>_LISTEN, <PREFIX>_DATABASE_URL,
 // <PREFIX>_DB_POOL_SIZE, <PREFIX>_HTTP_WORKERS, <PREFIX>_CONSUMER_PREFETCH, <PREFIX>_RELAY_BATCH,
 // <PREFIX>_CONSUMER_BATCH, <PREFIX>_CONSUMERS, <PREFIX>_RELAYS, <PREFIX>_RELAY_POLL_MS,
-// <PREFIX>_RELAY_WAKEUP, <PREFIX>_RABBITMQ_URL (else RABBITMQ_URL) and KPO_FAILPOINTS. Throws std::invalid_argument for a malformed
-// value.
+// <PREFIX>_RELAY_WAKEUP, <PREFIX>_RABBITMQ_URL (else RABBITMQ_URL) and KPO_FAILPOINTS. Throws
+// std::invalid_argument for a malformed value.
 struct ServiceSettings {
   std::string host;
   std::uint16_t port = 0;
