@@ -8,7 +8,7 @@ SOURCE_DIRS := $(wildcard libs services tests bench tools)
 FORMAT_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null))
 TIDY_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f -name '*.cpp' 2>/dev/null))
 
-.PHONY: help up test down build bench chaos coverage fuzz format format-check tidy trace
+.PHONY: help up test down build bench chaos faults coverage fuzz format format-check tidy trace
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-13s %s\n", $$1, $$2 }'
@@ -31,6 +31,9 @@ bench: ## pgbench vs seed mode vs ours: table, bench/results/*.json and *.html (
 trace: ## every log line of one order across the services, by time: make trace ORDER=<id> (LOGS=.run)
 	@test -n "$(ORDER)" || { echo "usage: make trace ORDER=<order id> [LOGS=<log dir>]" >&2; exit 2; }
 	./scripts/trace.sh "$(ORDER)" $(LOGS)
+
+faults: ## PostgreSQL failover, network faults, broker node loss in a 3-node cluster, under load (~6 min, root)
+	./scripts/faults.sh
 
 chaos: ## faults under load against 2 replicas of each service, >= 20,000 orders; invariants checked (~12 min)
 	./scripts/chaos.sh --long

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
-# runs every test with CTest, the short chaos run (scripts/chaos.sh) and the PostgreSQL failover test
-# (scripts/failover_test.sh), runs the web UI's unit and browser tests against the whole running system,
+# runs every test with CTest and the short chaos run (scripts/chaos.sh), runs the web UI's unit and browser
+# tests against the whole running system,
 # runs the concurrency-heavy libraries under ThreadSanitizer, then builds the asan preset and runs every
 # test again under AddressSanitizer + UndefinedBehaviorSanitizer (services included), and fuzzes every parser of
 # outside input for a few seconds each (scripts/fuzz.sh). Exits non-zero if any step fails.
@@ -92,21 +92,8 @@ if ! bash "$KPO_ROOT/tests/edge/broker_permissions.sh"; then failed+=("broker pe
 # The short chaos run: two replicas of each service under load while every fault kind happens once
 # (README "Chaos"). Its own databases and vhost; it restarts PostgreSQL and stops RabbitMQ's application.
 if ! bash "$KPO_ROOT/scripts/chaos.sh" --short; then failed+=("chaos (short)"); fi
-# PostgreSQL failover under load: a primary + synchronous standby pair of its own (ports 5442/5443),
-# the primary killed with SIGKILL and the standby promoted; no acknowledged write may be lost.
-log "PostgreSQL failover under load (scripts/failover_test.sh)"
-if ! bash "$KPO_ROOT/scripts/failover_test.sh"; then failed+=("postgresql failover"); fi
-# Network faults (latency, loss, partitions) between orders and its broker / database, in a network
-# namespace of the suite's own (tests/netfault/): root only, and bounded to about three minutes.
-log "network faults between orders and RabbitMQ / PostgreSQL (tests/netfault/run.py)"
-if ! as_root env ORDERS_DATABASE_URL="$ORDERS_DATABASE_URL" PAYMENTS_DATABASE_URL="$PAYMENTS_DATABASE_URL" \
-  GATEWAY_DATABASE_URL="$GATEWAY_DATABASE_URL" RABBITMQ_URL="$RABBITMQ_URL" GATEWAY_JWT_SECRET="$GATEWAY_JWT_SECRET" \
-  timeout 600 python3 "$KPO_ROOT/tests/netfault/run.py" "$KPO_ROOT/build/release"; then
-  failed+=("network faults")
-fi
-# A broker node lost under load: a 3-node RabbitMQ cluster beside the machine's broker (its own ports), one
-# node and then another killed with SIGKILL and restarted (README, "Running against a RabbitMQ cluster").
-if ! bash "$KPO_ROOT/scripts/cluster_test.sh"; then failed+=("broker node loss (cluster)"); fi
+# The failover, network-fault and broker-node-loss suites (about 6 minutes together) run with
+# `make faults` (scripts/faults.sh), not here: they would take this script past its 30-minute budget.
 
 # The web UI against the whole running system: nginx :3000 → gateway → services.
 start_services "$KPO_ROOT/build/release"
@@ -155,8 +142,8 @@ fi
 
 # Every parser of outside input under libFuzzer + ASan + UBSan for a short while (fuzz/README.md has
 # the long runs): a crash, a sanitizer report or a broken invariant fails the step.
-log "fuzzing the parsers of outside input, ${KPO_FUZZ_SECONDS:-10} s per target (scripts/fuzz.sh)"
-if ! bash "$KPO_ROOT/scripts/fuzz.sh" "${KPO_FUZZ_SECONDS:-10}"; then failed+=("fuzzing"); fi
+log "fuzzing the parsers of outside input, ${KPO_FUZZ_SECONDS:-5} s per target (scripts/fuzz.sh)"
+if ! bash "$KPO_ROOT/scripts/fuzz.sh" "${KPO_FUZZ_SECONDS:-5}"; then failed+=("fuzzing"); fi
 log "clang-tidy over the fuzz targets (fuzz preset)"
 if ! (cd "$KPO_ROOT" && git ls-files -z 'fuzz/*.cpp' | xargs -0 clang-tidy -p build/fuzz --quiet \
   2> >(grep -v ' warnings\? generated\.$' >&2)); then
