@@ -10,11 +10,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-lock=${KPO_CLUSTER_LOCK-/tmp/kpo-itest.lock}
-if [[ -n $lock && -z ${KPO_CLUSTER_LOCKED:-} ]]; then
-  info "waiting for the test lock $lock"
-  exec env KPO_CLUSTER_LOCKED=1 flock -o "$lock" "$0" "$@"
-fi
+hold_test_lock "${KPO_CLUSTER_LOCK-/tmp/kpo-itest.lock}" "$0" "$@"
 
 kpo_env
 for bin in services/orders/kpo-orders services/payments/kpo-payments; do

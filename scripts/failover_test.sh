@@ -11,11 +11,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-lock=${KPO_FAILOVER_LOCK-/tmp/kpo-itest.lock}
-if [[ -n $lock && -z ${KPO_FAILOVER_LOCKED:-} ]]; then
-  info "waiting for the test lock $lock"
-  exec env KPO_FAILOVER_LOCKED=1 flock -o "$lock" "$0" "$@"
-fi
+hold_test_lock "${KPO_FAILOVER_LOCK-/tmp/kpo-itest.lock}" "$0" "$@"
 
 VHOST=kpo_failover
 

@@ -57,6 +57,18 @@ wait_until() {
   done
 }
 
+# hold_test_lock LOCK COMMAND... — runs COMMAND (the calling script again: "$0" "$@") holding LOCK, the
+# lock file the suites that use the machine's databases and broker share, unless LOCK is empty or an
+# ancestor already holds it (KPO_TEST_LOCK_HELD). Returns only when there is nothing to take.
+hold_test_lock() {
+  local lock=$1
+  shift
+  if [[ -n $lock && -z ${KPO_TEST_LOCK_HELD:-} ]]; then
+    info "waiting for the test lock $lock"
+    exec env KPO_TEST_LOCK_HELD=1 flock -o "$lock" "$@"
+  fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # OS packages (Debian 12 "bookworm")
 KPO_PACKAGES=(
