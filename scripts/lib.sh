@@ -300,6 +300,14 @@ rabbit_plugin_on() {
 
 start_rabbitmq() {
   log "starting RabbitMQ (node $(rabbit_node))"
+  # A node started some other way (a package's postinst, by hand) listens on every interface: it is
+  # restarted with the loopback configuration, and Erlang's port mapper with it.
+  if rabbit_node_up &&
+    [[ -n $(listening_beyond_loopback 5672 "$RABBITMQ_MGMT_PORT" "$RABBITMQ_PROMETHEUS_PORT" 25672 4369) ]]; then
+    info "the running node listens beyond loopback: restarting it on loopback only"
+    stop_rabbitmq
+    rmq epmd -kill >/dev/null 2>&1 || true
+  fi
   if rabbit_running; then
     info "already running"
   elif rabbit_node_up; then
