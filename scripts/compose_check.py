@@ -2,7 +2,8 @@
 """Checks deploy/docker-compose.yml and deploy/Dockerfile without a Docker engine.
 
 What can be checked offline is checked: the compose file is valid for docker-compose 1.29 and refuses
-to start without GATEWAY_JWT_SECRET; orders and payments publish no port; the gateway trusts nginx's
+to start without GATEWAY_JWT_SECRET or KPO_RABBITMQ_PASSWORD; RabbitMQ's management API is published on
+loopback only; orders and payments publish no port; the gateway trusts nginx's
 fixed address as its proxy; the seed's container names and ports; every path the compose file mounts
 or builds from, and every COPY source of the Dockerfile, exists and is not hidden by .dockerignore;
 .dockerignore keeps build trees, .run/ (the JWT secret), node_modules, bench results and .git out;
@@ -26,7 +27,7 @@ ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.pat
 BUILD = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "build", "release"))
 COMPOSE = os.path.join(ROOT, "deploy", "docker-compose.yml")
 # (service, container name, published host ports): the seed's names and ports.
-EXPECTED = [("postgres", "KPO4", set()), ("rabbitmq", "rabbitmq", {"15672"}),
+EXPECTED = [("postgres", "KPO4", set()), ("rabbitmq", "rabbitmq", {"127.0.0.1:15672"}),
             ("orders", "orderservice", set()), ("payments", "paymentsservice", set()),
             ("gateway", "apigateway", {"5005"}), ("nginx", "frontend", {"3000"})]
 MUST_IGNORE = [".git", ".run/jwt_secret", "build/release", "frontend/node_modules",
@@ -45,11 +46,14 @@ def compose_config(env):
 
 
 def load_compose():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "KPO_COMPOSE"))}
-    unset = compose_config(env)
-    if unset.returncode == 0 or "GATEWAY_JWT_SECRET" not in unset.stderr:
-        fail("docker-compose config must refuse to run without GATEWAY_JWT_SECRET")
-    result = compose_config(dict(env, GATEWAY_JWT_SECRET="compose-check-secret"))
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GATEWAY_", "KPO_COMPOSE")) and k != "KPO_RABBITMQ_PASSWORD"}
+    required = {"GATEWAY_JWT_SECRET": "compose-check-secret", "KPO_RABBITMQ_PASSWORD": "compose-check-password"}
+    for name in required:
+        unset = compose_config(dict(env, **{k: v for k, v in required.items() if k != name}))
+        if unset.returncode == 0 or name not in unset.stderr:
+            fail(f"docker-compose config must refuse to run without {name}")
+    result = compose_config(dict(env, **required))
     if result.returncode != 0:
         fail("docker-compose config failed: " + result.stderr.strip())
         return {}
@@ -83,6 +87,15 @@ def ignored(rel, patterns):
     return False
 
 
+def published_port(port):
+    """"[host_ip:]published" of a port entry, long (dict) or short ("ip:host:container") syntax."""
+    if isinstance(port, dict):
+        host_ip, published = port.get("host_ip"), str(port.get("published", ""))
+        return f"{host_ip}:{published}" if host_ip else published
+    parts = str(port).split(":")
+    return ":".join(parts[:-1]) if len(parts) > 1 else parts[0]
+
+
 def check_services(config):
     services = config.get("services", {})
     for name, container, ports in EXPECTED:
@@ -92,8 +105,7 @@ def check_services(config):
             continue
         if service.get("container_name") != container:
             fail(f"compose: {name} must be container {container}, not {service.get('container_name')}")
-        published = {str(p.get("published", "")) if isinstance(p, dict) else str(p).split(":")[0]
-                     for p in service.get("ports", [])}
+        published = {published_port(p) for p in service.get("ports", [])}
         if published != ports:
             fail(f"compose: {name} publishes {sorted(published)}, expected {sorted(ports)}")
         for volume in service.get("volumes", []):

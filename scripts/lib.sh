@@ -144,11 +144,33 @@ ensure_jwt_secret() {
   export GATEWAY_JWT_SECRET
 }
 
+# The local broker's account kpo gets a password generated once per user and machine (the broker
+# is the machine's, shared by every checkout): ${XDG_CONFIG_HOME:-~/.config}/kpo4/rabbitmq_password,
+# mode 600. KPO_RABBITMQ_PASSWORD set by the caller wins (and is what start_rabbitmq sets).
+KPO_BROKER_PASSWORD_FILE=${KPO_BROKER_PASSWORD_FILE:-${XDG_CONFIG_HOME:-$HOME/.config}/kpo4/rabbitmq_password}
+ensure_broker_password() {
+  local file=$KPO_BROKER_PASSWORD_FILE
+  if [[ -z ${KPO_RABBITMQ_PASSWORD:-} ]]; then
+    if [[ ! -s $file ]]; then
+      mkdir -p "$(dirname "$file")"
+      (
+        umask 077
+        head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$file.tmp"
+      )
+      mv "$file.tmp" "$file"
+    fi
+    chmod 600 "$file"
+    KPO_RABBITMQ_PASSWORD=$(<"$file")
+  fi
+  export KPO_RABBITMQ_PASSWORD
+}
+
 kpo_env() {
   export_default ORDERS_DATABASE_URL "postgresql://kpo:kpo@localhost:5432/orders"
   export_default PAYMENTS_DATABASE_URL "postgresql://kpo:kpo@localhost:5432/payments"
   export_default GATEWAY_DATABASE_URL "postgresql://kpo:kpo@localhost:5432/gateway"
-  export_default RABBITMQ_URL "amqp://kpo:kpo@localhost:5672/"
+  ensure_broker_password
+  export_default RABBITMQ_URL "amqp://kpo:$KPO_RABBITMQ_PASSWORD@localhost:5672/"
   # The services trust the X-User-Id the gateway sets: only the gateway (on this host) may reach them.
   export_default ORDERS_LISTEN "127.0.0.1:5001"
   export_default PAYMENTS_LISTEN "127.0.0.1:5002"
@@ -264,8 +286,8 @@ rabbit_log_tail() {
   as_root tail -n 30 "/var/log/rabbitmq/$node.log" /var/log/rabbitmq/startup_err >&2 2>/dev/null || true
 }
 
-# The broker's listeners on loopback only: the administrator kpo/kpo below is a local development
-# account, and anyone who reached AMQP or the management API from another host could publish a forged
+# The broker's listeners on loopback only: the administrator kpo below is a local development
+# account (generated password, ensure_broker_password), and anyone who reached AMQP or the management API from another host could publish a forged
 # payment result. The plugins whose keys the file sets are enabled before the node boots (a key of a
 # disabled plugin would stop it booting). Deployments beyond one machine use their own broker set-up
 # (deploy/k8s: the operator's generated credentials).
@@ -330,12 +352,21 @@ start_rabbitmq() {
   log "ensuring RabbitMQ user kpo"
   local users
   users=$(rmq timeout 30 rabbitmqctl -q --no-table-headers list_users) || die "rabbitmqctl list_users failed"
+  # The password goes on standard input, not on a command line other users can read in ps. Set on
+  # every start: the file is the truth, whatever an earlier version of this script set.
+  ensure_broker_password
   if ! awk '$1 == "kpo" { found = 1 } END { exit !found }' <<<"$users"; then
-    rmq timeout 30 rabbitmqctl -q add_user kpo kpo >/dev/null
+    printf %s "$KPO_RABBITMQ_PASSWORD" | rmq timeout 30 rabbitmqctl -q add_user kpo >/dev/null
+  else
+    printf %s "$KPO_RABBITMQ_PASSWORD" | rmq timeout 30 rabbitmqctl -q change_password kpo >/dev/null
   fi
   rmq timeout 30 rabbitmqctl -q set_user_tags kpo administrator >/dev/null
+  # RabbitMQ's own administrator guest/guest (allowed from loopback) would bypass the password above.
+  if awk '$1 == "guest" { found = 1 } END { exit !found }' <<<"$users"; then
+    rmq timeout 30 rabbitmqctl -q delete_user guest >/dev/null
+  fi
   rmq timeout 30 rabbitmqctl -q set_permissions -p / kpo '.*' '.*' '.*' >/dev/null
-  info "RabbitMQ ready on localhost:5672 (user kpo), UI http://localhost:$RABBITMQ_MGMT_PORT"
+  info "RabbitMQ ready on localhost:5672 (user kpo, password in $KPO_BROKER_PASSWORD_FILE), UI http://localhost:$RABBITMQ_MGMT_PORT"
 }
 
 # listening_beyond_loopback PORT... — prints "address:port" for each listening TCP socket on one of

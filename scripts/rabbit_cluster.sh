@@ -3,7 +3,7 @@
 # touches), for the broker-node-loss test (tests/cluster/) and for trying the services against a
 # cluster by hand (README, "Running against a RabbitMQ cluster").
 #
-#   scripts/rabbit_cluster.sh start          start kpo1..kpo3@localhost, join them, create kpo/kpo
+#   scripts/rabbit_cluster.sh start          start kpo1..kpo3@localhost, join them, create kpo (the local broker's generated password)
 #   scripts/rabbit_cluster.sh stop           stop the three nodes and delete their data
 #   scripts/rabbit_cluster.sh status         one line per node, then the cluster's view
 #   scripts/rabbit_cluster.sh queues         per queue: name, leader node, member count (tab-separated)
@@ -67,12 +67,13 @@ node_booted() { node_ctl "$1" rabbitmqctl await_startup --timeout 5 >/dev/null 2
 write_node_config() {
   local n=$1 dir
   dir=$(node_dir "$n")
+  ensure_broker_password
   as_root install -d -o rabbitmq -g rabbitmq -m 750 "$dir" "$dir/mnesia" "$dir/log" "$dir/conf.d"
   as_root tee "$dir/rabbitmq.conf" >/dev/null <<CONF
 # Written by KPO 4's scripts/rabbit_cluster.sh: node $(node_name "$n"), loopback only.
 listeners.tcp.default = 127.0.0.1:$(amqp_port "$n")
 default_user = kpo
-default_pass = kpo
+default_pass = $KPO_RABBITMQ_PASSWORD
 default_user_tags.administrator = true
 default_permissions.configure = .*
 default_permissions.read = .*
@@ -81,6 +82,7 @@ CONF
   echo '[].' | as_root tee "$dir/enabled_plugins" >/dev/null
   echo '[].' | as_root tee "$dir/advanced.config" >/dev/null
   as_root chown rabbitmq:rabbitmq "$dir/rabbitmq.conf" "$dir/enabled_plugins" "$dir/advanced.config"
+  as_root chmod 640 "$dir/rabbitmq.conf" # holds the password
 }
 
 # start_node N — starts node N unless it runs, and waits until it has booted.
@@ -228,7 +230,8 @@ cmd_queues() {
 
 cmd_urls() {
   local n urls=()
-  for n in "${NODES[@]}"; do urls+=("amqp://kpo:kpo@127.0.0.1:$(amqp_port "$n")/"); done
+  ensure_broker_password
+  for n in "${NODES[@]}"; do urls+=("amqp://kpo:$KPO_RABBITMQ_PASSWORD@127.0.0.1:$(amqp_port "$n")/"); done
   (IFS=,; echo "${urls[*]}")
 }
 

@@ -44,12 +44,24 @@ start_rabbitmq
 
 failed=()
 
-# The local PostgreSQL and RabbitMQ carry the development accounts kpo/kpo: no port of theirs (nor
+# The local PostgreSQL and RabbitMQ carry development accounts (kpo): no port of theirs (nor
 # Erlang's port mapper and inter-node port) may be reachable from another host.
 log "checking that PostgreSQL and RabbitMQ listen on loopback only"
 if ! exposed=$(listening_beyond_loopback 5432 5672 15672 15692 25672 4369) || [[ -n $exposed ]]; then
   warn "listening beyond loopback: ${exposed:-(ss failed)}"
   failed+=("loopback-only servers")
+fi
+# The broker's account has a generated password: the documented one of old (kpo/kpo) and a guest
+# login must be refused, the generated one accepted (the management API answers who is asking).
+log "checking that the broker accepts only the generated password"
+broker_status() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 10 -K - "http://127.0.0.1:$RABBITMQ_MGMT_PORT/api/whoami" \
+    <<<"user = \"$1\""
+}
+if [[ $(broker_status kpo:kpo) != 401 || $(broker_status guest:guest) != 401 ||
+  $(broker_status "kpo:$KPO_RABBITMQ_PASSWORD") != 200 ]]; then
+  warn "the broker's kpo account does not hold the generated password alone"
+  failed+=("broker password")
 fi
 
 log "checking that every C++ source is clang-formatted"

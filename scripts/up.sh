@@ -29,6 +29,6 @@ if [[ -f $KPO_RUN_DIR/gateway.pid ]]; then
 fi
 info "orders:      http://localhost:$(service_port orders)  (/healthz /readyz /metrics)"
 info "payments:    http://localhost:$(service_port payments)  (/healthz /readyz /metrics)"
-info "RabbitMQ UI: http://localhost:15672  (kpo / kpo)"
+info "RabbitMQ UI: http://localhost:15672  (kpo / password in $KPO_BROKER_PASSWORD_FILE)"
 info "PostgreSQL:  postgresql://kpo:kpo@localhost:5432/{orders,payments,gateway}"
 info "logs:        .run/*.log    stop: ./scripts/down.sh"

@@ -1,7 +1,8 @@
-"""RabbitMQ through its management API (http://localhost:15672, kpo/kpo): the chaos suite's own vhost,
+"""RabbitMQ through its management API (http://localhost:15672, with the credentials of RABBITMQ_URL): the chaos suite's own vhost,
 messages published straight to the services' exchanges, and what the dead-letter queues hold."""
 import base64
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,10 +15,17 @@ PAYMENT_FAILED = ("payments", "payment.failed", "PaymentFailed")
 DLQS = ("payments.order-created.dlq", "orders.payment-results.dlq")
 
 
+def url_credentials(url):
+    """(user, password) of the first broker URL in a RABBITMQ_URL list (scripts/lib.sh generates the password)."""
+    first = urllib.parse.urlsplit(url.split(",")[0].strip())
+    return urllib.parse.unquote(first.username or "guest"), urllib.parse.unquote(first.password or "guest")
+
+
 class Management:
-    def __init__(self, vhost, base="http://127.0.0.1:15672", user="kpo", password="kpo"):
+    def __init__(self, vhost, base="http://127.0.0.1:15672", credentials=None):
         self.vhost = vhost
         self.base = base
+        user, password = credentials or url_credentials(os.environ["RABBITMQ_URL"])
         self.auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
     def _request(self, method, path, body=None, allow=()):

@@ -37,7 +37,7 @@ def service_env(name, vhost):
     env.update({
         f"{name.upper()}_DATABASE_URL": database_url(name),
         f"{name.upper()}_LISTEN": f"127.0.0.1:{PORTS[name]}",
-        "RABBITMQ_URL": f"amqp://kpo:kpo@127.0.0.1:5672/{vhost}",
+        "RABBITMQ_URL": os.environ["RABBITMQ_URL"].split(",")[0].strip().rsplit("/", 1)[0] + f"/{vhost}",
     })
     if name == "gateway":
         env.update({
