@@ -147,7 +147,8 @@ ensure_jwt_secret() {
 # The local broker's account kpo gets a password generated once per user and machine (the broker
 # is the machine's, shared by every checkout): ${XDG_CONFIG_HOME:-~/.config}/kpo4/rabbitmq_password,
 # mode 600. KPO_RABBITMQ_PASSWORD set by the caller wins (and is what start_rabbitmq sets).
-KPO_BROKER_PASSWORD_FILE=${KPO_BROKER_PASSWORD_FILE:-${XDG_CONFIG_HOME:-$HOME/.config}/kpo4/rabbitmq_password}
+# (HOME may be unset under a CI runner: the passwd entry's home then.)
+KPO_BROKER_PASSWORD_FILE=${KPO_BROKER_PASSWORD_FILE:-${XDG_CONFIG_HOME:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.config}/kpo4/rabbitmq_password}
 ensure_broker_password() {
   local file=$KPO_BROKER_PASSWORD_FILE
   if [[ -z ${KPO_RABBITMQ_PASSWORD:-} ]]; then
