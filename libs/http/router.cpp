@@ -37,10 +37,10 @@ bool IsParam(const std::string& segment) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, Handler handler) {
+void Router::Add(std::string method, std::string pattern, Handler handler, Lane lane) {
   auto segments = SplitPath(pattern);
   routes_.push_back(
-      Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler), nullptr});
+      Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler), nullptr, lane});
 }
 
 void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler) {
@@ -57,6 +57,7 @@ Router::Found Router::Find(Request& request) const {
   Found found;
   if (const Route* route = Match(request, path_matched, allow, request.path_params)) {
     found.pattern = route->pattern;
+    found.lane = route->lane;
     if (route->async_handler) {
       found.async_handler = &route->async_handler;
     } else {
@@ -142,30 +143,38 @@ bool CheckReadiness(const Checks& checks, std::string& details) {
 
 void AddOperationalRoutes(Router& router, Checks checks, RequestFilter may_read_metrics) {
   auto shared = std::make_shared<const Checks>(std::move(checks));
-  router.Add("GET", "/healthz", [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); });
-  router.Add("GET", "/readyz", [shared](Request&) {
-    std::string details;
-    const bool ready = CheckReadiness(*shared, details);
-    return JsonResponse(ready ? 200 : 503, std::string(R"({"status":")") + (ready ? "ready" : "unavailable") +
-                                               R"(","checks":{)" + details + "}}");
-  });
+  router.Add(
+      "GET", "/healthz", [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); }, Lane::kOperations);
+  router.Add(
+      "GET", "/readyz",
+      [shared](Request&) {
+        std::string details;
+        const bool ready = CheckReadiness(*shared, details);
+        return JsonResponse(ready ? 200 : 503, std::string(R"({"status":")") +
+                                                   (ready ? "ready" : "unavailable") + R"(","checks":{)" +
+                                                   details + "}}");
+      },
+      Lane::kOperations);
   // Every service serves its operational routes once: the process metrics come with /metrics.
   static std::once_flag process_metrics;
   std::call_once(process_metrics,
                  [] { observability::RegisterProcessMetrics(observability::Registry::Global()); });
   // A scrape runs the readiness checks too (as often as a probe would), so that "ready" is
   // current even where nothing probes /readyz.
-  router.Add("GET", "/metrics", [shared, may_read_metrics = std::move(may_read_metrics)](Request& request) {
-    if (may_read_metrics && !may_read_metrics(request)) {
-      return ProblemResponse(403, "Metrics are served only to the monitoring system's addresses");
-    }
-    std::string details;
-    CheckReadiness(*shared, details);
-    Response response;
-    response.body = observability::Registry::Global().Render();
-    response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    return response;
-  });
+  router.Add(
+      "GET", "/metrics",
+      [shared, may_read_metrics = std::move(may_read_metrics)](Request& request) {
+        if (may_read_metrics && !may_read_metrics(request)) {
+          return ProblemResponse(403, "Metrics are served only to the monitoring system's addresses");
+        }
+        std::string details;
+        CheckReadiness(*shared, details);
+        Response response;
+        response.body = observability::Registry::Global().Render();
+        response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        return response;
+      },
+      Lane::kOperations);
 }
 
 }  // namespace kpo::http

@@ -17,11 +17,17 @@ using Handler = std::function<Response(Request&)>;
 // A handler that never blocks (e.g. a proxy doing async I/O): it runs on the I/O threads.
 using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
+// Where the server runs a blocking handler. Requests share the worker pool, whose queue is bounded
+// (ServerOptions::max_queued, max_queue_wait: under overload they are refused with 503). Operations
+// (health, readiness, metrics) run on a worker of their own and are never refused, so that probes
+// and scrapes still answer while the requests' workers are saturated.
+enum class Lane { kRequests, kOperations };
+
 class Router {
  public:
   // Registers a handler; `pattern` segments in braces are parameters. Not thread safe: register
   // everything before the server starts; Find is then safe from any thread.
-  void Add(std::string method, std::string pattern, Handler handler);
+  void Add(std::string method, std::string pattern, Handler handler, Lane lane = Lane::kRequests);
   void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
   // Answers requests whose path matches no route (instead of the default 404 problem); a known
   // path with another method still answers 405.
@@ -38,6 +44,7 @@ class Router {
   struct Found {
     const Handler* handler = nullptr;
     const AsyncHandler* async_handler = nullptr;
+    Lane lane = Lane::kRequests;
     std::string_view pattern = "unmatched";  // refers to the router, which outlives the request
     Response error;
   };
@@ -50,6 +57,7 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     AsyncHandler async_handler;
+    Lane lane = Lane::kRequests;
   };
   const Route* Match(const Request& request, bool& path_matched, std::string& allow,
                      std::map<std::string, std::string>& params) const;
@@ -63,8 +71,8 @@ class Router {
 std::string RequireUserId(const Request& request);
 
 // Registers GET /healthz (process alive), GET /readyz (200 when every check passes, else 503,
-// with each check's result) and GET /metrics (Prometheus text). When `may_read_metrics` is given,
-// /metrics answers 403 to a request it refuses.
+// with each check's result) and GET /metrics (Prometheus text), all on Lane::kOperations. When
+// `may_read_metrics` is given, /metrics answers 403 to a request it refuses.
 using ReadinessCheck = std::function<bool()>;
 using RequestFilter = std::function<bool(const Request&)>;
 void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks,

@@ -29,6 +29,7 @@
 #include "http/problem.hpp"
 #include "http/stream.hpp"
 #include "http/stream_writer.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::http {
 namespace asio = boost::asio;
@@ -59,6 +60,13 @@ struct Server::Impl {
   std::vector<std::unique_ptr<asio::io_context>> loops = MakeLoops(options.threads);
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running = Guard(loops);
   asio::thread_pool workers{static_cast<std::size_t>(options.workers)};
+  asio::thread_pool operations{1};     // Lane::kOperations
+  std::atomic<std::size_t> queued{0};  // Lane::kRequests requests waiting for a worker
+  observability::Counter& busy_refusals = observability::Registry::Global().GetCounter(
+      "http_busy_refusals_total",
+      "Requests refused with 503 because the workers' queue was over its bounds.");
+  observability::Gauge& queue_depth = observability::Registry::Global().GetGauge(
+      "http_worker_queue_depth", "Requests waiting for an HTTP worker.");
   tcp::acceptor acceptor{*loops.front()};
   // The streams each loop is writing (used on that loop only), for a shutdown to end them.
   std::vector<StreamRegistry> streams = std::vector<StreamRegistry>(loops.size());
@@ -84,6 +92,14 @@ struct Server::Impl {
     return out;
   }
 
+  // The answer to a request refused because the workers are saturated (ServerOptions::max_queued).
+  Response Busy() {
+    busy_refusals.Add();
+    auto response = ProblemResponse(503, "The service is busy right now; try again in a second");
+    response.SetHeader("Retry-After", "1");
+    return response;
+  }
+
   // Runs the route's handler: a blocking one on the worker pool (the session waits without
   // holding an I/O thread), an async one right here. The edge of a request: every failure of a
   // handler becomes an answer.
@@ -104,14 +120,26 @@ struct Server::Impl {
         failure = std::current_exception();
       }
     } else {
+      const bool bounded = route.lane == Lane::kRequests;
+      if (bounded && options.max_queued > 0 && queued.load(std::memory_order_relaxed) >= options.max_queued) {
+        co_return Busy();
+      }
       auto executor = co_await asio::this_coro::executor;
       auto done = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
-      asio::post(workers, [&, done, executor] {
-        core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
-        try {
-          response = (*route.handler)(request);
-        } catch (const std::exception&) {
-          failure = std::current_exception();
+      if (bounded) queue_depth.Set(static_cast<double>(queued.fetch_add(1, std::memory_order_relaxed) + 1));
+      const auto enqueued = std::chrono::steady_clock::now();
+      asio::post(bounded ? workers : operations, [&, done, executor, bounded, enqueued] {
+        if (bounded) queue_depth.Set(static_cast<double>(queued.fetch_sub(1, std::memory_order_relaxed) - 1));
+        if (bounded && options.max_queue_wait.count() > 0 &&
+            std::chrono::steady_clock::now() - enqueued > options.max_queue_wait) {
+          response = Busy();
+        } else {
+          core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
+          try {
+            response = (*route.handler)(request);
+          } catch (const std::exception&) {
+            failure = std::current_exception();
+          }
         }
         // Runs on the session's loop, so only after the session is suspended on `done`.
         asio::post(executor, [done] { done->cancel(); });
@@ -343,7 +371,7 @@ void Server::Listen() {
 }
 
 std::uint16_t Server::Port() const { return impl_->acceptor.local_endpoint().port(); }
-
+std::size_t Server::Queued() const { return impl_->queued.load(std::memory_order_relaxed); }
 void Server::Run(bool handle_signals) {
   asio::signal_set signals(*impl_->loops.front());
   if (handle_signals) {

@@ -16,6 +16,13 @@ struct ServerOptions {
   std::uint16_t port = 0;  // 0: any free port (see Server::Port)
   int threads = 2;         // I/O threads, each running its own event loop; a connection stays on one
   int workers = 16;        // blocking handlers (database calls) run here: size with the DB pool
+  // Overload: a request for a worker (Lane::kRequests) is refused at once with 503 + Retry-After
+  // when `max_queued` requests already wait for one, and when a worker gets to a request that
+  // waited longer than `max_queue_wait` (its client has waited too long already; running it would
+  // only delay the requests behind it). So the queue, and the time an answer takes, stay bounded
+  // however much more arrives than the workers finish. 0 turns either bound off.
+  std::size_t max_queued = 64;
+  std::chrono::milliseconds max_queue_wait{50};
   std::size_t body_limit = 64UL * 1024;
   std::size_t header_limit = 8UL * 1024;
   std::size_t max_header_count = 100;
@@ -29,7 +36,8 @@ struct ServerOptions {
 };
 
 // Serves a Router. Blocking handlers run on a worker pool so that slow database calls never
-// stall the I/O threads; async handlers and streamed responses run on the I/O threads. Per
+// stall the I/O threads (operational ones on a worker of their own, see Lane); async handlers and
+// streamed responses run on the I/O threads. Per
 // request it: enforces the body (413) and header (431) limits and the read
 // deadline; answers 415 for a body that is not JSON; echoes or creates X-Request-Id; continues or
 // starts the W3C trace; renders ProblemError as problem+json and any other exception as a 500
@@ -44,6 +52,8 @@ class Server {
   // Binds and listens. Throws std::system_error when the address is unavailable.
   void Listen();
   std::uint16_t Port() const;
+  // Requests (Lane::kRequests) waiting for a worker now.
+  std::size_t Queued() const;
 
   // Serves until Stop() or, with `handle_signals`, SIGTERM/SIGINT. Then it stops accepting, lets
   // in-flight requests finish (up to drain_timeout) and returns.

@@ -1,0 +1,142 @@
+// The server under more requests than its workers finish: the workers' queue stays within its
+// bounds (ServerOptions::max_queued, max_queue_wait) and operational routes still answer.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "http/client.hpp"
+#include "http/server.hpp"
+
+namespace kpo::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A handler that holds its worker until Open(); counts the requests that got to run.
+class Gate {
+ public:
+  Response Hold() {
+    std::unique_lock lock(mutex_);
+    ++started_;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return open_; });
+    return JsonResponse(200, R"("done")");
+  }
+  void WaitStarted(int count) {
+    std::unique_lock lock(mutex_);
+    ASSERT_TRUE(changed_.wait_for(lock, 10s, [&] { return started_ >= count; }));
+  }
+  void Open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  int Started() {
+    std::lock_guard lock(mutex_);
+    return started_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int started_ = 0;
+  bool open_ = false;
+};
+
+class ServerOverloadTest : public ::testing::Test {
+ protected:
+  void Start(ServerOptions options) {
+    router_.Add("GET", "/hold", [this](Request&) { return gate_.Hold(); });
+    AddOperationalRoutes(router_, {});
+    options.host = "127.0.0.1";
+    options.workers = 1;
+    server_ = std::make_unique<Server>(options, router_);
+    server_->Listen();
+    thread_ = std::thread([this] { server_->Run(false); });
+  }
+  void TearDown() override {
+    gate_.Open();
+    server_->Stop();
+    thread_.join();
+  }
+  std::future<ClientResponse> CallAsync(const std::string& target) {
+    return std::async(std::launch::async, [this, target] { return Call(target); });
+  }
+  ClientResponse Call(const std::string& target) {
+    return Fetch("127.0.0.1", server_->Port(), "GET", target);
+  }
+  // Polls until `count` requests wait for the worker (the sleep only paces the polling).
+  void WaitQueued(std::size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (server_->Queued() < count && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(server_->Queued(), count);
+  }
+  static void ExpectBusy(const ClientResponse& response) {
+    EXPECT_EQ(response.status, 503);
+    EXPECT_EQ(response.Header("Retry-After"), "1");
+    EXPECT_EQ(response.Header("Content-Type").value_or("").rfind("application/problem+json", 0), 0U);
+  }
+
+  Gate gate_;
+  Router router_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+TEST_F(ServerOverloadTest, ARequestBeyondTheQueueBoundIsRefusedAtOnce) {
+  Start({.max_queued = 1, .max_queue_wait = 0ms});
+  auto running = CallAsync("/hold");
+  gate_.WaitStarted(1);
+  auto waiting = CallAsync("/hold");
+  WaitQueued(1);
+
+  // The worker is still held: the answer cannot have waited for it.
+  ExpectBusy(Call("/hold"));
+  // Probes and scrapes have a worker of their own and are never refused.
+  EXPECT_EQ(Call("/healthz").status, 200);
+  EXPECT_EQ(Call("/metrics").status, 200);
+
+  gate_.Open();
+  EXPECT_EQ(running.get().status, 200);
+  EXPECT_EQ(waiting.get().status, 200);
+  EXPECT_EQ(gate_.Started(), 2);
+}
+
+TEST_F(ServerOverloadTest, ARequestThatWaitedTooLongIsRefusedWithoutRunning) {
+  Start({.max_queued = 0, .max_queue_wait = 50ms});
+  auto running = CallAsync("/hold");
+  gate_.WaitStarted(1);
+  auto waiting = CallAsync("/hold");
+  WaitQueued(1);
+  // What is under test is time spent in the queue: let more than the bound pass.
+  std::this_thread::sleep_for(150ms);
+  gate_.Open();
+
+  EXPECT_EQ(running.get().status, 200);
+  ExpectBusy(waiting.get());
+  EXPECT_EQ(gate_.Started(), 1);
+  EXPECT_EQ(server_->Queued(), 0U);
+}
+
+TEST_F(ServerOverloadTest, WithoutBoundsEveryRequestWaitsItsTurn) {
+  Start({.max_queued = 0, .max_queue_wait = 0ms});
+  auto running = CallAsync("/hold");
+  gate_.WaitStarted(1);
+  std::vector<std::future<ClientResponse>> waiting;
+  for (int i = 0; i < 3; ++i) waiting.push_back(CallAsync("/hold"));
+  WaitQueued(3);
+  gate_.Open();
+
+  EXPECT_EQ(running.get().status, 200);
+  for (auto& response : waiting) EXPECT_EQ(response.get().status, 200);
+  EXPECT_EQ(gate_.Started(), 4);
+}
+
+}  // namespace
+}  // namespace kpo::http
