@@ -52,6 +52,8 @@ PlanOptions ReadPlan(const Args& args) {
   plan.common_rate = args.Number("common-rate", plan.common_rate);
   plan.max_p99_ms = args.Number("max-p99-ms", plan.max_p99_ms);
   plan.overload_s = args.Number("overload-s", plan.overload_s);
+  plan.overload_factor = args.Number("overload-factor", plan.overload_factor);
+  plan.max_rejected_share = args.Number("max-rejected-share", plan.max_rejected_share);
   plan.recovery_s = args.Number("recovery-s", plan.recovery_s);
   plan.half_s = args.Number("half-s", plan.half_s);
   plan.closed_connections = static_cast<int>(args.Number("closed-connections", plan.closed_connections));

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -70,7 +72,12 @@ std::string NewUuid() {
   (void)kSodiumReady;
   std::array<unsigned char, 16> b{};
   FillRandom(b.data(), b.size());
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+  // RFC 9562 version 7: the first 48 bits are the Unix time in milliseconds, big-endian.
+  const auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
+  for (std::size_t i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x70);  // version 7
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

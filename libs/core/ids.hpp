@@ -6,7 +6,12 @@
 
 namespace kpo::core {
 
-// A random (version 4) UUID in canonical lowercase form. Thread safe (libsodium CSPRNG).
+// A time-ordered UUID (RFC 9562 version 7: 48 bits of Unix milliseconds, then 74 random bits from
+// libsodium's CSPRNG) in canonical lowercase form. Thread safe. Time-ordered because every id is a
+// primary key somewhere: new rows then land on the right-most pages of each B-tree instead of on a
+// random page of an index larger than memory, which PostgreSQL must read and, after each
+// checkpoint, write whole into the WAL (measured: 2-4 full-page images per order with version 4).
+// Ids made within the same millisecond are in no particular order.
 std::string NewUuid();
 
 // True when `text` is a UUID in canonical 8-4-4-4-12 hex form (either case).

@@ -2,21 +2,45 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <string>
 
 namespace kpo::core {
 namespace {
 
-TEST(Ids, NewUuidIsVersion4AndUnique) {
+TEST(Ids, NewUuidIsVersion7AndUnique) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     auto id = NewUuid();
     ASSERT_TRUE(IsUuid(id)) << id;
-    EXPECT_EQ(id[14], '4');
+    EXPECT_EQ(id[14], '7');
     EXPECT_TRUE(std::string("89ab").find(id[19]) != std::string::npos);
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000U);
+}
+
+TEST(Ids, NewUuidStartsWithTheUnixMilliseconds) {
+  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const auto id = NewUuid();
+  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const auto ms = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+  EXPECT_GE(ms, before);
+  EXPECT_LE(ms, after);
+}
+
+TEST(Ids, NewUuidsOfLaterMillisecondsSortAfter) {
+  const auto first = NewUuid();
+  const auto start = std::chrono::system_clock::now();
+  // What is under test is the clock moving on: wait for the next millisecond (and one more).
+  while (std::chrono::system_clock::now() - start < std::chrono::milliseconds(2)) {
+  }
+  EXPECT_LT(first, NewUuid());
 }
 
 TEST(Ids, ValidatesAndNormalisesUuids) {

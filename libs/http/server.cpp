@@ -62,6 +62,7 @@ struct Server::Impl {
   asio::thread_pool workers{static_cast<std::size_t>(options.workers)};
   asio::thread_pool operations{1};     // Lane::kOperations
   std::atomic<std::size_t> queued{0};  // Lane::kRequests requests waiting for a worker
+  core::QueueCodel queue_codel{options.queue};
   observability::Counter& busy_refusals = observability::Registry::Global().GetCounter(
       "http_busy_refusals_total",
       "Requests refused with 503 because the workers' queue was over its bounds.");
@@ -130,8 +131,8 @@ struct Server::Impl {
       const auto enqueued = std::chrono::steady_clock::now();
       asio::post(bounded ? workers : operations, [&, done, executor, bounded, enqueued] {
         if (bounded) queue_depth.Set(static_cast<double>(queued.fetch_sub(1, std::memory_order_relaxed) - 1));
-        if (bounded && options.max_queue_wait.count() > 0 &&
-            std::chrono::steady_clock::now() - enqueued > options.max_queue_wait) {
+        const auto now = std::chrono::steady_clock::now();
+        if (bounded && queue_codel.Refuse(now - enqueued, now)) {
           response = Busy();
         } else {
           core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/queue_codel.hpp"
 #include "http/router.hpp"
 
 namespace kpo::http {
@@ -17,12 +18,13 @@ struct ServerOptions {
   int threads = 2;         // I/O threads, each running its own event loop; a connection stays on one
   int workers = 16;        // blocking handlers (database calls) run here: size with the DB pool
   // Overload: a request for a worker (Lane::kRequests) is refused at once with 503 + Retry-After
-  // when `max_queued` requests already wait for one, and when a worker gets to a request that
-  // waited longer than `max_queue_wait` (its client has waited too long already; running it would
-  // only delay the requests behind it). So the queue, and the time an answer takes, stay bounded
-  // however much more arrives than the workers finish. 0 turns either bound off.
-  std::size_t max_queued = 64;
-  std::chrono::milliseconds max_queue_wait{50};
+  // when `max_queued` requests already wait for one (0: no bound). When a worker gets to a request,
+  // `queue` (core::QueueCodel) decides whether it waited too long to run: a burst that drains is
+  // absorbed, a standing queue is cut back to its target, and nothing runs that waited more than
+  // queue.max_wait. So the time an answer takes stays bounded however much more arrives than the
+  // workers finish.
+  std::size_t max_queued = 512;
+  core::CodelPolicy queue;
   std::size_t body_limit = 64UL * 1024;
   std::size_t header_limit = 8UL * 1024;
   std::size_t max_header_count = 100;

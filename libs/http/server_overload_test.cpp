@@ -1,5 +1,6 @@
 // The server under more requests than its workers finish: the workers' queue stays within its
-// bounds (ServerOptions::max_queued, max_queue_wait) and operational routes still answer.
+// bounds (ServerOptions::max_queued, queue.max_wait) and operational routes still answer. The
+// CoDel decision itself is tested in core/queue_codel_test.cpp.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -90,7 +91,7 @@ class ServerOverloadTest : public ::testing::Test {
 };
 
 TEST_F(ServerOverloadTest, ARequestBeyondTheQueueBoundIsRefusedAtOnce) {
-  Start({.max_queued = 1, .max_queue_wait = 0ms});
+  Start({.max_queued = 1, .queue = {.target = 0ms, .max_wait = 0ms}});
   auto running = CallAsync("/hold");
   gate_.WaitStarted(1);
   auto waiting = CallAsync("/hold");
@@ -109,7 +110,7 @@ TEST_F(ServerOverloadTest, ARequestBeyondTheQueueBoundIsRefusedAtOnce) {
 }
 
 TEST_F(ServerOverloadTest, ARequestThatWaitedTooLongIsRefusedWithoutRunning) {
-  Start({.max_queued = 0, .max_queue_wait = 50ms});
+  Start({.max_queued = 0, .queue = {.target = 0ms, .max_wait = 50ms}});
   auto running = CallAsync("/hold");
   gate_.WaitStarted(1);
   auto waiting = CallAsync("/hold");
@@ -125,7 +126,7 @@ TEST_F(ServerOverloadTest, ARequestThatWaitedTooLongIsRefusedWithoutRunning) {
 }
 
 TEST_F(ServerOverloadTest, WithoutBoundsEveryRequestWaitsItsTurn) {
-  Start({.max_queued = 0, .max_queue_wait = 0ms});
+  Start({.max_queued = 0, .queue = {.target = 0ms, .max_wait = 0ms}});
   auto running = CallAsync("/hold");
   gate_.WaitStarted(1);
   std::vector<std::future<ClientResponse>> waiting;

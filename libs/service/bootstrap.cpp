@@ -24,8 +24,10 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.amqp.connection_name = name;
   settings.pool_size = static_cast<std::size_t>(config.Int(prefix + "_DB_POOL_SIZE", 16, 1, 1000));
   settings.workers = static_cast<int>(config.Int(prefix + "_HTTP_WORKERS", 16, 1, 256));
-  settings.max_queued = static_cast<std::size_t>(config.Int(prefix + "_HTTP_MAX_QUEUE", 64, 0, 100'000));
-  settings.max_queue_wait = config.Millis(prefix + "_HTTP_MAX_QUEUE_WAIT_MS", std::chrono::milliseconds(50));
+  settings.max_queued = static_cast<std::size_t>(config.Int(prefix + "_HTTP_MAX_QUEUE", 512, 0, 100'000));
+  settings.queue.target = config.Millis(prefix + "_HTTP_QUEUE_TARGET_MS", settings.queue.target);
+  settings.queue.interval = config.Millis(prefix + "_HTTP_QUEUE_INTERVAL_MS", settings.queue.interval);
+  settings.queue.max_wait = config.Millis(prefix + "_HTTP_MAX_QUEUE_WAIT_MS", settings.queue.max_wait);
   settings.prefetch = static_cast<std::uint16_t>(config.Int(prefix + "_CONSUMER_PREFETCH", 32, 1, 65535));
   settings.consumer_batch = static_cast<std::size_t>(
       config.Int(prefix + "_CONSUMER_BATCH", settings.prefetch, 1, settings.prefetch));
@@ -82,7 +84,7 @@ http::ServerOptions ServerOptionsFor(const ServiceSettings& settings, std::strin
           .port = settings.port,
           .workers = settings.workers,
           .max_queued = settings.max_queued,
-          .max_queue_wait = settings.max_queue_wait,
+          .queue = settings.queue,
           .max_connections = max_connections};
 }
 

@@ -21,7 +21,8 @@
 namespace kpo::service {
 
 // The settings every database + broker service reads, named <PREFIX>_LISTEN, <PREFIX>_DATABASE_URL,
-// <PREFIX>_DB_POOL_SIZE, <PREFIX>_HTTP_WORKERS, <PREFIX>_HTTP_MAX_QUEUE, <PREFIX>_HTTP_MAX_QUEUE_WAIT_MS,
+// <PREFIX>_DB_POOL_SIZE, <PREFIX>_HTTP_WORKERS, <PREFIX>_HTTP_MAX_QUEUE, <PREFIX>_HTTP_QUEUE_TARGET_MS,
+// <PREFIX>_HTTP_QUEUE_INTERVAL_MS, <PREFIX>_HTTP_MAX_QUEUE_WAIT_MS,
 // <PREFIX>_CONSUMER_PREFETCH, <PREFIX>_RELAY_BATCH,
 // <PREFIX>_CONSUMER_BATCH, <PREFIX>_CONSUMERS, <PREFIX>_RELAYS, <PREFIX>_RELAY_POLL_MS,
 // <PREFIX>_RELAY_WAKEUP, <PREFIX>_RABBITMQ_URL (else RABBITMQ_URL) and KPO_FAILPOINTS. Throws
@@ -33,9 +34,9 @@ struct ServiceSettings {
   messaging::AmqpSettings amqp;
   std::size_t pool_size = 16;
   int workers = 16;
-  // The bounds of the HTTP workers' queue (http::ServerOptions::max_queued, max_queue_wait).
-  std::size_t max_queued = 64;
-  std::chrono::milliseconds max_queue_wait{50};
+  // The bounds of the HTTP workers' queue (http::ServerOptions::max_queued, queue).
+  std::size_t max_queued = 512;
+  core::CodelPolicy queue;
   std::uint16_t prefetch = 32;
   std::size_t consumer_batch = 32;  // deliveries applied in one transaction (1..prefetch)
   // Relay and consumer threads. Two of each overlap one's broker confirm or commit with the

@@ -48,8 +48,9 @@ TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
   EXPECT_FALSE(settings.metrics_readers.Contains("192.0.2.1"));
   EXPECT_EQ(settings.cors_origins, std::vector<std::string>{"http://localhost:3000"});
   EXPECT_EQ(settings.shed_window, std::chrono::milliseconds(100));
-  EXPECT_EQ(settings.server.max_queued, 256U);
-  EXPECT_EQ(settings.server.max_queue_wait, std::chrono::milliseconds(2000));
+  EXPECT_EQ(settings.server.max_queued, 512U);
+  EXPECT_EQ(settings.server.queue.target, std::chrono::milliseconds(100));
+  EXPECT_EQ(settings.server.queue.max_wait, std::chrono::milliseconds(5000));
 }
 
 TEST_F(Settings, BothUpstreamsShareTheTimeoutsButNotTheReplicas) {

@@ -1,0 +1,28 @@
+#include "core/queue_codel.hpp"
+
+#include <algorithm>
+
+namespace kpo::core {
+
+bool QueueCodel::Refuse(Clock::duration waited, Clock::time_point now) {
+  if (policy_.max_wait.count() > 0 && waited > policy_.max_wait) return true;
+  if (policy_.target.count() == 0) return false;
+  std::lock_guard lock(mutex_);
+  if (now >= interval_end_) {
+    // A whole interval without any request served within the target: the queue stands. An
+    // interval in which no request came (min_wait_ untouched) found no queue at all.
+    overloaded_ = min_wait_ != Clock::duration::max() && min_wait_ > policy_.target;
+    min_wait_ = waited;
+    interval_end_ = now + policy_.interval;
+  } else {
+    min_wait_ = std::min(min_wait_, waited);
+  }
+  return overloaded_ && waited > 2 * policy_.target;
+}
+
+bool QueueCodel::Overloaded() const {
+  std::lock_guard lock(mutex_);
+  return overloaded_;
+}
+
+}  // namespace kpo::core

@@ -1,0 +1,39 @@
+#pragma once
+// When to refuse work that waited in a queue: CoDel ("Controlling Queue Delay", Nichols and
+// Jacobson, 2012), as RPC servers apply it to their request queues. A queue that empties now and
+// then is a burst being absorbed: nothing is refused, however long one request waited (up to a
+// hard bound). A queue that stands (even its shortest wait over a whole interval exceeded the
+// target) is overload: then requests that waited more than twice the target are refused, so the
+// answers stay fast and the queue drains to the target instead of growing.
+#include <chrono>
+#include <mutex>
+
+namespace kpo::core {
+
+struct CodelPolicy {
+  std::chrono::milliseconds target{20};      // acceptable standing wait; 0 turns CoDel off
+  std::chrono::milliseconds interval{200};   // how long the wait must stand above target
+  std::chrono::milliseconds max_wait{1000};  // refused beyond this whatever the state; 0: no bound
+};
+
+// Thread safe (a mutex: one short critical section per dequeued request).
+class QueueCodel {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit QueueCodel(CodelPolicy policy) : policy_(policy) {}
+
+  // A request that waited `waited` is taken from the queue at `now`: whether to refuse it.
+  bool Refuse(Clock::duration waited, Clock::time_point now);
+
+  // Whether the last complete interval found a standing queue.
+  bool Overloaded() const;
+
+ private:
+  CodelPolicy policy_;
+  mutable std::mutex mutex_;
+  Clock::time_point interval_end_{};
+  Clock::duration min_wait_ = Clock::duration::max();
+  bool overloaded_ = false;
+};
+
+}  // namespace kpo::core
