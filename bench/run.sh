@@ -143,6 +143,13 @@ seed_env=(ORDERS_RELAY_POLL_MS=1000 PAYMENTS_RELAY_POLL_MS=1000 ORDERS_RELAY_BAT
   ORDERS_HTTP_MAX_QUEUE=0 ORDERS_HTTP_QUEUE_TARGET_MS=0 ORDERS_HTTP_MAX_QUEUE_WAIT_MS=0
   PAYMENTS_HTTP_MAX_QUEUE=0 PAYMENTS_HTTP_QUEUE_TARGET_MS=0 PAYMENTS_HTTP_MAX_QUEUE_WAIT_MS=0)
 
+# The load generator shares the two cores with what it measures. Where allowed (root), it runs at a
+# higher priority so that it sends on schedule and reads answers when they arrive: its own delays
+# are still counted (latency runs from the scheduled send time), but they then come from the system,
+# not from the generator waiting for a core. It needs about 0.1 ms of CPU per request.
+loadgen_priority=()
+if nice -n -10 true 2>/dev/null; then loadgen_priority=(nice -n -10); fi
+
 # run_config NAME OUT.json KPO-LOAD-ARGS... — restarts the services in configuration NAME (seed: the
 # variables above; ours: none), then runs kpo-load against the gateway.
 run_config() {
@@ -156,7 +163,7 @@ run_config() {
     export GATEWAY_RATE_IP_RPS=0
     start_services "$build_dir"
   ) || die "the services did not start in configuration '$name'"
-  "$build_dir/bench/kpo-load" --config="$name" --out="$out" --guests-per-s=200 --common-rate="$common_rate" "$@" ||
+  "${loadgen_priority[@]}" "$build_dir/bench/kpo-load" --config="$name" --out="$out" --guests-per-s=200 --common-rate="$common_rate" "$@" ||
     die "kpo-load failed in configuration '$name' (service logs: $KPO_RUN_DIR/*.log)"
 }
 

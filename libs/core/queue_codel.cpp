@@ -11,18 +11,14 @@ bool QueueCodel::Refuse(Clock::duration waited, Clock::time_point now) {
   if (now >= interval_end_) {
     // A whole interval without any request served within the target: the queue stands. An
     // interval in which no request came (min_wait_ untouched) found no queue at all.
-    overloaded_ = min_wait_ != Clock::duration::max() && min_wait_ > policy_.target;
+    overloaded_.store(min_wait_ != Clock::duration::max() && min_wait_ > policy_.target,
+                      std::memory_order_relaxed);
     min_wait_ = waited;
     interval_end_ = now + policy_.interval;
   } else {
     min_wait_ = std::min(min_wait_, waited);
   }
-  return overloaded_ && waited > 2 * policy_.target;
-}
-
-bool QueueCodel::Overloaded() const {
-  std::lock_guard lock(mutex_);
-  return overloaded_;
+  return overloaded_.load(std::memory_order_relaxed) && waited > 2 * policy_.target;
 }
 
 }  // namespace kpo::core

@@ -5,6 +5,7 @@
 // hard bound). A queue that stands (even its shortest wait over a whole interval exceeded the
 // target) is overload: then requests that waited more than twice the target are refused, so the
 // answers stay fast and the queue drains to the target instead of growing.
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
@@ -25,15 +26,16 @@ class QueueCodel {
   // A request that waited `waited` is taken from the queue at `now`: whether to refuse it.
   bool Refuse(Clock::duration waited, Clock::time_point now);
 
-  // Whether the last complete interval found a standing queue.
-  bool Overloaded() const;
+  // Whether the last complete interval found a standing queue. Wait free: callers may ask before
+  // queueing a request, to refuse it at once rather than after the wait.
+  bool Overloaded() const { return overloaded_.load(std::memory_order_relaxed); }
 
  private:
   CodelPolicy policy_;
   mutable std::mutex mutex_;
   Clock::time_point interval_end_{};
   Clock::duration min_wait_ = Clock::duration::max();
-  bool overloaded_ = false;
+  std::atomic<bool> overloaded_ = false;
 };
 
 }  // namespace kpo::core
