@@ -206,44 +206,13 @@ pg_admin_psql() {
   (cd / && as_root runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$(pg_field 3)" -d postgres)
 }
 
-# Settings for the write-heavy pipeline (Debian's cluster reads conf.d/). Durability is untouched
-# (fsync, synchronous_commit and full_page_writes stay on); what changes is how often PostgreSQL
-# checkpoints and how much it writes: with the defaults (max_wal_size 1 GB) a load of 1,000 orders/s
-# forced a checkpoint every minute or so, and after each one the first change to every page writes
-# the whole page into the WAL. wal_compression shrinks those images; shared_buffers holds the hot
-# part of the indexes instead of copying it in and out of the page cache.
-KPO_PG_CONF_NAME=50-kpo.conf
-kpo_pg_conf() {
-  cat <<CONF
-# Written by KPO 4's scripts/lib.sh (start_postgres): see the comment there.
-shared_buffers = 512MB
-max_wal_size = 4GB
-checkpoint_timeout = 15min
-wal_compression = lz4
-CONF
-}
-
-# Writes the settings above into the cluster's conf.d; returns 0 when the file changed.
-pg_configure() {
-  local dir=/etc/postgresql/$PG_VERSION/$PG_CLUSTER/conf.d
-  [[ -d $dir ]] || return 1
-  if [[ $(as_root cat "$dir/$KPO_PG_CONF_NAME" 2>/dev/null) == "$(kpo_pg_conf)" ]]; then return 1; fi
-  kpo_pg_conf | as_root tee "$dir/$KPO_PG_CONF_NAME" >/dev/null
-  as_root chmod 644 "$dir/$KPO_PG_CONF_NAME"
-}
-
 start_postgres() {
   log "starting PostgreSQL $PG_VERSION/$PG_CLUSTER"
   local status
   status=$(pg_field 4)
   if [[ -z $status ]]; then
     info "cluster $PG_VERSION/$PG_CLUSTER does not exist: creating it"
-    as_root pg_createcluster "$PG_VERSION" "$PG_CLUSTER"
-    pg_configure || true
-    as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start
-  elif pg_configure && [[ $status == online* ]]; then
-    info "settings changed ($KPO_PG_CONF_NAME): restarting"
-    as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" restart || die "pg_ctlcluster failed; see $(pg_field 7)"
+    as_root pg_createcluster "$PG_VERSION" "$PG_CLUSTER" --start
   elif [[ $status != online* ]]; then
     as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start ||
       die "pg_ctlcluster failed; see $(pg_field 7)"

@@ -12,7 +12,11 @@
 namespace kpo::core {
 
 struct CodelPolicy {
-  std::chrono::milliseconds target{20};      // acceptable standing wait; 0 turns CoDel off
+  // Off by default (target 0): measured on the 2-core machine, where the HTTP side and the pipeline
+  // share the cores, refusing on a standing queue (target 20 ms or 5 ms) lowered the sustained rate
+  // and, with the gateway's shedding window after each refusal, starved the pipeline under overload
+  // (README, Benchmarks). What stays on is the hard bound below.
+  std::chrono::milliseconds target{0};       // acceptable standing wait; 0 turns CoDel off
   std::chrono::milliseconds interval{200};   // how long the wait must stand above target
   std::chrono::milliseconds max_wait{1000};  // refused beyond this whatever the state; 0: no bound
 };
@@ -26,8 +30,7 @@ class QueueCodel {
   // A request that waited `waited` is taken from the queue at `now`: whether to refuse it.
   bool Refuse(Clock::duration waited, Clock::time_point now);
 
-  // Whether the last complete interval found a standing queue. Wait free: callers may ask before
-  // queueing a request, to refuse it at once rather than after the wait.
+  // Whether the last complete interval found a standing queue. Wait free.
   bool Overloaded() const { return overloaded_.load(std::memory_order_relaxed); }
 
  private:

@@ -122,11 +122,7 @@ struct Server::Impl {
       }
     } else {
       const bool bounded = route.lane == Lane::kRequests;
-      // Refused at once: beyond the hard bound, or, while the queue stands (CoDel), when every
-      // worker already has a request waiting for it (it would only be refused after its wait).
-      const auto waiting = queued.load(std::memory_order_relaxed);
-      if (bounded && ((options.max_queued > 0 && waiting >= options.max_queued) ||
-                      (queue_codel.Overloaded() && waiting >= static_cast<std::size_t>(options.workers)))) {
+      if (bounded && options.max_queued > 0 && queued.load(std::memory_order_relaxed) >= options.max_queued) {
         co_return Busy();
       }
       auto executor = co_await asio::this_coro::executor;

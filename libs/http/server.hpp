@@ -21,8 +21,7 @@ struct ServerOptions {
   // when `max_queued` requests already wait for one (0: no bound). When a worker gets to a request,
   // `queue` (core::QueueCodel) decides whether it waited too long to run: a burst that drains is
   // absorbed, a standing queue is cut back to its target, and nothing runs that waited more than
-  // queue.max_wait. While the queue stands, a request that finds a request already waiting for
-  // every worker is refused at once instead of after its wait. So the time an answer takes stays bounded
+  // queue.max_wait. So the time an answer takes stays bounded
   // however much more arrives than the workers finish.
   std::size_t max_queued = 512;
   core::CodelPolicy queue;

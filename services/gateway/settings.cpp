@@ -47,8 +47,8 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   // The gateway's blocking handlers hash passwords (deliberately slow): a burst of sign-ins may
   // queue longer than a database call would before it counts as overload.
   server.max_queued = static_cast<std::size_t>(config.Int("GATEWAY_MAX_QUEUE", 512, 0, 100'000));
-  server.queue.target = config.Millis("GATEWAY_QUEUE_TARGET_MS", std::chrono::milliseconds(100));
-  server.queue.interval = config.Millis("GATEWAY_QUEUE_INTERVAL_MS", std::chrono::milliseconds(1000));
+  server.queue.target = config.Millis("GATEWAY_QUEUE_TARGET_MS", server.queue.target);
+  server.queue.interval = config.Millis("GATEWAY_QUEUE_INTERVAL_MS", server.queue.interval);
   server.queue.max_wait = config.Millis("GATEWAY_MAX_QUEUE_WAIT_MS", std::chrono::milliseconds(5000));
   server.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000));
   server.header_limit = static_cast<std::size_t>(config.Int("GATEWAY_HEADER_LIMIT", 8192, 1024, 1 << 20));

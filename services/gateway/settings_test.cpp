@@ -49,7 +49,7 @@ TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(settings.cors_origins, std::vector<std::string>{"http://localhost:3000"});
   EXPECT_EQ(settings.shed_window, std::chrono::milliseconds(100));
   EXPECT_EQ(settings.server.max_queued, 512U);
-  EXPECT_EQ(settings.server.queue.target, std::chrono::milliseconds(100));
+  EXPECT_EQ(settings.server.queue.target, std::chrono::milliseconds(0));
   EXPECT_EQ(settings.server.queue.max_wait, std::chrono::milliseconds(5000));
 }
 
