@@ -9,6 +9,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "http/client.hpp"
 #include "http/server.hpp"
@@ -78,6 +79,18 @@ class ServerOverloadTest : public ::testing::Test {
       std::this_thread::sleep_for(1ms);
     ASSERT_EQ(server_->Queued(), count);
   }
+  // A request holding the only worker and `count` more waiting for it.
+  struct Held {
+    std::future<ClientResponse> running;
+    std::vector<std::future<ClientResponse>> waiting;
+  };
+  Held HoldTheWorkerAndQueue(std::size_t count) {
+    Held held{CallAsync("/hold"), {}};
+    gate_.WaitStarted(1);
+    for (std::size_t i = 0; i < count; ++i) held.waiting.push_back(CallAsync("/hold"));
+    WaitQueued(count);
+    return held;
+  }
   static void ExpectBusy(const ClientResponse& response) {
     EXPECT_EQ(response.status, 503);
     EXPECT_EQ(response.Header("Retry-After"), "1");
@@ -92,10 +105,7 @@ class ServerOverloadTest : public ::testing::Test {
 
 TEST_F(ServerOverloadTest, ARequestBeyondTheQueueBoundIsRefusedAtOnce) {
   Start({.max_queued = 1, .queue = {.target = 0ms, .max_wait = 0ms}});
-  auto running = CallAsync("/hold");
-  gate_.WaitStarted(1);
-  auto waiting = CallAsync("/hold");
-  WaitQueued(1);
+  auto held = HoldTheWorkerAndQueue(1);
 
   // The worker is still held: the answer cannot have waited for it.
   ExpectBusy(Call("/hold"));
@@ -104,38 +114,31 @@ TEST_F(ServerOverloadTest, ARequestBeyondTheQueueBoundIsRefusedAtOnce) {
   EXPECT_EQ(Call("/metrics").status, 200);
 
   gate_.Open();
-  EXPECT_EQ(running.get().status, 200);
-  EXPECT_EQ(waiting.get().status, 200);
+  EXPECT_EQ(held.running.get().status, 200);
+  EXPECT_EQ(held.waiting[0].get().status, 200);
   EXPECT_EQ(gate_.Started(), 2);
 }
 
 TEST_F(ServerOverloadTest, ARequestThatWaitedTooLongIsRefusedWithoutRunning) {
   Start({.max_queued = 0, .queue = {.target = 0ms, .max_wait = 50ms}});
-  auto running = CallAsync("/hold");
-  gate_.WaitStarted(1);
-  auto waiting = CallAsync("/hold");
-  WaitQueued(1);
+  auto held = HoldTheWorkerAndQueue(1);
   // What is under test is time spent in the queue: let more than the bound pass.
   std::this_thread::sleep_for(150ms);
   gate_.Open();
 
-  EXPECT_EQ(running.get().status, 200);
-  ExpectBusy(waiting.get());
+  EXPECT_EQ(held.running.get().status, 200);
+  ExpectBusy(held.waiting[0].get());
   EXPECT_EQ(gate_.Started(), 1);
   EXPECT_EQ(server_->Queued(), 0U);
 }
 
 TEST_F(ServerOverloadTest, WithoutBoundsEveryRequestWaitsItsTurn) {
   Start({.max_queued = 0, .queue = {.target = 0ms, .max_wait = 0ms}});
-  auto running = CallAsync("/hold");
-  gate_.WaitStarted(1);
-  std::vector<std::future<ClientResponse>> waiting;
-  for (int i = 0; i < 3; ++i) waiting.push_back(CallAsync("/hold"));
-  WaitQueued(3);
+  auto held = HoldTheWorkerAndQueue(3);
   gate_.Open();
 
-  EXPECT_EQ(running.get().status, 200);
-  for (auto& response : waiting) EXPECT_EQ(response.get().status, 200);
+  EXPECT_EQ(held.running.get().status, 200);
+  for (auto& response : held.waiting) EXPECT_EQ(response.get().status, 200);
   EXPECT_EQ(gate_.Started(), 4);
 }
 
