@@ -136,7 +136,7 @@ cmd_start() {
   for n in "${NODES[@]}"; do start_node "$n"; done
   for n in "${NODES[@]:1}"; do join_node "$n"; done
   wait_until "all ${#NODES[@]} nodes running in one cluster" 120 cluster_complete 1 || die "the cluster did not form"
-  info "RabbitMQ cluster ready: RABBITMQ_URL=$(cmd_urls)"
+  info "RabbitMQ cluster ready: RABBITMQ_URL=$(cmd_urls | sed -E 's#(amqp://[^:/@]+):[^@]*@#\1:***@#g')  (with the password: scripts/rabbit_cluster.sh urls)"
 }
 
 # stop_node N — a clean shutdown, then SIGKILL if the VM is still there.
