@@ -26,7 +26,7 @@ ON CONFLICT (user_id, key) DO UPDATE
 SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body,
     location = EXCLUDED.location, created_at = now())sql";
 
-// Keys past the window, oldest first through the BRIN index on created_at (0002), a chunk at a time.
+// Keys past the window, through the B-tree index on created_at (0003), a chunk at a time.
 constexpr std::string_view kDeleteOld = R"sql(
 WITH deleted AS (
   DELETE FROM idempotency_keys WHERE (user_id, key) IN (
