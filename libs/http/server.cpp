@@ -96,9 +96,7 @@ struct Server::Impl {
   // The answer to a request refused because the workers are saturated (ServerOptions::max_queued).
   Response Busy() {
     busy_refusals.Add();
-    auto response = ProblemResponse(503, "The service is busy right now; try again in a second");
-    response.SetHeader("Retry-After", "1");
-    return response;
+    return ProblemError(503, "The service is busy; try again in a second").WithRetryAfter(1).ToResponse();
   }
 
   // Runs the route's handler: a blocking one on the worker pool (the session waits without
