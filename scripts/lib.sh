@@ -288,10 +288,11 @@ rabbit_log_tail() {
 }
 
 # The broker's listeners on loopback only: the administrator kpo below is a local development
-# account (generated password, ensure_broker_password), and anyone who reached AMQP or the management API from another host could publish a forged
-# payment result. The plugins whose keys the file sets are enabled before the node boots (a key of a
-# disabled plugin would stop it booting). Deployments beyond one machine use their own broker set-up
-# (deploy/k8s: the operator's generated credentials).
+# account (generated password, ensure_broker_password), and anyone who reached AMQP or the
+# management API from another host could publish a forged payment result. The plugins whose keys
+# the file sets are enabled before the node boots (a key of a disabled plugin would stop it booting).
+# Deployments beyond one machine use their own broker set-up (deploy/k8s: the operator's generated
+# credentials).
 KPO_RABBITMQ_CONF=/etc/rabbitmq/conf.d/10-kpo-loopback.conf
 rabbit_configure_loopback() {
   rmq rabbitmq-plugins --offline -q enable rabbitmq_management rabbitmq_prometheus >/dev/null

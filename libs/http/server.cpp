@@ -371,6 +371,7 @@ void Server::Listen() {
 
 std::uint16_t Server::Port() const { return impl_->acceptor.local_endpoint().port(); }
 std::size_t Server::Queued() const { return impl_->queued.load(std::memory_order_relaxed); }
+
 void Server::Run(bool handle_signals) {
   asio::signal_set signals(*impl_->loops.front());
   if (handle_signals) {
