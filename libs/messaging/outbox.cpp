@@ -25,6 +25,7 @@ SELECT id, message_id, exchange, routing_key, type, correlation_id, payload, tra
        EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 AS age_s
 FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)sql";
 constexpr std::string_view kDeletePublished = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
+constexpr std::string_view kVacuum = "VACUUM (SKIP_LOCKED) outbox";
 // The backlog gauges, sampled by the relay (see SampleBacklog). Both walk the partial index on
 // unpublished rows (outbox_unpublished), never the table: the oldest row is the first entry, and
 // the count stops at kBacklogCap rows however large an outage made the backlog. set_config
@@ -57,19 +58,25 @@ observability::Histogram& BatchSize() {
   return histogram;
 }
 
+// Whether the caller's turn has come for a chore that one thread of the process does every
+// `every`: true for exactly one caller per period, whichever of the relays' threads asks first.
+bool TakeTurn(std::atomic<std::chrono::steady_clock::rep>& next_turn, std::chrono::milliseconds every) {
+  using Clock = std::chrono::steady_clock;
+  const auto now = Clock::now().time_since_epoch().count();
+  auto due = next_turn.load(std::memory_order_relaxed);
+  const auto next = now + std::chrono::duration_cast<Clock::duration>(every).count();
+  return now >= due && next_turn.compare_exchange_strong(due, next);
+}
+
 // One relay per process samples the backlog, about once a second: the process's relays share
 // these gauges (replicas each report the same table; take the max across them).
 void SampleBacklog(db::Connection& db) {
-  using Clock = std::chrono::steady_clock;
-  static std::atomic<Clock::rep> next_sample{0};
+  static std::atomic<std::chrono::steady_clock::rep> next_sample{0};
   static auto& backlog = observability::Registry::Global().GetGauge(
       "outbox_unpublished_rows", "Outbox rows not yet published (counted up to 100000).");
   static auto& oldest = observability::Registry::Global().GetGauge(
       "outbox_oldest_unpublished_age_seconds", "Age of the oldest unpublished outbox row; 0 when none.");
-  const auto now = Clock::now().time_since_epoch().count();
-  auto due = next_sample.load(std::memory_order_relaxed);
-  const auto next = now + std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(1)).count();
-  if (now < due || !next_sample.compare_exchange_strong(due, next)) return;
+  if (!TakeTurn(next_sample, std::chrono::seconds(1))) return;
   try {
     db::Transaction tx(db);
     tx.Queue(kSampleDeadline);
@@ -80,6 +87,19 @@ void SampleBacklog(db::Connection& db) {
   } catch (const db::DbError& error) {
     // A gauge must not stop the relay: a broken connection fails the next claim and reconnects.
     spdlog::warn("outbox: sampling the backlog failed: {}", error.what());
+  }
+}
+
+// Clears the dead rows and index entries the relays' deletes left (RelayOptions::vacuum_interval).
+// SKIP_LOCKED: a replica's relay already vacuuming (or an autovacuum) is left to it, never waited for.
+void VacuumIfDue(db::Connection& db, std::chrono::milliseconds every) {
+  static std::atomic<std::chrono::steady_clock::rep> next_vacuum{0};
+  if (every.count() == 0 || !TakeTurn(next_vacuum, every)) return;
+  try {
+    db.ExecScript(kVacuum);
+  } catch (const db::DbError& error) {
+    // Housekeeping must not stop the relay: a broken connection fails the next claim and reconnects.
+    spdlog::warn("outbox: vacuuming failed: {}", error.what());
   }
 }
 
@@ -188,6 +208,7 @@ bool OutboxRelay::Drain(db::Connection& db, Connection& amqp) {
       if (options_.on_published) options_.on_published(tx, published, sent_at);
     }
     tx.Commit();
+    if (!published.empty()) VacuumIfDue(db, options_.vacuum_interval);
     PublishedCounter().Add(published.size());
     LogPublished(published);
     if (published.size() < batch.size()) {

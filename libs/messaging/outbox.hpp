@@ -46,6 +46,11 @@ struct RelayOptions {
   // design) leaves the relay to its poll.
   std::shared_ptr<core::Wakeup> wakeup;
   std::chrono::milliseconds confirm_timeout{10'000};
+  // While rows flow, one relay per process vacuums the outbox this often (0: autovacuum alone).
+  // Every published row leaves a dead row and dead index entries behind, and autovacuum visits a
+  // database at most once a minute: until then each claim walks all of them (188 buffer reads per
+  // claim at 400 orders/s, measured with pg_stat_statements; ~20 with a vacuum every few seconds).
+  std::chrono::milliseconds vacuum_interval{2000};
   // Durable topic exchanges the relay declares on every connect, so the first publish of a fresh
   // broker does not fail for want of them.
   std::vector<std::string> exchanges;

@@ -68,7 +68,7 @@ int main() {
                               .docs_dir = settings.docs_dir,
                               .trusted_proxies = settings.trusted_proxies,
                               .metrics_readers = settings.metrics_readers,
-                              .shed_window = settings.shed_window,
+                              .shedding = settings.shedding,
                               .readiness = Readiness(users, orders, payments)};
 
     http::Router router;
