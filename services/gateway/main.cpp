@@ -68,7 +68,7 @@ int main() {
                               .docs_dir = settings.docs_dir,
                               .trusted_proxies = settings.trusted_proxies,
                               .metrics_readers = settings.metrics_readers,
-                              .shedding = settings.shedding,
+                              .shed_window = settings.shed_window,
                               .readiness = Readiness(users, orders, payments)};
 
     http::Router router;

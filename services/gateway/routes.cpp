@@ -46,7 +46,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
 
   // A route answered by `upstream`. Never blocks: it runs on the I/O threads.
   http::AsyncHandler Proxied(const RouteSpec& route, Upstream& upstream) {
-    Shedder* shedder = route.shed ? &shedders_.emplace_back(deps_.shedding) : nullptr;
+    Shedder* shedder = route.shed ? &shedders_.emplace_back(deps_.shed_window) : nullptr;
     return [self = shared_from_this(), route, &upstream, shedder](Request& request) {
       return self->Forward(request, route, upstream, shedder);
     };
@@ -81,7 +81,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
       response = LimitIp(request).value_or(Unauthorized());
     } else if (auto refused = Limit(route.rate, request, &*claims)) {
       response = std::move(*refused);
-    } else if (shedder != nullptr && shedder->ShedNext(Shedder::Clock::now())) {
+    } else if (shedder != nullptr && shedder->Shedding(Shedder::Clock::now())) {
       CountShed();
       response = Overloaded();
     } else {

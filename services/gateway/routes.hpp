@@ -12,7 +12,6 @@
 #include "db/pool.hpp"
 #include "gateway/domain/address_set.hpp"
 #include "gateway/domain/login_throttle.hpp"
-#include "gateway/domain/shedder.hpp"
 #include "gateway/domain/token_bucket.hpp"
 #include "gateway/proxy/proxy.hpp"
 #include "http/router.hpp"
@@ -73,8 +72,8 @@ struct GatewayDeps {
   AddressSet trusted_proxies{{"127.0.0.1", "::1"}};
   // Peers that may read /metrics; the gateway's port is public, its metrics are not.
   AddressSet metrics_readers{{"127.0.0.1", "::1"}};
-  // How a shed route is refused here while its service answers 503 + Retry-After (see Shedder).
-  ShedderOptions shedding{};
+  // How long a shed route is refused here after its service answered 503 + Retry-After (0: never).
+  std::chrono::milliseconds shed_window{100};
   // /readyz's checks.
   std::vector<std::pair<std::string, http::ReadinessCheck>> readiness;
 };

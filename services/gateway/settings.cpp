@@ -37,9 +37,7 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
       AddressSet(core::SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.1,::1")));
   settings.metrics_readers =
       AddressSet(core::SplitList(config.String("GATEWAY_METRICS_FROM", "127.0.0.1,::1")));
-  settings.shedding.window = config.Millis("GATEWAY_SHED_MS", settings.shedding.window);
-  settings.shedding.probe_share =
-      static_cast<double>(config.Int("GATEWAY_SHED_PROBE_PERCENT", 10, 1, 100)) / 100;
+  settings.shed_window = config.Millis("GATEWAY_SHED_MS", std::chrono::milliseconds(100));
   auto& server = settings.server;
   server.service = "gateway";
   server.host = host;

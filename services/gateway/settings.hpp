@@ -7,7 +7,6 @@
 
 #include "core/config.hpp"
 #include "gateway/domain/address_set.hpp"
-#include "gateway/domain/shedder.hpp"
 #include "gateway/proxy/proxy.hpp"
 #include "http/server.hpp"
 
@@ -29,7 +28,7 @@ struct GatewaySettings {
   std::string docs_dir;
   AddressSet trusted_proxies;  // GATEWAY_TRUSTED_PROXIES: addresses or networks
   AddressSet metrics_readers;  // GATEWAY_METRICS_FROM: who may GET /metrics
-  ShedderOptions shedding;     // GATEWAY_SHED_MS (the window), GATEWAY_SHED_PROBE_PERCENT
+  std::chrono::milliseconds shed_window{100};
 };
 
 // GATEWAY_JWT_SECRET is unset or empty: tokens cannot be signed, so the gateway must not start.

@@ -47,8 +47,7 @@ TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
   EXPECT_TRUE(settings.metrics_readers.Contains("127.0.0.1"));
   EXPECT_FALSE(settings.metrics_readers.Contains("192.0.2.1"));
   EXPECT_EQ(settings.cors_origins, std::vector<std::string>{"http://localhost:3000"});
-  EXPECT_EQ(settings.shedding.window, std::chrono::milliseconds(500));
-  EXPECT_EQ(settings.shedding.probe_share, 0.1);
+  EXPECT_EQ(settings.shed_window, std::chrono::milliseconds(100));
   EXPECT_EQ(settings.server.max_queued, 512U);
   EXPECT_EQ(settings.server.queue.target, std::chrono::milliseconds(0));
   EXPECT_EQ(settings.server.queue.max_wait, std::chrono::milliseconds(5000));
