@@ -37,16 +37,16 @@ bool IsParam(const std::string& segment) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, Handler handler, Lane lane) {
+void Router::Add(std::string method, std::string pattern, Handler handler, Lane lane, Gate gate) {
   auto segments = SplitPath(pattern);
-  routes_.push_back(
-      Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler), nullptr, lane});
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler),
+                          nullptr, lane, std::move(gate)});
 }
 
 void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler) {
   auto segments = SplitPath(pattern);
-  routes_.push_back(
-      Route{std::move(method), std::move(pattern), std::move(segments), nullptr, std::move(handler)});
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), nullptr,
+                          std::move(handler), Lane::kRequests, nullptr});
 }
 
 void Router::SetNotFound(Handler handler) { not_found_ = std::move(handler); }
@@ -58,6 +58,12 @@ Router::Found Router::Find(Request& request) const {
   if (const Route* route = Match(request, path_matched, allow, request.path_params)) {
     found.pattern = route->pattern;
     found.lane = route->lane;
+    if (route->gate) {
+      if (auto refused = route->gate()) {
+        found.error = std::move(*refused);
+        return found;
+      }
+    }
     if (route->async_handler) {
       found.async_handler = &route->async_handler;
     } else {

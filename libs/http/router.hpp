@@ -27,7 +27,12 @@ class Router {
  public:
   // Registers a handler; `pattern` segments in braces are parameters. Not thread safe: register
   // everything before the server starts; Find is then safe from any thread.
-  void Add(std::string method, std::string pattern, Handler handler, Lane lane = Lane::kRequests);
+  // A route's gate runs on the I/O thread as the request is routed, before it waits for a worker:
+  // an answer from it is sent at once instead of running the handler (e.g. 503 while a service
+  // sheds load), so refusals never queue behind the work they protect. It must not block.
+  using Gate = std::function<std::optional<Response>()>;
+  void Add(std::string method, std::string pattern, Handler handler, Lane lane = Lane::kRequests,
+           Gate gate = {});
   void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
   // Answers requests whose path matches no route (instead of the default 404 problem); a known
   // path with another method still answers 405.
@@ -40,7 +45,8 @@ class Router {
     return error_mapper_ ? error_mapper_(error) : std::nullopt;
   }
 
-  // The route for `request` (path parameters bound into it), or the 404/405 answer.
+  // The route for `request` (path parameters bound into it), or the 404/405 answer, or its gate's
+  // refusal (in `error`, with no handler).
   struct Found {
     const Handler* handler = nullptr;
     const AsyncHandler* async_handler = nullptr;
@@ -58,6 +64,7 @@ class Router {
     Handler handler;
     AsyncHandler async_handler;
     Lane lane = Lane::kRequests;
+    Gate gate;
   };
   const Route* Match(const Request& request, bool& path_matched, std::string& allow,
                      std::map<std::string, std::string>& params) const;

@@ -8,10 +8,12 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "http/client.hpp"
+#include "http/problem.hpp"
 #include "http/server.hpp"
 
 namespace kpo::http {
@@ -54,6 +56,12 @@ class ServerOverloadTest : public ::testing::Test {
  protected:
   void Start(ServerOptions options) {
     router_.Add("GET", "/hold", [this](Request&) { return gate_.Hold(); });
+    router_.Add(
+        "GET", "/gated", [this](Request&) { return gate_.Hold(); }, Lane::kRequests,
+        [this]() -> std::optional<Response> {
+          if (!refusing_) return std::nullopt;
+          return ProblemError(503, "Shedding").WithRetryAfter(1).ToResponse();
+        });
     AddOperationalRoutes(router_, {});
     options.host = "127.0.0.1";
     options.workers = 1;
@@ -98,6 +106,7 @@ class ServerOverloadTest : public ::testing::Test {
   }
 
   Gate gate_;
+  std::atomic<bool> refusing_ = false;  // the /gated route's gate
   Router router_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
@@ -130,6 +139,23 @@ TEST_F(ServerOverloadTest, ARequestThatWaitedTooLongIsRefusedWithoutRunning) {
   ExpectBusy(held.waiting[0].get());
   EXPECT_EQ(gate_.Started(), 1);
   EXPECT_EQ(server_->Queued(), 0U);
+}
+
+// A route's gate answers on the I/O thread: its refusal never waits behind the queued work.
+TEST_F(ServerOverloadTest, AGatedRouteRefusesWithoutWaitingForAWorker) {
+  Start({.max_queued = 0, .queue = {.target = 0ms, .max_wait = 0ms}});
+  auto held = HoldTheWorkerAndQueue(2);
+  refusing_ = true;
+  ExpectBusy(Call("/gated"));  // the worker is still held
+  refusing_ = false;
+  auto admitted = CallAsync("/gated");
+  WaitQueued(3);  // let through: it waits its turn like any request
+  gate_.Open();
+
+  EXPECT_EQ(admitted.get().status, 200);
+  EXPECT_EQ(held.running.get().status, 200);
+  for (auto& response : held.waiting) EXPECT_EQ(response.get().status, 200);
+  EXPECT_EQ(gate_.Started(), 4);
 }
 
 TEST_F(ServerOverloadTest, WithoutBoundsEveryRequestWaitsItsTurn) {

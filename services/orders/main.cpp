@@ -54,10 +54,12 @@ orders::AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::s
           .max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000))};
 }
 
-void AddOrderRoutes(http::Router& router, const orders::OrderServices& services, orders::LiveUpdates& live) {
+void AddOrderRoutes(http::Router& router, const orders::OrderServices& services,
+                    const orders::Admission& admission, orders::LiveUpdates& live) {
   db::Pool& pool = services.pool;
-  router.Add("POST", "/api/orders",
-             [&services](http::Request& r) { return orders::CreateOrder(services, r); });
+  router.Add(
+      "POST", "/api/orders", [&services](http::Request& r) { return orders::CreateOrder(services, r); },
+      http::Lane::kRequests, [&admission] { return orders::RefuseWhileBehind(admission); });
   router.Add("GET", "/api/orders", [&pool](http::Request& r) { return orders::ListOrders(pool, r); });
   router.Add("GET", "/api/orders/{id}", [&pool](http::Request& r) { return orders::GetOrder(pool, r); });
   router.Add("GET", "/api/events",
@@ -81,12 +83,12 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   db::Pool consumer_pool(database_url, static_cast<std::size_t>(settings.consumers) + 1,
                          {.application_name = "orders-consumer"});
   orders::Admission admission(admission_options);
-  const orders::OrderServices services{pool, admission, settings.relay.wakeup.get()};
+  const orders::OrderServices services{pool, settings.relay.wakeup.get()};
 
   http::Router router;
   router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
   orders::LiveUpdates live(live_options);
-  AddOrderRoutes(router, services, live);
+  AddOrderRoutes(router, services, admission, live);
   http::AddOperationalRoutes(router, service::StandardReadiness(pool, settings.amqp));
 
   // A connection is one descriptor; the rest is for the database pools, the live-updates poller and

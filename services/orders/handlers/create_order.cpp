@@ -10,16 +10,19 @@
 
 namespace kpo::orders {
 
+std::optional<http::Response> RefuseWhileBehind(const Admission& admission) {
+  if (admission.Admits()) return std::nullopt;
+  return http::ProblemError(503, "Too many orders are waiting for payment right now; try again in a second")
+      .WithRetryAfter(1)
+      .ToResponse();
+}
+
 http::Response CreateOrder(const OrderServices& services, const http::Request& request) {
   const auto user_id = http::RequireUserId(request);
   http::JsonBody body(request.body, {"amount", "description"});
   const auto amount = body.Int("amount", core::kMinAmount, core::kMaxAmount);
   auto description = body.String("description", 1, kMaxDescriptionChars);
   body.Finish();
-  if (!services.admission.Admits()) {
-    throw http::ProblemError(503, "Too many orders are waiting for payment right now; try again in a second")
-        .WithRetryAfter(1);
-  }
   auto response = idempotency::Run(services.pool, request, user_id, [&](db::Transaction& tx) {
     const auto order = PlaceOrder(tx, user_id, *amount, std::move(*description), request.traceparent);
     auto accepted = http::JsonResponse(202, OrderToJson(order));

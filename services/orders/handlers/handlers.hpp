@@ -1,5 +1,7 @@
 #pragma once
 // The orders API, one endpoint per file. Each handler reads the caller from X-User-Id.
+#include <optional>
+
 #include "db/pool.hpp"
 #include "http/message.hpp"
 
@@ -14,13 +16,14 @@ class Admission;
 // What the order-placing handler needs besides the database.
 struct OrderServices {
   db::Pool& pool;
-  const Admission& admission;
   core::Wakeup* relay_wakeup;  // null: the relay only polls
 };
 
-// POST /api/orders {"amount","description"} → 202 order + Location; 422 on invalid input; 503 +
-// Retry-After while the pipeline is behind (see Admission).
+// POST /api/orders {"amount","description"} → 202 order + Location; 422 on invalid input.
 http::Response CreateOrder(const OrderServices& services, const http::Request& request);
+// The gate of POST /api/orders (http::Router::Gate): 503 + Retry-After while the pipeline is behind
+// (see Admission), decided before the request waits for a worker; nullopt lets it through.
+std::optional<http::Response> RefuseWhileBehind(const Admission& admission);
 // GET /api/orders/{id} → 200 order; 404 when missing or another user's.
 http::Response GetOrder(db::Pool& pool, const http::Request& request);
 // GET /api/orders?limit=&before= → 200 {"items","next"} newest first; 422 on a bad limit/cursor.
