@@ -89,7 +89,8 @@ int Run(const Args& args) {
   UserPool users(gateway, args.Number("guests-per-s", 40));
   DbProbe db(orders_url, databases);
   CpuSampler cpu(Env("KPO_RUN_DIR", ".run"));
-  PhaseRunner runner(client, users, db, cpu, settings);
+  const DiskStallMonitor disk;
+  PhaseRunner runner(client, users, db, cpu, disk, settings);
   const auto config = args.Text("config", "ours");
   std::fprintf(stderr, "kpo-load: configuration '%s', gateway 127.0.0.1:%u\n", config.c_str(), gateway.port);
   const auto started = UnixMillis();

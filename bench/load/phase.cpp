@@ -104,6 +104,7 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
   const auto drain_wait =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - drain_started).count();
   const auto cpu = Delta(cpu_before, cpu_.Take());
+  const auto disk = disk_.Between(window.from_ms, UnixMillis());
   std::this_thread::sleep_for(settings_.settle);
   const auto counters_after = db_.Counters();
   const auto orders = db_.Orders(window);
@@ -128,7 +129,10 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
           {"start_unix_ms", window.from_ms},
           {"end_unix_ms", window.to_ms},
           {"http", HttpJson(http)},
-          {"flow", std::move(flow_json)}};
+          {"flow", std::move(flow_json)},
+          {"disk",
+           {{"stalled_s", std::round(disk.stalled_s * 10) / 10},
+            {"longest_stall_s", std::round(disk.longest_s * 10) / 10}}}};
   AddCosts(json, cpu, counters_before, counters_after, flow.completed);
   return result;
 }

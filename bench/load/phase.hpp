@@ -6,6 +6,7 @@
 #include <string>
 
 #include "load/db_probe.hpp"
+#include "load/disk_stalls.hpp"
 #include "load/http_load.hpp"
 #include "load/proc_cpu.hpp"
 #include "load/users.hpp"
@@ -40,8 +41,9 @@ struct PhaseResult {
 
 class PhaseRunner {
  public:
-  PhaseRunner(LoadClient& client, UserPool& users, DbProbe& db, const CpuSampler& cpu, PhaseSettings settings)
-      : client_(client), users_(users), db_(db), cpu_(cpu), settings_(settings) {}
+  PhaseRunner(LoadClient& client, UserPool& users, DbProbe& db, const CpuSampler& cpu,
+              const DiskStallMonitor& disk, PhaseSettings settings)
+      : client_(client), users_(users), db_(db), cpu_(cpu), disk_(disk), settings_(settings) {}
 
   // Throws on a database or gateway failure (the caller's edge reports it).
   PhaseResult Run(const PhaseSpec& spec);
@@ -53,6 +55,7 @@ class PhaseRunner {
   UserPool& users_;
   DbProbe& db_;
   const CpuSampler& cpu_;
+  const DiskStallMonitor& disk_;
   PhaseSettings settings_;
 };
 

@@ -42,6 +42,14 @@ void PrintRow(const PhaseResult& r, const std::string& verdict) {
                  "send lag p99 %.1f ms); latencies include it\n",
                  cap_waits, lag);
   }
+  // Every commit and confirm waits for an fsync: a disk that stops answering stops everything.
+  const double stalled = Get(j, {"disk", "stalled_s"});
+  if (stalled > 0) {
+    std::fprintf(stderr,
+                 "    note: the disk completed no I/O for %.1f s with I/O in flight (longest %.1f s); "
+                 "every commit and confirm waited for it\n",
+                 stalled, Get(j, {"disk", "longest_stall_s"}));
+  }
 }
 
 void Announce(const PhaseSpec& spec) {

@@ -132,7 +132,7 @@ std::string PhaseTable(const std::string& name, const boost::json::object& confi
       "<th>202</th><th>503</th><th>429</th><th>errors</th><th>cap waits</th><th>peak conns</th>"
       "<th>send lag p99 ms</th>"
       "<th>202 p50/p90/p99/max ms</th><th>503 p50/p99 ms</th><th>c2t p50/p90/p99/max ms</th>"
-      "<th>done/s</th><th>min 1 s</th><th>backlog s</th>"
+      "<th>done/s</th><th>min 1 s</th><th>backlog s</th><th>disk stalled s (longest)</th>"
       "<th>CPU ms/order: orders/payments/gateway/postgres/rabbitmq = total (loadgen)</th>"
       "<th>commits/order</th><th>WAL syncs/order</th><th>deadlocks</th><th>verdict</th></tr>",
       Escape(name));
@@ -151,7 +151,11 @@ std::string PhaseTable(const std::string& name, const boost::json::object& confi
            fmt::format("<td>{:.2f} / {:.2f}</td>", Num(p, "http.latency_503.p50_ms"),
                        Num(p, "http.latency_503.p99_ms")) +
            quad("flow.created_to_terminal") + Cell(p, "flow.completed_rps") +
-           Cell(p, "flow.min_completed_rps_1s", 0) + Cell(p, "flow.backlog_gone_s", 2);
+           Cell(p, "flow.min_completed_rps_1s", 0) + Cell(p, "flow.backlog_gone_s", 2) +
+           (std::isnan(Num(p, "disk.stalled_s"))
+                ? std::string("<td>-</td>")
+                : fmt::format("<td>{:.1f} ({:.1f})</td>", Num(p, "disk.stalled_s"),
+                              Num(p, "disk.longest_stall_s")));
     out += fmt::format("<td>{:.3f}/{:.3f}/{:.3f}/{:.3f}/{:.3f} = {:.3f} ({:.3f})</td>", cpu("orders"),
                        cpu("payments"), cpu("gateway"), cpu("postgres"), cpu("rabbitmq"), cpu("total"),
                        cpu("loadgen"));
