@@ -21,8 +21,8 @@ struct ServerOptions {
   // when `max_queued` requests already wait for one (0: no bound). When a worker gets to a request,
   // `queue` (core::QueueCodel) decides whether it waited too long to run: a burst that drains is
   // absorbed, a standing queue is cut back to its target, and nothing runs that waited more than
-  // queue.max_wait. So the time an answer takes stays bounded
-  // however much more arrives than the workers finish.
+  // queue.max_wait. So the time an answer takes stays bounded however much more arrives than the
+  // workers finish.
   std::size_t max_queued = 512;
   core::CodelPolicy queue;
   std::size_t body_limit = 64UL * 1024;

@@ -36,16 +36,18 @@ TEST(GatewayReplicas, KillingOneReplicaOfEachLosesNothing) {
   });
   int retried_posts = 0;
   std::jthread writers([&] {
+    const auto place = [&] {
+      return client.Call("POST", "/api/orders", session.token, R"({"amount":100,"description":"r"})");
+    };
     for (int i = 0; i < 150; ++i) {
-      auto response =
-          client.Call("POST", "/api/orders", session.token, R"({"amount":100,"description":"r"})");
+      auto response = place();
       // While the survivors take over the killed replicas' work the pipeline may fall behind, and
       // orders refuses new ones with 503 + Retry-After (backpressure): a client waits and sends
       // again, as the contract says. A bounded number of such rounds.
       for (int round = 0; response.status == 503 && response.Header("Retry-After") && round < 20; ++round) {
         std::this_thread::sleep_for(
             std::chrono::seconds(std::stoi(std::string(*response.Header("Retry-After")))));
-        response = client.Call("POST", "/api/orders", session.token, R"({"amount":100,"description":"r"})");
+        response = place();
         std::lock_guard lock(mutex);
         ++retried_posts;
       }
