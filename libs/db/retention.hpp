@@ -16,6 +16,10 @@ struct RetentionSweep {
   std::string table;         // names the sweep in logs and in pg_stat_activity
   std::string database_url;  // filled in by the service
   // Deletes at most $2 rows older than $1 seconds and answers one row with the column "deleted".
+  // Its cost must not grow with the table: pick the chunk through the time column's B-tree
+  // (`ORDER BY <time> LIMIT $2`, which no sequential scan can answer cheaply) and delete it by
+  // `ctid = ANY(ARRAY(...))`, a TID scan. `key IN (chunk)` let PostgreSQL hash-join the chunk
+  // against a sequential scan of the whole table on every sweep.
   std::string_view delete_older_than;
   std::chrono::seconds retention{0};
   // One DELETE of at most `chunk` rows every `every`: 5,000 a second is far more than the busiest

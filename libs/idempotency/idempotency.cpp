@@ -26,12 +26,15 @@ ON CONFLICT (user_id, key) DO UPDATE
 SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body,
     location = EXCLUDED.location, created_at = now())sql";
 
-// Keys past the window, through the B-tree index on created_at (0003), a chunk at a time.
+// Keys past the window, through the B-tree index on created_at (0003), a chunk at a time, by row
+// address (db/retention.hpp says why). A key stored again meanwhile (kStore: a new row version,
+// created_at = now()) has moved to another address, so it is not deleted; `(user_id, key) IN`
+// would have deleted it on the recheck.
 constexpr std::string_view kDeleteOld = R"sql(
 WITH deleted AS (
-  DELETE FROM idempotency_keys WHERE (user_id, key) IN (
-    SELECT user_id, key FROM idempotency_keys
-    WHERE created_at < now() - make_interval(secs => $1::bigint) LIMIT $2)
+  DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1::bigint)
+    ORDER BY created_at LIMIT $2))
   RETURNING 1)
 SELECT count(*) AS deleted FROM deleted)sql";
 

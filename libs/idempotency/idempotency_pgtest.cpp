@@ -39,6 +39,17 @@ TEST_F(KeyRetention, ForgetsOnlyKeysOlderThanTheRetentionAChunkAtATime) {
       [&](const std::string& key) { return Remembered(key); });
 }
 
+TEST(KeySweep, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
+  db::Connection db(db::TestDatabaseUrl(), {});
+  db::Migrate(db, {IdempotencySchema()}, "idempotency-sweep-test");
+  db::ExpectSweepReadsOnlyItsChunk(
+      db::TestDatabaseUrl(), KeySweep(), "idempotency_keys",
+      "INSERT INTO idempotency_keys (user_id, key, fingerprint, status, body, created_at) "
+      "SELECT gen_random_uuid(), i::text, 'f', 201, '{}', "
+      "now() - interval '3700 days' - i * interval '1 ms' "
+      "FROM generate_series(1, 20000) AS i");
+}
+
 TEST(KeySweep, OutlastsTheReplayWindow) {
   EXPECT_GT(KeySweep().retention, std::chrono::hours(24))
       << "a key must not go while it may still be replayed";

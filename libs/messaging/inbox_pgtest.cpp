@@ -43,5 +43,15 @@ TEST_F(InboxRetention, ForgetsOnlyMessagesOlderThanTheRetentionAChunkAtATime) {
   for (const auto& id : inserted) db_.Exec("DELETE FROM inbox WHERE message_id = $1", {id});
 }
 
+TEST(InboxSweep, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
+  db::Connection db(Url(), {});
+  db::Migrate(db, {InboxSchema()}, "inbox-sweep-test");
+  db::ExpectSweepReadsOnlyItsChunk(
+      Url(), InboxSweep(), "inbox",
+      "INSERT INTO inbox (message_id, type, received_at) "
+      "SELECT gen_random_uuid(), 'Test', now() - interval '3700 days' - i * interval '1 ms' "
+      "FROM generate_series(1, 20000) AS i");
+}
+
 }  // namespace
 }  // namespace kpo::messaging

@@ -4,6 +4,7 @@
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
+#include "db/retention_test_support.hpp"
 #include "db/test_database.hpp"
 #include "orders/storage/order_repository.hpp"
 #include "service/bootstrap.hpp"
@@ -47,6 +48,18 @@ TEST_F(OrderEventsCleanUp, ForgetsOnlyEventsOlderThanTheRetentionAChunkAtATime) 
   EXPECT_EQ(OrderRepository::DeleteEventsOlderThan(db_, kDecade, 3), 0);
   EXPECT_EQ(EventsOf(user), 2);
   db_.Exec("DELETE FROM order_events WHERE user_id = $1", {user});
+}
+
+TEST_F(OrderEventsCleanUp, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
+  db::ExpectSweepReadsOnlyItsChunk(
+      Url(), "order_events",
+      "INSERT INTO order_events (user_id, payload, created_at) "
+      "SELECT gen_random_uuid(), '{}', now() - interval '3700 days' - i * interval '1 ms' "
+      "FROM generate_series(1, 20000) AS i",
+      [](db::Connection& db) {
+        return OrderRepository::DeleteEventsOlderThan(db, db::kTestRetention,
+                                                      static_cast<int>(db::kTestChunk));
+      });
 }
 
 }  // namespace

@@ -76,10 +76,16 @@ SELECT id, user_id::text AS user_id, payload FROM order_events WHERE id = ANY($1
 inline constexpr std::string_view kSelectLastEventId = "SELECT coalesce(max(id), 0) AS id FROM order_events";
 
 // At most $2 rows a statement, so no clean-up writes a burst of WAL that commits would queue behind.
+// The shape every retention sweep shares (db/retention.hpp): the chunk is found in created_at
+// order, which only the index can give cheaply, and deleted by row address (a TID scan). With
+// `id IN (chunk)` PostgreSQL hash-joined the chunk against a sequential scan of the whole table,
+// every second: 5,758 blocks for a 5,000-row chunk of a 97,000-row table, and an hour's events
+// under load are millions of rows.
 inline constexpr std::string_view kDeleteOldEvents = R"sql(
 WITH deleted AS (
-  DELETE FROM order_events WHERE id IN (
-    SELECT id FROM order_events WHERE created_at < now() - make_interval(secs => $1::double precision) LIMIT $2)
+  DELETE FROM order_events WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM order_events WHERE created_at < now() - make_interval(secs => $1::double precision)
+    ORDER BY created_at LIMIT $2))
   RETURNING 1)
 SELECT count(*) AS deleted FROM deleted)sql";
 
