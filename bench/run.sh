@@ -8,7 +8,10 @@
 # ORDERS_DATABASE_URL, RABBITMQ_URL, ...; see README), so a second copy of the system can be measured
 # beside the first. KPO_BENCH_RUN_DIR moves the pid files and logs (default .run).
 # orders, payments and the gateway are restarted for each configuration; if they were running before,
-# they are started again with the default configuration at the end.
+# they are started again with their configuration at the end.
+# Each run measures a fresh system: databases <name>_bench beside the configured ones and a broker
+# vhost <vhost>-bench (kpo-bench for the default "/"), created empty at the start and dropped at the
+# end. KPO_BENCH_FRESH=0 measures the configured databases and vhost as they are.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -31,6 +34,50 @@ KPO_RUN_DIR=${KPO_BENCH_RUN_DIR:-$KPO_RUN_DIR}
 export KPO_RUN_DIR
 kpo_env
 build_dir=$KPO_BUILD_DIR
+
+# The configuration the services had before the run; they are restarted with it at the end.
+configured_env=()
+for var in ORDERS_DATABASE_URL PAYMENTS_DATABASE_URL GATEWAY_DATABASE_URL RABBITMQ_URL \
+  ORDERS_RABBITMQ_URL PAYMENTS_RABBITMQ_URL; do
+  [[ -n ${!var:-} ]] && configured_env+=("$var=${!var}")
+done
+
+# with_database_suffix URL SUFFIX — the URL with SUFFIX appended to its database name.
+with_database_suffix() {
+  local url=$1 query=""
+  [[ $url == *\?* ]] && query="?${url#*\?}"
+  url=${url%%\?*}
+  echo "${url%/*}/${url##*/}$2$query"
+}
+# with_bench_vhost URLS — each of the comma-separated AMQP URLs on its vhost's -bench twin.
+with_bench_vhost() {
+  local url rest vhost urls rewritten=()
+  IFS=, read -ra urls <<<"$1"
+  for url in "${urls[@]}"; do
+    rest=${url#*://}
+    vhost=""
+    [[ $rest == */* ]] && vhost=${rest#*/}
+    vhost=${vhost%%\?*}
+    [[ -z $vhost || $vhost == %2F || $vhost == %2f ]] && vhost=kpo
+    rewritten+=("${url%%://*}://${rest%%/*}/$vhost-bench")
+  done
+  local IFS=,
+  echo "${rewritten[*]}"
+}
+
+# A fresh system for every run: whatever earlier runs or the development stack left behind is not
+# measured. It was, before: a later run's development database held the hour-old events of an
+# earlier one, which the live-update clean-up deleted during the run (then with a plan that read the
+# whole table, 0.2 of a core), and each run added a million orders to the databases the next used.
+fresh=${KPO_BENCH_FRESH:-1}
+if ((fresh)); then
+  for var in ORDERS_DATABASE_URL PAYMENTS_DATABASE_URL GATEWAY_DATABASE_URL; do
+    export "$var=$(with_database_suffix "${!var}" _bench)"
+  done
+  for var in RABBITMQ_URL ORDERS_RABBITMQ_URL PAYMENTS_RABBITMQ_URL; do
+    if [[ -n ${!var:-} ]]; then export "$var=$(with_bench_vhost "${!var}")"; fi
+  done
+fi
 # A preset that builds only some targets (tsan) has nothing to run: CTest reports a skip (77).
 if ((!do_build)); then
   for binary in services/orders/kpo-orders services/payments/kpo-payments services/gateway/kpo-gateway \
@@ -66,8 +113,10 @@ cleanup() {
   set +e
   stop_services
   psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS $naive_db" >/dev/null 2>&1
+  if ((fresh)); then drop_fresh_state; fi
   if ((was_running)); then
-    log "restarting the services that were running before, with the default configuration"
+    log "restarting the services that were running before, with their configuration"
+    export "${configured_env[@]}"
     start_services "$build_dir"
   fi
   exit "$rc"
@@ -76,16 +125,45 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The broker's virtual host of RABBITMQ_URL (a second copy of the system runs on its own).
-ensure_vhost() {
-  local vhost=${RABBITMQ_URL#*://}
-  vhost=${vhost#*/}
-  [[ -z $vhost || $vhost == %2F || $vhost == %2f ]] && return 0
-  if ! rmq timeout 30 rabbitmqctl -q --no-table-headers list_vhosts | grep -qxF "$vhost"; then
-    log "creating RabbitMQ vhost $vhost"
-    rmq timeout 30 rabbitmqctl -q add_vhost "$vhost" >/dev/null
-    rmq timeout 30 rabbitmqctl -q set_permissions -p "$vhost" kpo '.*' '.*' '.*' >/dev/null
-  fi
+# The broker's virtual hosts of RABBITMQ_URL and the services' own URLs, one a line ("/" for none).
+broker_vhosts() {
+  local url rest vhost urls
+  IFS=, read -ra urls <<<"$RABBITMQ_URL,${ORDERS_RABBITMQ_URL:-},${PAYMENTS_RABBITMQ_URL:-}"
+  for url in "${urls[@]}"; do
+    [[ -z $url ]] && continue
+    rest=${url#*://}
+    vhost=""
+    [[ $rest == */* ]] && vhost=${rest#*/}
+    vhost=${vhost%%\?*}
+    [[ -z $vhost || $vhost == %2F || $vhost == %2f ]] && vhost=/
+    echo "$vhost"
+  done | sort -u
+}
+vhost_exists() { rmq timeout 30 rabbitmqctl -q --no-table-headers list_vhosts | grep -qxF "$1"; }
+
+# A second copy of the system runs on a vhost of its own, created here.
+ensure_vhosts() {
+  local vhost
+  while read -r vhost; do
+    [[ $vhost == / ]] && continue
+    if ! vhost_exists "$vhost"; then
+      log "creating RabbitMQ vhost $vhost"
+      rmq timeout 30 rabbitmqctl -q add_vhost "$vhost" >/dev/null
+      rmq timeout 30 rabbitmqctl -q set_permissions -p "$vhost" kpo '.*' '.*' '.*' >/dev/null
+    fi
+  done < <(broker_vhosts)
+}
+
+# The run's own databases and vhosts (KPO_BENCH_FRESH), dropped before (an interrupted run may have
+# left them) and after.
+drop_fresh_state() {
+  local url vhost
+  for url in "$ORDERS_DATABASE_URL" "$PAYMENTS_DATABASE_URL" "$GATEWAY_DATABASE_URL"; do
+    psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS $(db_name "$url") WITH (FORCE)" >/dev/null
+  done
+  while read -r vhost; do
+    if [[ $vhost != / ]] && vhost_exists "$vhost"; then rmq timeout 60 rabbitmqctl -q delete_vhost "$vhost" >/dev/null; fi
+  done < <(broker_vhosts)
 }
 
 # Databases of non-default URLs are created on first use (the services migrate them).
@@ -171,7 +249,11 @@ run_config() {
 
 pg_running || start_postgres
 rabbit_running || start_rabbitmq
-ensure_vhost
+if ((fresh)); then
+  log "a fresh system: databases $(db_name "$ORDERS_DATABASE_URL"), $(db_name "$PAYMENTS_DATABASE_URL"), $(db_name "$GATEWAY_DATABASE_URL"); broker vhost $(broker_vhosts | paste -sd,)"
+  drop_fresh_state
+fi
+ensure_vhosts
 for url in "$ORDERS_DATABASE_URL" "$PAYMENTS_DATABASE_URL" "$GATEWAY_DATABASE_URL"; do ensure_database "$url"; done
 if ((do_build)); then
   build release kpo-orders kpo-payments kpo-gateway kpo-load kpo-bench-report
