@@ -6,7 +6,7 @@
 set -euo pipefail
 
 KPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-KPO_RUN_DIR="$KPO_ROOT/.run"          # pid files, logs, the JWT secret (gitignored)
+KPO_RUN_DIR="${KPO_RUN_DIR:-$KPO_ROOT/.run}" # pid files, logs, the JWT secret (gitignored); a second copy sets its own
 export KPO_ROOT KPO_RUN_DIR
 
 # pg_ctlcluster, rabbitmqctl and nginx live in sbin, which a non-root PATH often lacks.
@@ -227,7 +227,7 @@ start_postgres() {
     die "PostgreSQL did not become ready"
   fi
 
-  log "ensuring role kpo and databases orders, payments, gateway"
+  log "ensuring role kpo and databases orders, payments, gateway (and the integration tests' *_test)"
   pg_admin_psql <<'SQL'
 DO $$
 BEGIN
@@ -237,7 +237,7 @@ BEGIN
 END
 $$;
 SELECT format('CREATE DATABASE %I OWNER kpo', d)
-FROM unnest(ARRAY['orders', 'payments', 'gateway']) AS d
+FROM unnest(ARRAY['orders', 'payments', 'gateway', 'orders_test', 'payments_test', 'gateway_test']) AS d
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d)
 \gexec
 SQL
@@ -276,6 +276,7 @@ rabbit_running() { rmq timeout 30 rabbitmq-diagnostics -q check_running >/dev/nu
 rabbit_node_up() { rmq timeout 30 rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
 rabbit_booted() { rmq timeout 30 rabbitmqctl -q await_startup --timeout 20 >/dev/null 2>&1; }
 RABBITMQ_MGMT_PORT=${KPO_RABBITMQ_MGMT_PORT:-15672}
+KPO_TEST_VHOST=kpo-test
 rabbit_mgmt_up() { curl -fs -o /dev/null --max-time 2 "http://localhost:$RABBITMQ_MGMT_PORT/"; }
 # RabbitMQ's own Prometheus endpoint (plugin rabbitmq_prometheus): queue depths, DLQs included.
 RABBITMQ_PROMETHEUS_PORT=${KPO_RABBITMQ_PROMETHEUS_PORT:-15692}
@@ -368,6 +369,12 @@ start_rabbitmq() {
     rmq timeout 30 rabbitmqctl -q delete_user guest >/dev/null
   fi
   rmq timeout 30 rabbitmqctl -q set_permissions -p / kpo '.*' '.*' '.*' >/dev/null
+  # The integration tests' own vhost (tests/support/stack.cpp), so that a stack left running on "/"
+  # never consumes their messages.
+  if ! rmq timeout 30 rabbitmqctl -q --no-table-headers list_vhosts | grep -qxF "$KPO_TEST_VHOST"; then
+    rmq timeout 30 rabbitmqctl -q add_vhost "$KPO_TEST_VHOST" >/dev/null
+  fi
+  rmq timeout 30 rabbitmqctl -q set_permissions -p "$KPO_TEST_VHOST" kpo '.*' '.*' '.*' >/dev/null
   info "RabbitMQ ready on localhost:5672 (user kpo, password in $KPO_BROKER_PASSWORD_FILE), UI http://localhost:$RABBITMQ_MGMT_PORT"
 }
 

@@ -34,8 +34,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The tests start the services they need on the default ports and consume the same queues:
-# services left running by up.sh would compete with them.
+# The tests start the services they need on ports, databases and a broker vhost of their own; a
+# stack left running by up.sh would still take cores from their timing and nginx's port from the UI tests.
 stop_services
 stop_nginx
 

@@ -5,6 +5,7 @@
 
 #include "core/ids.hpp"
 #include "http/client.hpp"
+#include "messaging/broker_urls.hpp"
 
 namespace kpo::testing {
 namespace {
@@ -34,12 +35,34 @@ std::uint16_t TestPortBase() {
   return base;
 }
 
+namespace {
+
+std::string TestDatabaseUrl(const std::string& url) {
+  const auto query = url.find('?', url.rfind('/'));
+  const auto path_end = query == std::string::npos ? url.size() : query;
+  return url.substr(0, path_end) + "_test" + url.substr(path_end);
+}
+
+std::string TestBrokerUrl(const std::string& urls) {
+  std::string out;
+  for (const auto& url : messaging::SplitBrokerUrls(urls)) {
+    const auto scheme_end = url.find("://");
+    const auto authority = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+    const auto path = url.find('/', authority);
+    if (!out.empty()) out += ',';
+    out += url.substr(0, path) + "/" + kTestVhost;
+  }
+  return out;
+}
+
+}  // namespace
+
 const Environment& Environment::Get() {
   static const Environment environment{
-      EnvOr("ORDERS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/orders"),
-      EnvOr("PAYMENTS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/payments"),
-      EnvOr("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/"),
-      EnvOr("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway"),
+      TestDatabaseUrl(EnvOr("ORDERS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/orders")),
+      TestDatabaseUrl(EnvOr("PAYMENTS_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/payments")),
+      TestBrokerUrl(EnvOr("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/")),
+      TestDatabaseUrl(EnvOr("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway")),
   };
   return environment;
 }

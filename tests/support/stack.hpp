@@ -1,6 +1,7 @@
 #pragma once
 // The system under test: orders and payments processes on test ports, wired to the real
-// PostgreSQL and RabbitMQ named by the usual environment variables.
+// PostgreSQL and RabbitMQ named by the usual environment variables, on databases and a broker
+// vhost of their own (see Environment).
 #include <memory>
 #include <string>
 
@@ -11,6 +12,14 @@
 
 namespace kpo::testing {
 
+// The broker vhost of the integration tests (scripts/lib.sh creates it with the databases).
+inline constexpr const char* kTestVhost = "kpo-test";
+
+// Where the services under test keep their state: the databases of ORDERS_DATABASE_URL,
+// PAYMENTS_DATABASE_URL and GATEWAY_DATABASE_URL with "_test" appended to their names, and
+// RABBITMQ_URL's broker on vhost kTestVhost. Never the development stack's own: a stack left running
+// (up.sh) consumes the contract's queues of its vhost and claims the outbox rows of its databases,
+// and took the tests' messages when they shared them.
 struct Environment {
   std::string orders_database_url;
   std::string payments_database_url;
