@@ -30,8 +30,12 @@ std::string_view ProblemSlug(int status) {
       return "too-many-requests";
     case 431:
       return "headers-too-large";
+    case 502:
+      return "bad-gateway";
     case 503:
       return "unavailable";
+    case 504:
+      return "gateway-timeout";
     default:
       return status >= 500 ? "internal-error" : "error";
   }

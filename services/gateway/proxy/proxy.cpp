@@ -315,7 +315,7 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
   for (int attempt = 0; attempt < attempts; ++attempt) {
     Replica& replica = *impl_->Pick(previous);
     previous = &replica;
-    // The edge of an upstream call: a failure becomes a retry or a 502/504 answer.
+    // The edge of an upstream call: a failure becomes a retry or a 502/503/504 answer.
     try {
       auto response = co_await impl_->Attempt(replica, request, extra_headers);
       if (response.status == 503 && read && attempt == 0 && attempts > 1) {
@@ -335,8 +335,12 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
     impl_->MarkFailure(replica);
     if (!MayRetryElsewhere(read, keyed, failure)) break;
   }
-  co_return http::ProblemResponse(
-      StatusFor(failure), "The " + impl_->options.name + " service did not answer; try again shortly");
+  const int status = StatusFor(failure);
+  auto problem = http::ProblemResponse(
+      status, status == 503 ? "The " + impl_->options.name + " service cannot be reached; try again shortly"
+                            : "The " + impl_->options.name + " service did not answer; try again shortly");
+  if (status == 503) problem.SetHeader("Retry-After", "1");
+  co_return problem;
 }
 
 bool Upstream::AnyReplicaReady(const std::string& path) const {

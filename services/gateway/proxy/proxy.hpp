@@ -42,7 +42,7 @@ class Upstream {
   Upstream& operator=(const Upstream&) = delete;
 
   // Forwards `request` with `extra_headers` set (replacing any the client sent under those
-  // names) and returns the upstream's answer, or 502/504 problem responses when no replica
+  // names) and returns the upstream's answer, or 502/503/504 problem responses when no replica
   // could answer. A request goes to up to three replica attempts, but again only when the failed attempt
   // cannot have applied it or repeating it is harmless (MayRetryElsewhere in upstream_error.hpp); a
   // GET answered 503 is tried once on another replica. Never throws for upstream failures.

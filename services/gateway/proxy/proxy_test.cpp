@@ -178,5 +178,41 @@ TEST(ProxyPool, AConnectionTheUpstreamClosedWhileIdleIsNotReusedForAPost) {
   upstream_thread.join();
 }
 
+// A service that is down (its port refuses connections) was sent nothing: the client is told it is
+// unavailable and when to come back, as for any other outage, not that the gateway failed.
+TEST(ProxyFailure, AServiceThatCannotBeReachedIsUnavailableWithRetryAfter) {
+  spdlog::set_level(spdlog::level::off);
+  std::uint16_t closed_port = 0;
+  {
+    http::Router router;
+    http::ServerOptions options;
+    options.host = "127.0.0.1";
+    http::Server server(options, router);
+    server.Listen();
+    closed_port = server.Port();
+  }
+  Upstream upstream(
+      UpstreamOptions{.name = "orders", .addresses = {"127.0.0.1:" + std::to_string(closed_port)}});
+  http::Router gateway_router;
+  gateway_router.AddAsync("POST", "/api/orders",
+                          [&upstream](http::Request& request) { return upstream.Forward(request, {}); });
+  http::ServerOptions gateway_options;
+  gateway_options.host = "127.0.0.1";
+  http::Server gateway_server(gateway_options, gateway_router);
+  gateway_server.Listen();
+  std::thread gateway_thread([&] { gateway_server.Run(false); });
+
+  const auto response = http::Fetch("127.0.0.1", gateway_server.Port(), "POST", "/api/orders",
+                                    {{"Content-Type", "application/json"}}, "{}");
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.Header("Retry-After"), "1");
+  EXPECT_TRUE(response.Header("Content-Type").value_or("").starts_with("application/problem+json"));
+  EXPECT_NE(response.body.find("/problems/unavailable"), std::string::npos) << response.body;
+
+  gateway_server.Stop();
+  gateway_thread.join();
+  spdlog::set_level(spdlog::level::warn);
+}
+
 }  // namespace
 }  // namespace kpo::gateway

@@ -6,7 +6,18 @@
 
 namespace kpo::gateway {
 
-int StatusFor(UpstreamErrorKind kind) { return kind == UpstreamErrorKind::kTimeout ? 504 : 502; }
+int StatusFor(UpstreamErrorKind kind) {
+  switch (kind) {
+    case UpstreamErrorKind::kConnect:
+      return 503;
+    case UpstreamErrorKind::kTimeout:
+      return 504;
+    case UpstreamErrorKind::kTransport:
+    case UpstreamErrorKind::kProtocol:
+      return 502;
+  }
+  return 502;
+}
 
 bool MayRetryElsewhere(bool read, bool keyed, UpstreamErrorKind kind) {
   return kind == UpstreamErrorKind::kConnect || read || (keyed && kind == UpstreamErrorKind::kTransport);

@@ -15,8 +15,10 @@ enum class UpstreamErrorKind {
   kProtocol,   // the replica's answer is not an HTTP response the gateway can read
 };
 
-// The status the gateway answers when no replica could answer (the contract's ServiceUnavailable
-// response): 504 when the service timed out, 502 for every other kind.
+// The status the gateway answers when no replica could answer: 503 when none could be reached (the
+// service is down or restarting: nothing was sent, so the client may simply come back; the
+// gateway adds Retry-After), 504 when the service timed out, 502 when a connection failed after
+// the request went out or the answer was unreadable (it may have been applied).
 int StatusFor(UpstreamErrorKind kind);
 
 // Whether a request whose attempt on one replica failed with `kind` may be sent to another replica.

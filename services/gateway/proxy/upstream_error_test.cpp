@@ -1,4 +1,5 @@
-// Upstream failures are classified by their error code, and only a timeout turns into a 504.
+// Upstream failures are classified by their error code: an unreachable service is a 503, a timeout
+// a 504, anything after the request went out a 502.
 #include "gateway/proxy/upstream_error.hpp"
 
 #include <gtest/gtest.h>
@@ -13,9 +14,9 @@ namespace {
 namespace asio_error = boost::asio::error;
 namespace http_error = boost::beast::http;
 
-TEST(UpstreamError, OnlyATimeoutIsAGatewayTimeout) {
+TEST(UpstreamError, AnUnreachableServiceIsUnavailableAndOnlyATimeoutIsAGatewayTimeout) {
   EXPECT_EQ(StatusFor(UpstreamErrorKind::kTimeout), 504);
-  EXPECT_EQ(StatusFor(UpstreamErrorKind::kConnect), 502);
+  EXPECT_EQ(StatusFor(UpstreamErrorKind::kConnect), 503);
   EXPECT_EQ(StatusFor(UpstreamErrorKind::kTransport), 502);
   EXPECT_EQ(StatusFor(UpstreamErrorKind::kProtocol), 502);
 }
