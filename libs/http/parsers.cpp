@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <boost/asio/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "http/problem.hpp"
 #include "http/stream.hpp"
 
 namespace kpo::http {
@@ -27,22 +29,60 @@ RequestParser::RequestParser(Request& request) : request_(request) {
   request_.headers.reserve(kExpectedHeaders);
 }
 
+void RequestParser::Refuse(int status, const char* detail, ErrorCode& ec) {
+  refusal_ = Refusal{status, detail};
+  ec = bhttp::error::bad_field;  // stops the parser; the refusal says what to answer
+}
+
 void RequestParser::on_request_impl(bhttp::verb method, BeastView method_string, BeastView target,
                                     int version, ErrorCode& /*ec*/) {
   request_.method.assign(View(method_string));
   request_.target.assign(View(target));
+  // Beast reads HTTP/1.0 and HTTP/1.1 only; any other version is a bad_version error (400).
   version_ = static_cast<unsigned>(version);
   head_ = method == bhttp::verb::head;
 }
 
+namespace {
+
+// Whether every coding of a Transfer-Encoding or Content-Encoding list is `only` (case-insensitive).
+bool AllCodingsAre(std::string_view list, std::string_view only) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    auto coding = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+    if (!coding.empty() && !boost::beast::iequals(coding, only)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void RequestParser::on_field_impl(Field name, BeastView name_string, BeastView value, ErrorCode& /*ec*/) {
-  transfer_encoding_ = transfer_encoding_ || name == Field::transfer_encoding;
+  if (name == Field::transfer_encoding) {
+    transfer_encoding_ = true;
+    only_chunked_ = only_chunked_ && AllCodingsAre(View(value), "chunked");
+  }
   content_length_ = content_length_ || name == Field::content_length;
+  coded_content_ =
+      coded_content_ || (name == Field::content_encoding && !AllCodingsAre(View(value), "identity"));
+  hosts_ += name == Field::host ? 1 : 0;
   request_.headers.emplace_back(View(name_string), View(value));
 }
 
 void RequestParser::on_header_impl(ErrorCode& ec) {
-  if (transfer_encoding_ && (!chunked() || content_length_)) ec = bhttp::error::bad_transfer_encoding;
+  if (transfer_encoding_ && (!chunked() || content_length_)) {
+    ec = bhttp::error::bad_transfer_encoding;
+  } else if (hosts_ > 1 || (hosts_ == 0 && version_ == 11)) {
+    // RFC 9112 §3.2: the one Host header names the origin; none in HTTP/1.1, or two, is a bad request.
+    Refuse(400, "An HTTP/1.1 request needs exactly one Host header", ec);
+  } else if (!only_chunked_) {
+    Refuse(501, "Transfer codings other than chunked are not supported", ec);
+  } else if (coded_content_) {
+    Refuse(415, "Content codings are not supported: send the body without Content-Encoding", ec);
+  }
 }
 
 void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
@@ -53,6 +93,20 @@ void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& cont
 std::size_t RequestParser::OnBody(std::string_view body, ErrorCode& /*ec*/) {
   request_.body.append(body);
   return body.size();
+}
+
+std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec, std::size_t bytes,
+                                              const RequestParser& parser, std::uint64_t body_limit) {
+  if (const auto& refusal = parser.HeadRefusal()) return ProblemResponse(refusal->status, refusal->detail);
+  if (ec == bhttp::error::body_limit) {
+    return ProblemResponse(413, "The request body exceeds " + std::to_string(body_limit) + " bytes");
+  }
+  if (ec == bhttp::error::header_limit) return ProblemResponse(431, "The request headers are too large");
+  if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && bytes > 0) {
+    return ProblemResponse(400, "Malformed HTTP request: " + ec.message());
+  }
+  return std::nullopt;
 }
 
 ResponseParser::ResponseParser(Response& response, HeaderFilter keep_header)

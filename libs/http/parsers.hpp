@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "http/message.hpp"
@@ -61,6 +62,13 @@ class RequestParser final : public detail::MessageParser<true> {
 
   unsigned Version() const { return version_; }
   bool IsHead() const { return head_; }
+  // Set when the request line or headers were well-formed HTTP but ask for what this server does
+  // not do (parsing then stops with an error before the body): the status and detail to answer.
+  struct Refusal {
+    int status;
+    const char* detail;
+  };
+  const std::optional<Refusal>& HeadRefusal() const { return refusal_; }
 
  private:
   void on_request_impl(boost::beast::http::verb method, BeastView method_string, BeastView target,
@@ -72,12 +80,25 @@ class RequestParser final : public detail::MessageParser<true> {
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, ErrorCode& ec) override;
   std::size_t OnBody(std::string_view body, ErrorCode& ec) override;
 
+  void Refuse(int status, const char* detail, ErrorCode& ec);
+
   Request& request_;
   bool transfer_encoding_ = false;
+  bool only_chunked_ = true;  // every Transfer-Encoding coding is "chunked"
   bool content_length_ = false;
+  bool coded_content_ = false;  // a Content-Encoding other than identity
+  int hosts_ = 0;
   unsigned version_ = 11;
   bool head_ = false;
+  std::optional<Refusal> refusal_;
 };
+
+// The answer to a request that could not be read whole (`ec` from reading it with `parser`, `bytes`
+// of it received): the parser's refusal, 413 or 431 for a limit (`body_limit` is named in the 413),
+// 400 for malformed HTTP; nothing when there is no one to answer (the client closed, reset, or was
+// too slow).
+std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec, std::size_t bytes,
+                                              const RequestParser& parser, std::uint64_t body_limit);
 
 // Parses one response: the status and the headers `keep_header` accepts go to `response`; the
 // body is appended to response.body, or, after StreamTo, pushed to an event stream chunk by chunk

@@ -77,10 +77,29 @@ TEST(RequestParser, JoinsAChunkedBody) {
   Request request;
   RequestParser parser(request);
   ASSERT_FALSE(Feed(parser,
-                    "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                     "4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\n\r\n"));
   ASSERT_TRUE(parser.is_done());
   EXPECT_EQ(request.body, "abcdefg");
+}
+
+// Well-formed heads that ask for what the server does not do stop before the body, with the answer.
+TEST(RequestParser, RefusesMissingOrRepeatedHostsAndCodedBodies) {
+  const struct {
+    const char* head;
+    int status;
+  } cases[] = {{"GET /x HTTP/1.1\r\n", 400},
+               {"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400},
+               {"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n", 501},
+               {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Encoding: br\r\nContent-Length: 4\r\n", 415}};
+  for (const auto& [head, status] : cases) {
+    Request request;
+    RequestParser parser(request);
+    EXPECT_TRUE(Feed(parser, std::string(head) + "\r\nabcd")) << head;
+    ASSERT_TRUE(parser.HeadRefusal()) << head;
+    EXPECT_EQ(parser.HeadRefusal()->status, status) << head;
+    EXPECT_TRUE(request.body.empty()) << head;
+  }
 }
 
 // Framing that two readers could disagree on (RFC 9112 §6.3): a proxy reading one way and this

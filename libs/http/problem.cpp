@@ -30,6 +30,8 @@ std::string_view ProblemSlug(int status) {
       return "too-many-requests";
     case 431:
       return "headers-too-large";
+    case 501:
+      return "not-implemented";
     case 502:
       return "bad-gateway";
     case 503:
@@ -77,6 +79,8 @@ std::string_view ReasonPhrase(int status) {
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
     case 502:
       return "Bad Gateway";
     case 503:

@@ -191,21 +191,6 @@ struct Server::Impl {
     connection.deadline.Clear();
   }
 
-  // The answer to a request that could not be read whole; nothing when there is no one to answer
-  // (the client closed, reset, or was too slow).
-  std::optional<Response> ReadError(const beast::error_code& ec, std::size_t bytes) const {
-    if (ec == bhttp::error::body_limit) {
-      return ProblemResponse(413,
-                             "The request body exceeds " + std::to_string(options.body_limit) + " bytes");
-    }
-    if (ec == bhttp::error::header_limit) return ProblemResponse(431, "The request headers are too large");
-    if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
-        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && bytes > 0) {
-      return ProblemResponse(400, "Malformed HTTP request: " + ec.message());
-    }
-    return std::nullopt;
-  }
-
   // Routes a parsed request and runs its handler; `route` gets the pattern (a metrics label).
   asio::awaitable<Response> Handle(Request& request, std::string_view& route) {
     if (request.headers.size() > options.max_header_count) {
@@ -242,7 +227,8 @@ struct Server::Impl {
     // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
     connection.deadline.Clear();
     if (ec) {
-      auto error = ReadError(ec, bytes);
+      // Bytes the parser stopped at are still in the buffer: a request line it refused was sent.
+      auto error = AnswerToUnreadRequest(ec, bytes + buffer.size(), parser, options.body_limit);
       if (!error) co_return Served{};
       // Whatever of the head was parsed still identifies the request.
       IdentifyRequest(request, remote);

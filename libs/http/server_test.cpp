@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <functional>
 #include <thread>
@@ -60,6 +61,19 @@ class ServerTest : public ::testing::Test {
   ClientResponse Call(const std::string& method, const std::string& target, const std::string& body = {},
                       const Headers& headers = {{"Content-Type", "application/json"}}) {
     return Fetch("127.0.0.1", server_->Port(), method, target, headers, body);
+  }
+
+  // Sends `request` as it is on a connection of its own and returns the status line of the answer.
+  std::string StatusLineOf(const std::string& request) {
+    namespace asio = boost::asio;
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
+    asio::write(socket, asio::buffer(request));
+    std::string answer;
+    boost::system::error_code ec;
+    asio::read_until(socket, asio::dynamic_buffer(answer), "\r\n", ec);
+    return answer.substr(0, answer.find("\r\n"));
   }
 
   Router router_;
@@ -129,6 +143,36 @@ TEST_F(ServerTest, AnAmbiguouslyFramedRequestIs400AndTheConnectionCloses) {
   EXPECT_EQ(ec, asio::error::eof) << "the server closes the connection";
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << answer.substr(0, 40);
   EXPECT_EQ(answer.find("HTTP/1.1", 1), std::string::npos) << "one answer only:\n" << answer;
+}
+
+// A request line or header block the parser refuses still gets an answer, never a silent close.
+TEST_F(ServerTest, AMalformedRequestLineIsAnswered400) {
+  for (const char* request :
+       {"GET /nothing HTTP/1.2\r\nHost: t\r\n\r\n", "GET /nothing http/1.1\r\nHost: t\r\n\r\n",
+        "GET /nothing HTTP/1.1\nHost: t\n\n", "GET  /nothing HTTP/1.1\r\nHost: t\r\n\r\n"}) {
+    EXPECT_EQ(StatusLineOf(request), "HTTP/1.1 400 Bad Request") << request;
+  }
+}
+
+TEST_F(ServerTest, AnHttp11RequestNeedsExactlyOneHost) {
+  EXPECT_EQ(StatusLineOf("GET /nothing HTTP/1.1\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(StatusLineOf("GET /nothing HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(StatusLineOf("GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n"), "HTTP/1.1 204 No Content");
+  EXPECT_EQ(StatusLineOf("GET /nothing HTTP/1.0\r\n\r\n"), "HTTP/1.1 204 No Content")
+      << "HTTP/1.0 has no Host";
+}
+
+// A coded body would be read as if it were plain: it is refused instead of misread.
+TEST_F(ServerTest, CodedBodiesAreRefused) {
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n";
+  EXPECT_EQ(StatusLineOf(head + "Content-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}"),
+            "HTTP/1.1 415 Unsupported Media Type");
+  EXPECT_EQ(StatusLineOf(head + "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
+            "HTTP/1.1 501 Not Implemented");
+  EXPECT_EQ(
+      StatusLineOf(head +
+                   "Content-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
+      "HTTP/1.1 200 OK");
 }
 
 TEST_F(ServerTest, SlowHandlersAreNotCutOffByTheClientReadDeadline) {
