@@ -43,7 +43,8 @@ std::string ResponseHead(const Response& response, std::optional<std::size_t> co
   // 1xx, 204 and 304 answers have no body and so no length (RFC 9110 §8.6).
   const bool bodiless = response.status < 200 || response.status == 204 || response.status == 304;
   if (!content_length) {
-    AppendHeaderLine(head, "Transfer-Encoding", "chunked");
+    // An HTTP/1.0 client knows no transfer codings (RFC 9112 §6.1): its body ends with the connection.
+    if (version >= 11) AppendHeaderLine(head, "Transfer-Encoding", "chunked");
   } else if (!bodiless) {
     AppendHeaderLine(head, "Content-Length", std::to_string(*content_length));
   }

@@ -161,7 +161,9 @@ struct Server::Impl {
 
   asio::awaitable<void> WriteResponse(Connection& connection, Response response, unsigned version,
                                       bool keep_alive, bool head) {
-    const std::string header = ResponseHead(response, response.body.size(), version, keep_alive);
+    // A stream's head (the answer to a HEAD request) says what a GET gets: a body of no set length.
+    const auto length = response.stream ? std::nullopt : std::optional(response.body.size());
+    const std::string header = ResponseHead(response, length, version, keep_alive);
     connection.deadline.ExpiresAfter(options.write_timeout);
     // One send for the head and the body.
     const std::array<asio::const_buffer, 2> buffers{
@@ -210,6 +212,7 @@ struct Server::Impl {
     bool keep_alive = false;
     std::shared_ptr<EventStream> stream;  // the response streams from here on, after `stream_head`
     std::string stream_head;
+    bool chunked = true;  // false for an HTTP/1.0 client
   };
 
   // Reads one request, runs it and writes the answer, or hands a streamed answer back to the
@@ -250,12 +253,15 @@ struct Server::Impl {
     // The request is done with: its ids move into the answer.
     response.SetHeader("X-Request-Id", std::move(request.request_id));
     response.SetHeader("traceparent", std::move(request.traceparent));
-    if (response.stream) {
+    if (response.stream && !parser.IsHead()) {
       served.stream_head = ResponseHead(response, std::nullopt, parser.Version(), false);
+      served.chunked = parser.Version() >= 11;
       served.stream = std::move(response.stream);
       served.keep_alive = false;
       streaming.fetch_add(1);  // before in_flight drops, so that a drain never sees neither
     } else {
+      // A HEAD request gets the head alone: its stream is let go at once.
+      if (response.stream) response.stream->Abandon();
       co_await WriteResponse(connection, std::move(response), parser.Version(), served.keep_alive,
                              parser.IsHead());
     }
@@ -282,10 +288,14 @@ struct Server::Impl {
     if (served.stream) {
       // The stream goes on without this coroutine: an idle stream keeps no frames.
       StartStream(std::move(connection.socket), std::move(served.stream), std::move(served.stream_head),
-                  {.registry = &streams[loop], .write_timeout = options.write_timeout, .on_finished = [this] {
-                     streaming.fetch_sub(1);
-                     connections.fetch_sub(1);
-                   }});
+                  {.registry = &streams[loop],
+                   .write_timeout = options.write_timeout,
+                   .on_finished =
+                       [this] {
+                         streaming.fetch_sub(1);
+                         connections.fetch_sub(1);
+                       },
+                   .chunked = served.chunked});
       co_return;
     }
     connection.socket.shutdown(tcp::socket::shutdown_both, ignored);

@@ -11,6 +11,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <functional>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -283,6 +284,75 @@ TEST(ServerStreaming, AQuietStreamOutlivesTheWriteDeadline) {
       },
       options);
   EXPECT_EQ(response.body, "data: first\n\ndata: later\n\n");
+}
+
+// Raw exchanges with a server whose GET /stream pushes one event and ends when `close` (else when
+// abandoned), and whose GET /nothing answers 204.
+class RawStreaming : public ::testing::Test {
+ protected:
+  void Serve(bool close) {
+    router_.Add("GET", "/stream", [this, close](Request&) {
+      Response response;
+      response.headers.emplace_back("Content-Type", "text/event-stream");
+      response.stream = std::make_shared<EventStream>();
+      response.stream->Push("data: a\n\n");
+      if (close) response.stream->Close();
+      response.stream->OnAbandon([this] { abandoned_.set_value(); });
+      return response;
+    });
+    router_.Add("GET", "/nothing", [](Request&) {
+      Response response;
+      response.status = 204;
+      return response;
+    });
+    ServerOptions options;
+    options.host = "127.0.0.1";
+    server_ = std::make_unique<Server>(options, router_);
+    server_->Listen();
+    thread_ = std::thread([this] { server_->Run(false); });
+  }
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+  }
+  // Sends `request` and reads until the server closes, `enough` has arrived or 3 s passed.
+  std::string Exchange(const std::string& request, const std::string& enough) {
+    namespace asio = boost::asio;
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
+    asio::write(socket, asio::buffer(request));
+    std::string answer;
+    asio::async_read_until(socket, asio::dynamic_buffer(answer), enough, [](auto, auto) {});
+    io.run_for(std::chrono::seconds(3));
+    return answer;
+  }
+
+  Router router_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  std::promise<void> abandoned_;
+};
+
+// A HEAD answer has no body (RFC 9110 §9.3.2): the stream is let go, and the connection goes on.
+TEST_F(RawStreaming, AHeadRequestGetsTheStreamsHeadAloneAndLetsTheStreamGo) {
+  Serve(false);
+  const auto answer = Exchange(
+      "HEAD /stream HTTP/1.1\r\nHost: t\r\n\r\nGET /nothing HTTP/1.1\r\nHost: t\r\n\r\n", "HTTP/1.1 204");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
+  EXPECT_NE(answer.find("text/event-stream"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\r\n\r\nHTTP/1.1 204"), std::string::npos) << "no body before the next answer:\n"
+                                                                    << answer;
+  EXPECT_EQ(abandoned_.get_future().wait_for(std::chrono::seconds(2)), std::future_status::ready);
+}
+
+// An HTTP/1.0 client knows no chunked coding (RFC 9112 §6.1): the body comes as it is and the
+// connection's close ends it.
+TEST_F(RawStreaming, AnHttp10ClientGetsTheStreamUnchunkedUntilTheClose) {
+  Serve(true);
+  const auto answer = Exchange("GET /stream HTTP/1.0\r\n\r\n", "\n\n\n\n");  // read until the close
+  EXPECT_EQ(answer.find("Transfer-Encoding"), std::string::npos) << answer;
+  EXPECT_TRUE(answer.ends_with("\r\n\r\ndata: a\n\n")) << answer;
 }
 
 TEST(ServerStreaming, AsyncHandlersRunOnTheIoThreads) {

@@ -38,16 +38,21 @@ observability::Gauge& OpenStreams() {
   return gauge;
 }
 
-// The chunked framing of a batch, in one buffer for one send; with the last chunk when `last`.
-std::string Frame(const std::vector<std::string>& chunks, bool last) {
+// A batch in one buffer for one send: chunked, with the last chunk when `last`; or as it is, for an
+// HTTP/1.0 client, whose body ends when the connection closes.
+std::string Frame(const std::vector<std::string>& chunks, bool last, bool chunked) {
   std::string out;
   for (const auto& chunk : chunks) {
+    if (!chunked) {
+      out += chunk;
+      continue;
+    }
     if (chunk.empty()) continue;  // a zero-size chunk would end the body
     std::array<char, 20> size{};
     const int length = std::snprintf(size.data(), size.size(), "%zx\r\n", chunk.size());
     out.append(size.data(), static_cast<std::size_t>(length)).append(chunk).append("\r\n");
   }
-  if (last) out += "0\r\n\r\n";
+  if (last && chunked) out += "0\r\n\r\n";
   return out;
 }
 
@@ -90,7 +95,7 @@ class StreamWriter : public std::enable_shared_from_this<StreamWriter> {
     while (!finished_ && !writing_) {  // a write in flight looks again when it completes
       auto batch = events_->Take();
       const bool last = batch.closed || settings_.registry->Stopped();
-      auto bytes = Frame(batch.chunks, last);
+      auto bytes = Frame(batch.chunks, last, settings_.chunked);
       if (bytes.empty()) return;
       Write(std::move(bytes), last);
     }

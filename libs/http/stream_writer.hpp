@@ -34,11 +34,12 @@ struct StreamSettings {
   StreamRegistry* registry = nullptr;  // of the socket's loop
   std::chrono::milliseconds write_timeout{10'000};
   std::function<void()> on_finished;  // called once on the loop when the stream is over
+  bool chunked = true;                // false for an HTTP/1.0 client: the close ends the body
 };
 
 // Takes over a client connection whose response streams: writes `head`, then the stream's chunks as
-// they come (chunked encoding), until the producer closes it (a last chunk ends the body), the
-// registry stops, or the client goes away. Then it marks the stream abandoned and closes the
+// they come (chunked encoding; as they are for HTTP/1.0), until the producer closes it (a last chunk ends the
+// body), the registry stops, or the client goes away. Then it marks the stream abandoned and closes the
 // connection. A client that closes or resets its connection is noticed at once: the socket is
 // watched for it the whole time, not found out at the next write. Each write has `write_timeout`;
 // the quiet time between events has none. Callbacks, not a coroutine: an idle stream costs its
