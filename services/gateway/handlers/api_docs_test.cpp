@@ -64,6 +64,22 @@ TEST_F(ApiDocs, OnlyPlainExistingNamesAreServed) {
   EXPECT_EQ(StatusOf(dir_.string(), ".."), 404);
 }
 
+TEST_F(ApiDocs, NeitherDirectoriesNorOtherFilesNorNamesWithANulAreServed) {
+  Write(dir_ / "package.json", "{}");
+  EXPECT_EQ(StatusOf(dir_.string(), "node_modules"), 404);
+  EXPECT_EQ(StatusOf(dir_.string(), "."), 404);
+  EXPECT_EQ(StatusOf(dir_.string(), "package.json"), 404);
+  EXPECT_EQ(StatusOf(dir_.string(), std::string("swagger-ui.css\0.html", 20)), 404);
+  EXPECT_EQ(StatusOf(dir_.string(), std::string("\0", 1)), 404);
+  fs::create_directories(dir_ / "folder.js");
+  EXPECT_EQ(StatusOf(dir_.string(), "folder.js"), 404) << "a directory is no document, whatever its name";
+}
+
+TEST_F(ApiDocs, DocumentsSayTheirTypeIsNotToBeGuessed) {
+  EXPECT_EQ(http::FindHeader(DocsFile(dir_.string(), "index.html").headers, "X-Content-Type-Options"),
+            "nosniff");
+}
+
 TEST(OpenApiYaml, IsServedAsYaml) {
   const auto response = OpenApiYaml("openapi: 3.1.0\n");
   EXPECT_EQ(response.body, "openapi: 3.1.0\n");
