@@ -14,7 +14,9 @@ namespace kpo::http {
 
 // A handler that may block (database calls): the server runs it on its worker pool.
 using Handler = std::function<Response(Request&)>;
-// A handler that never blocks (e.g. a proxy doing async I/O): it runs on the I/O threads.
+// A handler that never blocks (e.g. a proxy doing async I/O): it runs on the I/O threads. It gets a
+// body of any Content-Type: a proxy leaves judging it to the service behind, after it has decided
+// who may call at all (a caller without a token gets 401 there, not 415).
 using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
 // Where the server runs a blocking handler. Requests share the worker pool, whose queue is bounded

@@ -103,7 +103,7 @@ struct Server::Impl {
   // holding an I/O thread), an async one right here. The edge of a request: every failure of a
   // handler becomes an answer.
   asio::awaitable<Response> Invoke(Request& request, const Router::Found& route) {
-    if (MethodMayCarryBody(request.method) && !request.body.empty()) {
+    if (route.async_handler == nullptr && MethodMayCarryBody(request.method) && !request.body.empty()) {
       auto type = request.Header("Content-Type");
       if (!type || MediaType(*type) != "application/json") {
         co_return ProblemResponse(415, "Request bodies must be sent as Content-Type: application/json");
