@@ -92,6 +92,30 @@ TEST(JsonBody, UnknownFieldsAreReported) {
   EXPECT_EQ(errors.at("status"), "unknown field");
 }
 
+// A body of many unknown fields, or of long names, gets an answer of bounded size.
+TEST(JsonBody, AnAnswerNamesTenFieldsAtMostEachShortened) {
+  std::string body = R"({"amount":1,"description":"x")";
+  for (int i = 0; i < 500; ++i) body += ",\"field" + std::to_string(i) + "\":1";
+  body += ",\"" + std::string(300, 'n') + "\":1,\"" + std::string(63, 'z') + "\u00e9\u00e9\":1}";
+  std::string response_body;
+  try {
+    JsonBody reader(body, {"amount", "description"});
+    reader.Finish();
+  } catch (const ProblemError& problem) {
+    EXPECT_EQ(problem.Errors().size(), 10U);
+    response_body = problem.ToResponse().body;
+  }
+  EXPECT_LT(response_body.size(), 2'000U);
+  EXPECT_NE(response_body.find("(and 492 more)"), std::string::npos) << response_body;
+  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":"x",")" + std::string(300, 'n') + R"(":1})")
+                .count(std::string(64, 'n') + "..."),
+            1U);
+  // Cut before a character, never inside it (ErrorsOf checks the answer is valid JSON).
+  EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":"x",")" + std::string(63, 'z') + "\u00e9\u00e9\":1}")
+                .count(std::string(63, 'z') + "..."),
+            1U);
+}
+
 TEST(Utf8, RejectsOverlongsSurrogatesAndTruncation) {
   using core::Utf8Length;
   EXPECT_EQ(Utf8Length("a\xE2\x82\xAC"), 2U);
