@@ -17,7 +17,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -27,6 +26,7 @@
 #include "http/deadline.hpp"
 #include "http/parsers.hpp"
 #include "http/problem.hpp"
+#include "http/request_reader.hpp"
 #include "http/stream.hpp"
 #include "http/stream_writer.hpp"
 #include "observability/metrics.hpp"
@@ -34,7 +34,6 @@
 namespace kpo::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
 
 namespace {
@@ -226,7 +225,7 @@ struct Server::Impl {
     parser.body_limit(options.body_limit);
     // A keep-alive connection may idle longer than a client may take to send one request.
     connection.deadline.ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
-    auto [ec, bytes] = co_await bhttp::async_read(connection.socket, buffer, parser, kTuple);
+    auto [ec, bytes] = co_await ReadRequest(connection.socket, buffer, parser, request);
     // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
     connection.deadline.Clear();
     if (ec) {

@@ -163,6 +163,30 @@ TEST_F(ServerTest, AnHttp11RequestNeedsExactlyOneHost) {
       << "HTTP/1.0 has no Host";
 }
 
+// A client that waits for "100 Continue" before sending its body is told at once, and one whose
+// body is too large hears so before sending it.
+TEST_F(ServerTest, AClientThatExpectsContinueIsToldToGoOn) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
+  const std::string head =
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n";
+  asio::write(socket, asio::buffer(head + "Content-Length: 2\r\n\r\n"));
+  std::string answer;
+  asio::async_read_until(socket, asio::dynamic_buffer(answer), "\r\n\r\n", [](auto, auto) {});
+  io.run_for(std::chrono::milliseconds(500));  // well below curl's one second of waiting
+  EXPECT_EQ(answer, "HTTP/1.1 100 Continue\r\n\r\n");
+  answer.clear();
+  asio::write(socket, asio::buffer(std::string("{}")));
+  io.restart();
+  asio::async_read_until(socket, asio::dynamic_buffer(answer), "{}", [](auto, auto) {});
+  io.run_for(std::chrono::seconds(3));
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
+
+  EXPECT_EQ(StatusLineOf(head + "Content-Length: 100000000\r\n\r\n"), "HTTP/1.1 413 Payload Too Large");
+}
+
 // A coded body would be read as if it were plain: it is refused instead of misread.
 TEST_F(ServerTest, CodedBodiesAreRefused) {
   const std::string head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n";

@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -170,6 +174,54 @@ TEST(ProxyPool, AConnectionTheUpstreamClosedWhileIdleIsNotReusedForAPost) {
   // Longer than the upstream's idle timeout: the pooled connection is closed by the upstream now.
   std::this_thread::sleep_for(400ms);
   EXPECT_EQ(post().status, 201) << "the POST went to a connection the upstream had closed";
+
+  gateway_server.Stop();
+  gateway_thread.join();
+  upstream.CloseIdleConnections();
+  upstream_server.Stop();
+  upstream_thread.join();
+}
+
+// The gateway answers a client's "Expect: 100-continue" itself and does not pass it on: the service
+// would send its own interim 100, which the proxy would take for the final answer.
+TEST(ProxyExpect, TheGatewayAnswersExpectContinueAndForwardsTheBodyWithoutIt) {
+  spdlog::set_level(spdlog::level::warn);
+  http::Router upstream_router;
+  upstream_router.Add("POST", "/api/orders", [](http::Request& request) {
+    return http::JsonResponse(201, request.Header("Expect") ? R"("expect")" : R"("none")");
+  });
+  http::ServerOptions options;
+  options.host = "127.0.0.1";
+  http::Server upstream_server(options, upstream_router);
+  upstream_server.Listen();
+  std::thread upstream_thread([&] { upstream_server.Run(false); });
+  Upstream upstream(
+      UpstreamOptions{.name = "test", .addresses = {"127.0.0.1:" + std::to_string(upstream_server.Port())}});
+  http::Router gateway_router;
+  gateway_router.AddAsync("POST", "/api/orders",
+                          [&upstream](http::Request& request) { return upstream.Forward(request, {}); });
+  http::Server gateway_server(options, gateway_router);
+  gateway_server.Listen();
+  std::thread gateway_thread([&] { gateway_server.Run(false); });
+
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), gateway_server.Port()});
+  asio::write(socket, asio::buffer(std::string(
+                          "POST /api/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                          "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n")));
+  std::string answer;
+  asio::async_read_until(socket, asio::dynamic_buffer(answer), "\r\n\r\n", [](auto, auto) {});
+  io.run_for(2s);
+  EXPECT_EQ(answer, "HTTP/1.1 100 Continue\r\n\r\n");
+  asio::write(socket, asio::buffer(std::string("{}")));
+  answer.clear();
+  io.restart();
+  asio::async_read_until(socket, asio::dynamic_buffer(answer), "\"none\"", [](auto, auto) {});
+  io.run_for(3s);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 201 ")) << answer;
+  EXPECT_NE(answer.find("\"none\""), std::string::npos) << answer;
 
   gateway_server.Stop();
   gateway_thread.join();

@@ -7,13 +7,15 @@
 
 namespace kpo::gateway {
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the gateway sets itself.
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the gateway sets itself. Expect too: the gateway
+// answered it (100 Continue) and has the whole body; passed on, the service's interim answer would
+// be taken for its final one.
 bool IsHopByHop(std::string_view name) {
   static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive",    "proxy-connection", "transfer-encoding",
-      "te",         "trailer",       "upgrade",          "content-length",
-      "host",       "authorization", "x-user-id",        "x-request-id",
-      "traceparent"};
+      "connection",  "keep-alive",    "proxy-connection", "transfer-encoding",
+      "te",          "trailer",       "upgrade",          "content-length",
+      "host",        "authorization", "x-user-id",        "x-request-id",
+      "traceparent", "expect"};
   return std::any_of(std::begin(kNames), std::end(kNames),
                      [name](std::string_view hop) { return core::EqualsIgnoringAsciiCase(hop, name); });
 }

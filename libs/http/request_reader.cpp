@@ -1,0 +1,30 @@
+#include "http/request_reader.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/read.hpp>
+#include <string_view>
+
+namespace kpo::http {
+
+boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& socket,
+                                               boost::beast::flat_buffer& buffer, RequestParser& parser,
+                                               const Request& request) {
+  namespace asio = boost::asio;
+  namespace bhttp = boost::beast::http;
+  constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+  auto [head_error, head_bytes] = co_await bhttp::async_read_header(socket, buffer, parser, kTuple);
+  if (head_error || parser.is_done()) co_return ReadResult{head_error, head_bytes};
+  const auto expect = request.Header("Expect");
+  if (expect && parser.Version() >= 11 && boost::beast::iequals(*expect, "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [write_error, written] = co_await asio::async_write(socket, asio::buffer(kContinue), kTuple);
+    if (write_error) co_return ReadResult{write_error, head_bytes};
+  }
+  auto [body_error, body_bytes] = co_await bhttp::async_read(socket, buffer, parser, kTuple);
+  co_return ReadResult{body_error, head_bytes + body_bytes};
+}
+
+}  // namespace kpo::http

@@ -1,0 +1,29 @@
+#pragma once
+// Reading one request from a client connection, for the HTTP server. Includes Asio and Beast: only
+// for translation units that already do I/O.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <cstddef>
+
+#include "http/message.hpp"
+#include "http/parsers.hpp"
+
+namespace kpo::http {
+
+struct ReadResult {
+  boost::beast::error_code error;
+  std::size_t bytes = 0;  // consumed by the parser
+};
+
+// Reads the head of a request into `request` (through `parser`, built on it), then its body. A
+// client that waits to be told before it sends the body ("Expect: 100-continue", RFC 9110 §10.1.1)
+// is sent "100 Continue" once the head was accepted; a head refused (a body over the limit, say)
+// is answered before the body is sent at all. Without it such a client waits (curl: a second)
+// before sending anyway. The caller's deadline on the socket bounds the whole.
+boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& socket,
+                                               boost::beast::flat_buffer& buffer, RequestParser& parser,
+                                               const Request& request);
+
+}  // namespace kpo::http
