@@ -147,6 +147,13 @@ std::optional<Claims> TokenSigner::Verify(std::string_view token, core::TimePoin
   if (exp == nullptr || !exp->is_int64() || exp->get_int64() > kLatestExpiry) return std::nullopt;
   if (guest == nullptr || !guest->is_bool()) return std::nullopt;
   if (exp->get_int64() <= Seconds(now)) return std::nullopt;
+  // "nbf": not before (RFC 7519 §4.1.5). Tokens issued here carry none; one that does is honoured.
+  if (const auto* nbf = claims.if_contains("nbf");
+      nbf != nullptr && (!nbf->is_int64() || nbf->get_int64() > Seconds(now))) {
+    return std::nullopt;
+  }
+  // "crit" names header extensions the token needs understood (RFC 7515 §4.1.11); none is here.
+  if (CharPtr crit(jwt_get_headers_json(jwt.get(), "crit")); crit != nullptr) return std::nullopt;
   Claims result{std::string(sub->get_string()),
                 {},
                 guest->get_bool(),

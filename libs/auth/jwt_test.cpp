@@ -177,6 +177,32 @@ TEST(TokenSignerTest, AnExpiryBeyondTheClocksRangeIsRejected) {
   }
 }
 
+// A signed token that is not valid yet, or that needs a header extension understood, is refused.
+TEST(TokenSignerTest, ANotYetValidTokenOrOneWithCriticalExtensionsIsRejected) {
+  TokenSigner signer(kSecret, seconds(3600));
+  constexpr long long kNowSeconds = 1'800'000'000;  // kNow
+  const auto token = [&](long long nbf, bool crit) {
+    jwt_t* jwt = nullptr;
+    EXPECT_EQ(jwt_new(&jwt), 0);
+    jwt_add_grant(jwt, "iss", "kpo4");
+    jwt_add_grant(jwt, "sub", kUser1);
+    jwt_add_grant_int(jwt, "exp", kNowSeconds + 600);
+    jwt_add_grant_int(jwt, "nbf", nbf);
+    jwt_add_grant_bool(jwt, "guest", 1);
+    if (crit) jwt_add_headers_json(jwt, R"({"crit":["x-unknown"],"x-unknown":1})");
+    jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kSecret.data()),
+                static_cast<int>(kSecret.size()));
+    char* text = jwt_encode_str(jwt);
+    const std::string encoded = text != nullptr ? text : "";
+    std::free(text);
+    jwt_free(jwt);
+    return encoded;
+  };
+  EXPECT_TRUE(signer.Verify(token(kNowSeconds - 1, false), kNow)) << "control: valid since a second ago";
+  EXPECT_FALSE(signer.Verify(token(kNowSeconds + 1'000'000, false), kNow));
+  EXPECT_FALSE(signer.Verify(token(kNowSeconds - 1, true), kNow));
+}
+
 TEST(TokenSignerTest, GarbageIsRejected) {
   TokenSigner signer(kSecret, seconds(3600));
   const auto token = signer.Issue(kUser1, "alice", false, kNow);
