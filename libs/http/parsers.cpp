@@ -69,6 +69,7 @@ void RequestParser::on_field_impl(Field name, BeastView name_string, BeastView v
   coded_content_ =
       coded_content_ || (name == Field::content_encoding && !AllCodingsAre(View(value), "identity"));
   hosts_ += name == Field::host ? 1 : 0;
+  authorizations_ += name == Field::authorization ? 1 : 0;
   request_.headers.emplace_back(View(name_string), View(value));
 }
 
@@ -78,6 +79,9 @@ void RequestParser::on_header_impl(ErrorCode& ec) {
   } else if (hosts_ > 1 || (hosts_ == 0 && version_ == 11)) {
     // RFC 9112 §3.2: the one Host header names the origin; none in HTTP/1.1, or two, is a bad request.
     Refuse(400, "An HTTP/1.1 request needs exactly one Host header", ec);
+  } else if (authorizations_ > 1) {
+    // Two sets of credentials: which one counts would be a guess, and a proxy may guess otherwise.
+    Refuse(400, "A request may carry one Authorization header only", ec);
   } else if (!only_chunked_) {
     Refuse(501, "Transfer codings other than chunked are not supported", ec);
   } else if (coded_content_) {

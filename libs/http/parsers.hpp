@@ -88,6 +88,7 @@ class RequestParser final : public detail::MessageParser<true> {
   bool content_length_ = false;
   bool coded_content_ = false;  // a Content-Encoding other than identity
   int hosts_ = 0;
+  int authorizations_ = 0;
   unsigned version_ = 11;
   bool head_ = false;
   std::optional<Refusal> refusal_;

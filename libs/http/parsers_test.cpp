@@ -84,12 +84,13 @@ TEST(RequestParser, JoinsAChunkedBody) {
 }
 
 // Well-formed heads that ask for what the server does not do stop before the body, with the answer.
-TEST(RequestParser, RefusesMissingOrRepeatedHostsAndCodedBodies) {
+TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedCredentialsAndCodedBodies) {
   const struct {
     const char* head;
     int status;
   } cases[] = {{"GET /x HTTP/1.1\r\n", 400},
                {"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400},
+               {"GET /x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nauthorization: Bearer y\r\n", 400},
                {"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n", 501},
                {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Encoding: br\r\nContent-Length: 4\r\n", 415}};
   for (const auto& [head, status] : cases) {
