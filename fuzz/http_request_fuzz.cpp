@@ -72,6 +72,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parser.body_limit(options.body_limit);
   const auto ec = Feed(parser, input, piece);
   if (ec) {
+    // A read that failed is answered with a client error, or not at all (nothing was sent).
+    if (const auto answer = kpo::http::AnswerToUnreadRequest(ec, input.size(), parser, options.body_limit)) {
+      KPO_FUZZ_CHECK(answer->status >= 400 && answer->status <= 501);
+    }
     CheckIdentified(request);  // an error answer still carries the request's ids
     return 0;
   }
