@@ -2,7 +2,7 @@
 // Creates funded users through the gateway, runs the phases of bench/load/plan.hpp against it and
 // writes the configuration's result document (JSON) for kpo-bench-report.
 //   kpo-load --config=ours --out=bench/results/ours.json [--search=100,200,...] [--step-s=10]
-//            [--common-rate=100] [--max-p99-ms=1000] [--overload-s=30] [--recovery-s=5] [--half-s=15]
+//            [--common-rate=100] [--max-p99-ms=1000] [--min-completed-share=0.95] [--overload-s=30] [--recovery-s=5] [--half-s=15]
 //            [--closed-connections=16] [--closed-s=10] [--drain-s=30] [--warmup-s=2]
 //            [--max-connections=1024] [--guests-per-s=40] [--orders-per-user-s=40]
 // Environment: GATEWAY_LISTEN (the gateway to load), ORDERS_/PAYMENTS_/GATEWAY_DATABASE_URL,
@@ -51,6 +51,7 @@ PlanOptions ReadPlan(const Args& args) {
   plan.step_s = args.Number("step-s", plan.step_s);
   plan.common_rate = args.Number("common-rate", plan.common_rate);
   plan.max_p99_ms = args.Number("max-p99-ms", plan.max_p99_ms);
+  plan.min_completed_share = args.Number("min-completed-share", plan.min_completed_share);
   plan.overload_s = args.Number("overload-s", plan.overload_s);
   plan.overload_factor = args.Number("overload-factor", plan.overload_factor);
   plan.max_rejected_share = args.Number("max-rejected-share", plan.max_rejected_share);
