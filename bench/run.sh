@@ -272,11 +272,12 @@ else
   common_rate=100
   # The seed design polls its outboxes once a second, so its created → terminal is about 1-2 s at
   # any rate: its sustained rate is judged on throughput and 503s with a 5 s latency bound. Its
-  # orders also complete in bursts, a poll's worth at a time, so the 6 s a step's completed/s is
-  # counted over can be a burst short (25 offered: 28, 27, 25, 26, 22 and 5 completed in its seconds,
-  # 22.2/s, with created → terminal flat at 1.5 s): 80 % of the offered rate, not 95 %, passes it.
-  seed_plan=('--search=25,50,75,100,150,200,300,400,600' --step-s=8 --overload-s=0 --half-s=0 --closed-s=0
-    --max-p99-ms=5000 --min-completed-share=0.8)
+  # orders also complete in bursts, a poll's worth (a second of orders) at a time, so a count of
+  # completions can be a burst short while it keeps up (25 offered: 28, 27, 25, 26, 22 and 5 in the
+  # 6 s an 8 s step counts, 22.2/s, with created → terminal flat at 1.5 s). Its steps last 16 s: the
+  # 14 s counted are at most a burst (7 %) short, and 90 % of the offered rate passes.
+  seed_plan=('--search=25,50,75,100,150,200,300,400,600' --step-s=16 --overload-s=0 --half-s=0 --closed-s=0
+    --max-p99-ms=5000 --min-completed-share=0.9)
   ours_plan=('--search=100,200,400,600,800,1000,1150,1300,1450,1600,2000,2500,3000,4000' --step-s=8 --overload-s=30
     --recovery-s=5 --half-s=12 --closed-connections=16 --closed-s=8)
 fi
