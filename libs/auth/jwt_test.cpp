@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <cstdlib>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -31,14 +32,12 @@ std::string ValidPayload() {
       R"({"iss":"kpo4","sub":"5b2f6a64-3c1e-4d7a-9a1b-0c2d3e4f5a61","iat":1800000000,"exp":1800003600,"guest":true})");
 }
 
-// A token signed by libjwt itself, for algorithms and claim sets TokenSigner never issues.
-std::string ForeignToken(jwt_alg_t alg, const std::string& secret, bool with_exp, bool with_sub) {
+// A token signed by libjwt itself with `alg` and `secret`, holding what `fill` adds (claims,
+// header fields): for algorithms, claim sets and headers TokenSigner never issues.
+std::string SignedToken(jwt_alg_t alg, const std::string& secret, const std::function<void(jwt_t*)>& fill) {
   jwt_t* jwt = nullptr;
   EXPECT_EQ(jwt_new(&jwt), 0);
-  jwt_add_grant(jwt, "iss", "kpo4");
-  if (with_sub) jwt_add_grant(jwt, "sub", kUser1);
-  if (with_exp) jwt_add_grant_int(jwt, "exp", 1'800'003'600);
-  jwt_add_grant_bool(jwt, "guest", 1);
+  fill(jwt);
   jwt_set_alg(jwt, alg, reinterpret_cast<const unsigned char*>(secret.data()),
               static_cast<int>(secret.size()));
   char* text = jwt_encode_str(jwt);
@@ -46,6 +45,15 @@ std::string ForeignToken(jwt_alg_t alg, const std::string& secret, bool with_exp
   std::free(text);
   jwt_free(jwt);
   return token;
+}
+
+std::string ForeignToken(jwt_alg_t alg, const std::string& secret, bool with_exp, bool with_sub) {
+  return SignedToken(alg, secret, [&](jwt_t* jwt) {
+    jwt_add_grant(jwt, "iss", "kpo4");
+    if (with_sub) jwt_add_grant(jwt, "sub", kUser1);
+    if (with_exp) jwt_add_grant_int(jwt, "exp", 1'800'003'600);
+    jwt_add_grant_bool(jwt, "guest", 1);
+  });
 }
 
 std::string Part(const std::string& token, int index) {
@@ -161,18 +169,12 @@ TEST(TokenSignerTest, ASubjectThatIsNotAUuidIsRejected) {
 TEST(TokenSignerTest, AnExpiryBeyondTheClocksRangeIsRejected) {
   TokenSigner signer(kSecret, seconds(3600));
   for (const long long exp : {1'750'003'600'003'600LL, 9'223'372'036'854'775'807LL, 253'402'300'800LL}) {
-    jwt_t* jwt = nullptr;
-    ASSERT_EQ(jwt_new(&jwt), 0);
-    jwt_add_grant(jwt, "iss", "kpo4");
-    jwt_add_grant(jwt, "sub", kUser1);
-    jwt_add_grant_int(jwt, "exp", exp);
-    jwt_add_grant_bool(jwt, "guest", 1);
-    jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kSecret.data()),
-                static_cast<int>(kSecret.size()));
-    char* text = jwt_encode_str(jwt);
-    const std::string token = text != nullptr ? text : "";
-    std::free(text);
-    jwt_free(jwt);
+    const auto token = SignedToken(JWT_ALG_HS256, kSecret, [&](jwt_t* jwt) {
+      jwt_add_grant(jwt, "iss", "kpo4");
+      jwt_add_grant(jwt, "sub", kUser1);
+      jwt_add_grant_int(jwt, "exp", exp);
+      jwt_add_grant_bool(jwt, "guest", 1);
+    });
     EXPECT_FALSE(signer.Verify(token, kNow)) << exp;
   }
 }
@@ -182,21 +184,14 @@ TEST(TokenSignerTest, ANotYetValidTokenOrOneWithCriticalExtensionsIsRejected) {
   TokenSigner signer(kSecret, seconds(3600));
   constexpr long long kNowSeconds = 1'800'000'000;  // kNow
   const auto token = [&](long long nbf, bool crit) {
-    jwt_t* jwt = nullptr;
-    EXPECT_EQ(jwt_new(&jwt), 0);
-    jwt_add_grant(jwt, "iss", "kpo4");
-    jwt_add_grant(jwt, "sub", kUser1);
-    jwt_add_grant_int(jwt, "exp", kNowSeconds + 600);
-    jwt_add_grant_int(jwt, "nbf", nbf);
-    jwt_add_grant_bool(jwt, "guest", 1);
-    if (crit) jwt_add_headers_json(jwt, R"({"crit":["x-unknown"],"x-unknown":1})");
-    jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kSecret.data()),
-                static_cast<int>(kSecret.size()));
-    char* text = jwt_encode_str(jwt);
-    const std::string encoded = text != nullptr ? text : "";
-    std::free(text);
-    jwt_free(jwt);
-    return encoded;
+    return SignedToken(JWT_ALG_HS256, kSecret, [&](jwt_t* jwt) {
+      jwt_add_grant(jwt, "iss", "kpo4");
+      jwt_add_grant(jwt, "sub", kUser1);
+      jwt_add_grant_int(jwt, "exp", kNowSeconds + 600);
+      jwt_add_grant_int(jwt, "nbf", nbf);
+      jwt_add_grant_bool(jwt, "guest", 1);
+      if (crit) jwt_add_headers_json(jwt, R"({"crit":["x-unknown"],"x-unknown":1})");
+    });
   };
   EXPECT_TRUE(signer.Verify(token(kNowSeconds - 1, false), kNow)) << "control: valid since a second ago";
   EXPECT_FALSE(signer.Verify(token(kNowSeconds + 1'000'000, false), kNow));

@@ -8,7 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <functional>
 #include <future>
@@ -16,11 +15,21 @@
 #include <vector>
 
 #include "http/client.hpp"
+#include "http/loopback_server.hpp"
 #include "http/problem.hpp"
+#include "http/raw_client.hpp"
 #include "http/stream.hpp"
 
 namespace kpo::http {
 namespace {
+
+// Sends `request` as it is on a connection of its own; returns what came back once `enough` did,
+// the server closed or 3 s passed.
+std::string RawExchange(std::uint16_t port, std::string_view request, std::string_view enough) {
+  RawClient client(port);
+  client.Send(request);
+  return client.ReadUntil(enough, std::chrono::seconds(3));
+}
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -48,16 +57,9 @@ class ServerTest : public ::testing::Test {
       return response;
     });
     ServerOptions options;
-    options.host = "127.0.0.1";
     options.threads = 2;
     options.read_timeout = std::chrono::milliseconds(500);
-    server_ = std::make_unique<Server>(options, router_);
-    server_->Listen();
-    thread_ = std::thread([this] { server_->Run(false); });
-  }
-  void TearDown() override {
-    server_->Stop();
-    thread_.join();
+    server_ = std::make_unique<LoopbackServer>(router_, options);
   }
   ClientResponse Call(const std::string& method, const std::string& target, const std::string& body = {},
                       const Headers& headers = {{"Content-Type", "application/json"}}) {
@@ -66,20 +68,12 @@ class ServerTest : public ::testing::Test {
 
   // Sends `request` as it is on a connection of its own and returns the status line of the answer.
   std::string StatusLineOf(const std::string& request) {
-    namespace asio = boost::asio;
-    asio::io_context io;
-    asio::ip::tcp::socket socket(io);
-    socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
-    asio::write(socket, asio::buffer(request));
-    std::string answer;
-    boost::system::error_code ec;
-    asio::read_until(socket, asio::dynamic_buffer(answer), "\r\n", ec);
+    const auto answer = RawExchange(server_->Port(), request, "\r\n");
     return answer.substr(0, answer.find("\r\n"));
   }
 
   Router router_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
+  std::unique_ptr<LoopbackServer> server_;
 };
 
 TEST_F(ServerTest, EchoesJsonAndRequestId) {
@@ -166,23 +160,15 @@ TEST_F(ServerTest, AnHttp11RequestNeedsExactlyOneHost) {
 // A client that waits for "100 Continue" before sending its body is told at once, and one whose
 // body is too large hears so before sending it.
 TEST_F(ServerTest, AClientThatExpectsContinueIsToldToGoOn) {
-  namespace asio = boost::asio;
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
   const std::string head =
       "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n";
-  asio::write(socket, asio::buffer(head + "Content-Length: 2\r\n\r\n"));
-  std::string answer;
-  asio::async_read_until(socket, asio::dynamic_buffer(answer), "\r\n\r\n", [](auto, auto) {});
-  io.run_for(std::chrono::milliseconds(500));  // well below curl's one second of waiting
-  EXPECT_EQ(answer, "HTTP/1.1 100 Continue\r\n\r\n");
-  answer.clear();
-  asio::write(socket, asio::buffer(std::string("{}")));
-  io.restart();
-  asio::async_read_until(socket, asio::dynamic_buffer(answer), "{}", [](auto, auto) {});
-  io.run_for(std::chrono::seconds(3));
-  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
+  RawClient client(server_->Port());
+  client.Send(head + "Content-Length: 2\r\n\r\n");
+  // Well within curl's one second of waiting.
+  EXPECT_EQ(client.ReadUntil("\r\n\r\n", std::chrono::milliseconds(500)), "HTTP/1.1 100 Continue\r\n\r\n");
+  client.Send("{}");
+  const auto& answer = client.ReadUntil("{}");
+  EXPECT_NE(answer.find("\r\n\r\nHTTP/1.1 200 OK\r\n"), std::string::npos) << answer;
 
   EXPECT_EQ(StatusLineOf(head + "Content-Length: 100000000\r\n\r\n"), "HTTP/1.1 413 Payload Too Large");
 }
@@ -275,14 +261,9 @@ ClientResponse FetchStream(const std::function<void(EventStream&)>& produce, Ser
     std::thread([stream = response.stream, produce] { produce(*stream); }).detach();
     return response;
   });
-  options.host = "127.0.0.1";
-  Server server(options, router);
-  server.Listen();
-  std::thread thread([&] { server.Run(false); });
+  LoopbackServer server(router, options);
   ClientResponse response;
   EXPECT_NO_THROW(response = Fetch("127.0.0.1", server.Port(), "GET", "/stream"));
-  server.Stop();
-  thread.join();
   return response;
 }
 
@@ -329,32 +310,14 @@ class RawStreaming : public ::testing::Test {
       response.status = 204;
       return response;
     });
-    ServerOptions options;
-    options.host = "127.0.0.1";
-    server_ = std::make_unique<Server>(options, router_);
-    server_->Listen();
-    thread_ = std::thread([this] { server_->Run(false); });
+    server_ = std::make_unique<LoopbackServer>(router_, ServerOptions{});
   }
-  void TearDown() override {
-    server_->Stop();
-    thread_.join();
-  }
-  // Sends `request` and reads until the server closes, `enough` has arrived or 3 s passed.
-  std::string Exchange(const std::string& request, const std::string& enough) {
-    namespace asio = boost::asio;
-    asio::io_context io;
-    asio::ip::tcp::socket socket(io);
-    socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
-    asio::write(socket, asio::buffer(request));
-    std::string answer;
-    asio::async_read_until(socket, asio::dynamic_buffer(answer), enough, [](auto, auto) {});
-    io.run_for(std::chrono::seconds(3));
-    return answer;
+  std::string Exchange(std::string_view request, std::string_view enough) {
+    return RawExchange(server_->Port(), request, enough);
   }
 
   Router router_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
+  std::unique_ptr<LoopbackServer> server_;
   std::promise<void> abandoned_;
 };
 
@@ -386,17 +349,11 @@ TEST(ServerStreaming, AsyncHandlersRunOnTheIoThreads) {
   });
   router.AddAsync("POST", "/async",
                   [](Request&) -> boost::asio::awaitable<Response> { co_return JsonResponse(200, "{}"); });
-  ServerOptions options;
-  options.host = "127.0.0.1";
-  Server server(options, router);
-  server.Listen();
-  std::thread thread([&] { server.Run(false); });
+  LoopbackServer server(router, ServerOptions{});
   EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "GET", "/async").body, "\"/async\"");
   // An async handler (a proxy) judges bodies itself: it may have to answer 401 before any 415.
   EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "POST", "/async", {{"Content-Type", "text/plain"}}, "x").status,
             200);
-  server.Stop();
-  thread.join();
 }
 
 }  // namespace

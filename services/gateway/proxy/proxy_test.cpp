@@ -6,17 +6,15 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "http/client.hpp"
+#include "http/loopback_server.hpp"
 #include "http/raw_client.hpp"
 #include "http/server.hpp"
 #include "http/stream.hpp"
@@ -141,93 +139,73 @@ TEST_F(ProxiedStream, AClientThatGoesAwayReleasesTheUpstreamStreamWithinTwoSecon
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
 }
 
+// POST /api/orders answered by `answer` on an upstream server, and a gateway server forwarding it
+// there through an Upstream; both on loopback until this goes.
+class GatewayInFront {
+ public:
+  explicit GatewayInFront(http::Handler answer, http::ServerOptions upstream_options = {},
+                          http::ServerOptions gateway_options = {}) {
+    upstream_router_.Add("POST", "/api/orders", std::move(answer));
+    upstream_server_.emplace(upstream_router_, upstream_options);
+    upstream_.emplace(UpstreamOptions{
+        .name = "test", .addresses = {"127.0.0.1:" + std::to_string(upstream_server_->Port())}});
+    gateway_router_.AddAsync("POST", "/api/orders",
+                             [this](http::Request& request) { return upstream_->Forward(request, {}); });
+    gateway_server_.emplace(gateway_router_, gateway_options);
+  }
+  ~GatewayInFront() {
+    gateway_server_.reset();  // first: it forwards to the upstream
+    upstream_->CloseIdleConnections();
+  }
+  GatewayInFront(const GatewayInFront&) = delete;
+  GatewayInFront& operator=(const GatewayInFront&) = delete;
+  std::uint16_t Port() const { return gateway_server_->Port(); }
+
+ private:
+  http::Router upstream_router_;
+  std::optional<http::LoopbackServer> upstream_server_;
+  std::optional<Upstream> upstream_;
+  http::Router gateway_router_;
+  std::optional<http::LoopbackServer> gateway_server_;
+};
+
 // A replica closes keep-alive connections that idle past its idle timeout (and all of them when it
 // shuts down, as in a rolling restart). A POST without an Idempotency-Key cannot be retried once
 // written, so the proxy must not write it to a pooled connection the replica already closed.
 TEST(ProxyPool, AConnectionTheUpstreamClosedWhileIdleIsNotReusedForAPost) {
   spdlog::set_level(spdlog::level::warn);
-  http::Router upstream_router;
-  upstream_router.Add("POST", "/api/orders", [](http::Request&) { return http::JsonResponse(201, "{}"); });
   http::ServerOptions upstream_options;
-  upstream_options.host = "127.0.0.1";
   upstream_options.idle_timeout = 100ms;
-  http::Server upstream_server(upstream_options, upstream_router);
-  upstream_server.Listen();
-  std::thread upstream_thread([&] { upstream_server.Run(false); });
-  Upstream upstream(
-      UpstreamOptions{.name = "test", .addresses = {"127.0.0.1:" + std::to_string(upstream_server.Port())}});
-  http::Router gateway_router;
-  gateway_router.AddAsync("POST", "/api/orders",
-                          [&upstream](http::Request& request) { return upstream.Forward(request, {}); });
   http::ServerOptions gateway_options;
-  gateway_options.host = "127.0.0.1";
   gateway_options.threads = 1;  // one loop, one pool: the second POST finds the first one's connection
-  http::Server gateway_server(gateway_options, gateway_router);
-  gateway_server.Listen();
-  std::thread gateway_thread([&] { gateway_server.Run(false); });
-
+  GatewayInFront gateway([](http::Request&) { return http::JsonResponse(201, "{}"); }, upstream_options,
+                         gateway_options);
   const http::Headers json{{"Content-Type", "application/json"}};
   const auto post = [&] {
-    return http::Fetch("127.0.0.1", gateway_server.Port(), "POST", "/api/orders", json, "{}");
+    return http::Fetch("127.0.0.1", gateway.Port(), "POST", "/api/orders", json, "{}");
   };
   EXPECT_EQ(post().status, 201);
   // Longer than the upstream's idle timeout: the pooled connection is closed by the upstream now.
   std::this_thread::sleep_for(400ms);
   EXPECT_EQ(post().status, 201) << "the POST went to a connection the upstream had closed";
-
-  gateway_server.Stop();
-  gateway_thread.join();
-  upstream.CloseIdleConnections();
-  upstream_server.Stop();
-  upstream_thread.join();
 }
 
 // The gateway answers a client's "Expect: 100-continue" itself and does not pass it on: the service
 // would send its own interim 100, which the proxy would take for the final answer.
 TEST(ProxyExpect, TheGatewayAnswersExpectContinueAndForwardsTheBodyWithoutIt) {
   spdlog::set_level(spdlog::level::warn);
-  http::Router upstream_router;
-  upstream_router.Add("POST", "/api/orders", [](http::Request& request) {
+  GatewayInFront gateway([](http::Request& request) {
     return http::JsonResponse(201, request.Header("Expect") ? R"("expect")" : R"("none")");
   });
-  http::ServerOptions options;
-  options.host = "127.0.0.1";
-  http::Server upstream_server(options, upstream_router);
-  upstream_server.Listen();
-  std::thread upstream_thread([&] { upstream_server.Run(false); });
-  Upstream upstream(
-      UpstreamOptions{.name = "test", .addresses = {"127.0.0.1:" + std::to_string(upstream_server.Port())}});
-  http::Router gateway_router;
-  gateway_router.AddAsync("POST", "/api/orders",
-                          [&upstream](http::Request& request) { return upstream.Forward(request, {}); });
-  http::Server gateway_server(options, gateway_router);
-  gateway_server.Listen();
-  std::thread gateway_thread([&] { gateway_server.Run(false); });
-
-  namespace asio = boost::asio;
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"), gateway_server.Port()});
-  asio::write(socket, asio::buffer(std::string(
-                          "POST /api/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                          "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n")));
-  std::string answer;
-  asio::async_read_until(socket, asio::dynamic_buffer(answer), "\r\n\r\n", [](auto, auto) {});
-  io.run_for(2s);
-  EXPECT_EQ(answer, "HTTP/1.1 100 Continue\r\n\r\n");
-  asio::write(socket, asio::buffer(std::string("{}")));
-  answer.clear();
-  io.restart();
-  asio::async_read_until(socket, asio::dynamic_buffer(answer), "\"none\"", [](auto, auto) {});
-  io.run_for(3s);
-  EXPECT_TRUE(answer.starts_with("HTTP/1.1 201 ")) << answer;
+  http::RawClient client(gateway.Port());
+  client.Send(
+      "POST /api/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+      "Content-Length: 2\r\n\r\n");
+  EXPECT_EQ(client.ReadUntil("\r\n\r\n", 2s), "HTTP/1.1 100 Continue\r\n\r\n");
+  client.Send("{}");
+  const auto& answer = client.ReadUntil("\"none\"", 3s);
+  EXPECT_NE(answer.find("\r\n\r\nHTTP/1.1 201 "), std::string::npos) << answer;
   EXPECT_NE(answer.find("\"none\""), std::string::npos) << answer;
-
-  gateway_server.Stop();
-  gateway_thread.join();
-  upstream.CloseIdleConnections();
-  upstream_server.Stop();
-  upstream_thread.join();
 }
 
 // A service that is down (its port refuses connections) was sent nothing: the client is told it is
