@@ -2,7 +2,8 @@
 // Creates funded users through the gateway, runs the phases of bench/load/plan.hpp against it and
 // writes the configuration's result document (JSON) for kpo-bench-report.
 //   kpo-load --config=ours --out=bench/results/ours.json [--search=100,200,...] [--step-s=10]
-//            [--common-rate=100] [--max-p99-ms=1000] [--min-completed-share=0.95] [--overload-s=30] [--recovery-s=5] [--half-s=15]
+//            [--common-rate=100] [--max-p99-ms=1000] [--min-completed-share=0.95] [--overload-s=30]
+//            [--recovery-s=5] [--half-s=15]
 //            [--closed-connections=16] [--closed-s=10] [--drain-s=30] [--warmup-s=2]
 //            [--max-connections=1024] [--guests-per-s=40] [--orders-per-user-s=40]
 // Environment: GATEWAY_LISTEN (the gateway to load), ORDERS_/PAYMENTS_/GATEWAY_DATABASE_URL,
