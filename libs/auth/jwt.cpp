@@ -102,6 +102,45 @@ std::string TokenSigner::Issue(const std::string& user_id, const std::string& us
   return token.get();
 }
 
+namespace {
+
+// The claims of a token whose signature and header passed, if they are the claims of a token
+// issued here and valid at `now`.
+std::optional<Claims> ClaimsOf(const boost::json::object& claims, core::TimePoint now) {
+  const auto* iss = claims.if_contains("iss");
+  const auto* sub = claims.if_contains("sub");
+  const auto* exp = claims.if_contains("exp");
+  const auto* guest = claims.if_contains("guest");
+  const auto* username = claims.if_contains("username");
+  if (iss == nullptr || !iss->is_string() || iss->get_string() != kIssuer) return std::nullopt;
+  // "sub" becomes the X-User-Id the services trust: only a user id as issued (a lower-case UUID) passes.
+  if (sub == nullptr || !sub->is_string() || core::NormalizeUuid(sub->get_string()) != sub->get_string()) {
+    return std::nullopt;
+  }
+  // An "exp" past 9999-12-31 would overflow the microsecond clock of Claims::expires_at (found by
+  // fuzz/auth_header_fuzz); no token we issue gets anywhere near it.
+  constexpr std::int64_t kLatestExpiry = 253'402'300'799;
+  if (exp == nullptr || !exp->is_int64() || exp->get_int64() > kLatestExpiry) return std::nullopt;
+  if (guest == nullptr || !guest->is_bool()) return std::nullopt;
+  if (exp->get_int64() <= Seconds(now)) return std::nullopt;
+  // "nbf": not before (RFC 7519 §4.1.5). Tokens issued here carry none; one that does is honoured.
+  if (const auto* nbf = claims.if_contains("nbf");
+      nbf != nullptr && (!nbf->is_int64() || nbf->get_int64() > Seconds(now))) {
+    return std::nullopt;
+  }
+  Claims result{std::string(sub->get_string()),
+                {},
+                guest->get_bool(),
+                core::TimePoint(std::chrono::seconds(exp->get_int64()))};
+  if (!result.guest) {
+    if (username == nullptr || !username->is_string() || username->get_string().empty()) return std::nullopt;
+    result.username = std::string(username->get_string());
+  }
+  return result;
+}
+
+}  // namespace
+
 std::optional<Claims> TokenSigner::Verify(std::string_view token, core::TimePoint now) const {
   if (token.empty() || token.size() > kMaxTokenLength) return std::nullopt;
   const auto first = token.find('.');
@@ -130,39 +169,9 @@ std::optional<Claims> TokenSigner::Verify(std::string_view token, core::TimePoin
   boost::system::error_code ec;
   const auto value = boost::json::parse(grants.get(), ec);
   if (ec || !value.is_object()) return std::nullopt;
-  const auto& claims = value.get_object();
-  const auto* iss = claims.if_contains("iss");
-  const auto* sub = claims.if_contains("sub");
-  const auto* exp = claims.if_contains("exp");
-  const auto* guest = claims.if_contains("guest");
-  const auto* username = claims.if_contains("username");
-  if (iss == nullptr || !iss->is_string() || iss->get_string() != kIssuer) return std::nullopt;
-  // "sub" becomes the X-User-Id the services trust: only a user id as issued (a lower-case UUID) passes.
-  if (sub == nullptr || !sub->is_string() || core::NormalizeUuid(sub->get_string()) != sub->get_string()) {
-    return std::nullopt;
-  }
-  // An "exp" past 9999-12-31 would overflow the microsecond clock of Claims::expires_at (found by
-  // fuzz/auth_header_fuzz); no token we issue gets anywhere near it.
-  constexpr std::int64_t kLatestExpiry = 253'402'300'799;
-  if (exp == nullptr || !exp->is_int64() || exp->get_int64() > kLatestExpiry) return std::nullopt;
-  if (guest == nullptr || !guest->is_bool()) return std::nullopt;
-  if (exp->get_int64() <= Seconds(now)) return std::nullopt;
-  // "nbf": not before (RFC 7519 §4.1.5). Tokens issued here carry none; one that does is honoured.
-  if (const auto* nbf = claims.if_contains("nbf");
-      nbf != nullptr && (!nbf->is_int64() || nbf->get_int64() > Seconds(now))) {
-    return std::nullopt;
-  }
   // "crit" names header extensions the token needs understood (RFC 7515 §4.1.11); none is here.
   if (CharPtr crit(jwt_get_headers_json(jwt.get(), "crit")); crit != nullptr) return std::nullopt;
-  Claims result{std::string(sub->get_string()),
-                {},
-                guest->get_bool(),
-                core::TimePoint(std::chrono::seconds(exp->get_int64()))};
-  if (!result.guest) {
-    if (username == nullptr || !username->is_string() || username->get_string().empty()) return std::nullopt;
-    result.username = std::string(username->get_string());
-  }
-  return result;
+  return ClaimsOf(value.get_object(), now);
 }
 
 std::optional<Claims> CachingVerifier::Verify(std::string_view token, core::TimePoint now) const {

@@ -50,7 +50,9 @@ inline void ExpectSweepReadsOnlyItsChunk(const std::string& url, std::string_vie
     // exists, so it names the copy.
     Connection db(url, {});
     const std::string name(table);
-    db.Exec("CREATE TEMPORARY TABLE " + name + " (LIKE public." + name + " INCLUDING ALL)");
+    std::string create = "CREATE TEMPORARY TABLE ";
+    create.append(name).append(" (LIKE public.").append(name).append(" INCLUDING ALL)");
+    db.Exec(create);
     db.Exec(fill_old_rows);
     db.Exec("ANALYZE pg_temp." + name);
     // The counter also holds the scans of this session not yet reported (the fill's), so the

@@ -12,6 +12,7 @@
 #include <functional>
 #include <future>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "http/client.hpp"
@@ -261,7 +262,7 @@ ClientResponse FetchStream(const std::function<void(EventStream&)>& produce, Ser
     std::thread([stream = response.stream, produce] { produce(*stream); }).detach();
     return response;
   });
-  LoopbackServer server(router, options);
+  LoopbackServer server(router, std::move(options));
   ClientResponse response;
   EXPECT_NO_THROW(response = Fetch("127.0.0.1", server.Port(), "GET", "/stream"));
   return response;

@@ -143,8 +143,8 @@ TEST_F(ProxiedStream, AClientThatGoesAwayReleasesTheUpstreamStreamWithinTwoSecon
 // there through an Upstream; both on loopback until this goes.
 class GatewayInFront {
  public:
-  explicit GatewayInFront(http::Handler answer, http::ServerOptions upstream_options = {},
-                          http::ServerOptions gateway_options = {}) {
+  explicit GatewayInFront(http::Handler answer, const http::ServerOptions& upstream_options = {},
+                          const http::ServerOptions& gateway_options = {}) {
     upstream_router_.Add("POST", "/api/orders", std::move(answer));
     upstream_server_.emplace(upstream_router_, upstream_options);
     upstream_.emplace(UpstreamOptions{
