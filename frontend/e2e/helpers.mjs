@@ -105,7 +105,7 @@ export async function api(page, path, init = {}) {
       const s = JSON.parse(localStorage.getItem('kpo4.session') ?? 'null');
       const res = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), Authorization: `Bearer ${s?.token}` } });
       const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
+      return { status: res.status, body: text ? JSON.parse(text) : null, retryAfter: res.headers.get('Retry-After') };
     },
     { path, init },
   );

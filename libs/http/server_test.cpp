@@ -318,8 +318,9 @@ class RawStreaming : public ::testing::Test {
   }
 
   Router router_;
-  std::unique_ptr<LoopbackServer> server_;
+  // Before the server: the server's threads, which may still fulfil it, are gone before it is.
   std::promise<void> abandoned_;
+  std::unique_ptr<LoopbackServer> server_;
 };
 
 // A HEAD answer has no body (RFC 9110 §9.3.2): the stream is let go, and the connection goes on.
