@@ -18,13 +18,17 @@ class LoopbackServer {
     server_->Listen();
     thread_ = std::thread([this] { server_->Run(false); });
   }
-  ~LoopbackServer() {
-    server_->Stop();
-    thread_.join();
-  }
+  ~LoopbackServer() { Stop(); }
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;
   std::uint16_t Port() const { return server_->Port(); }
+  // Stops serving and waits for the server's threads; its event loops (and whatever sockets of
+  // theirs others still hold, a proxy's pooled connections say) live on until this is destroyed.
+  void Stop() {
+    if (!thread_.joinable()) return;
+    server_->Stop();
+    thread_.join();
+  }
 
  private:
   std::unique_ptr<Server> server_;

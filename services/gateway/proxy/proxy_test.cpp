@@ -154,7 +154,9 @@ class GatewayInFront {
     gateway_server_.emplace(gateway_router_, gateway_options);
   }
   ~GatewayInFront() {
-    gateway_server_.reset();  // first: it forwards to the upstream
+    // The gateway stops first (it forwards to the upstream); its pooled connections close while the
+    // event loops their sockets belong to still exist.
+    gateway_server_->Stop();
     upstream_->CloseIdleConnections();
   }
   GatewayInFront(const GatewayInFront&) = delete;
