@@ -49,16 +49,22 @@ with_database_suffix() {
   url=${url%%\?*}
   echo "${url%/*}/${url##*/}$2$query"
 }
+# vhost_of URL — the virtual host an AMQP URL names ("/" for none).
+vhost_of() {
+  local rest=${1#*://} vhost=""
+  [[ $rest == */* ]] && vhost=${rest#*/}
+  vhost=${vhost%%\?*}
+  [[ -z $vhost || $vhost == %2F || $vhost == %2f ]] && vhost=/
+  echo "$vhost"
+}
 # with_bench_vhost URLS — each of the comma-separated AMQP URLs on its vhost's -bench twin.
 with_bench_vhost() {
   local url rest vhost urls rewritten=()
   IFS=, read -ra urls <<<"$1"
   for url in "${urls[@]}"; do
     rest=${url#*://}
-    vhost=""
-    [[ $rest == */* ]] && vhost=${rest#*/}
-    vhost=${vhost%%\?*}
-    [[ -z $vhost || $vhost == %2F || $vhost == %2f ]] && vhost=kpo
+    vhost=$(vhost_of "$url")
+    [[ $vhost == / ]] && vhost=kpo
     rewritten+=("${url%%://*}://${rest%%/*}/$vhost-bench")
   done
   local IFS=,
@@ -127,16 +133,10 @@ trap 'exit 143' TERM
 
 # The broker's virtual hosts of RABBITMQ_URL and the services' own URLs, one a line ("/" for none).
 broker_vhosts() {
-  local url rest vhost urls
+  local url urls
   IFS=, read -ra urls <<<"$RABBITMQ_URL,${ORDERS_RABBITMQ_URL:-},${PAYMENTS_RABBITMQ_URL:-}"
   for url in "${urls[@]}"; do
-    [[ -z $url ]] && continue
-    rest=${url#*://}
-    vhost=""
-    [[ $rest == */* ]] && vhost=${rest#*/}
-    vhost=${vhost%%\?*}
-    [[ -z $vhost || $vhost == %2F || $vhost == %2f ]] && vhost=/
-    echo "$vhost"
+    [[ -n $url ]] && vhost_of "$url"
   done | sort -u
 }
 vhost_exists() { rmq timeout 30 rabbitmqctl -q --no-table-headers list_vhosts | grep -qxF "$1"; }
