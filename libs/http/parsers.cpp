@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <boost/asio/error.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "core/ascii.hpp"
 #include "http/problem.hpp"
 #include "http/stream.hpp"
 
@@ -53,7 +53,7 @@ bool AllCodingsAre(std::string_view list, std::string_view only) {
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
     while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
-    if (!coding.empty() && !boost::beast::iequals(coding, only)) return false;
+    if (!coding.empty() && !core::EqualsIgnoringAsciiCase(coding, only)) return false;
   }
   return true;
 }

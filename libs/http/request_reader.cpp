@@ -3,9 +3,10 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <string_view>
+
+#include "core/ascii.hpp"
 
 namespace kpo::http {
 
@@ -18,7 +19,7 @@ boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& soc
   auto [head_error, head_bytes] = co_await bhttp::async_read_header(socket, buffer, parser, kTuple);
   if (head_error || parser.is_done()) co_return ReadResult{head_error, head_bytes};
   const auto expect = request.Header("Expect");
-  if (expect && parser.Version() >= 11 && boost::beast::iequals(*expect, "100-continue")) {
+  if (expect && parser.Version() >= 11 && core::EqualsIgnoringAsciiCase(*expect, "100-continue")) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     auto [write_error, written] = co_await asio::async_write(socket, asio::buffer(kContinue), kTuple);
     if (write_error) co_return ReadResult{write_error, head_bytes};
