@@ -44,8 +44,6 @@ ResultsApplied ApplyPaymentResults(db::Transaction& tx, const std::vector<Paymen
   for (const auto& id : moved) applied.changed.push_back(orders.at(id));
   OrderRepository::UpdateStatuses(tx, applied.changed);
   OrderRepository::AddSteps(tx, steps);
-  // The whole timeline (the "published" step too) for the change event and the caller.
-  OrderRepository::LoadTimelines(tx, applied.changed);
   std::vector<std::pair<std::string, std::string>> events;
   events.reserve(applied.changed.size());
   for (const auto& order : applied.changed) events.emplace_back(order.user_id, OrderToJson(order));

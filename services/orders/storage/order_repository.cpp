@@ -30,6 +30,12 @@ Order RowToOrder(const db::Result& rows, int i) {
   return order;
 }
 
+// In step order, whatever the stored times say: they come from different services' clocks.
+void SortTimeline(std::vector<TimelineEntry>& steps) {
+  std::stable_sort(steps.begin(), steps.end(),
+                   [](const auto& a, const auto& b) { return StepRank(a.step) < StepRank(b.step); });
+}
+
 std::vector<OrderEvent> RowsToEvents(const db::Result& rows) {
   std::vector<OrderEvent> events;
   events.reserve(static_cast<std::size_t>(rows.Rows()));
@@ -70,9 +76,12 @@ std::map<std::string, Order> OrderRepository::Lock(db::Transaction& tx, const st
   auto rows = tx.Exec(sql::kLockOrders, {array.Text()});
   std::map<std::string, Order> orders;
   for (int i = 0; i < rows.Rows(); ++i) {
-    auto order = RowToOrder(rows, i);
-    orders.emplace(order.id, std::move(order));
+    auto found = orders.find(rows.Text(i, "id"));
+    if (found == orders.end()) found = orders.emplace(rows.Text(i, "id"), RowToOrder(rows, i)).first;
+    if (auto step = rows.OptionalText(i, "step"))
+      found->second.timeline.push_back({*step, rows.Rfc3339(i, "at")});
   }
+  for (auto& [id, order] : orders) SortTimeline(order.timeline);
   return orders;
 }
 
@@ -123,10 +132,8 @@ void AttachTimelines(const db::Result& rows, std::vector<Order>& orders) {
     by_order[rows.Text(i, "order_id")].push_back({rows.Text(i, "step"), rows.Rfc3339(i, "at")});
   }
   for (auto& order : orders) {
-    auto& steps = by_order[order.id];
-    std::stable_sort(steps.begin(), steps.end(),
-                     [](const auto& a, const auto& b) { return StepRank(a.step) < StepRank(b.step); });
-    order.timeline = std::move(steps);
+    order.timeline = std::move(by_order[order.id]);
+    SortTimeline(order.timeline);
   }
 }
 
@@ -134,10 +141,6 @@ void AttachTimelines(const db::Result& rows, std::vector<Order>& orders) {
 
 void OrderRepository::LoadTimelines(db::Connection& db, std::vector<Order>& orders) {
   if (!orders.empty()) AttachTimelines(db.Exec(sql::kSelectTimelines, {TimelineIds(orders)}), orders);
-}
-
-void OrderRepository::LoadTimelines(db::Transaction& tx, std::vector<Order>& orders) {
-  if (!orders.empty()) AttachTimelines(tx.Exec(sql::kSelectTimelines, {TimelineIds(orders)}), orders);
 }
 
 void OrderRepository::AddEvents(db::Transaction& tx,

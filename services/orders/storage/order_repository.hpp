@@ -35,7 +35,7 @@ class OrderRepository {
   static std::vector<Order> ListForUser(db::Connection& db, const std::string& user_id,
                                         const std::optional<std::string>& before, int limit);
 
-  // Locks the orders with these ids (those that exist), without their timelines.
+  // Locks the orders with these ids (those that exist) and reads them with their timelines.
   static std::map<std::string, Order> Lock(db::Transaction& tx, const std::vector<std::string>& ids);
   // Stores status, failure reason and updated_at of orders that are still Created in the database.
   static void UpdateStatuses(db::Transaction& tx, const std::vector<Order>& orders);
@@ -46,8 +46,6 @@ class OrderRepository {
                               const std::string& sent_at);
   // Replaces each order's timeline with the stored one, in step order.
   static void LoadTimelines(db::Connection& db, std::vector<Order>& orders);
-  // The same inside `tx`, after the statements it has queued.
-  static void LoadTimelines(db::Transaction& tx, std::vector<Order>& orders);
 
   // Stores change events: (user id, order JSON).
   static void AddEvents(db::Transaction& tx, const std::vector<std::pair<std::string, std::string>>& events);

@@ -47,9 +47,14 @@ SELECT order_id, step, at FROM order_timeline WHERE order_id = ANY($1::uuid[]) O
 // "published" steps reference these rows, and the foreign-key check takes KEY SHARE locks on
 // them in its own order; FOR UPDATE conflicts with KEY SHARE and made the two deadlock under load
 // (a 1 s deadlock_timeout each time), NO KEY UPDATE does not, and still serialises the results.
+// Each order comes with its timeline (a row per step; step NULL for none yet), so that applying a
+// batch needs no second read for the change events: one round trip fewer per batch, and under
+// load every round trip waits for a core on both sides.
 inline constexpr std::string_view kLockOrders = R"sql(
-SELECT id, user_id, amount, description, status, failure_reason, created_at, updated_at
-FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE)sql";
+SELECT o.id, o.user_id, o.amount, o.description, o.status, o.failure_reason, o.created_at, o.updated_at,
+       t.step, t.at
+FROM orders o LEFT JOIN order_timeline t ON t.order_id = o.id
+WHERE o.id = ANY($1::uuid[]) ORDER BY o.id FOR NO KEY UPDATE OF o)sql";
 
 // Only orders still pending move. Written as "not final" rather than `status = 'Created'`, which
 // the planner matches to the partial index orders_pending_by_age: that index looks tiny to it but

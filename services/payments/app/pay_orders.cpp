@@ -36,13 +36,7 @@ PaymentsDecided PayOrders(db::Transaction& tx, const std::vector<OrderToPay>& or
   std::vector<PaymentClaim> claims;
   claims.reserve(orders.size());
   for (const auto& [order, trace] : orders) claims.push_back({order.order_id, order.user_id, order.amount});
-  auto claimed = AccountRepository::ClaimPayments(tx, claims);
-
-  std::vector<std::string> users;
-  for (const auto& [order, trace] : orders) {
-    if (claimed.contains(order.order_id)) users.push_back(order.user_id);
-  }
-  auto balances = AccountRepository::LockBalances(tx, users);
+  auto [claimed, balances] = AccountRepository::ClaimPayments(tx, claims);
   std::map<std::string, core::Minor> changed;
 
   PaymentsDecided decided;

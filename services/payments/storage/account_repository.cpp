@@ -81,8 +81,8 @@ std::vector<Entry> AccountRepository::ListEntries(db::Connection& db, const std:
   return entries;
 }
 
-std::unordered_set<std::string> AccountRepository::ClaimPayments(db::Transaction& tx,
-                                                                 const std::vector<PaymentClaim>& claims) {
+PaymentsClaimed AccountRepository::ClaimPayments(db::Transaction& tx,
+                                                 const std::vector<PaymentClaim>& claims) {
   db::ArrayParam orders, users, amounts;
   for (const auto& claim : claims) {
     orders.Add(claim.order_id);
@@ -90,8 +90,11 @@ std::unordered_set<std::string> AccountRepository::ClaimPayments(db::Transaction
     amounts.Add(claim.amount);
   }
   auto rows = tx.Exec(sql::kClaimOrderPayments, {orders.Text(), users.Text(), amounts.Text()});
-  std::unordered_set<std::string> claimed;
-  for (int i = 0; i < rows.Rows(); ++i) claimed.insert(rows.Text(i, "order_id"));
+  PaymentsClaimed claimed;
+  for (int i = 0; i < rows.Rows(); ++i) {
+    claimed.orders.insert(rows.Text(i, "order_id"));
+    if (auto user = rows.OptionalText(i, "user_id")) claimed.balances.emplace(*user, rows.Int(i, "balance"));
+  }
   return claimed;
 }
 

@@ -38,6 +38,11 @@ struct PaymentClaim {
   core::Minor amount = 0;
 };
 
+struct PaymentsClaimed {
+  std::unordered_set<std::string> orders;
+  std::map<std::string, core::Minor> balances;  // by user id; a user without an account is absent
+};
+
 class AccountRepository {
  public:
   // Creates the account with balance 0; nullopt when the user already has one.
@@ -57,10 +62,10 @@ class AccountRepository {
   static std::vector<Entry> ListEntries(db::Connection& db, const std::string& user_id,
                                         const std::optional<std::string>& before, int limit);
 
-  // Claims the decision of each order; returns the order ids claimed now (those decided before,
-  // or claimed by a concurrent transaction that committed, are absent).
-  static std::unordered_set<std::string> ClaimPayments(db::Transaction& tx,
-                                                       const std::vector<PaymentClaim>& claims);
+  // Claims the decision of each order and locks the accounts of the orders claimed (as
+  // LockBalances does). `orders` holds the order ids claimed now (those decided before, or claimed
+  // by a concurrent transaction that committed, are absent); `balances` those accounts' balances.
+  static PaymentsClaimed ClaimPayments(db::Transaction& tx, const std::vector<PaymentClaim>& claims);
   // Records the decisions of claimed orders (after their entries were appended).
   static void RecordDecisions(db::Transaction& tx, const std::vector<PaymentRecord>& records);
 };

@@ -37,14 +37,23 @@ SELECT id, kind, amount, order_id, balance_after, created_at FROM entries
 WHERE user_id = $1 AND ($2::uuid IS NULL OR seq < (SELECT seq FROM entries WHERE id = $2 AND user_id = $1))
 ORDER BY seq DESC LIMIT $3)sql";
 
-// Claims the decision for orders, in order_id order. A concurrent claim for the same order waits
-// for this transaction and then finds the row taken: only the orders returned are this
-// transaction's to decide (an order twice in one batch is returned once).
+// Claims the decision for orders, in order_id order, and locks the accounts of the orders claimed
+// (as kLockAccounts does), in one round trip. A concurrent claim for the same order waits for this
+// transaction and then finds the row taken: only the orders returned are this transaction's to
+// decide (an order twice in one batch is returned once). A row per claimed order; user_id and
+// balance are NULL when its user has no account.
 inline constexpr std::string_view kClaimOrderPayments = R"sql(
-INSERT INTO order_payments (order_id, user_id, amount, status, processed_at)
-SELECT order_id, user_id, amount, 'pending', clock_timestamp()
-FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS c(order_id, user_id, amount) ORDER BY order_id
-ON CONFLICT (order_id) DO NOTHING RETURNING order_id::text AS order_id)sql";
+WITH claimed AS (
+  INSERT INTO order_payments (order_id, user_id, amount, status, processed_at)
+  SELECT order_id, user_id, amount, 'pending', clock_timestamp()
+  FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS c(order_id, user_id, amount) ORDER BY order_id
+  ON CONFLICT (order_id) DO NOTHING RETURNING order_id, user_id
+), locked AS MATERIALIZED (
+  SELECT user_id, balance FROM accounts WHERE user_id IN (SELECT user_id FROM claimed)
+  ORDER BY user_id FOR NO KEY UPDATE
+)
+SELECT c.order_id::text AS order_id, l.user_id::text AS user_id, l.balance
+FROM claimed c LEFT JOIN locked l ON l.user_id = c.user_id)sql";
 
 inline constexpr std::string_view kRecordDecisions = R"sql(
 UPDATE order_payments AS p SET status = d.status, reason = d.reason, entry_id = d.entry_id, processed_at = d.at
