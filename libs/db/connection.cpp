@@ -153,11 +153,8 @@ Result Connection::Exec(std::string_view sql, const Params& params) {
                "query");
 }
 
-Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
-  if (PQenterPipelineMode(conn_) != 1) throw DbError("enter pipeline mode: " + ErrorOf(conn_), "08006");
-  // One entry per command sent, in order: the SQL of a prepare (kept only if it succeeds), or
-  // nullopt for an execution.
-  std::vector<std::optional<std::string>> commands;
+bool Connection::SendPipeline(const std::vector<Statement>& statements,
+                              std::vector<std::optional<std::string>>& commands) {
   bool sent = true;
   for (const auto& statement : statements) {
     bool fresh = false;
@@ -174,13 +171,22 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
                                        nullptr, nullptr, 0) == 1;
     commands.emplace_back(std::nullopt);
   }
-  sent = sent && PQpipelineSync(conn_) == 1;
+  return sent && PQpipelineSync(conn_) == 1;
+}
+
+Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
+  if (PQenterPipelineMode(conn_) != 1) throw DbError("enter pipeline mode: " + ErrorOf(conn_), "08006");
+  // The SQL of each prepare sent (kept only if it succeeds), or nullopt for an execution.
+  std::vector<std::optional<std::string>> commands;
+  const bool sent = SendPipeline(statements, commands);
   // Every result is read, whatever happened, so that the connection leaves pipeline mode clean.
   std::optional<Result> last;
   std::optional<DbError> failure;
+  std::size_t answered = 0;
   for (std::size_t i = 0; i < commands.size() && sent; ++i) {
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) break;
+    ++answered;
     const auto status = PQresultStatus(raw);
     const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
     // A prepare that did not happen on the server must be prepared again next time.
@@ -203,11 +209,17 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
     if (synced) break;
   }
   const bool left = PQexitPipelineMode(conn_) == 1;
-  // A pipeline that could not be sent or left whole means the connection broke under it (the server
-  // went away mid-way: "cannot exit pipeline mode while busy" with results never coming): a
-  // connection failure (08006, retry later: 503), whatever libpq's status says yet. The server's own
-  // error, when one came first, stays the cause.
-  if ((!sent || !left) && !failure) failure = DbError("pipeline: " + ErrorOf(conn_), "08006");
+  // Every command answered without error and the last was a COMMIT: the transaction is durable
+  // (the server answers COMMIT after its WAL flush), even if the session ended before the sync's
+  // answer, as a fast shutdown can do. Saying otherwise would have a committed order answered 503.
+  // The connection stays in pipeline mode, so Healthy() is false and the pool drops it.
+  const bool committed = answered == commands.size() && !failure && last &&
+                         std::string_view(PQcmdStatus(last->Raw())) == "COMMIT";
+  // Otherwise a pipeline that could not be sent or left whole means the connection broke under it
+  // (the server went away mid-way: "cannot exit pipeline mode while busy" with results never
+  // coming): a connection failure (08006, retry later: 503), whatever libpq's status says yet. The
+  // server's own error, when one came first, stays the cause.
+  if ((!sent || !left) && !failure && !committed) failure = DbError("pipeline: " + ErrorOf(conn_), "08006");
   if (failure) throw *failure;
   return std::move(*last);
 }

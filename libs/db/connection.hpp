@@ -107,6 +107,11 @@ class Connection {
  private:
   // The statement's prepared name on this connection; `fresh` when it still has to be prepared.
   const std::string& PreparedName(std::string_view sql, bool& fresh);
+  // Sends `statements` (preparing those not prepared yet) and the sync; returns whether all went
+  // out. `commands` gets one entry per command sent, in order: the SQL of a prepare, or nullopt
+  // for an execution.
+  bool SendPipeline(const std::vector<Statement>& statements,
+                    std::vector<std::optional<std::string>>& commands);
 
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // sql → statement name
