@@ -25,6 +25,9 @@ std::optional<std::int64_t> LastEventId(const http::Request& request) {
   return id;
 }
 
+// The most events one stream replays; a client that missed more gets them over several streams.
+constexpr int kReplayLimit = 1000;
+
 }  // namespace
 
 http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Request& request) {
@@ -37,9 +40,9 @@ http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Reque
   std::vector<std::pair<std::int64_t, std::string>> missed;
   if (last) {
     auto lease = pool.Acquire();
-    missed = OrderRepository::EventsAfter(*lease, user_id, *last);
+    missed = OrderRepository::EventsAfter(*lease, user_id, *last, kReplayLimit);
   }
-  subscription->FinishReplay(missed);
+  subscription->FinishReplay(missed, missed.size() < kReplayLimit);
 
   http::Response response;
   response.headers.emplace_back("Content-Type", "text/event-stream; charset=utf-8");

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <unordered_set>
+#include <algorithm>
 
 #include "core/retry.hpp"
 #include "db/connection.hpp"
@@ -12,6 +12,9 @@ namespace kpo::orders {
 namespace {
 
 constexpr int kPageSize = 1000;
+// The reconnection delay for a client whose replay was cut short (EventSource's "retry" field);
+// the next stream sets the usual one again.
+constexpr std::string_view kResumeAtOnce = "retry: 100\n\n";
 // A transaction holding an unseen id lives at most a statement timeout (10 s) plus its commit.
 constexpr auto kGapExpiry = std::chrono::seconds(15);
 // A jump larger than this is not a set of in-flight transactions (e.g. the sequence skipped after
@@ -33,21 +36,41 @@ void Subscription::Deliver(std::int64_t id, const std::string& order_json) {
   std::lock_guard lock(mutex_);
   if (replaying_) {
     held_.emplace_back(id, order_json);
-  } else {
-    stream_->Push(FormatOrderEvent(id, order_json));
+    return;
   }
+  // The poller may reach an event after the replay, or the client's earlier stream, sent it: the
+  // replay read it as soon as it was committed, the poller at its next round. The rule is the one
+  // for held events: what the client said it has, or the replay sent, is not sent again. The
+  // poller goes up in id order, so once it passes the last replayed id, those ids are done with.
+  if (id <= last_seen_) return;
+  if (!replayed_.empty()) {
+    if (std::binary_search(replayed_.begin(), replayed_.end(), id)) return;
+    if (id > replayed_.back()) {
+      replayed_.clear();
+      replayed_.shrink_to_fit();
+    }
+  }
+  stream_->Push(FormatOrderEvent(id, order_json));
 }
 
-void Subscription::FinishReplay(const std::vector<std::pair<std::int64_t, std::string>>& missed) {
+void Subscription::FinishReplay(const std::vector<std::pair<std::int64_t, std::string>>& missed,
+                                bool complete) {
   std::lock_guard lock(mutex_);
-  std::unordered_set<std::int64_t> replayed;
   for (const auto& [id, json] : missed) {
-    replayed.insert(id);
+    replayed_.push_back(id);  // in id order, as read
     stream_->Push(FormatOrderEvent(id, json));
+  }
+  if (!complete) {
+    stream_->Push(std::string(kResumeAtOnce));
+    stream_->Close();  // live events delivered from now on are refused by the closed stream
+    held_.clear();
+    held_.shrink_to_fit();
+    replaying_ = false;
+    return;
   }
   for (const auto& [id, json] : held_) {
     // Held events the replay already sent, or that the client said it has, are not sent twice.
-    if (replayed.contains(id) || id <= last_seen_) continue;
+    if (std::binary_search(replayed_.begin(), replayed_.end(), id) || id <= last_seen_) continue;
     stream_->Push(FormatOrderEvent(id, json));
   }
   held_.clear();

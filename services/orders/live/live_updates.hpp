@@ -4,6 +4,7 @@
 // the browsers connected to it, so a change committed by any replica reaches them all. Polling
 // replaces LISTEN/NOTIFY: a NOTIFY takes PostgreSQL's cluster-wide notify lock at every commit
 // that sends one, which serialised the hot path.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -11,7 +12,6 @@
 #include <mutex>
 #include <stop_token>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "http/stream.hpp"
@@ -33,8 +33,12 @@ class Subscription {
       : stream_(std::move(stream)), last_seen_(last_seen) {}
   // Called by the hub for every live event of the user (each event once).
   void Deliver(std::int64_t id, const std::string& order_json);
-  // Sends the replayed events, then the held-back live events that were not among them.
-  void FinishReplay(const std::vector<std::pair<std::int64_t, std::string>>& missed);
+  // Sends the replayed events, then the held-back live events that were not among them. When
+  // `complete` is false, `missed` is only the oldest part of what the client missed: the stream
+  // ends after it, without live events (which would skip the rest), and tells the client to come
+  // back at once; it resumes after the last event sent (EventSource does so by itself). That
+  // bounds what one stream replays and buffers.
+  void FinishReplay(const std::vector<std::pair<std::int64_t, std::string>>& missed, bool complete = true);
   const std::shared_ptr<http::EventStream>& Stream() const { return stream_; }
 
  private:
@@ -43,6 +47,7 @@ class Subscription {
   bool replaying_ = true;
   std::int64_t last_seen_;
   std::vector<std::pair<std::int64_t, std::string>> held_;
+  std::vector<std::int64_t> replayed_;  // ids the replay sent, ascending, until the poller passes them
 };
 
 // Formats one SSE event: "id: N\nevent: order\ndata: {...}\n\n".

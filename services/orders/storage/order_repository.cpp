@@ -156,8 +156,9 @@ void OrderRepository::AddEvents(db::Transaction& tx,
 
 std::vector<std::pair<std::int64_t, std::string>> OrderRepository::EventsAfter(db::Connection& db,
                                                                                const std::string& user_id,
-                                                                               std::int64_t after_id) {
-  auto rows = db.Exec(sql::kSelectEventsAfter, {user_id, std::to_string(after_id)});
+                                                                               std::int64_t after_id,
+                                                                               int limit) {
+  auto rows = db.Exec(sql::kSelectEventsAfter, {user_id, std::to_string(after_id), std::to_string(limit)});
   std::vector<std::pair<std::int64_t, std::string>> events;
   for (int i = 0; i < rows.Rows(); ++i) events.emplace_back(rows.Int(i, "id"), rows.Text(i, "payload"));
   return events;

@@ -49,11 +49,11 @@ class OrderRepository {
 
   // Stores change events: (user id, order JSON).
   static void AddEvents(db::Transaction& tx, const std::vector<std::pair<std::string, std::string>>& events);
-  // Stored order events of the user with id > after_id (oldest first, at most 1000): what a
+  // Stored order events of the user with id > after_id (oldest first, at most `limit`): what a
   // resuming live-update client missed. Each is {id, order JSON}.
   static std::vector<std::pair<std::int64_t, std::string>> EventsAfter(db::Connection& db,
                                                                        const std::string& user_id,
-                                                                       std::int64_t after_id);
+                                                                       std::int64_t after_id, int limit);
   // Events of every user with id > after_id, oldest first, at most `limit`.
   static std::vector<OrderEvent> EventsSince(db::Connection& db, std::int64_t after_id, int limit);
   // The events among `ids` that exist now.

@@ -71,7 +71,7 @@ INSERT INTO order_events (user_id, payload) SELECT * FROM unnest($1::uuid[], $2:
 
 // Events a resuming client missed, oldest first.
 inline constexpr std::string_view kSelectEventsAfter = R"sql(
-SELECT id, payload FROM order_events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT 1000)sql";
+SELECT id, payload FROM order_events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3)sql";
 
 // The poller's reads: new events, and events whose ids were skipped (not yet committed) earlier.
 inline constexpr std::string_view kSelectNewEvents = R"sql(
