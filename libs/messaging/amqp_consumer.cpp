@@ -187,8 +187,28 @@ std::optional<Delivery> Connection::Impl::NextDelivery(const std::string& queue,
                             ToString(envelope.exchange), ToString(envelope.routing_key));
 }
 
+void Connection::Impl::RenewWorn(const std::string& queue, int delivery_limit, std::vector<Delivery>& batch,
+                                 DeadLetterPublisher& publisher) {
+  std::vector<Delivery> kept;
+  kept.reserve(batch.size());
+  for (Delivery& delivery : batch) {
+    // Not renewed (not worn, renewed enough, or the copy was not confirmed): handled as it is.
+    if (delivery.delivery_count < delivery_limit || Renewals(delivery.message) >= kMaxRenewals ||
+        !publisher.Renew(delivery)) {
+      kept.push_back(std::move(delivery));
+      continue;
+    }
+    CheckStatus("ack renewed", amqp_basic_ack(conn, kChannel, delivery.delivery_tag, 0));
+    core::ScopedLogFields scope(MessageLogFields(delivery.message).Add("queue", queue));
+    spdlog::warn("renewed message {} after {} deliveries (renewal {} of at most {})",
+                 delivery.message.message_id, delivery.delivery_count, Renewals(delivery.message) + 1,
+                 kMaxRenewals);
+  }
+  batch = std::move(kept);
+}
+
 void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t max_batch,
-                                           const Consumer::BatchHandler& handler,
+                                           int delivery_limit, const Consumer::BatchHandler& handler,
                                            const std::stop_token& stop) {
   const timeval poll = detail::ToTimeval(kConsumePoll);
   const timeval no_wait{0, 0};
@@ -208,11 +228,13 @@ void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t
       if (!next) break;
       batch.push_back(std::move(*next));
     }
+    RenewWorn(queue, delivery_limit, batch, dead_letters);
+    if (batch.empty()) continue;
     std::vector<Disposition> dispositions(batch.size(), Disposition::kRetry);
     try {
       dispositions = handler(batch);
     } catch (const std::exception& e) {
-      // A handler failure is treated as transient; the delivery limit bounds the retries.
+      // A handler failure is treated as transient; the delivery limit (and kMaxRenewals) bounds the retries.
       spdlog::error("handler failed for {} message(s) from {}: {}", batch.size(), queue, e.what());
       for (const Delivery& delivery : batch) delivery.failure = e.what();
     }
@@ -275,7 +297,7 @@ void Consumer::RunBatches(const BatchHandler& handler, std::stop_token stop) {
     backoff.Reset();
     spdlog::info("consuming {} on {} with prefetch {}, up to {} per batch", queue_.name, connection.Node(),
                  prefetch_, max_batch_);
-    connection.impl_->ConsumeUntilStopped(queue_.name, max_batch_, handler, stop);
+    connection.impl_->ConsumeUntilStopped(queue_.name, max_batch_, queue_.delivery_limit, handler, stop);
   });
 }
 

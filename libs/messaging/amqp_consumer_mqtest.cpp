@@ -89,12 +89,58 @@ TEST(AmqpConsumerTest, RetriesBeyondTheDeliveryLimitGoToDlq) {
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].message.message_id, sent.message_id);
 
+  // Each time its count reached the limit the message was renewed instead of handled, kMaxRenewals
+  // times; the last copy went the whole way: kLimit attempts per renewal, then kLimit + 1.
   const std::vector<Delivery> seen = recorder.Snapshot();
-  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kLimit + 1));
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kLimit * kMaxRenewals + kLimit + 1));
   for (std::size_t i = 0; i < seen.size(); ++i) {
-    EXPECT_EQ(seen[i].delivery_count, static_cast<std::int64_t>(i)) << i;
-    EXPECT_EQ(seen[i].redelivered, i > 0) << i;
+    const auto renewals =
+        static_cast<int>(i) / kLimit < kMaxRenewals ? static_cast<int>(i) / kLimit : kMaxRenewals;
+    const auto count = static_cast<std::int64_t>(i) - static_cast<std::int64_t>(renewals) * kLimit;
+    EXPECT_EQ(Renewals(seen[i].message), renewals) << i;
+    EXPECT_EQ(seen[i].delivery_count, count) << i;
+    EXPECT_EQ(seen[i].message.message_id, sent.message_id) << i;
+    EXPECT_EQ(seen[i].message.routing_key, sent.routing_key) << i;
   }
+  EXPECT_EQ(Renewals(dead[0].message), kMaxRenewals);
+}
+
+// A consumer that dies returns every delivery it had not settled, and the broker counts that as a
+// delivery. A valid message that was with consumers that crashed as often as the limit is renewed
+// once it is seen again, not dead-lettered when the next one fails too; it arrives routed as it was.
+TEST(AmqpConsumerTest, AMessageWornByCrashesIsRenewedNotDeadLettered) {
+  constexpr int kLimit = 2;
+  Topology topology(kLimit);
+  const Message sent = topology.MakeMessage("thing.updated");
+  Connection(Settings()).PublishConfirmed({sent}, 5s);
+  {
+    // Returned unsettled kLimit times, as by consumers that died holding it.
+    Connection connection(Settings());
+    for (int i = 0; i < kLimit; ++i) ASSERT_EQ(connection.Get(topology.spec().name, 1, false).size(), 1u);
+  }
+
+  Recorder recorder;
+  RunningConsumer consumer(Settings(), topology.spec(), 5, [&](const Delivery& d) {
+    recorder.Add(d);
+    if (recorder.Size() == 1) throw std::runtime_error("transient failure");  // one more failure
+    return Disposition::kAck;
+  });
+  ASSERT_TRUE(Eventually([&] { return recorder.Size() >= 2; }));
+  consumer.Stop();
+
+  const std::vector<Delivery> seen = recorder.Snapshot();
+  ASSERT_EQ(seen.size(), 2u);
+  for (const Delivery& delivery : seen) {
+    EXPECT_EQ(Renewals(delivery.message), 1);
+    EXPECT_EQ(delivery.message.message_id, sent.message_id);
+    EXPECT_EQ(delivery.message.exchange, sent.exchange);
+    EXPECT_EQ(delivery.message.routing_key, "thing.updated");
+    EXPECT_EQ(delivery.message.body, sent.body);
+    EXPECT_EQ(Header(delivery.message, "traceparent"), Header(sent, "traceparent"));
+  }
+  Connection connection(Settings());
+  EXPECT_TRUE(connection.Get(topology.Dlq(), 10, true).empty());
+  EXPECT_TRUE(connection.Get(topology.spec().name, 10, true).empty());
 }
 
 TEST(AmqpReplayTest, ReplayMovesDeadLettersBackToTheOriginalQueue) {

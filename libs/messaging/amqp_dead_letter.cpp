@@ -2,6 +2,7 @@
 // with the reason in headers, instead of basic.reject (which records only "rejected").
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <string_view>
 
 #include "core/clock.hpp"
@@ -22,7 +23,33 @@ std::string Bounded(std::string_view text, std::size_t max) {
 
 bool IsOurHeader(std::string_view key) { return key.starts_with("x-kpo-"); }
 
+// The copy a worn delivery is renewed as: the same message, to the queue itself (kRenewalsHeader).
+Message RenewalOf(const Delivery& delivery, const std::string& queue) {
+  Message copy = delivery.message;
+  std::erase_if(copy.headers, [](const auto& header) {
+    return header.first == kOriginExchangeHeader || header.first == kOriginKeyHeader ||
+           header.first == kRenewalsHeader;
+  });
+  copy.headers.emplace_back(kOriginExchangeHeader, delivery.message.exchange);
+  copy.headers.emplace_back(kOriginKeyHeader, delivery.message.routing_key);
+  copy.headers.emplace_back(kRenewalsHeader, std::to_string(Renewals(delivery.message) + 1));
+  copy.exchange = "";  // the default exchange: routed to the queue of this name only
+  copy.routing_key = queue;
+  return copy;
+}
+
 }  // namespace
+
+int Renewals(const Message& message) {
+  for (const auto& [name, value] : message.headers) {
+    int renewals = 0;
+    if (name == kRenewalsHeader &&
+        std::from_chars(value.data(), value.data() + value.size(), renewals).ec == std::errc{}) {
+      return renewals;
+    }
+  }
+  return 0;
+}
 
 core::LogFields MessageLogFields(const Message& message) {
   core::LogFields fields;
@@ -62,16 +89,23 @@ bool DeadLetterPublisher::Publish(const Delivery& delivery) {
   // Strip the suffix again: the header names the service, not the connection.
   const std::string service = settings_.connection_name.substr(
       0, settings_.connection_name.size() - std::string_view("-dead-letters").size());
-  // The edge of the dead-letter path: any failure means "not confirmed", and the caller falls back
-  // to basic.reject, which the broker dead-letters without a reason.
+  // Not confirmed: the caller falls back to basic.reject, which the broker dead-letters without a reason.
+  return PublishOne(DeadLetterOf(delivery, queue_, service), delivery, queue_ + ".dlq");
+}
+
+bool DeadLetterPublisher::Renew(const Delivery& delivery) {
+  // Not confirmed: the caller handles the worn delivery as it is, and the delivery limit applies.
+  return PublishOne(RenewalOf(delivery, queue_), delivery, queue_);
+}
+
+bool DeadLetterPublisher::PublishOne(const Message& message, const Delivery& delivery,
+                                     std::string_view where) {
+  // The edge of this side path: any failure means "not confirmed".
   try {
     if (!connection_) connection_ = std::make_unique<Connection>(settings_);
-    const auto confirmed =
-        connection_->PublishConfirmed({DeadLetterOf(delivery, queue_, service)}, settings_.timeout);
-    return confirmed.front();
+    return connection_->PublishConfirmed({message}, settings_.timeout).front();
   } catch (const std::exception& error) {
-    spdlog::warn("could not publish dead letter {} to {}.dlq: {}", delivery.message.message_id, queue_,
-                 error.what());
+    spdlog::warn("could not publish {} to {}: {}", delivery.message.message_id, where, error.what());
     connection_.reset();
     return false;
   }

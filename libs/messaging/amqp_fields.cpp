@@ -148,6 +148,14 @@ Delivery ToDelivery(const amqp_message_t& message, std::uint64_t tag, bool redel
                     std::string routing_key) {
   Delivery delivery;
   delivery.message = ToMessage(message.properties, message.body, std::move(exchange), std::move(routing_key));
+  // A renewed copy (kRenewalsHeader) came through the default exchange: it is handled as the
+  // original was routed.
+  if (delivery.message.exchange.empty()) {
+    for (const auto& [name, value] : delivery.message.headers) {
+      if (name == kOriginExchangeHeader) delivery.message.exchange = value;
+      if (name == kOriginKeyHeader) delivery.message.routing_key = value;
+    }
+  }
   delivery.delivery_tag = tag;
   delivery.redelivered = redelivered;
   if (message.properties._flags & AMQP_BASIC_HEADERS_FLAG) {

@@ -40,8 +40,13 @@ class DeadLetterPublisher {
   DeadLetterPublisher& operator=(const DeadLetterPublisher&) = delete;
   // True once the broker confirmed the copy in the DLQ; false (logged) on any failure. Never throws.
   bool Publish(const Delivery& delivery);
+  // True once the broker confirmed a renewed copy of `delivery` in the queue (kRenewalsHeader);
+  // false (logged) on any failure. Never throws.
+  bool Renew(const Delivery& delivery);
 
  private:
+  bool PublishOne(const Message& message, const Delivery& delivery, std::string_view where);
+
   AmqpSettings settings_;
   std::string queue_;
   std::unique_ptr<Connection> connection_;
@@ -120,8 +125,12 @@ struct Connection::Impl {
                    const std::vector<Disposition>& dispositions, DeadLetterPublisher& dead_letters);
   // Reads one delivery, waiting up to `wait`; nullopt when none arrived in time.
   std::optional<Delivery> NextDelivery(const std::string& queue, const timeval& wait);
-  void ConsumeUntilStopped(const std::string& queue, std::size_t max_batch,
+  void ConsumeUntilStopped(const std::string& queue, std::size_t max_batch, int delivery_limit,
                            const Consumer::BatchHandler& handler, const std::stop_token& stop);
+  // Renews (kRenewalsHeader) the deliveries of `batch` whose delivery count reached `delivery_limit`
+  // and removes them from it.
+  void RenewWorn(const std::string& queue, int delivery_limit, std::vector<Delivery>& batch,
+                 DeadLetterPublisher& publisher);
   // Passive queue.declare: the number of ready messages in `queue`. Throws AmqpError (and the
   // channel is closed) when the queue does not exist.
   std::uint64_t QueueDepth(const std::string& queue);
