@@ -29,9 +29,9 @@ inline constexpr amqp_channel_t kChannel = 1;
 // plus the x-kpo-* headers (reason from delivery.failure, `service`, time, queue, origin).
 Message DeadLetterOf(const Delivery& delivery, const std::string& queue, const std::string& service);
 
-// Publishes a consumer's dead letters on a connection of its own, opened on first use: on the
-// consuming channel, the frame loop waiting for a confirm would swallow incoming deliveries.
-// Used by the consumer's thread only.
+// Publishes a consumer's dead letters, and the renewed copies of worn deliveries (kRenewalsHeader),
+// on a connection of its own, opened on first use: on the consuming channel, the frame loop
+// waiting for a confirm would swallow incoming deliveries. Used by the consumer's thread only.
 class DeadLetterPublisher {
  public:
   DeadLetterPublisher(AmqpSettings settings, std::string queue);
