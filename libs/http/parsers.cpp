@@ -70,6 +70,8 @@ void RequestParser::on_field_impl(Field name, BeastView name_string, BeastView v
       coded_content_ || (name == Field::content_encoding && !AllCodingsAre(View(value), "identity"));
   hosts_ += name == Field::host ? 1 : 0;
   authorizations_ += name == Field::authorization ? 1 : 0;
+  idempotency_keys_ +=
+      name == Field::unknown && core::EqualsIgnoringAsciiCase(View(name_string), "Idempotency-Key") ? 1 : 0;
   request_.headers.emplace_back(View(name_string), View(value));
 }
 
@@ -82,6 +84,9 @@ void RequestParser::on_header_impl(ErrorCode& ec) {
   } else if (authorizations_ > 1) {
     // Two sets of credentials: which one counts would be a guess, and a proxy may guess otherwise.
     Refuse(400, "A request may carry one Authorization header only", ec);
+  } else if (idempotency_keys_ > 1) {
+    // Two keys: replaying under one and ignoring the other would make a retry's outcome a guess.
+    Refuse(400, "A request may carry one Idempotency-Key header only", ec);
   } else if (!only_chunked_) {
     Refuse(501, "Transfer codings other than chunked are not supported", ec);
   } else if (coded_content_) {

@@ -89,6 +89,7 @@ class RequestParser final : public detail::MessageParser<true> {
   bool coded_content_ = false;  // a Content-Encoding other than identity
   int hosts_ = 0;
   int authorizations_ = 0;
+  int idempotency_keys_ = 0;
   unsigned version_ = 11;
   bool head_ = false;
   std::optional<Refusal> refusal_;

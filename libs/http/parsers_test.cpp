@@ -91,6 +91,7 @@ TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedCredentialsAndCodedBodi
   } cases[] = {{"GET /x HTTP/1.1\r\n", 400},
                {"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400},
                {"GET /x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nauthorization: Bearer y\r\n", 400},
+               {"POST /x HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k1\r\nidempotency-key: k2\r\n", 400},
                {"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n", 501},
                {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Encoding: br\r\nContent-Length: 4\r\n", 415}};
   for (const auto& [head, status] : cases) {
