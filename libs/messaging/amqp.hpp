@@ -70,13 +70,16 @@ inline constexpr const char* kOriginKeyHeader = "x-kpo-origin-routing-key";
 // The broker dead-letters a message returned more often than its queue's delivery limit, and it
 // counts every return: a nack, and each unsettled delivery of a consumer that died (up to the
 // prefetch window). A few crashes in a row would dead-letter valid messages that never failed
-// themselves, and their orders would wait for an operator. So a delivery whose count reached the
-// limit is renewed before it is handled: a copy goes to the queue itself through the default
-// exchange (the origin kept in x-kpo-origin-*, restored on delivery), confirmed, and then the
-// worn delivery is acked. At most kMaxRenewals times per message (counted in x-kpo-renewals), so
-// a message that fails every time still reaches the DLQ after a bounded number of attempts.
+// themselves, and their orders would wait for an operator. So a delivery whose count reached
+// RenewFrom(limit), half the limit, is renewed before it is handled: a copy goes to the queue itself
+// through the default exchange (the origin kept in x-kpo-origin-*, restored on delivery),
+// confirmed, and then the worn delivery is acked. Half, not all of it: deliveries prefetched but
+// not yet read come back from a crash counted without having been seen. At most kMaxRenewals times
+// per message (counted in x-kpo-renewals), so a message that fails every time still reaches the
+// DLQ after a bounded number of attempts: RenewFrom(limit) × kMaxRenewals + limit + 1.
 inline constexpr const char* kRenewalsHeader = "x-kpo-renewals";
-inline constexpr int kMaxRenewals = 3;
+inline constexpr int kMaxRenewals = 20;
+constexpr int RenewFrom(int delivery_limit) { return delivery_limit / 2 > 1 ? delivery_limit / 2 : 1; }
 // How often `message` was renewed (its kRenewalsHeader; 0 without one).
 int Renewals(const Message& message);
 

@@ -193,7 +193,7 @@ void Connection::Impl::RenewWorn(const std::string& queue, int delivery_limit, s
   kept.reserve(batch.size());
   for (Delivery& delivery : batch) {
     // Not renewed (not worn, renewed enough, or the copy was not confirmed): handled as it is.
-    if (delivery.delivery_count < delivery_limit || Renewals(delivery.message) >= kMaxRenewals ||
+    if (delivery.delivery_count < RenewFrom(delivery_limit) || Renewals(delivery.message) >= kMaxRenewals ||
         !publisher.Renew(delivery)) {
       kept.push_back(std::move(delivery));
       continue;

@@ -2,6 +2,7 @@
 // and dead-letter replay.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <thread>
@@ -89,14 +90,14 @@ TEST(AmqpConsumerTest, RetriesBeyondTheDeliveryLimitGoToDlq) {
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].message.message_id, sent.message_id);
 
-  // Each time its count reached the limit the message was renewed instead of handled, kMaxRenewals
-  // times; the last copy went the whole way: kLimit attempts per renewal, then kLimit + 1.
+  // Each time its count reached RenewFrom(kLimit) the message was renewed instead of handled,
+  // kMaxRenewals times; the last copy went the whole way to the limit.
+  constexpr int kPerCopy = RenewFrom(kLimit);
   const std::vector<Delivery> seen = recorder.Snapshot();
-  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kLimit * kMaxRenewals + kLimit + 1));
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kPerCopy * kMaxRenewals + kLimit + 1));
   for (std::size_t i = 0; i < seen.size(); ++i) {
-    const auto renewals =
-        static_cast<int>(i) / kLimit < kMaxRenewals ? static_cast<int>(i) / kLimit : kMaxRenewals;
-    const auto count = static_cast<std::int64_t>(i) - static_cast<std::int64_t>(renewals) * kLimit;
+    const int renewals = std::min(static_cast<int>(i) / kPerCopy, kMaxRenewals);
+    const auto count = static_cast<std::int64_t>(i) - static_cast<std::int64_t>(renewals) * kPerCopy;
     EXPECT_EQ(Renewals(seen[i].message), renewals) << i;
     EXPECT_EQ(seen[i].delivery_count, count) << i;
     EXPECT_EQ(seen[i].message.message_id, sent.message_id) << i;
@@ -128,10 +129,12 @@ TEST(AmqpConsumerTest, AMessageWornByCrashesIsRenewedNotDeadLettered) {
   ASSERT_TRUE(Eventually([&] { return recorder.Size() >= 2; }));
   consumer.Stop();
 
+  // Renewed before each of the two attempts: returned kLimit times, then failed once more.
   const std::vector<Delivery> seen = recorder.Snapshot();
   ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(Renewals(seen[0].message), 1);
+  EXPECT_EQ(Renewals(seen[1].message), 2);
   for (const Delivery& delivery : seen) {
-    EXPECT_EQ(Renewals(delivery.message), 1);
     EXPECT_EQ(delivery.message.message_id, sent.message_id);
     EXPECT_EQ(delivery.message.exchange, sent.exchange);
     EXPECT_EQ(delivery.message.routing_key, "thing.updated");

@@ -127,8 +127,8 @@ struct Connection::Impl {
   std::optional<Delivery> NextDelivery(const std::string& queue, const timeval& wait);
   void ConsumeUntilStopped(const std::string& queue, std::size_t max_batch, int delivery_limit,
                            const Consumer::BatchHandler& handler, const std::stop_token& stop);
-  // Renews (kRenewalsHeader) the deliveries of `batch` whose delivery count reached `delivery_limit`
-  // and removes them from it.
+  // Renews (kRenewalsHeader) the deliveries of `batch` whose delivery count reached
+  // RenewFrom(delivery_limit) and removes them from it.
   void RenewWorn(const std::string& queue, int delivery_limit, std::vector<Delivery>& batch,
                  DeadLetterPublisher& publisher);
   // Passive queue.declare: the number of ready messages in `queue`. Throws AmqpError (and the

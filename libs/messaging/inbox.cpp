@@ -33,9 +33,11 @@ WITH deleted AS (
   RETURNING 1)
 SELECT count(*) AS deleted FROM deleted)sql";
 
+// A lock timeout (55P03) counts too: a table held by someone else (an operator's LOCK, a long DDL)
+// says nothing about the messages, and requeueing would spend their deliveries on it.
 bool IsInfrastructureFailure(const std::exception& exception) {
   const auto* error = dynamic_cast<const db::DbError*>(&exception);
-  return error != nullptr && error->IsUnavailable();
+  return error != nullptr && (error->IsUnavailable() || error->SqlState() == "55P03");
 }
 
 observability::Counter& Outcome(const char* outcome) {

@@ -2,11 +2,14 @@
 // database, whose inbox table this applies if it is missing).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "core/ids.hpp"
 #include "db/connection.hpp"
 #include "db/migrations.hpp"
+#include "db/pool.hpp"
 #include "db/retention_test_support.hpp"
 #include "db/test_database.hpp"
 #include "messaging/inbox.hpp"
@@ -51,6 +54,44 @@ TEST(InboxSweep, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
       "INSERT INTO inbox (message_id, type, received_at) "
       "SELECT gen_random_uuid(), 'Test', now() - interval '3700 days' - i * interval '1 ms' "
       "FROM generate_series(1, 20000) AS i");
+}
+
+// A table someone else holds locked makes the batch's statements fail with a lock timeout. That says
+// nothing about the messages: the batch waits and is applied once the lock is gone, instead of
+// being requeued (each requeue spends one of the messages' deliveries towards the DLQ).
+TEST(ProcessBatch, ALockTimeoutIsWaitedOutNotRequeued) {
+  db::Connection admin(Url(), {});
+  db::Migrate(admin, {InboxSchema()}, "inbox-sweep-test");
+  const std::string table = "inbox_lock_test_" + core::RandomHex(6);
+  admin.ExecScript("CREATE TABLE " + table + " (n int)");
+  db::Connection holder(Url(), {});
+  holder.ExecScript("BEGIN; LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+  std::thread release([&holder] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // several lock timeouts long
+    holder.ExecScript("COMMIT");
+  });
+
+  db::ConnectionOptions options;
+  options.lock_timeout = std::chrono::milliseconds(200);
+  db::Pool pool(Url(), 1, options);
+  Delivery delivery;
+  delivery.message.message_id = core::NewUuid();
+  delivery.message.type = "Test";
+  int attempts = 0;
+  std::vector<Disposition> dispositions;
+  EXPECT_NO_THROW(dispositions = ProcessBatch(
+                      pool, {delivery},
+                      [&](db::Transaction& tx, const std::vector<const Delivery*>&) {
+                        ++attempts;
+                        tx.Exec("SELECT count(*) AS n FROM " + table);
+                        return std::vector<Rejection>{};
+                      },
+                      std::stop_token{}));
+  release.join();
+  EXPECT_EQ(dispositions, std::vector{Disposition::kAck});
+  EXPECT_GT(attempts, 1) << "the lock should have timed out at least once";
+  admin.ExecScript("DROP TABLE " + table);
+  admin.Exec("DELETE FROM inbox WHERE message_id = $1", {delivery.message.message_id});
 }
 
 }  // namespace
