@@ -38,11 +38,10 @@ void Subscription::Deliver(std::int64_t id, const std::string& order_json) {
     held_.emplace_back(id, order_json);
     return;
   }
-  // The poller may reach an event after the replay, or the client's earlier stream, sent it: the
-  // replay read it as soon as it was committed, the poller at its next round. The rule is the one
-  // for held events: what the client said it has, or the replay sent, is not sent again. The
-  // poller goes up in id order, so once it passes the last replayed id, those ids are done with.
-  if (id <= last_seen_) return;
+  // The poller may reach an event after the replay sent it: the replay read it as soon as it was
+  // committed, the poller at its next round. The poller goes up in id order, so once it passes the
+  // last replayed id, those ids are done with. An id at or below the client's Last-Event-ID is
+  // still sent: it may be a transaction that committed late, which the client has never seen.
   if (!replayed_.empty()) {
     if (std::binary_search(replayed_.begin(), replayed_.end(), id)) return;
     if (id > replayed_.back()) {
