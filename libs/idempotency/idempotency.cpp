@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 
+#include <set>
+#include <utility>
+
+#include "db/arrays.hpp"
 #include "http/problem.hpp"
 #include "observability/metrics.hpp"
 
@@ -13,11 +17,18 @@ namespace kpo::idempotency {
 namespace {
 
 // A transaction-scoped lock per (user, key): a second request with the same key while the first
-// is still in its transaction fails to take it and answers 409 instead of waiting.
-constexpr std::string_view kTryLock = "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7)) AS locked";
+// is still in its transaction fails to take it and answers 409 instead of waiting. Taken for a
+// whole batch in one statement; try-locks never wait, so two batches cannot deadlock.
+constexpr std::string_view kTryLocks = R"sql(
+SELECT pg_try_advisory_xact_lock(hashtextextended(k, 7)) AS locked
+FROM unnest($1::text[]) WITH ORDINALITY AS t(k, i) ORDER BY i)sql";
+// In a statement of its own, after the locks: its snapshot then sees the answer of a transaction
+// that held a key and committed just before this one took it.
 constexpr std::string_view kFind = R"sql(
-SELECT fingerprint, status, body, location FROM idempotency_keys
-WHERE user_id = $1 AND key = $2 AND created_at > now() - interval '24 hours')sql";
+SELECT t.i, f.fingerprint, f.status, f.body, f.location
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(user_id, key, i)
+JOIN idempotency_keys f ON f.user_id = t.user_id AND f.key = t.key
+WHERE f.created_at > now() - interval '24 hours')sql";
 // An expired row for the same key is overwritten: the 24 h window has passed.
 constexpr std::string_view kStore = R"sql(
 INSERT INTO idempotency_keys (user_id, key, fingerprint, status, body, location)
@@ -75,41 +86,72 @@ db::RetentionSweep KeySweep() {
   return sweep;
 }
 
-http::Response Run(db::Pool& pool, const http::Request& request, std::string_view user_id,
-                   const std::function<http::Response(db::Transaction&)>& effect) {
+std::optional<KeyedRequest> ReadKey(const http::Request& request, std::string_view user_id) {
   const auto header = request.Header("Idempotency-Key");
-  if (!header) return db::InTransaction(pool, effect);
-  const std::string key(*header);
-  if (!IsValidKey(key)) {
+  if (!header) return std::nullopt;
+  if (!IsValidKey(*header)) {
     throw http::ProblemError(422, "Idempotency-Key must be 1 to 255 visible ASCII characters",
                              {{"Idempotency-Key", "must be 1 to 255 visible ASCII characters"}});
   }
-  const std::string user(user_id);
-  const auto fingerprint = Fingerprint(request);
+  return KeyedRequest{std::string(user_id), std::string(*header), Fingerprint(request)};
+}
+
+std::vector<std::optional<http::Response>> Claim(db::Transaction& tx,
+                                                 std::span<const KeyedRequest> requests) {
+  std::vector<std::optional<http::Response>> answers(requests.size());
+  if (requests.empty()) return answers;
+  db::ArrayParam lock_names, users, keys;
+  for (const auto& request : requests) {
+    lock_names.Add(request.user_id + '\n' + request.key);
+    users.Add(request.user_id);
+    keys.Add(request.key);
+  }
+  const auto locks = tx.Exec(kTryLocks, {lock_names.Text()});
+  std::set<std::pair<std::string_view, std::string_view>> seen;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const bool first = seen.emplace(requests[i].user_id, requests[i].key).second;
+    if (!first || !locks.Bool(static_cast<int>(i), "locked")) {
+      answers[i] = http::ProblemError(409, "A request with this Idempotency-Key is still being processed")
+                       .ToResponse();
+    }
+  }
+  const auto found = tx.Exec(kFind, {users.Text(), keys.Text()});
+  for (int row = 0; row < found.Rows(); ++row) {
+    const auto i = static_cast<std::size_t>(found.Int(row, "i") - 1);
+    if (answers[i]) continue;
+    if (found.Text(row, "fingerprint") != requests[i].fingerprint) {
+      answers[i] = http::ProblemError(422, "This Idempotency-Key was already used with a different request",
+                                      {{"Idempotency-Key", "already used with a different request"}})
+                       .ToResponse();
+      continue;
+    }
+    http::Response replay =
+        http::JsonResponse(static_cast<int>(found.Int(row, "status")), found.Text(row, "body"));
+    if (auto location = found.OptionalText(row, "location")) replay.SetHeader("Location", *location);
+    if (replay.status >= 400) replay.SetHeader("Content-Type", "application/problem+json; charset=utf-8");
+    replay.SetHeader("Idempotent-Replayed", "true");
+    Replays().Add();
+    answers[i] = std::move(replay);
+  }
+  return answers;
+}
+
+void Store(db::Transaction& tx, const KeyedRequest& request, const http::Response& response) {
+  if (response.status >= 500) return;
+  auto location = http::FindHeader(response.headers, "Location");
+  tx.Queue(kStore,
+           {request.user_id, request.key, request.fingerprint, std::to_string(response.status), response.body,
+            location ? std::optional<std::string>(std::string(*location)) : std::nullopt});
+}
+
+http::Response Run(db::Pool& pool, const http::Request& request, std::string_view user_id,
+                   const std::function<http::Response(db::Transaction&)>& effect) {
+  const auto key = ReadKey(request, user_id);
+  if (!key) return db::InTransaction(pool, effect);
   return db::InTransaction(pool, [&](db::Transaction& tx) {
-    if (!tx.Exec(kTryLock, {user + '\n' + key}).Bool(0, "locked")) {
-      throw http::ProblemError(409, "A request with this Idempotency-Key is still being processed");
-    }
-    auto found = tx.Exec(kFind, {user, key});
-    if (!found.Empty()) {
-      if (found.Text(0, "fingerprint") != fingerprint) {
-        throw http::ProblemError(422, "This Idempotency-Key was already used with a different request",
-                                 {{"Idempotency-Key", "already used with a different request"}});
-      }
-      http::Response replay =
-          http::JsonResponse(static_cast<int>(found.Int(0, "status")), found.Text(0, "body"));
-      if (auto location = found.OptionalText(0, "location")) replay.SetHeader("Location", *location);
-      if (replay.status >= 400) replay.SetHeader("Content-Type", "application/problem+json; charset=utf-8");
-      replay.SetHeader("Idempotent-Replayed", "true");
-      Replays().Add();
-      return replay;
-    }
+    if (auto answer = std::move(Claim(tx, std::span(&*key, 1)).front())) return std::move(*answer);
     http::Response response = effect(tx);
-    if (response.status < 500) {
-      auto location = http::FindHeader(response.headers, "Location");
-      tx.Exec(kStore, {user, key, fingerprint, std::to_string(response.status), response.body,
-                       location ? std::optional<std::string>(std::string(*location)) : std::nullopt});
-    }
+    Store(tx, *key, response);
     return response;
   });
 }

@@ -5,7 +5,11 @@
 //   idempotency_keys(user_id text, key text, fingerprint text, status int, body text,
 //                    location text NULL, created_at timestamptz, PRIMARY KEY (user_id, key))
 #include <functional>
+#include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
@@ -35,5 +39,29 @@ db::RetentionSweep KeySweep();
 
 http::Response Run(db::Pool& pool, const http::Request& request, std::string_view user_id,
                    const std::function<http::Response(db::Transaction&)>& effect);
+
+// The same, for callers that run many keyed requests in one transaction (a batch of orders).
+
+// A request's valid Idempotency-Key with its user and the fingerprint of the request it came with.
+struct KeyedRequest {
+  std::string user_id;
+  std::string key;
+  std::string fingerprint;
+};
+
+// The Idempotency-Key of `request` by `user_id`: nullopt without one; ProblemError(422) when it
+// is not 1–255 visible ASCII characters.
+std::optional<KeyedRequest> ReadKey(const http::Request& request, std::string_view user_id);
+
+// Inside `tx`, in two round trips for all of them: takes each key's transaction-scoped lock and
+// looks up its stored answer. For each request, in order: nullopt when its effect is to run now
+// (then Store its answer in the same transaction), else the answer to send instead — the stored
+// one replayed, 409 when another transaction (or an earlier request in `requests`) holds the key,
+// 422 when the key was used with a different request.
+std::vector<std::optional<http::Response>> Claim(db::Transaction& tx, std::span<const KeyedRequest> requests);
+
+// Queues storing `response` as the answer to `request` (an answer ≥ 500 is not stored), to run
+// with the transaction's next statement or its commit.
+void Store(db::Transaction& tx, const KeyedRequest& request, const http::Response& response);
 
 }  // namespace kpo::idempotency

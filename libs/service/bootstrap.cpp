@@ -10,7 +10,7 @@ namespace kpo::service {
 
 ServiceSettings ReadServiceSettings(core::Config& config, const std::string& prefix, const std::string& name,
                                     const std::string& default_listen,
-                                    const std::string& default_database_url) {
+                                    const std::string& default_database_url, int default_workers) {
   ServiceSettings settings;
   std::tie(settings.host, settings.port) =
       core::ParseListenAddress(config.String(prefix + "_LISTEN", default_listen));
@@ -23,7 +23,7 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   messaging::SplitBrokerUrls(settings.amqp.url);
   settings.amqp.connection_name = name;
   settings.pool_size = static_cast<std::size_t>(config.Int(prefix + "_DB_POOL_SIZE", 16, 1, 1000));
-  settings.workers = static_cast<int>(config.Int(prefix + "_HTTP_WORKERS", 16, 1, 256));
+  settings.workers = static_cast<int>(config.Int(prefix + "_HTTP_WORKERS", default_workers, 1, 256));
   settings.max_queued = static_cast<std::size_t>(config.Int(prefix + "_HTTP_MAX_QUEUE", 512, 0, 100'000));
   settings.queue.target = config.Millis(prefix + "_HTTP_QUEUE_TARGET_MS", settings.queue.target);
   settings.queue.interval = config.Millis(prefix + "_HTTP_QUEUE_INTERVAL_MS", settings.queue.interval);

@@ -51,9 +51,11 @@ struct ServiceSettings {
   // Idempotency keys past their 24 h replay window (idempotency::KeySweep).
   db::RetentionSweep idempotency_sweep;
 };
+// `default_workers`: <PREFIX>_HTTP_WORKERS when unset; a service whose handlers mostly wait for
+// something other than a pooled connection (orders: for their batch) runs more of them.
 ServiceSettings ReadServiceSettings(core::Config& config, const std::string& prefix, const std::string& name,
                                     const std::string& default_listen,
-                                    const std::string& default_database_url);
+                                    const std::string& default_database_url, int default_workers = 16);
 
 // Starts `count` threads running `work` until they are asked to stop (when the vector is destroyed).
 std::vector<std::jthread> StartWorkers(int count, const std::function<void(std::stop_token)>& work);

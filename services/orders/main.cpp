@@ -11,6 +11,7 @@
 #include "http/server.hpp"
 #include "messaging/outbox.hpp"
 #include "orders/app/admission.hpp"
+#include "orders/app/order_intake.hpp"
 #include "orders/handlers/handlers.hpp"
 #include "orders/live/live_updates.hpp"
 #include "orders/messaging/events.hpp"
@@ -29,8 +30,10 @@ using namespace kpo;
 // The shared settings, with a relay that publishes orders' events and records when each order's
 // event left (the timeline's `published` step).
 service::ServiceSettings ReadSettings(core::Config& config) {
+  // 64 workers over 16 pooled connections: a worker placing an order waits for its batch
+  // (OrderIntake), not for a connection of its own, and the more wait, the larger the batches.
   auto settings = service::ReadServiceSettings(config, "ORDERS", "orders", "127.0.0.1:5001",
-                                               "postgresql://kpo:kpo@localhost:5432/orders");
+                                               "postgresql://kpo:kpo@localhost:5432/orders", 64);
   settings.relay.exchanges = {orders::kOrdersExchange};
   settings.relay.on_published = [](db::Transaction& tx, const std::vector<messaging::Message>& published,
                                    const std::string& sent_at) {
@@ -50,12 +53,19 @@ orders::LiveUpdatesOptions ReadLiveUpdatesOptions(core::Config& config, const st
 }
 
 orders::AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::string& database_url) {
-  return {.database_url = database_url,
-          .max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000))};
+  return {
+      .database_url = database_url,
+      .bounds = {.max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000)),
+                 .max_pending = config.Int("ORDERS_BACKPRESSURE_MAX_PENDING", 1000, 0, 1'000'000)}};
 }
 
-void AddOrderRoutes(http::Router& router, const orders::OrderServices& services,
-                    const orders::Admission& admission, orders::LiveUpdates& live) {
+orders::OrderIntakeOptions ReadIntakeOptions(core::Config& config) {
+  return {.max_batch = static_cast<std::size_t>(config.Int("ORDERS_INTAKE_MAX_BATCH", 64, 1, 1000)),
+          .max_writers = static_cast<int>(config.Int("ORDERS_INTAKE_WRITERS", 2, 1, 64))};
+}
+
+void AddOrderRoutes(http::Router& router, const orders::OrderServices& services, orders::Admission& admission,
+                    orders::LiveUpdates& live) {
   db::Pool& pool = services.pool;
   router.Add(
       "POST", "/api/orders", [&services](http::Request& r) { return orders::CreateOrder(services, r); },
@@ -83,7 +93,8 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   db::Pool consumer_pool(database_url, static_cast<std::size_t>(settings.consumers) + 1,
                          {.application_name = "orders-consumer"});
   orders::Admission admission(admission_options);
-  const orders::OrderServices services{pool, settings.relay.wakeup.get()};
+  orders::OrderIntake intake(pool, ReadIntakeOptions(config));
+  const orders::OrderServices services{pool, intake, settings.relay.wakeup.get()};
 
   http::Router router;
   router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());

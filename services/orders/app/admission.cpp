@@ -4,27 +4,65 @@
 
 #include "core/retry.hpp"
 #include "db/connection.hpp"
+#include "observability/metrics.hpp"
 #include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
+namespace {
+
+observability::Gauge& WaitingGauge() {
+  static auto& gauge = observability::Registry::Global().GetGauge(
+      "orders_pipeline_waiting",
+      "Orders created in the last 30 s still waiting for their payment (admission's "
+      "last measurement, counted up to the bound + 1).");
+  return gauge;
+}
+
+observability::Gauge& OldestGauge() {
+  static auto& gauge = observability::Registry::Global().GetGauge(
+      "orders_pipeline_oldest_wait_seconds",
+      "How long the oldest of those orders has waited (admission's last "
+      "measurement).");
+  return gauge;
+}
+
+}  // namespace
+
+void Admission::Grant(std::int64_t admissions, const PipelineBacklog& backlog) {
+  admissions_.store(admissions, std::memory_order_relaxed);
+  WaitingGauge().Set(static_cast<double>(backlog.waiting));
+  OldestGauge().Set(static_cast<double>(backlog.oldest_ms) / 1000.0);
+  // Refusing means "nothing granted": logged on change only, not for every interval whose grant
+  // ran out (that is the bound working, and the 503 counters show it).
+  const bool refusing = admissions == 0;
+  if (refusing == refusing_) return;
+  refusing_ = refusing;
+  if (refusing) {
+    spdlog::warn("refusing new orders: {} wait, the oldest for {} ms (bounds {} orders, {} ms)",
+                 backlog.waiting, backlog.oldest_ms, options_.bounds.max_pending,
+                 options_.bounds.max_lag.count());
+  } else {
+    spdlog::info("accepting new orders again: {} wait, the oldest for {} ms", backlog.waiting,
+                 backlog.oldest_ms);
+  }
+}
 
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
 void Admission::Run(std::stop_token stop) {
-  if (options_.max_lag.count() == 0) return;
+  if (options_.bounds.max_lag.count() == 0) return;
+  const std::int64_t count_limit = options_.bounds.max_pending == 0 ? 1 : options_.bounds.max_pending + 1;
   core::RunWithReconnect("order admission", stop, [&](core::Backoff& backoff) {
+    // Without a measurement, admit: the requests find out about the database themselves, and an
+    // admission check that cannot reach it must not refuse orders the database would take.
+    struct AdmitUnmeasured {
+      std::atomic<std::int64_t>& admissions;
+      ~AdmitUnmeasured() { admissions.store(kUnboundedAdmissions, std::memory_order_relaxed); }
+    } admit_unmeasured{admissions_};
     db::Connection db(options_.database_url, {.application_name = "orders-admission"});
     backoff.Reset();
     while (!stop.stop_requested()) {
-      const auto lag = OrderRepository::PipelineLagMs(db, options_.window);
-      const bool refuse = lag > options_.max_lag.count();
-      if (refuse != refusing_.exchange(refuse, std::memory_order_relaxed)) {
-        if (refuse) {
-          spdlog::warn("refusing new orders: the oldest waits for {} ms (bound {} ms)", lag,
-                       options_.max_lag.count());
-        } else {
-          spdlog::info("accepting new orders again: the oldest waits for {} ms", lag);
-        }
-      }
+      const auto backlog = OrderRepository::PipelineBacklogNow(db, options_.window, count_limit);
+      Grant(AdmissionsFor(options_.bounds, backlog), backlog);
       core::WaitFor(stop, options_.check_every);
     }
   });

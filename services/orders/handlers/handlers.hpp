@@ -12,10 +12,12 @@ class Wakeup;
 namespace kpo::orders {
 
 class Admission;
+class OrderIntake;
 
 // What the order-placing handler needs besides the database.
 struct OrderServices {
   db::Pool& pool;
+  OrderIntake& intake;
   core::Wakeup* relay_wakeup;  // null: the relay only polls
 };
 
@@ -23,7 +25,7 @@ struct OrderServices {
 http::Response CreateOrder(const OrderServices& services, const http::Request& request);
 // The gate of POST /api/orders (http::Router::Gate): 503 + Retry-After while the pipeline is behind
 // (see Admission), decided before the request waits for a worker; nullopt lets it through.
-std::optional<http::Response> RefuseWhileBehind(const Admission& admission);
+std::optional<http::Response> RefuseWhileBehind(Admission& admission);
 // GET /api/orders/{id} → 200 order; 404 when missing or another user's.
 http::Response GetOrder(db::Pool& pool, const http::Request& request);
 // GET /api/orders?limit=&before= → 200 {"items","next"} newest first; 422 on a bad limit/cursor.

@@ -185,8 +185,10 @@ std::int64_t OrderRepository::DeleteEventsOlderThan(db::Connection& db, std::chr
       .Int(0, "deleted");
 }
 
-std::int64_t OrderRepository::PipelineLagMs(db::Connection& db, std::chrono::seconds window) {
-  return db.Exec(sql::kPipelineLag, {std::to_string(window.count())}).Int(0, "lag_ms");
+PipelineBacklog OrderRepository::PipelineBacklogNow(db::Connection& db, std::chrono::seconds window,
+                                                    std::int64_t count_limit) {
+  auto row = db.Exec(sql::kPipelineBacklog, {std::to_string(window.count()), std::to_string(count_limit)});
+  return {.waiting = row.Int(0, "waiting"), .oldest_ms = row.Int(0, "oldest_ms")};
 }
 
 }  // namespace kpo::orders

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "db/connection.hpp"
+#include "orders/domain/admission_policy.hpp"
 #include "orders/domain/order.hpp"
 
 namespace kpo::orders {
@@ -63,9 +64,10 @@ class OrderRepository {
   // Forgets up to `limit` events older than `retention`; returns how many it forgot.
   static std::int64_t DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention, int limit);
 
-  // Milliseconds the oldest order created within `window` has been waiting for its payment (0
-  // when none waits).
-  static std::int64_t PipelineLagMs(db::Connection& db, std::chrono::seconds window);
+  // Orders created within `window` still waiting for their payment, counted up to `count_limit`,
+  // and the milliseconds the oldest of them has waited (0 when none waits).
+  static PipelineBacklog PipelineBacklogNow(db::Connection& db, std::chrono::seconds window,
+                                            std::int64_t count_limit);
 };
 
 }  // namespace kpo::orders

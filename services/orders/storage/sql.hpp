@@ -100,8 +100,15 @@ SELECT count(*) AS deleted FROM deleted)sql";
 // not clock_timestamp(): only a stable bound becomes an index condition. With the volatile one
 // PostgreSQL read the whole partial index (~1,400 pages of dead entries under load) ten times a
 // second to filter it.
-inline constexpr std::string_view kPipelineLag = R"sql(
-SELECT coalesce(extract(epoch FROM clock_timestamp() - min(created_at)) * 1000, 0)::bigint AS lag_ms
-FROM orders WHERE status = 'Created' AND created_at > now() - make_interval(secs => $1::double precision))sql";
+// Both through the partial index of waiting orders (0003): the oldest is its first entry, and the
+// count stops at $2, so a long backlog costs no more than the bound.
+inline constexpr std::string_view kPipelineBacklog = R"sql(
+WITH waiting AS (
+  SELECT created_at FROM orders
+  WHERE status = 'Created' AND created_at > now() - make_interval(secs => $1::double precision)
+  ORDER BY created_at LIMIT $2)
+SELECT count(*) AS waiting,
+       coalesce(extract(epoch FROM clock_timestamp() - min(created_at)) * 1000, 0)::bigint AS oldest_ms
+FROM waiting)sql";
 
 }  // namespace kpo::orders::sql

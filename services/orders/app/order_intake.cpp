@@ -1,0 +1,107 @@
+#include "orders/app/order_intake.hpp"
+
+#include "observability/metrics.hpp"
+#include "orders/app/place_order.hpp"
+#include "orders/domain/order_json.hpp"
+
+namespace kpo::orders {
+namespace {
+
+observability::Histogram& BatchSizes() {
+  static auto& sizes = observability::Registry::Global().GetHistogram(
+      "orders_intake_batch_size", "New orders written in one transaction.", "", observability::kSizeBounds);
+  return sizes;
+}
+
+}  // namespace
+
+http::Response OrderIntake::Submit(const OrderSubmission& submission) {
+  Entry mine;
+  mine.submission = &submission;
+  std::unique_lock lock(mutex_);
+  waiting_.push_back(&mine);
+  while (!mine.done) {
+    if (writers_ >= options_.max_writers || waiting_.empty()) {
+      written_.wait(lock);
+      continue;
+    }
+    // Write the oldest waiting orders (maybe not this thread's own: it keeps taking turns until
+    // its order is written, by itself or by another thread).
+    std::vector<Entry*> batch;
+    while (!waiting_.empty() && batch.size() < options_.max_batch) {
+      batch.push_back(waiting_.front());
+      waiting_.pop_front();
+    }
+    ++writers_;
+    lock.unlock();
+    BatchSizes().Observe(static_cast<double>(batch.size()));
+    Write(batch);
+    lock.lock();
+    --writers_;
+    for (Entry* entry : batch) entry->done = true;
+    written_.notify_all();
+  }
+  if (mine.failure) std::rethrow_exception(mine.failure);
+  return std::move(*mine.answer);
+}
+
+std::size_t OrderIntake::Waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiting_.size();
+}
+
+// The edge of a batch: each submission's answer or failure goes back to the thread that handed it
+// in, which returns or rethrows it.
+void OrderIntake::Write(std::span<Entry* const> batch) {
+  try {
+    auto answers =
+        db::InTransaction(pool_, [&](db::Transaction& tx) { return WriteInTransaction(tx, batch); });
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->answer = std::move(answers[i]);
+  } catch (const db::DbError& error) {
+    // A submission's data was refused (22xxx data exception, 23xxx constraint): the transaction
+    // rolled back, nothing of it is stored, and one submission may be at fault, so each is tried
+    // alone. Any other failure is the database's and would be the same for each.
+    const bool data_refused = error.SqlState().starts_with("22") || error.SqlState().starts_with("23");
+    if (batch.size() > 1 && data_refused) {
+      for (Entry* entry : batch) Write(std::span(&entry, 1));
+      return;
+    }
+    for (Entry* entry : batch) entry->failure = std::current_exception();
+  } catch (const std::exception&) {
+    for (Entry* entry : batch) entry->failure = std::current_exception();
+  }
+}
+
+std::vector<http::Response> OrderIntake::WriteInTransaction(db::Transaction& tx,
+                                                            std::span<Entry* const> batch) const {
+  std::vector<idempotency::KeyedRequest> keys;
+  std::vector<std::size_t> keyed;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i]->submission->key) {
+      keys.push_back(*batch[i]->submission->key);
+      keyed.push_back(i);
+    }
+  }
+  std::vector<std::optional<http::Response>> claimed(batch.size());
+  auto answers_to_keys = idempotency::Claim(tx, keys);
+  for (std::size_t j = 0; j < keyed.size(); ++j) claimed[keyed[j]] = std::move(answers_to_keys[j]);
+
+  std::vector<http::Response> answers;
+  answers.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (claimed[i]) {
+      answers.push_back(std::move(*claimed[i]));
+      continue;
+    }
+    const OrderSubmission& submission = *batch[i]->submission;
+    const auto order =
+        PlaceOrder(tx, submission.user_id, submission.amount, submission.description, submission.traceparent);
+    auto accepted = http::JsonResponse(202, OrderToJson(order));
+    accepted.SetHeader("Location", "/api/orders/" + order.id);
+    if (submission.key) idempotency::Store(tx, *submission.key, accepted);
+    answers.push_back(std::move(accepted));
+  }
+  return answers;
+}
+
+}  // namespace kpo::orders

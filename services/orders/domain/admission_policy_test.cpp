@@ -1,0 +1,36 @@
+#include "orders/domain/admission_policy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kpo::orders {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(AdmissionPolicy, GrantsTheRoomLeftUnderTheBoundOnWaitingOrders) {
+  const AdmissionBounds bounds{.max_lag = milliseconds(1000), .max_pending = 1000};
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 0, .oldest_ms = 0}), 1000);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 880, .oldest_ms = 400}), 120);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1000, .oldest_ms = 400}), 0);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1001, .oldest_ms = 400}), 0);
+}
+
+TEST(AdmissionPolicy, AStalledPipelineGetsNothingHoweverFewWait) {
+  const AdmissionBounds bounds{.max_lag = milliseconds(1000), .max_pending = 1000};
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1, .oldest_ms = 1001}), 0);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1, .oldest_ms = 1000}), 999);
+}
+
+TEST(AdmissionPolicy, ZeroBoundsTurnTheirCheckOff) {
+  EXPECT_EQ(
+      AdmissionsFor({.max_lag = milliseconds(0), .max_pending = 10}, {.waiting = 50, .oldest_ms = 9000}),
+      kUnboundedAdmissions);
+  EXPECT_EQ(
+      AdmissionsFor({.max_lag = milliseconds(1000), .max_pending = 0}, {.waiting = 50'000, .oldest_ms = 10}),
+      kUnboundedAdmissions);
+  EXPECT_EQ(
+      AdmissionsFor({.max_lag = milliseconds(1000), .max_pending = 0}, {.waiting = 1, .oldest_ms = 1001}), 0);
+}
+
+}  // namespace
+}  // namespace kpo::orders
