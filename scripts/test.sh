@@ -133,11 +133,11 @@ if ! wait "$tidy_pid"; then
   failed+=("clang-tidy")
 fi
 
-# The libraries where threads meet (wake-ups, connection pool, HTTP server, broker client, metrics) under
-# ThreadSanitizer; the rest of the suite has no shared mutable state of its own. Only these targets
+# The libraries where threads meet (wake-ups, connection pool, HTTP server, broker client, metrics) and
+# orders' group commit (OrderIntake: request threads writing each other's batches) under ThreadSanitizer; the rest of the suite has no shared mutable state of its own. Only these targets
 # are built, so CTest's placeholders for the others (*_NOT_BUILT) and the bench smoke run (its services are
 # not built here) are excluded.
-build tsan kpo_core_test kpo_db_pgtest kpo_http_server_test kpo_messaging_mqtest kpo_observability_test
+build tsan kpo_core_test kpo_db_pgtest kpo_http_server_test kpo_messaging_mqtest kpo_observability_test orders_pgtest
 log "concurrency-heavy libraries under ThreadSanitizer (tsan preset)"
 if ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" -E '_NOT_BUILT|^itest\.bench_smoke$' \
   --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"; then

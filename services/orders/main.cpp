@@ -1,6 +1,7 @@
 // The orders service: wiring only.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "core/config.hpp"
@@ -56,7 +57,9 @@ orders::AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::s
   return {
       .database_url = database_url,
       .bounds = {.max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000)),
-                 .max_pending = config.Int("ORDERS_BACKPRESSURE_MAX_PENDING", 1000, 0, 1'000'000)}};
+                 .max_pending = config.Int("ORDERS_BACKPRESSURE_MAX_PENDING", 1000, 0, 1'000'000)},
+      .check_every = std::max(std::chrono::milliseconds(10),
+                              config.Millis("ORDERS_BACKPRESSURE_CHECK_MS", std::chrono::milliseconds(100)))};
 }
 
 orders::OrderIntakeOptions ReadIntakeOptions(core::Config& config) {

@@ -27,8 +27,16 @@ class OrderIntakeTest : public ::testing::Test {
   void SetUp() override {
     db::Migrate(db_, service::StandardSchemas(generated::orders_app_migrations()), "orders-migrations");
   }
-  // The test's events must not reach a broker through a relay running against the same database.
-  void TearDown() override { db_.Exec("DELETE FROM outbox WHERE payload::jsonb ->> 'userId' = $1", {user_}); }
+  // The test's orders must not stay waiting: that would hold back the admission of a stack running
+  // against the same database for 30 s. Their events are dropped unless a relay of such a stack has
+  // one in hand (its charge then fails for want of an account, which changes nothing here).
+  void TearDown() override {
+    db_.Exec(
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE payload::jsonb ->> 'userId' = $1 "
+        "FOR UPDATE SKIP LOCKED)",
+        {user_});
+    db_.Exec("UPDATE orders SET status = 'Cancelled' WHERE user_id = $1 AND status = 'Created'", {user_});
+  }
 
   OrderSubmission Order(std::string description, std::optional<std::string> key = std::nullopt) const {
     OrderSubmission submission{
@@ -72,7 +80,11 @@ TEST_F(OrderIntakeTest, OrdersHandedInAtOnceShareTransactionsAndEachGetsItsOwnAn
   for (const auto& each : locations) distinct.insert(each.begin(), each.end());
   EXPECT_EQ(distinct.size(), kThreads * kEach) << "every order its own id";
   EXPECT_EQ(Stored("SELECT count(*) AS n FROM orders WHERE user_id = $1"), kThreads * kEach);
-  EXPECT_EQ(Stored("SELECT count(*) AS n FROM outbox WHERE payload::jsonb ->> 'userId' = $1"),
+  // Each order's event is in the outbox, or already published by a relay of a stack running against
+  // the same database (which deletes the row and records the step in one transaction).
+  EXPECT_EQ(Stored("SELECT (SELECT count(*) FROM outbox WHERE payload::jsonb ->> 'userId' = $1) + "
+                   "(SELECT count(*) FROM order_timeline t JOIN orders o ON o.id = t.order_id "
+                   "WHERE o.user_id = $1::uuid AND t.step = 'published') AS n"),
             kThreads * kEach);
   EXPECT_EQ(Stored("SELECT count(*) AS n FROM order_timeline t JOIN orders o ON o.id = t.order_id "
                    "WHERE o.user_id = $1 AND t.step = 'created'"),
