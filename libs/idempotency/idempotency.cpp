@@ -74,6 +74,23 @@ observability::Counter& Replays() {
   return counter;
 }
 
+// The answer to a request whose key has a stored answer: the replay when it is the same request,
+// else 422.
+http::Response StoredAnswer(const db::Result& found, int row, const std::string& fingerprint) {
+  if (found.Text(row, "fingerprint") != fingerprint) {
+    return http::ProblemError(422, "This Idempotency-Key was already used with a different request",
+                              {{"Idempotency-Key", "already used with a different request"}})
+        .ToResponse();
+  }
+  http::Response replay =
+      http::JsonResponse(static_cast<int>(found.Int(row, "status")), found.Text(row, "body"));
+  if (auto location = found.OptionalText(row, "location")) replay.SetHeader("Location", *location);
+  if (replay.status >= 400) replay.SetHeader("Content-Type", "application/problem+json; charset=utf-8");
+  replay.SetHeader("Idempotent-Replayed", "true");
+  Replays().Add();
+  return replay;
+}
+
 }  // namespace
 
 db::Schema IdempotencySchema() { return {"idempotency", generated::idempotency_migrations()}; }
@@ -107,31 +124,22 @@ std::vector<std::optional<http::Response>> Claim(db::Transaction& tx,
     keys.Add(request.key);
   }
   const auto locks = tx.Exec(kTryLocks, {lock_names.Text()});
-  std::set<std::pair<std::string_view, std::string_view>> seen;
+  const auto found = tx.Exec(kFind, {users.Text(), keys.Text()});
+  std::vector<int> stored_row(requests.size(), -1);
+  for (int row = 0; row < found.Rows(); ++row)
+    stored_row[static_cast<std::size_t>(found.Int(row, "i") - 1)] = row;
+  // A key with no stored answer that appears twice in `requests`: the first runs its effect now,
+  // the later ones are answered 409, as a request in another transaction would be.
+  std::set<std::pair<std::string_view, std::string_view>> running;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    const bool first = seen.emplace(requests[i].user_id, requests[i].key).second;
-    if (!first || !locks.Bool(static_cast<int>(i), "locked")) {
+    const int row = stored_row[i];
+    const bool held_elsewhere = !locks.Bool(static_cast<int>(i), "locked");
+    if (!held_elsewhere && row >= 0) {
+      answers[i] = StoredAnswer(found, row, requests[i].fingerprint);
+    } else if (held_elsewhere || !running.emplace(requests[i].user_id, requests[i].key).second) {
       answers[i] = http::ProblemError(409, "A request with this Idempotency-Key is still being processed")
                        .ToResponse();
     }
-  }
-  const auto found = tx.Exec(kFind, {users.Text(), keys.Text()});
-  for (int row = 0; row < found.Rows(); ++row) {
-    const auto i = static_cast<std::size_t>(found.Int(row, "i") - 1);
-    if (answers[i]) continue;
-    if (found.Text(row, "fingerprint") != requests[i].fingerprint) {
-      answers[i] = http::ProblemError(422, "This Idempotency-Key was already used with a different request",
-                                      {{"Idempotency-Key", "already used with a different request"}})
-                       .ToResponse();
-      continue;
-    }
-    http::Response replay =
-        http::JsonResponse(static_cast<int>(found.Int(row, "status")), found.Text(row, "body"));
-    if (auto location = found.OptionalText(row, "location")) replay.SetHeader("Location", *location);
-    if (replay.status >= 400) replay.SetHeader("Content-Type", "application/problem+json; charset=utf-8");
-    replay.SetHeader("Idempotent-Replayed", "true");
-    Replays().Add();
-    answers[i] = std::move(replay);
   }
   return answers;
 }
