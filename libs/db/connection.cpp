@@ -1,6 +1,7 @@
 #include "db/connection.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -231,6 +232,12 @@ void Connection::ExecScript(std::string_view sql) {
 bool Connection::Healthy() const {
   return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE &&
          PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
+}
+
+bool Connection::QuietSinceLastAnswer() const {
+  if (!Healthy()) return false;
+  pollfd socket{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
+  return ::poll(&socket, 1, 0) == 0;
 }
 
 namespace {

@@ -102,6 +102,11 @@ class Connection {
 
   // False once the connection is known to be broken; the pool then discards it.
   bool Healthy() const;
+  // For an idle connection: whether the server has sent nothing since the last answer, checked
+  // without waiting. A server that ended the session (a restart, an administrator, an idle
+  // timeout) sent its FATAL message and closed; a connection that was idle meanwhile only finds
+  // out at its next statement, which then fails. False when not Healthy() either.
+  bool QuietSinceLastAnswer() const;
   pg_conn* Raw() { return conn_; }
 
  private:

@@ -53,7 +53,11 @@ Pool::Lease Pool::Acquire() {
     if (!idle_.empty()) {
       auto connection = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(*this, std::move(connection));
+      if (connection->QuietSinceLastAnswer()) return Lease(*this, std::move(connection));
+      // The server ended it while it was idle (e.g. a restart): drop it, take or open another,
+      // instead of failing the caller's first statement on it.
+      --open_;
+      continue;
     }
     if (open_ < size_) {
       ++open_;
