@@ -134,7 +134,8 @@ if ! wait "$tidy_pid"; then
 fi
 
 # The libraries where threads meet (wake-ups, connection pool, HTTP server, broker client, metrics) and
-# orders' group commit (OrderIntake: request threads writing each other's batches) under ThreadSanitizer; the rest of the suite has no shared mutable state of its own. Only these targets
+# orders' group commit (OrderIntake: request threads writing each other's batches) under
+# ThreadSanitizer; the rest of the suite has no shared mutable state of its own. Only these targets
 # are built, so CTest's placeholders for the others (*_NOT_BUILT) and the bench smoke run (its services are
 # not built here) are excluded.
 build tsan kpo_core_test kpo_db_pgtest kpo_http_server_test kpo_messaging_mqtest kpo_observability_test orders_pgtest

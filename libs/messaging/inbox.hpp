@@ -57,10 +57,9 @@ using ApplyBatch =
 //    (acked, nothing else runs); `apply` gets the fresh ones; then one commit;
 //  - returns one disposition per delivery: kAck only after the commit, kDeadLetter for rejections.
 // Failures of the infrastructure (connection lost, pool exhausted, server shutting down, a lock
-// timeout) say
-// nothing about the messages: they are retried here with backoff until `stop` (then kRetry), so
-// that an outage does not push valid messages through the delivery limit into the DLQ. Any other
-// error of a batch of several messages is isolated by applying each message alone; for a single
+// timeout) say nothing about the messages: they are retried here with backoff until `stop` (then
+// kRetry), so that an outage does not push valid messages through the delivery limit into the DLQ.
+// Any other error of a batch of several messages is isolated by applying each message alone; for a single
 // message it propagates (the consumer requeues; the broker dead-letters after the delivery limit).
 std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery>& deliveries,
                                       const ApplyBatch& apply, std::stop_token stop);
