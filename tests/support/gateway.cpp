@@ -93,6 +93,7 @@ GatewaySystem::GatewaySystem(int replicas, EnvVars gateway_env) {
 void GatewaySystem::Start() {
   for (auto& p : payments) p->Start();
   for (auto& o : orders) o->Start();
+  for (auto& o : orders) WaitUntilOrdersAdmit(o->Port());
   gateway->Start();
 }
 

@@ -49,6 +49,8 @@ class GatewaySystem {
  public:
   // `replicas` of orders and of payments; `gateway_env` overrides the gateway's settings.
   explicit GatewaySystem(int replicas = 1, EnvVars gateway_env = {});
+  // Starts payments and orders, waits until each orders replica admits new orders
+  // (WaitUntilOrdersAdmit), then starts the gateway.
   void Start();
 
   std::vector<std::unique_ptr<ServiceProcess>> orders;

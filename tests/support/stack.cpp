@@ -86,11 +86,23 @@ EnvVars PaymentsEnv(std::uint16_t port, const EnvVars& extra) {
 Stack::Stack(const EnvVars& orders_env, const EnvVars& payments_env)
     : orders("orders", KPO_ORDERS_BIN, OrdersEnv(kOrdersTestPort, orders_env), kOrdersTestPort),
       payments("payments", KPO_PAYMENTS_BIN, PaymentsEnv(kPaymentsTestPort, payments_env),
-               kPaymentsTestPort) {}
+               kPaymentsTestPort) {
+  for (const auto& [name, value] : orders_env)
+    if (name == "ORDERS_BACKPRESSURE_MAX_LAG_MS") admission_bounded_ = value != "0";
+}
 
 void Stack::Start() {
   payments.Start();
   orders.Start();
+  if (admission_bounded_) WaitUntilOrdersAdmit(kOrdersTestPort);
+}
+
+void WaitUntilOrdersAdmit(std::uint16_t port) {
+  // The gauge appears with admission's first measurement and counts orders created in its window.
+  const bool drained = WaitUntil([port] { return MetricReading(port, "orders_pipeline_waiting") == 0.0; },
+                                 std::chrono::seconds(35));
+  if (!drained)
+    throw std::runtime_error("orders left by earlier tests still wait for their payment after 35 s");
 }
 
 db::Connection OrdersDb() { return db::Connection(Environment::Get().orders_database_url, {}); }
@@ -103,13 +115,16 @@ messaging::AmqpSettings Broker() {
   return settings;
 }
 
-std::int64_t MetricValue(std::uint16_t port, const std::string& series) {
+std::optional<double> MetricReading(std::uint16_t port, const std::string& series) {
   auto metrics = http::Fetch("127.0.0.1", port, "GET", "/metrics").body;
   // At a line's start: the name alone also begins its # HELP and # TYPE lines' text.
   auto at = metrics.find("\n" + series + " ");
-  return at == std::string::npos
-             ? 0
-             : static_cast<std::int64_t>(std::stod(metrics.substr(at + series.size() + 2)));
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(metrics.substr(at + series.size() + 2));
+}
+
+std::int64_t MetricValue(std::uint16_t port, const std::string& series) {
+  return static_cast<std::int64_t>(MetricReading(port, series).value_or(0));
 }
 
 messaging::Message OrderCreatedEvent(const std::string& user, const std::string& order_id,

@@ -3,6 +3,7 @@
 // PostgreSQL and RabbitMQ named by the usual environment variables, on databases and a broker
 // vhost of their own (see Environment).
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "db/connection.hpp"
@@ -44,19 +45,32 @@ EnvVars PaymentsEnv(std::uint16_t port, const EnvVars& extra = {});
 class Stack {
  public:
   explicit Stack(const EnvVars& orders_env = {}, const EnvVars& payments_env = {});
+  // Starts payments, then orders, and (unless admission is switched off) returns once orders
+  // admits new orders: see WaitUntilOrdersAdmit.
   void Start();
 
   ServiceProcess orders;
   ServiceProcess payments;
   Api api{kOrdersTestPort, kPaymentsTestPort};
+
+ private:
+  bool admission_bounded_ = true;
 };
 
 db::Connection OrdersDb();
 db::Connection PaymentsDb();
 messaging::AmqpSettings Broker();
 
+// Orders an earlier test left on their way (its processes stopped mid-saga) are a pipeline that is
+// behind, and orders refuses new orders until they are done. Returns once the orders process on
+// `port` has measured none waiting; throws std::runtime_error when they are still there after
+// 35 s (longer than admission's 30 s window).
+void WaitUntilOrdersAdmit(std::uint16_t port);
+
 // The value of `series` (a metric's name and labels, as printed) in the /metrics of the service on
-// `port`, truncated to an integer; 0 when it is not there yet.
+// `port`; nullopt when it is not there yet.
+std::optional<double> MetricReading(std::uint16_t port, const std::string& series);
+// MetricReading truncated to an integer; 0 when it is not there yet.
 std::int64_t MetricValue(std::uint16_t port, const std::string& series);
 
 // An order.created event as orders publishes it, under a fresh message id.
