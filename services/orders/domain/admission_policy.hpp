@@ -23,8 +23,11 @@ inline constexpr std::int64_t kUnboundedAdmissions = std::numeric_limits<std::in
 
 // New orders to admit until the next measurement (kUnboundedAdmissions: no limit): none while the
 // oldest has waited longer than max_lag (the pipeline stalls); else the room left under
-// max_pending. Under overload the room is about what the pipeline finished since the last
-// measurement, so admissions follow the rate orders are paid for.
+// max_pending, scaled down linearly from all of it while the oldest has waited max_lag / 2 to
+// none at max_lag. Under overload the room is about what the pipeline finished since the last
+// measurement, so admissions follow the rate orders are paid for, and the taper holds the oldest
+// wait short of max_lag instead of swinging across it. With max_pending 0 only the max_lag
+// cut-off applies.
 std::int64_t AdmissionsFor(const AdmissionBounds& bounds, const PipelineBacklog& backlog);
 
 }  // namespace kpo::orders

@@ -18,7 +18,19 @@ TEST(AdmissionPolicy, GrantsTheRoomLeftUnderTheBoundOnWaitingOrders) {
 TEST(AdmissionPolicy, AStalledPipelineGetsNothingHoweverFewWait) {
   const AdmissionBounds bounds{.max_lag = milliseconds(1000), .max_pending = 1000};
   EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1, .oldest_ms = 1001}), 0);
-  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1, .oldest_ms = 1000}), 999);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1, .oldest_ms = 60'000}), 0);
+}
+
+TEST(AdmissionPolicy, TheGrantTapersFromHalfTheLagBoundToNoneAtIt) {
+  const AdmissionBounds bounds{.max_lag = milliseconds(1000), .max_pending = 1000};
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 200, .oldest_ms = 500}), 800);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 200, .oldest_ms = 750}), 400);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 200, .oldest_ms = 900}), 160);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 200, .oldest_ms = 1000}), 0);
+  // Only the cut-off applies without a bound on the count.
+  EXPECT_EQ(
+      AdmissionsFor({.max_lag = milliseconds(1000), .max_pending = 0}, {.waiting = 5, .oldest_ms = 900}),
+      kUnboundedAdmissions);
 }
 
 TEST(AdmissionPolicy, ZeroBoundsTurnTheirCheckOff) {
