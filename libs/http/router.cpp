@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "core/ids.hpp"
 #include "http/problem.hpp"
@@ -119,43 +121,74 @@ namespace {
 
 using Checks = std::vector<std::pair<std::string, ReadinessCheck>>;
 
-// Runs every check (a failing or throwing one counts as down) and records the results in the
-// readiness gauges; returns whether all passed, with each check's result as JSON members.
-bool CheckReadiness(const Checks& checks, std::string& details) {
-  bool ready = true;
-  for (const auto& [name, check] : checks) {
-    bool ok = false;
-    // A readiness probe reports failures; it must never fail itself.
-    try {
-      ok = check();
-    } catch (const std::exception& error) {
-      spdlog::warn("readiness check {} failed: {}", name, error.what());
+// A check's answer is reused for this long. /readyz is reachable from outside through the
+// gateway, and the broker check opens an AMQP connection: without the reuse, anyone could make
+// each service open connections to the broker as fast as they could send requests.
+constexpr auto kReadinessFreshFor = std::chrono::seconds(1);
+
+// The checks and their last answer. Callers serialise on the mutex, so concurrent probes run the
+// checks once and share the answer.
+class Readiness {
+ public:
+  explicit Readiness(Checks checks) : checks_(std::move(checks)) {}
+
+  // Whether every check passed, with each check's result as JSON members; runs the checks again
+  // when the last answer is older than kReadinessFreshFor.
+  std::pair<bool, std::string> Current() {
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!checked_at_ || now - *checked_at_ >= kReadinessFreshFor) {
+      details_.clear();
+      ready_ = Run(details_);
+      checked_at_ = now;
     }
-    ready = ready && ok;
-    observability::Registry::Global()
-        .GetGauge("readiness_check_ok", "Whether a readiness check passed when last run (1) or not (0).",
-                  fmt::format("check=\"{}\"", name))
-        .Set(ok ? 1 : 0);
-    details +=
-        (details.empty() ? "" : ",") + std::string("\"") + name + "\":\"" + (ok ? "ok" : "down") + "\"";
+    return {ready_, details_};
   }
-  observability::Registry::Global()
-      .GetGauge("ready", "Whether the service was ready (GET /readyz answered 200) when last checked.")
-      .Set(ready ? 1 : 0);
-  return ready;
-}
+
+ private:
+  // Runs every check (a failing or throwing one counts as down) and records the results in the
+  // readiness gauges.
+  bool Run(std::string& details) const {
+    bool ready = true;
+    for (const auto& [name, check] : checks_) {
+      bool ok = false;
+      // A readiness probe reports failures; it must never fail itself.
+      try {
+        ok = check();
+      } catch (const std::exception& error) {
+        spdlog::warn("readiness check {} failed: {}", name, error.what());
+      }
+      ready = ready && ok;
+      observability::Registry::Global()
+          .GetGauge("readiness_check_ok", "Whether a readiness check passed when last run (1) or not (0).",
+                    fmt::format("check=\"{}\"", name))
+          .Set(ok ? 1 : 0);
+      details +=
+          (details.empty() ? "" : ",") + std::string("\"") + name + "\":\"" + (ok ? "ok" : "down") + "\"";
+    }
+    observability::Registry::Global()
+        .GetGauge("ready", "Whether the service was ready (GET /readyz answered 200) when last checked.")
+        .Set(ready ? 1 : 0);
+    return ready;
+  }
+
+  const Checks checks_;
+  std::mutex mutex_;
+  std::optional<std::chrono::steady_clock::time_point> checked_at_;
+  bool ready_ = false;
+  std::string details_;
+};
 
 }  // namespace
 
 void AddOperationalRoutes(Router& router, Checks checks, RequestFilter may_read_metrics) {
-  auto shared = std::make_shared<const Checks>(std::move(checks));
+  auto shared = std::make_shared<Readiness>(std::move(checks));
   router.Add(
       "GET", "/healthz", [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); }, Lane::kOperations);
   router.Add(
       "GET", "/readyz",
       [shared](Request&) {
-        std::string details;
-        const bool ready = CheckReadiness(*shared, details);
+        const auto [ready, details] = shared->Current();
         return JsonResponse(ready ? 200 : 503, std::string(R"({"status":")") +
                                                    (ready ? "ready" : "unavailable") + R"(","checks":{)" +
                                                    details + "}}");
@@ -173,8 +206,7 @@ void AddOperationalRoutes(Router& router, Checks checks, RequestFilter may_read_
         if (may_read_metrics && !may_read_metrics(request)) {
           return ProblemResponse(403, "Metrics are served only to the monitoring system's addresses");
         }
-        std::string details;
-        CheckReadiness(*shared, details);
+        shared->Current();
         Response response;
         response.body = observability::Registry::Global().Render();
         response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -80,8 +80,9 @@ class Router {
 std::string RequireUserId(const Request& request);
 
 // Registers GET /healthz (process alive), GET /readyz (200 when every check passes, else 503,
-// with each check's result) and GET /metrics (Prometheus text), all on Lane::kOperations. When
-// `may_read_metrics` is given, /metrics answers 403 to a request it refuses.
+// with each check's result) and GET /metrics (Prometheus text), all on Lane::kOperations. The
+// checks run at most once a second: /readyz and /metrics within a second of the last run answer
+// with its results. When `may_read_metrics` is given, /metrics answers 403 to a request it refuses.
 using ReadinessCheck = std::function<bool()>;
 using RequestFilter = std::function<bool(const Request&)>;
 void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks,

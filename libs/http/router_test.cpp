@@ -65,6 +65,21 @@ TEST(OperationalRoutes, MetricsAreServedOnlyToThePeersTheFilterAdmits) {
   EXPECT_EQ(Call(router, probe).status, 200) << "health is not filtered";
 }
 
+TEST(OperationalRoutes, ProbesWithinASecondShareOneRunOfTheChecks) {
+  Router router;
+  int runs = 0;
+  AddOperationalRoutes(router, {{"broker", [&runs] { return ++runs, true; }}});
+  for (int i = 0; i < 50; ++i) {
+    auto probe = Make("GET", i % 2 == 0 ? "/readyz" : "/metrics");
+    const auto answer = Call(router, probe);
+    ASSERT_EQ(answer.status, 200);
+    if (i % 2 == 0) {
+      EXPECT_NE(answer.body.find(R"("broker":"ok")"), std::string::npos) << answer.body;
+    }
+  }
+  EXPECT_EQ(runs, 1) << "each probe opened a broker connection of its own";
+}
+
 TEST(Router, LiteralSegmentsMustMatchExactly) {
   Router router;
   router.Add("GET", "/api/accounts/me", [](Request&) { return JsonResponse(200, "me"); });
