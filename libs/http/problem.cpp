@@ -1,6 +1,7 @@
 #include "http/problem.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace kpo::http {
@@ -92,9 +93,10 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
-Response ProblemResponse(int status, std::string_view detail, const FieldErrors& errors) {
+Response ProblemResponse(int status, std::string_view detail, const FieldErrors& errors,
+                         std::string_view type) {
   boost::json::object body;
-  body["type"] = "/problems/" + std::string(ProblemSlug(status));
+  body["type"] = type.empty() ? "/problems/" + std::string(ProblemSlug(status)) : std::string(type);
   body["title"] = ReasonPhrase(status);
   body["status"] = status;
   body["detail"] = detail;
@@ -108,6 +110,16 @@ Response ProblemResponse(int status, std::string_view detail, const FieldErrors&
   response.body = boost::json::serialize(body);
   response.headers.emplace_back("Content-Type", "application/problem+json; charset=utf-8");
   return response;
+}
+
+bool IsProblemOfType(const Response& response, std::string_view type) {
+  const auto content_type = FindHeader(response.headers, "Content-Type");
+  if (!content_type || !content_type->starts_with("application/problem+json")) return false;
+  boost::system::error_code error;
+  const auto body = boost::json::parse(response.body, error);
+  if (error || !body.is_object()) return false;
+  const auto* found = body.as_object().if_contains("type");
+  return found != nullptr && found->is_string() && found->as_string() == type;
 }
 
 }  // namespace kpo::http

@@ -11,7 +11,16 @@ namespace kpo::http {
 using FieldErrors = std::map<std::string, std::string>;
 
 // Builds a problem+json response: {"type","title","status","detail"} and "errors" when non-empty.
-Response ProblemResponse(int status, std::string_view detail, const FieldErrors& errors = {});
+// The type is /problems/<slug of the status> unless `type` names one.
+Response ProblemResponse(int status, std::string_view detail, const FieldErrors& errors = {},
+                         std::string_view type = {});
+
+// The type of a 503 that refuses work because there is more of it than can be finished (as opposed
+// to a dependency that cannot be reached): the gateway sheds further requests on seeing it.
+inline constexpr std::string_view kOverloadedProblemType = "/problems/overloaded";
+
+// Whether `response` is a problem of type `type`.
+bool IsProblemOfType(const Response& response, std::string_view type);
 
 // Thrown by validation helpers and handlers to answer the client with a problem; the server's
 // connection handler (the edge) catches it and renders it. Not an error of the service.
@@ -26,8 +35,13 @@ class ProblemError : public std::runtime_error {
     retry_after_seconds_ = seconds;
     return *this;
   }
+  // Names the problem's type instead of the status's default.
+  ProblemError& WithType(std::string type) {
+    type_ = std::move(type);
+    return *this;
+  }
   Response ToResponse() const {
-    Response response = ProblemResponse(status_, detail_, errors_);
+    Response response = ProblemResponse(status_, detail_, errors_, type_);
     if (retry_after_seconds_ > 0) response.SetHeader("Retry-After", std::to_string(retry_after_seconds_));
     return response;
   }
@@ -37,6 +51,7 @@ class ProblemError : public std::runtime_error {
   std::string detail_;
   FieldErrors errors_;
   int retry_after_seconds_ = 0;
+  std::string type_;
 };
 
 // The standard reason phrase for a status ("Not Found").

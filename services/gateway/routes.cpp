@@ -92,7 +92,9 @@ class Edge : public std::enable_shared_from_this<Edge> {
           {"X-Forwarded-For", ClientAddress(request, deps_.trusted_proxies)},
       }};
       response = co_await upstream.Forward(request, identity);
-      if (shedder != nullptr) {
+      // Only an overload refusal opens the window: a 503 for an unreachable database is passed on
+      // as it is, and the requests after it find out for themselves.
+      if (shedder != nullptr && IsOverloadRefusal(response)) {
         shedder->Observe(response.status, http::FindHeader(response.headers, "Retry-After").has_value(),
                          Shedder::Clock::now());
       }

@@ -37,9 +37,14 @@ void CountShed() {
 
 http::Response Overloaded() {
   auto response =
-      http::ProblemResponse(503, "Too many orders are waiting for payment right now; try again in a second");
+      http::ProblemResponse(503, "Too many orders are waiting for payment right now; try again in a second",
+                            {}, http::kOverloadedProblemType);
   response.SetHeader("Retry-After", "1");
   return response;
+}
+
+bool IsOverloadRefusal(const http::Response& response) {
+  return response.status == 503 && http::IsProblemOfType(response, http::kOverloadedProblemType);
 }
 
 }  // namespace kpo::gateway

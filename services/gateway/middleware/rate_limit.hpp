@@ -25,5 +25,8 @@ void CountShed();
 // 503 with Retry-After: 1, what orders answers while it refuses new orders; the gateway answers it
 // itself while it sheds them (see Shedder).
 http::Response Overloaded();
+// Whether a service's answer refuses work because it has more than it can finish (a 503 of type
+// http::kOverloadedProblemType), not because something it needs is unreachable.
+bool IsOverloadRefusal(const http::Response& response);
 
 }  // namespace kpo::gateway

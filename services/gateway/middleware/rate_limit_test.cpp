@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "http/problem.hpp"
 #include "observability/metrics.hpp"
 
 namespace kpo::gateway {
@@ -54,6 +55,21 @@ TEST(RateLimit, OverloadedAsksForOneSecond) {
   const auto response = Overloaded();
   EXPECT_EQ(response.status, 503);
   EXPECT_EQ(http::FindHeader(response.headers, "Retry-After"), "1");
+}
+
+TEST(RateLimit, OnlyAnOverloadRefusalOpensTheSheddingWindow) {
+  EXPECT_TRUE(IsOverloadRefusal(Overloaded()));
+  // What orders answers when admission refuses, and when its database cannot be reached.
+  EXPECT_TRUE(IsOverloadRefusal(http::ProblemError(503, "busy")
+                                    .WithType(std::string(http::kOverloadedProblemType))
+                                    .WithRetryAfter(1)
+                                    .ToResponse()));
+  EXPECT_FALSE(IsOverloadRefusal(http::ProblemError(503, "database down").WithRetryAfter(1).ToResponse()));
+  auto not_a_problem = http::JsonResponse(503, R"({"type":"/problems/overloaded"})");
+  EXPECT_FALSE(IsOverloadRefusal(not_a_problem)) << "only problem+json bodies are read";
+  auto malformed = http::ProblemResponse(503, "x");
+  malformed.body = "{";
+  EXPECT_FALSE(IsOverloadRefusal(malformed));
 }
 
 }  // namespace

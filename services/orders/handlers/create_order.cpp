@@ -13,6 +13,7 @@ namespace kpo::orders {
 std::optional<http::Response> RefuseWhileBehind(Admission& admission) {
   if (admission.Admit()) return std::nullopt;
   return http::ProblemError(503, "Too many orders are waiting for payment right now; try again in a second")
+      .WithType(std::string(http::kOverloadedProblemType))
       .WithRetryAfter(1)
       .ToResponse();
 }
