@@ -20,6 +20,16 @@ bool IsAcceptableRequestId(std::string_view id) {
   return true;
 }
 
+// The method as a metric label: a client may send any token as a method, and each distinct label
+// value is a series kept for the life of the process, so the public port must not let a client
+// choose them.
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 }  // namespace
 
 void IdentifyRequest(Request& request, const std::string& remote) {
@@ -39,28 +49,30 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
   thread_local std::unordered_map<std::string, observability::Histogram*> histograms;
   thread_local std::string key;
   auto& registry = observability::Registry::Global();
-  key.assign(request.method).append(1, ' ').append(route).append(1, ' ').append(std::to_string(status));
+  const std::string_view method = MethodLabel(request.method);
+  key.assign(method).append(1, ' ').append(route).append(1, ' ').append(std::to_string(status));
   auto counter = counters.find(key);
   if (counter == counters.end()) {
     counter = counters
                   .emplace(key, &registry.GetCounter("http_requests_total", "HTTP requests served.",
                                                      fmt::format(R"(method="{}",route="{}",status="{}")",
-                                                                 request.method, route, status)))
+                                                                 method, route, status)))
                   .first;
   }
   counter->second->Add();
   // By status class as well: refusals (429, 503) answer in microseconds and would hide how slow
   // the accepted requests are.
   const char status_class = static_cast<char>('0' + std::clamp(status / 100, 1, 5));
-  key.assign(route).append(1, ' ').append(1, status_class);
+  key.assign(method).append(1, ' ').append(route).append(1, ' ').append(1, status_class);
   auto histogram = histograms.find(key);
   if (histogram == histograms.end()) {
-    histogram = histograms
-                    .emplace(key, &registry.GetHistogram(
-                                      "http_request_duration_seconds",
-                                      "HTTP request latency by route and status class.",
-                                      fmt::format(R"(route="{}",status_class="{}xx")", route, status_class)))
-                    .first;
+    histogram =
+        histograms
+            .emplace(key, &registry.GetHistogram("http_request_duration_seconds",
+                                                 "HTTP request latency by method, route and status class.",
+                                                 fmt::format(R"(method="{}",route="{}",status_class="{}xx")",
+                                                             method, route, status_class)))
+            .first;
   }
   histogram->second->Observe(seconds);
   if (route == "/healthz" || route == "/readyz" || route == "/metrics") return;

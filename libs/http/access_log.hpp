@@ -13,8 +13,8 @@ namespace kpo::http {
 void IdentifyRequest(Request& request, const std::string& remote);
 
 // Counts the request (http_requests_total by method, route and status), observes its duration
-// (http_request_duration_seconds by route) and writes an access log line (none for the
-// operational routes).
+// (http_request_duration_seconds by method, route and status class) and writes an access log line (none for
+// the operational routes).
 void RecordRequest(const Request& request, std::string_view route, int status, double seconds);
 
 }  // namespace kpo::http

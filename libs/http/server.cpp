@@ -232,8 +232,10 @@ struct Server::Impl {
       // Bytes the parser stopped at are still in the buffer: a request line it refused was sent.
       auto error = AnswerToUnreadRequest(ec, bytes + buffer.size(), parser, options.body_limit);
       if (!error) co_return Served{};
-      // Whatever of the head was parsed still identifies the request.
+      // Whatever of the head was parsed still identifies the request, and it is counted and
+      // logged like any other (under the route "unread"; no handler ran, so no time is taken).
       IdentifyRequest(request, remote);
+      RecordRequest(request, "unread", error->status, 0.0);
       error->SetHeader("X-Request-Id", std::move(request.request_id));
       error->SetHeader("traceparent", std::move(request.traceparent));
       co_await WriteResponse(connection, std::move(*error), 11, false, false);

@@ -20,6 +20,7 @@
 #include "http/problem.hpp"
 #include "http/raw_client.hpp"
 #include "http/stream.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::http {
 namespace {
@@ -101,6 +102,26 @@ TEST_F(ServerTest, BodyOverLimitIs413) {
   EXPECT_EQ(MediaType(response.Header("Content-Type").value_or("")), "application/problem+json");
   EXPECT_EQ(response.Header("X-Request-Id"), "too-big-1");
   EXPECT_TRUE(response.Header("traceparent"));
+}
+
+observability::Counter& Served(const std::string& labels) {
+  return observability::Registry::Global().GetCounter("http_requests_total", "HTTP requests served.", labels);
+}
+
+TEST_F(ServerTest, RequestsRefusedWhileBeingReadAreCountedToo) {
+  auto& refused = Served(R"(method="POST",route="unread",status="413")");
+  const auto before = refused.Value();
+  EXPECT_EQ(
+      Call("POST", "/echo", std::string(64 * 1024 + 1, 'x'), {{"Content-Type", "application/json"}}).status,
+      413);
+  EXPECT_EQ(refused.Value(), before + 1);
+}
+
+TEST_F(ServerTest, AMethodOfTheClientsOwnIsCountedAsOther) {
+  for (const char* method : {"FOOBAR1", "FOOBAR2"}) EXPECT_GE(Call(method, "/echo").status, 400);
+  const auto metrics = observability::Registry::Global().Render();
+  EXPECT_EQ(metrics.find("FOOBAR"), std::string::npos) << "a client chose a series";
+  EXPECT_NE(metrics.find(R"(http_requests_total{method="other")"), std::string::npos) << metrics;
 }
 
 TEST_F(ServerTest, AClientStillSendingAnOversizedBodyReadsThe413) {

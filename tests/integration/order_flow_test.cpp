@@ -183,7 +183,7 @@ TEST_F(OrderFlow, MetricsMeasureEveryHopOfTheSaga) {
   for (const char* series : {"\noutbox_unpublished_rows ", "\noutbox_oldest_unpublished_age_seconds ",
                              "\ndb_pool_connections_in_use ", "\ndb_pool_waiting ", "\nprocess_open_fds ",
                              "\nprocess_cpu_seconds_total ", "\nbuild_info{version=\"",
-                             "route=\"/api/orders\",status_class=\"2xx\",le=\"+Inf\"}"}) {
+                             "method=\"POST\",route=\"/api/orders\",status_class=\"2xx\",le=\"+Inf\"}"}) {
     EXPECT_NE(text.find(series), std::string::npos) << series;
   }
   EXPECT_GE(MetricValue(kOrdersTestPort, "db_pool_connections_max"), 1);
