@@ -24,7 +24,8 @@ d = sys.argv[1]
 exprs = [r["expr"] for g in yaml.safe_load(open(f"{d}/alerts.yml"))["groups"] for r in g["rules"]]
 exprs += [t["expr"] for p in json.load(open(f"{d}/grafana-dashboard.json"))["panels"] for t in p.get("targets", [])]
 words = {"sum", "max", "min", "by", "rate", "histogram_quantile", "le", "job", "queue", "unless", "on", "or",
-         "label_replace", "scope", "outcome", "status", "method", "route", "status_class", "vhost", "instance"}
+         "label_replace", "scope", "outcome", "status", "method", "route", "status_class", "vhost", "instance",
+         "check"}
 names = set()
 for e in exprs:
     e = re.sub(r'"[^"]*"', '""', e)              # label values and strings

@@ -119,7 +119,7 @@ std::string RequireUserId(const Request& request) {
 
 namespace {
 
-using Checks = std::vector<std::pair<std::string, ReadinessCheck>>;
+using Checks = ReadinessChecks;
 
 // A check's answer is reused for this long. /readyz is reachable from outside through the
 // gateway, and the broker check opens an AMQP connection: without the reuse, anyone could make
@@ -147,10 +147,10 @@ class Readiness {
 
  private:
   // Runs every check (a failing or throwing one counts as down) and records the results in the
-  // readiness gauges.
+  // readiness gauges; ready unless a required check failed.
   bool Run(std::string& details) const {
     bool ready = true;
-    for (const auto& [name, check] : checks_) {
+    for (const auto& [name, check, required] : checks_) {
       bool ok = false;
       // A readiness probe reports failures; it must never fail itself.
       try {
@@ -158,7 +158,7 @@ class Readiness {
       } catch (const std::exception& error) {
         spdlog::warn("readiness check {} failed: {}", name, error.what());
       }
-      ready = ready && ok;
+      ready = ready && (ok || !required);
       observability::Registry::Global()
           .GetGauge("readiness_check_ok", "Whether a readiness check passed when last run (1) or not (0).",
                     fmt::format("check=\"{}\"", name))

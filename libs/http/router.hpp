@@ -79,13 +79,24 @@ class Router {
 // Throws ProblemError(401) when it is missing or not a UUID. Returns it lower-cased.
 std::string RequireUserId(const Request& request);
 
-// Registers GET /healthz (process alive), GET /readyz (200 when every check passes, else 503,
-// with each check's result) and GET /metrics (Prometheus text), all on Lane::kOperations. The
+// A dependency GET /readyz reports on. A required one that fails makes the instance not ready
+// (503). One that is not required is reported all the same (in the answer and in
+// readiness_check_ok) but leaves the instance ready: it is something the instance serves part of
+// its requests without, shared by every replica, so that taking the replicas out of service
+// while it is down would refuse the requests that do not need it too.
+using ReadinessCheck = std::function<bool()>;
+struct NamedReadinessCheck {
+  std::string name;
+  ReadinessCheck check;
+  bool required = true;
+};
+using ReadinessChecks = std::vector<NamedReadinessCheck>;
+
+// Registers GET /healthz (process alive), GET /readyz (200 when every required check passes, else
+// 503, with each check's result) and GET /metrics (Prometheus text), all on Lane::kOperations. The
 // checks run at most once a second: /readyz and /metrics within a second of the last run answer
 // with its results. When `may_read_metrics` is given, /metrics answers 403 to a request it refuses.
-using ReadinessCheck = std::function<bool()>;
 using RequestFilter = std::function<bool(const Request&)>;
-void AddOperationalRoutes(Router& router, std::vector<std::pair<std::string, ReadinessCheck>> checks,
-                          RequestFilter may_read_metrics = nullptr);
+void AddOperationalRoutes(Router& router, ReadinessChecks checks, RequestFilter may_read_metrics = nullptr);
 
 }  // namespace kpo::http

@@ -80,6 +80,23 @@ TEST(OperationalRoutes, ProbesWithinASecondShareOneRunOfTheChecks) {
   EXPECT_EQ(runs, 1) << "each probe opened a broker connection of its own";
 }
 
+TEST(OperationalRoutes, OnlyARequiredCheckThatFailsMakesTheInstanceNotReady) {
+  bool database_up = true;
+  Router reported;
+  AddOperationalRoutes(reported,
+                       {{"database", [] { return true; }}, {"broker", [] { return false; }, false}});
+  auto probe = Make("GET", "/readyz");
+  const auto answer = Call(reported, probe);
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  EXPECT_NE(answer.body.find(R"("broker":"down")"), std::string::npos) << answer.body;
+
+  Router required;
+  AddOperationalRoutes(required, {{"database", [&database_up] { return database_up; }}});
+  database_up = false;
+  auto second = Make("GET", "/readyz");
+  EXPECT_EQ(Call(required, second).status, 503);
+}
+
 TEST(Router, LiteralSegmentsMustMatchExactly) {
   Router router;
   router.Add("GET", "/api/accounts/me", [](Request&) { return JsonResponse(200, "me"); });

@@ -94,14 +94,16 @@ std::vector<db::Schema> StandardSchemas(const std::vector<db::Migration>& migrat
           db::ServiceSchema(migrations)};
 }
 
-std::vector<std::pair<std::string, http::ReadinessCheck>> StandardReadiness(
-    db::Pool& pool, const messaging::AmqpSettings& amqp) {
+http::ReadinessChecks StandardReadiness(db::Pool& pool, const messaging::AmqpSettings& amqp) {
   messaging::AmqpSettings probe = amqp;
   probe.timeout = std::chrono::milliseconds(2000);
   probe.connection_name += "-readiness";
   return {
       {"database", [&pool] { return pool.Acquire()->Exec("SELECT 1 AS ok").Int(0, "ok") == 1; }},
-      {"broker", [probe] { return messaging::Connection(probe), true; }},
+      // Reported, not required: without the broker the service still answers reads, deposits and
+      // (until admission's bound) new orders, which the outbox keeps; a broker outage taking every
+      // replica out of service would refuse those too.
+      {"broker", [probe] { return messaging::Connection(probe), true; }, false},
   };
 }
 

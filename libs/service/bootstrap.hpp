@@ -88,7 +88,6 @@ http::ServerOptions ServerOptionsFor(const ServiceSettings& settings, std::strin
 std::vector<db::Schema> StandardSchemas(const std::vector<db::Migration>& migrations);
 
 // /readyz checks: "database" (a pooled SELECT 1) and "broker" (an AMQP handshake).
-std::vector<std::pair<std::string, http::ReadinessCheck>> StandardReadiness(
-    db::Pool& pool, const messaging::AmqpSettings& amqp);
+http::ReadinessChecks StandardReadiness(db::Pool& pool, const messaging::AmqpSettings& amqp);
 
 }  // namespace kpo::service

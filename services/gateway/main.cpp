@@ -18,13 +18,14 @@ const std::vector<kpo::db::Migration>& gateway_identity_migrations();
 
 namespace {
 
-// /readyz: the users database and at least one replica of each service.
-std::vector<std::pair<std::string, kpo::http::ReadinessCheck>> Readiness(kpo::db::Pool& users,
-                                                                         kpo::gateway::Upstream& orders,
-                                                                         kpo::gateway::Upstream& payments) {
+// /readyz: the users database is required; whether a replica of each service is ready is
+// reported, not required: the gateway still signs users in and serves the other service while
+// one is down, and answers the calls to it with 503 itself.
+kpo::http::ReadinessChecks Readiness(kpo::db::Pool& users, kpo::gateway::Upstream& orders,
+                                     kpo::gateway::Upstream& payments) {
   return {{"database", [&users] { return users.Acquire()->Exec("SELECT 1 AS ok").Int(0, "ok") == 1; }},
-          {"orders", [&orders] { return orders.AnyReplicaReady("/readyz"); }},
-          {"payments", [&payments] { return payments.AnyReplicaReady("/readyz"); }}};
+          {"orders", [&orders] { return orders.AnyReplicaReady("/readyz"); }, false},
+          {"payments", [&payments] { return payments.AnyReplicaReady("/readyz"); }, false}};
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ struct GatewayDeps {
   // How long a shed route is refused here after its service answered 503 + Retry-After (0: never).
   std::chrono::milliseconds shed_window{100};
   // /readyz's checks.
-  std::vector<std::pair<std::string, http::ReadinessCheck>> readiness;
+  http::ReadinessChecks readiness;
 };
 
 // Registers PublicRoutes() on `router`, with an OPTIONS preflight for each /api/ pattern and the
