@@ -14,10 +14,14 @@ bool WaitFor(std::stop_token stop, std::chrono::milliseconds delay) {
   return !cv.wait_for(lock, stop, delay, [] { return false; }) && !stop.stop_requested();
 }
 
+Backoff::Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
+    : initial_(initial), max_(max), ceiling_(initial), random_(std::random_device{}()) {}
+
 std::chrono::milliseconds Backoff::Next() {
-  const auto now = next_;
-  next_ = std::min(next_ * 2, max_);
-  return now;
+  const auto ceiling = ceiling_;
+  ceiling_ = std::min(ceiling_ * 2, max_);
+  std::uniform_int_distribution<std::chrono::milliseconds::rep> draw(ceiling.count() / 2, ceiling.count());
+  return std::chrono::milliseconds(draw(random_));
 }
 
 // The token is taken by value as std::jthread passes it.

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <stop_token>
 #include <string_view>
 
@@ -13,21 +14,28 @@ namespace kpo::core {
 // Waits `delay` or until `stop` is requested, whichever comes first. Returns false on stop.
 bool WaitFor(std::stop_token stop, std::chrono::milliseconds delay);
 
-// Exponential backoff: 100 ms doubling up to 5 s by default.
+// Exponential backoff with jitter: a ceiling of 100 ms doubling up to 1 s by default, and each
+// delay drawn between half the ceiling and the ceiling.
+//
+// The maximum is short on purpose: the workers wait for their own broker and database, and every
+// second they wait after it is back is a second of orders refused for a pipeline that is behind
+// (a refused connect costs next to nothing). The jitter keeps the workers of every replica from
+// reconnecting in lockstep when a server comes back.
 class Backoff {
  public:
   explicit Backoff(std::chrono::milliseconds initial = std::chrono::milliseconds(100),
-                   std::chrono::milliseconds max = std::chrono::milliseconds(5000))
-      : initial_(initial), max_(max), next_(initial) {}
-  // The delay to wait now; the one after it is twice as long (up to the maximum).
+                   std::chrono::milliseconds max = std::chrono::milliseconds(1000));
+  // The delay to wait now: between half the current ceiling and the ceiling. The ceiling then
+  // doubles, up to the maximum.
   std::chrono::milliseconds Next();
-  // Back to the initial delay (after a success).
-  void Reset() { next_ = initial_; }
+  // Back to the initial ceiling (after a success).
+  void Reset() { ceiling_ = initial_; }
 
  private:
   std::chrono::milliseconds initial_;
   std::chrono::milliseconds max_;
-  std::chrono::milliseconds next_;
+  std::chrono::milliseconds ceiling_;
+  std::minstd_rand random_;
 };
 
 // Runs `session` until `stop` is requested. `session` connects to what it needs and works until

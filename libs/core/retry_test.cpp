@@ -11,14 +11,35 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// Each delay lies between half its ceiling and the ceiling; the ceilings double up to the maximum.
+void ExpectWithin(milliseconds delay, milliseconds ceiling) {
+  EXPECT_GE(delay, ceiling / 2);
+  EXPECT_LE(delay, ceiling);
+}
+
 TEST(Backoff, DoublesUpToTheMaximumAndResets) {
   Backoff backoff(milliseconds(100), milliseconds(350));
-  EXPECT_EQ(backoff.Next(), milliseconds(100));
-  EXPECT_EQ(backoff.Next(), milliseconds(200));
-  EXPECT_EQ(backoff.Next(), milliseconds(350));
-  EXPECT_EQ(backoff.Next(), milliseconds(350));
+  ExpectWithin(backoff.Next(), milliseconds(100));
+  ExpectWithin(backoff.Next(), milliseconds(200));
+  ExpectWithin(backoff.Next(), milliseconds(350));
+  ExpectWithin(backoff.Next(), milliseconds(350));
   backoff.Reset();
-  EXPECT_EQ(backoff.Next(), milliseconds(100));
+  ExpectWithin(backoff.Next(), milliseconds(100));
+}
+
+TEST(Backoff, ReconnectsWithinASecondByDefault) {
+  Backoff backoff;
+  for (int i = 0; i < 20; ++i) EXPECT_LE(backoff.Next(), milliseconds(1000));
+}
+
+// Workers that failed together must not all retry at the same moment.
+TEST(Backoff, DelaysAtTheSameCeilingDiffer) {
+  Backoff backoff(milliseconds(1000), milliseconds(1000));
+  const auto first = backoff.Next();
+  bool any_differs = false;
+  // 1 in 501 per draw to repeat: 50 equal draws in a row would be a broken jitter.
+  for (int i = 0; i < 50 && !any_differs; ++i) any_differs = backoff.Next() != first;
+  EXPECT_TRUE(any_differs);
 }
 
 TEST(WaitFor, ReturnsFalseAtOnceWhenStopIsRequested) {
