@@ -2,12 +2,14 @@
 // tests change its schema_migrations table, so point it at a database of your own).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
+#include "db/statistics.hpp"
 #include "db/test_database.hpp"
 
 namespace kpo::db {
@@ -247,6 +249,44 @@ TEST_F(DbTest, ATableFromBeforeComponentsIsUpgraded) {
   connection.Exec("INSERT INTO schema_migrations (version, name) VALUES (3, '0003_old.sql')");
   EXPECT_EQ(connection.Exec("SELECT component FROM schema_migrations WHERE version = 3").Text(0, "component"),
             kServiceComponent);
+}
+
+// Inserts rows `from`..`to` (inclusive) and makes the counts visible to pg_stat_user_tables at once
+// (a backend otherwise reports them up to a second later).
+void InsertRows(Connection& connection, const std::string& table, int from, int to) {
+  connection.Exec("INSERT INTO " + table + " SELECT i, i FROM generate_series($1::int, $2::int) i",
+                  {std::to_string(from), std::to_string(to)});
+  connection.Exec("SELECT pg_stat_force_next_flush()");
+}
+
+bool Analyzed(Connection& connection, const std::string& table) {
+  StatisticsKeeperOptions options;
+  options.min_rows = 1000;
+  options.growth = 0.5;
+  const auto analyzed = AnalyzeStaleTables(connection, options);
+  return std::find(analyzed.begin(), analyzed.end(), "public." + table) != analyzed.end();
+}
+
+TEST_F(DbTest, AYoungTableIsAnalyzedOnceLargeEnoughAndAgainOnlyWhenItHasGrownByHalf) {
+  Connection connection(Url(), {});
+  InsertRows(connection, table_, 1, 500);
+  EXPECT_FALSE(Analyzed(connection, table_)) << "500 rows: below min_rows";
+
+  InsertRows(connection, table_, 501, 2000);
+  EXPECT_TRUE(Analyzed(connection, table_)) << "2,000 rows never analyzed";
+  EXPECT_GT(connection.Exec("SELECT count(*) AS n FROM pg_stats WHERE tablename = $1", {table_}).Int(0, "n"),
+            0)
+      << "the planner has column statistics now";
+  EXPECT_FALSE(Analyzed(connection, table_)) << "just analyzed";
+
+  connection.Exec("UPDATE " + table_ + " SET v = v + 1");
+  connection.Exec("SELECT pg_stat_force_next_flush()");
+  EXPECT_FALSE(Analyzed(connection, table_)) << "changed in place, not grown";
+
+  InsertRows(connection, table_, 2001, 2900);
+  EXPECT_FALSE(Analyzed(connection, table_)) << "2,900 rows: grown by less than half";
+  InsertRows(connection, table_, 2901, 3100);
+  EXPECT_TRUE(Analyzed(connection, table_)) << "3,100 rows: more than 1.5 x the 2,000 analyzed";
 }
 
 }  // namespace

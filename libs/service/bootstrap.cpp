@@ -47,6 +47,8 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.inbox_sweep.database_url = settings.database_url;
   settings.idempotency_sweep = idempotency::KeySweep();
   settings.idempotency_sweep.database_url = settings.database_url;
+  settings.statistics.database_url = settings.database_url;
+  settings.statistics.every = config.Millis(prefix + "_ANALYZE_MS", settings.statistics.every);
   return settings;
 }
 
@@ -74,6 +76,11 @@ std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const 
   });
   for (const auto& sweep : {settings.inbox_sweep, settings.idempotency_sweep}) {
     threads.emplace_back([sweep](std::stop_token stop) { db::RunRetentionSweep(sweep, std::move(stop)); });
+  }
+  if (settings.statistics.every.count() > 0) {
+    threads.emplace_back([keeper = settings.statistics](std::stop_token stop) {
+      db::RunStatisticsKeeper(keeper, std::move(stop));
+    });
   }
   return threads;
 }

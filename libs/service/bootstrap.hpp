@@ -11,6 +11,7 @@
 #include "core/config.hpp"
 #include "db/pool.hpp"
 #include "db/retention.hpp"
+#include "db/statistics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "messaging/amqp.hpp"
@@ -25,8 +26,8 @@ namespace kpo::service {
 // <PREFIX>_HTTP_QUEUE_INTERVAL_MS, <PREFIX>_HTTP_MAX_QUEUE_WAIT_MS,
 // <PREFIX>_CONSUMER_PREFETCH, <PREFIX>_RELAY_BATCH,
 // <PREFIX>_CONSUMER_BATCH, <PREFIX>_CONSUMERS, <PREFIX>_RELAYS, <PREFIX>_RELAY_POLL_MS,
-// <PREFIX>_RELAY_WAKEUP, <PREFIX>_RABBITMQ_URL (else RABBITMQ_URL) and KPO_FAILPOINTS. Throws
-// std::invalid_argument for a malformed value.
+// <PREFIX>_RELAY_WAKEUP, <PREFIX>_ANALYZE_MS, <PREFIX>_RABBITMQ_URL (else RABBITMQ_URL) and KPO_FAILPOINTS.
+// Throws std::invalid_argument for a malformed value.
 struct ServiceSettings {
   std::string host;
   std::uint16_t port = 0;
@@ -50,6 +51,8 @@ struct ServiceSettings {
   db::RetentionSweep inbox_sweep;
   // Idempotency keys past their 24 h replay window (idempotency::KeySweep).
   db::RetentionSweep idempotency_sweep;
+  // Database filled in; `every` from <PREFIX>_ANALYZE_MS (0: no keeper, autovacuum alone).
+  db::StatisticsKeeperOptions statistics;
 };
 // `default_workers`: <PREFIX>_HTTP_WORKERS when unset; a service whose handlers mostly wait for
 // something other than a pooled connection (orders: for their batch) runs more of them.
@@ -72,6 +75,7 @@ using BatchHandler = std::function<std::vector<messaging::Disposition>(
 // Starts `settings.consumers` threads, each consuming `queue` with `settings.prefetch` and handing
 // batches of up to `settings.consumer_batch` deliveries to `handle`, and one thread each sweeping the
 // inbox they fill and the idempotency keys (`settings.inbox_sweep`, `settings.idempotency_sweep`),
+// and one keeping the planner's statistics of the service's young tables fresh (`settings.statistics`),
 // until asked to stop (when the vector is destroyed).
 // The consuming threads call `handle` concurrently.
 std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
