@@ -80,4 +80,40 @@ std::string MediaType(std::string_view content_type) {
   return out;
 }
 
+namespace {
+
+std::string_view Trimmed(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  return text;
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+bool IsUtf8Json(std::string_view content_type) {
+  if (MediaType(content_type) != "application/json") return false;
+  auto rest = content_type.substr(std::min(content_type.find(';'), content_type.size()));
+  while (!rest.empty()) {
+    rest.remove_prefix(1);  // the ';'
+    const auto end = std::min(rest.find(';'), rest.size());
+    const auto parameter = rest.substr(0, end);
+    rest.remove_prefix(end);
+    const auto equals = parameter.find('=');
+    if (equals == std::string_view::npos || Lower(Trimmed(parameter.substr(0, equals))) != "charset")
+      continue;
+    auto value = Trimmed(parameter.substr(equals + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    const auto charset = Lower(value);
+    if (charset != "utf-8" && charset != "utf8") return false;
+  }
+  return true;
+}
+
 }  // namespace kpo::http

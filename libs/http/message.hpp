@@ -55,6 +55,11 @@ std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseT
 // The media type of a Content-Type value, lower case, without parameters.
 std::string MediaType(std::string_view content_type);
 
+// Whether a Content-Type value declares a JSON body the services can read: media type
+// application/json, and no charset or UTF-8 (RFC 8259: JSON exchanged between systems is UTF-8). A
+// body declared in another charset is refused (415) rather than read as if it were UTF-8.
+bool IsUtf8Json(std::string_view content_type);
+
 // Whether requests with `method` carry a body (POST, PUT, PATCH): they are sent with a length even
 // when it is 0, and a body they carry must be JSON.
 bool MethodMayCarryBody(std::string_view method);

@@ -37,6 +37,16 @@ TEST(Message, MediaTypeIgnoresParametersAndCase) {
   EXPECT_EQ(MediaType("text/plain"), "text/plain");
 }
 
+TEST(Message, AJsonBodyIsReadOnlyWithoutACharsetOrInUtf8) {
+  EXPECT_TRUE(IsUtf8Json("application/json"));
+  EXPECT_TRUE(IsUtf8Json("Application/JSON; charset=utf-8"));
+  EXPECT_TRUE(IsUtf8Json("application/json;charset=\"UTF-8\""));
+  EXPECT_TRUE(IsUtf8Json("application/json; foo=bar"));
+  EXPECT_FALSE(IsUtf8Json("application/json; charset=utf-16"));
+  EXPECT_FALSE(IsUtf8Json("application/json; foo=bar; Charset=ISO-8859-1"));
+  EXPECT_FALSE(IsUtf8Json("text/plain; charset=utf-8"));
+}
+
 TEST(Message, HeaderLookupIsCaseInsensitive) {
   Headers headers{{"X-Request-Id", "42"}};
   EXPECT_EQ(FindHeader(headers, "x-request-id"), "42");

@@ -104,8 +104,9 @@ struct Server::Impl {
   asio::awaitable<Response> Invoke(Request& request, const Router::Found& route) {
     if (route.async_handler == nullptr && MethodMayCarryBody(request.method) && !request.body.empty()) {
       auto type = request.Header("Content-Type");
-      if (!type || MediaType(*type) != "application/json") {
-        co_return ProblemResponse(415, "Request bodies must be sent as Content-Type: application/json");
+      if (!type || !IsUtf8Json(*type)) {
+        co_return ProblemResponse(415,
+                                  "Request bodies must be sent as Content-Type: application/json (UTF-8)");
       }
     }
     if (route.handler == nullptr && route.async_handler == nullptr) co_return route.error;

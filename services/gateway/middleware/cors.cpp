@@ -13,12 +13,15 @@ constexpr std::string_view kExposedHeaders =
 }  // namespace
 
 void CorsPolicy::Apply(http::Response& response, const http::Request& request) const {
+  if (allowed_.empty()) return;
+  // Every answer depends on the Origin sent (allowed, another, none), so a shared cache must key
+  // on it, not only the answers that allow one.
+  response.SetHeader("Vary", "Origin");
   auto origin = request.Header("Origin");
   if (!origin) return;
   for (const auto& allowed : allowed_) {
     if (allowed == *origin || allowed == "*") {
       response.SetHeader("Access-Control-Allow-Origin", std::string(*origin));
-      response.SetHeader("Vary", "Origin");
       response.SetHeader("Access-Control-Expose-Headers", std::string(kExposedHeaders));
       return;
     }

@@ -22,14 +22,23 @@ TEST(Cors, AnAllowedOriginMayReadTheAnswerAndItsHeaders) {
             "Location, X-Request-Id, Idempotent-Replayed, Retry-After, traceparent");
 }
 
-TEST(Cors, AnotherOriginOrNoneGetsNoCorsHeaders) {
+// Only Vary: the answer differs by Origin, so a shared cache must not hand it to an allowed one.
+TEST(Cors, AnotherOriginOrNoneGetsNoCorsHeadersButVary) {
   const CorsPolicy cors({"http://localhost:3000"});
+  const http::Headers vary_only{{"Vary", "Origin"}};
   http::Response other;
   cors.Apply(other, FromOrigin("http://evil.example"));
-  EXPECT_TRUE(other.headers.empty());
+  EXPECT_EQ(other.headers, vary_only);
   http::Response none;
   cors.Apply(none, http::Request{});
-  EXPECT_TRUE(none.headers.empty());
+  EXPECT_EQ(none.headers, vary_only);
+}
+
+TEST(Cors, WithoutAllowedOriginsNothingIsAdded) {
+  const CorsPolicy cors(std::vector<std::string>{});
+  http::Response response;
+  cors.Apply(response, FromOrigin("http://localhost:3000"));
+  EXPECT_TRUE(response.headers.empty());
 }
 
 TEST(Cors, AStarAllowsAnyOriginByName) {

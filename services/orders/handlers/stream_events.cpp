@@ -1,5 +1,6 @@
 #include <charconv>
 
+#include "http/problem.hpp"
 #include "http/router.hpp"
 #include "http/stream.hpp"
 #include "orders/handlers/handlers.hpp"
@@ -36,6 +37,10 @@ http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Reque
   // subscription instead of falling into the gap.
   const auto last = LastEventId(request);
   auto subscription = live.Subscribe(user_id, last.value_or(0));
+  if (!subscription) {
+    throw http::ProblemError(429, "Too many live-update streams are open for this user; close one first")
+        .WithRetryAfter(5);
+  }
   subscription->Stream()->Push("retry: 2000\n\n");
   std::vector<std::pair<std::int64_t, std::string>> missed;
   if (last) {

@@ -82,6 +82,9 @@ LiveUpdates::LiveUpdates(LiveUpdatesOptions options) : options_(std::move(option
 std::shared_ptr<Subscription> LiveUpdates::Subscribe(const std::string& user_id, std::int64_t last_seen) {
   auto subscription = std::make_shared<Subscription>(std::make_shared<http::EventStream>(), last_seen);
   std::lock_guard lock(mutex_);
+  if (options_.max_streams_per_user > 0 && subscribers_.count(user_id) >= options_.max_streams_per_user) {
+    return nullptr;
+  }
   subscribers_.emplace(user_id, subscription);
   return subscription;
 }

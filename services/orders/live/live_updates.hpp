@@ -58,13 +58,18 @@ struct LiveUpdatesOptions {
   std::chrono::milliseconds poll_interval{100};
   std::chrono::milliseconds heartbeat{15'000};
   std::chrono::seconds retention{3600};  // events kept for resuming streams
+  // Streams one user may hold open at once (0: no cap). Each costs a descriptor here and two in the
+  // gateway; without a cap one token could hold all of them. A browser needs one per tab.
+  std::size_t max_streams_per_user = 32;
 };
 
 class LiveUpdates {
  public:
   explicit LiveUpdates(LiveUpdatesOptions options);
 
-  // Registers a stream for `user_id`, resuming after `last_seen` (0: from now). Thread safe.
+  // Registers a stream for `user_id`, resuming after `last_seen` (0: from now); null when the user
+  // already holds max_streams_per_user open streams (a stream whose client left counts until it is
+  // released, within a heartbeat check). Thread safe.
   std::shared_ptr<Subscription> Subscribe(const std::string& user_id, std::int64_t last_seen);
 
   // Polls until `stop`, fanning events out to subscribers, sending heartbeat comments and

@@ -39,5 +39,20 @@ TEST(Subscription, AReplayCutShortEndsTheStreamWithoutLiveEvents) {
   EXPECT_EQ(sent, FormatOrderEvent(11, "{\"n\":11}") + FormatOrderEvent(12, "{\"n\":12}") + "retry: 100\n\n");
 }
 
+TEST(LiveUpdates, AUserMayHoldOnlySoManyStreamsAtOnce) {
+  LiveUpdates live({.database_url = "", .max_streams_per_user = 2});
+  auto first = live.Subscribe("user-a", 0);
+  auto second = live.Subscribe("user-a", 0);
+  EXPECT_TRUE(first && second);
+  EXPECT_EQ(live.Subscribe("user-a", 0), nullptr) << "a third stream of the same user";
+  EXPECT_NE(live.Subscribe("user-b", 0), nullptr) << "another user is not held to user-a's count";
+  EXPECT_EQ(live.Subscribers(), 3U);
+}
+
+TEST(LiveUpdates, ACapOfZeroMeansNoCap) {
+  LiveUpdates live({.database_url = "", .max_streams_per_user = 0});
+  for (int i = 0; i < 100; ++i) ASSERT_NE(live.Subscribe("user-a", 0), nullptr);
+}
+
 }  // namespace
 }  // namespace kpo::orders
