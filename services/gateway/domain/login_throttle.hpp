@@ -1,6 +1,10 @@
 #pragma once
 // Brakes password guessing: after a few failed logins for one username, or from one client
 // address, each further attempt has to wait, twice as long after every failure.
+//
+// A username's failures from every address count together (guesses spread over many addresses are
+// braked too), but an address that has signed in to the account before is held only to its own
+// failures for it: otherwise anyone could keep the owner out with a wrong guess every few minutes.
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -16,7 +20,10 @@ struct LoginThrottlePolicy {
   std::chrono::seconds first_delay{1};
   std::chrono::seconds max_delay{300};
   std::chrono::seconds forget_after{900};  // a key with no failure for this long starts afresh
-  std::size_t max_keys = 100'000;          // memory bound; beyond it expired keys are swept
+  // An address that signed in to an account within this long is not held to the username's
+  // failures from other addresses (only to its own, and to its own address's).
+  std::chrono::hours remember_sign_ins{24 * 30};
+  std::size_t max_keys = 100'000;  // memory bound; beyond it expired keys are swept
 };
 
 // Thread safe. Every attempt it admits counts as a failure until Succeeded says otherwise, so a
@@ -31,9 +38,10 @@ class LoginThrottle {
   // otherwise how long to wait before trying again (nothing is counted).
   std::chrono::milliseconds Admit(std::string_view username, std::string_view client, Clock::time_point now);
 
-  // The admitted attempt had the right password: the username starts afresh and the attempt no
-  // longer counts against the client (whose earlier failures stay).
-  void Succeeded(std::string_view username, std::string_view client);
+  // The admitted attempt had the right password: the username starts afresh, the attempt no
+  // longer counts against the client (whose earlier failures stay), and the client is known to the
+  // account from now on.
+  void Succeeded(std::string_view username, std::string_view client, Clock::time_point now = Clock::now());
 
  private:
   struct Failures {
@@ -45,12 +53,15 @@ class LoginThrottle {
   std::chrono::milliseconds Wait(const Table& table, std::string_view key, int free_failures,
                                  Clock::time_point now) const;
   void Count(Table& table, std::string_view key, Clock::time_point now);
-  void Sweep(Table& table, Clock::time_point now) const;
+  // Drops the keys last touched `keep` or longer ago; clears a table still full after that.
+  void Sweep(Table& table, Clock::time_point now, Clock::duration keep) const;
 
   LoginThrottlePolicy policy_;
   std::mutex mutex_;
-  Table users_;
-  Table clients_;
+  Table users_;    // by username, from every address
+  Table pairs_;    // by username and address
+  Table clients_;  // by address, for every username
+  Table known_;    // username and address of a past sign-in; `last` is when
 };
 
 }  // namespace kpo::gateway

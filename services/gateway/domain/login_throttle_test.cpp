@@ -29,6 +29,18 @@ TEST(LoginThrottle, TheUsernameIsThrottledFromEveryAddress) {
   EXPECT_EQ(throttle.Admit("bob", "203.0.113.9", kStart), milliseconds(0)) << "other users are not";
 }
 
+// Otherwise a wrong guess every few minutes from anywhere would keep the owner out.
+TEST(LoginThrottle, AnAddressThatSignedInBeforeIsHeldOnlyToItsOwnFailures) {
+  LoginThrottle throttle;
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", kStart), milliseconds(0));
+  throttle.Succeeded("alice", "198.51.100.1", kStart);
+  for (int i = 0; i < 10; ++i) throttle.Admit("alice", "203.0.113." + std::to_string(i), kStart);
+  EXPECT_GT(throttle.Admit("alice", "192.0.2.1", kStart), milliseconds(0)) << "a new address waits";
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", kStart), milliseconds(0)) << "the owner's does not";
+  for (int i = 0; i < 4; ++i) throttle.Admit("alice", "198.51.100.1", kStart);
+  EXPECT_GT(throttle.Admit("alice", "198.51.100.1", kStart), milliseconds(0)) << "but its own failures count";
+}
+
 TEST(LoginThrottle, OneAddressTryingManyUsernamesIsThrottled) {
   LoginThrottle throttle;
   for (int i = 0; i < 20; ++i) {
