@@ -86,21 +86,25 @@ std::vector<http::Response> OrderIntake::WriteInTransaction(db::Transaction& tx,
   auto answers_to_keys = idempotency::Claim(tx, keys);
   for (std::size_t j = 0; j < keyed.size(); ++j) claimed[keyed[j]] = std::move(answers_to_keys[j]);
 
+  // The orders of the submissions whose keys did not answer for them, written together.
+  std::vector<OrderDraft> drafts;
+  std::vector<std::size_t> placed;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (claimed[i]) continue;
+    const OrderSubmission& submission = *batch[i]->submission;
+    drafts.push_back({submission.user_id, submission.amount, submission.description, submission.traceparent});
+    placed.push_back(i);
+  }
+  const auto orders = PlaceOrders(tx, drafts);
+  for (std::size_t j = 0; j < placed.size(); ++j) {
+    auto accepted = http::JsonResponse(202, OrderToJson(orders[j]));
+    accepted.SetHeader("Location", "/api/orders/" + orders[j].id);
+    if (const auto& key = batch[placed[j]]->submission->key) idempotency::Store(tx, *key, accepted);
+    claimed[placed[j]] = std::move(accepted);
+  }
   std::vector<http::Response> answers;
   answers.reserve(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (claimed[i]) {
-      answers.push_back(std::move(*claimed[i]));
-      continue;
-    }
-    const OrderSubmission& submission = *batch[i]->submission;
-    const auto order =
-        PlaceOrder(tx, submission.user_id, submission.amount, submission.description, submission.traceparent);
-    auto accepted = http::JsonResponse(202, OrderToJson(order));
-    accepted.SetHeader("Location", "/api/orders/" + order.id);
-    if (submission.key) idempotency::Store(tx, *submission.key, accepted);
-    answers.push_back(std::move(accepted));
-  }
+  for (auto& answer : claimed) answers.push_back(std::move(*answer));
   return answers;
 }
 

@@ -8,12 +8,22 @@
 
 namespace kpo::orders {
 
-Order PlaceOrder(db::Transaction& tx, const std::string& user_id, core::Minor amount, std::string description,
-                 const std::string& traceparent) {
-  auto order = NewOrder(core::NewUuid(), user_id, amount, std::move(description), core::Now());
-  OrderRepository::Insert(tx, order, OrderToJson(order));
-  messaging::EnqueueOutbox(tx, OrderCreatedMessage(order, traceparent));
-  return order;
+std::vector<Order> PlaceOrders(db::Transaction& tx, std::span<const OrderDraft> drafts) {
+  std::vector<Order> orders;
+  std::vector<std::string> order_jsons;
+  std::vector<messaging::Message> events;
+  orders.reserve(drafts.size());
+  order_jsons.reserve(drafts.size());
+  events.reserve(drafts.size());
+  for (const OrderDraft& draft : drafts) {
+    auto order = NewOrder(core::NewUuid(), draft.user_id, draft.amount, draft.description, core::Now());
+    order_jsons.push_back(OrderToJson(order));
+    events.push_back(OrderCreatedMessage(order, draft.traceparent));
+    orders.push_back(std::move(order));
+  }
+  OrderRepository::InsertMany(tx, orders, order_jsons);
+  messaging::EnqueueOutbox(tx, events);
+  return orders;
 }
 
 }  // namespace kpo::orders

@@ -1,6 +1,8 @@
 #pragma once
-// Use case: accept a new order.
+// Use case: accept new orders.
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/money.hpp"
 #include "db/connection.hpp"
@@ -8,10 +10,18 @@
 
 namespace kpo::orders {
 
-// Stores a new Created order of `user_id` with its "created" step, its change event and its
-// OrderCreated event in the outbox, all inside `tx`: the order is accepted if and only if its
-// event will be published. Inputs must already be validated. Throws db::DbError.
-Order PlaceOrder(db::Transaction& tx, const std::string& user_id, core::Minor amount, std::string description,
-                 const std::string& traceparent);
+// A validated new order as its request carried it.
+struct OrderDraft {
+  std::string user_id;
+  core::Minor amount = 0;
+  std::string description;
+  std::string traceparent;
+};
+
+// Stores each draft as a new Created order with its "created" step, its change event and its
+// OrderCreated event in the outbox, all inside `tx` (two statements for the whole batch): an order
+// is accepted if and only if its event will be published. Returns the orders in the drafts' order.
+// Inputs must already be validated. Throws db::DbError.
+std::vector<Order> PlaceOrders(db::Transaction& tx, std::span<const OrderDraft> drafts);
 
 }  // namespace kpo::orders

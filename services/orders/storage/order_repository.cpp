@@ -47,9 +47,20 @@ std::vector<OrderEvent> RowsToEvents(const db::Result& rows) {
 
 }  // namespace
 
-void OrderRepository::Insert(db::Transaction& tx, const Order& order, const std::string& order_json) {
-  tx.Queue(sql::kInsertOrder, {order.id, order.user_id, std::to_string(order.amount), order.description,
-                               order.created_at, order_json});
+void OrderRepository::InsertMany(db::Transaction& tx, std::span<const Order> orders,
+                                 std::span<const std::string> order_jsons) {
+  if (orders.empty()) return;
+  db::ArrayParam ids, users, amounts, descriptions, times, payloads;
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    ids.Add(orders[i].id);
+    users.Add(orders[i].user_id);
+    amounts.Add(orders[i].amount);
+    descriptions.Add(orders[i].description);
+    times.Add(orders[i].created_at);
+    payloads.Add(order_jsons[i]);
+  }
+  tx.Queue(sql::kInsertOrders,
+           {ids.Text(), users.Text(), amounts.Text(), descriptions.Text(), times.Text(), payloads.Text()});
 }
 
 std::optional<Order> OrderRepository::FindForUser(db::Connection& db, const std::string& user_id,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,8 +25,13 @@ struct OrderEvent {
 
 class OrderRepository {
  public:
-  // Inserts a new order with its timeline and its change event (order JSON `order_json`).
-  static void Insert(db::Transaction& tx, const Order& order, const std::string& order_json);
+  // Inserts new orders with their timelines and their change events (`order_jsons[i]` is the JSON
+  // of `orders[i]`), in one statement.
+  static void InsertMany(db::Transaction& tx, std::span<const Order> orders,
+                         std::span<const std::string> order_jsons);
+  static void Insert(db::Transaction& tx, const Order& order, const std::string& order_json) {
+    InsertMany(tx, std::span(&order, 1), std::span(&order_json, 1));
+  }
 
   // The order if it exists and belongs to `user_id`; another user's order is indistinguishable
   // from a missing one.

@@ -5,15 +5,20 @@
 
 namespace kpo::orders::sql {
 
-// The order, its "created" step and its change event for live updates, in one statement.
-inline constexpr std::string_view kInsertOrder = R"sql(
-WITH inserted AS (
+// New orders, their "created" steps and their change events for live updates, in one statement
+// for a whole batch (the intake's group commit). The events are inserted in the batch's order, so
+// their ids follow it.
+inline constexpr std::string_view kInsertOrders = R"sql(
+WITH new AS (
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[])
+    WITH ORDINALITY AS n(id, user_id, amount, description, created_at, payload, position)
+), inserted AS (
   INSERT INTO orders (id, user_id, amount, description, status, created_at, updated_at)
-  VALUES ($1, $2, $3, $4, 'Created', $5, $5)
+  SELECT id, user_id, amount, description, 'Created', created_at, created_at FROM new
 ), step AS (
-  INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'created', $5)
+  INSERT INTO order_timeline (order_id, step, at) SELECT id, 'created', created_at FROM new
 )
-INSERT INTO order_events (user_id, payload) VALUES ($2, $6))sql";
+INSERT INTO order_events (user_id, payload) SELECT user_id, payload FROM new ORDER BY position)sql";
 
 inline constexpr std::string_view kInsertSteps = R"sql(
 INSERT INTO order_timeline (order_id, step, at)
