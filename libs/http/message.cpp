@@ -62,6 +62,51 @@ std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseT
   return std::make_pair(std::string(parsed->path()), std::move(query));
 }
 
+std::optional<std::string> OriginFormOf(std::string_view target) {
+  auto parsed = boost::urls::parse_absolute_uri(target);
+  if (!parsed || (parsed->scheme_id() != boost::urls::scheme::http &&
+                  parsed->scheme_id() != boost::urls::scheme::https)) {
+    return std::nullopt;
+  }
+  const std::string_view path_and_query = parsed->encoded_target();
+  std::string origin;
+  if (path_and_query.empty() || path_and_query.front() != '/') origin = "/";
+  origin.append(path_and_query);
+  return origin;
+}
+
+bool IsValidHost(std::string_view host) {
+  auto name = host;
+  std::string_view port;
+  if (!host.empty() && host.front() == '[') {
+    // An IP literal: hex digits, ':' and '.' between the brackets (RFC 3986 §3.2.2).
+    const auto close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    name = host.substr(1, close - 1);
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
+        })) {
+      return false;
+    }
+    port = host.substr(close + 1);
+    if (!port.empty() && port.front() != ':') return false;
+  } else {
+    // A registered name or IPv4 address: unreserved, sub-delims and percent-encoded characters.
+    if (const auto colon = host.find(':'); colon != std::string_view::npos) {
+      name = host.substr(0, colon);
+      port = host.substr(colon);
+    }
+    const bool valid_name = std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+             std::string_view("-._~!$&'()*+,;=%").find(c) != std::string_view::npos;
+    });
+    if (!valid_name) return false;
+  }
+  if (!port.empty()) port.remove_prefix(1);  // the ':'; the port itself may be empty (RFC 3986)
+  return std::all_of(port.begin(), port.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
 bool MethodMayCarryBody(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH";
 }

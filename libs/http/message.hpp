@@ -47,6 +47,15 @@ struct Response {
 // 200-style response with a JSON body and `Content-Type: application/json; charset=utf-8`.
 Response JsonResponse(int status, std::string body);
 
+// The origin form ("/path?query") of a request target in absolute form ("http://host/path?query"),
+// which a server must accept (RFC 9112 §3.2.2); nullopt for any other target or scheme. The
+// authority it names is not used: requests are routed by path.
+std::optional<std::string> OriginFormOf(std::string_view target);
+
+// Whether a Host header value is a valid uri-host with an optional port (RFC 9110 §7.2; an empty
+// value is valid, RFC 9112 §3.2). A request with an invalid one must be answered 400.
+bool IsValidHost(std::string_view host);
+
 // Splits "/a/b?x=1&y=%20" into a decoded path and query map. Returns nullopt for a target that
 // is not a valid origin-form (bad percent-encoding included).
 std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(

@@ -47,6 +47,24 @@ TEST(Message, AJsonBodyIsReadOnlyWithoutACharsetOrInUtf8) {
   EXPECT_FALSE(IsUtf8Json("text/plain; charset=utf-8"));
 }
 
+TEST(Message, AnAbsoluteFormTargetIsServedAsItsOriginForm) {
+  EXPECT_EQ(OriginFormOf("http://evil.example/api/orders?limit=1"), "/api/orders?limit=1");
+  EXPECT_EQ(OriginFormOf("HTTPS://h:8443"), "/");
+  EXPECT_FALSE(OriginFormOf("ftp://h/x"));
+  EXPECT_FALSE(OriginFormOf("*"));
+  EXPECT_FALSE(OriginFormOf("not a target"));
+}
+
+TEST(Message, AHostIsANameOrAddressWithAnOptionalPort) {
+  for (const char* valid :
+       {"", "localhost", "localhost:5005", "a.b-c_d~e", "10.0.0.1:", "[::1]", "[fe80::1]:80"}) {
+    EXPECT_TRUE(IsValidHost(valid)) << valid;
+  }
+  for (const char* invalid : {"a b", "a/b", "user@host", "host:80x", "[::1", "[::1]x", "[zz]", "h:1:2"}) {
+    EXPECT_FALSE(IsValidHost(invalid)) << invalid;
+  }
+}
+
 TEST(Message, HeaderLookupIsCaseInsensitive) {
   Headers headers{{"X-Request-Id", "42"}};
   EXPECT_EQ(FindHeader(headers, "x-request-id"), "42");

@@ -68,7 +68,10 @@ void RequestParser::on_field_impl(Field name, BeastView name_string, BeastView v
   content_length_ = content_length_ || name == Field::content_length;
   coded_content_ =
       coded_content_ || (name == Field::content_encoding && !AllCodingsAre(View(value), "identity"));
-  hosts_ += name == Field::host ? 1 : 0;
+  if (name == Field::host) {
+    ++hosts_;
+    valid_host_ = IsValidHost(View(value));
+  }
   authorizations_ += name == Field::authorization ? 1 : 0;
   idempotency_keys_ +=
       name == Field::unknown && core::EqualsIgnoringAsciiCase(View(name_string), "Idempotency-Key") ? 1 : 0;
@@ -81,6 +84,8 @@ void RequestParser::on_header_impl(ErrorCode& ec) {
   } else if (hosts_ > 1 || (hosts_ == 0 && version_ == 11)) {
     // RFC 9112 §3.2: the one Host header names the origin; none in HTTP/1.1, or two, is a bad request.
     Refuse(400, "An HTTP/1.1 request needs exactly one Host header", ec);
+  } else if (!valid_host_) {
+    Refuse(400, "The Host header is not a valid host name or address with an optional port", ec);
   } else if (authorizations_ > 1) {
     // Two sets of credentials: which one counts would be a guess, and a proxy may guess otherwise.
     Refuse(400, "A request may carry one Authorization header only", ec);

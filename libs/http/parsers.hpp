@@ -88,6 +88,7 @@ class RequestParser final : public detail::MessageParser<true> {
   bool content_length_ = false;
   bool coded_content_ = false;  // a Content-Encoding other than identity
   int hosts_ = 0;
+  bool valid_host_ = true;  // the last Host value (one is required; two are refused anyway)
   int authorizations_ = 0;
   int idempotency_keys_ = 0;
   unsigned version_ = 11;

@@ -90,6 +90,7 @@ TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedCredentialsAndCodedBodi
     int status;
   } cases[] = {{"GET /x HTTP/1.1\r\n", 400},
                {"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400},
+               {"GET /x HTTP/1.1\r\nHost: a b/c@@\r\n", 400},
                {"GET /x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nauthorization: Bearer y\r\n", 400},
                {"POST /x HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k1\r\nidempotency-key: k2\r\n", 400},
                {"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n", 501},
@@ -101,6 +102,15 @@ TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedCredentialsAndCodedBodi
     ASSERT_TRUE(parser.HeadRefusal()) << head;
     EXPECT_EQ(parser.HeadRefusal()->status, status) << head;
     EXPECT_TRUE(request.body.empty()) << head;
+  }
+}
+
+TEST(RequestParser, AcceptsHostsWithPortsAddressesAndEmptyValues) {
+  for (const char* host : {"localhost:5005", "api.example.com", "127.0.0.1:80", "[::1]:5005", ""}) {
+    Request request;
+    RequestParser parser(request);
+    EXPECT_FALSE(Feed(parser, std::string("GET /x HTTP/1.1\r\nHost: ") + host + "\r\n\r\n")) << host;
+    EXPECT_FALSE(parser.HeadRefusal()) << host;
   }
 }
 
