@@ -33,7 +33,7 @@ void EventStream::OnAbandon(std::function<void()> callback) {
   {
     std::lock_guard lock(mutex_);
     if (!abandoned_) {
-      on_abandon_ = std::move(callback);
+      on_abandon_.push_back(std::move(callback));
       return;
     }
   }
@@ -54,7 +54,7 @@ void EventStream::SetWaker(std::function<void()> waker) {
 }
 
 void EventStream::Abandon() {
-  std::function<void()> on_abandon;
+  std::vector<std::function<void()>> on_abandon;
   std::function<void()> waker;
   {
     std::lock_guard lock(mutex_);
@@ -64,9 +64,11 @@ void EventStream::Abandon() {
     waker = std::move(waker_);
     waker_ = nullptr;
     on_abandon = std::move(on_abandon_);
-    on_abandon_ = nullptr;
+    on_abandon_ = {};
   }
-  if (on_abandon) on_abandon();
+  for (const auto& callback : on_abandon) {
+    if (callback) callback();
+  }
 }
 
 }  // namespace kpo::http

@@ -20,7 +20,8 @@ class EventStream {
   bool Abandoned() const;
   // Calls `callback` once, from the thread that abandons the stream (at once when it already is),
   // so that a producer waiting on I/O of its own (the gateway's upstream read) lets go then rather
-  // than at its next Push. Must not call back into this stream. Thread safe.
+  // than at its next Push, and whoever counts open streams counts this one closed. Each callback
+  // registered runs, in registration order. Must not call back into this stream. Thread safe.
   void OnAbandon(std::function<void()> callback);
 
   // --- server side ---
@@ -42,7 +43,7 @@ class EventStream {
   bool closed_ = false;
   bool abandoned_ = false;
   std::function<void()> waker_;
-  std::function<void()> on_abandon_;
+  std::vector<std::function<void()>> on_abandon_;
 };
 
 }  // namespace kpo::http

@@ -194,6 +194,16 @@ TEST(EventStream, OnAbandonRunsOnceAndAtOnceWhenAlreadyAbandoned) {
   EXPECT_EQ(calls, 2);
 }
 
+TEST(EventStream, EveryCallbackRegisteredRunsOnceInOrder) {
+  EventStream stream;
+  std::string calls;
+  stream.OnAbandon([&] { calls += 'a'; });
+  stream.OnAbandon([&] { calls += 'b'; });
+  stream.Abandon();
+  stream.Abandon();
+  EXPECT_EQ(calls, "ab");
+}
+
 TEST(EventStream, TakeHandsOverTheQueueAndTheClose) {
   EventStream stream;
   ASSERT_TRUE(stream.Push("a"));

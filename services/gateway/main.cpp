@@ -70,6 +70,7 @@ int main() {
                               .trusted_proxies = settings.trusted_proxies,
                               .metrics_readers = settings.metrics_readers,
                               .shed_window = settings.shed_window,
+                              .streams_per_address = settings.streams_per_address,
                               .readiness = Readiness(users, orders, payments)};
 
     http::Router router;

@@ -13,7 +13,7 @@ constexpr auto kNoLimit = RateClass::kNone;
 
 // clang-format off
 const std::vector<RouteSpec> kRoutes = {
-    // method  pattern                       target                access          rate      query  shed
+    // method  pattern                       target                access          rate      query  shed   stream
     {"POST", "/api/auth/guest",           Target::kGuest,       kPublic,        kPerIp},
     {"POST", "/api/auth/register",        Target::kRegister,    kPublic,        kPerIp},
     {"POST", "/api/auth/login",           Target::kLogin,       kPublic,        kPerIp},
@@ -24,7 +24,7 @@ const std::vector<RouteSpec> kRoutes = {
     {"POST", "/api/orders",               Target::kOrders,      kAuthenticated, kPerUser, false, true},
     {"GET",  "/api/orders",               Target::kOrders,      kAuthenticated, kPerUser},
     {"GET",  "/api/orders/{id}",          Target::kOrders,      kAuthenticated, kPerUser},
-    {"GET",  "/api/events",               Target::kOrders,      kAuthenticated, kPerUser, true},
+    {"GET",  "/api/events",               Target::kOrders,      kAuthenticated, kPerUser, true,  false, true},
     {"GET",  "/api/openapi.yaml",         Target::kOpenApi,     kPublic,        kPerIp},
     {"GET",  "/api/docs",                 Target::kDocs,        kPublic,        kPerIp},
     {"GET",  "/api/docs/{file}",          Target::kDocsFile,    kPublic,        kPerIp},

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "gateway/domain/shedder.hpp"
+#include "gateway/domain/stream_quota.hpp"
 #include "gateway/handlers/api_docs.hpp"
 #include "gateway/handlers/handlers.hpp"
 #include "gateway/middleware/authenticate.hpp"
@@ -18,6 +19,7 @@
 #include "gateway/middleware/cors.hpp"
 #include "gateway/middleware/rate_limit.hpp"
 #include "http/problem.hpp"
+#include "http/stream.hpp"
 #include "service/database.hpp"
 
 namespace kpo::gateway {
@@ -31,7 +33,8 @@ using LocalHandler = std::function<Response(const Request&)>;
 // handlers (each holds a reference), so it lives as long as the router.
 class Edge : public std::enable_shared_from_this<Edge> {
  public:
-  explicit Edge(GatewayDeps& deps) : deps_(deps), cors_(deps.cors_origins) {}
+  explicit Edge(GatewayDeps& deps)
+      : deps_(deps), cors_(deps.cors_origins), streams_(deps.streams_per_address) {}
 
   // A route answered here (identity, docs): the route's rate limit, then `handler`. Blocking: it runs
   // on the server's workers.
@@ -74,7 +77,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
   // Verifies the token, applies the limits and the route's shedding, replaces any client-sent
   // X-User-Id with the token's subject, and forwards.
   boost::asio::awaitable<Response> Forward(Request& request, RouteSpec route, Upstream& upstream,
-                                           Shedder* shedder) const {
+                                           Shedder* shedder) {
     Response response;
     const auto claims = Authenticate(deps_.verifier, request, route.token_in_query);
     if (!claims) {
@@ -84,14 +87,10 @@ class Edge : public std::enable_shared_from_this<Edge> {
     } else if (shedder != nullptr && shedder->Shedding(Shedder::Clock::now())) {
       CountShed();
       response = Overloaded();
+    } else if (route.stream) {
+      response = co_await ForwardStream(request, upstream, *claims);
     } else {
-      const std::array<std::pair<std::string_view, std::string_view>, 4> identity{{
-          {"X-User-Id", claims->user_id},
-          {"X-Request-Id", request.request_id},
-          {"traceparent", request.traceparent},
-          {"X-Forwarded-For", ClientAddress(request, deps_.trusted_proxies)},
-      }};
-      response = co_await upstream.Forward(request, identity);
+      response = co_await upstream.Forward(request, Identity(request, *claims));
       // Only an overload refusal opens the window: a 503 for an unreachable database is passed on
       // as it is, and the requests after it find out for themselves.
       if (shedder != nullptr && IsOverloadRefusal(response)) {
@@ -100,6 +99,46 @@ class Edge : public std::enable_shared_from_this<Edge> {
       }
     }
     cors_.Apply(response, request);
+    co_return response;
+  }
+
+  // What the service is told about the caller: the token's subject (replacing anything the client
+  // sent), the request's ids and the client's address.
+  std::array<std::pair<std::string_view, std::string_view>, 4> Identity(const Request& request,
+                                                                        const auth::Claims& claims) const {
+    return {{
+        {"X-User-Id", claims.user_id},
+        {"X-Request-Id", request.request_id},
+        {"traceparent", request.traceparent},
+        {"X-Forwarded-For", ClientAddress(request, deps_.trusted_proxies)},
+    }};
+  }
+
+  // A live-update stream, held to the client address's quota from its request until the stream ends
+  // (or at once, when the service answers without one).
+  boost::asio::awaitable<Response> ForwardStream(Request& request, Upstream& upstream,
+                                                 const auth::Claims& claims) {
+    std::string address(ClientAddress(request, deps_.trusted_proxies));
+    if (!streams_.TryOpen(address)) {
+      co_return http::ProblemError(429,
+                                   "Too many live-update streams are open from this address; close one first")
+          .WithRetryAfter(5)
+          .ToResponse();
+    }
+    // Given back however this coroutine ends, unless the stream takes it over.
+    struct Held {
+      StreamQuota& quota;
+      std::string address;
+      bool handed_over = false;
+      ~Held() {
+        if (!handed_over) quota.Close(address);
+      }
+    } held{streams_, address};
+    auto response = co_await upstream.Forward(request, Identity(request, claims));
+    if (response.stream) {
+      held.handed_over = true;
+      response.stream->OnAbandon([self = shared_from_this(), address] { self->streams_.Close(address); });
+    }
     co_return response;
   }
 
@@ -126,6 +165,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
   GatewayDeps& deps_;
   CorsPolicy cors_;
   std::deque<Shedder> shedders_;  // one per shed route; a deque never moves them
+  StreamQuota streams_;           // live-update streams open per client address
 };
 
 // The handler of a route answered here.

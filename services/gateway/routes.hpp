@@ -48,6 +48,7 @@ struct RouteSpec {
   RateClass rate;
   bool token_in_query = false;  // ?access_token= is accepted: EventSource cannot set headers
   bool shed = false;            // refused here for a while after the service said it is overloaded
+  bool stream = false;          // a live-update stream: held to the per-address stream quota
 };
 
 // Every (method, pattern) the gateway serves, in registration order, OPTIONS preflights excluded.
@@ -74,6 +75,8 @@ struct GatewayDeps {
   AddressSet metrics_readers{{"127.0.0.1", "::1"}};
   // How long a shed route is refused here after its service answered 503 + Retry-After (0: never).
   std::chrono::milliseconds shed_window{100};
+  // Live-update streams one client address may hold open here at once (0: no bound).
+  std::size_t streams_per_address = 256;
   // /readyz's checks.
   http::ReadinessChecks readiness;
 };
