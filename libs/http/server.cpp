@@ -198,10 +198,8 @@ struct Server::Impl {
     if (request.headers.size() > options.max_header_count) {
       co_return ProblemResponse(431, "Too many request header fields");
     }
-    if (!request.target.empty() && request.target.front() != '/') {
-      // Absolute form: served like the origin form it contains, and forwarded as that.
-      if (auto origin = OriginFormOf(request.target)) request.target = std::move(*origin);
-    }
+    // Absolute form: served like the origin form it contains, and forwarded as that.
+    if (auto origin = OriginFormOf(request.target)) request.target = std::move(*origin);
     auto target = ParseTarget(request.target);
     if (!target) co_return ProblemResponse(400, "The request target is not a valid URI path");
     request.path = std::move(target->first);
