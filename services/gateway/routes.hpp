@@ -76,7 +76,7 @@ struct GatewayDeps {
   // How long a shed route is refused here after its service answered 503 + Retry-After (0: never).
   std::chrono::milliseconds shed_window{100};
   // Live-update streams one client address may hold open here at once (0: no bound).
-  std::size_t streams_per_address = 256;
+  std::size_t streams_per_address = 0;
   // /readyz's checks.
   http::ReadinessChecks readiness;
 };

@@ -39,7 +39,7 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
       AddressSet(core::SplitList(config.String("GATEWAY_METRICS_FROM", "127.0.0.1,::1")));
   settings.shed_window = config.Millis("GATEWAY_SHED_MS", std::chrono::milliseconds(100));
   settings.streams_per_address =
-      static_cast<std::size_t>(config.Int("GATEWAY_STREAMS_PER_ADDRESS", 256, 0, 1'000'000));
+      static_cast<std::size_t>(config.Int("GATEWAY_STREAMS_PER_ADDRESS", 0, 0, 1'000'000));
   auto& server = settings.server;
   server.service = "gateway";
   server.host = host;

@@ -29,7 +29,7 @@ struct GatewaySettings {
   AddressSet trusted_proxies;  // GATEWAY_TRUSTED_PROXIES: addresses or networks
   AddressSet metrics_readers;  // GATEWAY_METRICS_FROM: who may GET /metrics
   std::chrono::milliseconds shed_window{100};
-  std::size_t streams_per_address = 256;  // GATEWAY_STREAMS_PER_ADDRESS (0: no bound)
+  std::size_t streams_per_address = 0;  // GATEWAY_STREAMS_PER_ADDRESS (0: no bound)
 };
 
 // GATEWAY_JWT_SECRET is unset or empty: tokens cannot be signed, so the gateway must not start.

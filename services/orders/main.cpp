@@ -52,7 +52,7 @@ orders::LiveUpdatesOptions ReadLiveUpdatesOptions(core::Config& config, const st
       .heartbeat = config.Millis("ORDERS_SSE_HEARTBEAT_MS", std::chrono::milliseconds(15000)),
       .retention = std::chrono::seconds(config.Int("ORDERS_EVENTS_RETENTION_S", 3600, 60, 30LL * 24 * 3600)),
       .max_streams_per_user =
-          static_cast<std::size_t>(config.Int("ORDERS_SSE_MAX_STREAMS_PER_USER", 32, 0, 100'000))};
+          static_cast<std::size_t>(config.Int("ORDERS_SSE_MAX_STREAMS_PER_USER", 0, 0, 100'000))};
 }
 
 orders::AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::string& database_url) {

@@ -58,9 +58,11 @@ struct LiveUpdatesOptions {
   std::chrono::milliseconds poll_interval{100};
   std::chrono::milliseconds heartbeat{15'000};
   std::chrono::seconds retention{3600};  // events kept for resuming streams
-  // Streams one user may hold open at once (0: no cap). Each costs a descriptor here and two in the
-  // gateway; without a cap one token could hold all of them. A browser needs one per tab.
-  std::size_t max_streams_per_user = 32;
+  // Streams one user may hold open at once (0: no cap, the default). Each costs a descriptor here and
+  // two in the gateway; without a cap one token could hold all of them. A browser needs one per tab;
+  // off by default because load tools hold thousands of streams on a few users (bench/sse_idle.cpp:
+  // 10,000 on 50).
+  std::size_t max_streams_per_user = 0;
 };
 
 class LiveUpdates {
