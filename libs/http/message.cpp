@@ -63,6 +63,7 @@ std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseT
 }
 
 std::optional<std::string> OriginFormOf(std::string_view target) {
+  if (target.empty() || target.front() == '/') return std::nullopt;  // origin form: nearly every request
   auto parsed = boost::urls::parse_absolute_uri(target);
   if (!parsed || (parsed->scheme_id() != boost::urls::scheme::http &&
                   parsed->scheme_id() != boost::urls::scheme::https)) {
@@ -115,16 +116,6 @@ void AppendHeaderLine(std::string& head, std::string_view name, std::string_view
   head.append(name).append(": ").append(value).append("\r\n");
 }
 
-std::string MediaType(std::string_view content_type) {
-  auto end = content_type.find(';');
-  auto type = content_type.substr(0, end);
-  while (!type.empty() && std::isspace(static_cast<unsigned char>(type.back()))) type.remove_suffix(1);
-  while (!type.empty() && std::isspace(static_cast<unsigned char>(type.front()))) type.remove_prefix(1);
-  std::string out(type);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 namespace {
 
 std::string_view Trimmed(std::string_view text) {
@@ -133,13 +124,13 @@ std::string_view Trimmed(std::string_view text) {
   return text;
 }
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}  // namespace
+
+std::string MediaType(std::string_view content_type) {
+  std::string out(Trimmed(content_type.substr(0, content_type.find(';'))));
+  for (char& c : out) c = core::AsciiLower(c);
   return out;
 }
-
-}  // namespace
 
 bool IsUtf8Json(std::string_view content_type) {
   if (MediaType(content_type) != "application/json") return false;
@@ -150,13 +141,14 @@ bool IsUtf8Json(std::string_view content_type) {
     const auto parameter = rest.substr(0, end);
     rest.remove_prefix(end);
     const auto equals = parameter.find('=');
-    if (equals == std::string_view::npos || Lower(Trimmed(parameter.substr(0, equals))) != "charset")
+    if (equals == std::string_view::npos ||
+        !core::EqualsIgnoringAsciiCase(Trimmed(parameter.substr(0, equals)), "charset"))
       continue;
     auto value = Trimmed(parameter.substr(equals + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
-    const auto charset = Lower(value);
-    if (charset != "utf-8" && charset != "utf8") return false;
+    if (!core::EqualsIgnoringAsciiCase(value, "utf-8") && !core::EqualsIgnoringAsciiCase(value, "utf8"))
+      return false;
   }
   return true;
 }
