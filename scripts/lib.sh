@@ -422,6 +422,13 @@ build() {
   (cd "$KPO_ROOT" && cmake --build --preset "$preset" "${jobs[@]}" "${targets[@]}")
 }
 
+# kill_tree PID — SIGTERM PID and every process under it (a background build: cmake, ninja, compilers).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1"); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+
 # ---------------------------------------------------------------------------------------------
 # Processes with pid files in .run/
 pid_alive() {

@@ -2,9 +2,10 @@
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
 # runs every test with CTest and the short chaos run (scripts/chaos.sh), runs the web UI's unit and browser
 # tests against the whole running system,
-# runs the concurrency-heavy libraries under ThreadSanitizer, then builds the asan preset and runs every
-# test again under AddressSanitizer + UndefinedBehaviorSanitizer (services included), and fuzzes every parser of
-# outside input for a few seconds each (scripts/fuzz.sh). Exits non-zero if any step fails.
+# runs the concurrency-heavy libraries under ThreadSanitizer, every test again under AddressSanitizer +
+# UndefinedBehaviorSanitizer (services included), and fuzzes every parser of outside input for a few seconds
+# each (scripts/fuzz.sh). The sanitizer and fuzz presets build in the background while the release tests run.
+# Exits non-zero if any step fails.
 # PostgreSQL and RabbitMQ are left running only if they were running before (never with CI=true).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -24,6 +25,8 @@ if rabbit_node_up; then rabbit_was_running=1; fi
 cleanup() {
   local rc=$?
   set +e
+  # A run cut short leaves no build or check running in the background.
+  for pid in ${tidy_pid:-} ${sanitizer_builds_pid:-}; do kill_tree "$pid"; done
   stop_nginx
   stop_services
   if [[ ${CI:-} == true ]] || ((!rabbit_was_running)); then stop_rabbitmq; fi
@@ -88,6 +91,41 @@ tidy_log="$KPO_ROOT/build/release/clang-tidy.log"
 (cd "$KPO_ROOT" && git ls-files -z '*.cpp' ':!fuzz/' |
   nice -n 19 xargs -0 -P "$(nproc)" -n 4 clang-tidy -p build/release --quiet >"$tidy_log" 2>&1) &
 tidy_pid=$!
+# The ThreadSanitizer, ASan + UBSan and fuzz builds (about half an hour of CPU from a cold compiler
+# cache) start now too, one after another at the lowest priority: the release tests below leave most
+# of both cores idle. Each build's output goes to its log, shown if it fails; the tests of all three
+# wait for the last of them (await_sanitizer_builds).
+# The libraries where threads meet (wake-ups, connection pool, HTTP server, broker client, metrics) and
+# orders' group commit (OrderIntake: request threads writing each other's batches) under
+# ThreadSanitizer; the rest of the suite has no shared mutable state of its own.
+tsan_targets=(kpo_core_test kpo_db_pgtest kpo_http_server_test kpo_messaging_mqtest kpo_observability_test orders_pgtest)
+fuzz_targets=()
+while IFS= read -r -d '' source; do fuzz_targets+=("$(basename "$source" .cpp)"); done \
+  < <(find "$KPO_ROOT/fuzz" -maxdepth 1 -name '*_fuzz.cpp' -print0 | sort -z)
+build_logs="$KPO_ROOT/build/logs"
+mkdir -p "$build_logs"
+rm -f "$build_logs"/*.rc
+(
+  renice -n 19 -p "$BASHPID" >/dev/null
+  set +e
+  KPO_BUILD_JOBS=$(nproc)
+  export KPO_BUILD_JOBS
+  build tsan "${tsan_targets[@]}" >"$build_logs/tsan.log" 2>&1
+  echo $? >"$build_logs/tsan.rc"
+  build asan >"$build_logs/asan.log" 2>&1
+  echo $? >"$build_logs/asan.rc"
+  build fuzz "${fuzz_targets[@]}" >"$build_logs/fuzz.log" 2>&1
+  echo $? >"$build_logs/fuzz.rc"
+) &
+sanitizer_builds_pid=$!
+# sanitizer_built PRESET — after the background builds: true if PRESET built, else shows why it did not.
+sanitizer_built() {
+  local preset=$1
+  if [[ $(cat "$build_logs/$preset.rc" 2>/dev/null) == 0 ]]; then return 0; fi
+  warn "the $preset build failed:"
+  tail -n 60 "$build_logs/$preset.log" >&2
+  return 1
+}
 docs_deps
 # No Docker engine here: check offline what the compose file and the images need (see the script).
 log "checking deploy/docker-compose.yml and deploy/Dockerfile (offline)"
@@ -133,19 +171,19 @@ if ! wait "$tidy_pid"; then
   failed+=("clang-tidy")
 fi
 
-# The libraries where threads meet (wake-ups, connection pool, HTTP server, broker client, metrics) and
-# orders' group commit (OrderIntake: request threads writing each other's batches) under
-# ThreadSanitizer; the rest of the suite has no shared mutable state of its own. Only these targets
-# are built, so CTest's placeholders for the others (*_NOT_BUILT) and the bench smoke run (its services are
-# not built here) are excluded.
-build tsan kpo_core_test kpo_db_pgtest kpo_http_server_test kpo_messaging_mqtest kpo_observability_test orders_pgtest
+log "waiting for the sanitizer and fuzz builds (started after the release build)"
+wait "$sanitizer_builds_pid" || true
+
+# Only tsan_targets are built, so CTest's placeholders for the others (*_NOT_BUILT) and the bench smoke
+# run (its services are not built here) are excluded.
 log "concurrency-heavy libraries under ThreadSanitizer (tsan preset)"
-if ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" -E '_NOT_BUILT|^itest\.bench_smoke$' \
+if ! sanitizer_built tsan; then
+  failed+=("tsan build")
+elif ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" -E '_NOT_BUILT|^itest\.bench_smoke$' \
   --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"; then
   failed+=("tsan tests")
 fi
 
-build asan
 log "running every test under ASan + UBSan (asan preset)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -153,7 +191,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 asan_logs="$KPO_ROOT/build/asan/tests/logs"
 rm -rf "$asan_logs"
 # The bench smoke run (40 s under ASan) is left to the release run: it measures, it tests no code of its own.
-if ! KPO_BUILD_DIR="$KPO_ROOT/build/asan" ctest --test-dir "$KPO_ROOT/build/asan" --output-on-failure -LE bench \
+if ! sanitizer_built asan; then
+  failed+=("asan build")
+elif ! KPO_BUILD_DIR="$KPO_ROOT/build/asan" ctest --test-dir "$KPO_ROOT/build/asan" --output-on-failure -LE bench \
   --timeout "${KPO_TEST_TIMEOUT:-900}"; then
   failed+=("asan tests")
 fi
@@ -165,7 +205,8 @@ fi
 # Every parser of outside input under libFuzzer + ASan + UBSan for a short while (fuzz/README.md has
 # the long runs): a crash, a sanitizer report or a broken invariant fails the step.
 log "fuzzing the parsers of outside input, ${KPO_FUZZ_SECONDS:-5} s per target (scripts/fuzz.sh)"
-if ! bash "$KPO_ROOT/scripts/fuzz.sh" "${KPO_FUZZ_SECONDS:-5}"; then failed+=("fuzzing"); fi
+# fuzz.sh finds its targets built by the background build (or shows the compiler's errors itself).
+if ! sanitizer_built fuzz || ! bash "$KPO_ROOT/scripts/fuzz.sh" "${KPO_FUZZ_SECONDS:-5}"; then failed+=("fuzzing"); fi
 log "clang-tidy over the fuzz targets (fuzz preset)"
 if ! (cd "$KPO_ROOT" && git ls-files -z 'fuzz/*.cpp' | xargs -0 clang-tidy -p build/fuzz --quiet \
   2> >(grep -v ' warnings\? generated\.$' >&2)); then

@@ -5,14 +5,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "load/stats.hpp"
+
 namespace kpo::bench {
 namespace {
-
-std::int64_t UnixMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // sda, vda, xvda, nvme0n1, mmcblk0 are whole disks; sda1, nvme0n1p1, mmcblk0p1 are partitions.
 bool WholeDisk(const std::string& name) {

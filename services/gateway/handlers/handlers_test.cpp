@@ -9,23 +9,19 @@
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
-#include "db/test_database.hpp"
 #include "gateway/storage/migrations.hpp"
+#include "gateway/storage/test_database.hpp"
 #include "http/problem.hpp"
 
 namespace kpo::gateway {
 namespace {
-
-std::string Url() {
-  return db::TestDatabaseUrl("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway");
-}
 
 using Endpoint = std::function<http::Response(db::Pool&, const auth::TokenSigner&, const http::Request&)>;
 
 class IdentityHandlersTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    db::Connection connection(Url(), {});
+    db::Connection connection(IdentityTestDatabaseUrl(), {});
     db::Migrate(connection, generated::gateway_identity_migrations(), "gateway-migrations");
   }
 
@@ -78,7 +74,7 @@ class IdentityHandlersTest : public ::testing::Test {
 
   static std::string RandomUsername() { return "user_" + core::RandomHex(6); }
 
-  db::Pool pool_{Url(), 2, {}};
+  db::Pool pool_{IdentityTestDatabaseUrl(), 2, {}};
   LoginThrottle throttle_;
   auth::TokenSigner signer_{"handlers-test-secret-0123456789abcdef", std::chrono::hours(1)};
 };

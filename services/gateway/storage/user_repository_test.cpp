@@ -5,25 +5,21 @@
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
-#include "db/test_database.hpp"
 #include "gateway/storage/migrations.hpp"
+#include "gateway/storage/test_database.hpp"
 
 namespace kpo::gateway {
 namespace {
-
-std::string Url() {
-  return db::TestDatabaseUrl("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway");
-}
 
 std::string RandomUsername() { return "u_" + core::RandomHex(8); }
 
 class UserRepositoryTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    db::Connection connection(Url(), {});
+    db::Connection connection(IdentityTestDatabaseUrl(), {});
     db::Migrate(connection, generated::gateway_identity_migrations(), "gateway-migrations");
   }
-  db::Connection connection_{Url(), {}};
+  db::Connection connection_{IdentityTestDatabaseUrl(), {}};
 };
 
 TEST_F(UserRepositoryTest, RegisteredUserIsFoundByUsername) {
