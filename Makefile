@@ -4,9 +4,8 @@ SHELL := /bin/bash
 
 PRESET ?= release
 SOURCE_DIRS := $(wildcard libs services tests bench tools)
-# Sources for clang-format (everything) and clang-tidy (what the compile database knows).
+# Sources for clang-format (everything; clang-tidy takes what the compile database knows).
 FORMAT_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null))
-TIDY_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f -name '*.cpp' 2>/dev/null))
 
 .PHONY: help up test down build bench chaos faults coverage fuzz format format-check tidy trace
 
@@ -52,6 +51,6 @@ format: ## clang-format -i every .cpp/.hpp
 format-check: ## fail if any file is not clang-formatted
 	clang-format --dry-run --Werror $(FORMAT_SOURCES)
 
-tidy: ## clang-tidy over the sources, with build/release/compile_commands.json
+tidy: ## clang-tidy over the sources in build/release/compile_commands.json (scripts/tidy.sh)
 	@test -f build/release/compile_commands.json || ./scripts/build.sh release
-	printf '%s\n' $(TIDY_SOURCES) | xargs -P "$$(nproc)" -n 4 clang-tidy -p build/release --quiet
+	./scripts/tidy.sh build/release

@@ -413,8 +413,13 @@ build() {
   local targets=()
   (($#)) && targets=(--target "$@")
   if [[ ! -f $dir/CMakeCache.txt || ! -f $dir/build.ninja ]]; then
-    log "configuring ($preset preset)"
-    (cd "$KPO_ROOT" && cmake --preset "$preset")
+    # KPO_UNITY_BUILD=ON (.ci/run sets it): compile in unity batches of 16 sources, as the sanitizer
+    # presets always do, for a third less compile time in a fresh clone. A directory configured
+    # before keeps how it was configured; incremental builds are quicker file by file.
+    local unity=()
+    [[ ${KPO_UNITY_BUILD:-} == ON ]] && unity=(-DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16)
+    log "configuring ($preset preset${unity:+, unity batches})"
+    (cd "$KPO_ROOT" && cmake --preset "$preset" "${unity[@]}")
   fi
   log "building ($preset preset) in build/$preset"
   local jobs=()

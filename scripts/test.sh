@@ -82,19 +82,18 @@ log "checking deploy/observability (promtool check config, alert rule tests, das
 if ! bash "$KPO_ROOT/scripts/observability_check.sh"; then failed+=("observability config"); fi
 
 build release
-# clang-tidy needs about 9 minutes of CPU on two cores, and the tests below (release, chaos, web UI) mostly
-# wait on servers: it runs beside them at the lowest priority and is waited for before the sanitizer
-# builds. Diagnostics go to the log; stderr only counts the warnings filtered out in system headers.
+# clang-tidy needs about 11 minutes of CPU over a unity build's batches (CI's; about 25 source by source),
+# and the tests below (release, chaos, web UI) mostly wait on servers: it runs beside them at the lowest
+# priority and is waited for before the sanitizer tests. Diagnostics go to the log, shown if it fails.
 # fuzz/ is compiled by clang in the fuzz preset only: its sources are checked against that build (below).
 log "clang-tidy over every C++ source, in the background at low priority (warnings are errors, see .clang-tidy)"
 tidy_log="$KPO_ROOT/build/release/clang-tidy.log"
-(cd "$KPO_ROOT" && git ls-files -z '*.cpp' ':!fuzz/' |
-  nice -n 19 xargs -0 -P "$(nproc)" -n 4 clang-tidy -p build/release --quiet >"$tidy_log" 2>&1) &
+nice -n 19 bash "$KPO_ROOT/scripts/tidy.sh" "$KPO_ROOT/build/release" >"$tidy_log" 2>&1 &
 tidy_pid=$!
 # The ThreadSanitizer, ASan + UBSan and fuzz builds (about half an hour of CPU from a cold compiler
 # cache) start now too, one after another at the lowest priority: the release tests below leave most
-# of both cores idle. Each build's output goes to its log, shown if it fails; the tests of all three
-# wait for the last of them (await_sanitizer_builds).
+# of both cores idle. Each build's output goes to build/logs/<preset>.log, shown if it fails; the
+# tests of all three wait for the last of them.
 # The libraries where threads meet (wake-ups, connection pool, HTTP server, broker client, metrics) and
 # orders' group commit (OrderIntake: request threads writing each other's batches) under
 # ThreadSanitizer; the rest of the suite has no shared mutable state of its own.
@@ -205,7 +204,7 @@ fi
 # Every parser of outside input under libFuzzer + ASan + UBSan for a short while (fuzz/README.md has
 # the long runs): a crash, a sanitizer report or a broken invariant fails the step.
 log "fuzzing the parsers of outside input, ${KPO_FUZZ_SECONDS:-5} s per target (scripts/fuzz.sh)"
-# fuzz.sh finds its targets built by the background build (or shows the compiler's errors itself).
+# fuzz.sh finds its targets built by the background build.
 if ! sanitizer_built fuzz || ! bash "$KPO_ROOT/scripts/fuzz.sh" "${KPO_FUZZ_SECONDS:-5}"; then failed+=("fuzzing"); fi
 log "clang-tidy over the fuzz targets (fuzz preset)"
 if ! (cd "$KPO_ROOT" && git ls-files -z 'fuzz/*.cpp' | xargs -0 clang-tidy -p build/fuzz --quiet \
