@@ -18,7 +18,7 @@ dir=${1:-$KPO_ROOT/build/release}
 options=(-p "$dir" --quiet --config-file="$KPO_ROOT/.clang-tidy"
   # The GCC-only warning flags of the compile commands (-Wno-subobject-linkage in unity builds).
   --extra-arg=-Wno-unknown-warning-option)
-if grep -q '^CMAKE_UNITY_BUILD:BOOL=ON$' "$dir/CMakeCache.txt" 2>/dev/null; then
+if grep -qiE '^CMAKE_UNITY_BUILD:[A-Z]+=(ON|TRUE|YES|1)$' "$dir/CMakeCache.txt" 2>/dev/null; then
   options+=(--checks=-bugprone-suspicious-include)
 fi
 python3 - "$dir/compile_commands.json" "$KPO_ROOT/fuzz/" <<'EOF' | xargs -0 -P "$(nproc)" -n 2 clang-tidy "${options[@]}"
