@@ -91,9 +91,10 @@ tidy_log="$KPO_ROOT/build/release/clang-tidy.log"
 nice -n 19 bash "$KPO_ROOT/scripts/tidy.sh" "$KPO_ROOT/build/release" >"$tidy_log" 2>&1 &
 tidy_pid=$!
 # The ThreadSanitizer, ASan + UBSan and fuzz builds (about half an hour of CPU from a cold compiler
-# cache) start now too, one after another at the lowest priority: the release tests below leave most
-# of both cores idle. Each build's output goes to build/logs/<preset>.log, shown if it fails; the
-# tests of all three wait for the last of them.
+# cache) start now too, one after another: the release tests below leave most of both cores idle.
+# They run at nice 15, above clang-tidy's 19: each sanitizer's tests wait for its build, while
+# clang-tidy is waited for only at the end, so it takes what the builds and tests leave. Each build's
+# output goes to build/logs/<preset>.log, shown if it fails.
 # The libraries where threads meet (wake-ups, connection pool, HTTP server, broker client, metrics) and
 # orders' group commit (OrderIntake: request threads writing each other's batches) under
 # ThreadSanitizer; the rest of the suite has no shared mutable state of its own.
@@ -104,22 +105,34 @@ while IFS= read -r -d '' source; do fuzz_targets+=("$(basename "$source" .cpp)")
 build_logs="$KPO_ROOT/build/logs"
 mkdir -p "$build_logs"
 rm -f "$build_logs"/*.rc
+# One lock per build, taken here and held by the background job until that build ends (its
+# descriptor closes; a killed job closes them all): sanitizer_built waits on it.
+exec {tsan_lock}>"$build_logs/tsan.lock" {asan_lock}>"$build_logs/asan.lock" {fuzz_lock}>"$build_logs/fuzz.lock"
+flock "$tsan_lock"
+flock "$asan_lock"
+flock "$fuzz_lock"
 (
-  renice -n 19 -p "$BASHPID" >/dev/null
+  renice -n 15 -p "$BASHPID" >/dev/null
   set +e
   KPO_BUILD_JOBS=$(nproc)
   export KPO_BUILD_JOBS
   build tsan "${tsan_targets[@]}" >"$build_logs/tsan.log" 2>&1
   echo $? >"$build_logs/tsan.rc"
+  exec {tsan_lock}>&-
   build asan >"$build_logs/asan.log" 2>&1
   echo $? >"$build_logs/asan.rc"
+  exec {asan_lock}>&-
   build fuzz "${fuzz_targets[@]}" >"$build_logs/fuzz.log" 2>&1
   echo $? >"$build_logs/fuzz.rc"
 ) &
 sanitizer_builds_pid=$!
-# sanitizer_built PRESET — after the background builds: true if PRESET built, else shows why it did not.
+exec {tsan_lock}>&- {asan_lock}>&- {fuzz_lock}>&-
+# sanitizer_built PRESET — waits for the background build of PRESET to end; true if it built, else
+# shows why it did not.
 sanitizer_built() {
   local preset=$1
+  log "waiting for the $preset build (started after the release build)"
+  flock "$build_logs/$preset.lock" true
   if [[ $(cat "$build_logs/$preset.rc" 2>/dev/null) == 0 ]]; then return 0; fi
   warn "the $preset build failed:"
   tail -n 60 "$build_logs/$preset.log" >&2
@@ -164,15 +177,6 @@ fi
 nginx_stop
 stop_services
 
-log "waiting for clang-tidy (started after the release build)"
-if ! wait "$tidy_pid"; then
-  grep -v ' warnings\? generated\.$' "$tidy_log" >&2
-  failed+=("clang-tidy")
-fi
-
-log "waiting for the sanitizer and fuzz builds (started after the release build)"
-wait "$sanitizer_builds_pid" || true
-
 # Only tsan_targets are built, so CTest's placeholders for the others (*_NOT_BUILT) and the bench smoke
 # run (its services are not built here) are excluded.
 log "concurrency-heavy libraries under ThreadSanitizer (tsan preset)"
@@ -206,6 +210,13 @@ fi
 log "fuzzing the parsers of outside input, ${KPO_FUZZ_SECONDS:-5} s per target (scripts/fuzz.sh)"
 # fuzz.sh finds its targets built by the background build.
 if ! sanitizer_built fuzz || ! bash "$KPO_ROOT/scripts/fuzz.sh" "${KPO_FUZZ_SECONDS:-5}"; then failed+=("fuzzing"); fi
+wait "$sanitizer_builds_pid" || true
+
+log "waiting for clang-tidy (started after the release build)"
+if ! wait "$tidy_pid"; then
+  grep -v ' warnings\? generated\.$' "$tidy_log" >&2
+  failed+=("clang-tidy")
+fi
 log "clang-tidy over the fuzz targets (fuzz preset)"
 if ! (cd "$KPO_ROOT" && git ls-files -z 'fuzz/*.cpp' | xargs -0 clang-tidy -p build/fuzz --quiet \
   2> >(grep -v ' warnings\? generated\.$' >&2)); then
