@@ -90,8 +90,9 @@ log "clang-tidy over every C++ source, in the background at low priority (warnin
 tidy_log="$KPO_ROOT/build/release/clang-tidy.log"
 nice -n 19 bash "$KPO_ROOT/scripts/tidy.sh" "$KPO_ROOT/build/release" >"$tidy_log" 2>&1 &
 tidy_pid=$!
-# The ThreadSanitizer, ASan + UBSan and fuzz builds (about half an hour of CPU from a cold compiler
+# The ASan + UBSan, ThreadSanitizer and fuzz builds (about half an hour of CPU from a cold compiler
 # cache) start now too, one after another: the release tests below leave most of both cores idle.
+# ASan's comes first: it is the largest, and its tests the longest, so the others build while they run.
 # They run at nice 15, above clang-tidy's 19: each sanitizer's tests wait for its build, while
 # clang-tidy is waited for only at the end, so it takes what the builds and tests leave. Each build's
 # output goes to build/logs/<preset>.log, shown if it fails.
@@ -116,12 +117,12 @@ flock "$fuzz_lock"
   set +e
   KPO_BUILD_JOBS=$(nproc)
   export KPO_BUILD_JOBS
-  build tsan "${tsan_targets[@]}" >"$build_logs/tsan.log" 2>&1
-  echo $? >"$build_logs/tsan.rc"
-  exec {tsan_lock}>&-
   build asan >"$build_logs/asan.log" 2>&1
   echo $? >"$build_logs/asan.rc"
   exec {asan_lock}>&-
+  build tsan "${tsan_targets[@]}" >"$build_logs/tsan.log" 2>&1
+  echo $? >"$build_logs/tsan.rc"
+  exec {tsan_lock}>&-
   build fuzz "${fuzz_targets[@]}" >"$build_logs/fuzz.log" 2>&1
   echo $? >"$build_logs/fuzz.rc"
 ) &
@@ -177,16 +178,6 @@ fi
 nginx_stop
 stop_services
 
-# Only tsan_targets are built, so CTest's placeholders for the others (*_NOT_BUILT) and the bench smoke
-# run (its services are not built here) are excluded.
-log "concurrency-heavy libraries under ThreadSanitizer (tsan preset)"
-if ! sanitizer_built tsan; then
-  failed+=("tsan build")
-elif ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" -E '_NOT_BUILT|^itest\.bench_smoke$' \
-  --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"; then
-  failed+=("tsan tests")
-fi
-
 log "running every test under ASan + UBSan (asan preset)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -203,6 +194,16 @@ fi
 if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$asan_logs"/*.log 2>/dev/null; then
   grep -h -A20 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$asan_logs"/*.log | head -80 >&2
   failed+=("sanitizer reports in service logs")
+fi
+
+# Only tsan_targets are built, so CTest's placeholders for the others (*_NOT_BUILT) and the bench smoke
+# run (its services are not built here) are excluded.
+log "concurrency-heavy libraries under ThreadSanitizer (tsan preset)"
+if ! sanitizer_built tsan; then
+  failed+=("tsan build")
+elif ! TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} ctest --test-dir "$KPO_ROOT/build/tsan" -E '_NOT_BUILT|^itest\.bench_smoke$' \
+  --output-on-failure --timeout "${KPO_TEST_TIMEOUT:-900}"; then
+  failed+=("tsan tests")
 fi
 
 # Every parser of outside input under libFuzzer + ASan + UBSan for a short while (fuzz/README.md has
