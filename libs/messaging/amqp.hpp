@@ -144,6 +144,8 @@ class Connection {
   // Ready messages in `queue` (passive queue.declare). Throws AmqpError when it does not exist;
   // the connection is unusable afterwards.
   std::uint64_t QueueDepth(const std::string& queue);
+  // Consumers of `queue` now (passive queue.declare); throws as QueueDepth.
+  std::uint64_t QueueConsumers(const std::string& queue);
 
   struct Impl;
 
@@ -171,7 +173,11 @@ class Consumer {
   using BatchHandler = std::function<std::vector<Disposition>(const std::vector<Delivery>&)>;
 
   // `max_batch` (1..prefetch) bounds how many deliveries one BatchHandler call receives.
-  Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch, std::size_t max_batch = 1);
+  // `priority` (basic.consume's x-priority, 0: none): the broker hands a queue's messages to its
+  // highest-priority consumers while they have room in their prefetch window, and to lower ones
+  // only when those are full.
+  Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch, std::size_t max_batch = 1,
+           int priority = 0);
 
   // Blocks until `stop` is requested. Declares the queue on every (re)connect, then hands the
   // deliveries to `handler` one at a time and settles each with the disposition it returns; an
@@ -195,6 +201,7 @@ class Consumer {
   QueueSpec queue_;
   std::uint16_t prefetch_;
   std::size_t max_batch_;
+  int priority_;
 };
 
 // Republishes up to `max` messages of `<queue>.dlq` to the exchange and routing key they were

@@ -67,11 +67,16 @@ std::vector<Delivery> Connection::Impl::Get(const std::string& queue, std::size_
   return out;
 }
 
-void Connection::Impl::StartConsuming(const std::string& queue, std::uint16_t prefetch) {
+void Connection::Impl::StartConsuming(const std::string& queue, std::uint16_t prefetch, int priority) {
   amqp_basic_qos(conn, kChannel, 0, prefetch, /*global=*/0);
   CheckRpc("set prefetch on " + queue);
+  amqp_table_entry_t priority_entry{};
+  priority_entry.key = amqp_cstring_bytes("x-priority");
+  priority_entry.value.kind = AMQP_FIELD_KIND_I32;
+  priority_entry.value.value.i32 = priority;
+  const amqp_table_t arguments = priority != 0 ? amqp_table_t{1, &priority_entry} : amqp_empty_table;
   amqp_basic_consume(conn, kChannel, Bytes(queue), amqp_empty_bytes, /*no_local=*/0, /*no_ack=*/0,
-                     /*exclusive=*/0, amqp_empty_table);
+                     /*exclusive=*/0, arguments);
   CheckRpc("consume " + queue);
 }
 
@@ -247,26 +252,33 @@ void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t
   }
 }
 
-std::uint64_t Connection::Impl::QueueDepth(const std::string& queue) {
+Connection::Impl::QueueCounts Connection::Impl::CountQueue(const std::string& queue) {
   EnsureUsable();
   const amqp_queue_declare_ok_t* ok = amqp_queue_declare(conn, kChannel, Bytes(queue), /*passive=*/1,
                                                          /*durable=*/0, /*exclusive=*/0,
                                                          /*auto_delete=*/0, amqp_empty_table);
   CheckRpc("look up queue " + queue);
-  return ok != nullptr ? ok->message_count : 0;
+  if (ok == nullptr) return {};
+  return {.messages = ok->message_count, .consumers = ok->consumer_count};
 }
 
-std::uint64_t Connection::QueueDepth(const std::string& queue) { return impl_->QueueDepth(queue); }
+std::uint64_t Connection::QueueDepth(const std::string& queue) { return impl_->CountQueue(queue).messages; }
+
+std::uint64_t Connection::QueueConsumers(const std::string& queue) {
+  return impl_->CountQueue(queue).consumers;
+}
 
 std::vector<Delivery> Connection::Get(const std::string& queue, std::size_t max, bool remove) {
   return impl_->Get(queue, max, remove);
 }
 
-Consumer::Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch, std::size_t max_batch)
+Consumer::Consumer(AmqpSettings settings, QueueSpec queue, std::uint16_t prefetch, std::size_t max_batch,
+                   int priority)
     : settings_(std::move(settings)),
       queue_(std::move(queue)),
       prefetch_(prefetch),
-      max_batch_(std::clamp<std::size_t>(max_batch, 1, prefetch)) {}
+      max_batch_(std::clamp<std::size_t>(max_batch, 1, prefetch)),
+      priority_(priority) {}
 
 void Consumer::Run(const Handler& handler, std::stop_token stop) {
   RunBatches(
@@ -293,10 +305,10 @@ void Consumer::RunBatches(const BatchHandler& handler, std::stop_token stop) {
   core::RunWithReconnect("consumer of " + queue_.name, stop, [&](core::Backoff& backoff) {
     Connection connection(settings_);
     connection.DeclareQueue(queue_);
-    connection.impl_->StartConsuming(queue_.name, prefetch_);
+    connection.impl_->StartConsuming(queue_.name, prefetch_, priority_);
     backoff.Reset();
-    spdlog::info("consuming {} on {} with prefetch {}, up to {} per batch", queue_.name, connection.Node(),
-                 prefetch_, max_batch_);
+    spdlog::info("consuming {} on {} with prefetch {}, up to {} per batch, priority {}", queue_.name,
+                 connection.Node(), prefetch_, max_batch_, priority_);
     connection.impl_->ConsumeUntilStopped(queue_.name, max_batch_, queue_.delivery_limit, handler, stop);
   });
 }

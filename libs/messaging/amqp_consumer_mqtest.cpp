@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/ids.hpp"
@@ -230,6 +232,67 @@ TEST(AmqpConsumerTest, RedeclaresWhenTheQueueIsDeletedUnderIt) {
     return Eventually([&] { return recorder.Size() >= 2; }, 500ms);
   }));
   consumer.Stop();
+}
+
+// Consumer priorities (x-priority), which the services' first consumer thread takes so that its
+// batches stay whole below the rate it keeps up with.
+TEST(AmqpConsumerTest, AHigherPriorityConsumerTakesEveryMessageWhileItHasRoom) {
+  Topology topology;
+  Recorder high;
+  Recorder low;
+  RunningConsumer low_consumer(Settings(), topology.spec(), 32, AckAndRecord(low));
+  RunningConsumer high_consumer(Settings(), topology.spec(), 32, AckAndRecord(high), 1);
+  Connection connection(Settings());
+  ASSERT_TRUE(Eventually([&] { return connection.QueueConsumers(topology.spec().name) == 2; }));
+
+  std::vector<Message> sent;
+  for (int i = 0; i < 20; ++i) sent.push_back(topology.MakeMessage());
+  connection.PublishConfirmed(sent, 5s);
+  ASSERT_TRUE(Eventually([&] { return high.Size() + low.Size() == 20; }));
+  high_consumer.Stop();
+  low_consumer.Stop();
+  EXPECT_EQ(high.Size(), 20u);  // dealt out round-robin, each would have about 10
+  EXPECT_EQ(low.Size(), 0u);
+}
+
+TEST(AmqpConsumerTest, MessagesOverflowToALowerPriorityConsumerWhileTheHigherOneIsFull) {
+  Topology topology;
+  Recorder high;
+  Recorder low;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  RunningConsumer low_consumer(Settings(), topology.spec(), 32, AckAndRecord(low));
+  // Holds its first delivery unacked until released: with a prefetch of 2 it is full at 2.
+  RunningConsumer high_consumer(
+      Settings(), topology.spec(), 2,
+      [&](const Delivery& delivery) {
+        high.Add(delivery);
+        released.wait();
+        return Disposition::kAck;
+      },
+      1);
+  // Released before high_consumer stops (destroyed first), whichever way the test ends.
+  struct ReleaseOnExit {
+    std::promise<void>& promise;
+    bool done = false;
+    void operator()() {
+      if (!std::exchange(done, true)) promise.set_value();
+    }
+    ~ReleaseOnExit() { (*this)(); }
+  } release_high{release};
+  Connection connection(Settings());
+  ASSERT_TRUE(Eventually([&] { return connection.QueueConsumers(topology.spec().name) == 2; }));
+
+  std::vector<Message> sent;
+  for (int i = 0; i < 6; ++i) sent.push_back(topology.MakeMessage());
+  connection.PublishConfirmed(sent, 5s);
+  ASSERT_TRUE(Eventually([&] { return low.Size() == 4; }));
+  EXPECT_EQ(high.Size(), 1u);  // the second waits in its window behind the first
+  release_high();
+  ASSERT_TRUE(Eventually([&] { return high.Size() == 2; }));
+  high_consumer.Stop();
+  low_consumer.Stop();
+  EXPECT_EQ(low.Size(), 4u);
 }
 
 TEST(AmqpConsumerTest, StopInterruptsTheBackoff) {

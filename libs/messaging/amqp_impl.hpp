@@ -117,7 +117,7 @@ struct Connection::Impl {
   // One basic.get; nullopt when the queue is empty. The caller settles the delivery tag.
   std::optional<Delivery> GetOne(const std::string& queue, amqp_message_t& message);
   std::vector<Delivery> Get(const std::string& queue, std::size_t max, bool remove);
-  void StartConsuming(const std::string& queue, std::uint16_t prefetch);
+  void StartConsuming(const std::string& queue, std::uint16_t prefetch, int priority);
   void HandleUnexpectedFrame();
   void SettleDelivery(const std::string& queue, const Delivery& delivery, Disposition disposition,
                       DeadLetterPublisher& dead_letters);
@@ -131,9 +131,13 @@ struct Connection::Impl {
   // RenewFrom(delivery_limit) and removes them from it.
   void RenewWorn(const std::string& queue, int delivery_limit, std::vector<Delivery>& batch,
                  DeadLetterPublisher& publisher);
-  // Passive queue.declare: the number of ready messages in `queue`. Throws AmqpError (and the
-  // channel is closed) when the queue does not exist.
-  std::uint64_t QueueDepth(const std::string& queue);
+  // Passive queue.declare: the numbers of ready messages and of consumers of `queue`. Throws
+  // AmqpError (and the channel is closed) when the queue does not exist.
+  struct QueueCounts {
+    std::uint64_t messages = 0;
+    std::uint64_t consumers = 0;
+  };
+  QueueCounts CountQueue(const std::string& queue);
 };
 
 }  // namespace kpo::messaging

@@ -125,8 +125,8 @@ inline Consumer::Handler AckAndRecord(Recorder& recorder) {
 class RunningConsumer {
  public:
   RunningConsumer(AmqpSettings settings, const QueueSpec& queue, std::uint16_t prefetch,
-                  Consumer::Handler handler)
-      : consumer_(std::move(settings), queue, prefetch),
+                  Consumer::Handler handler, int priority = 0)
+      : consumer_(std::move(settings), queue, prefetch, 1, priority),
         thread_([this, handler = std::move(handler)](std::stop_token stop) {
           consumer_.Run(handler, std::move(stop));
         }) {}

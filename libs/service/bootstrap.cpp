@@ -33,6 +33,7 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
       config.Int(prefix + "_CONSUMER_BATCH", settings.prefetch, 1, settings.prefetch));
   settings.relays = static_cast<int>(config.Int(prefix + "_RELAYS", 2, 1, 8));
   settings.consumers = static_cast<int>(config.Int(prefix + "_CONSUMERS", 2, 1, 8));
+  settings.consumer_priority = config.Bool(prefix + "_CONSUMER_PRIORITY", true);
   settings.relay.database_url = settings.database_url;
   settings.relay.amqp = settings.amqp;
   settings.relay.amqp.connection_name = name + "-relay";
@@ -68,12 +69,16 @@ std::vector<std::jthread> StartRelays(const ServiceSettings& settings) {
 
 std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
                                          BatchHandler handle) {
-  auto threads = StartWorkers(settings.consumers, [amqp = settings.amqp, queue, prefetch = settings.prefetch,
-                                                   max_batch = settings.consumer_batch,
-                                                   handle = std::move(handle)](std::stop_token stop) {
-    messaging::Consumer(amqp, queue, prefetch, max_batch)
-        .RunBatches([&](const std::vector<messaging::Delivery>& batch) { return handle(batch, stop); }, stop);
-  });
+  std::vector<std::jthread> threads;
+  for (int i = 0; i < settings.consumers; ++i) {
+    const int priority = settings.consumer_priority && i == 0 ? 1 : 0;
+    threads.emplace_back([amqp = settings.amqp, queue, prefetch = settings.prefetch,
+                          max_batch = settings.consumer_batch, handle, priority](std::stop_token stop) {
+      messaging::Consumer(amqp, queue, prefetch, max_batch, priority)
+          .RunBatches([&](const std::vector<messaging::Delivery>& batch) { return handle(batch, stop); },
+                      stop);
+    });
+  }
   for (const auto& sweep : {settings.inbox_sweep, settings.idempotency_sweep}) {
     threads.emplace_back([sweep](std::stop_token stop) { db::RunRetentionSweep(sweep, std::move(stop)); });
   }

@@ -26,8 +26,8 @@ namespace kpo::service {
 // <PREFIX>_HTTP_QUEUE_INTERVAL_MS, <PREFIX>_HTTP_MAX_QUEUE_WAIT_MS,
 // <PREFIX>_CONSUMER_PREFETCH, <PREFIX>_RELAY_BATCH,
 // <PREFIX>_CONSUMER_BATCH, <PREFIX>_CONSUMERS, <PREFIX>_RELAYS, <PREFIX>_RELAY_POLL_MS,
-// <PREFIX>_RELAY_WAKEUP, <PREFIX>_ANALYZE_MS, <PREFIX>_RABBITMQ_URL (else RABBITMQ_URL) and KPO_FAILPOINTS.
-// Throws std::invalid_argument for a malformed value.
+// <PREFIX>_RELAY_WAKEUP, <PREFIX>_CONSUMER_PRIORITY, <PREFIX>_ANALYZE_MS, <PREFIX>_RABBITMQ_URL (else
+// RABBITMQ_URL) and KPO_FAILPOINTS. Throws std::invalid_argument for a malformed value.
 struct ServiceSettings {
   std::string host;
   std::uint16_t port = 0;
@@ -44,6 +44,11 @@ struct ServiceSettings {
   // other's work (rows and deliveries are claimed so that they never do the same work twice).
   int relays = 2;
   int consumers = 2;
+  // The first consumer thread gets the queue's messages while it has room in its prefetch window;
+  // the others only the overflow (RabbitMQ consumer priorities). Below the rate one consumer keeps
+  // up with, the batches stay whole instead of being dealt out round-robin: fewer, larger
+  // transactions per message. <PREFIX>_CONSUMER_PRIORITY=false deals them out evenly.
+  bool consumer_priority = true;
   // Database, broker, batch, poll and wake-up filled in; relay.wakeup is null when the wake-up is
   // off (<PREFIX>_RELAY_WAKEUP=false: the relay only polls).
   messaging::RelayOptions relay;
