@@ -4,6 +4,7 @@
 // a throw-away topology per test, a delivery recorder, a consumer on a thread of its own and
 // rabbitmqctl helpers.
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
@@ -126,7 +127,8 @@ class RunningConsumer {
  public:
   RunningConsumer(AmqpSettings settings, const QueueSpec& queue, std::uint16_t prefetch,
                   Consumer::Handler handler, int priority = 0)
-      : consumer_(std::move(settings), queue, prefetch, 1, priority),
+      : logger_(spdlog::default_logger()),
+        consumer_(std::move(settings), queue, prefetch, 1, priority),
         thread_([this, handler = std::move(handler)](std::stop_token stop) {
           consumer_.Run(handler, std::move(stop));
         }) {}
@@ -138,6 +140,10 @@ class RunningConsumer {
   }
 
  private:
+  // spdlog makes its registry on first use, inside libspdlog.so, which TSan cannot see into: two
+  // consumer threads logging first at once read as a data race on the new default logger. Taking
+  // it here, on the test's thread, makes it before any consumer thread starts.
+  std::shared_ptr<spdlog::logger> logger_;
   Consumer consumer_;
   std::jthread thread_;  // last: it starts once the consumer exists
 };
