@@ -61,10 +61,12 @@ Router::Found Router::Find(Request& request) const {
     found.pattern = route->pattern;
     found.lane = route->lane;
     if (route->gate) {
-      if (auto refused = route->gate()) {
-        found.error = std::move(*refused);
+      auto answer = route->gate();
+      if (answer.refusal) {
+        found.error = std::move(*answer.refusal);
         return found;
       }
+      found.ticket = std::move(answer.ticket);
     }
     if (route->async_handler) {
       found.async_handler = &route->async_handler;

@@ -30,9 +30,16 @@ class Router {
   // Registers a handler; `pattern` segments in braces are parameters. Not thread safe: register
   // everything before the server starts; Find is then safe from any thread.
   // A route's gate runs on the I/O thread as the request is routed, before it waits for a worker:
-  // an answer from it is sent at once instead of running the handler (e.g. 503 while a service
+  // a refusal from it is sent at once instead of running the handler (e.g. 503 while a service
   // sheds load), so refusals never queue behind the work they protect. It must not block.
-  using Gate = std::function<std::optional<Response>()>;
+  // A request it lets in may hold a ticket: the server keeps it until the request's answer is
+  // ready, whatever the answer (the handler's, a refusal of the workers' queue, an error), so a
+  // gate can count the requests it let in that are still unanswered.
+  struct GateAnswer {
+    std::optional<Response> refusal;
+    std::shared_ptr<void> ticket;
+  };
+  using Gate = std::function<GateAnswer()>;
   void Add(std::string method, std::string pattern, Handler handler, Lane lane = Lane::kRequests,
            Gate gate = {});
   void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
@@ -55,6 +62,7 @@ class Router {
     Lane lane = Lane::kRequests;
     std::string_view pattern = "unmatched";  // refers to the router, which outlives the request
     Response error;
+    std::shared_ptr<void> ticket;  // the gate's, held until the answer is ready
   };
   Found Find(Request& request) const;
 

@@ -67,6 +67,8 @@ struct Server::Impl {
       "Requests refused with 503 because the workers' queue was over its bounds.");
   observability::Gauge& queue_depth = observability::Registry::Global().GetGauge(
       "http_worker_queue_depth", "Requests waiting for an HTTP worker.");
+  observability::Histogram& queue_wait = observability::Registry::Global().GetHistogram(
+      "http_worker_queue_wait_seconds", "Time a request waited for an HTTP worker.");
   tcp::acceptor acceptor{*loops.front()};
   // The streams each loop is writing (used on that loop only), for a shutdown to end them.
   std::vector<StreamRegistry> streams = std::vector<StreamRegistry>(loops.size());
@@ -130,6 +132,7 @@ struct Server::Impl {
       asio::post(bounded ? workers : operations, [&, done, executor, bounded, enqueued] {
         if (bounded) queue_depth.Set(static_cast<double>(queued.fetch_sub(1, std::memory_order_relaxed) - 1));
         const auto now = std::chrono::steady_clock::now();
+        if (bounded) queue_wait.Observe(std::chrono::duration<double>(now - enqueued).count());
         if (bounded && queue_codel.Refuse(now - enqueued, now)) {
           response = Busy();
         } else {

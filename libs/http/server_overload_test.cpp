@@ -58,9 +58,9 @@ class ServerOverloadTest : public ::testing::Test {
     router_.Add("GET", "/hold", [this](Request&) { return gate_.Hold(); });
     router_.Add(
         "GET", "/gated", [this](Request&) { return gate_.Hold(); }, Lane::kRequests,
-        [this]() -> std::optional<Response> {
-          if (!refusing_) return std::nullopt;
-          return ProblemError(503, "Shedding").WithRetryAfter(1).ToResponse();
+        [this]() -> Router::GateAnswer {
+          if (!refusing_) return {.refusal = std::nullopt, .ticket = tickets_};
+          return {.refusal = ProblemError(503, "Shedding").WithRetryAfter(1).ToResponse(), .ticket = nullptr};
         });
     AddOperationalRoutes(router_, {});
     options.host = "127.0.0.1";
@@ -107,6 +107,9 @@ class ServerOverloadTest : public ::testing::Test {
 
   Gate gate_;
   std::atomic<bool> refusing_ = false;  // the /gated route's gate
+  // The ticket the gate hands every request it lets in: its use count less one is how many the
+  // server still holds.
+  std::shared_ptr<int> tickets_ = std::make_shared<int>(0);
   Router router_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
@@ -156,6 +159,31 @@ TEST_F(ServerOverloadTest, AGatedRouteRefusesWithoutWaitingForAWorker) {
   EXPECT_EQ(held.running.get().status, 200);
   for (auto& response : held.waiting) EXPECT_EQ(response.get().status, 200);
   EXPECT_EQ(gate_.Started(), 4);
+}
+
+// The gate's ticket stays with the request while it waits and runs and goes once it is answered.
+TEST_F(ServerOverloadTest, TheGatesTicketIsHeldUntilTheRequestIsAnswered) {
+  Start({.max_queued = 0, .queue = {.target = 0ms, .max_wait = 0ms}});
+  auto running = CallAsync("/gated");
+  gate_.WaitStarted(1);
+  auto waiting = CallAsync("/gated");
+  WaitQueued(1);
+  EXPECT_EQ(tickets_.use_count(), 3);
+
+  gate_.Open();
+  EXPECT_EQ(running.get().status, 200);
+  EXPECT_EQ(waiting.get().status, 200);
+  EXPECT_EQ(tickets_.use_count(), 1);
+}
+
+// A request the gate let in but the workers' queue refused gives its ticket back all the same.
+TEST_F(ServerOverloadTest, ARequestRefusedAfterTheGateGivesItsTicketBack) {
+  Start({.max_queued = 1, .queue = {.target = 0ms, .max_wait = 0ms}});
+  auto held = HoldTheWorkerAndQueue(1);
+  ExpectBusy(Call("/gated"));
+  EXPECT_EQ(tickets_.use_count(), 1);
+  gate_.Open();
+  EXPECT_EQ(held.running.get().status, 200);
 }
 
 TEST_F(ServerOverloadTest, WithoutBoundsEveryRequestWaitsItsTurn) {

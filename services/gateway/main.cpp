@@ -69,7 +69,7 @@ int main() {
                               .docs_dir = settings.docs_dir,
                               .trusted_proxies = settings.trusted_proxies,
                               .metrics_readers = settings.metrics_readers,
-                              .shed_window = settings.shed_window,
+                              .shed_multiplier = settings.shed_multiplier,
                               .streams_per_address = settings.streams_per_address,
                               .readiness = Readiness(users, orders, payments)};
 

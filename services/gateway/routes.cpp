@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -29,6 +30,12 @@ using http::Request;
 using http::Response;
 using LocalHandler = std::function<Response(const Request&)>;
 
+// A uniform draw in [0, 1) for the shedder, from a generator of the calling I/O thread's own.
+double UniformDraw() {
+  thread_local std::minstd_rand generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
 // What every route shares: the middleware, in the order a request meets it. Owned by the router's
 // handlers (each holds a reference), so it lives as long as the router.
 class Edge : public std::enable_shared_from_this<Edge> {
@@ -49,7 +56,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
 
   // A route answered by `upstream`. Never blocks: it runs on the I/O threads.
   http::AsyncHandler Proxied(const RouteSpec& route, Upstream& upstream) {
-    Shedder* shedder = route.shed ? &shedders_.emplace_back(deps_.shed_window) : nullptr;
+    Shedder* shedder = route.shed ? &shedders_.emplace_back(deps_.shed_multiplier) : nullptr;
     return [self = shared_from_this(), route, &upstream, shedder](Request& request) {
       return self->Forward(request, route, upstream, shedder);
     };
@@ -84,19 +91,17 @@ class Edge : public std::enable_shared_from_this<Edge> {
       response = LimitIp(request).value_or(Unauthorized());
     } else if (auto refused = Limit(route.rate, request, &*claims)) {
       response = std::move(*refused);
-    } else if (shedder != nullptr && shedder->Shedding(Shedder::Clock::now())) {
+    } else if (shedder != nullptr && shedder->Shed(Shedder::Clock::now(), UniformDraw())) {
       CountShed();
+      shedder->Record(Shedder::Clock::now(), false);
       response = Overloaded();
     } else if (route.stream) {
       response = co_await ForwardStream(request, upstream, *claims);
     } else {
       response = co_await upstream.Forward(request, Identity(request, *claims));
-      // Only an overload refusal opens the window: a 503 for an unreachable database is passed on
-      // as it is, and the requests after it find out for themselves.
-      if (shedder != nullptr && IsOverloadRefusal(response)) {
-        shedder->Observe(response.status, http::FindHeader(response.headers, "Retry-After").has_value(),
-                         Shedder::Clock::now());
-      }
+      // Only an overload refusal counts against the service: a 503 for an unreachable database is
+      // passed on as it is, and the requests after it find out for themselves.
+      if (shedder != nullptr) shedder->Record(Shedder::Clock::now(), !IsOverloadRefusal(response));
     }
     cors_.Apply(response, request);
     co_return response;

@@ -73,8 +73,9 @@ struct GatewayDeps {
   AddressSet trusted_proxies{{"127.0.0.1", "::1"}};
   // Peers that may read /metrics; the gateway's port is public, its metrics are not.
   AddressSet metrics_readers{{"127.0.0.1", "::1"}};
-  // How long a shed route is refused here after its service answered 503 + Retry-After (0: never).
-  std::chrono::milliseconds shed_window{100};
+  // A shed route is passed on up to this multiple of what its service accepted over the last
+  // second; the rest is refused here (0: never). See domain/shedder.hpp.
+  double shed_multiplier = 1.5;
   // Live-update streams one client address may hold open here at once (0: no bound).
   std::size_t streams_per_address = 0;
   // /readyz's checks.

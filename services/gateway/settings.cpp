@@ -1,5 +1,7 @@
 #include "gateway/settings.hpp"
 
+#include <algorithm>
+
 namespace kpo::gateway {
 namespace {
 
@@ -37,7 +39,12 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
       AddressSet(core::SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.1,::1")));
   settings.metrics_readers =
       AddressSet(core::SplitList(config.String("GATEWAY_METRICS_FROM", "127.0.0.1,::1")));
-  settings.shed_window = config.Millis("GATEWAY_SHED_MS", std::chrono::milliseconds(100));
+  // Percent of what orders accepted that is passed on while it refuses some; less than all it
+  // accepts would refuse orders it could take, so values under 100 count as 100.
+  const auto shed_pass_percent = config.Int("GATEWAY_SHED_PASS_PERCENT", 150, 0, 10'000);
+  settings.shed_multiplier =
+      shed_pass_percent == 0 ? 0.0
+                             : static_cast<double>(std::max<std::int64_t>(shed_pass_percent, 100)) / 100.0;
   settings.streams_per_address =
       static_cast<std::size_t>(config.Int("GATEWAY_STREAMS_PER_ADDRESS", 0, 0, 1'000'000));
   auto& server = settings.server;

@@ -28,7 +28,7 @@ struct GatewaySettings {
   std::string docs_dir;
   AddressSet trusted_proxies;  // GATEWAY_TRUSTED_PROXIES: addresses or networks
   AddressSet metrics_readers;  // GATEWAY_METRICS_FROM: who may GET /metrics
-  std::chrono::milliseconds shed_window{100};
+  double shed_multiplier = 1.5;
   std::size_t streams_per_address = 0;  // GATEWAY_STREAMS_PER_ADDRESS (0: no bound)
 };
 

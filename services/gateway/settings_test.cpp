@@ -15,7 +15,8 @@ constexpr const char* kVariables[] = {"GATEWAY_LISTEN",
                                       "GATEWAY_TRUSTED_PROXIES",
                                       "GATEWAY_METRICS_FROM",
                                       "GATEWAY_UPSTREAM_TIMEOUT_MS",
-                                      "GATEWAY_PAYMENTS_UPSTREAMS"};
+                                      "GATEWAY_PAYMENTS_UPSTREAMS",
+                                      "GATEWAY_SHED_PASS_PERCENT"};
 
 class Settings : public ::testing::Test {
  protected:
@@ -47,10 +48,22 @@ TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
   EXPECT_TRUE(settings.metrics_readers.Contains("127.0.0.1"));
   EXPECT_FALSE(settings.metrics_readers.Contains("192.0.2.1"));
   EXPECT_EQ(settings.cors_origins, std::vector<std::string>{"http://localhost:3000"});
-  EXPECT_EQ(settings.shed_window, std::chrono::milliseconds(100));
+  EXPECT_EQ(settings.shed_multiplier, 1.5);
   EXPECT_EQ(settings.server.max_queued, 512U);
   EXPECT_EQ(settings.server.queue.target, std::chrono::milliseconds(0));
   EXPECT_EQ(settings.server.queue.max_wait, std::chrono::milliseconds(5000));
+}
+
+TEST_F(Settings, ShedPassPercentZeroNeverShedsAndLessThanAllCountsAsAll) {
+  setenv("GATEWAY_SHED_PASS_PERCENT", "0", 1);
+  core::Config never;
+  EXPECT_EQ(ReadGatewaySettings(never).shed_multiplier, 0.0);
+  setenv("GATEWAY_SHED_PASS_PERCENT", "50", 1);
+  core::Config half;
+  EXPECT_EQ(ReadGatewaySettings(half).shed_multiplier, 1.0);
+  setenv("GATEWAY_SHED_PASS_PERCENT", "150", 1);
+  core::Config more;
+  EXPECT_EQ(ReadGatewaySettings(more).shed_multiplier, 1.5);
 }
 
 TEST_F(Settings, BothUpstreamsShareTheTimeoutsButNotTheReplicas) {

@@ -60,6 +60,7 @@ orders::AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::s
       .database_url = database_url,
       .bounds = {.max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000)),
                  .max_pending = config.Int("ORDERS_BACKPRESSURE_MAX_PENDING", 1000, 0, 1'000'000)},
+      .max_in_flight = static_cast<int>(config.Int("ORDERS_MAX_IN_FLIGHT", 96, 0, 100'000)),
       .check_every = std::max(std::chrono::milliseconds(10),
                               config.Millis("ORDERS_BACKPRESSURE_CHECK_MS", std::chrono::milliseconds(100)))};
 }
@@ -74,7 +75,7 @@ void AddOrderRoutes(http::Router& router, const orders::OrderServices& services,
   db::Pool& pool = services.pool;
   router.Add(
       "POST", "/api/orders", [&services](http::Request& r) { return orders::CreateOrder(services, r); },
-      http::Lane::kRequests, [&admission] { return orders::RefuseWhileBehind(admission); });
+      http::Lane::kRequests, [&admission] { return orders::AdmitOrRefuse(admission); });
   router.Add("GET", "/api/orders", [&pool](http::Request& r) { return orders::ListOrders(pool, r); });
   router.Add("GET", "/api/orders/{id}", [&pool](http::Request& r) { return orders::GetOrder(pool, r); });
   router.Add("GET", "/api/events",

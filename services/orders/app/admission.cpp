@@ -26,7 +26,37 @@ observability::Gauge& OldestGauge() {
   return gauge;
 }
 
+observability::Counter& Refusals(Admission::Refusal refusal) {
+  static const std::string kHelp = "New orders refused with 503 by admission, by reason.";
+  static auto& in_flight = observability::Registry::Global().GetCounter("orders_admission_refusals_total",
+                                                                        kHelp, R"(reason="in_flight")");
+  static auto& pipeline = observability::Registry::Global().GetCounter("orders_admission_refusals_total",
+                                                                       kHelp, R"(reason="pipeline_behind")");
+  return refusal == Admission::Refusal::kInFlight ? in_flight : pipeline;
+}
+
 }  // namespace
+
+Admission::Refusal Admission::Admit(std::shared_ptr<void>& ticket) {
+  if (options_.max_in_flight > 0 &&
+      in_flight_.fetch_add(1, std::memory_order_relaxed) >= options_.max_in_flight) {
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    Refusals(Refusal::kInFlight).Add();
+    return Refusal::kInFlight;
+  }
+  // The place taken above (if bounded) is given back when the request is answered, or now.
+  std::shared_ptr<void> place;
+  if (options_.max_in_flight > 0) {
+    place =
+        std::shared_ptr<void>(nullptr, [this](void*) { in_flight_.fetch_sub(1, std::memory_order_relaxed); });
+  }
+  if (admissions_.fetch_sub(1, std::memory_order_relaxed) <= 0) {
+    Refusals(Refusal::kPipelineBehind).Add();
+    return Refusal::kPipelineBehind;
+  }
+  ticket = std::move(place);
+  return Refusal::kNone;
+}
 
 void Admission::Grant(std::int64_t admissions, const PipelineBacklog& backlog) {
   admissions_.store(admissions, std::memory_order_relaxed);

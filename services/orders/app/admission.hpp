@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <stop_token>
 #include <string>
 
@@ -17,6 +18,11 @@ namespace kpo::orders {
 struct AdmissionOptions {
   std::string database_url;
   AdmissionBounds bounds;
+  // New orders this replica may have let in and not yet answered (0: no bound). Under overload
+  // every request waits for a core, so the more are in hand the longer each waits: the bound keeps
+  // the answer quick and refuses the rest at once, as the pipeline bound alone does not (it admits
+  // all the pipeline finishes, which is all the machine can do, leaving nothing for quick answers).
+  int max_in_flight = 0;
   std::chrono::milliseconds check_every{100};
   std::chrono::seconds window{30};  // orders older than this no longer count (a stuck one is the DLQ's)
 };
@@ -25,10 +31,17 @@ class Admission {
  public:
   explicit Admission(AdmissionOptions options) : options_(std::move(options)) {}
 
-  // Takes one admission if any is left: whether a new order may be accepted now. Thread safe,
-  // wait free. Until the first measurement, and while the database cannot be measured, it admits
-  // (requests then find out about the database themselves).
-  bool Admit() { return admissions_.fetch_sub(1, std::memory_order_relaxed) > 0; }
+  // Why a new order is refused; kNone: it is let in.
+  enum class Refusal { kNone, kInFlight, kPipelineBehind };
+
+  // Lets a new order in if fewer than max_in_flight are in hand and an admission is left (taking
+  // it), holding one in-flight place in `ticket` until the ticket is destroyed. Thread safe, wait
+  // free. Until the first measurement, and while the database cannot be measured, admissions are
+  // unbounded (requests then find out about the database themselves).
+  Refusal Admit(std::shared_ptr<void>& ticket);
+
+  // New orders let in and not yet answered.
+  int InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
 
   // Measures every check_every until `stop` (returns at once when backpressure is off);
   // reconnects after database failures.
@@ -39,6 +52,7 @@ class Admission {
 
   AdmissionOptions options_;
   std::atomic<std::int64_t> admissions_ = kUnboundedAdmissions;
+  std::atomic<int> in_flight_ = 0;
   bool refusing_ = false;  // to log changes only; Run's thread alone
 };
 

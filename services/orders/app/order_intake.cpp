@@ -23,11 +23,19 @@ observability::Histogram& WriteTimes() {
   return times;
 }
 
+// From handing an order in to its batch starting: waiting for a writer's turn.
+observability::Histogram& WaitTimes() {
+  static auto& times = observability::Registry::Global().GetHistogram(
+      "orders_intake_wait_seconds", "Time a new order waited for its batch to start being written.");
+  return times;
+}
+
 }  // namespace
 
 http::Response OrderIntake::Submit(const OrderSubmission& submission) {
   Entry mine;
   mine.submission = &submission;
+  mine.handed_in = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
   waiting_.push_back(&mine);
   while (!mine.done) {
@@ -46,6 +54,9 @@ http::Response OrderIntake::Submit(const OrderSubmission& submission) {
     lock.unlock();
     BatchSizes().Observe(static_cast<double>(batch.size()));
     const auto started = std::chrono::steady_clock::now();
+    for (const Entry* entry : batch) {
+      WaitTimes().Observe(std::chrono::duration<double>(started - entry->handed_in).count());
+    }
     Write(batch);
     WriteTimes().Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     lock.lock();

@@ -4,6 +4,7 @@
 // while a batch is being written go together into the next one: one transaction, three round trips
 // at most and one commit for all of them. The rate at which orders are accepted is then not bound
 // by how many transactions the workers hold open, each waiting for its own commit.
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -53,6 +54,7 @@ class OrderIntake {
  private:
   struct Entry {
     const OrderSubmission* submission = nullptr;
+    std::chrono::steady_clock::time_point handed_in;
     std::optional<http::Response> answer;
     std::exception_ptr failure;
     bool done = false;

@@ -10,12 +10,18 @@
 
 namespace kpo::orders {
 
-std::optional<http::Response> RefuseWhileBehind(Admission& admission) {
-  if (admission.Admit()) return std::nullopt;
-  return http::ProblemError(503, "Too many orders are waiting for payment right now; try again in a second")
-      .WithType(std::string(http::kOverloadedProblemType))
-      .WithRetryAfter(1)
-      .ToResponse();
+http::Router::GateAnswer AdmitOrRefuse(Admission& admission) {
+  std::shared_ptr<void> ticket;
+  const auto refusal = admission.Admit(ticket);
+  if (refusal == Admission::Refusal::kNone) return {.refusal = std::nullopt, .ticket = std::move(ticket)};
+  const char* detail = refusal == Admission::Refusal::kInFlight
+                           ? "More orders are arriving than can be answered quickly; try again in a second"
+                           : "Too many orders are waiting for payment right now; try again in a second";
+  return {.refusal = http::ProblemError(503, detail)
+                         .WithType(std::string(http::kOverloadedProblemType))
+                         .WithRetryAfter(1)
+                         .ToResponse(),
+          .ticket = nullptr};
 }
 
 http::Response CreateOrder(const OrderServices& services, const http::Request& request) {

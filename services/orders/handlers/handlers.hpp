@@ -4,6 +4,7 @@
 
 #include "db/pool.hpp"
 #include "http/message.hpp"
+#include "http/router.hpp"
 
 namespace kpo::core {
 class Wakeup;
@@ -24,8 +25,9 @@ struct OrderServices {
 // POST /api/orders {"amount","description"} → 202 order + Location; 422 on invalid input.
 http::Response CreateOrder(const OrderServices& services, const http::Request& request);
 // The gate of POST /api/orders (http::Router::Gate): 503 + Retry-After while the pipeline is behind
-// (see Admission), decided before the request waits for a worker; nullopt lets it through.
-std::optional<http::Response> RefuseWhileBehind(Admission& admission);
+// or as many orders as may be are in hand (see Admission), decided before the request waits for a
+// worker; what it lets through holds its in-flight place until answered.
+http::Router::GateAnswer AdmitOrRefuse(Admission& admission);
 // GET /api/orders/{id} → 200 order; 404 when missing or another user's.
 http::Response GetOrder(db::Pool& pool, const http::Request& request);
 // GET /api/orders?limit=&before= → 200 {"items","next"} newest first; 422 on a bad limit/cursor.
