@@ -93,4 +93,16 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
   spdlog::info("access");
 }
 
+WorkerQueueMetrics& GlobalWorkerQueueMetrics() {
+  auto& registry = observability::Registry::Global();
+  static WorkerQueueMetrics metrics{
+      .busy_refusals =
+          registry.GetCounter("http_busy_refusals_total",
+                              "Requests refused with 503 because the workers' queue was over its bounds."),
+      .depth = registry.GetGauge("http_worker_queue_depth", "Requests waiting for an HTTP worker."),
+      .wait = registry.GetHistogram("http_worker_queue_wait_seconds",
+                                    "Time a request waited for an HTTP worker.")};
+  return metrics;
+}
+
 }  // namespace kpo::http

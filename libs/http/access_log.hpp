@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "http/message.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::http {
 
@@ -16,5 +17,15 @@ void IdentifyRequest(Request& request, const std::string& remote);
 // (http_request_duration_seconds by method, route and status class) and writes an access log line (none for
 // the operational routes).
 void RecordRequest(const Request& request, std::string_view route, int status, double seconds);
+
+// The workers' queue on /metrics: requests refused because it was over its bounds
+// (http_busy_refusals_total), requests waiting (http_worker_queue_depth) and how long each waited
+// (http_worker_queue_wait_seconds). One set for the process, shared by its servers.
+struct WorkerQueueMetrics {
+  observability::Counter& busy_refusals;
+  observability::Gauge& depth;
+  observability::Histogram& wait;
+};
+WorkerQueueMetrics& GlobalWorkerQueueMetrics();
 
 }  // namespace kpo::http

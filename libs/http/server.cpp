@@ -62,13 +62,7 @@ struct Server::Impl {
   asio::thread_pool operations{1};     // Lane::kOperations
   std::atomic<std::size_t> queued{0};  // Lane::kRequests requests waiting for a worker
   core::QueueCodel queue_codel{options.queue};
-  observability::Counter& busy_refusals = observability::Registry::Global().GetCounter(
-      "http_busy_refusals_total",
-      "Requests refused with 503 because the workers' queue was over its bounds.");
-  observability::Gauge& queue_depth = observability::Registry::Global().GetGauge(
-      "http_worker_queue_depth", "Requests waiting for an HTTP worker.");
-  observability::Histogram& queue_wait = observability::Registry::Global().GetHistogram(
-      "http_worker_queue_wait_seconds", "Time a request waited for an HTTP worker.");
+  WorkerQueueMetrics& queue_metrics = GlobalWorkerQueueMetrics();
   tcp::acceptor acceptor{*loops.front()};
   // The streams each loop is writing (used on that loop only), for a shutdown to end them.
   std::vector<StreamRegistry> streams = std::vector<StreamRegistry>(loops.size());
@@ -96,7 +90,7 @@ struct Server::Impl {
 
   // The answer to a request refused because the workers are saturated (ServerOptions::max_queued).
   Response Busy() {
-    busy_refusals.Add();
+    queue_metrics.busy_refusals.Add();
     return ProblemError(503, "The service is busy; try again in a second").WithRetryAfter(1).ToResponse();
   }
 
@@ -127,12 +121,14 @@ struct Server::Impl {
       }
       auto executor = co_await asio::this_coro::executor;
       auto done = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
-      if (bounded) queue_depth.Set(static_cast<double>(queued.fetch_add(1, std::memory_order_relaxed) + 1));
+      if (bounded)
+        queue_metrics.depth.Set(static_cast<double>(queued.fetch_add(1, std::memory_order_relaxed) + 1));
       const auto enqueued = std::chrono::steady_clock::now();
       asio::post(bounded ? workers : operations, [&, done, executor, bounded, enqueued] {
-        if (bounded) queue_depth.Set(static_cast<double>(queued.fetch_sub(1, std::memory_order_relaxed) - 1));
+        if (bounded)
+          queue_metrics.depth.Set(static_cast<double>(queued.fetch_sub(1, std::memory_order_relaxed) - 1));
         const auto now = std::chrono::steady_clock::now();
-        if (bounded) queue_wait.Observe(std::chrono::duration<double>(now - enqueued).count());
+        if (bounded) queue_metrics.wait.Observe(std::chrono::duration<double>(now - enqueued).count());
         if (bounded && queue_codel.Refuse(now - enqueued, now)) {
           response = Busy();
         } else {
