@@ -44,17 +44,17 @@ Admission::Refusal Admission::Admit(std::shared_ptr<void>& ticket) {
     Refusals(Refusal::kInFlight).Add();
     return Refusal::kInFlight;
   }
-  // The place taken above (if bounded) is given back when the request is answered, or now.
-  std::shared_ptr<void> place;
-  if (options_.max_in_flight > 0) {
-    place =
-        std::shared_ptr<void>(nullptr, [this](void*) { in_flight_.fetch_sub(1, std::memory_order_relaxed); });
-  }
   if (admissions_.fetch_sub(1, std::memory_order_relaxed) <= 0) {
+    if (options_.max_in_flight > 0) in_flight_.fetch_sub(1, std::memory_order_relaxed);
     Refusals(Refusal::kPipelineBehind).Add();
     return Refusal::kPipelineBehind;
   }
-  ticket = std::move(place);
+  // The place taken above is given back when the ticket goes, once the order is answered. Made
+  // only for an admitted order: under overload most are refused, and a refusal allocates nothing.
+  if (options_.max_in_flight > 0) {
+    ticket =
+        std::shared_ptr<void>(nullptr, [this](void*) { in_flight_.fetch_sub(1, std::memory_order_relaxed); });
+  }
   return Refusal::kNone;
 }
 
