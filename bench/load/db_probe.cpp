@@ -53,6 +53,8 @@ std::vector<OrderTimes> DbProbe::Orders(const PhaseWindow& window) {
     OrderTimes order;
     order.created_us = rows.Int(i, "created_us");
     if (!rows.IsNull(i, "terminal_us")) order.terminal_us = rows.Int(i, "terminal_us");
+    if (!rows.IsNull(i, "published_us")) order.published_us = rows.Int(i, "published_us");
+    if (!rows.IsNull(i, "paid_us")) order.paid_us = rows.Int(i, "paid_us");
     order.cancelled = rows.Text(i, "status") == "Cancelled";
     orders.push_back(order);
   }

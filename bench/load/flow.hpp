@@ -15,6 +15,18 @@ struct OrderTimes {
   std::int64_t created_us = 0;              // Unix microseconds, from the order's timeline
   std::optional<std::int64_t> terminal_us;  // nullopt while the order is still Created
   bool cancelled = false;
+  // The hops in between, from the same timeline; nullopt until the order got that far.
+  std::optional<std::int64_t> published_us;  // the relay handed OrderCreated to the broker
+  std::optional<std::int64_t> paid_us;       // payments' result was applied (payment_succeeded/failed)
+};
+
+// Where created → terminal went, hop by hop, over the orders that completed: which stage of the
+// pipeline a run's latency belongs to (the orders relay; the broker and payments; payments' relay,
+// the broker and the orders consumer).
+struct HopFigures {
+  Distribution created_to_published;
+  Distribution published_to_paid;
+  Distribution paid_to_terminal;
 };
 
 struct FlowFigures {
@@ -29,6 +41,7 @@ struct FlowFigures {
   // Last completion - end of sending (never negative); nullopt while orders are pending.
   std::optional<double> backlog_gone_s;
   Distribution created_to_terminal;
+  HopFigures hops;
   std::vector<std::int64_t> per_second;  // completions by second of terminal time since the phase began
 };
 

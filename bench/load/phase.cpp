@@ -95,6 +95,7 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
   const auto tokens = users_.Tokens(user_count);
   const auto counters_before = db_.Counters();
   const auto cpu_before = cpu_.Take();
+  const auto machine_before = ReadMachineTicks();
   PhaseWindow window{users_.IdArray(user_count), UnixMillis(), 0};
   auto http = closed ? client_.RunClosed(spec.connections, spec.duration, tokens)
                      : client_.RunOpen(spec.rate, spec.duration, tokens);
@@ -104,6 +105,7 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
   const auto drain_wait =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - drain_started).count();
   const auto cpu = Delta(cpu_before, cpu_.Take());
+  const auto machine = Shares(machine_before, ReadMachineTicks());
   const auto disk = disk_.Between(window.from_ms, UnixMillis());
   std::this_thread::sleep_for(settings_.settle);
   const auto counters_after = db_.Counters();
@@ -132,7 +134,11 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
           {"flow", std::move(flow_json)},
           {"disk",
            {{"stalled_s", std::round(disk.stalled_s * 10) / 10},
-            {"longest_stall_s", std::round(disk.longest_s * 10) / 10}}}};
+            {"longest_stall_s", std::round(disk.longest_s * 10) / 10}}},
+          {"machine",
+           {{"busy_share", std::round(machine.busy * 1000) / 1000},
+            {"idle_share", std::round(machine.idle * 1000) / 1000},
+            {"steal_share", std::round(machine.steal * 1000) / 1000}}}};
   AddCosts(json, cpu, counters_before, counters_after, flow.completed);
   return result;
 }

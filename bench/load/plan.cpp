@@ -33,6 +33,19 @@ void PrintRow(const PhaseResult& r, const std::string& verdict) {
               Get(j, {"flow", "created_to_terminal", "p99_ms"}), r.completed_rps,
               Get(j, {"cpu_ms_per_order", "total"}), Get(j, {"db", "commits_per_order"}), verdict.c_str());
   std::fflush(stdout);
+  // Which stage of the pipeline the latency belongs to.
+  if (Get(j, {"flow", "hops", "created_to_published", "count"}) > 0) {
+    const auto hop = [&](const char* name) {
+      return std::pair{Get(j, {"flow", "hops", name, "p50_ms"}), Get(j, {"flow", "hops", name, "p99_ms"})};
+    };
+    const auto [published_p50, published_p99] = hop("created_to_published");
+    const auto [paid_p50, paid_p99] = hop("published_to_paid");
+    const auto [terminal_p50, terminal_p99] = hop("paid_to_terminal");
+    std::fprintf(stderr,
+                 "    hops p50/p99 ms: created->published %.2f/%.2f, published->paid %.2f/%.2f, "
+                 "paid->terminal %.2f/%.2f\n",
+                 published_p50, published_p99, paid_p50, paid_p99, terminal_p50, terminal_p99);
+  }
   // The generator shares the machine with the system: say so when it could not send on time.
   const double cap_waits = Get(j, {"http", "client_cap_waits"});
   const double lag = Get(j, {"http", "send_lag", "p99_ms"});
@@ -41,6 +54,14 @@ void PrintRow(const PhaseResult& r, const std::string& verdict) {
                  "    note: the load generator could not keep up (%.0f requests waited for a connection, "
                  "send lag p99 %.1f ms); latencies include it\n",
                  cap_waits, lag);
+  }
+  // A VM's neighbours can take a share of its cores: the phase then measured a smaller machine.
+  const double steal = Get(j, {"machine", "steal_share"});
+  if (steal >= 0.05) {
+    std::fprintf(stderr,
+                 "    note: the hypervisor gave %.0f %% of this machine's CPU time to other guests (steal); "
+                 "latency and CPU per order are not comparable with a quiet run\n",
+                 steal * 100);
   }
   // Every commit and confirm waits for an fsync: a disk that stops answering stops everything.
   const double stalled = Get(j, {"disk", "stalled_s"});

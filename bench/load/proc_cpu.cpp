@@ -66,6 +66,38 @@ CpuSample CpuSampler::Take() const {
   return sample;
 }
 
+MachineTicks ParseMachineTicks(const std::string& proc_stat) {
+  std::istringstream lines(proc_stat);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("cpu ")) continue;
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice; guest time is already
+    // counted in user and nice.
+    std::istringstream fields(line.substr(4));
+    double value[8] = {};
+    for (double& v : value) fields >> v;
+    return {.busy = value[0] + value[1] + value[2] + value[5] + value[6],
+            .idle = value[3] + value[4],
+            .steal = value[7]};
+  }
+  return {};
+}
+
+MachineTicks ReadMachineTicks() {
+  std::ifstream file("/proc/stat");
+  std::stringstream text;
+  text << file.rdbuf();
+  return ParseMachineTicks(text.str());
+}
+
+MachineShares Shares(const MachineTicks& before, const MachineTicks& after) {
+  const double busy = after.busy - before.busy;
+  const double idle = after.idle - before.idle;
+  const double steal = after.steal - before.steal;
+  const double all = busy + idle + steal;
+  if (all <= 0) return {};
+  return {.busy = busy / all, .idle = idle / all, .steal = steal / all};
+}
+
 CpuSample Delta(const CpuSample& before, const CpuSample& after) {
   CpuSample delta;
   for (const auto& [name, ms] : after) {

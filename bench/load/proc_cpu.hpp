@@ -22,4 +22,26 @@ class CpuSampler {
 // after - before, group by group (a group missing from either side counts as absent).
 CpuSample Delta(const CpuSample& before, const CpuSample& after);
 
+// The whole machine's CPU time from the "cpu" line of /proc/stat, in clock ticks: what every process
+// ran (busy), what nobody used (idle, iowait) and what the hypervisor gave to other guests while this
+// one had work (steal). A VM's neighbours can take a third of its CPU for seconds: a phase measured
+// then is not comparable with a quiet one, and the figures say so.
+struct MachineTicks {
+  double busy = 0;
+  double idle = 0;
+  double steal = 0;
+};
+
+// Parses /proc/stat's text; all zero when it has no "cpu " line.
+MachineTicks ParseMachineTicks(const std::string& proc_stat);
+MachineTicks ReadMachineTicks();
+
+// Each share of the time between two readings (0..1; all zero when no time passed).
+struct MachineShares {
+  double busy = 0;
+  double idle = 0;
+  double steal = 0;
+};
+MachineShares Shares(const MachineTicks& before, const MachineTicks& after);
+
 }  // namespace kpo::bench

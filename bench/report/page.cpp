@@ -126,13 +126,26 @@ std::string Cell(const boost::json::object& p, const char* path, int digits = 1)
   return std::isnan(v) ? "<td>-</td>" : fmt::format("<td>{:.{}f}</td>", v, digits);
 }
 
+// Where created → terminal went, hop by hop ("-" for results written before hops were measured).
+std::string Hops(const boost::json::object& phase) {
+  const auto hop = [&](const char* name) {
+    const std::string path = std::string("flow.hops.") + name;
+    return fmt::format("{:.2f}/{:.2f}", Num(phase, path + ".p50_ms"), Num(phase, path + ".p99_ms"));
+  };
+  if (std::isnan(Num(phase, "flow.hops.created_to_published.p50_ms"))) return "<td>-</td>";
+  return fmt::format("<td>{}, {}, {}</td>", hop("created_to_published"), hop("published_to_paid"),
+                     hop("paid_to_terminal"));
+}
+
 std::string PhaseTable(const std::string& name, const boost::json::object& config) {
   std::string out = fmt::format(
       "<h3>{}: phases</h3><table class=small><tr><th>phase</th><th>offered/s</th><th>sent</th>"
       "<th>202</th><th>503</th><th>429</th><th>errors</th><th>cap waits</th><th>peak conns</th>"
       "<th>send lag p99 ms</th>"
       "<th>202 p50/p90/p99/max ms</th><th>503 p50/p99 ms</th><th>c2t p50/p90/p99/max ms</th>"
+      "<th>c2t hops p50/p99 ms: created&rarr;published, published&rarr;paid, paid&rarr;terminal</th>"
       "<th>done/s</th><th>min 1 s</th><th>backlog s</th><th>disk stalled s (longest)</th>"
+      "<th>machine busy / idle / stolen %</th>"
       "<th>CPU ms/order: orders/payments/gateway/postgres/rabbitmq = total (loadgen)</th>"
       "<th>commits/order</th><th>WAL syncs/order</th><th>deadlocks</th><th>verdict</th></tr>",
       Escape(name));
@@ -150,12 +163,16 @@ std::string PhaseTable(const std::string& name, const boost::json::object& confi
            Cell(p, "http.send_lag.p99_ms", 2) + quad("http.latency_202") +
            fmt::format("<td>{:.2f} / {:.2f}</td>", Num(p, "http.latency_503.p50_ms"),
                        Num(p, "http.latency_503.p99_ms")) +
-           quad("flow.created_to_terminal") + Cell(p, "flow.completed_rps") +
+           quad("flow.created_to_terminal") + Hops(p) + Cell(p, "flow.completed_rps") +
            Cell(p, "flow.min_completed_rps_1s", 0) + Cell(p, "flow.backlog_gone_s", 2) +
            (std::isnan(Num(p, "disk.stalled_s"))
                 ? std::string("<td>-</td>")
                 : fmt::format("<td>{:.1f} ({:.1f})</td>", Num(p, "disk.stalled_s"),
                               Num(p, "disk.longest_stall_s")));
+    out += std::isnan(Num(p, "machine.steal_share"))
+               ? std::string("<td>-</td>")
+               : fmt::format("<td>{:.0f} / {:.0f} / {:.1f}</td>", 100 * Num(p, "machine.busy_share"),
+                             100 * Num(p, "machine.idle_share"), 100 * Num(p, "machine.steal_share"));
     out += fmt::format("<td>{:.3f}/{:.3f}/{:.3f}/{:.3f}/{:.3f} = {:.3f} ({:.3f})</td>", cpu("orders"),
                        cpu("payments"), cpu("gateway"), cpu("postgres"), cpu("rabbitmq"), cpu("total"),
                        cpu("loadgen"));

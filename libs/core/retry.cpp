@@ -14,8 +14,20 @@ bool WaitFor(std::stop_token stop, std::chrono::milliseconds delay) {
   return !cv.wait_for(lock, stop, delay, [] { return false; }) && !stop.stop_requested();
 }
 
+namespace {
+
+// A seed for a backoff's jitter. A backoff is made for every consumer batch, and a
+// std::random_device per batch was visible in profiles (it opens the entropy source each time):
+// the device seeds one generator per thread, which seeds the backoffs made on that thread.
+std::minstd_rand::result_type JitterSeed() {
+  thread_local std::minstd_rand seeds{std::random_device{}()};
+  return seeds();
+}
+
+}  // namespace
+
 Backoff::Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
-    : initial_(initial), max_(max), ceiling_(initial), random_(std::random_device{}()) {}
+    : initial_(initial), max_(max), ceiling_(initial), random_(JitterSeed()) {}
 
 std::chrono::milliseconds Backoff::Next() {
   const auto ceiling = ceiling_;
