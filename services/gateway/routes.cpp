@@ -41,7 +41,9 @@ double UniformDraw() {
 class Edge : public std::enable_shared_from_this<Edge> {
  public:
   explicit Edge(GatewayDeps& deps)
-      : deps_(deps), cors_(deps.cors_origins), streams_(deps.streams_per_address) {}
+      : deps_(deps), cors_(deps.cors_origins), streams_(deps.streams_per_address) {
+    ShedCounter();
+  }
 
   // A route answered here (identity, docs): the route's rate limit, then `handler`. Blocking: it runs
   // on the server's workers.

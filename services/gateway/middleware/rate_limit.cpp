@@ -29,11 +29,13 @@ std::optional<http::Response> Limit(RateLimiter& limiter, const std::string& key
   return TooManyRequests(retry);
 }
 
-void CountShed() {
+observability::Counter& ShedCounter() {
   static auto& shed = observability::Registry::Global().GetCounter(
       "gateway_shed_total", "Orders refused with 503 by the gateway itself while orders was overloaded.");
-  shed.Add();
+  return shed;
 }
+
+void CountShed() { ShedCounter().Add(); }
 
 http::Response Overloaded() {
   auto response =

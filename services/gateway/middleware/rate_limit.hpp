@@ -6,6 +6,7 @@
 
 #include "gateway/domain/token_bucket.hpp"
 #include "http/message.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::gateway {
 
@@ -21,6 +22,9 @@ std::optional<http::Response> Limit(RateLimiter& limiter, const std::string& key
 
 // Counts a POST /api/orders the gateway refused itself while shedding (gateway_shed_total).
 void CountShed();
+// The counter itself; taking it registers the series, so /metrics shows it at 0 before the first
+// refusal (a rate() over a series that does not exist yet is empty, not zero).
+observability::Counter& ShedCounter();
 
 // 503 with Retry-After: 1, what orders answers while it refuses new orders; the gateway answers it
 // itself while it sheds them (see Shedder).

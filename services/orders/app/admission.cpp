@@ -37,6 +37,11 @@ observability::Counter& Refusals(Admission::Refusal refusal) {
 
 }  // namespace
 
+Admission::Admission(AdmissionOptions options) : options_(std::move(options)) {
+  Refusals(Refusal::kInFlight);
+  Refusals(Refusal::kPipelineBehind);
+}
+
 Admission::Refusal Admission::Admit(std::shared_ptr<void>& ticket) {
   if (options_.max_in_flight > 0 &&
       in_flight_.fetch_add(1, std::memory_order_relaxed) >= options_.max_in_flight) {

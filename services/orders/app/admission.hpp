@@ -29,7 +29,9 @@ struct AdmissionOptions {
 
 class Admission {
  public:
-  explicit Admission(AdmissionOptions options) : options_(std::move(options)) {}
+  // Registers orders_admission_refusals_total{reason} for both reasons, so /metrics shows them at 0
+  // before the first refusal.
+  explicit Admission(AdmissionOptions options);
 
   // Why a new order is refused; kNone: it is let in.
   enum class Refusal { kNone, kInFlight, kPipelineBehind };

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
+
+#include "observability/metrics.hpp"
 
 namespace kpo::orders {
 namespace {
@@ -30,6 +33,16 @@ TEST(AdmissionTest, WithoutABoundNothingIsCounted) {
   std::vector<std::shared_ptr<void>> tickets(100);
   for (auto& ticket : tickets) EXPECT_EQ(admission.Admit(ticket), Admission::Refusal::kNone);
   EXPECT_EQ(admission.InFlight(), 0);
+}
+
+// No test here makes admission refuse for the pipeline (nothing is measured), so the series can only
+// be there because the constructor registered it.
+TEST(AdmissionTest, TheRefusalSeriesAreExposedAtZeroBeforeTheFirstRefusal) {
+  const Admission admission({.database_url = "", .bounds = {}, .max_in_flight = 0});
+  const auto metrics = observability::Registry::Global().Render();
+  EXPECT_NE(metrics.find(R"(orders_admission_refusals_total{reason="pipeline_behind"} 0)"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(orders_admission_refusals_total{reason="in_flight"})"), std::string::npos);
 }
 
 }  // namespace
