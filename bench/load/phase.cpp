@@ -67,6 +67,17 @@ void AddCosts(boost::json::object& json, const CpuSample& cpu, const PgCounters&
                 {"wal_syncs_per_order", PerOrder(static_cast<double>(syncs), completed)}};
 }
 
+boost::json::object DiskJson(const DiskStalls& disk) {
+  return {{"stalled_s", std::round(disk.stalled_s * 10) / 10},
+          {"longest_stall_s", std::round(disk.longest_s * 10) / 10}};
+}
+
+boost::json::object MachineJson(const MachineShares& machine) {
+  return {{"busy_share", std::round(machine.busy * 1000) / 1000},
+          {"idle_share", std::round(machine.idle * 1000) / 1000},
+          {"steal_share", std::round(machine.steal * 1000) / 1000}};
+}
+
 }  // namespace
 
 std::int64_t PhaseRunner::WaitForDrain(const PhaseWindow& window) {
@@ -132,13 +143,8 @@ PhaseResult PhaseRunner::Run(const PhaseSpec& spec) {
           {"end_unix_ms", window.to_ms},
           {"http", HttpJson(http)},
           {"flow", std::move(flow_json)},
-          {"disk",
-           {{"stalled_s", std::round(disk.stalled_s * 10) / 10},
-            {"longest_stall_s", std::round(disk.longest_s * 10) / 10}}},
-          {"machine",
-           {{"busy_share", std::round(machine.busy * 1000) / 1000},
-            {"idle_share", std::round(machine.idle * 1000) / 1000},
-            {"steal_share", std::round(machine.steal * 1000) / 1000}}}};
+          {"disk", DiskJson(disk)},
+          {"machine", MachineJson(machine)}};
   AddCosts(json, cpu, counters_before, counters_after, flow.completed);
   return result;
 }
