@@ -28,6 +28,17 @@ std::vector<std::string_view> PathSegments(std::string_view path) {
   return out;
 }
 
+// Whether the comma-separated `list` ("GET, HEAD, POST") names `method`.
+bool ListsMethod(std::string_view list, std::string_view method) {
+  while (!list.empty()) {
+    const auto comma = list.find(", ");
+    if (list.substr(0, comma) == method) return true;
+    if (comma == std::string_view::npos) return false;
+    list.remove_prefix(comma + 2);
+  }
+  return false;
+}
+
 std::vector<std::string> SplitPath(std::string_view path) {
   const auto views = PathSegments(path);
   return {views.begin(), views.end()};
@@ -106,8 +117,13 @@ const Router::Route* Router::Match(const Request& request, bool& path_matched, s
       }
       return &route;
     }
-    if (!allow.empty()) allow += ", ";
-    allow += route.method;
+    // A GET route answers HEAD too (above), so HEAD is allowed wherever GET is.
+    for (const std::string& method : route.method == "GET" ? std::vector<std::string>{"GET", "HEAD"}
+                                                           : std::vector<std::string>{route.method}) {
+      if (ListsMethod(allow, method)) continue;
+      if (!allow.empty()) allow += ", ";
+      allow += method;
+    }
   }
   return nullptr;
 }

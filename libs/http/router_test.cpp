@@ -35,7 +35,7 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   auto wrong = Make("DELETE", "/api/orders");
   auto response = Call(router, wrong);
   EXPECT_EQ(response.status, 405);
-  EXPECT_EQ(FindHeader(response.headers, "allow"), "GET, POST");
+  EXPECT_EQ(FindHeader(response.headers, "allow"), "GET, HEAD, POST");  // a GET route answers HEAD too
 }
 
 TEST(Router, AFallbackAnswersUnknownPathsButNotOtherMethodsOfKnownOnes) {

@@ -1,15 +1,16 @@
 #include "gateway/routes.hpp"
 
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <random>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "gateway/domain/shedder.hpp"
 #include "gateway/domain/stream_quota.hpp"
@@ -228,11 +229,24 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
         router.Add(method, pattern, edge->Local(route, LocalHandlerFor(route.target, deps)));
     }
   }
-  std::set<std::string_view> preflighted;
+  // Every public path answers OPTIONS (a CORS preflight), saying in Allow what the path serves. The
+  // paths keep the table's order: the router takes the first route that matches, and a literal path
+  // ("/api/orders/stream") comes before the pattern that would also match it ("/api/orders/{id}").
+  std::vector<std::pair<std::string_view, std::string>> allowed;
   for (const auto& route : PublicRoutes()) {
-    if (route.access != Access::kInternal && preflighted.insert(route.pattern).second) {
-      router.Add("OPTIONS", std::string(route.pattern), [edge](Request& r) { return edge->Preflight(r); });
-    }
+    if (route.access == Access::kInternal) continue;
+    auto it =
+        std::find_if(allowed.begin(), allowed.end(), [&](const auto& p) { return p.first == route.pattern; });
+    if (it == allowed.end()) it = allowed.insert(allowed.end(), {route.pattern, ""});
+    it->second += std::string(it->second.empty() ? "" : ", ") + std::string(route.method);
+    if (route.method == "GET") it->second += ", HEAD";  // the router answers HEAD with the GET route
+  }
+  for (const auto& [pattern, methods] : allowed) {
+    router.Add("OPTIONS", std::string(pattern), [edge, allow = methods + ", OPTIONS"](Request& r) {
+      auto response = edge->Preflight(r);
+      response.SetHeader("Allow", allow);
+      return response;
+    });
   }
   // http::AddOperationalRoutes serves all three at once; route_table_test checks the table lists
   // exactly those.

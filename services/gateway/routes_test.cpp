@@ -34,14 +34,15 @@ http::Response Dispatch(const http::Router& router, http::Request request) {
   }
 }
 
-TEST(GatewayRoutes, IdentityCallsAnswer503WithRetryAfterWhileTheDatabaseIsDown) {
-  db::Pool users(kUnreachableDatabase, 1, {.connect_timeout = std::chrono::milliseconds(2000)});
-  const auth::TokenSigner signer("routes-test-secret-of-at-least-32-bytes!", std::chrono::seconds(60));
-  const auth::CachingVerifier verifier(signer);
-  Upstream orders(UpstreamOptions{.name = "orders", .addresses = {"127.0.0.1:1"}});
-  Upstream payments(UpstreamOptions{.name = "payments", .addresses = {"127.0.0.1:1"}});
-  RateLimiter per_user(0, 0);
-  RateLimiter per_ip(0, 0);
+// The gateway's routes over an unreachable users database and unreachable services.
+struct Gateway {
+  db::Pool users{kUnreachableDatabase, 1, {.connect_timeout = std::chrono::milliseconds(2000)}};
+  auth::TokenSigner signer{"routes-test-secret-of-at-least-32-bytes!", std::chrono::seconds(60)};
+  auth::CachingVerifier verifier{signer};
+  Upstream orders{UpstreamOptions{.name = "orders", .addresses = {"127.0.0.1:1"}}};
+  Upstream payments{UpstreamOptions{.name = "payments", .addresses = {"127.0.0.1:1"}}};
+  RateLimiter per_user{0, 0};
+  RateLimiter per_ip{0, 0};
   LoginThrottle throttle;
   GatewayDeps deps{.users = users,
                    .signer = signer,
@@ -55,7 +56,13 @@ TEST(GatewayRoutes, IdentityCallsAnswer503WithRetryAfterWhileTheDatabaseIsDown) 
                    .docs_dir = {},
                    .readiness = {}};
   http::Router router;
-  RegisterRoutes(router, deps);
+
+  Gateway() { RegisterRoutes(router, deps); }
+};
+
+TEST(GatewayRoutes, IdentityCallsAnswer503WithRetryAfterWhileTheDatabaseIsDown) {
+  Gateway gateway;
+  auto& router = gateway.router;
   // Nothing here sheds: the series is there, at 0, because registering the routes made it.
   EXPECT_NE(observability::Registry::Global().Render().find("gateway_shed_total 0"), std::string::npos);
 
@@ -76,6 +83,23 @@ TEST(GatewayRoutes, IdentityCallsAnswer503WithRetryAfterWhileTheDatabaseIsDown) 
                     .value_or("")
                     .starts_with("application/problem+json"))
         << path;
+  }
+}
+
+TEST(GatewayRoutes, OptionsSaysInAllowWhatThePathServes) {
+  Gateway gateway;
+  for (const auto& [path, allow] :
+       {std::pair<std::string, std::string>{"/api/orders", "POST, GET, HEAD, OPTIONS"},
+        {"/api/orders/123", "GET, HEAD, OPTIONS"},
+        {"/api/auth/guest", "POST, OPTIONS"}}) {
+    http::Request request;
+    request.method = "OPTIONS";
+    request.target = path;
+    request.path = path;
+    request.remote_address = "127.0.0.1";
+    const auto response = Dispatch(gateway.router, request);
+    EXPECT_EQ(response.status, 204) << path;
+    EXPECT_EQ(http::FindHeader(response.headers, "Allow").value_or(""), allow) << path;
   }
 }
 
