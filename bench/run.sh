@@ -214,11 +214,12 @@ run_pgbench() {
 }
 
 # Environment of the seed design: relays polling once a second in batches of 10 without wake-ups,
-# one relay and one consumer thread per service, one message per consumer transaction, no backpressure,
-# the outbox left to autovacuum.
+# one relay and one consumer thread per service, one message per consumer transaction with the
+# prefetch of 32 it had, no backpressure, the outbox left to autovacuum.
 seed_env=(ORDERS_RELAY_POLL_MS=1000 PAYMENTS_RELAY_POLL_MS=1000 ORDERS_RELAY_BATCH=10 PAYMENTS_RELAY_BATCH=10
   ORDERS_RELAY_WAKEUP=false PAYMENTS_RELAY_WAKEUP=false ORDERS_CONSUMER_BATCH=1 PAYMENTS_CONSUMER_BATCH=1
   ORDERS_RELAYS=1 PAYMENTS_RELAYS=1 ORDERS_CONSUMERS=1 PAYMENTS_CONSUMERS=1 ORDERS_BACKPRESSURE_MAX_LAG_MS=0
+  ORDERS_CONSUMER_PREFETCH=32 PAYMENTS_CONSUMER_PREFETCH=32
   ORDERS_MAX_IN_FLIGHT=0
   ORDERS_RELAY_VACUUM_MS=0 PAYMENTS_RELAY_VACUUM_MS=0
   ORDERS_HTTP_MAX_QUEUE=0 ORDERS_HTTP_QUEUE_TARGET_MS=0 ORDERS_HTTP_MAX_QUEUE_WAIT_MS=0

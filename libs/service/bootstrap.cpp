@@ -28,7 +28,8 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.queue.target = config.Millis(prefix + "_HTTP_QUEUE_TARGET_MS", settings.queue.target);
   settings.queue.interval = config.Millis(prefix + "_HTTP_QUEUE_INTERVAL_MS", settings.queue.interval);
   settings.queue.max_wait = config.Millis(prefix + "_HTTP_MAX_QUEUE_WAIT_MS", settings.queue.max_wait);
-  settings.prefetch = static_cast<std::uint16_t>(config.Int(prefix + "_CONSUMER_PREFETCH", 32, 1, 65535));
+  settings.prefetch =
+      static_cast<std::uint16_t>(config.Int(prefix + "_CONSUMER_PREFETCH", settings.prefetch, 1, 65535));
   settings.consumer_batch = static_cast<std::size_t>(
       config.Int(prefix + "_CONSUMER_BATCH", settings.prefetch, 1, settings.prefetch));
   settings.relays = static_cast<int>(config.Int(prefix + "_RELAYS", 2, 1, 8));
