@@ -1,5 +1,5 @@
-// Against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the local orders database; the migration
-// tests change its schema_migrations table, so point it at a database of your own).
+// Against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the tests' database orders_test; the
+// migration tests change its schema_migrations table, so never point it at a database in use).
 #include <gtest/gtest.h>
 
 #include <algorithm>

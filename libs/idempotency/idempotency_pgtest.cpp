@@ -1,5 +1,5 @@
 // The idempotency keys' retention against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the
-// local orders database, whose idempotency_keys table this applies if it is missing).
+// tests' database orders_test, whose idempotency_keys table this applies if it is missing).
 #include <gtest/gtest.h>
 
 #include "core/ids.hpp"

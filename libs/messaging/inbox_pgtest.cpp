@@ -1,5 +1,5 @@
-// The inbox sweep against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the local orders
-// database, whose inbox table this applies if it is missing).
+// The inbox sweep against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the tests' orders
+// database orders_test, whose inbox table this applies if it is missing).
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -25,7 +25,7 @@ kpo_unit_test(gateway_identity_domain_test
               SOURCES ${GATEWAY_DIR}/domain/credentials_test.cpp ${GATEWAY_DIR}/domain/login_throttle_test.cpp
               LIBS gateway_identity_domain)
 
-# Against the local PostgreSQL (GATEWAY_DATABASE_URL).
+# Against the local PostgreSQL (KPO_TEST_GATEWAY_DATABASE_URL, default gateway_test).
 kpo_server_test(gateway_identity_pgtest
                 SOURCES ${GATEWAY_DIR}/storage/user_repository_test.cpp ${GATEWAY_DIR}/handlers/handlers_test.cpp
                 LIBS gateway_identity)

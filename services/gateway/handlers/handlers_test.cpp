@@ -1,5 +1,5 @@
-// The identity endpoints called directly, against a real PostgreSQL: GATEWAY_DATABASE_URL
-// (default: the local gateway database).
+// The identity endpoints called directly, against a real PostgreSQL: KPO_TEST_GATEWAY_DATABASE_URL
+// (default: the tests' database gateway_test).
 #include "gateway/handlers/handlers.hpp"
 
 #include <gtest/gtest.h>

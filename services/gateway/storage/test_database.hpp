@@ -6,9 +6,10 @@
 
 namespace kpo::gateway {
 
-// GATEWAY_DATABASE_URL, or the development database `gateway` when it is not set.
+// KPO_TEST_GATEWAY_DATABASE_URL, or the tests' identity database `gateway_test` when it is not set
+// (not GATEWAY_DATABASE_URL: that names the database the running gateway serves).
 inline std::string IdentityTestDatabaseUrl() {
-  return db::TestDatabaseUrl("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway");
+  return db::TestDatabaseUrl("KPO_TEST_GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway_test");
 }
 
 }  // namespace kpo::gateway

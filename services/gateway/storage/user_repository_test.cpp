@@ -1,4 +1,4 @@
-// Against a real PostgreSQL: GATEWAY_DATABASE_URL (default: the local gateway database).
+// Against a real PostgreSQL: KPO_TEST_GATEWAY_DATABASE_URL (default: gateway_test).
 #include "gateway/storage/user_repository.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The orders repository against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the local orders
+// The orders repository against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the tests' orders
 // database, migrated here as the service does at start-up).
 #include <gtest/gtest.h>
 
