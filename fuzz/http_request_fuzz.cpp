@@ -16,10 +16,10 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-// Feeds `input` to `parser` in pieces of at most `piece` bytes, keeping unconsumed bytes as a stream
-// reader's buffer does; put_eof once the input ends before the message does.
-boost::beast::error_code Feed(kpo::http::RequestParser& parser, std::string_view input, std::size_t piece) {
-  std::string buffered;
+// Feeds `input` to `parser` in pieces of at most `piece` bytes, keeping unconsumed bytes in `buffered`
+// as a stream reader's buffer does; put_eof once the input ends before the message does.
+boost::beast::error_code Feed(kpo::http::RequestParser& parser, std::string_view input, std::size_t piece,
+                              std::string& buffered) {
   boost::beast::error_code ec;
   while (!parser.is_done()) {
     if (input.empty()) {
@@ -70,10 +70,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   kpo::http::RequestParser parser(request);
   parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
   parser.body_limit(options.body_limit);
-  const auto ec = Feed(parser, input, piece);
+  std::string unread;
+  const auto ec = Feed(parser, input, piece, unread);
   if (ec) {
     // A read that failed is answered with a client error, or not at all (nothing was sent).
-    if (const auto answer = kpo::http::AnswerToUnreadRequest(ec, input.size(), parser, options.body_limit)) {
+    if (const auto answer = kpo::http::AnswerToUnreadRequest(ec, input.size(), unread, parser,
+                                                             options.header_limit, options.body_limit)) {
       KPO_FUZZ_CHECK(answer->status >= 400 && answer->status <= 501);
     }
     CheckIdentified(request);  // an error answer still carries the request's ids

@@ -36,6 +36,7 @@ void RequestParser::Refuse(int status, const char* detail, ErrorCode& ec) {
 
 void RequestParser::on_request_impl(bhttp::verb method, BeastView method_string, BeastView target,
                                     int version, ErrorCode& /*ec*/) {
+  request_line_read_ = true;
   request_.method.assign(View(method_string));
   request_.target.assign(View(target));
   // Beast reads HTTP/1.0 and HTTP/1.1 only; any other version is a bad_version error (400).
@@ -110,12 +111,19 @@ std::size_t RequestParser::OnBody(std::string_view body, ErrorCode& /*ec*/) {
 }
 
 std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec, std::size_t bytes,
-                                              const RequestParser& parser, std::uint64_t body_limit) {
+                                              std::string_view unread, const RequestParser& parser,
+                                              std::uint64_t header_limit, std::uint64_t body_limit) {
   if (const auto& refusal = parser.HeadRefusal()) return ProblemResponse(refusal->status, refusal->detail);
   if (ec == bhttp::error::body_limit) {
     return ProblemResponse(413, "The request body exceeds " + std::to_string(body_limit) + " bytes");
   }
-  if (ec == bhttp::error::header_limit) return ProblemResponse(431, "The request headers are too large");
+  if (ec == bhttp::error::header_limit) {
+    // Until the request line is parsed nothing is consumed, so `unread` starts with it.
+    const auto line_end = unread.find('\n');
+    if (!parser.RequestLineRead() && (line_end == std::string_view::npos || line_end >= header_limit))
+      return ProblemResponse(414, "The request line is too long: shorten the URL");
+    return ProblemResponse(431, "The request headers are too large");
+  }
   if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
       ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && bytes > 0) {
     return ProblemResponse(400, "Malformed HTTP request: " + ec.message());

@@ -69,6 +69,8 @@ class RequestParser final : public detail::MessageParser<true> {
     const char* detail;
   };
   const std::optional<Refusal>& HeadRefusal() const { return refusal_; }
+  // Whether the request line was parsed (Beast parses it once the whole head has arrived).
+  bool RequestLineRead() const { return request_line_read_; }
 
  private:
   void on_request_impl(boost::beast::http::verb method, BeastView method_string, BeastView target,
@@ -93,15 +95,18 @@ class RequestParser final : public detail::MessageParser<true> {
   int idempotency_keys_ = 0;
   unsigned version_ = 11;
   bool head_ = false;
+  bool request_line_read_ = false;
   std::optional<Refusal> refusal_;
 };
 
 // The answer to a request that could not be read whole (`ec` from reading it with `parser`, `bytes`
-// of it received): the parser's refusal, 413 or 431 for a limit (`body_limit` is named in the 413),
-// 400 for malformed HTTP; nothing when there is no one to answer (the client closed, reset, or was
-// too slow).
+// of it received, `unread` the bytes the parser left in the buffer, the limits it was given): the
+// parser's refusal, 413 for the body limit (named in the answer), 414 when the request line alone
+// is over the header limit, 431 when the header fields are, 400 for malformed HTTP; nothing when
+// there is no one to answer (the client closed, reset, or was too slow).
 std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec, std::size_t bytes,
-                                              const RequestParser& parser, std::uint64_t body_limit);
+                                              std::string_view unread, const RequestParser& parser,
+                                              std::uint64_t header_limit, std::uint64_t body_limit);
 
 // Parses one response: the status and the headers `keep_header` accepts go to `response`; the
 // body is appended to response.body, or, after StreamTo, pushed to an event stream chunk by chunk

@@ -35,6 +35,9 @@ class Feeder {
     return ec;
   }
 
+  // What the parser has not consumed.
+  std::string_view Pending() const { return pending_; }
+
  private:
   Parser& parser_;
   std::string pending_;
@@ -143,6 +146,30 @@ TEST(RequestParser, RefusesHeadersOverTheLimit) {
   parser.header_limit(64);
   EXPECT_EQ(Feed(parser, "GET /x HTTP/1.1\r\nX-Long: " + std::string(100, 'a') + "\r\n\r\n"),
             bhttp::error::header_limit);
+}
+
+// A head over the limit, whole or still arriving: the request line is to blame only when it alone
+// is over the limit.
+TEST(AnswerToUnreadRequest, AnOverLongRequestLineIs414AndOverLongFieldsAre431) {
+  const std::string long_target = "GET /x?q=" + std::string(100, 'a');
+  const std::string long_field = "GET /x HTTP/1.1\r\nX-Long: " + std::string(100, 'a');
+  const std::pair<std::string, int> cases[] = {
+      {long_target, 414},                                   // still arriving
+      {long_target + " HTTP/1.1\r\nHost: h\r\n\r\n", 414},  // whole
+      {long_field, 431},                                    // still arriving
+      {long_field + "\r\n\r\n", 431},                       // whole: the request line was read
+  };
+  for (const auto& [head, status] : cases) {
+    Request request;
+    RequestParser parser(request);
+    parser.header_limit(64);
+    Feeder<RequestParser> feed(parser);
+    const auto ec = feed(head);
+    ASSERT_EQ(ec, bhttp::error::header_limit) << head;
+    const auto answer = AnswerToUnreadRequest(ec, head.size(), feed.Pending(), parser, 64, 1024);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status, status) << head;
+  }
 }
 
 bool NotSecret(std::string_view name) { return name != "X-Secret"; }

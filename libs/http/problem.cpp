@@ -23,6 +23,8 @@ std::string_view ProblemSlug(int status) {
       return "conflict";
     case 413:
       return "payload-too-large";
+    case 414:
+      return "uri-too-long";
     case 415:
       return "unsupported-media-type";
     case 422:
@@ -70,6 +72,8 @@ std::string_view ReasonPhrase(int status) {
       return "Conflict";
     case 413:
       return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
     case 415:
       return "Unsupported Media Type";
     case 422:

@@ -232,6 +232,13 @@ TEST_F(ServerTest, HugeHeadersAre431) {
   EXPECT_EQ(Call("GET", "/boom", {}, {{"X-Big", std::string(9000, 'a')}}).status, 431);
 }
 
+TEST_F(ServerTest, AnOverLongRequestLineIs414) {
+  const auto response = Call("GET", "/boom?q=" + std::string(9000, 'a'));
+  EXPECT_EQ(response.status, 414);
+  EXPECT_NE(response.body.find("/problems/uri-too-long"), std::string::npos) << response.body;
+  EXPECT_EQ(Call("GET", "/boom?q=" + std::string(100, 'a')).status, 500);  // still serving; /boom throws
+}
+
 TEST_F(ServerTest, TooManyHeadersAre431) {
   Headers many;
   for (int i = 0; i < 120; ++i) many.emplace_back("X-H" + std::to_string(i), "v");
