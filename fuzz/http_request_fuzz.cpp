@@ -74,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto ec = Feed(parser, input, piece, unread);
   if (ec) {
     // A read that failed is answered with a client error, or not at all (nothing was sent).
-    if (const auto answer = kpo::http::AnswerToUnreadRequest(ec, input.size(), unread, parser,
+    if (const auto answer = kpo::http::AnswerToUnreadRequest(ec, input.size() - unread.size(), unread, parser,
                                                              options.header_limit, options.body_limit)) {
       KPO_FUZZ_CHECK(answer->status >= 400 && answer->status <= 501);
     }

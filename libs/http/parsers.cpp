@@ -110,7 +110,7 @@ std::size_t RequestParser::OnBody(std::string_view body, ErrorCode& /*ec*/) {
   return body.size();
 }
 
-std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec, std::size_t bytes,
+std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec, std::size_t consumed,
                                               std::string_view unread, const RequestParser& parser,
                                               std::uint64_t header_limit, std::uint64_t body_limit) {
   if (const auto& refusal = parser.HeadRefusal()) return ProblemResponse(refusal->status, refusal->detail);
@@ -125,7 +125,8 @@ std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec
     return ProblemResponse(431, "The request headers are too large");
   }
   if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
-      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && bytes > 0) {
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+      consumed + unread.size() > 0) {
     return ProblemResponse(400, "Malformed HTTP request: " + ec.message());
   }
   return std::nullopt;

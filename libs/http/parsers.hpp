@@ -99,12 +99,12 @@ class RequestParser final : public detail::MessageParser<true> {
   std::optional<Refusal> refusal_;
 };
 
-// The answer to a request that could not be read whole (`ec` from reading it with `parser`, `bytes`
-// of it received, `unread` the bytes the parser left in the buffer, the limits it was given): the
+// The answer to a request that could not be read whole (`ec` from reading it with `parser`, which
+// consumed `consumed` bytes and left `unread` in the buffer, with the limits it was given): the
 // parser's refusal, 413 for the body limit (named in the answer), 414 when the request line alone
 // is over the header limit, 431 when the header fields are, 400 for malformed HTTP; nothing when
 // there is no one to answer (the client closed, reset, or was too slow).
-std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec, std::size_t bytes,
+std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec, std::size_t consumed,
                                               std::string_view unread, const RequestParser& parser,
                                               std::uint64_t header_limit, std::uint64_t body_limit);
 

@@ -166,7 +166,8 @@ TEST(AnswerToUnreadRequest, AnOverLongRequestLineIs414AndOverLongFieldsAre431) {
     Feeder<RequestParser> feed(parser);
     const auto ec = feed(head);
     ASSERT_EQ(ec, bhttp::error::header_limit) << head;
-    const auto answer = AnswerToUnreadRequest(ec, head.size(), feed.Pending(), parser, 64, 1024);
+    const auto answer =
+        AnswerToUnreadRequest(ec, head.size() - feed.Pending().size(), feed.Pending(), parser, 64, 1024);
     ASSERT_TRUE(answer.has_value());
     EXPECT_EQ(answer->status, status) << head;
   }

@@ -233,8 +233,7 @@ struct Server::Impl {
     if (ec) {
       // Bytes the parser stopped at are still in the buffer: a request line it refused was sent.
       const std::string_view unread(static_cast<const char*>(buffer.data().data()), buffer.size());
-      auto error = AnswerToUnreadRequest(ec, bytes + buffer.size(), unread, parser, options.header_limit,
-                                         options.body_limit);
+      auto error = AnswerToUnreadRequest(ec, bytes, unread, parser, options.header_limit, options.body_limit);
       if (!error) co_return Served{};
       // Whatever of the head was parsed still identifies the request, and it is counted and
       // logged like any other (under the route "unread"; no handler ran, so no time is taken).
