@@ -48,7 +48,8 @@ class OrderRepository {
   static void UpdateStatuses(db::Transaction& tx, const std::vector<Order>& orders);
   // Adds timeline steps (order id, step); a step an order already has is kept as it was.
   static void AddSteps(db::Transaction& tx, const std::vector<std::pair<std::string, TimelineEntry>>& steps);
-  // Records the "published" step, at `sent_at`, for the orders whose OrderCreated the broker confirmed.
+  // Records the "published" step, at `sent_at`, for the orders whose OrderCreated the broker confirmed;
+  // at the payment result's time instead when one is recorded earlier (a repeated publish).
   static void RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
                               const std::string& sent_at);
   // Replaces each order's timeline with the stored one, in step order.

@@ -62,5 +62,51 @@ TEST_F(OrderEventsCleanUp, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
       });
 }
 
+class PublishedStep : public OrderEventsCleanUp {
+ protected:
+  std::string NewOrder() {
+    const std::string id = core::NewUuid();
+    db_.Exec(
+        "INSERT INTO orders (id, user_id, amount, description, status, created_at, updated_at) "
+        "VALUES ($1, gen_random_uuid(), 1, 'tea', 'Created', now(), now())",
+        {id});
+    db_.Exec("INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'created', '2026-01-01T00:00:00Z')",
+             {id});
+    return id;
+  }
+  void Publish(const std::string& id, const std::string& sent_at) {
+    db::Transaction tx(db_);
+    OrderRepository::RecordPublished(tx, {id}, sent_at);
+    tx.Commit();
+  }
+  std::string PublishedAt(const std::string& id) {
+    return db_
+        .Exec(
+            "SELECT to_char(at AT TIME ZONE 'UTC', 'HH24:MI:SS') AS at FROM order_timeline "
+            "WHERE order_id = $1 AND step = 'published'",
+            {id})
+        .Text(0, "at");
+  }
+};
+
+TEST_F(PublishedStep, IsTheConfirmTimeAndAFirstRecordStays) {
+  const auto id = NewOrder();
+  Publish(id, "2026-01-01T00:00:02Z");
+  Publish(id, "2026-01-01T00:00:09Z");  // published again: the first record stays
+  EXPECT_EQ(PublishedAt(id), "00:00:02");
+}
+
+// The relay died after the broker's confirm and before its commit; payments applied the message,
+// then the relay published it again.
+TEST_F(PublishedStep, IsNeverLaterThanAPaymentResultRecordedBeforeIt) {
+  const auto id = NewOrder();
+  db_.Exec(
+      "INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'payment_succeeded', "
+      "'2026-01-01T00:00:03Z')",
+      {id});
+  Publish(id, "2026-01-01T00:00:08Z");
+  EXPECT_EQ(PublishedAt(id), "00:00:03");
+}
+
 }  // namespace
 }  // namespace kpo::orders

@@ -25,10 +25,16 @@ INSERT INTO order_timeline (order_id, step, at)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
 ON CONFLICT (order_id, step) DO NOTHING)sql";
 
-// Marks "published" for many orders at once (the relay's confirmed batch).
+// Marks "published" for many orders at once (the relay's confirmed batch). A message published
+// again after a relay died between the broker's confirm and its commit may find the payment result
+// already applied: the first publish was confirmed no later than that, so the step takes the
+// payment's time rather than the repeat's and the timeline stays in causal order.
 inline constexpr std::string_view kInsertPublishedSteps = R"sql(
 INSERT INTO order_timeline (order_id, step, at)
-SELECT o.id, 'published', $2 FROM unnest($1::uuid[]) AS u(order_id) JOIN orders o ON o.id = u.order_id
+SELECT o.id, 'published', least($2::timestamptz, (
+         SELECT min(t.at) FROM order_timeline t
+         WHERE t.order_id = o.id AND t.step IN ('payment_succeeded', 'payment_failed')))
+FROM unnest($1::uuid[]) AS u(order_id) JOIN orders o ON o.id = u.order_id
 ON CONFLICT (order_id, step) DO NOTHING)sql";
 
 inline constexpr std::string_view kSelectOrderForUser = R"sql(
