@@ -65,7 +65,7 @@ TEST_F(OrderEventsCleanUp, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
 class PublishedStep : public OrderEventsCleanUp {
  protected:
   std::string NewOrder() {
-    const std::string id = core::NewUuid();
+    std::string id = core::NewUuid();
     db_.Exec(
         "INSERT INTO orders (id, user_id, amount, description, status, created_at, updated_at) "
         "VALUES ($1, gen_random_uuid(), 1, 'tea', 'Created', now(), now())",
