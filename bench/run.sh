@@ -237,6 +237,12 @@ if nice -n -10 true 2>/dev/null; then loadgen_priority=(nice -n -10); fi
 run_config() {
   local name=$1 out=$2
   shift 2
+  # Each configuration measures a fresh system of its own. Before, ours ran on what the seed left:
+  # tens of thousands of orders with their timelines and events, outbox tables full of dead rows
+  # (the seed leaves them to autovacuum), and autovacuum catching up with all of it during ours.
+  stop_services
+  if ((fresh)); then log "configuration '$name': fresh databases and broker vhost"; fi
+  prepare_state
   log "configuration '$name': restarting orders, payments, gateway"
   (
     [[ $name == seed ]] && export "${seed_env[@]}"
@@ -249,14 +255,20 @@ run_config() {
     die "kpo-load failed in configuration '$name' (service logs: $KPO_RUN_DIR/*.log)"
 }
 
+# prepare_state — with KPO_BENCH_FRESH, empty databases and vhosts in place of the last ones; the
+# databases and vhosts made in any case. The services must be stopped.
+prepare_state() {
+  local url
+  if ((fresh)); then drop_fresh_state; fi
+  ensure_vhosts
+  for url in "$ORDERS_DATABASE_URL" "$PAYMENTS_DATABASE_URL" "$GATEWAY_DATABASE_URL"; do ensure_database "$url"; done
+}
+
 pg_running || start_postgres
 rabbit_running || start_rabbitmq
 if ((fresh)); then
-  log "a fresh system: databases $(db_name "$ORDERS_DATABASE_URL"), $(db_name "$PAYMENTS_DATABASE_URL"), $(db_name "$GATEWAY_DATABASE_URL"); broker vhost $(broker_vhosts | paste -sd,)"
-  drop_fresh_state
+  log "a fresh system for each configuration: databases $(db_name "$ORDERS_DATABASE_URL"), $(db_name "$PAYMENTS_DATABASE_URL"), $(db_name "$GATEWAY_DATABASE_URL"); broker vhost $(broker_vhosts | paste -sd,)"
 fi
-ensure_vhosts
-for url in "$ORDERS_DATABASE_URL" "$PAYMENTS_DATABASE_URL" "$GATEWAY_DATABASE_URL"; do ensure_database "$url"; done
 if ((do_build)); then
   build release kpo-orders kpo-payments kpo-gateway kpo-load kpo-bench-report
 fi
