@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/post.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -12,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "gateway/domain/shedder.hpp"
 #include "gateway/domain/stream_quota.hpp"
 #include "gateway/handlers/api_docs.hpp"
@@ -35,6 +39,22 @@ using LocalHandler = std::function<Response(const Request&)>;
 double UniformDraw() {
   thread_local std::minstd_rand generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
+// Ends `stream` when the token it was opened with expires: a stream outlives no token. The
+// browser's EventSource then reconnects with the token it holds, and an expired one gets 401 like
+// any other request. Before, a stream opened a minute before its token expired went on for as long
+// as the connection lasted. The timer holds the stream weakly and is cancelled when the stream ends
+// first (client gone, service gone), so an idle stream costs one pending timer and nothing more.
+void EndAtExpiry(const std::shared_ptr<http::EventStream>& stream, core::TimePoint expires_at,
+                 const boost::asio::any_io_executor& executor) {
+  auto timer = std::make_shared<boost::asio::system_timer>(executor, expires_at);
+  timer->async_wait([weak = std::weak_ptr<http::EventStream>(stream)](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: the stream ended first
+    if (auto expired = weak.lock()) expired->Close();
+  });
+  // OnAbandon may run on any thread; the timer is touched on its own executor only.
+  stream->OnAbandon([timer] { boost::asio::post(timer->get_executor(), [timer] { timer->cancel(); }); });
 }
 
 // What every route shares: the middleware, in the order a request meets it. Owned by the router's
@@ -145,6 +165,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
     auto response = co_await upstream.Forward(request, Identity(request, claims));
     if (response.stream) {
       held.handed_over = true;
+      EndAtExpiry(response.stream, claims.expires_at, co_await boost::asio::this_coro::executor);
       response.stream->OnAbandon([self = shared_from_this(), address] { self->streams_.Close(address); });
     }
     co_return response;

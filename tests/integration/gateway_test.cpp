@@ -210,6 +210,25 @@ TEST_F(Gateway, LiveUpdatesDeliverMyOrdersAndNothingOfOthers) {
   EXPECT_EQ(client().Call("GET", "/api/events", std::nullopt).status, 401);
 }
 
+TEST_F(Gateway, ALiveStreamEndsWhenItsTokenExpires) {
+  const auto session = client().Guest();
+  const auth::TokenSigner signer(kTestJwtSecret, std::chrono::seconds(60));
+  // Issued 58 s ago with a 60 s lifetime: valid for another second or two.
+  const auto expiring = signer.Issue(session.user_id, "", true, core::Now() - std::chrono::seconds(58));
+  SseReader stream(client().Port(), "/api/events?access_token=" + expiring);
+  SseReader control(client().Port(), "/api/events?access_token=" + session.token);
+  ASSERT_TRUE(WaitUntil([&] { return stream.Received().find("retry:") != std::string::npos; },
+                        std::chrono::seconds(5)))
+      << stream.Received();
+  // The gateway ends the response (the chunked body's last chunk) once the token has expired; the
+  // reconnect an EventSource then makes with the same token is refused.
+  EXPECT_TRUE(
+      WaitUntil([&] { return stream.Received().ends_with("\r\n0\r\n\r\n"); }, std::chrono::seconds(10)))
+      << stream.Received();
+  EXPECT_EQ(client().Call("GET", "/api/orders", expiring).status, 401);
+  EXPECT_FALSE(control.Received().ends_with("\r\n0\r\n\r\n")) << "a valid token's stream stays open";
+}
+
 TEST_F(Gateway, ServesDocsAndOperationalEndpoints) {
   auto spec = http::Fetch("127.0.0.1", client().Port(), "GET", "/api/openapi.yaml");
   EXPECT_EQ(spec.status, 200);
