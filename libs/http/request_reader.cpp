@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
+#include <memory>
 #include <string_view>
 
 #include "core/ascii.hpp"
@@ -26,6 +27,27 @@ boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& soc
   }
   auto [body_error, body_bytes] = co_await bhttp::async_read(socket, buffer, parser, kTuple);
   co_return ReadResult{body_error, head_bytes + body_bytes};
+}
+
+boost::asio::awaitable<void> DrainBeforeClose(boost::asio::ip::tcp::socket& socket, SocketDeadline& deadline,
+                                              std::chrono::milliseconds read_timeout) {
+  namespace asio = boost::asio;
+  constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+  constexpr std::size_t kMaxDrainBytes = 4U << 20U;
+  boost::beast::error_code ec;
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  deadline.ExpiresAfter(read_timeout);
+  constexpr std::size_t kScratchBytes = 16UL * 1024;
+  const auto scratch = std::make_unique<char[]>(kScratchBytes);  // not in the session's frame
+  std::size_t drained = 0;
+  while (drained < kMaxDrainBytes) {
+    auto [read_error, n] =
+        co_await socket.async_read_some(asio::buffer(scratch.get(), kScratchBytes), kTuple);
+    if (read_error) break;  // the client is done (EOF), gone, or too slow (deadline)
+    drained += n;
+  }
+  deadline.Clear();
 }
 
 }  // namespace kpo::http

@@ -5,8 +5,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <chrono>
 #include <cstddef>
 
+#include "http/deadline.hpp"
 #include "http/message.hpp"
 #include "http/parsers.hpp"
 
@@ -25,5 +27,12 @@ struct ReadResult {
 boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& socket,
                                                boost::beast::flat_buffer& buffer, RequestParser& parser,
                                                const Request& request);
+
+// After an answer to a request that was not read whole (a body over the limit): stops sending,
+// then reads and discards what the client still sends, for at most `read_timeout` (on `deadline`,
+// the socket's) and 4 MiB. Closing at once would reset the connection while the client (or a
+// proxy in front) is still sending, and it would see the reset instead of the answer.
+boost::asio::awaitable<void> DrainBeforeClose(boost::asio::ip::tcp::socket& socket, SocketDeadline& deadline,
+                                              std::chrono::milliseconds read_timeout);
 
 }  // namespace kpo::http

@@ -70,6 +70,7 @@ struct Server::Impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<int> in_flight{0};
   std::atomic<int> streaming{0};
+  std::atomic<int> unserved{0};  // connections accepted whose first request is not yet served
   std::atomic<bool> stopping{false};
 
   Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r) {}
@@ -170,28 +171,6 @@ struct Server::Impl {
     co_await asio::async_write(connection.socket, buffers, kTuple);
   }
 
-  // After an answer to a request that was not read whole (a body over the limit): stop sending,
-  // then read and discard what the client still sends, for a bounded time and amount. Closing at
-  // once would reset the connection while the client (or a proxy in front) is still sending, and
-  // it would see the reset instead of the answer.
-  asio::awaitable<void> DrainBeforeClose(Connection& connection) {
-    constexpr std::size_t kMaxDrainBytes = 4U << 20U;
-    beast::error_code ec;
-    connection.socket.shutdown(tcp::socket::shutdown_send, ec);
-    if (ec) co_return;
-    connection.deadline.ExpiresAfter(options.read_timeout);
-    constexpr std::size_t kScratchBytes = 16UL * 1024;
-    const auto scratch = std::make_unique<char[]>(kScratchBytes);  // not in the session's frame
-    std::size_t drained = 0;
-    while (drained < kMaxDrainBytes) {
-      auto [read_error, n] =
-          co_await connection.socket.async_read_some(asio::buffer(scratch.get(), kScratchBytes), kTuple);
-      if (read_error) break;  // the client is done (EOF), gone, or too slow (deadline)
-      drained += n;
-    }
-    connection.deadline.Clear();
-  }
-
   // Routes a parsed request and runs its handler; `route` gets the pattern (a metrics label).
   asio::awaitable<Response> Handle(Request& request, std::string_view& route) {
     if (request.headers.size() > options.max_header_count) {
@@ -242,7 +221,7 @@ struct Server::Impl {
       error->SetHeader("X-Request-Id", std::move(request.request_id));
       error->SetHeader("traceparent", std::move(request.traceparent));
       co_await WriteResponse(connection, std::move(*error), 11, false, false);
-      co_await DrainBeforeClose(connection);
+      co_await DrainBeforeClose(connection.socket, connection.deadline, options.read_timeout);
       co_return Served{};
     }
     in_flight.fetch_add(1);
@@ -284,8 +263,11 @@ struct Server::Impl {
       // Beast reads at most the free capacity (512 bytes when empty): room for a whole typical
       // request, bearer token included, saves a read per request.
       buffer.reserve(kReadBufferBytes);
-      for (bool first = true; !stopping.load(); first = false) {
+      // A connection accepted is served its first request even when the server began stopping
+      // since (Drain waits for it: `unserved`); keep-alive ends with the stop.
+      for (bool first = true; first || !stopping.load(); first = false) {
         served = co_await ServeOne(connection, buffer, remote, first);
+        if (first) unserved.fetch_sub(1);
         if (!served.keep_alive) break;
       }
     }  // the read buffer is freed here: a streaming connection reads no more requests
@@ -329,15 +311,21 @@ struct Server::Impl {
         co_await pause.async_wait(kTuple);
         continue;
       }
-      connections.fetch_add(1);
-      asio::co_spawn(*loops[loop], Session(std::move(socket), loop), asio::detached);
+      Admit(std::move(socket), loop);
     }
+  }
+
+  void Admit(tcp::socket socket, std::size_t loop) {
+    connections.fetch_add(1);
+    unserved.fetch_add(1);
+    asio::co_spawn(*loops[loop], Session(std::move(socket), loop), asio::detached);
   }
 
   asio::awaitable<void> Drain() {
     asio::steady_timer timer(*loops.front());
     const auto deadline = std::chrono::steady_clock::now() + options.drain_timeout;
-    while ((in_flight.load() > 0 || streaming.load() > 0) && std::chrono::steady_clock::now() < deadline) {
+    while ((in_flight.load() > 0 || streaming.load() > 0 || unserved.load() > 0) &&
+           std::chrono::steady_clock::now() < deadline) {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(kTuple);
     }
@@ -349,7 +337,16 @@ struct Server::Impl {
     // Streams end now, each with a clean last chunk, rather than polling for the shutdown.
     for (std::size_t i = 0; i < loops.size(); ++i) asio::post(*loops[i], [this, i] { streams[i].StopAll(); });
     asio::post(*loops.front(), [this] {
+      // Connections already in the listen backlog would be reset by the close: take them first
+      // (a client of a replica being replaced then gets its answer, not ECONNRESET).
       beast::error_code ignored;
+      acceptor.non_blocking(true, ignored);
+      for (beast::error_code ec; !ec;) {
+        const std::size_t loop = next_loop++ % loops.size();
+        tcp::socket socket(*loops[loop]);
+        acceptor.accept(socket, ec);
+        if (!ec) Admit(std::move(socket), loop);
+      }
       acceptor.close(ignored);
       asio::co_spawn(*loops.front(), Drain(), asio::detached);
     });

@@ -14,6 +14,7 @@
 
 #include "http/client.hpp"
 #include "http/problem.hpp"
+#include "http/raw_client.hpp"
 #include "http/server.hpp"
 
 namespace kpo::http {
@@ -194,6 +195,22 @@ TEST_F(ServerOverloadTest, WithoutBoundsEveryRequestWaitsItsTurn) {
   EXPECT_EQ(held.running.get().status, 200);
   for (auto& response : held.waiting) EXPECT_EQ(response.get().status, 200);
   EXPECT_EQ(gate_.Started(), 4);
+}
+
+// A replica being replaced (SIGTERM) closes its listening socket; a client whose connection the
+// kernel had already completed in the listen backlog was reset then (seen as ECONNRESET during the
+// chaos run's rolling restart). The server takes the backlog before it closes and serves it.
+TEST_F(ServerOverloadTest, AClientWaitingInTheListenBacklogAtStopIsServedNotReset) {
+  ServerOptions options;
+  options.max_connections = 1;  // at the cap, the accept loop leaves new clients in the backlog
+  Start(options);
+  RawClient served(server_->Port());
+  served.Send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+  ASSERT_EQ(served.ReadUntil("\r\n\r\n").rfind("HTTP/1.1 200", 0), 0U);  // and kept alive: the cap is reached
+  RawClient waiting(server_->Port());
+  waiting.Send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+  server_->Stop();
+  EXPECT_EQ(waiting.ReadUntil("\r\n\r\n").rfind("HTTP/1.1 200", 0), 0U) << "reset instead of answered";
 }
 
 }  // namespace
