@@ -16,6 +16,7 @@ Usage: scripts/compose_check.py [REPO_ROOT [BUILD_DIR]]   (exit status 1 and a l
 import fnmatch
 import os
 import re
+import shutil
 import shlex
 import subprocess
 import sys
@@ -220,7 +221,8 @@ def check_docs(stages):
 
 
 def check_nginx(services):
-    """`nginx -t` on the compose site config, the compose service names pointed at loopback."""
+    """`nginx -t` on the compose site config, the compose service names pointed at loopback, beside the
+    other files the Dockerfile copies into /etc/nginx/ (which a relative `include` finds there)."""
     with open(os.path.join(ROOT, "deploy", "compose", "nginx.conf"), encoding="utf-8") as f:
         site = f.read()
     for name in services:
@@ -228,6 +230,11 @@ def check_nginx(services):
     with tempfile.TemporaryDirectory(prefix="kpo-compose-nginx.") as d:
         with open(os.path.join(d, "site.conf"), "w", encoding="utf-8") as f:
             f.write(site)
+        with open(os.path.join(ROOT, "deploy", "Dockerfile"), encoding="utf-8") as f:
+            for source, target in re.findall(r"^COPY\s+(deploy/\S+)\s+/etc/nginx/(\S+)\s*$", f.read(), re.M):
+                if source != "deploy/compose/nginx.conf" and os.path.isfile(os.path.join(ROOT, source)):
+                    os.makedirs(os.path.dirname(os.path.join(d, target)), exist_ok=True)
+                    shutil.copyfile(os.path.join(ROOT, source), os.path.join(d, target))
         temps = " ".join(f"{k}_temp_path {d}/{k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         with open(os.path.join(d, "main.conf"), "w", encoding="utf-8") as f:
             f.write(f"pid {d}/pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{ include /etc/nginx/mime.types; "

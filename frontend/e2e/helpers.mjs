@@ -44,6 +44,11 @@ export async function newVisitor(browser, viewport = DESKTOP) {
   page.setDefaultTimeout(20_000);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  // What the page's Content-Security-Policy (deploy/nginx.conf) blocks is reported on the console
+  // only: a script, style or request the app needs and the policy refuses counts as an error too.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   await page.goto(BASE + '/');
   await page.locator('[data-user-id]').waitFor();
   return { context, page, errors };

@@ -7,6 +7,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "http/router.hpp"
 #include "observability/metrics.hpp"
 
 namespace kpo::http {
@@ -40,6 +41,12 @@ void IdentifyRequest(Request& request, const std::string& remote) {
   auto incoming = request.Header("traceparent");
   auto parent = incoming ? core::TraceParent::Parse(*incoming) : std::nullopt;
   request.traceparent = (parent ? parent->Child() : core::TraceParent::New()).ToString();
+}
+
+void CompleteAnswer(const Router& router, Request& request, Response& response) {
+  router.Finish(request, response);
+  response.SetHeader("X-Request-Id", std::move(request.request_id));
+  response.SetHeader("traceparent", std::move(request.traceparent));
 }
 
 void RecordRequest(const Request& request, std::string_view route, int status, double seconds) {

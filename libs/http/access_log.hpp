@@ -13,6 +13,12 @@ namespace kpo::http {
 // new trace).
 void IdentifyRequest(Request& request, const std::string& remote);
 
+class Router;
+
+// Readies the answer to `request` for sending: the router's finisher (Router::SetFinisher) runs on
+// it, then the request's ids move into it (X-Request-Id, traceparent): the request is done with.
+void CompleteAnswer(const Router& router, Request& request, Response& response);
+
 // Counts the request (http_requests_total by method, route and status), observes its duration
 // (http_request_duration_seconds by method, route and status class) and writes an access log line (none for
 // the operational routes).

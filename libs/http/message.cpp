@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/url/parse.hpp>
 #include <cctype>
+#include <charconv>
 
 #include "core/ascii.hpp"
 
@@ -46,6 +47,28 @@ constexpr bool IsPlainPathChar(char c) {
          std::string_view("-._~!$&'()*+,;=:@/").find(c) != std::string_view::npos;
 }
 
+// The path with its percent-encoding decoded, except an encoded '/' (%2F): that is data within a
+// segment, not a separator, so "/api%2Forders" names no route instead of being another spelling of
+// "/api/orders" that a path rule in front of the server would not recognise. `encoded` is valid.
+std::string DecodePath(std::string_view encoded) {
+  std::string path;
+  path.reserve(encoded.size());
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    unsigned char decoded = 0;
+    if (encoded[i] != '%' || i + 2 >= encoded.size() ||
+        std::from_chars(encoded.data() + i + 1, encoded.data() + i + 3, decoded, 16).ec != std::errc()) {
+      path += encoded[i];
+    } else if (decoded == '/') {
+      path += "%2F";
+      i += 2;
+    } else {
+      path += static_cast<char>(decoded);
+      i += 2;
+    }
+  }
+  return path;
+}
+
 }  // namespace
 
 std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
@@ -59,7 +82,7 @@ std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseT
   if (!parsed) return std::nullopt;
   std::map<std::string, std::string> query;
   for (auto param : parsed->params()) query[param.key] = param.has_value ? param.value : "";
-  return std::make_pair(std::string(parsed->path()), std::move(query));
+  return std::make_pair(DecodePath(parsed->encoded_path()), std::move(query));
 }
 
 std::optional<std::string> OriginFormOf(std::string_view target) {

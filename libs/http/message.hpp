@@ -56,8 +56,9 @@ std::optional<std::string> OriginFormOf(std::string_view target);
 // value is valid, RFC 9112 §3.2). A request with an invalid one must be answered 400.
 bool IsValidHost(std::string_view host);
 
-// Splits "/a/b?x=1&y=%20" into a decoded path and query map. Returns nullopt for a target that
-// is not a valid origin-form (bad percent-encoding included).
+// Splits "/a/b?x=1&y=%20" into a decoded path and query map. An encoded '/' stays "%2F" in the
+// path (it is not a separator). Returns nullopt for a target that is not a valid origin-form (bad
+// percent-encoding included).
 std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
     std::string_view target);
 

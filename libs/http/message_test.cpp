@@ -27,9 +27,23 @@ TEST(Message, PlainPathsAreTheirOwnDecodedForm) {
     EXPECT_EQ(parsed->first, target);
     EXPECT_TRUE(parsed->second.empty());
   }
-  auto encoded = ParseTarget("/api/orders/a%2Fb");
+  auto encoded = ParseTarget("/api/orders/a%20b%7E");
   ASSERT_TRUE(encoded);
-  EXPECT_EQ(encoded->first, "/api/orders/a/b");
+  EXPECT_EQ(encoded->first, "/api/orders/a b~");
+}
+
+// An encoded slash is data within a segment: decoding it would make "/api%2Forders" another
+// spelling of "/api/orders", past any path rule in front of the server.
+TEST(Message, AnEncodedSlashStaysEncodedInThePath) {
+  for (std::string_view target : {"/api%2Forders", "/api%2forders"}) {
+    auto parsed = ParseTarget(target);
+    ASSERT_TRUE(parsed) << target;
+    EXPECT_EQ(parsed->first, "/api%2Forders");
+  }
+  auto mixed = ParseTarget("/api/orders/a%2Fb%25c?x=%2F");
+  ASSERT_TRUE(mixed);
+  EXPECT_EQ(mixed->first, "/api/orders/a%2Fb%c");
+  EXPECT_EQ(mixed->second.at("x"), "/");
 }
 
 TEST(Message, MediaTypeIgnoresParametersAndCase) {

@@ -53,6 +53,16 @@ class Router {
   std::optional<Response> MapError(const std::exception& error) const {
     return error_mapper_ ? error_mapper_(error) : std::nullopt;
   }
+  // Completes every answer the server sends for this router, whoever made it: a handler, the
+  // router's 404/405, the server's own refusals (400, 413, 431, 503) and its 500; e.g. the
+  // headers every answer of a public port carries. Called by the server on the I/O thread just
+  // before the answer's head is written (for a request it could not read, with what it parsed of
+  // the head: the path may be empty). Must not block.
+  using Finisher = std::function<void(const Request&, Response&)>;
+  void SetFinisher(Finisher finisher) { finisher_ = std::move(finisher); }
+  void Finish(const Request& request, Response& response) const {
+    if (finisher_) finisher_(request, response);
+  }
 
   // The route for `request` (path parameters bound into it), or the 404/405 answer, or its gate's
   // refusal (in `error`, with no handler).
@@ -81,6 +91,7 @@ class Router {
   std::vector<Route> routes_;
   Handler not_found_;
   ErrorMapper error_mapper_;
+  Finisher finisher_;
 };
 
 // The caller's user id from the X-User-Id header the gateway sets from the verified token.

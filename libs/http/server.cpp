@@ -218,8 +218,7 @@ struct Server::Impl {
       // logged like any other (under the route "unread"; no handler ran, so no time is taken).
       IdentifyRequest(request, remote);
       RecordRequest(request, "unread", error->status, 0.0);
-      error->SetHeader("X-Request-Id", std::move(request.request_id));
-      error->SetHeader("traceparent", std::move(request.traceparent));
+      CompleteAnswer(router, request, *error);
       co_await WriteResponse(connection, std::move(*error), 11, false, false);
       co_await DrainBeforeClose(connection.socket, connection.deadline, options.read_timeout);
       co_return Served{};
@@ -233,9 +232,7 @@ struct Server::Impl {
     Response response = co_await Handle(request, route);
     RecordRequest(request, route, response.status,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    // The request is done with: its ids move into the answer.
-    response.SetHeader("X-Request-Id", std::move(request.request_id));
-    response.SetHeader("traceparent", std::move(request.traceparent));
+    CompleteAnswer(router, request, response);
     if (response.stream && !parser.IsHead()) {
       served.stream_head = ResponseHead(response, std::nullopt, parser.Version(), false);
       served.chunked = parser.Version() >= 11;

@@ -72,7 +72,6 @@ class Edge : public std::enable_shared_from_this<Edge> {
     return [self = shared_from_this(), route, handler = std::move(handler)](Request& request) {
       auto response = self->Limit(route.rate, request, nullptr).value_or(Response{});
       if (response.status != 429) response = handler(request);
-      if (route.access != Access::kInternal) self->cors_.Apply(response, request);
       return response;
     };
   }
@@ -97,11 +96,22 @@ class Edge : public std::enable_shared_from_this<Edge> {
     } else {
       response = http::ProblemResponse(404, "No resource at " + request.path);
     }
-    cors_.Apply(response, request);
     return response;
   }
 
   Response Preflight(const Request& request) const { return cors_.Preflight(request); }
+
+  // Every answer of the public port, whoever made it (a route, the router's 404/405, the server's
+  // own 400/413/431/503): readable by the app across origins (a refusal the browser cannot read
+  // looks like a network failure to it), never sniffed as another media type, and kept by no cache
+  // unless the route says otherwise: the API's answers are one user's, a token among them (RFC 6749
+  // §5.1). The operational routes are for the cluster, not for browsers.
+  void Finish(const Request& request, Response& response) const {
+    if (request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics") return;
+    cors_.Apply(response, request);
+    response.SetHeader("X-Content-Type-Options", "nosniff");
+    if (!http::FindHeader(response.headers, "Cache-Control")) response.SetHeader("Cache-Control", "no-store");
+  }
 
  private:
   // Verifies the token, applies the limits and the route's shedding, replaces any client-sent
@@ -126,7 +136,6 @@ class Edge : public std::enable_shared_from_this<Edge> {
       // passed on as it is, and the requests after it find out for themselves.
       if (shedder != nullptr) shedder->Record(Shedder::Clock::now(), !IsOverloadRefusal(response));
     }
-    cors_.Apply(response, request);
     co_return response;
   }
 
@@ -230,6 +239,7 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
   // a standby) they answer 503 + Retry-After, as the services do, rather than a 500.
   router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
   router.SetNotFound([edge](Request& r) { return edge->NotFound(r); });
+  router.SetFinisher([edge](const Request& r, Response& response) { edge->Finish(r, response); });
   // The order of registration is visible: a 405's Allow lists a path's methods in that order. The
   // table's routes come first, then the preflights, then the operational routes.
   bool operational = false;

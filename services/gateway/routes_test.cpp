@@ -1,4 +1,5 @@
-// The gateway's own routes answer a lost users database with 503 + Retry-After, never a 500.
+// The gateway's own routes answer a lost users database with 503 + Retry-After, never a 500, and
+// every answer of the public port is readable by the app and kept by no cache.
 #include "gateway/routes.hpp"
 
 #include <gtest/gtest.h>
@@ -6,9 +7,12 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "auth/jwt.hpp"
 #include "db/pool.hpp"
+#include "http/problem.hpp"
 #include "http/router.hpp"
 #include "observability/metrics.hpp"
 
@@ -20,18 +24,31 @@ namespace {
 constexpr const char* kUnreachableDatabase = "postgresql://kpo:kpo@127.0.0.1:1/gateway";
 
 // Calls the handler of `method path` the way the server's edge does: a thrown error goes
-// through the router's error mapper, and what the mapper leaves becomes a 500.
+// through the router's error mapper, and what the mapper leaves becomes a 500; the router's
+// finisher then completes the answer.
 http::Response Dispatch(const http::Router& router, http::Request request) {
   auto found = router.Find(request);
-  if (found.handler == nullptr) return found.error;
-  try {
-    return (*found.handler)(request);
-  } catch (const std::exception& error) {
-    if (auto answer = router.MapError(error)) return *answer;
-    http::Response failed;
-    failed.status = 500;
-    return failed;
+  http::Response response;
+  if (found.handler == nullptr) {
+    response = found.error;
+  } else {
+    try {
+      response = (*found.handler)(request);
+    } catch (const std::exception& error) {
+      response = router.MapError(error).value_or(http::ProblemResponse(500, "unmapped"));
+    }
   }
+  router.Finish(request, response);
+  return response;
+}
+
+http::Request RequestFor(std::string method, std::string path) {
+  http::Request request;
+  request.method = std::move(method);
+  request.target = path;
+  request.path = std::move(path);
+  request.remote_address = "127.0.0.1";
+  return request;
 }
 
 // The gateway's routes over an unreachable users database and unreachable services.
@@ -57,7 +74,10 @@ struct Gateway {
                    .readiness = {}};
   http::Router router;
 
-  Gateway() { RegisterRoutes(router, deps); }
+  explicit Gateway(std::vector<std::string> cors_origins = {}) {
+    deps.cors_origins = std::move(cors_origins);
+    RegisterRoutes(router, deps);
+  }
 };
 
 TEST(GatewayRoutes, IdentityCallsAnswer503WithRetryAfterWhileTheDatabaseIsDown) {
@@ -101,6 +121,28 @@ TEST(GatewayRoutes, OptionsSaysInAllowWhatThePathServes) {
     EXPECT_EQ(response.status, 204) << path;
     EXPECT_EQ(http::FindHeader(response.headers, "Allow").value_or(""), allow) << path;
   }
+}
+
+// Not only the routes' answers: the router's 404 and 405 too (the server's own 400, 413 and 431
+// go through the same finisher, libs/http/server_finisher_test.cpp). A browser that cannot read a
+// refusal sees a network failure instead of the problem it was told.
+TEST(GatewayRoutes, EveryPublicAnswerIsReadableByTheAppAndKeptByNoCache) {
+  Gateway gateway({"http://localhost:3000"});
+  for (auto request : {RequestFor("PUT", "/api/orders"), RequestFor("GET", "/nowhere"),
+                       RequestFor("POST", "/api/auth/guest"), RequestFor("OPTIONS", "/api/orders")}) {
+    request.headers.emplace_back("Origin", "http://localhost:3000");
+    const auto response = Dispatch(gateway.router, request);
+    const auto where = request.method + " " + request.path + " -> " + std::to_string(response.status);
+    EXPECT_EQ(http::FindHeader(response.headers, "Access-Control-Allow-Origin"), "http://localhost:3000")
+        << where;
+    EXPECT_EQ(http::FindHeader(response.headers, "X-Content-Type-Options"), "nosniff") << where;
+    EXPECT_EQ(http::FindHeader(response.headers, "Cache-Control"), "no-store") << where;
+  }
+  // The operational routes are the cluster's: no browser headers on them.
+  auto health = RequestFor("GET", "/healthz");
+  health.headers.emplace_back("Origin", "http://localhost:3000");
+  const auto response = Dispatch(gateway.router, health);
+  EXPECT_FALSE(http::FindHeader(response.headers, "Access-Control-Allow-Origin").has_value());
 }
 
 }  // namespace

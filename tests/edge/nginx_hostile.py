@@ -2,8 +2,9 @@
 """Hostile requests against the UI's nginx (deploy/nginx.conf) on :3000, raw over a socket.
 
 Checks what a browser never sends but an attacker does: malformed request lines answer 400 in the
-API's problem+json format (not nginx's 500 HTML), nginx's internal error page is not reachable from
-outside, and a client that announces a body and never sends it is cut off within the configured
+API's problem+json format (not nginx's 500 HTML), as do the 405, 413, 414, 431 and 501 nginx answers
+itself; the app's page carries its security headers; nginx's internal error page is not reachable
+from outside; and a client that announces a body and never sends it is cut off within the configured
 timeout (10 s), not after minutes. Run by scripts/test.sh while nginx runs; exits 1 on a failure.
 """
 import json
@@ -75,9 +76,23 @@ expect_problem_400("Transfer-Encoding beside Content-Length",
                    b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
 
+expect_problem("a TRACE request", b"TRACE /api/orders HTTP/1.1\r\nHost: x\r\n\r\n", 405)
+expect_problem("a transfer coding nginx does not implement",
+               b"POST /api/orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+               b"0\r\n\r\n", 501)
 expect_problem("a 20 KB request target", b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414)
 expect_problem("a 20 KB header", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", 431)
 expect_problem("a 2 MB body", b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413)
+
+# The app's page says what a browser may do with it: no framing by other sites, only this origin's
+# scripts, no sniffing.
+data, _ = exchange(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+status, headers, _ = status_and_body(data)
+policy = headers.get("content-security-policy", "")
+check("the app's page carries its security headers",
+      status == 200 and headers.get("x-frame-options") == "DENY" and headers.get("x-content-type-options") == "nosniff"
+      and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy,
+      f"status {status}, headers {headers}")
 
 data, _ = exchange(b"GET /_kpo/400 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 status, _, _ = status_and_body(data)
