@@ -1,7 +1,7 @@
 // The router's finisher (Router::SetFinisher) completes every answer the server sends: a handler's,
 // the router's own 404/405, and the refusals and errors the server makes itself, before or after
 // the request could be read. A public port relies on it for headers every answer must carry
-// (CORS, nosniff, no-store): an answer that skipped it is one a browser cannot read.
+// (CORS, nosniff, no-store): an answer without them is one a browser cannot read.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
