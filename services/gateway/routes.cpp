@@ -105,9 +105,14 @@ class Edge : public std::enable_shared_from_this<Edge> {
   // own 400/413/431/503): readable by the app across origins (a refusal the browser cannot read
   // looks like a network failure to it), never sniffed as another media type, and kept by no cache
   // unless the route says otherwise: the API's answers are one user's, a token among them (RFC 6749
-  // §5.1). The operational routes are for the cluster, not for browsers.
+  // §5.1). The internal routes (the route table's, e.g. /metrics) are for the cluster, not for browsers.
   void Finish(const Request& request, Response& response) const {
-    if (request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics") return;
+    const auto& routes = PublicRoutes();
+    if (std::any_of(routes.begin(), routes.end(), [&](const RouteSpec& route) {
+          return route.access == Access::kInternal && route.pattern == request.path;
+        })) {
+      return;
+    }
     cors_.Apply(response, request);
     response.SetHeader("X-Content-Type-Options", "nosniff");
     if (!http::FindHeader(response.headers, "Cache-Control")) response.SetHeader("Cache-Control", "no-store");
