@@ -129,6 +129,29 @@ def check_object(value, type_name, path, errors):
         errors.append(f"{path}: missing required field {name!r} of {type_name}")
 
 
+# The three services share one image whose default command runs orders (deploy/Dockerfile): a
+# Deployment of that image that does not name its binary runs orders under another name.
+APP_IMAGE = "kpo4/app"
+
+
+def check_app_binary(doc):
+    """Errors when a Deployment of the shared app image does not run kpo-<its name>."""
+    if doc.get("kind") != "Deployment":
+        return []
+    name = (doc.get("metadata") or {}).get("name")
+    errors = []
+    containers = (((doc.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    for i, container in enumerate(containers):
+        image = container.get("image") or ""
+        if image.rsplit(":", 1)[0].rsplit("/", 2)[-2:] != APP_IMAGE.split("/"):
+            continue
+        command = container.get("command") or []
+        if command[:1] != [f"kpo-{name}"]:
+            errors.append(f"spec.template.spec.containers[{i}].command: {command!r} does not run kpo-{name} "
+                          f"(the image {APP_IMAGE} runs kpo-orders unless told otherwise)")
+    return errors
+
+
 def check_document(doc):
     """Errors of one object, or of its apiVersion/kind when no schema is known for them."""
     if not isinstance(doc, dict):
@@ -144,7 +167,7 @@ def check_document(doc):
     check_object(doc, type_name, "", errors)
     if not (doc.get("metadata") or {}).get("name"):
         errors.append("metadata.name is missing")
-    return errors
+    return errors + check_app_binary(doc)
 
 
 def main(paths):

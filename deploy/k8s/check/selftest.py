@@ -43,6 +43,10 @@ CASES = [
      lambda d: find(d, "RabbitmqCluster", "rabbitmq")["spec"].update(replicas="3")),
     ("CloudNativePG Cluster: misspelled field", "unknown field 'instance'",
      lambda d: rename(find(d, "Cluster", "orders-db")["spec"], "instances", "instance")),
+    ("app image without its binary", "does not run kpo-gateway",
+     lambda d: container(find(d, "Deployment", "gateway")).pop("command")),
+    ("app image running another binary", "does not run kpo-payments",
+     lambda d: container(find(d, "Deployment", "payments")).update(command=["kpo-orders"])),
     ("kind without a schema", "no schema for apiVersion 'apps/v1beta1'",
      lambda d: find(d, "Deployment", "orders").update(apiVersion="apps/v1beta1")),
 ]
