@@ -34,8 +34,8 @@ const char* UsageText() {
          "  discard MESSAGE_ID      remove it from the DLQ for good\n"
          "\n"
          "options:\n"
-         "  --queue QUEUE  a work queue (its DLQ is QUEUE.dlq); default: payments.order-created and\n"
-         "                 orders.payment-results\n"
+         "  --queue QUEUE  a work queue (its DLQ is QUEUE.dlq; QUEUE.dlq itself names it too); default:\n"
+         "                 payments.order-created and orders.payment-results\n"
          "  --json         one JSON object per line instead of a table\n"
          "  --max N        look at no more than N messages per DLQ (default 10000)\n"
          "  -h, --help     this text\n"
@@ -62,7 +62,12 @@ Options Parse(const std::vector<std::string>& args) {
     } else if (arg == "--all") {
       options.all = true;
     } else if (arg == "--queue" || arg == "-q") {
-      options.queues.push_back(value());
+      // The DLQ's own name is what the broker's UI and the alerts show: it names the same queue.
+      std::string queue = value();
+      if (queue.ends_with(kDlqSuffix) && queue.size() > kDlqSuffix.size()) {
+        queue.resize(queue.size() - kDlqSuffix.size());
+      }
+      options.queues.push_back(std::move(queue));
     } else if (arg == "--max") {
       options.max = ParseCount(value());
     } else if (arg.starts_with("-")) {

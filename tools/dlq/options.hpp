@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kpo::dlq {
@@ -10,9 +11,12 @@ namespace kpo::dlq {
 // The work queues whose "<queue>.dlq" the tool looks at when no --queue is given (the contract's).
 inline const std::vector<std::string> kDefaultQueues = {"payments.order-created", "orders.payment-results"};
 
+// What a work queue's dead-letter queue is called after it: "<queue>.dlq".
+inline constexpr std::string_view kDlqSuffix = ".dlq";
+
 struct Options {
   std::string command;              // queues, list, show, replay, discard, help
-  std::vector<std::string> queues;  // work queue names (without .dlq)
+  std::vector<std::string> queues;  // work queue names (without .dlq; --queue X.dlq is stored as X)
   std::string message_id;           // show, replay, discard
   bool all = false;                 // replay --all
   bool json = false;

@@ -28,6 +28,15 @@ TEST(DlqOptions, TakeQueuesJsonMaxAndAMessageId) {
   EXPECT_TRUE(Parse({"replay", "--all"}).all);
 }
 
+TEST(DlqOptions, ADeadLetterQueuesOwnNameNamesItsWorkQueue) {
+  // The alert DeadLettersWaiting and the broker's UI show the DLQ's name.
+  EXPECT_EQ(Parse({"list", "--queue", "payments.order-created.dlq"}).queues,
+            (std::vector<std::string>{"payments.order-created"}));
+  EXPECT_EQ(Parse({"list", "-q", "orders.payment-results"}).queues,
+            (std::vector<std::string>{"orders.payment-results"}));
+  EXPECT_EQ(Parse({"list", "-q", ".dlq"}).queues, (std::vector<std::string>{".dlq"}));
+}
+
 TEST(DlqOptions, RefuseWhatTheyDoNotUnderstand) {
   for (const auto& args : std::vector<std::vector<std::string>>{{},
                                                                 {"frobnicate"},
