@@ -12,6 +12,7 @@
 
 #include "core/ids.hpp"
 #include "messaging/amqp.hpp"
+#include "messaging/amqp_impl.hpp"
 #include "messaging/amqp_mqtest_support.hpp"
 
 namespace kpo::messaging {
@@ -213,6 +214,34 @@ TEST(AmqpConsumerTest, ReconnectsAfterTheBrokerClosesTheConnection) {
   ASSERT_TRUE(Eventually([&] { return recorder.Size() == 2; }));
   consumer.Stop();
   EXPECT_EQ(recorder.Snapshot()[1].message.message_id, second.message_id);
+}
+
+// Between two dead letters the publisher's connection idles, reads no heartbeat, and the broker closes
+// it (here: at once, by rabbitmqctl). The next dead letter still goes out with its reason, not as a
+// plain reject that forgets why.
+TEST(AmqpConsumerTest, ADeadLetterAfterTheBrokerClosedTheIdleConnectionStillGoesOut) {
+  Topology topology;
+  const std::string name = "kpo_messaging_test_dead_letters_" + core::RandomHex(4);
+  DeadLetterPublisher publisher(Settings(name), topology.spec().name);
+  Delivery first{.message = topology.MakeMessage(), .failure = "first reason"};
+  ASSERT_TRUE(publisher.Publish(first));
+
+  std::optional<std::string> pid;
+  ASSERT_TRUE(Eventually([&] { return (pid = ConnectionPid(name + "-dead-letters")).has_value(); }));
+  // Returns once the broker has sent its connection.close, which the idle client has not read.
+  RunCommand("rabbitmqctl -q close_connection '" + *pid + "' test >/dev/null 2>&1");
+
+  Delivery second{.message = topology.MakeMessage(), .failure = "second reason"};
+  EXPECT_TRUE(publisher.Publish(second));
+  Connection connection(Settings());
+  std::vector<Delivery> dead;
+  ASSERT_TRUE(Eventually([&] {
+    for (Delivery& delivery : connection.Get(topology.Dlq(), 10, true)) dead.push_back(std::move(delivery));
+    return dead.size() >= 2;
+  }));
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_EQ(dead[1].message.message_id, second.message.message_id);
+  EXPECT_EQ(Header(dead[1].message, kErrorHeader), "second reason");
 }
 
 TEST(AmqpConsumerTest, RedeclaresWhenTheQueueIsDeletedUnderIt) {
