@@ -112,7 +112,10 @@ Disposition ProcessAlone(db::Pool& pool, const Delivery& delivery, const ApplyBa
                          const std::stop_token& stop) {
   // The edge of one message's processing when its batch failed: its own failure means a retry.
   try {
-    return ProcessBatch(pool, {delivery}, apply, stop).front();
+    const std::vector<Delivery> alone{delivery};
+    const auto disposition = ProcessBatch(pool, alone, apply, stop).front();
+    delivery.failure = alone.front().failure;  // why it was refused, for its dead letter
+    return disposition;
   } catch (const std::exception& error) {
     delivery.failure = error.what();
     core::ScopedLogFields scope(MessageLogFields(delivery.message).Add("error", error.what()));
@@ -168,7 +171,10 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
         core::WaitFor(stop, delay);
         continue;
       }
-      if (pending.size() == 1) throw;
+      // A batch of one has nothing to split: the consumer retries it. The last message left of a
+      // larger batch (the others refused) is applied alone like the others below, so that the
+      // refused ones keep their dead-letter disposition instead of being retried with it.
+      if (deliveries.size() == 1) throw;
       // One message may be at fault: give each its own transaction, so the others commit and only
       // the culprit is retried (and dead-lettered by the broker after the delivery limit).
       spdlog::warn("batch of {} failed ({}); applying each message alone", pending.size(), error.what());

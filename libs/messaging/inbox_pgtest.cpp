@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -92,6 +94,66 @@ TEST(ProcessBatch, ALockTimeoutIsWaitedOutNotRequeued) {
   EXPECT_GT(attempts, 1) << "the lock should have timed out at least once";
   admin.ExecScript("DROP TABLE " + table);
   admin.Exec("DELETE FROM inbox WHERE message_id = $1", {delivery.message.message_id});
+}
+
+Delivery TestDelivery() {
+  Delivery delivery;
+  delivery.message.message_id = core::NewUuid();
+  delivery.message.type = "Test";
+  return delivery;
+}
+
+class ProcessBatchSplit : public ::testing::Test {
+ protected:
+  void SetUp() override { db::Migrate(admin_, {InboxSchema()}, "inbox-sweep-test"); }
+  void TearDown() override {
+    for (const auto& delivery : batch_) {
+      admin_.Exec("DELETE FROM inbox WHERE message_id = $1", {delivery.message.message_id});
+    }
+  }
+  // Which fresh delivery of the transaction is `delivery`, if it is one of them.
+  static std::optional<std::size_t> IndexOf(const std::vector<const Delivery*>& fresh,
+                                            const Delivery& delivery) {
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      if (fresh[i]->message.message_id == delivery.message.message_id) return i;
+    }
+    return std::nullopt;
+  }
+
+  db::Connection admin_{Url(), {}};
+  db::Pool pool_{Url(), 1, {}};
+  std::vector<Delivery> batch_{TestDelivery(), TestDelivery()};
+};
+
+// The batch refuses its first message; the one left then fails on its own (a deadlock, say). The
+// refused message still goes to the dead letters with its reason, and only the other is retried.
+TEST_F(ProcessBatchSplit, ARefusedMessageStaysRefusedWhenTheLastOneLeftFails) {
+  const auto dispositions = ProcessBatch(
+      pool_, batch_,
+      [&](db::Transaction&, const std::vector<const Delivery*>& fresh) {
+        if (auto poison = IndexOf(fresh, batch_[0])) return std::vector<Rejection>{{*poison, "bad body"}};
+        throw std::runtime_error("deadlock detected");
+      },
+      std::stop_token{});
+  EXPECT_EQ(dispositions, (std::vector{Disposition::kDeadLetter, Disposition::kRetry}));
+  EXPECT_EQ(batch_[0].failure, "bad body");
+  EXPECT_EQ(batch_[1].failure, "deadlock detected");
+}
+
+// The batch fails as a whole; applied alone, one message is refused and the other commits. The
+// refused one's dead letter says why.
+TEST_F(ProcessBatchSplit, AMessageRefusedWhenAppliedAloneKeepsItsReason) {
+  const auto dispositions = ProcessBatch(
+      pool_, batch_,
+      [&](db::Transaction&, const std::vector<const Delivery*>& fresh) {
+        if (fresh.size() > 1) throw std::runtime_error("the batch violates a constraint");
+        if (auto poison = IndexOf(fresh, batch_[1]))
+          return std::vector<Rejection>{{*poison, "amount out of range"}};
+        return std::vector<Rejection>{};
+      },
+      std::stop_token{});
+  EXPECT_EQ(dispositions, (std::vector{Disposition::kAck, Disposition::kDeadLetter}));
+  EXPECT_EQ(batch_[1].failure, "amount out of range");
 }
 
 }  // namespace
