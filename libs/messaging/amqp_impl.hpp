@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "messaging/amqp.hpp"
+#include "messaging/send_watchdog.hpp"
 
 namespace kpo::messaging {
 
@@ -73,6 +74,9 @@ struct Connection::Impl {
   bool confirm_mode = false;
   std::uint64_t next_publish_seq = 1;  // publisher-confirm sequence numbers start at 1 per channel
   std::string where;                   // host:port of the node this connection is (or was last) opened to
+  // Bounds a publish's writes (PublishConfirmed), which rabbitmq-c makes without a deadline; made on
+  // the first publish, so connections that never publish have no watchdog thread.
+  std::unique_ptr<SendWatchdog> send_watchdog;
 
   explicit Impl(AmqpSettings s) : settings(std::move(s)) {}
   ~Impl();

@@ -171,6 +171,11 @@ std::vector<bool> Connection::Impl::PublishConfirmed(const std::vector<Message>&
                                                      std::chrono::milliseconds timeout) {
   EnsureUsable();
   const auto deadline = Clock::now() + timeout;
+  // The confirms' wait ends at the deadline by itself; the watchdog bounds the writes before it,
+  // which would otherwise wait as long as a broker that stopped reading does (an alarm blocks
+  // publishers). A second later, so that a wait that merely ran out is reported as the timeout it is.
+  if (!send_watchdog) send_watchdog = std::make_unique<SendWatchdog>();
+  const SendWatchdog::Armed armed(*send_watchdog, amqp_get_sockfd(conn), deadline + std::chrono::seconds(1));
   std::vector<Outstanding> pending;
   pending.reserve(messages.size());
   for (const Message& m : messages) {
