@@ -54,37 +54,36 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   return settings;
 }
 
-std::vector<std::jthread> StartWorkers(int count, const std::function<void(std::stop_token)>& work) {
-  std::vector<std::jthread> workers;
-  workers.reserve(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) workers.emplace_back(work);
+core::Workers StartWorkers(int count, const std::function<void(std::stop_token)>& work) {
+  core::Workers workers;
+  for (int i = 0; i < count; ++i) workers.Start(work);
   return workers;
 }
 
-std::vector<std::jthread> StartRelays(const ServiceSettings& settings) {
+core::Workers StartRelays(const ServiceSettings& settings) {
   // Each thread relays with a copy of the options; the copies share the wake-up.
   return StartWorkers(settings.relays, [relay = settings.relay](std::stop_token stop) {
     messaging::OutboxRelay(relay).Run(stop);
   });
 }
 
-std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
-                                         BatchHandler handle) {
-  std::vector<std::jthread> threads;
+core::Workers StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
+                             BatchHandler handle) {
+  core::Workers threads;
   for (int i = 0; i < settings.consumers; ++i) {
     const int priority = settings.consumer_priority && i == 0 ? 1 : 0;
-    threads.emplace_back([amqp = settings.amqp, queue, prefetch = settings.prefetch,
-                          max_batch = settings.consumer_batch, handle, priority](std::stop_token stop) {
+    threads.Start([amqp = settings.amqp, queue, prefetch = settings.prefetch,
+                   max_batch = settings.consumer_batch, handle, priority](std::stop_token stop) {
       messaging::Consumer(amqp, queue, prefetch, max_batch, priority)
           .RunBatches([&](const std::vector<messaging::Delivery>& batch) { return handle(batch, stop); },
                       stop);
     });
   }
   for (const auto& sweep : {settings.inbox_sweep, settings.idempotency_sweep}) {
-    threads.emplace_back([sweep](std::stop_token stop) { db::RunRetentionSweep(sweep, std::move(stop)); });
+    threads.Start([sweep](std::stop_token stop) { db::RunRetentionSweep(sweep, std::move(stop)); });
   }
   if (settings.statistics.every.count() > 0) {
-    threads.emplace_back([keeper = settings.statistics](std::stop_token stop) {
+    threads.Start([keeper = settings.statistics](std::stop_token stop) {
       db::RunStatisticsKeeper(keeper, std::move(stop));
     });
   }

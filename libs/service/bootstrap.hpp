@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/workers.hpp"
 #include "db/pool.hpp"
 #include "db/retention.hpp"
 #include "db/statistics.hpp"
@@ -70,12 +71,13 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
                                     const std::string& default_listen,
                                     const std::string& default_database_url, int default_workers = 16);
 
-// Starts `count` threads running `work` until they are asked to stop (when the vector is destroyed).
-std::vector<std::jthread> StartWorkers(int count, const std::function<void(std::stop_token)>& work);
+// Starts `count` threads running `work` until they are asked to stop (RequestStop, or when the
+// group is destroyed).
+core::Workers StartWorkers(int count, const std::function<void(std::stop_token)>& work);
 
 // Starts `settings.relays` threads, each relaying the outbox with `settings.relay` until asked to
-// stop (when the vector is destroyed).
-std::vector<std::jthread> StartRelays(const ServiceSettings& settings);
+// stop (RequestStop, or when the group is destroyed).
+core::Workers StartRelays(const ServiceSettings& settings);
 
 // Applies one batch of deliveries and returns one disposition per delivery, in the same order (as
 // messaging::Consumer::BatchHandler); `stop` is the consuming thread's.
@@ -86,10 +88,10 @@ using BatchHandler = std::function<std::vector<messaging::Disposition>(
 // batches of up to `settings.consumer_batch` deliveries to `handle`, and one thread each sweeping the
 // inbox they fill and the idempotency keys (`settings.inbox_sweep`, `settings.idempotency_sweep`),
 // and one keeping the planner's statistics of the service's young tables fresh (`settings.statistics`),
-// until asked to stop (when the vector is destroyed).
+// until asked to stop (RequestStop, or when the group is destroyed).
 // The consuming threads call `handle` concurrently.
-std::vector<std::jthread> StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
-                                         BatchHandler handle);
+core::Workers StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
+                             BatchHandler handle);
 
 // The HTTP server options of a broker service: `service` as its label, listening where `settings`
 // say with `settings.workers` workers and their queue's bounds, holding at most `max_connections`

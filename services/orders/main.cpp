@@ -123,6 +123,11 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
                               });
   server.Run();
   spdlog::info("orders: stopping workers");
+  // All at once: each finishes its batch meanwhile, and the slowest sets the time it takes.
+  consumers.RequestStop();
+  relays.RequestStop();
+  admission_thread.request_stop();
+  live_thread.request_stop();
 }
 
 }  // namespace

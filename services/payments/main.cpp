@@ -61,6 +61,9 @@ int main() {
                                 });
     server.Run();
     spdlog::info("payments: stopping workers");
+    // All at once: each finishes its batch meanwhile, and the slowest sets the time it takes.
+    consumers.RequestStop();
+    relays.RequestStop();
   } catch (const std::exception& error) {
     spdlog::critical("payments failed: {}", error.what());
     return 1;
