@@ -6,6 +6,7 @@
 #include "core/config.hpp"
 #include "core/limits.hpp"
 #include "core/log.hpp"
+#include "core/signals.hpp"
 #include "db/pool.hpp"
 #include "gateway/routes.hpp"
 #include "gateway/settings.hpp"
@@ -34,6 +35,7 @@ int main() {
   using namespace kpo;
   core::Config config;
   core::InitLogging("gateway", config.String("LOG_LEVEL", "info"));
+  core::ExitOnTerminationSignals();  // until the server handles them: start-up may wait a minute
   const auto open_files = core::RaiseOpenFileLimit();
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {

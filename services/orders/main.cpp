@@ -7,6 +7,7 @@
 #include "core/config.hpp"
 #include "core/limits.hpp"
 #include "core/log.hpp"
+#include "core/signals.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "http/server.hpp"
@@ -135,6 +136,7 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
 int main() {
   core::Config config;
   core::InitLogging("orders", config.String("LOG_LEVEL", "info"));
+  core::ExitOnTerminationSignals();  // until the server handles them: start-up may wait a minute
   const auto open_files = core::RaiseOpenFileLimit();
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
   try {
