@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <chrono>
 #include <string_view>
 
 #include "core/clock.hpp"
@@ -101,18 +102,20 @@ bool DeadLetterPublisher::Renew(const Delivery& delivery) {
 bool DeadLetterPublisher::PublishOne(const Message& message, const Delivery& delivery,
                                      std::string_view where) {
   // Dead letters and renewals are rare, and nothing reads the broker's heartbeats on this connection
-  // in between: after a quiet minute the broker has closed it. A failure on a connection opened for
-  // an earlier message is therefore tried once more on a new one; only a new connection's failure
-  // means "not confirmed". Should the first try have reached the queue after all, the copy is there
-  // twice, which the consumers' inbox (a renewal) and a replay (a dead letter) take as one.
+  // in between: after a quiet minute the broker has closed it. A connection opened for an earlier
+  // message that fails at once (closed, not slow: a timeout takes settings_.timeout and would take it
+  // again) is therefore replaced and the message tried once more; any other failure means "not
+  // confirmed". Should the first try have reached the queue after all, the copy is there twice, which
+  // the consumers' inbox (a renewal) and a replay (a dead letter) take as one.
   for (bool reused = connection_ != nullptr;; reused = false) {
+    const auto started = std::chrono::steady_clock::now();
     // The edge of this side path: any failure means "not confirmed" (or one more try, above).
     try {
       if (!connection_) connection_ = std::make_unique<Connection>(settings_);
       return connection_->PublishConfirmed({message}, settings_.timeout).front();
     } catch (const std::exception& error) {
       connection_.reset();
-      if (reused) {
+      if (reused && std::chrono::steady_clock::now() - started < settings_.timeout / 2) {
         spdlog::info("connection for {} lost while idle ({}): opening a new one", where, error.what());
         continue;
       }

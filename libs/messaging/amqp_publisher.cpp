@@ -123,6 +123,9 @@ std::vector<bool> Connection::Impl::AwaitConfirms(std::vector<Outstanding>& pend
   while (unsettled()) {
     const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
+      // A broker that confirmed nothing for this long would keep a graceful close waiting too
+      // (an alarm blocks the writes of a publishing connection): the connection is dropped without one.
+      socket_usable = false;
       Throw("timed out waiting for publisher confirms");
     }
     amqp_maybe_release_buffers(conn);

@@ -134,6 +134,16 @@ def check_object(value, type_name, path, errors):
 APP_IMAGE = "kpo4/app"
 
 
+def image_name(image):
+    """The repository path of an image reference, without registry host, tag or digest:
+    registry.example.com:5000/kpo4/app:1.0@sha256:... -> kpo4/app."""
+    path = image.split("@", 1)[0]
+    last = path.rsplit("/", 1)
+    if ":" in last[-1]:  # a tag; a colon before the last slash is a registry's port
+        path = path[: path.rindex(":")]
+    return "/".join(path.split("/")[-2:])
+
+
 def check_app_binary(doc):
     """Errors when a Deployment of the shared app image does not run kpo-<its name>."""
     if doc.get("kind") != "Deployment":
@@ -142,8 +152,7 @@ def check_app_binary(doc):
     errors = []
     containers = (((doc.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
     for i, container in enumerate(containers):
-        image = container.get("image") or ""
-        if image.rsplit(":", 1)[0].rsplit("/", 2)[-2:] != APP_IMAGE.split("/"):
+        if image_name(container.get("image") or "") != APP_IMAGE:
             continue
         command = container.get("command") or []
         if command[:1] != [f"kpo-{name}"]:

@@ -45,6 +45,9 @@ CASES = [
      lambda d: rename(find(d, "Cluster", "orders-db")["spec"], "instances", "instance")),
     ("app image without its binary", "does not run kpo-gateway",
      lambda d: container(find(d, "Deployment", "gateway")).pop("command")),
+    ("app image pinned by digest, without its binary", "does not run kpo-gateway",
+     lambda d: container(find(d, "Deployment", "gateway")).update(
+         image="registry.example.com:5000/kpo4/app@sha256:" + "0" * 64, command=None)),
     ("app image running another binary", "does not run kpo-payments",
      lambda d: container(find(d, "Deployment", "payments")).update(command=["kpo-orders"])),
     ("kind without a schema", "no schema for apiVersion 'apps/v1beta1'",
