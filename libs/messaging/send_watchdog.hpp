@@ -44,6 +44,10 @@ class SendWatchdog {
   std::condition_variable_any changed_;
   int fd_ = -1;
   std::optional<Clock::time_point> deadline_;
+  // What the watchdog's thread sleeps until (nullopt: until a guard comes). A guard wakes it only
+  // when it must act sooner: a relay arms and disarms once per batch, hundreds of times a second,
+  // each deadline later than the last, and the thread need not wake for any of them.
+  std::optional<Clock::time_point> sleeping_until_;
   bool fired_ = false;
   std::jthread thread_;  // last: it starts once the members above exist
 };
