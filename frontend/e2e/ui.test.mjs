@@ -105,8 +105,10 @@ describe('web UI', { timeout: 240_000 }, () => {
       const d1 = await fillOrder(page, '10.00', uniq('double click'));
       await page.getByTestId('place-order').dblclick();
       await orderItem(page, d1).waitFor();
-      // Two clicks in the same task, before the button can re-render as disabled.
+      // Two clicks in the same task, before the button can re-render as disabled. The list may show
+      // the first order (a live event) before its POST has answered: wait for the button to be back.
       const d2 = await fillOrder(page, '20.00', uniq('double submit'));
+      await page.locator('[data-testid=place-order]:not([disabled])').waitFor();
       await page.evaluate(() => {
         const b = document.querySelector('[data-testid=place-order]');
         b.click();
@@ -124,6 +126,35 @@ describe('web UI', { timeout: 240_000 }, () => {
       assert.equal(r.body.items.length, 2);
       assert.equal(await page.locator('li.order').count(), 2);
       await waitBalance(page, '4 970.00 ₽');
+      noPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('what the visitor types while an order is being placed stays in the form', async () => {
+    const { context, page, errors } = await newVisitor(browser);
+    try {
+      await createAccount(page);
+      // Hold the POST until the next order has been typed: without the hold the answer may come first.
+      let release;
+      const held = new Promise((resolve) => {
+        release = resolve;
+      });
+      await context.route('**/api/orders', async (route) => {
+        if (route.request().method() === 'POST') await held;
+        await route.continue();
+      });
+      const first = await fillOrder(page, '10.00', uniq('placed first'));
+      await page.getByTestId('place-order').click();
+      await page.locator('[data-testid=place-order][disabled]').waitFor();
+      const typed = await fillOrder(page, '20.00', uniq('typed meanwhile'));
+      release();
+      await orderItem(page, first).waitFor();
+      await page.locator('[data-testid=place-order]:not([disabled])').waitFor();
+      assert.equal(await page.getByLabel('Description').inputValue(), typed);
+      assert.equal(await page.getByLabel('Amount, ₽').inputValue(), '20.00');
+      await context.unroute('**/api/orders');
       noPageErrors(errors);
     } finally {
       await context.close();

@@ -45,13 +45,17 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
     else if (len > 500) next.description = `At most 500 characters (now ${len})`;
     setLocal(next);
     if (!parsed.ok || next.description) return;
+    const sentAmount = amount;
+    const sentDescription = description;
     void submission.run(async () => {
       const body = { amount: toJsonAmount(parsed.kopecks), description: desc };
       const order = await props.client.createOrder(body.amount, body.description, sub.current.keyFor(body));
       sub.current.done();
       props.onPlaced(order);
-      setAmount(formatAmount(randomOrderAmount()));
-      setDescription(randomDescription());
+      // A fresh suggestion replaces only what was sent: the list can show the order (a live event
+      // may come before this answer) and the visitor may already be typing the next one.
+      setAmount((shown) => (shown === sentAmount ? formatAmount(randomOrderAmount()) : shown));
+      setDescription((shown) => (shown === sentDescription ? randomDescription() : shown));
     });
   };
 
