@@ -124,6 +124,12 @@ std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec
       return ProblemResponse(414, "The request line is too long: shorten the URL");
     return ProblemResponse(431, "The request headers are too large");
   }
+  if (ec == bhttp::error::buffer_overflow) {
+    // The head fits the buffer (header_limit fires first), so what overflowed it is the chunked
+    // framing: a chunk's size line or the trailer section that never ended.
+    return ProblemResponse(400,
+                           "Malformed HTTP request: a chunk size line or the trailer section is too long");
+  }
   if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
       ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
       consumed + unread.size() > 0) {

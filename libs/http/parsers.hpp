@@ -102,7 +102,8 @@ class RequestParser final : public detail::MessageParser<true> {
 // The answer to a request that could not be read whole (`ec` from reading it with `parser`, which
 // consumed `consumed` bytes and left `unread` in the buffer, with the limits it was given): the
 // parser's refusal, 413 for the body limit (named in the answer), 414 when the request line alone
-// is over the header limit, 431 when the header fields are, 400 for malformed HTTP; nothing when
+// is over the header limit, 431 when the header fields are, 400 for malformed HTTP (a chunk size
+// line or trailer section that overflowed the read buffer included); nothing when
 // there is no one to answer (the client closed, reset, or was too slow).
 std::optional<Response> AnswerToUnreadRequest(const boost::beast::error_code& ec, std::size_t consumed,
                                               std::string_view unread, const RequestParser& parser,

@@ -41,6 +41,13 @@ namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBufferBytes = 4096;
 
+// The most a connection's read buffer may hold. The head is bounded by the parser's header limit
+// and the body is taken out as it is parsed, but a chunk's size line (with its extensions) and the
+// trailer section must arrive whole before the parser can take anything: without a bound, a client
+// that never ends one made the buffer grow by every byte it sent until the read deadline (an audit
+// held 40 MB in one connection). Room for the largest head allowed plus a read.
+std::size_t ReadBufferLimit(std::size_t header_limit) { return header_limit + kReadBufferBytes; }
+
 // A client connection and its I/O deadline (a slow or silent client is cut off).
 struct Connection {
   explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket) {}
@@ -256,7 +263,7 @@ struct Server::Impl {
     Connection connection(std::move(socket));
     Served served;
     {
-      beast::flat_buffer buffer;
+      beast::flat_buffer buffer(ReadBufferLimit(options.header_limit));
       // Beast reads at most the free capacity (512 bytes when empty): room for a whole typical
       // request, bearer token included, saves a read per request.
       buffer.reserve(kReadBufferBytes);

@@ -162,6 +162,30 @@ TEST_F(ServerTest, AnAmbiguouslyFramedRequestIs400AndTheConnectionCloses) {
   EXPECT_EQ(answer.find("HTTP/1.1", 1), std::string::npos) << "one answer only:\n" << answer;
 }
 
+// Chunked framing the parser must hold whole before it can consume any of it (a size line and
+// its extensions, the trailer section) is bounded by the read buffer: a client that never ends
+// one gets a 400 at once instead of a buffer that grows with every byte until the read deadline
+// (500 ms here) closes the connection without an answer.
+TEST_F(ServerTest, AnEndlessChunkSizeLineOrTrailerIs400) {
+  namespace asio = boost::asio;
+  const std::string head =
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n";
+  const std::string endless(1U << 20U, 'e');
+  for (const std::string& framing : {"c;" + endless, "2\r\n{}\r\n0\r\nX-Trailer: " + endless}) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
+    asio::write(socket, std::array{asio::buffer(head), asio::buffer(framing)});
+    std::string answer;
+    boost::system::error_code ec;
+    asio::read(socket, asio::dynamic_buffer(answer), ec);
+    EXPECT_EQ(ec, asio::error::eof);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << framing.substr(0, 20) << ": " << answer.substr(0, 40);
+    EXPECT_NE(answer.find("too long"), std::string::npos) << answer;
+  }
+}
+
 // A request line or header block the parser refuses still gets an answer, never a silent close.
 TEST_F(ServerTest, AMalformedRequestLineIsAnswered400) {
   for (const char* request :
