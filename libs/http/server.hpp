@@ -37,6 +37,13 @@ struct ServerOptions {
   std::size_t max_connections = 0;
 };
 
+// The head limits for a server behind a proxy that holds clients to smaller ones and adds fields of
+// its own on the way (the gateway: the user's id, trace context, request id): with the default
+// limits, a head the proxy had accepted was refused behind it (431 for a client's 98 fields). The
+// proxy's own byte limit must leave room for what it adds (GATEWAY_HEADER_LIMIT stops 4 KiB short).
+inline constexpr std::size_t kBehindProxyHeaderLimit = 64UL * 1024;
+inline constexpr std::size_t kBehindProxyHeaderCount = 128;
+
 // Serves a Router. Blocking handlers run on a worker pool so that slow database calls never
 // stall the I/O threads (operational ones on a worker of their own, see Lane); async handlers and
 // streamed responses run on the I/O threads. Per

@@ -98,6 +98,8 @@ http::ServerOptions ServerOptionsFor(const ServiceSettings& settings, std::strin
           .workers = settings.workers,
           .max_queued = settings.max_queued,
           .queue = settings.queue,
+          .header_limit = http::kBehindProxyHeaderLimit,
+          .max_header_count = http::kBehindProxyHeaderCount,
           .max_connections = max_connections};
 }
 

@@ -60,7 +60,8 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   server.queue.interval = config.Millis("GATEWAY_QUEUE_INTERVAL_MS", server.queue.interval);
   server.queue.max_wait = config.Millis("GATEWAY_MAX_QUEUE_WAIT_MS", std::chrono::milliseconds(5000));
   server.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000));
-  server.header_limit = static_cast<std::size_t>(config.Int("GATEWAY_HEADER_LIMIT", 8192, 1024, 1 << 20));
+  server.header_limit = static_cast<std::size_t>(config.Int(
+      "GATEWAY_HEADER_LIMIT", 8192, 1024, static_cast<std::int64_t>(http::kBehindProxyHeaderLimit) - 4096));
   return settings;
 }
 

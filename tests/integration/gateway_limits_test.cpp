@@ -91,6 +91,29 @@ TEST_F(GatewayLimits, OversizedHeadersAre431) {
   EXPECT_EQ(response.status, 431);
 }
 
+// The gateway adds fields of its own (the user's id, trace context, request id) before it forwards
+// a request: a head within the public limits must still be within the service's.
+TEST_F(GatewayLimits, AHeadWithinThePublicLimitsReachesTheService) {
+  const auto session = client().Guest();
+  const std::string authorization = "Bearer " + session.token;
+  http::Headers fields{{"Authorization", authorization}};
+  for (int i = 0; fields.size() < 99; ++i) fields.emplace_back("X-Fill-" + std::to_string(i), "v");
+  // With Host, the 100 fields a client may send.
+  EXPECT_EQ(http::Fetch("127.0.0.1", client().Port(), "GET", "/api/orders", fields).status, 200);
+  fields.emplace_back("X-One-Too-Many", "v");
+  EXPECT_EQ(http::Fetch("127.0.0.1", client().Port(), "GET", "/api/orders", fields).status, 431);
+
+  // A head a few bytes short of the gateway's 8 KiB.
+  const std::string head_without_filler =
+      "GET /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + authorization +
+      "\r\nX-Big: \r\n\r\n";
+  const std::string filler(8192 - head_without_filler.size() - 16, 'b');
+  EXPECT_EQ(http::Fetch("127.0.0.1", client().Port(), "GET", "/api/orders",
+                        {{"Authorization", authorization}, {"X-Big", filler}})
+                .status,
+            200);
+}
+
 TEST_F(GatewayLimits, SlowHeaderClientIsCutOffWhileOthersAreServed) {
   const int slow = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
