@@ -106,6 +106,8 @@ struct Server::Impl {
   // holding an I/O thread), an async one right here. The edge of a request: every failure of a
   // handler becomes an answer.
   asio::awaitable<Response> Invoke(Request& request, const Router::Found& route) {
+    // No such resource or method (404/405) comes first: what the body is matters only to a handler.
+    if (route.handler == nullptr && route.async_handler == nullptr) co_return route.error;
     if (route.async_handler == nullptr && MethodMayCarryBody(request.method) && !request.body.empty()) {
       auto type = request.Header("Content-Type");
       if (!type || !IsUtf8Json(*type)) {
@@ -113,7 +115,6 @@ struct Server::Impl {
                                   "Request bodies must be sent as Content-Type: application/json (UTF-8)");
       }
     }
-    if (route.handler == nullptr && route.async_handler == nullptr) co_return route.error;
     std::exception_ptr failure;
     Response response;
     if (route.async_handler != nullptr) {

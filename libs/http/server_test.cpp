@@ -244,6 +244,14 @@ TEST_F(ServerTest, NonJsonBodyIs415) {
   EXPECT_EQ(Call("POST", "/echo", "{}", {}).status, 415);
 }
 
+TEST_F(ServerTest, AnUnknownRouteOrMethodIs404Or405WhateverTheBody) {
+  const Headers text{{"Content-Type", "text/plain"}};
+  EXPECT_EQ(Call("POST", "/nowhere", "x", text).status, 404);
+  const auto wrong_method = Call("PUT", "/echo", "x", text);
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.Header("Allow").value_or(""), "POST");
+}
+
 TEST_F(ServerTest, HandlerExceptionsBecomeProblems) {
   EXPECT_EQ(Call("GET", "/boom").status, 500);
   auto invalid = Call("GET", "/invalid");
