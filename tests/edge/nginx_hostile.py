@@ -82,6 +82,9 @@ expect_problem("a transfer coding nginx does not implement",
                b"0\r\n\r\n", 501)
 expect_problem("a 20 KB request target", b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414)
 expect_problem("a 20 KB header", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", 431)
+expect_problem("an HTTP version nginx does not speak", b"GET /api/orders HTTP/2.0\r\nHost: x\r\n\r\n", 505)
+expect_problem("/api without its slash (the gateway's 404, not a redirect)",
+               b"GET /api HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404)
 expect_problem("a 2 MB body", b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413)
 
 # The app's page says what a browser may do with it: no framing by other sites, only this origin's
