@@ -136,23 +136,42 @@ describe('web UI', { timeout: 240_000 }, () => {
     const { context, page, errors } = await newVisitor(browser);
     try {
       await createAccount(page);
-      // Hold the POST until the next order has been typed: without the hold the answer may come first.
-      let release;
-      const held = new Promise((resolve) => {
-        release = resolve;
-      });
+      // Each POST is held until the test lets it go: without the hold the answer may come first.
+      let onHeld = () => {};
+      let release = () => {};
       await context.route('**/api/orders', async (route) => {
-        if (route.request().method() === 'POST') await held;
+        if (route.request().method() === 'POST') {
+          const gate = new Promise((resolve) => (release = resolve));
+          onHeld();
+          await gate;
+        }
         await route.continue();
       });
+      const placeWhileTyping = async (type) => {
+        const held = new Promise((resolve) => (onHeld = resolve));
+        await page.getByTestId('place-order').click();
+        await held;
+        await page.locator('[data-testid=place-order][disabled]').waitFor();
+        await type();
+        release();
+        await page.locator('[data-testid=place-order]:not([disabled])').waitFor();
+      };
       const first = await fillOrder(page, '10.00', uniq('placed first'));
-      await page.getByTestId('place-order').click();
-      await page.locator('[data-testid=place-order][disabled]').waitFor();
-      const typed = await fillOrder(page, '20.00', uniq('typed meanwhile'));
-      release();
+      let typed = '';
+      await placeWhileTyping(async () => {
+        typed = await fillOrder(page, '20.00', uniq('typed meanwhile'));
+      });
       await orderItem(page, first).waitFor();
-      await page.locator('[data-testid=place-order]:not([disabled])').waitFor();
       assert.equal(await page.getByLabel('Description').inputValue(), typed);
+      assert.equal(await page.getByLabel('Amount, ₽').inputValue(), '20.00');
+      // Only the description changed meanwhile: the amount sent stays too, never a random one.
+      let retyped = '';
+      await placeWhileTyping(async () => {
+        retyped = uniq('only the description');
+        await page.getByLabel('Description').fill(retyped);
+      });
+      await orderItem(page, typed).waitFor();
+      assert.equal(await page.getByLabel('Description').inputValue(), retyped);
       assert.equal(await page.getByLabel('Amount, ₽').inputValue(), '20.00');
       await context.unroute('**/api/orders');
       noPageErrors(errors);

@@ -79,6 +79,7 @@ Router::Found Router::Find(Request& request) const {
       }
       found.ticket = std::move(answer.ticket);
     }
+    found.matched = true;
     if (route->async_handler) {
       found.async_handler = &route->async_handler;
     } else {

@@ -69,6 +69,7 @@ class Router {
   struct Found {
     const Handler* handler = nullptr;
     const AsyncHandler* async_handler = nullptr;
+    bool matched = false;  // a route's own handler, not the not-found handler (SetNotFound)
     Lane lane = Lane::kRequests;
     std::string_view pattern = "unmatched";  // refers to the router, which outlives the request
     Response error;

@@ -106,9 +106,11 @@ struct Server::Impl {
   // holding an I/O thread), an async one right here. The edge of a request: every failure of a
   // handler becomes an answer.
   asio::awaitable<Response> Invoke(Request& request, const Router::Found& route) {
-    // No such resource or method (404/405) comes first: what the body is matters only to a handler.
+    // No such resource or method (404/405, or the not-found handler's answer) comes first: what the
+    // body is matters only to a route's handler.
     if (route.handler == nullptr && route.async_handler == nullptr) co_return route.error;
-    if (route.async_handler == nullptr && MethodMayCarryBody(request.method) && !request.body.empty()) {
+    if (route.matched && route.async_handler == nullptr && MethodMayCarryBody(request.method) &&
+        !request.body.empty()) {
       auto type = request.Header("Content-Type");
       if (!type || !IsUtf8Json(*type)) {
         co_return ProblemResponse(415,

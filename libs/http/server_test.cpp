@@ -252,6 +252,18 @@ TEST_F(ServerTest, AnUnknownRouteOrMethodIs404Or405WhateverTheBody) {
   EXPECT_EQ(wrong_method.Header("Allow").value_or(""), "POST");
 }
 
+// The gateway's kind of router: an unknown path goes to a not-found handler (which answers 401 to
+// a caller without a token), and that answer too comes before the body's media type is judged.
+TEST(ServerNotFound, TheNotFoundHandlersAnswerComesBeforeTheMediaTypeCheck) {
+  Router router;
+  router.Add("POST", "/echo", [](Request& r) { return JsonResponse(200, r.body); });
+  router.SetNotFound([](Request&) { return ProblemResponse(401, "Sign in first"); });
+  LoopbackServer server(router, ServerOptions{});
+  const Headers text{{"Content-Type", "text/plain"}};
+  EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "POST", "/nowhere", text, "x").status, 401);
+  EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "POST", "/echo", text, "x").status, 415);
+}
+
 TEST_F(ServerTest, HandlerExceptionsBecomeProblems) {
   EXPECT_EQ(Call("GET", "/boom").status, 500);
   auto invalid = Call("GET", "/invalid");

@@ -58,5 +58,33 @@ TEST_F(SocketPair, AGuardGoneBeforeItsDeadlineLeavesTheSocketAlone) {
   EXPECT_EQ(::send(fds_[0], &byte, 1, MSG_NOSIGNAL), 1) << "the socket was shut down";
 }
 
+// The watchdog sleeps until the deadline it knows; a guard armed with a sooner one must wake it,
+// or the send would wait out the old deadline (10 s here).
+TEST_F(SocketPair, ASoonerDeadlineThanTheOneWaitedForIsKept) {
+  SendWatchdog watchdog;
+  { const SendWatchdog::Armed later(watchdog, fds_[0], SendWatchdog::Clock::now() + 10s); }
+  const auto started = SendWatchdog::Clock::now();
+  {
+    const SendWatchdog::Armed sooner(watchdog, fds_[0], started + 200ms);
+    EXPECT_EQ(SendUntilItFails(), EPIPE);
+  }
+  EXPECT_LT(SendWatchdog::Clock::now() - started, 5s) << "the watchdog slept through the sooner deadline";
+  EXPECT_TRUE(watchdog.Fired());
+}
+
+// A guard re-armed with a later deadline (as a relay does batch after batch) is not woken for: the
+// watchdog, waking at the earlier deadline, finds the later one and waits again instead of firing.
+TEST_F(SocketPair, ALaterDeadlineAfterASoonerOneIsNotActedOnEarly) {
+  SendWatchdog watchdog;
+  const auto started = SendWatchdog::Clock::now();
+  { const SendWatchdog::Armed sooner(watchdog, fds_[0], started + 100ms); }
+  {
+    const SendWatchdog::Armed later(watchdog, fds_[0], started + 400ms);
+    EXPECT_EQ(SendUntilItFails(), EPIPE);
+  }
+  EXPECT_GE(SendWatchdog::Clock::now() - started, 400ms) << "fired at the sooner, disarmed deadline";
+  EXPECT_TRUE(watchdog.Fired());
+}
+
 }  // namespace
 }  // namespace kpo::messaging

@@ -2,7 +2,7 @@
 """Hostile requests against the UI's nginx (deploy/nginx.conf) on :3000, raw over a socket.
 
 Checks what a browser never sends but an attacker does: malformed request lines answer 400 in the
-API's problem+json format (not nginx's 500 HTML), as do the 405, 413, 414, 431 and 501 nginx answers
+API's problem+json format (not nginx's 500 HTML), as do the 405, 413, 414, 431, 501 and 505 nginx answers
 itself; the app's page carries its security headers; nginx's internal error page is not reachable
 from outside; and a client that announces a body and never sends it is cut off within the configured
 timeout (10 s), not after minutes. Run by scripts/test.sh while nginx runs; exits 1 on a failure.

@@ -29,6 +29,10 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
   const [amount, setAmount] = useState(() => formatAmount(randomOrderAmount()));
   const [description, setDescription] = useState(randomDescription);
   const [local, setLocal] = useState<LocalErrors>({});
+  // What the form shows now, for the submission's continuation (its closure holds the values of
+  // the render that started it).
+  const latest = useRef({ amount, description });
+  latest.current = { amount, description };
   const sub = useRef(new IdempotentSubmission());
   const submission = useSubmit();
   const { busy, wait } = submission;
@@ -52,10 +56,14 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
       const order = await props.client.createOrder(body.amount, body.description, sub.current.keyFor(body));
       sub.current.done();
       props.onPlaced(order);
-      // A fresh suggestion replaces only what was sent: the list can show the order (a live event
-      // may come before this answer) and the visitor may already be typing the next one.
-      setAmount((shown) => (shown === sentAmount ? formatAmount(randomOrderAmount()) : shown));
-      setDescription((shown) => (shown === sentDescription ? randomDescription() : shown));
+      // A fresh suggestion replaces the form only if it still holds what was sent: the list can show
+      // the order (a live event may come before this answer) and the visitor may already be typing
+      // the next one. Both fields or neither: a kept description beside a new random amount would
+      // be an order the visitor never chose.
+      if (latest.current.amount === sentAmount && latest.current.description === sentDescription) {
+        setAmount(formatAmount(randomOrderAmount()));
+        setDescription(randomDescription());
+      }
     });
   };
 
