@@ -129,6 +129,15 @@ const Router::Route* Router::Match(const Request& request, bool& path_matched, s
   return nullptr;
 }
 
+bool AcceptsBodyType(const Request& request, const Router::Found& route) {
+  if (!route.matched || route.async_handler != nullptr || !MethodMayCarryBody(request.method) ||
+      request.body.empty()) {
+    return true;
+  }
+  const auto type = request.Header("Content-Type");
+  return type && IsUtf8Json(*type);
+}
+
 std::string RequireUserId(const Request& request) {
   auto header = request.Header("X-User-Id");
   auto user = header ? core::NormalizeUuid(*header) : std::nullopt;

@@ -95,6 +95,10 @@ class Router {
   Finisher finisher_;
 };
 
+// Whether `route`'s handler takes `request`'s body as it is typed: a blocking handler reads bodies
+// as UTF-8 JSON (else 415); async handlers (the gateway's proxy) and unmatched routes take any.
+bool AcceptsBodyType(const Request& request, const Router::Found& route);
+
 // The caller's user id from the X-User-Id header the gateway sets from the verified token.
 // Throws ProblemError(401) when it is missing or not a UUID. Returns it lower-cased.
 std::string RequireUserId(const Request& request);

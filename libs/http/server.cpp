@@ -41,11 +41,9 @@ namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBufferBytes = 4096;
 
-// The most a connection's read buffer may hold. The head is bounded by the parser's header limit
-// and the body is taken out as it is parsed, but a chunk's size line (with its extensions) and the
-// trailer section must arrive whole before the parser can take anything: without a bound, a client
-// that never ends one made the buffer grow by every byte it sent until the read deadline (an audit
-// held 40 MB in one connection). Room for the largest head allowed plus a read.
+// The most a connection's read buffer may hold: the largest head plus a read. A chunk's size line
+// and the trailer must arrive whole before the parser takes them; unbounded, a client that never
+// ended one grew the buffer until the read deadline (an audit held 40 MB in one connection).
 std::size_t ReadBufferLimit(std::size_t header_limit) { return header_limit + kReadBufferBytes; }
 
 // A client connection and its I/O deadline (a slow or silent client is cut off).
@@ -109,13 +107,8 @@ struct Server::Impl {
     // No such resource or method (404/405, or the not-found handler's answer) comes first: what the
     // body is matters only to a route's handler.
     if (route.handler == nullptr && route.async_handler == nullptr) co_return route.error;
-    if (route.matched && route.async_handler == nullptr && MethodMayCarryBody(request.method) &&
-        !request.body.empty()) {
-      auto type = request.Header("Content-Type");
-      if (!type || !IsUtf8Json(*type)) {
-        co_return ProblemResponse(415,
-                                  "Request bodies must be sent as Content-Type: application/json (UTF-8)");
-      }
+    if (!AcceptsBodyType(request, route)) {
+      co_return ProblemResponse(415, "Request bodies must be sent as Content-Type: application/json (UTF-8)");
     }
     std::exception_ptr failure;
     Response response;
