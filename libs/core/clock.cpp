@@ -73,9 +73,10 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text) {
   if (pos != text.size()) return std::nullopt;
   const auto at =
       TimePoint{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{s} + microseconds{micros} - offset;
-  // An offset or leap second may carry a time past year 9999 or before year 0, which FormatRfc3339
-  // cannot write as four digits: a value read must be one that can be written back.
-  constexpr auto kFirst = sys_days{year{0} / January / 1};
+  // An offset or leap second may carry a time past year 9999, which FormatRfc3339 cannot write as
+  // four digits: a value read must be one that can be written back. And it must be one PostgreSQL
+  // stores: its calendar has no year 0 (1 BC), so the first is year 1.
+  constexpr auto kFirst = sys_days{year{1} / January / 1};
   constexpr auto kEnd = sys_days{year{10000} / January / 1};
   if (at < kFirst || at >= kEnd) return std::nullopt;
   return at;

@@ -12,7 +12,8 @@ using TimePoint = std::chrono::sys_time<std::chrono::microseconds>;
 TimePoint Now();
 // "2026-11-25T20:40:22.123456Z" (microsecond precision, always UTC).
 std::string FormatRfc3339(TimePoint t);
-// Accepts RFC 3339 with 'Z' or a numeric offset and optional fraction; nullopt otherwise.
+// Accepts RFC 3339 with 'Z' or a numeric offset and optional fraction, for times from year 1 to
+// 9999 (UTC); nullopt otherwise.
 std::optional<TimePoint> ParseRfc3339(std::string_view text);
 
 }  // namespace kpo::core

@@ -154,26 +154,42 @@ using Checks = ReadinessChecks;
 // each service open connections to the broker as fast as they could send requests.
 constexpr auto kReadinessFreshFor = std::chrono::seconds(1);
 
-// The checks and their last answer. Callers serialise on the mutex, so concurrent probes run the
-// checks once and share the answer.
+// The checks and their last answer. One caller at a time runs the checks; while they run, other
+// callers get the last answer at once (only the very first answer is waited for). So checks that
+// take long (a database that does not answer, a broker address that drops packets) hold one
+// operations thread, never every probe and scrape behind them.
 class Readiness {
  public:
   explicit Readiness(Checks checks) : checks_(std::move(checks)) {}
 
   // Whether every check passed, with each check's result as JSON members; runs the checks again
-  // when the last answer is older than kReadinessFreshFor.
+  // when the last answer is older than kReadinessFreshFor and nobody else is running them.
   std::pair<bool, std::string> Current() {
-    std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    if (!checked_at_ || now - *checked_at_ >= kReadinessFreshFor) {
-      details_.clear();
-      ready_ = Run(details_);
-      checked_at_ = now;
+    if (auto answer = Answer(kReadinessFreshFor)) return *answer;
+    std::unique_lock running(running_, std::try_to_lock);
+    if (!running.owns_lock()) {
+      if (auto answer = Answer(std::chrono::steady_clock::duration::max())) return *answer;
+      running.lock();
+      // Whoever held the lock may just have answered.
+      if (auto answer = Answer(kReadinessFreshFor)) return *answer;
     }
+    std::string details;
+    const bool ready = Run(details);
+    std::lock_guard lock(answer_mutex_);
+    ready_ = ready;
+    details_ = std::move(details);
+    checked_at_ = std::chrono::steady_clock::now();
     return {ready_, details_};
   }
 
  private:
+  // The last answer, when there is one younger than `fresh_for`.
+  std::optional<std::pair<bool, std::string>> Answer(std::chrono::steady_clock::duration fresh_for) {
+    std::lock_guard lock(answer_mutex_);
+    if (!checked_at_ || std::chrono::steady_clock::now() - *checked_at_ >= fresh_for) return std::nullopt;
+    return std::pair{ready_, details_};
+  }
+
   // Runs every check (a failing or throwing one counts as down) and records the results in the
   // readiness gauges; ready unless a required check failed.
   bool Run(std::string& details) const {
@@ -201,7 +217,8 @@ class Readiness {
   }
 
   const Checks checks_;
-  std::mutex mutex_;
+  std::mutex running_;  // held while the checks run
+  std::mutex answer_mutex_;
   std::optional<std::chrono::steady_clock::time_point> checked_at_;
   bool ready_ = false;
   std::string details_;
@@ -211,8 +228,10 @@ class Readiness {
 
 void AddOperationalRoutes(Router& router, Checks checks, RequestFilter may_read_metrics) {
   auto shared = std::make_shared<Readiness>(std::move(checks));
-  router.Add(
-      "GET", "/healthz", [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); }, Lane::kOperations);
+  // Liveness is answered on the I/O thread: it must not wait behind readiness checks or scrapes.
+  router.AddAsync("GET", "/healthz", [](Request&) -> boost::asio::awaitable<Response> {
+    co_return JsonResponse(200, R"({"status":"ok"})");
+  });
   router.Add(
       "GET", "/readyz",
       [shared](Request&) {

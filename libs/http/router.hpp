@@ -21,8 +21,8 @@ using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
 // Where the server runs a blocking handler. Requests share the worker pool, whose queue is bounded
 // (ServerOptions::max_queued, max_queue_wait: under overload they are refused with 503). Operations
-// (health, readiness, metrics) run on a worker of their own and are never refused, so that probes
-// and scrapes still answer while the requests' workers are saturated.
+// (readiness, metrics) run on workers of their own and are never refused, so that probes and
+// scrapes still answer while the requests' workers are saturated.
 enum class Lane { kRequests, kOperations };
 
 class Router {
@@ -116,10 +116,12 @@ struct NamedReadinessCheck {
 };
 using ReadinessChecks = std::vector<NamedReadinessCheck>;
 
-// Registers GET /healthz (process alive), GET /readyz (200 when every required check passes, else
-// 503, with each check's result) and GET /metrics (Prometheus text), all on Lane::kOperations. The
-// checks run at most once a second: /readyz and /metrics within a second of the last run answer
-// with its results. When `may_read_metrics` is given, /metrics answers 403 to a request it refuses.
+// Registers GET /healthz (process alive; answered on the I/O thread, so it never waits), GET /readyz
+// (200 when every required check passes, else 503, with each check's result) and GET /metrics
+// (Prometheus text), both on Lane::kOperations. The checks run at most once a second and by one
+// caller at a time: /readyz and /metrics within a second of the last run, or while another caller
+// runs the checks, answer with the last results. When `may_read_metrics` is given, /metrics answers 403 to a
+// request it refuses.
 using RequestFilter = std::function<bool(const Request&)>;
 void AddOperationalRoutes(Router& router, ReadinessChecks checks, RequestFilter may_read_metrics = nullptr);
 

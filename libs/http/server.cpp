@@ -64,7 +64,9 @@ struct Server::Impl {
   std::vector<std::unique_ptr<asio::io_context>> loops = MakeLoops(options.threads);
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running = Guard(loops);
   asio::thread_pool workers{static_cast<std::size_t>(options.workers)};
-  asio::thread_pool operations{1};     // Lane::kOperations
+  // Lane::kOperations: two threads, so that a scrape answers while readiness checks run (see
+  // AddOperationalRoutes: only one thread at a time runs them).
+  asio::thread_pool operations{2};
   std::atomic<std::size_t> queued{0};  // Lane::kRequests requests waiting for a worker
   core::QueueCodel queue_codel{options.queue};
   WorkerQueueMetrics& queue_metrics = GlobalWorkerQueueMetrics();

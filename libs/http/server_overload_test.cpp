@@ -55,7 +55,7 @@ class Gate {
 
 class ServerOverloadTest : public ::testing::Test {
  protected:
-  void Start(ServerOptions options) {
+  void Start(ServerOptions options, ReadinessChecks checks = {}) {
     router_.Add("GET", "/hold", [this](Request&) { return gate_.Hold(); });
     router_.Add(
         "GET", "/gated", [this](Request&) { return gate_.Hold(); }, Lane::kRequests,
@@ -63,7 +63,7 @@ class ServerOverloadTest : public ::testing::Test {
           if (!refusing_) return {.refusal = std::nullopt, .ticket = tickets_};
           return {.refusal = ProblemError(503, "Shedding").WithRetryAfter(1).ToResponse(), .ticket = nullptr};
         });
-    AddOperationalRoutes(router_, {});
+    AddOperationalRoutes(router_, std::move(checks));
     options.host = "127.0.0.1";
     options.workers = 1;
     server_ = std::make_unique<Server>(options, router_);
@@ -195,6 +195,30 @@ TEST_F(ServerOverloadTest, WithoutBoundsEveryRequestWaitsItsTurn) {
   EXPECT_EQ(held.running.get().status, 200);
   for (auto& response : held.waiting) EXPECT_EQ(response.get().status, 200);
   EXPECT_EQ(gate_.Started(), 4);
+}
+
+// A readiness check can take seconds (a database host that drops packets). Liveness must not wait
+// for it, or the orchestrator restarts a replica whose only fault is a slow dependency; scrapes and
+// other probes get the last answer meanwhile.
+TEST_F(ServerOverloadTest, ProbesAndScrapesAnswerWhileAReadinessCheckHangs) {
+  std::atomic<int> runs = 0;
+  Start({}, {{.name = "database", .check = [&] {
+                if (runs++ > 0) gate_.Hold();  // the first run answers; later ones hang until Open()
+                return true;
+              }}});
+  ASSERT_EQ(Call("/readyz").status, 200);
+  std::this_thread::sleep_for(1100ms);  // the answer goes stale: the next probe runs the check again
+  auto hanging = CallAsync("/readyz");
+  gate_.WaitStarted(1);
+
+  for (const auto* target : {"/healthz", "/metrics", "/readyz"}) {
+    auto answer = CallAsync(target);
+    ASSERT_EQ(answer.wait_for(3s), std::future_status::ready) << target << " waited for the hanging check";
+    EXPECT_EQ(answer.get().status, 200) << target;
+  }
+  EXPECT_EQ(runs.load(), 2) << "the check runs for one caller at a time";
+  gate_.Open();
+  EXPECT_EQ(hanging.get().status, 200);
 }
 
 // A replica being replaced (SIGTERM) closes its listening socket; a client whose connection the

@@ -40,6 +40,13 @@ bool IsInfrastructureFailure(const std::exception& exception) {
   return error != nullptr && (error->IsUnavailable() || error->SqlState() == "55P03");
 }
 
+// A data exception (SQLSTATE class 22: a value out of range, text that is not a number) fails the
+// same message the same way on every delivery.
+bool IsDataException(const std::exception& exception) {
+  const auto* error = dynamic_cast<const db::DbError*>(&exception);
+  return error != nullptr && error->SqlState().starts_with("22");
+}
+
 observability::Counter& Outcome(const char* outcome) {
   return observability::Registry::Global().GetCounter(
       "messages_consumed_total", "Messages consumed by outcome.", fmt::format("outcome=\"{}\"", outcome));
@@ -170,6 +177,17 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
                      pending.size(), error.what(), delay.count());
         core::WaitFor(stop, delay);
         continue;
+      }
+      // With one message left, a data exception is that message's fault: retrying it would only spend
+      // its deliveries (each failing its whole batch first) until the broker's limit dead-letters it.
+      if (pending.size() == 1 && IsDataException(error)) {
+        const auto& culprit = deliveries[pending.front()];
+        culprit.failure = error.what();
+        spdlog::error("dead-lettering message {} ({}): {}", culprit.message.message_id, culprit.message.type,
+                      error.what());
+        Outcome("dead_letter").Add();
+        dispositions[pending.front()] = Disposition::kDeadLetter;
+        break;
       }
       // A batch of one has nothing to split: the consumer retries it. The last message left of a
       // larger batch (the others refused) is applied alone like the others below, so that the

@@ -156,5 +156,38 @@ TEST_F(ProcessBatchSplit, AMessageRefusedWhenAppliedAloneKeepsItsReason) {
   EXPECT_EQ(batch_[1].failure, "amount out of range");
 }
 
+// A value PostgreSQL cannot take (here text for a number; in the wild a time in year 0) fails the
+// message the same way on every delivery: applied alone, it is dead-lettered at once with the
+// database's reason instead of being retried until the broker's delivery limit.
+TEST_F(ProcessBatchSplit, AMessageWhoseValuesTheDatabaseRejectsIsDeadLetteredNotRetried) {
+  const auto dispositions = ProcessBatch(
+      pool_, batch_,
+      [&](db::Transaction& tx, const std::vector<const Delivery*>& fresh) {
+        for (const auto* delivery : fresh) {
+          const bool bad = delivery->message.message_id == batch_[0].message.message_id;
+          tx.Exec("SELECT $1::bigint AS n", {std::string(bad ? "twelve" : "12")});
+        }
+        return std::vector<Rejection>{};
+      },
+      std::stop_token{});
+  EXPECT_EQ(dispositions, (std::vector{Disposition::kDeadLetter, Disposition::kAck}));
+  EXPECT_NE(batch_[0].failure.find("twelve"), std::string::npos) << batch_[0].failure;
+}
+
+// The same holds for a batch of one, which has nothing to split (any other failure of it is thrown
+// for the consumer to retry).
+TEST_F(ProcessBatchSplit, ABatchOfOneWhoseValuesTheDatabaseRejectsIsDeadLettered) {
+  const std::vector<Delivery> alone{batch_[0]};
+  const auto dispositions = ProcessBatch(
+      pool_, alone,
+      [&](db::Transaction& tx, const std::vector<const Delivery*>&) {
+        tx.Exec("SELECT '0000-06-01T00:00:00Z'::timestamptz AS at");
+        return std::vector<Rejection>{};
+      },
+      std::stop_token{});
+  EXPECT_EQ(dispositions, std::vector{Disposition::kDeadLetter});
+  EXPECT_FALSE(alone[0].failure.empty());
+}
+
 }  // namespace
 }  // namespace kpo::messaging

@@ -8,12 +8,27 @@
 
 namespace kpo::service {
 
+namespace {
+
+// A migration may build an index over a large table or rewrite one: it gets minutes, not the 10 s a
+// request's statement gets, or an upgrade of a big database would fail at start-up every time (a
+// server that stops answering is still noticed by the TCP user timeout). Waiting for a lock keeps
+// its usual bound: the attempt fails and is retried, without holding up the old replicas' writes.
+db::ConnectionOptions MigrationOptions() {
+  db::ConnectionOptions options;
+  options.statement_timeout = std::chrono::minutes(15);
+  options.application_name = "kpo-migrations";
+  return options;
+}
+
+}  // namespace
+
 void MigrateWithRetry(const std::string& database_url, const std::vector<db::Schema>& schemas,
                       const std::string& lock_name, int attempts) {
   auto backoff = std::chrono::milliseconds(200);
   for (int attempt = 1;; ++attempt) {
     try {
-      db::Connection connection(database_url, {});
+      db::Connection connection(database_url, MigrationOptions());
       const int applied = db::Migrate(connection, schemas, lock_name);
       spdlog::info("database schema up to date ({} migration(s) applied)", applied);
       return;

@@ -12,7 +12,8 @@ namespace kpo::service {
 
 // Applies `schemas` (libraries' first, then the service's own: see db::Migrate), waiting (with
 // backoff, up to `attempts` tries) for PostgreSQL to accept connections: services may start
-// before the database. Throws the last error when it never does.
+// before the database. Throws the last error when it never does. A migration's statements may run
+// for 15 minutes (a request's get 10 s).
 void MigrateWithRetry(const std::string& database_url, const std::vector<db::Schema>& schemas,
                       const std::string& lock_name, int attempts = 30);
 // A service's own migrations only.

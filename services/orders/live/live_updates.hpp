@@ -79,6 +79,9 @@ class LiveUpdates {
   void Run(std::stop_token stop);
 
   std::size_t Subscribers() const;
+  // Forgets the subscriptions whose streams were abandoned (client gone, or never handed to the
+  // server); the poller calls it twice a second.
+  void ReleaseAbandoned();
 
  private:
   // Reads events newer than the cursor and events that were missing below it; dispatches them.
@@ -86,7 +89,6 @@ class LiveUpdates {
   bool Poll(db::Connection& db);
   void Dispatch(const OrderEvent& event);
   void Heartbeat();
-  void ReleaseAbandoned();
 
   LiveUpdatesOptions options_;
   std::int64_t cursor_ = -1;  // highest event id seen; -1 until the first poll

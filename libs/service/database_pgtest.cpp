@@ -1,0 +1,29 @@
+// Start-up migrations against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the tests' orders
+// database).
+#include <gtest/gtest.h>
+
+#include "core/ids.hpp"
+#include "db/test_database.hpp"
+#include "service/database.hpp"
+
+namespace kpo::service {
+namespace {
+
+// An index built over a large table takes longer than a request's 10 s statement timeout; with
+// that timeout, an upgrade of a big database failed at every start. The migration asserts the
+// bound it runs under (waiting that long would make a slow test).
+TEST(MigrateWithRetry, MigrationsRunWithMinutesForEachStatement) {
+  const std::string component = "migration-timeout-test-" + core::RandomHex(6);
+  const std::vector<db::Schema> schemas{{component, {{1, "0001_check.sql", R"sql(
+    DO $$ BEGIN
+      IF current_setting('statement_timeout')::interval < interval '10 minutes' THEN
+        RAISE EXCEPTION 'migrations run with statement_timeout %', current_setting('statement_timeout');
+      END IF;
+    END $$)sql"}}}};
+  const auto url = db::TestDatabaseUrl();
+  EXPECT_NO_THROW(MigrateWithRetry(url, schemas, "migration-timeout-test", 1));
+  db::Connection(url, {}).Exec("DELETE FROM schema_migrations WHERE component = $1", {component});
+}
+
+}  // namespace
+}  // namespace kpo::service

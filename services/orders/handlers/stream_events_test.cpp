@@ -1,0 +1,43 @@
+// A stream that fails before the server holds it lets go of its subscription, without a database:
+// the pool points at a port nobody listens on, so the replay read fails as in a database restart.
+#include <gtest/gtest.h>
+
+#include "db/connection.hpp"
+#include "orders/handlers/handlers.hpp"
+#include "orders/live/live_updates.hpp"
+
+namespace kpo::orders {
+namespace {
+
+constexpr std::string_view kUser = "0b9d3c3e-6a0e-4c57-9c1e-7c1f0a8b2d41";
+
+http::Request StreamRequest(std::optional<std::string> last_event_id) {
+  http::Request request;
+  request.method = "GET";
+  request.path = "/api/events";
+  request.headers.emplace_back("X-User-Id", std::string(kUser));
+  if (last_event_id) request.headers.emplace_back("Last-Event-ID", *last_event_id);
+  return request;
+}
+
+db::Pool UnreachableDatabase() {
+  return {"postgresql://kpo@127.0.0.1:1/orders?connect_timeout=2", 1, {}, std::chrono::milliseconds(100)};
+}
+
+TEST(StreamEvents, AStreamWhoseReplayFailsIsReleasedAndDoesNotCountTowardsTheCap) {
+  auto pool = UnreachableDatabase();
+  LiveUpdates live({.database_url = "", .max_streams_per_user = 1});
+  EXPECT_THROW(StreamEvents(pool, live, StreamRequest("5")), db::DbError);
+
+  live.ReleaseAbandoned();
+  EXPECT_EQ(live.Subscribers(), 0U) << "the failed stream's subscription is gone";
+  // Without a Last-Event-ID nothing is read, so the user's one allowed stream opens.
+  const auto response = StreamEvents(pool, live, StreamRequest(std::nullopt));
+  ASSERT_NE(response.stream, nullptr);
+  EXPECT_FALSE(response.stream->Abandoned());
+  live.ReleaseAbandoned();
+  EXPECT_EQ(live.Subscribers(), 1U) << "a stream handed to the server stays subscribed";
+}
+
+}  // namespace
+}  // namespace kpo::orders
