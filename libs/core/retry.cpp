@@ -38,13 +38,15 @@ std::chrono::milliseconds Backoff::Next() {
 
 // The token is taken by value as std::jthread passes it.
 // NOLINTNEXTLINE(performance-unnecessary-value-param)
-void RunWithReconnect(std::string_view what, std::stop_token stop,
-                      const std::function<void(Backoff& backoff)>& session) {
-  Backoff backoff;
+void RunWithReconnect(std::string_view what, std::stop_token stop, const std::function<void()>& session,
+                      ReconnectPolicy policy) {
+  Backoff backoff(policy.initial, policy.max);
   while (!stop.stop_requested()) {
+    const auto started = std::chrono::steady_clock::now();
     try {
-      session(backoff);
+      session();
     } catch (const std::exception& error) {
+      if (std::chrono::steady_clock::now() - started >= policy.worked_for) backoff.Reset();
       const auto delay = backoff.Next();
       spdlog::warn("{}: {}; reconnecting in {} ms", what, error.what(), delay.count());
       WaitFor(stop, delay);

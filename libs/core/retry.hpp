@@ -38,12 +38,24 @@ class Backoff {
   std::minstd_rand random_;
 };
 
+// The delays between a worker's sessions.
+struct ReconnectPolicy {
+  std::chrono::milliseconds initial{100};
+  std::chrono::milliseconds max{1000};
+  // A session that failed after working this long failed for a new reason (its server restarted):
+  // the backoff starts over, so that it reconnects promptly. One that fails sooner (refused access
+  // right after connecting, a statement failing every time) keeps backing off: resetting when it
+  // connected made such a worker reconnect at the shortest delay forever, opening a database
+  // backend and a broker connection each time.
+  std::chrono::milliseconds worked_for{5000};
+};
+
 // Runs `session` until `stop` is requested. `session` connects to what it needs and works until
 // stop (then returns) or a failure (then throws a std::exception). After a failure the error is
-// logged with `what` and the session starts over after the backoff; a session that got as far
-// as working calls backoff.Reset(). This is the edge of a worker thread: nothing escapes it.
-void RunWithReconnect(std::string_view what, std::stop_token stop,
-                      const std::function<void(Backoff& backoff)>& session);
+// logged with `what` and the session starts over after the backoff (see ReconnectPolicy). This
+// is the edge of a worker thread: nothing escapes it.
+void RunWithReconnect(std::string_view what, std::stop_token stop, const std::function<void()>& session,
+                      ReconnectPolicy policy = {});
 
 // A level-triggered wake-up: Notify() makes the next (or current) Wait return at once. Many
 // notifications before a Wait coalesce into one. Thread safe.

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace kpo::core {
 namespace {
@@ -74,12 +75,55 @@ TEST(Wakeup, NotifyFromAnotherThreadEndsTheWait) {
 TEST(RunWithReconnect, RetriesAFailedSessionUntilStopped) {
   std::stop_source source;
   std::atomic<int> attempts = 0;
-  RunWithReconnect("test session", source.get_token(), [&](Backoff& backoff) {
-    backoff = Backoff(milliseconds(1), milliseconds(1));
-    if (++attempts < 3) throw std::runtime_error("connection refused");
-    source.request_stop();
-  });
+  RunWithReconnect("test session", source.get_token(),
+                   [&] {
+                     if (++attempts < 3) throw std::runtime_error("connection refused");
+                     source.request_stop();
+                   },
+                   {.initial = milliseconds(1), .max = milliseconds(1)});
   EXPECT_EQ(attempts.load(), 3);
+}
+
+// The gaps between the starts of a session that fails `failures` times, each after working `works_for`.
+std::vector<milliseconds> GapsBetweenAttempts(int failures, milliseconds works_for, ReconnectPolicy policy) {
+  std::stop_source source;
+  std::vector<std::chrono::steady_clock::time_point> starts;
+  RunWithReconnect(
+      "test session", source.get_token(),
+      [&] {
+        starts.push_back(std::chrono::steady_clock::now());
+        if (static_cast<int>(starts.size()) > failures) return source.request_stop();
+        std::this_thread::sleep_for(works_for);  // the session's work before it fails
+        throw std::runtime_error("permission denied for table outbox");
+      },
+      policy);
+  std::vector<milliseconds> gaps;
+  for (std::size_t i = 1; i < starts.size(); ++i)
+    gaps.push_back(std::chrono::duration_cast<milliseconds>(starts[i] - starts[i - 1]));
+  return gaps;
+}
+
+// A failure that comes right after connecting, every time, is not a server coming back: the delays
+// keep growing to the maximum instead of starting over at each connect.
+TEST(RunWithReconnect, ASessionThatFailsSoonAfterStartingBacksOffToTheMaximum) {
+  const auto gaps = GapsBetweenAttempts(
+      5, milliseconds(0),
+      {.initial = milliseconds(20), .max = milliseconds(160), .worked_for = std::chrono::hours(1)});
+  ASSERT_EQ(gaps.size(), 5U);
+  // Delays are drawn between half the ceiling and the ceiling: 20, 40, 80, 160, 160.
+  EXPECT_GE(gaps[3], milliseconds(80));
+  EXPECT_GE(gaps[4], milliseconds(80));
+}
+
+// A session that worked a while failed for a new reason: it reconnects at the shortest delay again.
+TEST(RunWithReconnect, ASessionThatWorkedAWhileReconnectsPromptly) {
+  const auto gaps = GapsBetweenAttempts(
+      8, milliseconds(30),
+      {.initial = milliseconds(1), .max = std::chrono::hours(1), .worked_for = milliseconds(20)});
+  ASSERT_EQ(gaps.size(), 8U);
+  // 30 ms of work, then at most the initial 1 ms: without the reset the eighth delay alone would be
+  // 64-128 ms.
+  EXPECT_LT(gaps.back(), milliseconds(30 + 50)) << gaps.back().count();
 }
 
 }  // namespace

@@ -15,9 +15,8 @@ std::int64_t SweepOnce(Connection& db, const RetentionSweep& sweep) {
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
 void RunRetentionSweep(const RetentionSweep& sweep, std::stop_token stop) {
   const auto what = sweep.table + " sweep";
-  core::RunWithReconnect(what, stop, [&](core::Backoff& backoff) {
+  core::RunWithReconnect(what, stop, [&] {
     Connection db(sweep.database_url, {.application_name = sweep.table + "-sweep"});
-    backoff.Reset();
     while (!stop.stop_requested()) {
       const auto deleted = SweepOnce(db, sweep);
       if (deleted > 0) spdlog::debug("{}: forgot {} row(s)", what, deleted);

@@ -34,9 +34,8 @@ std::vector<std::string> AnalyzeStaleTables(Connection& db, const StatisticsKeep
 
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
 void RunStatisticsKeeper(const StatisticsKeeperOptions& options, std::stop_token stop) {
-  core::RunWithReconnect("statistics keeper", stop, [&](core::Backoff& backoff) {
+  core::RunWithReconnect("statistics keeper", stop, [&] {
     Connection db(options.database_url, {.application_name = "statistics-keeper"});
-    backoff.Reset();
     while (!stop.stop_requested()) {
       for (const auto& table : AnalyzeStaleTables(db, options)) spdlog::debug("analyzed {}", table);
       core::WaitFor(stop, options.every);

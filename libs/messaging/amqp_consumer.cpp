@@ -302,11 +302,10 @@ void Consumer::Run(const Handler& handler, std::stop_token stop) {
 
 // NOLINTNEXTLINE(performance-unnecessary-value-param)
 void Consumer::RunBatches(const BatchHandler& handler, std::stop_token stop) {
-  core::RunWithReconnect("consumer of " + queue_.name, stop, [&](core::Backoff& backoff) {
+  core::RunWithReconnect("consumer of " + queue_.name, stop, [&] {
     Connection connection(settings_);
     connection.DeclareQueue(queue_);
     connection.impl_->StartConsuming(queue_.name, prefetch_, priority_);
-    backoff.Reset();
     spdlog::info("consuming {} on {} with prefetch {}, up to {} per batch, priority {}", queue_.name,
                  connection.Node(), prefetch_, max_batch_, priority_);
     connection.impl_->ConsumeUntilStopped(queue_.name, max_batch_, queue_.delivery_limit, handler, stop);

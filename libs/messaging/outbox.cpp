@@ -244,11 +244,10 @@ void OutboxRelay::Idle(Connection& amqp, const std::stop_token& stop) {
 }
 
 void OutboxRelay::Run(std::stop_token stop) {
-  core::RunWithReconnect("outbox relay", stop, [&](core::Backoff& backoff) {
+  core::RunWithReconnect("outbox relay", stop, [&] {
     db::Connection db(options_.database_url, {});
     Connection amqp(options_.amqp);
     for (const auto& exchange : options_.exchanges) amqp.DeclareExchange(exchange);
-    backoff.Reset();
     spdlog::info("outbox relay publishing to {}", amqp.Node());
     while (!stop.stop_requested()) {
       if (!Drain(db, amqp)) Idle(amqp, stop);

@@ -86,7 +86,7 @@ void Admission::Grant(std::int64_t admissions, const PipelineBacklog& backlog) {
 void Admission::Run(std::stop_token stop) {
   if (options_.bounds.max_lag.count() == 0) return;
   const std::int64_t count_limit = options_.bounds.max_pending == 0 ? 1 : options_.bounds.max_pending + 1;
-  core::RunWithReconnect("order admission", stop, [&](core::Backoff& backoff) {
+  core::RunWithReconnect("order admission", stop, [&] {
     // Without a measurement, admit: the requests find out about the database themselves, and an
     // admission check that cannot reach it must not refuse orders the database would take.
     struct AdmitUnmeasured {
@@ -94,7 +94,6 @@ void Admission::Run(std::stop_token stop) {
       ~AdmitUnmeasured() { admissions.store(kUnboundedAdmissions, std::memory_order_relaxed); }
     } admit_unmeasured{admissions_};
     db::Connection db(options_.database_url, {.application_name = "orders-admission"});
-    backoff.Reset();
     while (!stop.stop_requested()) {
       const auto backlog = OrderRepository::PipelineBacklogNow(db, options_.window, count_limit);
       Grant(AdmissionsFor(options_.bounds, backlog), backlog);

@@ -135,9 +135,8 @@ void LiveUpdates::ReleaseAbandoned() {
 }
 
 void LiveUpdates::Run(std::stop_token stop) {
-  core::RunWithReconnect("live updates poller", stop, [&](core::Backoff& backoff) {
+  core::RunWithReconnect("live updates poller", stop, [&] {
     db::Connection db(options_.database_url, {.application_name = "orders-live-updates"});
-    backoff.Reset();
     auto next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat;
     auto next_release = std::chrono::steady_clock::time_point{};
     auto next_cleanup = std::chrono::steady_clock::time_point{};
