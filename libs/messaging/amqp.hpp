@@ -164,8 +164,16 @@ enum class Disposition {
   kDeadLetter,  // poison: dead-letter at once
 };
 
+// For a handler that waits on its consumer's thread (for the database to come back): sends the
+// broker a heartbeat on that consumer's connection. A handler that waits longer than about two
+// heartbeats (AmqpSettings::heartbeat_seconds) without it has its connection closed by the broker:
+// the batch's deliveries go back to the queue, each a delivery the nearer the delivery limit, and
+// the batch's acks fail once it does commit, so it is applied again as duplicates. Does nothing
+// on any other thread; never throws (a connection already lost is found out by the ack).
+void KeepConsumerAlive();
+
 // Consumes one queue with manual acks and a prefetch window, reconnecting with exponential
-// backoff (100 ms doubling to 5 s) after any broker failure.
+// backoff (core::RunWithReconnect) after any broker failure.
 class Consumer {
  public:
   using Handler = std::function<Disposition(const Delivery&)>;

@@ -20,7 +20,35 @@ namespace {
 // How long one consume wait blocks before the consumer re-checks its stop token.
 constexpr std::chrono::milliseconds kConsumePoll{250};
 
+// The connection of the consumer whose handler runs on this thread (KeepConsumerAlive), if any.
+thread_local Connection::Impl* handling_consumer = nullptr;
+
+// Makes `connection` the thread's handling consumer while the handler runs.
+class HandlingConsumer {
+ public:
+  explicit HandlingConsumer(Connection::Impl* connection) { handling_consumer = connection; }
+  ~HandlingConsumer() { handling_consumer = nullptr; }
+  HandlingConsumer(const HandlingConsumer&) = delete;
+  HandlingConsumer& operator=(const HandlingConsumer&) = delete;
+  HandlingConsumer(HandlingConsumer&&) = delete;
+  HandlingConsumer& operator=(HandlingConsumer&&) = delete;
+};
+
 }  // namespace
+
+void KeepConsumerAlive() {
+  if (handling_consumer == nullptr) return;
+  if (const int status = handling_consumer->SendHeartbeat(); status != AMQP_STATUS_OK) {
+    spdlog::debug("consumer heartbeat not sent: {}", amqp_error_string2(status));
+  }
+}
+
+int Connection::Impl::SendHeartbeat() {
+  amqp_frame_t heartbeat{};
+  heartbeat.frame_type = AMQP_FRAME_HEARTBEAT;
+  heartbeat.channel = 0;
+  return amqp_send_frame(conn, &heartbeat);
+}
 
 std::optional<Delivery> Connection::Impl::GetOne(const std::string& queue, amqp_message_t& message) {
   const amqp_rpc_reply_t reply = amqp_basic_get(conn, kChannel, Bytes(queue), /*no_ack=*/0);
@@ -237,6 +265,7 @@ void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t
     if (batch.empty()) continue;
     std::vector<Disposition> dispositions(batch.size(), Disposition::kRetry);
     try {
+      const HandlingConsumer handling(this);
       dispositions = handler(batch);
     } catch (const std::exception& e) {
       // A handler failure is treated as transient; the delivery limit (and kMaxRenewals) bounds the retries.

@@ -106,6 +106,9 @@ struct Connection::Impl {
   void DeleteQueue(const std::string& name);
   void DeleteExchange(const std::string& name);
   void KeepAlive();
+  // Sends one heartbeat frame and reads nothing (a consumer's deliveries may be arriving: only
+  // its own loop reads them). Returns the rabbitmq-c status.
+  int SendHeartbeat();
 
   // --- publisher confirms (amqp_publisher.cpp) ---
   void EnableConfirms();

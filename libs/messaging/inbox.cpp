@@ -175,6 +175,9 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
         const auto delay = backoff.Next();
         spdlog::warn("database unavailable while processing {} message(s): {}; retrying in {} ms",
                      pending.size(), error.what(), delay.count());
+        // The wait may outlast the broker's patience (two heartbeats, a minute): each round tells it
+        // the consumer is alive, so the batch's deliveries stay with it until the database is back.
+        KeepConsumerAlive();
         core::WaitFor(stop, delay);
         continue;
       }
