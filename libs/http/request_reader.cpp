@@ -10,6 +10,22 @@
 #include "core/ascii.hpp"
 
 namespace kpo::http {
+namespace {
+
+// Whether a line in what the parser left unread ends with a bare LF. A chunked body's framing (size
+// lines, the CRLF after each chunk's data, the trailer) must end its lines with CRLF, and what the
+// parser leaves unread of such a body is always framing: the head was read up to the body's
+// start, chunk data is taken as it comes, and the last chunk's line waits for the whole trailer.
+bool EndsALineWithABareLf(const boost::beast::flat_buffer& buffer) {
+  const std::string_view unread(static_cast<const char*>(buffer.data().data()), buffer.size());
+  for (auto line_end = unread.find('\n'); line_end != std::string_view::npos;
+       line_end = unread.find('\n', line_end + 1)) {
+    if (line_end == 0 || unread[line_end - 1] != '\r') return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& socket,
                                                boost::beast::flat_buffer& buffer, RequestParser& parser,
@@ -25,8 +41,19 @@ boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& soc
     auto [write_error, written] = co_await asio::async_write(socket, asio::buffer(kContinue), kTuple);
     if (write_error) co_return ReadResult{write_error, head_bytes};
   }
-  auto [body_error, body_bytes] = co_await bhttp::async_read(socket, buffer, parser, kTuple);
-  co_return ReadResult{body_error, head_bytes + body_bytes};
+  // Beast's async_read a read at a time: Beast ends a chunked body's lines at CRLF only, so a line
+  // ended by a bare LF would have it wait for more until the read deadline closed the connection
+  // without an answer. Such framing is refused at once (400).
+  std::size_t body_bytes = 0;
+  while (!parser.is_done()) {
+    if (parser.chunked() && EndsALineWithABareLf(buffer)) {
+      co_return ReadResult{bhttp::error::bad_chunk, head_bytes + body_bytes};
+    }
+    auto [body_error, bytes] = co_await bhttp::async_read_some(socket, buffer, parser, kTuple);
+    body_bytes += bytes;
+    if (body_error) co_return ReadResult{body_error, head_bytes + body_bytes};
+  }
+  co_return ReadResult{{}, head_bytes + body_bytes};
 }
 
 boost::asio::awaitable<void> DrainBeforeClose(boost::asio::ip::tcp::socket& socket, SocketDeadline& deadline,

@@ -8,10 +8,12 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <string>
+#include <thread>
 
 #include "http/client.hpp"
 #include "http/loopback_server.hpp"
 #include "http/problem.hpp"
+#include "http/raw_client.hpp"
 #include "http/server.hpp"
 
 namespace kpo::http {
@@ -39,7 +41,7 @@ TEST_F(ServerBeforeHandlers, AnEndlessChunkSizeLineOrTrailerIs400) {
       "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: "
       "chunked\r\n\r\n";
   const std::string endless(1U << 20U, 'e');
-  for (const std::string& framing : {"c;" + endless, "2\r\n{}\r\n0\r\nX-Trailer: " + endless}) {
+  for (const std::string_view framing : {"c;" + endless, "2\r\n{}\r\n0\r\nX-Trailer: " + endless}) {
     asio::io_context io;
     asio::ip::tcp::socket socket(io);
     socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
@@ -51,6 +53,30 @@ TEST_F(ServerBeforeHandlers, AnEndlessChunkSizeLineOrTrailerIs400) {
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << framing.substr(0, 20) << ": " << answer.substr(0, 40);
     EXPECT_NE(answer.find("too long"), std::string::npos) << answer;
   }
+}
+
+// Chunked framing whose lines end in a bare LF is malformed (RFC 9112 §7.1 wants CRLF). The parser
+// looks for CRLF alone, so it waited for the rest of lines that had ended, and the client got no
+// answer until the read deadline closed the connection. Valid framing split anywhere still passes.
+TEST_F(ServerBeforeHandlers, ChunkedFramingWithBareLineFeedsIs400AtOnce) {
+  const std::string head =
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n";
+  for (const std::string_view framing :
+       {"2\n{}\n0\n\n", "2\r\n{}\n0\r\n\r\n", "2\r\n{}\r\n0\r\nX-T: 1\n\r\n"}) {
+    RawClient client(server_->Port());
+    client.Send(head + std::string(framing));
+    const auto& answer = client.ReadUntil("\r\n\r\n", std::chrono::milliseconds(400));  // under the deadline
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << framing << ": " << answer.substr(0, 40);
+  }
+  RawClient client(server_->Port());
+  for (const std::string& piece :
+       {head + "2\r", std::string("\n{"), std::string("}\r"), std::string("\n0\r\n\r"), std::string("\n")}) {
+    client.Send(piece);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(20));  // each piece its own read, not a synchronisation
+  }
+  EXPECT_TRUE(client.ReadUntil("{}").starts_with("HTTP/1.1 200 "));
 }
 
 TEST_F(ServerBeforeHandlers, AnUnknownRouteOrMethodIs404Or405WhateverTheBody) {
