@@ -1,5 +1,6 @@
 #include "http/request_reader.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -25,11 +26,52 @@ bool EndsALineWithABareLf(const boost::beast::flat_buffer& buffer) {
   return false;
 }
 
+// Beast's async_read of a body, with the framing checked whenever the parser needs more: Beast
+// ends a chunked body's lines at CRLF only, and its own reads go on until the parser takes
+// something, so a line that ended in a bare LF, or a size line just over the head limit, had the
+// server wait for more until the read deadline closed the connection without an answer.
+boost::asio::awaitable<ReadResult> ReadBody(boost::asio::ip::tcp::socket& socket,
+                                            boost::beast::flat_buffer& buffer, RequestParser& parser,
+                                            std::size_t framing_limit) {
+  namespace asio = boost::asio;
+  namespace bhttp = boost::beast::http;
+  constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+  constexpr std::size_t kMaxRead = 65536;
+  std::size_t used_total = 0;
+  while (!parser.is_done()) {
+    if (buffer.size() > 0) {
+      boost::beast::error_code ec;
+      const auto used = parser.put(buffer.data(), ec);
+      used_total += used;
+      buffer.consume(used);
+      if (!ec && used > 0) continue;
+      if (ec && ec != bhttp::error::need_more) co_return ReadResult{ec, used_total};
+    }
+    if (parser.chunked() && EndsALineWithABareLf(buffer))
+      co_return ReadResult{bhttp::error::bad_chunk, used_total};
+    if (parser.chunked() && buffer.size() > framing_limit) {
+      co_return ReadResult{bhttp::error::buffer_overflow, used_total};
+    }
+    const auto room = std::min(kMaxRead, buffer.max_size() - buffer.size());
+    if (room == 0) co_return ReadResult{bhttp::error::buffer_overflow, used_total};
+    auto [read_error, bytes] = co_await socket.async_read_some(buffer.prepare(room), kTuple);
+    buffer.commit(bytes);
+    if (read_error == asio::error::eof) {
+      // The head was read, so the parser got some: an end of stream within the body.
+      boost::beast::error_code ec;
+      parser.put_eof(ec);
+      co_return ReadResult{ec, used_total};
+    }
+    if (read_error) co_return ReadResult{read_error, used_total};
+  }
+  co_return ReadResult{{}, used_total};
+}
+
 }  // namespace
 
 boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& socket,
                                                boost::beast::flat_buffer& buffer, RequestParser& parser,
-                                               const Request& request) {
+                                               const Request& request, std::size_t framing_limit) {
   namespace asio = boost::asio;
   namespace bhttp = boost::beast::http;
   constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
@@ -41,19 +83,8 @@ boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& soc
     auto [write_error, written] = co_await asio::async_write(socket, asio::buffer(kContinue), kTuple);
     if (write_error) co_return ReadResult{write_error, head_bytes};
   }
-  // Beast's async_read a read at a time: Beast ends a chunked body's lines at CRLF only, so a line
-  // ended by a bare LF would have it wait for more until the read deadline closed the connection
-  // without an answer. Such framing is refused at once (400).
-  std::size_t body_bytes = 0;
-  while (!parser.is_done()) {
-    if (parser.chunked() && EndsALineWithABareLf(buffer)) {
-      co_return ReadResult{bhttp::error::bad_chunk, head_bytes + body_bytes};
-    }
-    auto [body_error, bytes] = co_await bhttp::async_read_some(socket, buffer, parser, kTuple);
-    body_bytes += bytes;
-    if (body_error) co_return ReadResult{body_error, head_bytes + body_bytes};
-  }
-  co_return ReadResult{{}, head_bytes + body_bytes};
+  auto [body_error, body_bytes] = co_await ReadBody(socket, buffer, parser, framing_limit);
+  co_return ReadResult{body_error, head_bytes + body_bytes};
 }
 
 boost::asio::awaitable<void> DrainBeforeClose(boost::asio::ip::tcp::socket& socket, SocketDeadline& deadline,

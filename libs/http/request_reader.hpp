@@ -23,10 +23,12 @@ struct ReadResult {
 // client that waits to be told before it sends the body ("Expect: 100-continue", RFC 9110 §10.1.1)
 // is sent "100 Continue" once the head was accepted; a head refused (a body over the limit, say)
 // is answered before the body is sent at all. Without it such a client waits (curl: a second)
-// before sending anyway. The caller's deadline on the socket bounds the whole.
+// before sending anyway. The caller's deadline on the socket bounds the whole. A chunked body's
+// framing is refused at once when a line ends in a bare LF (bad_chunk) or a size line or the
+// trailer section outgrows `framing_limit` bytes (buffer_overflow).
 boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& socket,
                                                boost::beast::flat_buffer& buffer, RequestParser& parser,
-                                               const Request& request);
+                                               const Request& request, std::size_t framing_limit);
 
 // After an answer to a request that was not read whole (a body over the limit): stops sending,
 // then reads and discards what the client still sends, for at most `read_timeout` (on `deadline`,

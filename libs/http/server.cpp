@@ -211,7 +211,7 @@ struct Server::Impl {
     parser.body_limit(options.body_limit);
     // A keep-alive connection may idle longer than a client may take to send one request.
     connection.deadline.ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
-    auto [ec, bytes] = co_await ReadRequest(connection.socket, buffer, parser, request);
+    auto [ec, bytes] = co_await ReadRequest(connection.socket, buffer, parser, request, options.header_limit);
     // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
     connection.deadline.Clear();
     if (ec) {

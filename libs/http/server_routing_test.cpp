@@ -41,7 +41,11 @@ TEST_F(ServerBeforeHandlers, AnEndlessChunkSizeLineOrTrailerIs400) {
       "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: "
       "chunked\r\n\r\n";
   const std::string endless(1U << 20U, 'e');
-  for (const std::string_view framing : {"c;" + endless, "2\r\n{}\r\n0\r\nX-Trailer: " + endless}) {
+  // Just over the head limit (8 KiB), and then nothing more: within the read buffer's own bound.
+  const std::string over_the_head_limit(9000, 'e');
+  for (const std::string& framing :
+       {"c;" + endless, "2\r\n{}\r\n0\r\nX-Trailer: " + endless, "c;" + over_the_head_limit,
+        "2\r\n{}\r\n0\r\nX-Trailer: " + over_the_head_limit}) {
     asio::io_context io;
     asio::ip::tcp::socket socket(io);
     socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
@@ -62,12 +66,20 @@ TEST_F(ServerBeforeHandlers, ChunkedFramingWithBareLineFeedsIs400AtOnce) {
   const std::string head =
       "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: "
       "chunked\r\n\r\n";
-  for (const std::string_view framing :
-       {"2\n{}\n0\n\n", "2\r\n{}\n0\r\n\r\n", "2\r\n{}\r\n0\r\nX-T: 1\n\r\n"}) {
-    RawClient client(server_->Port());
-    client.Send(head + std::string(framing));
-    const auto& answer = client.ReadUntil("\r\n\r\n", std::chrono::milliseconds(400));  // under the deadline
-    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << framing << ": " << answer.substr(0, 40);
+  for (const bool apart : {false, true}) {
+    for (const std::string_view framing :
+         {"2\n{}\n0\n\n", "2\r\n{}\n0\r\n\r\n", "2\r\n{}\r\n0\r\nX-T: 1\n\r\n"}) {
+      RawClient client(server_->Port());
+      client.Send(apart ? head : head + std::string(framing));
+      if (apart) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the body in a read of its own
+        client.Send(framing);
+      }
+      const auto& answer =
+          client.ReadUntil("\r\n\r\n", std::chrono::milliseconds(400));  // under the deadline
+      EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 "))
+          << framing << (apart ? " apart" : "") << ": " << answer;
+    }
   }
   RawClient client(server_->Port());
   for (const std::string& piece :
