@@ -1,9 +1,9 @@
 #include "http/request_reader.hpp"
 
-#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/read.hpp>
 #include <memory>
 #include <string_view>
@@ -52,7 +52,8 @@ boost::asio::awaitable<ReadResult> ReadBody(boost::asio::ip::tcp::socket& socket
     if (parser.chunked() && buffer.size() > framing_limit) {
       co_return ReadResult{bhttp::error::buffer_overflow, used_total};
     }
-    const auto room = std::min(kMaxRead, buffer.max_size() - buffer.size());
+    // As Beast sizes its reads: the buffer's free capacity first, so that it grows only as needed.
+    const auto room = boost::beast::read_size(buffer, kMaxRead);
     if (room == 0) co_return ReadResult{bhttp::error::buffer_overflow, used_total};
     auto [read_error, bytes] = co_await socket.async_read_some(buffer.prepare(room), kTuple);
     buffer.commit(bytes);

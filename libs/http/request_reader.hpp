@@ -24,8 +24,9 @@ struct ReadResult {
 // is sent "100 Continue" once the head was accepted; a head refused (a body over the limit, say)
 // is answered before the body is sent at all. Without it such a client waits (curl: a second)
 // before sending anyway. The caller's deadline on the socket bounds the whole. A chunked body's
-// framing is refused at once when a line ends in a bare LF (bad_chunk) or a size line or the
-// trailer section outgrows `framing_limit` bytes (buffer_overflow).
+// framing is refused as soon as the parser waits for more of it when a line ended in a bare LF
+// (bad_chunk) or a size line or the trailer section is still unended past `framing_limit` bytes
+// (buffer_overflow; the read buffer's own bound is the backstop).
 boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& socket,
                                                boost::beast::flat_buffer& buffer, RequestParser& parser,
                                                const Request& request, std::size_t framing_limit);

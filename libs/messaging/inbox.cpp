@@ -115,6 +115,30 @@ bool ApplyOnce(db::Pool& pool, const std::vector<Delivery>& deliveries, std::vec
   return true;
 }
 
+// Marks `delivery` for the dead letters, with `reason` for its x-kpo-error header.
+void DeadLetter(const Delivery& delivery, const std::string& reason, Disposition& disposition) {
+  delivery.failure = reason;
+  core::ScopedLogFields scope(MessageLogFields(delivery.message));  // its ids, escaped, as log fields
+  spdlog::error("dead-lettering a {} message: {}", delivery.message.type, reason);
+  Outcome("dead_letter").Add();
+  disposition = Disposition::kDeadLetter;
+}
+
+// The indices of the deliveries whose message_id is a UUID (the inbox's key); the others are
+// dead-lettered.
+std::vector<std::size_t> WithUuidIds(const std::vector<Delivery>& deliveries,
+                                     std::vector<Disposition>& dispositions) {
+  std::vector<std::size_t> pending;
+  for (std::size_t i = 0; i < deliveries.size(); ++i) {
+    if (core::IsUuid(deliveries[i].message.message_id)) {
+      pending.push_back(i);
+    } else {
+      DeadLetter(deliveries[i], "message_id is not a UUID", dispositions[i]);
+    }
+  }
+  return pending;
+}
+
 Disposition ProcessAlone(db::Pool& pool, const Delivery& delivery, const ApplyBatch& apply,
                          const std::stop_token& stop) {
   // The edge of one message's processing when its batch failed: its own failure means a retry.
@@ -148,17 +172,7 @@ db::Schema InboxSchema() { return {"inbox", generated::inbox_migrations()}; }
 std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery>& deliveries,
                                       const ApplyBatch& apply, std::stop_token stop) {
   std::vector<Disposition> dispositions(deliveries.size(), Disposition::kRetry);
-  std::vector<std::size_t> pending;
-  for (std::size_t i = 0; i < deliveries.size(); ++i) {
-    if (core::IsUuid(deliveries[i].message.message_id)) {
-      pending.push_back(i);
-    } else {
-      deliveries[i].failure = "message_id is not a UUID";
-      spdlog::error("dead-lettering message without a UUID message_id ({})", deliveries[i].message.type);
-      Outcome("dead_letter").Add();
-      dispositions[i] = Disposition::kDeadLetter;
-    }
-  }
+  auto pending = WithUuidIds(deliveries, dispositions);
   static auto& batch_time = observability::Registry::Global().GetHistogram(
       "consumer_batch_seconds", "Time to apply and commit one batch of deliveries.");
   static auto& batch_size = observability::Registry::Global().GetHistogram(
@@ -184,12 +198,7 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
       // With one message left, a data exception is that message's fault: retrying it would only spend
       // its deliveries (each failing its whole batch first) until the broker's limit dead-letters it.
       if (pending.size() == 1 && IsDataException(error)) {
-        const auto& culprit = deliveries[pending.front()];
-        culprit.failure = error.what();
-        spdlog::error("dead-lettering message {} ({}): {}", culprit.message.message_id, culprit.message.type,
-                      error.what());
-        Outcome("dead_letter").Add();
-        dispositions[pending.front()] = Disposition::kDeadLetter;
+        DeadLetter(deliveries[pending.front()], error.what(), dispositions[pending.front()]);
         break;
       }
       // A batch of one has nothing to split: the consumer retries it. The last message left of a
@@ -199,7 +208,10 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
       // One message may be at fault: give each its own transaction, so the others commit and only
       // the culprit is retried (and dead-lettered by the broker after the delivery limit).
       spdlog::warn("batch of {} failed ({}); applying each message alone", pending.size(), error.what());
-      for (std::size_t i : pending) dispositions[i] = ProcessAlone(pool, deliveries[i], apply, stop);
+      for (std::size_t i : pending) {
+        KeepConsumerAlive();  // one at a time, this may take long (each up to a statement timeout)
+        dispositions[i] = ProcessAlone(pool, deliveries[i], apply, stop);
+      }
       break;
     }
   }

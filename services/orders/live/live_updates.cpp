@@ -82,6 +82,11 @@ LiveUpdates::LiveUpdates(LiveUpdatesOptions options) : options_(std::move(option
 std::shared_ptr<Subscription> LiveUpdates::Subscribe(const std::string& user_id, std::int64_t last_seen) {
   auto subscription = std::make_shared<Subscription>(std::make_shared<http::EventStream>(), last_seen);
   std::lock_guard lock(mutex_);
+  // The user's streams that ended are forgotten here too, not only by the poller: while the
+  // database is down the poller is, and a browser retrying its stream would soon be refused.
+  auto [begin, end] = subscribers_.equal_range(user_id);
+  while (begin != end)
+    begin = begin->second->Stream()->Abandoned() ? subscribers_.erase(begin) : std::next(begin);
   if (options_.max_streams_per_user > 0 && subscribers_.count(user_id) >= options_.max_streams_per_user) {
     return nullptr;
   }

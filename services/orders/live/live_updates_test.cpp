@@ -49,6 +49,18 @@ TEST(LiveUpdates, AUserMayHoldOnlySoManyStreamsAtOnce) {
   EXPECT_EQ(live.Subscribers(), 3U);
 }
 
+// A stream whose client left counts no more, even before the poller forgets it (it may be down
+// with the database while the browser retries).
+TEST(LiveUpdates, AStreamThatEndedDoesNotCountTowardsTheCap) {
+  LiveUpdates live({.database_url = "", .max_streams_per_user = 1});
+  auto first = live.Subscribe("user-a", 0);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(live.Subscribe("user-a", 0), nullptr);
+  first->Stream()->Abandon();
+  EXPECT_NE(live.Subscribe("user-a", 0), nullptr);
+  EXPECT_EQ(live.Subscribers(), 1U);
+}
+
 TEST(LiveUpdates, ACapOfZeroMeansNoCap) {
   LiveUpdates live({.database_url = "", .max_streams_per_user = 0});
   for (int i = 0; i < 100; ++i) ASSERT_NE(live.Subscribe("user-a", 0), nullptr);
