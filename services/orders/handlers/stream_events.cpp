@@ -29,28 +29,6 @@ std::optional<std::int64_t> LastEventId(const http::Request& request) {
 // The most events one stream replays; a client that missed more gets them over several streams.
 constexpr int kReplayLimit = 1000;
 
-// Until the server holds a stream, nothing else would ever let go of its subscription: when the
-// handler fails before handing it over (the replay read finds the pool exhausted or the database
-// restarting), the subscription would stay registered for good, keep gathering the user's events
-// and heartbeats, and count towards the user's cap. This abandons the stream unless it was handed
-// over, so the poller releases the subscription.
-class AbandonUnlessHandedOver {
- public:
-  explicit AbandonUnlessHandedOver(std::shared_ptr<http::EventStream> stream) : stream_(std::move(stream)) {}
-  ~AbandonUnlessHandedOver() {
-    if (stream_) stream_->Abandon();
-  }
-  AbandonUnlessHandedOver(const AbandonUnlessHandedOver&) = delete;
-  AbandonUnlessHandedOver& operator=(const AbandonUnlessHandedOver&) = delete;
-  AbandonUnlessHandedOver(AbandonUnlessHandedOver&&) = delete;
-  AbandonUnlessHandedOver& operator=(AbandonUnlessHandedOver&&) = delete;
-
-  std::shared_ptr<http::EventStream> HandOver() { return std::move(stream_); }
-
- private:
-  std::shared_ptr<http::EventStream> stream_;
-};
-
 }  // namespace
 
 http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Request& request) {
@@ -63,7 +41,17 @@ http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Reque
     throw http::ProblemError(429, "Too many live-update streams are open for this user; close one first")
         .WithRetryAfter(5);
   }
-  AbandonUnlessHandedOver stream(subscription->Stream());
+  // Until the server holds the stream, nothing else would ever let go of its subscription: if this
+  // handler fails first (the replay read finds the pool exhausted or the database restarting), the
+  // stream is abandoned here, or the subscription would gather the user's events and heartbeats
+  // for good and count towards the user's cap. The gateway's stream quota is held the same way.
+  struct AbandonUnlessHandedOver {
+    http::EventStream& stream;
+    bool handed_over = false;
+    ~AbandonUnlessHandedOver() {
+      if (!handed_over) stream.Abandon();
+    }
+  } guard{*subscription->Stream()};
   subscription->Stream()->Push("retry: 2000\n\n");
   std::vector<std::pair<std::int64_t, std::string>> missed;
   if (last) {
@@ -76,7 +64,8 @@ http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Reque
   response.headers.emplace_back("Content-Type", "text/event-stream; charset=utf-8");
   response.headers.emplace_back("Cache-Control", "no-cache");
   response.headers.emplace_back("X-Accel-Buffering", "no");  // nginx: pass events through at once
-  response.stream = stream.HandOver();
+  response.stream = subscription->Stream();
+  guard.handed_over = true;
   return response;
 }
 
