@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "core/ids.hpp"
 #include "http/problem.hpp"
@@ -162,9 +164,9 @@ class Readiness {
  public:
   explicit Readiness(Checks checks) : checks_(std::move(checks)) {}
 
-  // Whether every check passed, with each check's result as JSON members; runs the checks again
-  // when the last answer is older than kReadinessFreshFor and nobody else is running them.
-  std::pair<bool, std::string> Current() {
+  // Each check's last result (in the checks' order); runs the checks again when the last answer
+  // is older than kReadinessFreshFor and nobody else is running them.
+  std::vector<bool> Current() {
     if (auto answer = Answer(kReadinessFreshFor)) return *answer;
     std::unique_lock running(running_, std::try_to_lock);
     if (!running.owns_lock()) {
@@ -173,26 +175,52 @@ class Readiness {
       // Whoever held the lock may just have answered.
       if (auto answer = Answer(kReadinessFreshFor)) return *answer;
     }
-    std::string details;
-    const bool ready = Run(details);
+    auto results = Run();
     std::lock_guard lock(answer_mutex_);
-    ready_ = ready;
-    details_ = std::move(details);
+    results_ = results;
     checked_at_ = std::chrono::steady_clock::now();
-    return {ready_, details_};
+    return results;
+  }
+
+  // The answer to GET /readyz from `results`: 200 when every required check that is not in
+  // `excluded` passed, else 503, with every check's result either way.
+  Response Render(const std::vector<bool>& results,
+                  const std::set<std::string, std::less<>>& excluded) const {
+    bool ready = true;
+    std::string details;
+    for (std::size_t i = 0; i < checks_.size(); ++i) {
+      const auto& check = checks_[i];
+      ready = ready && (results[i] || !check.required || excluded.contains(check.name));
+      details +=
+          fmt::format(R"({}"{}":"{}")", details.empty() ? "" : ",", check.name, results[i] ? "ok" : "down");
+    }
+    return JsonResponse(ready ? 200 : 503, fmt::format(R"({{"status":"{}","checks":{{{}}}}})",
+                                                       ready ? "ready" : "unavailable", details));
+  }
+
+  // The names `?exclude=` may list, for its error message.
+  std::string Names() const {
+    std::string names;
+    for (const auto& check : checks_) names += (names.empty() ? "" : ", ") + check.name;
+    return names;
+  }
+
+  bool Has(std::string_view name) const {
+    return std::ranges::any_of(checks_, [name](const auto& check) { return check.name == name; });
   }
 
  private:
   // The last answer, when there is one younger than `fresh_for`.
-  std::optional<std::pair<bool, std::string>> Answer(std::chrono::steady_clock::duration fresh_for) {
+  std::optional<std::vector<bool>> Answer(std::chrono::steady_clock::duration fresh_for) {
     std::lock_guard lock(answer_mutex_);
     if (!checked_at_ || std::chrono::steady_clock::now() - *checked_at_ >= fresh_for) return std::nullopt;
-    return std::pair{ready_, details_};
+    return results_;
   }
 
   // Runs every check (a failing or throwing one counts as down) and records the results in the
-  // readiness gauges; ready unless a required check failed.
-  bool Run(std::string& details) const {
+  // readiness gauges ("ready": every required check passed, nothing excluded).
+  std::vector<bool> Run() const {
+    std::vector<bool> results;
     bool ready = true;
     for (const auto& [name, check, required] : checks_) {
       bool ok = false;
@@ -202,27 +230,47 @@ class Readiness {
       } catch (const std::exception& error) {
         spdlog::warn("readiness check {} failed: {}", name, error.what());
       }
+      results.push_back(ok);
       ready = ready && (ok || !required);
       observability::Registry::Global()
           .GetGauge("readiness_check_ok", "Whether a readiness check passed when last run (1) or not (0).",
                     fmt::format("check=\"{}\"", name))
           .Set(ok ? 1 : 0);
-      details +=
-          (details.empty() ? "" : ",") + std::string("\"") + name + "\":\"" + (ok ? "ok" : "down") + "\"";
     }
     observability::Registry::Global()
-        .GetGauge("ready", "Whether the service was ready (GET /readyz answered 200) when last checked.")
+        .GetGauge("ready",
+                  "Whether every required readiness check passed when last checked (GET /readyz 200).")
         .Set(ready ? 1 : 0);
-    return ready;
+    return results;
   }
 
   const Checks checks_;
   std::mutex running_;  // held while the checks run
   std::mutex answer_mutex_;
   std::optional<std::chrono::steady_clock::time_point> checked_at_;
-  bool ready_ = false;
-  std::string details_;
+  std::vector<bool> results_;
 };
+
+// The checks `?exclude=a,b` names, or a 400 problem for a name that is not a check: a typo in a
+// probe's path must not quietly turn it into a different probe.
+std::set<std::string, std::less<>> ExcludedChecks(const Request& request, const Readiness& readiness) {
+  std::set<std::string, std::less<>> excluded;
+  const auto found = request.query.find("exclude");
+  if (found == request.query.end()) return excluded;
+  std::string_view list = found->second;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const auto name = list.substr(0, comma);
+    if (!readiness.Has(name)) {
+      throw ProblemError(400,
+                         fmt::format("'exclude' names a check this service does not have; its checks are: {}",
+                                     readiness.Names()));
+    }
+    excluded.emplace(name);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  return excluded;
+}
 
 }  // namespace
 
@@ -234,11 +282,9 @@ void AddOperationalRoutes(Router& router, Checks checks, RequestFilter may_read_
   });
   router.Add(
       "GET", "/readyz",
-      [shared](Request&) {
-        const auto [ready, details] = shared->Current();
-        return JsonResponse(ready ? 200 : 503, std::string(R"({"status":")") +
-                                                   (ready ? "ready" : "unavailable") + R"(","checks":{)" +
-                                                   details + "}}");
+      [shared](Request& request) {
+        const auto excluded = ExcludedChecks(request, *shared);
+        return shared->Render(shared->Current(), excluded);
       },
       Lane::kOperations);
   // Every service serves its operational routes once: the process metrics come with /metrics.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/problem.hpp"
+
 namespace kpo::http {
 namespace {
 
@@ -84,17 +86,46 @@ TEST(OperationalRoutes, OnlyARequiredCheckThatFailsMakesTheInstanceNotReady) {
   bool database_up = true;
   Router reported;
   AddOperationalRoutes(reported,
-                       {{"database", [] { return true; }}, {"broker", [] { return false; }, false}});
+                       {{"database", [] { return true; }}, {"orders", [] { return false; }, false}});
   auto probe = Make("GET", "/readyz");
   const auto answer = Call(reported, probe);
   EXPECT_EQ(answer.status, 200) << answer.body;
-  EXPECT_NE(answer.body.find(R"("broker":"down")"), std::string::npos) << answer.body;
+  EXPECT_NE(answer.body.find(R"("orders":"down")"), std::string::npos) << answer.body;
 
   Router required;
   AddOperationalRoutes(required, {{"database", [&database_up] { return database_up; }}});
   database_up = false;
   auto second = Make("GET", "/readyz");
   EXPECT_EQ(Call(required, second).status, 503);
+}
+
+TEST(OperationalRoutes, AnExcludedCheckIsReportedButDoesNotMakeTheInstanceNotReady) {
+  Router router;
+  AddOperationalRoutes(router, {{"database", [] { return true; }}, {"broker", [] { return false; }}});
+  auto full = Make("GET", "/readyz");
+  const auto unready = Call(router, full);
+  EXPECT_EQ(unready.status, 503) << unready.body;
+  EXPECT_NE(unready.body.find(R"("broker":"down")"), std::string::npos) << unready.body;
+
+  auto partial = Make("GET", "/readyz");
+  partial.query["exclude"] = "broker";
+  const auto ready = Call(router, partial);
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_NE(ready.body.find(R"("broker":"down")"), std::string::npos) << "still reported: " << ready.body;
+}
+
+TEST(OperationalRoutes, ExcludingACheckThatDoesNotExistIsAClientError) {
+  Router router;
+  AddOperationalRoutes(router, {{"database", [] { return true; }}, {"broker", [] { return true; }}});
+  auto typo = Make("GET", "/readyz");
+  typo.query["exclude"] = "database,brokr";
+  try {
+    Call(router, typo);
+    FAIL() << "a misspelt check was accepted";
+  } catch (const ProblemError& problem) {
+    EXPECT_EQ(problem.Status(), 400);
+    EXPECT_NE(std::string(problem.what()).find("database, broker"), std::string::npos) << problem.what();
+  }
 }
 
 TEST(Router, LiteralSegmentsMustMatchExactly) {

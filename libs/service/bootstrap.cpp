@@ -114,10 +114,11 @@ http::ReadinessChecks StandardReadiness(db::Pool& pool, const messaging::AmqpSet
   probe.connection_name += "-readiness";
   return {
       {"database", [&pool] { return pool.Acquire()->Exec("SELECT 1 AS ok").Int(0, "ok") == 1; }},
-      // Reported, not required: without the broker the service still answers reads, deposits and
-      // (until admission's bound) new orders, which the outbox keeps; a broker outage taking every
-      // replica out of service would refuse those too.
-      {"broker", [probe] { return messaging::Connection(probe), true; }, false},
+      // Required, as the contract says (database and broker reachable). An orchestrator that should
+      // keep the replicas in service through a broker outage probes /readyz?exclude=broker: they
+      // still answer reads, deposits and (until admission's bound) new orders, which the outbox
+      // keeps, and the broker is shared by every replica, so taking them all out helps nobody.
+      {"broker", [probe] { return messaging::Connection(probe), true; }},
   };
 }
 

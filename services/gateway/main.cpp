@@ -19,14 +19,15 @@ const std::vector<kpo::db::Migration>& gateway_identity_migrations();
 
 namespace {
 
-// /readyz: the users database is required; whether a replica of each service is ready is
-// reported, not required: the gateway still signs users in and serves the other service while
-// one is down, and answers the calls to it with 503 itself.
+// /readyz: the users database is required; whether a replica of each service can serve (its
+// database answers: the broker is shared and reported by the services themselves) is reported, not
+// required: the gateway still signs users in and serves the other service while one is down, and
+// answers the calls to it with 503 itself.
 kpo::http::ReadinessChecks Readiness(kpo::db::Pool& users, kpo::gateway::Upstream& orders,
                                      kpo::gateway::Upstream& payments) {
   return {{"database", [&users] { return users.Acquire()->Exec("SELECT 1 AS ok").Int(0, "ok") == 1; }},
-          {"orders", [&orders] { return orders.AnyReplicaReady("/readyz"); }, false},
-          {"payments", [&payments] { return payments.AnyReplicaReady("/readyz"); }, false}};
+          {"orders", [&orders] { return orders.AnyReplicaReady("/readyz?exclude=broker"); }, false},
+          {"payments", [&payments] { return payments.AnyReplicaReady("/readyz?exclude=broker"); }, false}};
 }
 
 }  // namespace
