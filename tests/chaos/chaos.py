@@ -17,7 +17,7 @@ from broker import DLQS, Management
 from checks import check_api, check_ledger, db_now, psql, wait_settled
 from client import Client, Stats
 from cluster import PORTS, Cluster, Infrastructure
-from faults import KINDS, run_fault
+from faults import INFRASTRUCTURE_KINDS, KINDS, run_fault
 from load import Load, make_plan
 from report import print_report
 
@@ -88,7 +88,7 @@ def judge(ctx, results, summary):
     for key, problem in results.replay_mismatches[:10]:
         v.append(f"idempotent replay {key}: {problem}")
     for window, kinds in ctx.stats.errors.items():
-        strict = window in ("rolling-restart", "broker-stop", "postgres-restart")
+        strict = window == "rolling-restart" or window in INFRASTRUCTURE_KINDS
         for kind, count in kinds.items():
             if kind == "500" or kind == "503-not-problem" or (strict and count):
                 v.append(f"{count} client errors '{kind}' during {window}")

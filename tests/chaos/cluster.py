@@ -174,12 +174,42 @@ class Infrastructure:
         if env.get("RABBITMQ_NODENAME"):
             self.rmq_env.append(f"RABBITMQ_NODENAME={env['RABBITMQ_NODENAME']}")
         self.rabbit_stopped = False
+        self.rabbit_killed = False
+        self.postgres_down = False
 
     def rabbitmqctl(self, *args, timeout=120):
         return run(as_root([*self.rmq_env, "timeout", str(timeout), "rabbitmqctl", "-q", *args]), timeout + 10)
 
     def restart_postgres(self):
         run(as_root(["pg_ctlcluster", self.pg_version, self.pg_cluster, "restart"]), timeout=120)
+
+    def crash_postgres(self):
+        """An immediate shutdown (every server process ends at once, nothing is flushed or checkpointed, as in
+        a power cut of the server), then a start, which replays the WAL: crash recovery."""
+        self.postgres_down = True
+        run(as_root(["pg_ctlcluster", self.pg_version, self.pg_cluster, "stop", "-m", "immediate"]), timeout=120)
+        self.start_postgres()
+
+    def start_postgres(self):
+        run(as_root(["pg_ctlcluster", self.pg_version, self.pg_cluster, "start"]), timeout=120)
+        self.postgres_down = False
+
+    def kill_broker(self):
+        """SIGKILL to the broker's Erlang VM: no queue is closed, no client connection ended cleanly."""
+        pid = int(self.rabbitmqctl("eval", "list_to_integer(os:getpid()).").strip())
+        self.rabbit_killed = True
+        run(as_root(["kill", "-9", str(pid)]))
+        deadline = time.monotonic() + 30
+        while os.path.exists(f"/proc/{pid}"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the broker's VM (pid {pid}) survived SIGKILL for 30 s")
+            time.sleep(0.1)  # waiting for the kernel to reap a killed process; nothing to block on
+
+    def start_broker(self):
+        """Starts the node again as scripts/lib.sh does (loopback only, plugins, the kpo user)."""
+        run(["bash", "-c", 'source "$1/scripts/lib.sh" && kpo_env && start_rabbitmq', "start_broker",
+             os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))], timeout=240)
+        self.rabbit_killed = False
 
     def stop_rabbit_app(self):
         self.rabbit_stopped = True
@@ -191,6 +221,11 @@ class Infrastructure:
         self.rabbit_stopped = False
 
     def restore(self):
-        """Called on any exit: a stopped broker application is started again."""
+        """Called on any exit: a stopped broker application, a killed broker or a stopped PostgreSQL is started
+        again."""
         if self.rabbit_stopped:
             self.start_rabbit_app()
+        if self.rabbit_killed:
+            self.start_broker()
+        if self.postgres_down:
+            self.start_postgres()

@@ -12,7 +12,10 @@ DUPLICATED_ORDERS = 40
 POISON_PER_QUEUE = 3
 
 KINDS = ("kill-orders", "kill-payments", "kill-gateway", "stop-orders", "stop-payments", "stop-gateway",
-         "broker-stop", "postgres-restart", "duplicates", "poison", "rolling-restart")
+         "broker-stop", "broker-kill", "postgres-restart", "postgres-crash", "duplicates", "poison",
+         "rolling-restart")
+# The faults of shared infrastructure: every replica sees them, so the clients must see none (503 + Retry-After).
+INFRASTRUCTURE_KINDS = ("broker-stop", "broker-kill", "postgres-restart", "postgres-crash")
 
 
 def run_fault(kind, ctx):
@@ -23,8 +26,9 @@ def run_fault(kind, ctx):
             return f"SIGKILL {replica.label}, restarted"
         ctx.cluster.pause(replica, PAUSE_S)
         return f"SIGSTOP {replica.label} for {PAUSE_S} s"
-    return {"broker-stop": broker_stop, "postgres-restart": postgres_restart, "duplicates": duplicates,
-            "poison": poison, "rolling-restart": rolling_restart}[kind](ctx)
+    return {"broker-stop": broker_stop, "broker-kill": broker_kill, "postgres-restart": postgres_restart,
+            "postgres-crash": postgres_crash, "duplicates": duplicates, "poison": poison,
+            "rolling-restart": rolling_restart}[kind](ctx)
 
 
 def broker_stop(ctx):
@@ -35,6 +39,20 @@ def broker_stop(ctx):
     finally:
         ctx.infra.start_rabbit_app()
     return f"rabbitmqctl stop_app, start_app after {time.monotonic() - began:.0f} s"
+
+
+def broker_kill(ctx):
+    began = time.monotonic()
+    ctx.infra.kill_broker()
+    killed = time.monotonic() - began
+    ctx.infra.start_broker()
+    return f"SIGKILL to the broker's VM, started again in {time.monotonic() - began - killed:.0f} s"
+
+
+def postgres_crash(ctx):
+    began = time.monotonic()
+    ctx.infra.crash_postgres()
+    return f"pg_ctlcluster stop -m immediate, start (crash recovery): {time.monotonic() - began:.1f} s"
 
 
 def postgres_restart(ctx):
