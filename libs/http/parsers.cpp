@@ -74,6 +74,7 @@ void RequestParser::on_field_impl(Field name, BeastView name_string, BeastView v
     valid_host_ = IsValidHost(View(value));
   }
   authorizations_ += name == Field::authorization ? 1 : 0;
+  content_types_ += name == Field::content_type ? 1 : 0;
   idempotency_keys_ +=
       name == Field::unknown && core::EqualsIgnoringAsciiCase(View(name_string), "Idempotency-Key") ? 1 : 0;
   request_.headers.emplace_back(View(name_string), View(value));
@@ -90,6 +91,9 @@ void RequestParser::on_header_impl(ErrorCode& ec) {
   } else if (authorizations_ > 1) {
     // Two sets of credentials: which one counts would be a guess, and a proxy may guess otherwise.
     Refuse(400, "A request may carry one Authorization header only", ec);
+  } else if (content_types_ > 1) {
+    // RFC 9110 §5.3: Content-Type is a singleton; taking the first would judge the body by a guess.
+    Refuse(400, "A request may carry one Content-Type header only", ec);
   } else if (idempotency_keys_ > 1) {
     // Two keys: replaying under one and ignoring the other would make a retry's outcome a guess.
     Refuse(400, "A request may carry one Idempotency-Key header only", ec);

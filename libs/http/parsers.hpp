@@ -92,6 +92,7 @@ class RequestParser final : public detail::MessageParser<true> {
   int hosts_ = 0;
   bool valid_host_ = true;  // the last Host value (one is required; two are refused anyway)
   int authorizations_ = 0;
+  int content_types_ = 0;
   int idempotency_keys_ = 0;
   unsigned version_ = 11;
   bool head_ = false;

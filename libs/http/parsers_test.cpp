@@ -87,7 +87,7 @@ TEST(RequestParser, JoinsAChunkedBody) {
 }
 
 // Well-formed heads that ask for what the server does not do stop before the body, with the answer.
-TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedCredentialsAndCodedBodies) {
+TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedSingletonHeadersAndCodedBodies) {
   const struct {
     const char* head;
     int status;
@@ -96,6 +96,7 @@ TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedCredentialsAndCodedBodi
                {"GET /x HTTP/1.1\r\nHost: a b/c@@\r\n", 400},
                {"GET /x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nauthorization: Bearer y\r\n", 400},
                {"POST /x HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k1\r\nidempotency-key: k2\r\n", 400},
+               {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\ncontent-type: text/plain\r\n", 400},
                {"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n", 501},
                {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Encoding: br\r\nContent-Length: 4\r\n", 415}};
   for (const auto& [head, status] : cases) {

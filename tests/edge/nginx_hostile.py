@@ -87,6 +87,13 @@ expect_problem("/api without its slash (the gateway's 404, not a redirect)",
                b"GET /api HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404)
 expect_problem("a 2 MB body", b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413)
 
+# HTTP/1.0 may omit Host: nginx must still pass the request on with one (the gateway refuses an HTTP/1.1
+# request without), so it is answered as it would be on the gateway's own port.
+data, _ = exchange(b"POST /api/auth/guest HTTP/1.0\r\nContent-Length: 0\r\n\r\n")
+status, _, body = status_and_body(data)
+check("an HTTP/1.0 request without Host reaches the gateway", status == 201 and b'"token"' in body,
+      f"status {status}, body {body[:80]!r}")
+
 # The app's page says what a browser may do with it: no framing by other sites, only this origin's
 # scripts, no sniffing.
 data, _ = exchange(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
