@@ -91,14 +91,15 @@ TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedSingletonHeadersAndCode
   const struct {
     const char* head;
     int status;
-  } cases[] = {{"GET /x HTTP/1.1\r\n", 400},
-               {"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400},
-               {"GET /x HTTP/1.1\r\nHost: a b/c@@\r\n", 400},
-               {"GET /x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nauthorization: Bearer y\r\n", 400},
-               {"POST /x HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k1\r\nidempotency-key: k2\r\n", 400},
-               {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\ncontent-type: text/plain\r\n", 400},
-               {"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n", 501},
-               {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Encoding: br\r\nContent-Length: 4\r\n", 415}};
+  } cases[] = {
+      {"GET /x HTTP/1.1\r\n", 400},
+      {"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400},
+      {"GET /x HTTP/1.1\r\nHost: a b/c@@\r\n", 400},
+      {"GET /x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nauthorization: Bearer y\r\n", 400},
+      {"POST /x HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k1\r\nidempotency-key: k2\r\n", 400},
+      {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\ncontent-type: text/plain\r\n", 400},
+      {"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n", 501},
+      {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Encoding: br\r\nContent-Length: 4\r\n", 415}};
   for (const auto& [head, status] : cases) {
     Request request;
     RequestParser parser(request);

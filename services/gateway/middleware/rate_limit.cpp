@@ -40,8 +40,9 @@ void CountShed() { ShedCounter().Add(); }
 http::Response Overloaded() {
   // Orders refused for either of its bounds (orders waiting for payment, orders in hand): the
   // gateway sheds in proportion to both, so its words name neither.
-  auto response = http::ProblemResponse(503, "More orders are arriving than can be taken right now; try again in a second",
-                                        {}, http::kOverloadedProblemType);
+  auto response = http::ProblemResponse(
+      503, "More orders are arriving than can be taken right now; try again in a second", {},
+      http::kOverloadedProblemType);
   response.SetHeader("Retry-After", "1");
   return response;
 }
