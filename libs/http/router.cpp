@@ -251,23 +251,42 @@ class Readiness {
   std::vector<bool> results_;
 };
 
-// The checks `?exclude=a,b` names, or a 400 problem for a name that is not a check: a typo in a
-// probe's path must not quietly turn it into a different probe.
+// The items of `list` between `separator`s, empty ones included ("" is one empty item).
+std::vector<std::string_view> Items(std::string_view list, char separator) {
+  std::vector<std::string_view> items;
+  for (std::size_t from = 0;;) {
+    const auto to = list.find(separator, from);
+    items.push_back(list.substr(from, to == std::string_view::npos ? std::string_view::npos : to - from));
+    if (to == std::string_view::npos) return items;
+    from = to + 1;
+  }
+}
+
+// The checks `?exclude=` names, comma-separated or in repeated parameters (as Kubernetes' own
+// /readyz takes them), or a 400 problem for an empty name or one that is not a check: a typo or a
+// broken template in a probe's path must not quietly turn it into a different probe. Read from the
+// raw target, since Request::query keeps the last of repeated parameters only; check names need no
+// percent-decoding (an encoded one is refused as unknown).
 std::set<std::string, std::less<>> ExcludedChecks(const Request& request, const Readiness& readiness) {
   std::set<std::string, std::less<>> excluded;
-  const auto found = request.query.find("exclude");
-  if (found == request.query.end()) return excluded;
-  std::string_view list = found->second;
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    const auto name = list.substr(0, comma);
-    if (!readiness.Has(name)) {
-      throw ProblemError(400,
-                         fmt::format("'exclude' names a check this service does not have; its checks are: {}",
-                                     readiness.Names()));
+  const auto question = request.target.find('?');
+  if (question == std::string::npos) return excluded;
+  constexpr std::string_view kParameter = "exclude";
+  for (const auto pair : Items(std::string_view(request.target).substr(question + 1), '&')) {
+    if (!pair.starts_with(kParameter) ||
+        (pair.size() > kParameter.size() && pair[kParameter.size()] != '=')) {
+      continue;
     }
-    excluded.emplace(name);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    const auto list = pair.substr(std::min(pair.size(), kParameter.size() + 1));
+    for (const auto name : Items(list, ',')) {
+      if (name.empty()) throw ProblemError(400, "'exclude' has an empty check name");
+      if (!readiness.Has(name)) {
+        throw ProblemError(
+            400, fmt::format("'exclude' names a check this service does not have; its checks are: {}",
+                             readiness.Names()));
+      }
+      excluded.emplace(name);
+    }
   }
   return excluded;
 }

@@ -7,6 +7,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +21,27 @@ READY_TIMEOUT_S = 60
 # The services drain for up to 10 s and then let relays and consumers finish their batch (statements
 # and confirms time out after 10 s): 30 s is the Kubernetes grace period for orders and payments.
 GRACE_S = 30
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _alive(pid):
+    """Whether `pid` still runs: a zombie (Z) or dead (X) process does not (as scripts/lib.sh pid_alive)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _systemd_unit_active(unit):
+    try:
+        return subprocess.run(["systemctl", "is-active", "--quiet", unit], check=False,
+                              capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False  # no systemd here (a container): nothing restarts the broker by itself
 
 
 def _die_with_parent():
@@ -175,6 +197,7 @@ class Infrastructure:
             self.rmq_env.append(f"RABBITMQ_NODENAME={env['RABBITMQ_NODENAME']}")
         self.rabbit_stopped = False
         self.rabbit_killed = False
+        self.broker_under_systemd = False
         self.postgres_down = False
 
     def rabbitmqctl(self, *args, timeout=120):
@@ -191,41 +214,44 @@ class Infrastructure:
         self.start_postgres()
 
     def start_postgres(self):
-        run(as_root(["pg_ctlcluster", self.pg_version, self.pg_cluster, "start"]), timeout=120)
+        """Starts the cluster unless it is already up (a start that timed out may have gone on by itself)."""
+        status = run(["pg_lsclusters", "-h", self.pg_version, self.pg_cluster]).split()
+        if len(status) < 4 or status[3] != "online":
+            run(as_root(["pg_ctlcluster", self.pg_version, self.pg_cluster, "start"]), timeout=300)
         self.postgres_down = False
 
     def kill_broker(self):
         """SIGKILL to the broker's Erlang VM: no queue is closed, no client connection ended cleanly."""
         pid = int(self.rabbitmqctl("eval", "list_to_integer(os:getpid()).").strip())
+        self.broker_under_systemd = _systemd_unit_active("rabbitmq-server")
         self.rabbit_killed = True
         run(as_root(["kill", "-9", str(pid)]))
         deadline = time.monotonic() + 30
-        while os.path.exists(f"/proc/{pid}"):
+        while _alive(pid):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the broker's VM (pid {pid}) survived SIGKILL for 30 s")
-            time.sleep(0.1)  # waiting for the kernel to reap a killed process; nothing to block on
+            time.sleep(0.1)  # waiting for the kernel to end a killed process; nothing to block on
 
     def start_broker(self):
-        """Starts the node again as scripts/lib.sh does (loopback only, plugins, the kpo user)."""
-        run(["bash", "-c", 'source "$1/scripts/lib.sh" && kpo_env && start_rabbitmq', "start_broker",
-             os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))], timeout=240)
+        """Starts the node again: through systemd when it manages the broker (it may already be restarting
+        it), else as scripts/lib.sh starts it (loopback only, plugins, the kpo user)."""
+        if self.broker_under_systemd:
+            run(as_root(["systemctl", "start", "rabbitmq-server"]), timeout=300)
+            self.rabbitmqctl("await_startup", "--timeout", "120")
+        else:
+            run(["bash", "-c", 'source "$1/scripts/lib.sh" && start_rabbitmq', "start_broker", REPO], timeout=600)
         self.rabbit_killed = False
-
-    def stop_rabbit_app(self):
-        self.rabbit_stopped = True
-        self.rabbitmqctl("stop_app")
-
-    def start_rabbit_app(self):
-        self.rabbitmqctl("start_app")
-        self.rabbitmqctl("await_startup", "--timeout", "60")
-        self.rabbit_stopped = False
 
     def restore(self):
         """Called on any exit: a stopped broker application, a killed broker or a stopped PostgreSQL is started
-        again."""
-        if self.rabbit_stopped:
-            self.start_rabbit_app()
-        if self.rabbit_killed:
-            self.start_broker()
-        if self.postgres_down:
-            self.start_postgres()
+        again. Each step is tried whatever the others did; a failure is printed, not raised, so that it does
+        not hide why the run ended."""
+        steps = [(self.rabbit_stopped, self.start_rabbit_app), (self.rabbit_killed, self.start_broker),
+                 (self.postgres_down, self.start_postgres)]
+        for needed, step in steps:
+            if not needed:
+                continue
+            try:
+                step()
+            except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+                print(f"restoring after the run: {step.__name__} failed: {error}", file=sys.stderr, flush=True)
