@@ -117,12 +117,12 @@ struct NamedReadinessCheck {
 using ReadinessChecks = std::vector<NamedReadinessCheck>;
 
 // Registers GET /healthz (process alive; answered on the I/O thread, so it never waits), GET /readyz
-// (200 when every required check passes, else 503, with each check's result; `?exclude=a,b` leaves
-// the named checks out of the verdict, as Kubernetes' own /readyz does, and answers 400 for a name
-// that is not a check) and GET /metrics (Prometheus text), both on Lane::kOperations. The checks run
-// at most once a second and by one caller at a time: /readyz and /metrics within a second of the
-// last run, or while another caller runs the checks, answer with the last results. When
-// `may_read_metrics` is given, /metrics answers 403 to a request it refuses.
+// (200 when every required check passes, else 503, with each check's result; `?exclude=a,b` or
+// `?exclude=a&exclude=b` leaves the named checks out of the verdict, modelled on Kubernetes' own
+// /readyz, and answers 400 for an empty name or one that is not a check) and GET /metrics (Prometheus text),
+// both on Lane::kOperations. The checks run at most once a second and by one caller at a time: /readyz and
+// /metrics within a second of the last run, or while another caller runs the checks, answer with the last
+// results. When `may_read_metrics` is given, /metrics answers 403 to a request it refuses.
 using RequestFilter = std::function<bool(const Request&)>;
 void AddOperationalRoutes(Router& router, ReadinessChecks checks, RequestFilter may_read_metrics = nullptr);
 
