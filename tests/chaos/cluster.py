@@ -242,6 +242,15 @@ class Infrastructure:
             run(["bash", "-c", 'source "$1/scripts/lib.sh" && start_rabbitmq', "start_broker", REPO], timeout=600)
         self.rabbit_killed = False
 
+    def stop_rabbit_app(self):
+        self.rabbit_stopped = True
+        self.rabbitmqctl("stop_app")
+
+    def start_rabbit_app(self):
+        self.rabbitmqctl("start_app")
+        self.rabbitmqctl("await_startup", "--timeout", "60")
+        self.rabbit_stopped = False
+
     def restore(self):
         """Called on any exit: a stopped broker application, a killed broker or a stopped PostgreSQL is started
         again. Each step is tried whatever the others did; a failure is printed, not raised, so that it does
