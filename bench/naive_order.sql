@@ -7,12 +7,11 @@
 SELECT gen_random_uuid() AS order_id, md5(:a::text)::uuid AS user_id, gen_random_uuid() AS created_msg,
        gen_random_uuid() AS result_msg, gen_random_uuid() AS entry_id \gset
 
--- 1. orders accepts the order: the order, its first timeline step and the order.created outbox row.
+-- 1. orders accepts the order (its timeline's first step is its created_at) and the order.created
+--    outbox row.
 BEGIN;
 INSERT INTO o.orders (id, user_id, amount, description, status, created_at, updated_at)
   VALUES (:order_id, :user_id, 1, 'bench', 'Created', now(), now());
-INSERT INTO o.order_timeline (order_id, step, at) VALUES (:order_id, 'created', now())
-  ON CONFLICT (order_id, step) DO NOTHING;
 INSERT INTO o.outbox (message_id, exchange, routing_key, type, correlation_id, payload)
   VALUES (:created_msg, 'orders', 'order.created', 'order.created', :order_id::text,
           json_build_object('orderId', :order_id::text, 'userId', :user_id::text, 'amount', 1,
@@ -36,14 +35,11 @@ INSERT INTO p.outbox (message_id, exchange, routing_key, type, correlation_id, p
                             'entryId', :entry_id::text, 'processedAt', clock_timestamp())::text);
 COMMIT;
 
--- 3. orders consumes payment.succeeded: inbox, lock the order, status, timeline steps.
+-- 3. orders consumes payment.succeeded: inbox, lock the order, status and the timeline's payment
+--    and final steps (times in the order's row).
 BEGIN;
 INSERT INTO o.inbox (message_id, type) VALUES (:result_msg, 'payment.succeeded') ON CONFLICT (message_id) DO NOTHING;
 SELECT status FROM o.orders WHERE id = :order_id FOR UPDATE;
-UPDATE o.orders SET status = 'Finished', failure_reason = NULL, updated_at = now()
+UPDATE o.orders SET status = 'Finished', failure_reason = NULL, updated_at = now(), paid_at = now()
   WHERE id = :order_id AND status = 'Created';
-INSERT INTO o.order_timeline (order_id, step, at) VALUES (:order_id, 'payment_succeeded', now())
-  ON CONFLICT (order_id, step) DO NOTHING;
-INSERT INTO o.order_timeline (order_id, step, at) VALUES (:order_id, 'finished', now())
-  ON CONFLICT (order_id, step) DO NOTHING;
 COMMIT;

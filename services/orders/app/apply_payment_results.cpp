@@ -16,7 +16,6 @@ ResultsApplied ApplyPaymentResults(db::Transaction& tx, const std::vector<Paymen
 
   ResultsApplied applied;
   std::vector<std::string> moved;  // ids, in the order they moved
-  std::vector<std::pair<std::string, TimelineEntry>> steps;
   const auto now = core::FormatRfc3339(core::Now());
   for (const auto& result : results) {
     const auto found = orders.find(result.order_id);
@@ -30,20 +29,17 @@ ResultsApplied ApplyPaymentResults(db::Transaction& tx, const std::vector<Paymen
       continue;
     }
     // A second result for the same order in this batch sees the first one's effect.
-    const auto new_steps = ApplyPaymentOutcome(order, result.outcome, result.processed_at, now);
-    if (new_steps.empty()) {
+    if (ApplyPaymentOutcome(order, result.outcome, result.processed_at, now).empty()) {
       applied.outcomes.push_back(ResultOutcome::kAlreadyFinal);
       continue;
     }
     applied.outcomes.push_back(ResultOutcome::kApplied);
     moved.push_back(order.id);
-    for (const auto& step : new_steps) steps.emplace_back(order.id, step);
   }
   if (std::any_of(applied.outcomes.begin(), applied.outcomes.end(), BreaksContract)) return applied;
 
   for (const auto& id : moved) applied.changed.push_back(orders.at(id));
-  OrderRepository::UpdateStatuses(tx, applied.changed);
-  OrderRepository::AddSteps(tx, steps);
+  OrderRepository::UpdateStatuses(tx, applied.changed);  // the new steps too: they live in the row
   std::vector<std::pair<std::string, std::string>> events;
   events.reserve(applied.changed.size());
   for (const auto& order : applied.changed) events.emplace_back(order.user_id, OrderToJson(order));

@@ -69,6 +69,8 @@ TEST_F(ApplyingResults, AMovedOrderCarriesItsWholeTimelineIntoItsChangeEvent) {
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->status, OrderStatus::kFinished);
   EXPECT_EQ(Steps(*stored), expected);
+  // The stored order reads back as the change event showed it, every step's time included.
+  EXPECT_EQ(OrderToJson(*stored), OrderToJson(applied.changed.front()));
   EXPECT_EQ(LastEventOf(user_), OrderToJson(applied.changed.front()));
 }
 

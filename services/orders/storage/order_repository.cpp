@@ -1,6 +1,5 @@
 #include "orders/storage/order_repository.hpp"
 
-#include <algorithm>
 #include <stdexcept>
 
 #include "db/arrays.hpp"
@@ -8,6 +7,22 @@
 
 namespace kpo::orders {
 namespace {
+
+// The timeline from the row's times (migration 0006), in step order: created; published once the
+// broker confirmed; the payment step and the final step once the status is final, named by it.
+std::vector<TimelineEntry> RowToTimeline(const db::Result& rows, int i, const Order& order) {
+  std::vector<TimelineEntry> timeline{{std::string(kStepCreated), order.created_at}};
+  if (!rows.IsNull(i, "published_at"))
+    timeline.push_back({std::string(kStepPublished), rows.Rfc3339(i, "published_at")});
+  if (order.status == OrderStatus::kCreated) return timeline;
+  const bool finished = order.status == OrderStatus::kFinished;
+  if (!rows.IsNull(i, "paid_at")) {
+    timeline.push_back(
+        {std::string(finished ? kStepPaymentSucceeded : kStepPaymentFailed), rows.Rfc3339(i, "paid_at")});
+  }
+  timeline.push_back({std::string(finished ? kStepFinished : kStepCancelled), order.updated_at});
+  return timeline;
+}
 
 Order RowToOrder(const db::Result& rows, int i) {
   Order order;
@@ -27,13 +42,16 @@ Order RowToOrder(const db::Result& rows, int i) {
   }
   order.created_at = rows.Rfc3339(i, "created_at");
   order.updated_at = rows.Rfc3339(i, "updated_at");
+  order.timeline = RowToTimeline(rows, i, order);
   return order;
 }
 
-// In step order, whatever the stored times say: they come from different services' clocks.
-void SortTimeline(std::vector<TimelineEntry>& steps) {
-  std::stable_sort(steps.begin(), steps.end(),
-                   [](const auto& a, const auto& b) { return StepRank(a.step) < StepRank(b.step); });
+// The time of the order's payment step (set once its status is final).
+std::optional<std::string> PaidAt(const Order& order) {
+  for (const auto& entry : order.timeline) {
+    if (entry.step == kStepPaymentSucceeded || entry.step == kStepPaymentFailed) return entry.at;
+  }
+  return std::nullopt;
 }
 
 std::vector<OrderEvent> RowsToEvents(const db::Result& rows) {
@@ -67,17 +85,15 @@ std::optional<Order> OrderRepository::FindForUser(db::Connection& db, const std:
                                                   const std::string& id) {
   auto rows = db.Exec(sql::kSelectOrderForUser, {id, user_id});
   if (rows.Empty()) return std::nullopt;
-  std::vector<Order> orders{RowToOrder(rows, 0)};
-  LoadTimelines(db, orders);
-  return std::move(orders.front());
+  return RowToOrder(rows, 0);
 }
 
 std::vector<Order> OrderRepository::ListForUser(db::Connection& db, const std::string& user_id,
                                                 const std::optional<std::string>& before, int limit) {
   auto rows = db.Exec(sql::kSelectOrdersPage, {user_id, before, std::to_string(limit)});
   std::vector<Order> orders;
+  orders.reserve(static_cast<std::size_t>(rows.Rows()));
   for (int i = 0; i < rows.Rows(); ++i) orders.push_back(RowToOrder(rows, i));
-  LoadTimelines(db, orders);
   return orders;
 }
 
@@ -86,39 +102,22 @@ std::map<std::string, Order> OrderRepository::Lock(db::Transaction& tx, const st
   for (const auto& id : ids) array.Add(id);
   auto rows = tx.Exec(sql::kLockOrders, {array.Text()});
   std::map<std::string, Order> orders;
-  for (int i = 0; i < rows.Rows(); ++i) {
-    auto found = orders.find(rows.Text(i, "id"));
-    if (found == orders.end()) found = orders.emplace(rows.Text(i, "id"), RowToOrder(rows, i)).first;
-    if (auto step = rows.OptionalText(i, "step"))
-      found->second.timeline.push_back({*step, rows.Rfc3339(i, "at")});
-  }
-  for (auto& [id, order] : orders) SortTimeline(order.timeline);
+  for (int i = 0; i < rows.Rows(); ++i) orders.emplace(rows.Text(i, "id"), RowToOrder(rows, i));
   return orders;
 }
 
 void OrderRepository::UpdateStatuses(db::Transaction& tx, const std::vector<Order>& orders) {
   if (orders.empty()) return;
-  db::ArrayParam ids, statuses, reasons, times;
+  db::ArrayParam ids, statuses, reasons, times, paid;
   for (const auto& order : orders) {
     ids.Add(order.id);
     statuses.Add(ToString(order.status));
     reasons.Add(order.failure_reason ? std::optional<std::string>(ToString(*order.failure_reason))
                                      : std::nullopt);
     times.Add(order.updated_at);
+    paid.Add(PaidAt(order));
   }
-  tx.Queue(sql::kUpdateStatuses, {ids.Text(), statuses.Text(), reasons.Text(), times.Text()});
-}
-
-void OrderRepository::AddSteps(db::Transaction& tx,
-                               const std::vector<std::pair<std::string, TimelineEntry>>& steps) {
-  if (steps.empty()) return;
-  db::ArrayParam ids, names, times;
-  for (const auto& [order_id, step] : steps) {
-    ids.Add(order_id);
-    names.Add(step.step);
-    times.Add(step.at);
-  }
-  tx.Queue(sql::kInsertSteps, {ids.Text(), names.Text(), times.Text()});
+  tx.Queue(sql::kUpdateStatuses, {ids.Text(), statuses.Text(), reasons.Text(), times.Text(), paid.Text()});
 }
 
 void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
@@ -126,32 +125,7 @@ void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std
   if (order_ids.empty()) return;
   db::ArrayParam ids;
   for (const auto& id : order_ids) ids.Add(id);
-  tx.Queue(sql::kInsertPublishedSteps, {ids.Text(), sent_at});
-}
-
-namespace {
-
-std::string TimelineIds(const std::vector<Order>& orders) {
-  db::ArrayParam ids;
-  for (const auto& order : orders) ids.Add(order.id);
-  return ids.Text();
-}
-
-void AttachTimelines(const db::Result& rows, std::vector<Order>& orders) {
-  std::map<std::string, std::vector<TimelineEntry>> by_order;
-  for (int i = 0; i < rows.Rows(); ++i) {
-    by_order[rows.Text(i, "order_id")].push_back({rows.Text(i, "step"), rows.Rfc3339(i, "at")});
-  }
-  for (auto& order : orders) {
-    order.timeline = std::move(by_order[order.id]);
-    SortTimeline(order.timeline);
-  }
-}
-
-}  // namespace
-
-void OrderRepository::LoadTimelines(db::Connection& db, std::vector<Order>& orders) {
-  if (!orders.empty()) AttachTimelines(db.Exec(sql::kSelectTimelines, {TimelineIds(orders)}), orders);
+  tx.Queue(sql::kRecordPublished, {ids.Text(), sent_at});
 }
 
 void OrderRepository::AddEvents(db::Transaction& tx,

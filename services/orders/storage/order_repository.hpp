@@ -25,7 +25,7 @@ struct OrderEvent {
 
 class OrderRepository {
  public:
-  // Inserts new orders with their timelines and their change events (`order_jsons[i]` is the JSON
+  // Inserts new orders and their change events (`order_jsons[i]` is the JSON
   // of `orders[i]`), in one statement.
   static void InsertMany(db::Transaction& tx, std::span<const Order> orders,
                          std::span<const std::string> order_jsons);
@@ -42,18 +42,18 @@ class OrderRepository {
   static std::vector<Order> ListForUser(db::Connection& db, const std::string& user_id,
                                         const std::optional<std::string>& before, int limit);
 
-  // Locks the orders with these ids (those that exist) and reads them with their timelines.
+  // Locks the orders with these ids (those that exist, in id order) and reads them with their
+  // timelines.
   static std::map<std::string, Order> Lock(db::Transaction& tx, const std::vector<std::string>& ids);
-  // Stores status, failure reason and updated_at of orders that are still Created in the database.
+  // Stores status, failure reason, updated_at (the final step's time) and the payment step's time of
+  // orders that are still Created in the database. A timeline is stored as the times in its order's
+  // row, so this records the steps ApplyPaymentOutcome appended.
   static void UpdateStatuses(db::Transaction& tx, const std::vector<Order>& orders);
-  // Adds timeline steps (order id, step); a step an order already has is kept as it was.
-  static void AddSteps(db::Transaction& tx, const std::vector<std::pair<std::string, TimelineEntry>>& steps);
-  // Records the "published" step, at `sent_at`, for the orders whose OrderCreated the broker confirmed;
-  // at the payment result's time instead when one is recorded earlier (a repeated publish).
+  // Records the "published" step, at `sent_at`, for the orders whose OrderCreated the broker confirmed
+  // (an order keeps its first record); at the payment result's time instead when one is recorded
+  // earlier (a repeated publish). Locks the orders in id order, as Lock does.
   static void RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
                               const std::string& sent_at);
-  // Replaces each order's timeline with the stored one, in step order.
-  static void LoadTimelines(db::Connection& db, std::vector<Order>& orders);
 
   // Stores change events: (user id, order JSON).
   static void AddEvents(db::Transaction& tx, const std::vector<std::pair<std::string, std::string>>& events);

@@ -70,8 +70,6 @@ class PublishedStep : public OrderEventsCleanUp {
         "INSERT INTO orders (id, user_id, amount, description, status, created_at, updated_at) "
         "VALUES ($1, gen_random_uuid(), 1, 'tea', 'Created', now(), now())",
         {id});
-    db_.Exec("INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'created', '2026-01-01T00:00:00Z')",
-             {id});
     return id;
   }
   void Publish(const std::string& id, const std::string& sent_at) {
@@ -81,10 +79,8 @@ class PublishedStep : public OrderEventsCleanUp {
   }
   std::string PublishedAt(const std::string& id) {
     return db_
-        .Exec(
-            "SELECT to_char(at AT TIME ZONE 'UTC', 'HH24:MI:SS') AS at FROM order_timeline "
-            "WHERE order_id = $1 AND step = 'published'",
-            {id})
+        .Exec("SELECT to_char(published_at AT TIME ZONE 'UTC', 'HH24:MI:SS') AS at FROM orders WHERE id = $1",
+              {id})
         .Text(0, "at");
   }
 };
@@ -100,12 +96,26 @@ TEST_F(PublishedStep, IsTheConfirmTimeAndAFirstRecordStays) {
 // then the relay published it again.
 TEST_F(PublishedStep, IsNeverLaterThanAPaymentResultRecordedBeforeIt) {
   const auto id = NewOrder();
-  db_.Exec(
-      "INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'payment_succeeded', "
-      "'2026-01-01T00:00:03Z')",
-      {id});
+  db_.Exec("UPDATE orders SET paid_at = '2026-01-01T00:00:03Z' WHERE id = $1", {id});
   Publish(id, "2026-01-01T00:00:08Z");
   EXPECT_EQ(PublishedAt(id), "00:00:03");
+}
+
+// A replica of the version before the timeline moved into the order's row (migration 0006) records
+// its steps in order_timeline while a rolling update runs; the row gets them too.
+TEST_F(PublishedStep, AStepTheVersionBeforeRecordsInTheOldTableReachesTheOrderRow) {
+  const auto id = NewOrder();
+  db_.Exec("INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'published', '2026-01-01T00:00:04Z')",
+           {id});
+  EXPECT_EQ(PublishedAt(id), "00:00:04");
+  db_.Exec(
+      "INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'payment_failed', '2026-01-01T00:00:05Z')",
+      {id});
+  EXPECT_EQ(
+      db_.Exec("SELECT to_char(paid_at AT TIME ZONE 'UTC', 'HH24:MI:SS') AS at FROM orders WHERE id = $1",
+               {id})
+          .Text(0, "at"),
+      "00:00:05");
 }
 
 }  // namespace

@@ -5,9 +5,9 @@
 
 namespace kpo::orders::sql {
 
-// New orders, their "created" steps and their change events for live updates, in one statement
-// for a whole batch (the intake's group commit). The events are inserted in the batch's order, so
-// their ids follow it.
+// New orders and their change events for live updates, in one statement for a whole batch (the
+// intake's group commit). The events are inserted in the batch's order, so their ids follow it.
+// An order's timeline lives in its row (migration 0006): "created" is created_at.
 inline constexpr std::string_view kInsertOrders = R"sql(
 WITH new AS (
   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[])
@@ -15,65 +15,53 @@ WITH new AS (
 ), inserted AS (
   INSERT INTO orders (id, user_id, amount, description, status, created_at, updated_at)
   SELECT id, user_id, amount, description, 'Created', created_at, created_at FROM new
-), step AS (
-  INSERT INTO order_timeline (order_id, step, at) SELECT id, 'created', created_at FROM new
 )
 INSERT INTO order_events (user_id, payload) SELECT user_id, payload FROM new ORDER BY position)sql";
 
-inline constexpr std::string_view kInsertSteps = R"sql(
-INSERT INTO order_timeline (order_id, step, at)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
-ON CONFLICT (order_id, step) DO NOTHING)sql";
+// Marks "published" for many orders at once (the relay's confirmed batch); an order keeps the first
+// record. A message published again after a relay died between the broker's confirm and its commit
+// may find the payment result already applied: the first publish was confirmed no later than that,
+// so the step takes the payment's time rather than the repeat's and the timeline stays in causal
+// order (least() ignores a NULL paid_at).
+// The orders are locked in id order first, as kLockOrders locks them: the payment results of a
+// batch can arrive before the relay commits it, and two writers locking the same rows in different
+// orders would deadlock. published_at is in no index, so the update is HOT where the page has room.
+inline constexpr std::string_view kRecordPublished = R"sql(
+UPDATE orders o SET published_at = least($2::timestamptz, o.paid_at)
+FROM (SELECT id FROM orders WHERE id = ANY($1::uuid[]) AND published_at IS NULL ORDER BY id
+      FOR NO KEY UPDATE) AS locked
+WHERE o.id = locked.id AND o.published_at IS NULL)sql";
 
-// Marks "published" for many orders at once (the relay's confirmed batch). A message published
-// again after a relay died between the broker's confirm and its commit may find the payment result
-// already applied: the first publish was confirmed no later than that, so the step takes the
-// payment's time rather than the repeat's and the timeline stays in causal order.
-inline constexpr std::string_view kInsertPublishedSteps = R"sql(
-INSERT INTO order_timeline (order_id, step, at)
-SELECT o.id, 'published', least($2::timestamptz, (
-         SELECT min(t.at) FROM order_timeline t
-         WHERE t.order_id = o.id AND t.step IN ('payment_succeeded', 'payment_failed')))
-FROM unnest($1::uuid[]) AS u(order_id) JOIN orders o ON o.id = u.order_id
-ON CONFLICT (order_id, step) DO NOTHING)sql";
-
+// Orders are read with their timeline's times (published_at, paid_at); OrderRepository builds the
+// steps from them.
 inline constexpr std::string_view kSelectOrderForUser = R"sql(
-SELECT id, user_id, amount, description, status, failure_reason, created_at, updated_at
+SELECT id, user_id, amount, description, status, failure_reason, created_at, updated_at, published_at, paid_at
 FROM orders WHERE id = $1 AND user_id = $2)sql";
 
 // Newest first; $2 is the id of the last order of the previous page (or NULL for the first).
 inline constexpr std::string_view kSelectOrdersPage = R"sql(
-SELECT id, user_id, amount, description, status, failure_reason, created_at, updated_at
+SELECT id, user_id, amount, description, status, failure_reason, created_at, updated_at, published_at, paid_at
 FROM orders
 WHERE user_id = $1
   AND ($2::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM orders WHERE id = $2 AND user_id = $1))
 ORDER BY created_at DESC, id DESC
 LIMIT $3)sql";
 
-inline constexpr std::string_view kSelectTimelines = R"sql(
-SELECT order_id, step, at FROM order_timeline WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, at)sql";
-
-// Locks orders (in id order, so two batches never wait for each other in a cycle): concurrent
-// results for one order apply one after the other. NO KEY UPDATE, not UPDATE: the relay's
-// "published" steps reference these rows, and the foreign-key check takes KEY SHARE locks on
-// them in its own order; FOR UPDATE conflicts with KEY SHARE and made the two deadlock under load
-// (a 1 s deadlock_timeout each time), NO KEY UPDATE does not, and still serialises the results.
-// Each order comes with its timeline (a row per step; step NULL for none yet), so that applying a
-// batch needs no second read for the change events: one round trip fewer per batch, and under
-// load every round trip waits for a core on both sides.
+// Locks orders (in id order, so two batches, or a batch and the relay's kRecordPublished, never wait
+// for each other in a cycle): concurrent results for one order apply one after the other.
 inline constexpr std::string_view kLockOrders = R"sql(
-SELECT o.id, o.user_id, o.amount, o.description, o.status, o.failure_reason, o.created_at, o.updated_at,
-       t.step, t.at
-FROM orders o LEFT JOIN order_timeline t ON t.order_id = o.id
-WHERE o.id = ANY($1::uuid[]) ORDER BY o.id FOR NO KEY UPDATE OF o)sql";
+SELECT id, user_id, amount, description, status, failure_reason, created_at, updated_at, published_at, paid_at
+FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE)sql";
 
 // Only orders still pending move. Written as "not final" rather than `status = 'Created'`, which
 // the planner matches to the partial index orders_pending_by_age: that index looks tiny to it but
 // holds a dead entry for every order since the last vacuum, and hash-joining against all of it
 // cost ~280 buffer reads per order (pg_stat_statements) where looking each order up by key costs 4.
+// updated_at is the final step's time, paid_at the payment step's.
 inline constexpr std::string_view kUpdateStatuses = R"sql(
-UPDATE orders AS o SET status = t.status, failure_reason = t.reason, updated_at = t.at
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS t(id, status, reason, at)
+UPDATE orders AS o SET status = t.status, failure_reason = t.reason, updated_at = t.at, paid_at = t.paid_at
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+  AS t(id, status, reason, at, paid_at)
 WHERE o.id = t.id AND o.status NOT IN ('Finished', 'Cancelled'))sql";
 
 // Live updates: every change is stored; each replica's poller reads new rows and fans them out.
