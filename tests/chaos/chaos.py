@@ -14,7 +14,7 @@ import time
 from types import SimpleNamespace
 
 from broker import DLQS, Management
-from checks import check_api, check_ledger, db_now, psql, wait_settled
+from checks import check_api, check_ledger, db_now, psql, wait_outboxes_drained, wait_settled
 from client import Client, Stats
 from cluster import PORTS, Cluster, Infrastructure
 from faults import INFRASTRUCTURE_KINDS, KINDS, run_fault
@@ -144,6 +144,8 @@ def main():
         final_settle = wait_settled(env["ORDERS_DATABASE_URL"])
         if final_settle is None:
             ctx.violations.append("orders still pending after the final settle wait")
+        if wait_outboxes_drained(env) is None:
+            ctx.violations.append("an outbox still holds rows after the final settle wait")
         results = ctx.load.results
         user_ids = _user_ids(client, ctx.load.tokens)
         summary = check_ledger(env, results, user_ids, ctx.violations)

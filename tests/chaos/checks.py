@@ -1,4 +1,5 @@
 """The invariants the chaos suite checks after a run, from the databases and from the API."""
+import datetime
 import os
 import subprocess
 import time
@@ -36,6 +37,47 @@ def wait_settled(orders_url, created_before=None, limit=SETTLE_LIMIT_S):
             pass  # the database is still coming back: keep polling within the limit
         time.sleep(0.2)
     return None
+
+
+def wait_outboxes_drained(env, limit=SETTLE_LIMIT_S):
+    """Seconds until both services' outboxes are empty; None if rows remain after `limit`. Once every order
+    is settled, a row left means a message a relay confirmed but did not commit (a crash between the
+    two), which it must publish again; one never published at all is a lost event."""
+    began = time.monotonic()
+    while time.monotonic() - began < limit:
+        try:
+            if all(int(psql(env[url], "SELECT count(*) FROM outbox")[0][0]) == 0
+                   for url in ("ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL")):
+                return time.monotonic() - began
+        except RuntimeError:
+            pass  # the database is still coming back: keep polling within the limit
+        time.sleep(0.2)
+    return None
+
+
+TIMELINES = {
+    "Created": (["created"], ["created", "published"]),
+    "Finished": (["created", "published", "payment_succeeded", "finished"],),
+    "Cancelled": (["created", "published", "payment_failed", "cancelled"],),
+}
+
+
+def timeline_violation(order):
+    """What is wrong with an order's timeline as the API shows it (None if nothing): the contract's steps
+    in their order for its status, and a `published` step no later than the payment's (a message
+    published again after the result was applied keeps the causal order)."""
+    steps = [entry["step"] for entry in order["timeline"]]
+    if steps not in [list(each) for each in TIMELINES.get(order["status"], ())]:
+        return f"order {order['id']} ({order['status']}) has the timeline {steps}"
+    at = {entry["step"]: entry["at"] for entry in order["timeline"]}
+    paid = at.get("payment_succeeded") or at.get("payment_failed")
+    if paid and _instant(at["published"]) > _instant(paid):
+        return f"order {order['id']}: published at {at['published']}, after its payment at {paid}"
+    return None
+
+
+def _instant(rfc3339):
+    return datetime.datetime.fromisoformat(rfc3339.replace("Z", "+00:00"))
 
 
 def check_ledger(env, results, user_ids, violations):
@@ -105,6 +147,8 @@ def check_api(client, tokens, user_ids, env, violations):
             for order in body["items"]:
                 if status.get(order["id"]) != order["status"]:
                     violations.append(f"API order {order['id']}: {order['status']} vs {status.get(order['id'])}")
+                if (problem := timeline_violation(order)) is not None:
+                    violations.append(f"API {problem}")
             if not body.get("next"):
                 break
             cursor = f"&before={body['next']}"
