@@ -74,6 +74,31 @@ TEST_F(ApplyingResults, AMovedOrderCarriesItsWholeTimelineIntoItsChangeEvent) {
   EXPECT_EQ(LastEventOf(user_), OrderToJson(applied.changed.front()));
 }
 
+// A relay died between the broker's confirm and its commit; its repeated publish committed before the
+// payment result (processed earlier, from the first publish) was applied.
+TEST_F(ApplyingResults, APublishedStepRecordedAfterThePaymentTakesThePaymentsTime) {
+  auto order = NewOrder(core::NewUuid(), user_, 500, "test order", core::Now());
+  {
+    db::Transaction tx(db_);
+    OrderRepository::Insert(tx, order, OrderToJson(order));
+    OrderRepository::RecordPublished(tx, {order.id}, "2099-01-01T00:00:08.000000Z");
+    tx.Commit();
+  }
+  auto result = Succeeded(order);
+  result.processed_at = "2099-01-01T00:00:03.000000Z";
+  db::Transaction tx(db_);
+  const auto applied = ApplyPaymentResults(tx, {result});
+  tx.Commit();
+
+  ASSERT_EQ(applied.changed.size(), 1U);
+  const auto stored = OrderRepository::FindForUser(db_, user_, order.id);
+  ASSERT_TRUE(stored.has_value());
+  ASSERT_EQ(Steps(*stored),
+            (std::vector<std::string>{"created", "published", "payment_succeeded", "finished"}));
+  EXPECT_EQ(stored->timeline[1].at, "2099-01-01T00:00:03.000000Z");
+  EXPECT_EQ(OrderToJson(*stored), OrderToJson(applied.changed.front()));
+}
+
 TEST_F(ApplyingResults, ASecondResultForAFinishedOrderChangesNothing) {
   const auto order = PublishedOrder();
   {

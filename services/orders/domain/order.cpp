@@ -73,6 +73,14 @@ std::vector<TimelineEntry> ApplyPaymentOutcome(Order& order, const PaymentOutcom
   std::vector<TimelineEntry> steps{
       {std::string(outcome.succeeded ? kStepPaymentSucceeded : kStepPaymentFailed), paid_at},
       {std::string(*next == OrderStatus::kFinished ? kStepFinished : kStepCancelled), now}};
+  // A relay that died between the broker's confirm and its commit publishes again; when that repeat
+  // committed first, its step is later than the payment, though the first publish was confirmed
+  // before it: the step takes the payment's time, so the timeline stays in causal order.
+  const auto paid = core::ParseRfc3339(paid_at);
+  for (auto& entry : order.timeline) {
+    const auto published = entry.step == kStepPublished ? core::ParseRfc3339(entry.at) : std::nullopt;
+    if (published && paid && *published > *paid) entry.at = paid_at;
+  }
   order.timeline.insert(order.timeline.end(), steps.begin(), steps.end());
   return steps;
 }

@@ -62,7 +62,8 @@ std::optional<OrderStatus> NextStatus(OrderStatus current, const PaymentOutcome&
 
 // Moves a Created order to its final status on `outcome`: status, failure reason, updated_at =
 // `now`, and the payment step (at `paid_at`, when payments decided) and the final step (at `now`)
-// appended to its timeline. Returns the two new steps, or nothing (the order unchanged) when it
+// appended to its timeline; a "published" step later than `paid_at` (a repeated publish) takes
+// `paid_at`. Returns the two new steps, or nothing (the order unchanged) when it
 // had already left Created.
 std::vector<TimelineEntry> ApplyPaymentOutcome(Order& order, const PaymentOutcome& outcome,
                                                const std::string& paid_at, const std::string& now);

@@ -38,6 +38,23 @@ TEST(Order, AFailedPaymentCancelsWithItsReasonAndTwoSteps) {
   EXPECT_EQ(order.timeline.size(), 3U);
 }
 
+// A relay died between the broker's confirm and its commit and published again; the repeat committed
+// before the payment result was applied.
+TEST(Order, APublishedStepLaterThanThePaymentTakesThePaymentsTime) {
+  auto order = NewOrder("o", "u", 500, "desk", core::Now());
+  order.timeline.push_back({std::string(kStepPublished), "2026-12-01T10:00:08.000000Z"});
+  ApplyPaymentOutcome(order, {true, std::nullopt}, "2026-12-01T10:00:03.000000Z",
+                      "2026-12-01T10:00:09.000000Z");
+  ASSERT_EQ(order.timeline.size(), 4U);
+  EXPECT_EQ(order.timeline[1].at, "2026-12-01T10:00:03.000000Z");
+
+  auto on_time = NewOrder("p", "u", 500, "desk", core::Now());
+  on_time.timeline.push_back({std::string(kStepPublished), "2026-12-01T10:00:01.000000Z"});
+  ApplyPaymentOutcome(on_time, {true, std::nullopt}, "2026-12-01T10:00:03.000000Z",
+                      "2026-12-01T10:00:09.000000Z");
+  EXPECT_EQ(on_time.timeline[1].at, "2026-12-01T10:00:01.000000Z");
+}
+
 TEST(Order, ASecondOutcomeChangesNothing) {
   auto order = NewOrder("o", "u", 500, "desk", core::Now());
   ASSERT_EQ(ApplyPaymentOutcome(order, {true, std::nullopt}, "a", "b").size(), 2U);

@@ -11,23 +11,13 @@
 ALTER TABLE orders ADD COLUMN published_at timestamptz, ADD COLUMN paid_at timestamptz;
 ALTER TABLE orders SET (fillfactor = 75);
 
-UPDATE orders o SET published_at = t.at
-FROM order_timeline t WHERE t.order_id = o.id AND t.step = 'published';
-UPDATE orders o SET paid_at = t.at
-FROM order_timeline t WHERE t.order_id = o.id AND t.step IN ('payment_succeeded', 'payment_failed');
+-- One pass over the table (every row is rewritten once, under the lock ALTER TABLE took: ~2 s for
+-- 200,000 orders, measured); min() because nothing stopped two rows of one step kind before.
+UPDATE orders o SET published_at = t.published, paid_at = t.paid
+FROM (SELECT order_id, min(at) FILTER (WHERE step = 'published') AS published,
+             min(at) FILTER (WHERE step IN ('payment_succeeded', 'payment_failed')) AS paid
+      FROM order_timeline GROUP BY order_id) t
+WHERE t.order_id = o.id AND (t.published IS NOT NULL OR t.paid IS NOT NULL);
 
--- order_timeline is no longer written or read. It stays for one release, with a trigger that copies
--- what a replica of the version before (still running during a rolling update) records there into
--- the row, so no step is lost while both versions run. A later migration drops both.
-CREATE FUNCTION order_timeline_into_order_row() RETURNS trigger
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-BEGIN
-  IF NEW.step = 'published' THEN
-    UPDATE orders SET published_at = NEW.at WHERE id = NEW.order_id AND published_at IS NULL;
-  ELSIF NEW.step IN ('payment_succeeded', 'payment_failed') THEN
-    UPDATE orders SET paid_at = NEW.at WHERE id = NEW.order_id AND paid_at IS NULL;
-  END IF;
-  RETURN NULL;
-END $$;
-CREATE TRIGGER order_timeline_into_order_row AFTER INSERT ON order_timeline
-  FOR EACH ROW EXECUTE FUNCTION order_timeline_into_order_row();
+-- order_timeline is no longer written or read. It stays for one release with a trigger (0007) that
+-- copies into the row what a replica of the version before records there during a rolling update.

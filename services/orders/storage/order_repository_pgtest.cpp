@@ -101,21 +101,38 @@ TEST_F(PublishedStep, IsNeverLaterThanAPaymentResultRecordedBeforeIt) {
   EXPECT_EQ(PublishedAt(id), "00:00:03");
 }
 
-// A replica of the version before the timeline moved into the order's row (migration 0006) records
-// its steps in order_timeline while a rolling update runs; the row gets them too.
+// A replica of the version before the timeline moved into the order's row (migrations 0006, 0007)
+// records its steps in order_timeline while a rolling update runs; the row gets them, under the same
+// rules as the new code's: a first record stays, and "published" is never later than the payment.
 TEST_F(PublishedStep, AStepTheVersionBeforeRecordsInTheOldTableReachesTheOrderRow) {
   const auto id = NewOrder();
-  db_.Exec("INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'published', '2026-01-01T00:00:04Z')",
-           {id});
+  EXPECT_EQ(PublishedAt(id), "");  // NULL until a relay records it
+  const auto old_step = [&](const char* step, const char* at) {
+    db_.Exec("INSERT INTO order_timeline (order_id, step, at) VALUES ($1, $2, $3)", {id, step, at});
+  };
+  Publish(id, "2026-01-01T00:00:04Z");            // a new relay first
+  old_step("published", "2026-01-01T00:00:06Z");  // then an old one repeats it: the first record stays
   EXPECT_EQ(PublishedAt(id), "00:00:04");
-  db_.Exec(
-      "INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'payment_failed', '2026-01-01T00:00:05Z')",
-      {id});
+  old_step("payment_failed", "2026-01-01T00:00:03Z");  // paid before the published step: it moves back
   EXPECT_EQ(
       db_.Exec("SELECT to_char(paid_at AT TIME ZONE 'UTC', 'HH24:MI:SS') AS at FROM orders WHERE id = $1",
                {id})
           .Text(0, "at"),
-      "00:00:05");
+      "00:00:03");
+  EXPECT_EQ(PublishedAt(id), "00:00:03");
+  db_.Exec("DELETE FROM order_timeline WHERE order_id = $1", {id});
+  db_.Exec("DELETE FROM orders WHERE id = $1", {id});
+}
+
+// The old relay repeats a publish after the new consumer recorded the payment in the row.
+TEST_F(PublishedStep, AnOldRelaysRepeatAfterThePaymentTakesThePaymentsTime) {
+  const auto id = NewOrder();
+  db_.Exec("UPDATE orders SET paid_at = '2026-01-01T00:00:03Z' WHERE id = $1", {id});
+  db_.Exec("INSERT INTO order_timeline (order_id, step, at) VALUES ($1, 'published', '2026-01-01T00:00:08Z')",
+           {id});
+  EXPECT_EQ(PublishedAt(id), "00:00:03");
+  db_.Exec("DELETE FROM order_timeline WHERE order_id = $1", {id});
+  db_.Exec("DELETE FROM orders WHERE id = $1", {id});
 }
 
 }  // namespace

@@ -57,9 +57,13 @@ FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE)sql";
 // the planner matches to the partial index orders_pending_by_age: that index looks tiny to it but
 // holds a dead entry for every order since the last vacuum, and hash-joining against all of it
 // cost ~280 buffer reads per order (pg_stat_statements) where looking each order up by key costs 4.
-// updated_at is the final step's time, paid_at the payment step's.
+// updated_at is the final step's time, paid_at the payment step's. A "published" later than the
+// payment (a relay that died between the broker's confirm and its commit published again, and that
+// repeat committed before this result) takes the payment's time: the first publish was confirmed
+// no later than that (ApplyPaymentOutcome does the same to the order it returns).
 inline constexpr std::string_view kUpdateStatuses = R"sql(
-UPDATE orders AS o SET status = t.status, failure_reason = t.reason, updated_at = t.at, paid_at = t.paid_at
+UPDATE orders AS o SET status = t.status, failure_reason = t.reason, updated_at = t.at, paid_at = t.paid_at,
+  published_at = CASE WHEN o.published_at > t.paid_at THEN t.paid_at ELSE o.published_at END
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
   AS t(id, status, reason, at, paid_at)
 WHERE o.id = t.id AND o.status NOT IN ('Finished', 'Cancelled'))sql";
