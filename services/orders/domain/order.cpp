@@ -38,13 +38,6 @@ std::optional<FailureReason> ParseFailureReason(std::string_view text) {
   return std::nullopt;
 }
 
-int StepRank(std::string_view step) {
-  if (step == kStepCreated) return 0;
-  if (step == kStepPublished) return 1;
-  if (step == kStepPaymentSucceeded || step == kStepPaymentFailed) return 2;
-  return 3;
-}
-
 Order NewOrder(std::string id, std::string user_id, core::Minor amount, std::string description,
                core::TimePoint now) {
   Order order;

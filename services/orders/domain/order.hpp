@@ -20,14 +20,14 @@ std::string_view ToString(FailureReason reason);
 std::optional<OrderStatus> ParseOrderStatus(std::string_view text);
 std::optional<FailureReason> ParseFailureReason(std::string_view text);
 
-// Timeline steps in the order they happen; the rank orders a timeline whatever its clocks say.
+// Timeline steps in the order they happen. The stored order keeps each step's time in a column of its
+// own (storage/), so a timeline is read back in this order whatever the services' clocks said.
 inline constexpr std::string_view kStepCreated = "created";
 inline constexpr std::string_view kStepPublished = "published";
 inline constexpr std::string_view kStepPaymentSucceeded = "payment_succeeded";
 inline constexpr std::string_view kStepPaymentFailed = "payment_failed";
 inline constexpr std::string_view kStepFinished = "finished";
 inline constexpr std::string_view kStepCancelled = "cancelled";
-int StepRank(std::string_view step);
 
 struct TimelineEntry {
   std::string step;

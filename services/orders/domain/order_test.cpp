@@ -74,12 +74,5 @@ TEST(Order, NamesRoundTrip) {
   EXPECT_FALSE(ParseOrderStatus("created"));
 }
 
-TEST(Order, StepsRankInContractOrder) {
-  EXPECT_LT(StepRank(kStepCreated), StepRank(kStepPublished));
-  EXPECT_LT(StepRank(kStepPublished), StepRank(kStepPaymentFailed));
-  EXPECT_LT(StepRank(kStepPaymentSucceeded), StepRank(kStepFinished));
-  EXPECT_EQ(StepRank(kStepFinished), StepRank(kStepCancelled));
-}
-
 }  // namespace
 }  // namespace kpo::orders
