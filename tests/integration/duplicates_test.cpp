@@ -37,7 +37,7 @@ bool AllInInbox(db::Connection& db, const std::vector<messaging::Message>& messa
       std::chrono::seconds(20));
 }
 
-// Waits until the service has published everything it enqueued: its outbox holds only
+// Waits until the service has published everything it enqueued: its outbox holds no
 // unpublished rows.
 bool OutboxDrained(db::Connection& db) {
   return WaitUntil(

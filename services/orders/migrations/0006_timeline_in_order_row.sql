@@ -1,4 +1,4 @@
--- An order's timeline moves into the order's own row. Every step after "created" was a row of
+-- An order's timeline moves into the order's own row. Every step, "created" included, was a row of
 -- order_timeline: a heap insert, a primary-key entry, an ON CONFLICT confirmation and the foreign
 -- key's lock on the order, ~14 WAL records of an order's 65 (pg_walinspect, docs/benchmarks.md).
 -- The row now holds the steps' times:

@@ -1,6 +1,6 @@
 -- The bridge from order_timeline to the order's row for a replica of the version before 0006, still
 -- running during a rolling update: the steps it records in order_timeline reach the row.
--- 0006 created it as a row-level trigger, and review found two faults in that:
+-- Its first version (a row-level trigger, in 0006 before review) had two faults:
 -- - it locked the orders in the order the old relay inserted its steps (outbox order), while the
 --   consumers lock in id order: the two deadlocked (12 of 16,000 pgbench transactions);
 -- - it copied an old relay's repeated "published" as is, after a payment the new consumer had
