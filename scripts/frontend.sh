@@ -101,6 +101,21 @@ nginx_stop() {
   rm -f "$pidfile"
 }
 
+# nginx_ensure — starts nginx on :3000 unless ours already answers there; then it reloads its
+# configuration gracefully (open connections, live-update streams included, are kept).
+nginx_ensure() {
+  local pid
+  pid=$(cat "$KPO_RUN_DIR/nginx.pid" 2>/dev/null || true)
+  if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && _fe_ui_up; then
+    _fe_nginx -q -t || die "deploy/nginx.conf is invalid (nginx -t)"
+    log "nginx is running (pid $pid): reloading its configuration"
+    _fe_nginx -s reload
+    info "UI: http://localhost:$KPO_UI_PORT"
+    return 0
+  fi
+  nginx_start
+}
+
 # nginx_start — (re)starts nginx on :3000 and waits until it answers.
 nginx_start() {
   command -v nginx >/dev/null 2>&1 || die "nginx is not installed (run frontend_deps)"

@@ -510,10 +510,40 @@ service_port() {
 
 service_ready() { curl -fs -o /dev/null --max-time 2 "http://localhost:$1/readyz"; }
 
-# start_services [BUILD_DIR] — (re)starts every built service and waits for its /readyz.
+# service_current NAME BINARY — NAME's pid file names a live process of BINARY that started after
+# BINARY was last built (so it runs the code on disk).
+service_current() {
+  local name=$1 bin=$2 file="$KPO_RUN_DIR/$1.pid" pid cmdline age
+  [[ -f $file ]] || return 1
+  pid=$(<"$file")
+  pid_alive "$pid" || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *"kpo-$name"* ]] || return 1
+  age=$(ps -o etimes= -p "$pid" 2>/dev/null) || return 1
+  (($(date +%s) - age >= $(stat -c %Y "$bin")))
+}
+
+# rotate_log NAME — keeps NAME's log as .run/NAME.log.<time of its last line>, the newest 5 of them,
+# so a restart never overwrites what a crashed process wrote.
+rotate_log() {
+  local log="$KPO_RUN_DIR/$1.log"
+  [[ -f $log ]] || return 0
+  mv -f "$log" "$log.$(date -u -r "$log" +%Y%m%dT%H%M%SZ)"
+  # shellcheck disable=SC2012 # names are ours: NAME.log.<timestamp>
+  ls -1t "$log".2* 2>/dev/null | tail -n +6 | xargs -r rm -f
+}
+
+# start_services [--keep-current] [BUILD_DIR] — (re)starts every built service and waits for its
+# /readyz. With --keep-current a service that runs its current binary is left running (up.sh: a
+# re-run after one service crashed starts that one, not the healthy ones).
 start_services() {
+  local keep_current=0
+  if [[ ${1:-} == --keep-current ]]; then
+    keep_current=1
+    shift
+  fi
   local build_dir=${1:-$KPO_BUILD_DIR}
-  stop_services
+  ((keep_current)) || stop_services
   mkdir -p "$KPO_RUN_DIR"
   local entry name bin var kind port todo=() started=()
   for entry in "${KPO_SERVICES[@]}"; do
@@ -524,13 +554,20 @@ start_services() {
       continue
     fi
     port=$(service_port "$name")
+    if ((keep_current)); then
+      if service_current "$name" "$build_dir/$bin"; then
+        info "$name is running its current build (pid $(<"$KPO_RUN_DIR/$name.pid")): left running"
+        continue
+      fi
+      stop_pidfile "$name" "kpo-$name"
+    fi
     port_open "$port" && die "port $port (for $name) is already in use by another process"
     todo+=("$entry")
   done
   for entry in "${todo[@]}"; do
     IFS=: read -r name bin var kind <<<"$entry"
     log "starting $name on ${!var}"
-    [[ -f $KPO_RUN_DIR/$name.log ]] && mv -f "$KPO_RUN_DIR/$name.log" "$KPO_RUN_DIR/$name.log.prev"
+    rotate_log "$name"
     nohup "$build_dir/$bin" >"$KPO_RUN_DIR/$name.log" 2>&1 </dev/null &
     echo $! >"$KPO_RUN_DIR/$name.pid"
     disown $!
@@ -577,33 +614,7 @@ stop_services() {
   done
 }
 
-# ---------------------------------------------------------------------------------------------
-# nginx on :3000 serving the frontend, only once deploy/nginx.conf exists. The config must not
-# set `pid` or `daemon off`: we run `nginx -p <repo>/ -c deploy/nginx.conf -g 'pid .run/nginx.pid;'`
-# so relative paths in it (e.g. `root frontend/dist;`) are relative to the repository root.
-KPO_NGINX_CONF="$KPO_ROOT/deploy/nginx.conf"
-
-nginx_cmd() { as_root nginx -p "$KPO_ROOT/" -c "$KPO_NGINX_CONF" -g "pid $KPO_RUN_DIR/nginx.pid;" "$@"; }
-nginx_up() { curl -fs -o /dev/null --max-time 2 http://localhost:3000/; }
-
-# start_nginx — returns 1 (without failing) when there is no deploy/nginx.conf yet.
-start_nginx() {
-  if [[ ! -f $KPO_NGINX_CONF ]]; then
-    info "no deploy/nginx.conf yet: not starting nginx"
-    return 1
-  fi
-  stop_nginx
-  command -v nginx >/dev/null || die "nginx is not installed"
-  port_open 3000 && die "port 3000 is already in use by another process"
-  log "starting nginx on :3000 (deploy/nginx.conf)"
-  mkdir -p "$KPO_RUN_DIR"
-  nginx_cmd -q -t || die "deploy/nginx.conf is invalid (nginx -t)"
-  nginx_cmd
-  if ! wait_until "nginx on :3000" 30 nginx_up; then
-    die "nginx did not answer on http://localhost:3000/"
-  fi
-}
-
+# nginx (scripts/frontend.sh starts it) by its pid file in .run/.
 stop_nginx() { stop_pidfile nginx "nginx"; }
 
 # docs_deps — the Swagger UI files the gateway serves at /api/docs (npm package swagger-ui-dist).

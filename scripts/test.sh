@@ -175,6 +175,7 @@ if ! bash "$KPO_ROOT/scripts/observability_check.sh" "http://$ORDERS_LISTEN/metr
   "http://127.0.0.1:$RABBITMQ_PROMETHEUS_PORT/metrics/detailed?family=queue_coarse_metrics"; then
   failed+=("live metrics")
 fi
+if ! bash "$KPO_ROOT/tests/edge/up_rerun.sh"; then failed+=("up.sh re-run after a crash"); fi
 nginx_stop
 stop_services
 

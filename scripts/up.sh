@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds the release preset, starts PostgreSQL, RabbitMQ, the services
-# (and the gateway and nginx once they exist) and prints where to find them. Safe to re-run.
+# Installs what is missing, builds the release preset, starts PostgreSQL, RabbitMQ, the services,
+# the gateway and nginx, and prints where to find them. Safe to re-run: what already runs its current
+# build is left running (a service that crashed, or whose binary was rebuilt, is started again).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,9 +15,9 @@ start_postgres
 start_rabbitmq
 build release
 docs_deps
-start_services "$KPO_ROOT/build/release"
+start_services --keep-current "$KPO_ROOT/build/release"
 frontend_build
-nginx_start
+nginx_ensure
 nginx_started=1
 
 echo
@@ -31,4 +32,4 @@ info "orders:      http://localhost:$(service_port orders)  (/healthz /readyz /m
 info "payments:    http://localhost:$(service_port payments)  (/healthz /readyz /metrics)"
 info "RabbitMQ UI: http://localhost:15672  (kpo / password in $KPO_BROKER_PASSWORD_FILE)"
 info "PostgreSQL:  postgresql://kpo:kpo@localhost:5432/{orders,payments,gateway}"
-info "logs:        .run/*.log    stop: ./scripts/down.sh"
+info "logs:        .run/*.log (earlier runs: .run/*.log.<time>)    stop: ./scripts/down.sh"
