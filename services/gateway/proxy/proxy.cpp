@@ -311,14 +311,18 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
   // (MayRetryElsewhere): a replica being replaced or killed must not fail a request another can serve.
   // Three with several replicas: the first may fail on a connection pooled before a replica restarted
   // and the second on a replica that is shutting down; the third then gets a new connection.
-  const int attempts = impl_->replicas.size() > 1 ? 3 : 1;
+  // With one replica, one more attempt, on a new connection, only after a connection broke
+  // (MayRetryOnSameReplica): a replica killed while it held the request has not answered, and the
+  // new connection finds it restarted, or refused and so unavailable (503, Retry-After) — not a 502.
+  const bool several = impl_->replicas.size() > 1;
+  const int attempts = several ? 3 : 2;
   for (int attempt = 0; attempt < attempts; ++attempt) {
     Replica& replica = *impl_->Pick(previous);
     previous = &replica;
     // The edge of an upstream call: a failure becomes a retry or a 502/503/504 answer.
     try {
       auto response = co_await impl_->Attempt(replica, request, extra_headers);
-      if (response.status == 503 && read && attempt == 0 && attempts > 1) {
+      if (response.status == 503 && read && attempt == 0 && several) {
         impl_->MarkFailure(replica);
         continue;
       }
@@ -333,7 +337,8 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
       spdlog::warn("upstream {}: {}", impl_->options.name, error.what());
     }
     impl_->MarkFailure(replica);
-    if (!MayRetryElsewhere(read, keyed, failure)) break;
+    if (several ? !MayRetryElsewhere(read, keyed, failure) : !MayRetryOnSameReplica(read, keyed, failure))
+      break;
   }
   const int status = StatusFor(failure);
   auto problem = http::ProblemResponse(

@@ -23,6 +23,10 @@ bool MayRetryElsewhere(bool read, bool keyed, UpstreamErrorKind kind) {
   return kind == UpstreamErrorKind::kConnect || read || (keyed && kind == UpstreamErrorKind::kTransport);
 }
 
+bool MayRetryOnSameReplica(bool read, bool keyed, UpstreamErrorKind kind) {
+  return kind == UpstreamErrorKind::kTransport && (read || keyed);
+}
+
 UpstreamErrorKind KindOf(const boost::system::error_code& error, bool deadline_expired, bool connecting) {
   if (deadline_expired || error == boost::asio::error::timed_out || error == boost::beast::error::timeout) {
     return UpstreamErrorKind::kTimeout;

@@ -30,6 +30,12 @@ int StatusFor(UpstreamErrorKind kind);
 // the client's wait for an answer that may still come from the first replica.
 bool MayRetryElsewhere(bool read, bool keyed, UpstreamErrorKind kind);
 
+// Whether a request may go once more to the same (only) replica, on a new connection: only after
+// the connection broke (kTransport) and only what is safe to repeat (a read, or a write with an
+// Idempotency-Key). Not after a refused connect or a timeout: the same replica would refuse or keep
+// the client waiting again.
+bool MayRetryOnSameReplica(bool read, bool keyed, UpstreamErrorKind kind);
+
 // The kind of a failed socket or parser operation. `deadline_expired`: the connection's own deadline
 // closed the socket (the error code then only says "operation aborted"). `connecting`: the error came
 // from the connect itself.

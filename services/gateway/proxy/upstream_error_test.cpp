@@ -36,6 +36,19 @@ TEST(UpstreamError, ARequestGoesToAnotherReplicaOnlyWhenTheFirstCannotHaveApplie
   EXPECT_FALSE(MayRetryElsewhere(false, false, UpstreamErrorKind::kTimeout));
 }
 
+TEST(UpstreamError, TheOnlyReplicaGetsARequestAgainOnlyAfterItsConnectionBrokeAndOnlyWhatIsSafeToRepeat) {
+  // The replica died holding it, or its connection did: a new connection may find it back.
+  EXPECT_TRUE(MayRetryOnSameReplica(true, false, UpstreamErrorKind::kTransport));
+  EXPECT_TRUE(MayRetryOnSameReplica(false, true, UpstreamErrorKind::kTransport));
+  // An unkeyed write may have been applied.
+  EXPECT_FALSE(MayRetryOnSameReplica(false, false, UpstreamErrorKind::kTransport));
+  // Refused or timed out: the same replica would refuse again, or keep the client waiting twice.
+  EXPECT_FALSE(MayRetryOnSameReplica(true, false, UpstreamErrorKind::kConnect));
+  EXPECT_FALSE(MayRetryOnSameReplica(true, false, UpstreamErrorKind::kTimeout));
+  EXPECT_FALSE(MayRetryOnSameReplica(false, true, UpstreamErrorKind::kTimeout));
+  EXPECT_FALSE(MayRetryOnSameReplica(true, false, UpstreamErrorKind::kProtocol));
+}
+
 TEST(UpstreamError, AnExpiredDeadlineIsATimeoutWhateverTheErrorCodeSays) {
   const auto aborted = make_error_code(asio_error::operation_aborted);
   EXPECT_EQ(KindOf(aborted, true, true), UpstreamErrorKind::kTimeout);
