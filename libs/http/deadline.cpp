@@ -18,6 +18,7 @@ struct SocketDeadline::State {
   Clock::time_point wakes_at = Clock::time_point::max();  // of the pending wait; max: none
   std::uint64_t generation = 0;                           // of the pending wait
   bool expired = false;
+  OnExpiry on_expiry = OnExpiry::kClose;
 };
 
 void SocketDeadline::OnWake(const std::shared_ptr<State>& state, std::uint64_t generation) {
@@ -30,7 +31,11 @@ void SocketDeadline::OnWake(const std::shared_ptr<State>& state, std::uint64_t g
   }
   state->expired = true;
   boost::system::error_code ignored;
-  state->socket->close(ignored);
+  if (state->on_expiry == OnExpiry::kCancel) {
+    state->socket->cancel(ignored);
+  } else {
+    state->socket->close(ignored);
+  }
 }
 
 void SocketDeadline::WakeAt(const std::shared_ptr<State>& state, Clock::time_point at) {
@@ -54,8 +59,10 @@ SocketDeadline::~SocketDeadline() {
   }
 }
 
-void SocketDeadline::ExpiresAfter(Clock::duration timeout) {
+void SocketDeadline::ExpiresAfter(Clock::duration timeout, OnExpiry on_expiry) {
   state_->deadline = Clock::now() + timeout;
+  state_->on_expiry = on_expiry;
+  state_->expired = false;
   // Only a deadline earlier than the pending wake-up needs the timer touched.
   if (state_->deadline < state_->wakes_at) WakeAt(state_, state_->deadline);
 }

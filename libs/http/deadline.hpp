@@ -22,12 +22,20 @@ class SocketDeadline {
   SocketDeadline(const SocketDeadline&) = delete;
   SocketDeadline& operator=(const SocketDeadline&) = delete;
 
-  // The socket is closed if it is still open `timeout` from now (unless the deadline is moved
-  // again first): its pending operations then fail and Expired() turns true.
-  void ExpiresAfter(Clock::duration timeout);
+  // What a deadline that passes does to the socket.
+  enum class OnExpiry {
+    kClose,   // closes it: every operation on it fails from then on
+    kCancel,  // cancels its pending operations (they fail) and leaves it open, so that the owner
+              // can still answer (a server's 408 to a request that did not arrive in time)
+  };
+
+  // If the socket is still open `timeout` from now (unless the deadline is moved again first), it
+  // is closed or its operations cancelled (`on_expiry`): its pending operations then fail and
+  // Expired() turns true.
+  void ExpiresAfter(Clock::duration timeout, OnExpiry on_expiry = OnExpiry::kClose);
   // No deadline from now on (e.g. an idle pooled connection).
   void Clear();
-  // Whether the socket was closed because a deadline passed.
+  // Whether the last deadline set passed (and closed the socket or cancelled its operations).
   bool Expired() const;
 
  private:

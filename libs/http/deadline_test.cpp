@@ -44,6 +44,21 @@ TEST(SocketDeadline, ClosesASocketThatMissesItsDeadline) {
   EXPECT_FALSE(pair.client.is_open());
 }
 
+TEST(SocketDeadline, CancelsAndKeepsOpenASocketThatMayStillBeAnswered) {
+  SocketPair pair;
+  SocketDeadline deadline(pair.client);
+  deadline.ExpiresAfter(50ms, SocketDeadline::OnExpiry::kCancel);
+  pair.StartRead();
+  pair.io.run_for(5s);
+  ASSERT_TRUE(pair.read_result);
+  EXPECT_EQ(*pair.read_result, asio::error::operation_aborted);
+  EXPECT_TRUE(deadline.Expired());
+  EXPECT_TRUE(pair.client.is_open());
+  // The next deadline is a new one: not expired until it passes too.
+  deadline.ExpiresAfter(10s);
+  EXPECT_FALSE(deadline.Expired());
+}
+
 TEST(SocketDeadline, AMovedDeadlineIsTheOneThatCounts) {
   SocketPair pair;
   SocketDeadline deadline(pair.client);

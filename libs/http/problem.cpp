@@ -19,6 +19,8 @@ std::string_view ProblemSlug(int status) {
       return "not-found";
     case 405:
       return "method-not-allowed";
+    case 408:
+      return "request-timeout";
     case 409:
       return "conflict";
     case 413:
@@ -68,6 +70,8 @@ std::string_view ReasonPhrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
     case 409:
       return "Conflict";
     case 413:

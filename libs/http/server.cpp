@@ -209,8 +209,10 @@ struct Server::Impl {
     RequestParser parser(request);
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(options.body_limit);
-    // A keep-alive connection may idle longer than a client may take to send one request.
-    connection.deadline.ExpiresAfter(first ? options.read_timeout : options.idle_timeout);
+    // A keep-alive connection may idle longer than a client may take to send one request. A client
+    // too slow to send it is answered (408), so the deadline leaves the socket open.
+    const auto read_limit = first ? options.read_timeout : options.idle_timeout;
+    connection.deadline.ExpiresAfter(read_limit, SocketDeadline::OnExpiry::kCancel);
     auto [ec, bytes] = co_await ReadRequest(connection.socket, buffer, parser, request, options.header_limit);
     // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
     connection.deadline.Clear();
@@ -218,6 +220,12 @@ struct Server::Impl {
       // Bytes the parser stopped at are still in the buffer: a request line it refused was sent.
       const std::string_view unread(static_cast<const char*>(buffer.data().data()), buffer.size());
       auto error = AnswerToUnreadRequest(ec, bytes, unread, parser, options.header_limit, options.body_limit);
+      // A request begun but not finished in time (a body trickled in a byte at a time, say); an
+      // idle keep-alive connection that sent nothing is just closed.
+      if (!error && connection.deadline.Expired() && bytes + unread.size() > 0) {
+        error = ProblemResponse(
+            408, "The request did not arrive within " + std::to_string(read_limit.count()) + " ms");
+      }
       if (!error) co_return Served{};
       // Whatever of the head was parsed still identifies the request, and it is counted and
       // logged like any other (under the route "unread"; no handler ran, so no time is taken).

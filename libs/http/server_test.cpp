@@ -143,6 +143,29 @@ TEST_F(ServerTest, AClientStillSendingAnOversizedBodyReadsThe413) {
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 413 ")) << answer.substr(0, 40);
 }
 
+TEST_F(ServerTest, ABodyTrickledPastTheReadDeadlineIsAnswered408) {
+  // Each byte comes well within the deadline (500 ms here); the whole request does not. The
+  // deadline is on the request, not on each read, and the client learns why it was cut off.
+  RawClient client(server_->Port());
+  client.Send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n");
+  // A byte every 100 ms (the read is the pause) until an answer comes; 64 would take 6.4 s.
+  for (int sent = 0; sent < 64 && client.ReadUntil("\r\n\r\n", std::chrono::milliseconds(100)).empty();
+       ++sent) {
+    client.Send(" ");
+  }
+  const auto& answer = client.ReadUntil("\r\n\r\n", std::chrono::seconds(3));
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 408 ")) << answer.substr(0, 60);
+  EXPECT_NE(answer.find("application/problem+json"), std::string::npos) << answer;
+}
+
+TEST_F(ServerTest, AConnectionThatSendsNothingIsClosedWithoutAnAnswer) {
+  RawClient client(server_->Port());
+  const auto& answer = client.ReadUntil("\r\n", std::chrono::seconds(3));
+  EXPECT_EQ(answer, "");
+  EXPECT_TRUE(client.PeerClosed());
+}
+
 TEST_F(ServerTest, AnAmbiguouslyFramedRequestIs400AndTheConnectionCloses) {
   // Read by its Content-Length, the body below would end after "0\r\n\r\n" and the smuggled GET would
   // be served as a second request on the same connection.

@@ -4,8 +4,8 @@
 Checks what a browser never sends but an attacker does: malformed request lines answer 400 in the
 API's problem+json format (not nginx's 500 HTML), as do the 405, 413, 414, 431, 501 and 505 nginx answers
 itself; the app's page carries its security headers; nginx's internal error page is not reachable
-from outside; and a client that announces a body and never sends it is cut off within the configured
-timeout (10 s), not after minutes. Run by scripts/test.sh while nginx runs; exits 1 on a failure.
+from outside; a client that announces a body and never sends it is cut off within the configured
+timeout (10 s), not after minutes, and so is one that trickles it a byte at a time (408). Run by scripts/test.sh while nginx runs; exits 1 on a failure.
 """
 import json
 import os
@@ -113,6 +113,29 @@ data, seconds = exchange(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type:
                          b"Content-Length: 100\r\n\r\n{", timeout=30)
 check("a client that stops sending its body is cut off within 15 s", seconds < 15 and data is not None,
       f"still connected after {seconds:.1f} s")
+# A body trickled a byte per second: each read is within client_body_timeout, so only the gateway's
+# deadline on the whole request (10 s; nginx passes bodies on unbuffered) ends it, with a 408.
+started = time.monotonic()
+with socket.create_connection(("127.0.0.1", PORT), timeout=1.0) as sock:
+    sock.sendall(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 100\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data and time.monotonic() - started < 30:
+        try:
+            sock.sendall(b" ")
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        except socket.timeout:
+            pass
+        except OSError:
+            break
+seconds = time.monotonic() - started
+status, headers, _ = status_and_body(data)
+check("a body trickled a byte a second is cut off within 15 s with a 408 problem",
+      seconds < 15 and status == 408 and headers.get("content-type", "").startswith("application/problem+json"),
+      f"status {status} after {seconds:.1f} s")
 # Half a request head, then silence: client_header_timeout.
 data, seconds = exchange(b"GET / HTTP/1.1\r\nHost: x\r\n", timeout=30)
 check("a client that stops sending its headers is cut off within 15 s", seconds < 15,
