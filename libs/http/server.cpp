@@ -47,6 +47,9 @@ constexpr std::size_t kReadBufferBytes = 4096;
 std::size_t ReadBufferLimit(std::size_t header_limit) { return header_limit + kReadBufferBytes; }
 
 // A client connection and its I/O deadline (a slow or silent client is cut off).
+// How long a client cut off for sending its request too slowly may take to read the 408.
+constexpr std::chrono::milliseconds kSlowClientDrain{1000};
+
 struct Connection {
   explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket) {}
   tcp::socket socket;
@@ -222,7 +225,8 @@ struct Server::Impl {
       auto error = AnswerToUnreadRequest(ec, bytes, unread, parser, options.header_limit, options.body_limit);
       // A request begun but not finished in time (a body trickled in a byte at a time, say); an
       // idle keep-alive connection that sent nothing is just closed.
-      if (!error && connection.deadline.Expired() && bytes + unread.size() > 0) {
+      const bool too_slow = !error && connection.deadline.Expired() && bytes + unread.size() > 0;
+      if (too_slow) {
         error = ProblemResponse(
             408, "The request did not arrive within " + std::to_string(read_limit.count()) + " ms");
       }
@@ -233,7 +237,11 @@ struct Server::Impl {
       RecordRequest(request, "unread", error->status, 0.0);
       CompleteAnswer(router, request, *error);
       co_await WriteResponse(connection, std::move(*error), 11, false, false);
-      co_await DrainBeforeClose(connection.socket, connection.deadline, options.read_timeout);
+      // A client too slow to send its request gets a second to read the answer, not another
+      // read_timeout of holding the connection.
+      co_await DrainBeforeClose(
+          connection.socket, connection.deadline,
+          too_slow ? std::min(options.read_timeout, kSlowClientDrain) : options.read_timeout);
       co_return Served{};
     }
     in_flight.fetch_add(1);
