@@ -106,7 +106,7 @@ nginx_stop() {
 nginx_ensure() {
   local pid
   pid=$(cat "$KPO_RUN_DIR/nginx.pid" 2>/dev/null || true)
-  if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && _fe_ui_up; then
+  if pid_alive "$pid" && [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *nginx* ]] && _fe_ui_up; then
     _fe_nginx -q -t || die "deploy/nginx.conf is invalid (nginx -t)"
     log "nginx is running (pid $pid): reloading its configuration"
     _fe_nginx -s reload

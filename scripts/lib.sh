@@ -510,17 +510,15 @@ service_port() {
 
 service_ready() { curl -fs -o /dev/null --max-time 2 "http://localhost:$1/readyz"; }
 
-# service_current NAME BINARY — NAME's pid file names a live process of BINARY that started after
-# BINARY was last built (so it runs the code on disk).
+# service_current NAME BINARY — NAME's pid file names a live process running BINARY as it is on
+# disk now (a relinked binary is a new file: the process's executable then reads "... (deleted)").
 service_current() {
-  local name=$1 bin=$2 file="$KPO_RUN_DIR/$1.pid" pid cmdline age
+  local file="$KPO_RUN_DIR/$1.pid" pid exe
   [[ -f $file ]] || return 1
   pid=$(<"$file")
   pid_alive "$pid" || return 1
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmdline == *"kpo-$name"* ]] || return 1
-  age=$(ps -o etimes= -p "$pid" 2>/dev/null) || return 1
-  (($(date +%s) - age >= $(stat -c %Y "$bin")))
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  [[ $exe == "$(readlink -f "$2")" ]]
 }
 
 # rotate_log NAME — keeps NAME's log as .run/NAME.log.<time of its last line>, the newest 5 of them,

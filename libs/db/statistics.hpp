@@ -4,10 +4,10 @@
 // guesses: an equality on a column without statistics matches 0.5 % of the rows. On a new database
 // under load that guess made the hot statements scan whole tables (the orders consumer's lock
 // statement, when it still joined the timeline table, hash-joined a sequential scan of every
-// order's timeline, 10 ms a call, where an index lookup takes 0.5), and a fresh system answered a steady 600 orders/s only once the first
-// autovacuum round had come by. The keeper analyzes a table as soon as it has grown enough for
-// the old statistics to mislead; once a table is large, autovacuum's own 10 % rule runs first and
-// the keeper has nothing to do.
+// order's timeline, 10 ms a call, where an index lookup takes 0.5), and a fresh system answered a steady 600
+// orders/s only once the first autovacuum round had come by. The keeper analyzes a table as soon as it has
+// grown enough for the old statistics to mislead; once a table is large, autovacuum's own 10 % rule runs
+// first and the keeper has nothing to do.
 #include <chrono>
 #include <cstdint>
 #include <stop_token>

@@ -9,6 +9,10 @@
 namespace kpo::http {
 namespace asio = boost::asio;
 
+namespace {
+constexpr std::chrono::milliseconds kCancelRepeat{50};
+}  // namespace
+
 struct SocketDeadline::State {
   explicit State(asio::ip::tcp::socket& s) : socket(&s), timer(s.get_executor()) {}
 
@@ -33,6 +37,10 @@ void SocketDeadline::OnWake(const std::shared_ptr<State>& state, std::uint64_t g
   boost::system::error_code ignored;
   if (state->on_expiry == OnExpiry::kCancel) {
     state->socket->cancel(ignored);
+    // A cancel reaches only the operations pending now: one started later (the next read of a
+    // loop whose last read had just completed) is cancelled at the next wake-up, until the owner
+    // sets a new deadline or clears it.
+    WakeAt(state, Clock::now() + kCancelRepeat);
   } else {
     state->socket->close(ignored);
   }

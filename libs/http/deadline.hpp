@@ -25,8 +25,9 @@ class SocketDeadline {
   // What a deadline that passes does to the socket.
   enum class OnExpiry {
     kClose,   // closes it: every operation on it fails from then on
-    kCancel,  // cancels its pending operations (they fail) and leaves it open, so that the owner
-              // can still answer (a server's 408 to a request that did not arrive in time)
+    kCancel,  // cancels its pending operations (they fail), and those started later too, every
+              // 50 ms until the deadline is moved or cleared, and leaves it open, so that the
+              // owner can still answer (a server's 408 to a request that did not arrive in time)
   };
 
   // If the socket is still open `timeout` from now (unless the deadline is moved again first), it

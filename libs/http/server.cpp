@@ -46,10 +46,10 @@ constexpr std::size_t kReadBufferBytes = 4096;
 // ended one grew the buffer until the read deadline (an audit held 40 MB in one connection).
 std::size_t ReadBufferLimit(std::size_t header_limit) { return header_limit + kReadBufferBytes; }
 
-// A client connection and its I/O deadline (a slow or silent client is cut off).
 // How long a client cut off for sending its request too slowly may take to read the 408.
 constexpr std::chrono::milliseconds kSlowClientDrain{1000};
 
+// A client connection and its I/O deadline (a slow or silent client is cut off).
 struct Connection {
   explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket) {}
   tcp::socket socket;
@@ -203,6 +203,38 @@ struct Server::Impl {
     bool chunked = true;  // false for an HTTP/1.0 client
   };
 
+  // A request that could not be read whole (`ec`, after `consumed` bytes) is answered, if it can
+  // be (a 4xx of AnswerToUnreadRequest, or 408 when it did not arrive within the read timeout),
+  // and the connection is drained for the close.
+  asio::awaitable<void> RefuseUnreadRequest(Connection& connection, const beast::error_code& ec,
+                                            std::size_t consumed, const beast::flat_buffer& buffer,
+                                            const RequestParser& parser, Request& request,
+                                            const std::string& remote) {
+    // Bytes the parser stopped at are still in the buffer: a request line it refused was sent.
+    const std::string_view unread(static_cast<const char*>(buffer.data().data()), buffer.size());
+    auto error =
+        AnswerToUnreadRequest(ec, consumed, unread, parser, options.header_limit, options.body_limit);
+    // A request begun but not finished in time (a body trickled in a byte at a time, say); an
+    // idle keep-alive connection that sent nothing is just closed.
+    const bool too_slow = !error && connection.deadline.Expired() && consumed + unread.size() > 0;
+    if (too_slow) {
+      error = ProblemResponse(
+          408, "The request did not arrive within " + std::to_string(options.read_timeout.count()) + " ms");
+    }
+    if (!error) co_return;
+    // Whatever of the head was parsed still identifies the request, and it is counted and
+    // logged like any other (under the route "unread"; no handler ran, so no time is taken).
+    IdentifyRequest(request, remote);
+    RecordRequest(request, "unread", error->status, 0.0);
+    CompleteAnswer(router, request, *error);
+    co_await WriteResponse(connection, std::move(*error), 11, false, false);
+    // A client too slow to send its request gets a second to read the answer, not another
+    // read_timeout of holding the connection.
+    co_await DrainBeforeClose(
+        connection.socket, connection.deadline,
+        too_slow ? std::min(options.read_timeout, kSlowClientDrain) : options.read_timeout);
+  }
+
   // Reads one request, runs it and writes the answer, or hands a streamed answer back to the
   // session. The request, its parser and the answer live in this coroutine's frame, which is gone
   // once it returns: a stream that then stays open for hours does not keep them.
@@ -212,36 +244,25 @@ struct Server::Impl {
     RequestParser parser(request);
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(options.body_limit);
-    // A keep-alive connection may idle longer than a client may take to send one request. A client
-    // too slow to send it is answered (408), so the deadline leaves the socket open.
-    const auto read_limit = first ? options.read_timeout : options.idle_timeout;
-    connection.deadline.ExpiresAfter(read_limit, SocketDeadline::OnExpiry::kCancel);
+    if (!first && buffer.size() == 0) {
+      // A keep-alive connection may idle longer than a client may take to send one request: its
+      // next request's time starts with its first bytes. One that never comes is no error.
+      connection.deadline.ExpiresAfter(options.idle_timeout);
+      auto [idle_error, arrived] =
+          co_await connection.socket.async_read_some(buffer.prepare(kReadBufferBytes), kTuple);
+      buffer.commit(arrived);
+      if (idle_error) {
+        connection.deadline.Clear();
+        co_return Served{};
+      }
+    }
+    // A client too slow to send its request is answered (408), so the deadline leaves the socket open.
+    connection.deadline.ExpiresAfter(options.read_timeout, SocketDeadline::OnExpiry::kCancel);
     auto [ec, bytes] = co_await ReadRequest(connection.socket, buffer, parser, request, options.header_limit);
     // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
     connection.deadline.Clear();
     if (ec) {
-      // Bytes the parser stopped at are still in the buffer: a request line it refused was sent.
-      const std::string_view unread(static_cast<const char*>(buffer.data().data()), buffer.size());
-      auto error = AnswerToUnreadRequest(ec, bytes, unread, parser, options.header_limit, options.body_limit);
-      // A request begun but not finished in time (a body trickled in a byte at a time, say); an
-      // idle keep-alive connection that sent nothing is just closed.
-      const bool too_slow = !error && connection.deadline.Expired() && bytes + unread.size() > 0;
-      if (too_slow) {
-        error = ProblemResponse(
-            408, "The request did not arrive within " + std::to_string(read_limit.count()) + " ms");
-      }
-      if (!error) co_return Served{};
-      // Whatever of the head was parsed still identifies the request, and it is counted and
-      // logged like any other (under the route "unread"; no handler ran, so no time is taken).
-      IdentifyRequest(request, remote);
-      RecordRequest(request, "unread", error->status, 0.0);
-      CompleteAnswer(router, request, *error);
-      co_await WriteResponse(connection, std::move(*error), 11, false, false);
-      // A client too slow to send its request gets a second to read the answer, not another
-      // read_timeout of holding the connection.
-      co_await DrainBeforeClose(
-          connection.socket, connection.deadline,
-          too_slow ? std::min(options.read_timeout, kSlowClientDrain) : options.read_timeout);
+      co_await RefuseUnreadRequest(connection, ec, bytes, buffer, parser, request, remote);
       co_return Served{};
     }
     in_flight.fetch_add(1);

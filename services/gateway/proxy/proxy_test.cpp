@@ -268,6 +268,7 @@ class ReplicaThatDiesHoldingARequest {
     auto* raw = reinterpret_cast<sockaddr*>(&address);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
     if (::bind(listener_, raw, length) != 0 || ::listen(listener_, 8) != 0 ||
         ::getsockname(listener_, raw, &length) != 0) {
+      ::close(listener_);
       throw std::runtime_error("cannot listen on loopback");
     }
     port_ = ntohs(address.sin_port);
@@ -313,6 +314,9 @@ class ReplicaThatDiesHoldingARequest {
       if (::poll(&waiting, 1, 20) != 1) continue;
       const int connection = ::accept(listener_, nullptr, nullptr);
       if (connection < 0) return -1;
+      // Bounded: a gateway that connects and sends nothing must fail the test, not hang it.
+      const timeval limit{.tv_sec = 5, .tv_usec = 0};
+      ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
       std::string received;
       std::array<char, 4096> chunk{};
       while (received.find("\r\n\r\n") == std::string::npos) {
@@ -320,7 +324,7 @@ class ReplicaThatDiesHoldingARequest {
         if (n <= 0) break;
         received.append(chunk.data(), static_cast<std::size_t>(n));
       }
-      ++requests_;
+      if (received.find("\r\n\r\n") != std::string::npos) ++requests_;
       return connection;
     }
     return -1;
