@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Re-running scripts/up.sh after a crash restarts what crashed and nothing else: with the stack up
-# (scripts/test.sh runs this after the UI tests), kill -9 orders, run up.sh again and check that
-# orders runs again (a new pid, ready), that the gateway, payments and nginx kept their pids (their
-# clients' connections and live-update streams survive) and that the crashed process's log was kept.
+# What clients are told while a service is down, and that re-running scripts/up.sh after a crash
+# restarts what crashed and nothing else. With the stack up (scripts/test.sh runs this after the UI
+# tests): kill -9 orders, and a read of orders through the gateway is 503 with Retry-After (the
+# gateway asks again on a new connection, which is refused), not 502; kill -9 the gateway too, and a
+# read and a write through nginx are 503 with Retry-After (nginx could not connect, so nothing was
+# sent). Then run up.sh again and check that orders and the gateway run again (new pids, ready),
+# that payments and nginx kept their pids (their clients' connections survive) and that the crashed
+# processes' logs were kept.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
@@ -20,25 +24,56 @@ fail() {
 for name in orders payments gateway nginx; do
   pid_alive "$(cat "$run/$name.pid" 2>/dev/null)" || fail "$name is not running before the test"
 done
-declare -A before
-for name in payments gateway nginx; do before[$name]=$(<"$run/$name.pid"); done
-crashed=$(<"$run/orders.pid")
-crashed_log_inode=$(stat -c %i "$run/orders.log")
+declare -A before crashed crashed_log
+for name in payments nginx; do before[$name]=$(<"$run/$name.pid"); done
+for name in orders gateway; do
+  crashed[$name]=$(<"$run/$name.pid")
+  crashed_log[$name]=$(stat -c %i "$run/$name.log")
+done
+gateway="http://127.0.0.1:$(service_port gateway)"
+token=$(curl -fsS --max-time 5 -X POST "$gateway/api/auth/guest" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])') ||
+  fail "no guest token from the gateway"
 
-log "kill -9 orders (pid $crashed), then scripts/up.sh again"
-kill -KILL "$crashed"
+# "<status> <Retry-After>" of METHOD URL with the guest's token (a write carries a valid order).
+answer() {
+  local headers
+  headers=$(curl -s --max-time 10 -o /dev/null -D - -X "$1" "$2" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' ${3:+--data "$3"} | tr -d '\r')
+  printf '%s %s\n' "$(awk 'NR == 1 { print $2 }' <<<"$headers")" \
+    "$(awk -F': ' 'tolower($1) == "retry-after" { print $2 }' <<<"$headers")"
+}
+expect_unavailable() {
+  local got
+  got=$(answer "$@")
+  [[ $got == "503 1" ]] || fail "$1 $2 while it is down: got '$got', want 503 with Retry-After: 1"
+}
+
 pid_gone() { ! pid_alive "$1"; }
-wait_until "orders (pid $crashed) to die" 10 pid_gone "$crashed" || fail "orders survived kill -9"
-bash "$KPO_ROOT/scripts/up.sh" >"$up_log" 2>&1 </dev/null 3>&- || fail "up.sh failed"
+crash() {
+  log "kill -9 $1 (pid ${crashed[$1]})"
+  kill -KILL "${crashed[$1]}"
+  wait_until "$1 (pid ${crashed[$1]}) to die" 10 pid_gone "${crashed[$1]}" || fail "$1 survived kill -9"
+}
+crash orders
+expect_unavailable GET "$gateway/api/orders"
+crash gateway
+expect_unavailable GET "http://127.0.0.1:${KPO_UI_PORT:-3000}/api/orders"
+expect_unavailable POST "http://127.0.0.1:${KPO_UI_PORT:-3000}/api/orders" '{"amount": 1, "description": "while down"}'
+info "while down: 503 with Retry-After from the gateway (orders) and from nginx (the gateway)"
 
-restarted=$(<"$run/orders.pid")
-if [[ $restarted == "$crashed" ]] || ! pid_alive "$restarted"; then fail "orders was not started again"; fi
-service_ready "$(service_port orders)" || fail "orders is not ready after up.sh"
-for name in payments gateway nginx; do
+log "scripts/up.sh again"
+bash "$KPO_ROOT/scripts/up.sh" >"$up_log" 2>&1 </dev/null 3>&- || fail "up.sh failed"
+for name in orders gateway; do
+  restarted=$(<"$run/$name.pid")
+  if [[ $restarted == "${crashed[$name]}" ]] || ! pid_alive "$restarted"; then fail "$name was not started again"; fi
+  service_ready "$(service_port "$name")" || fail "$name is not ready after up.sh"
+  kept=$(find "$run" -maxdepth 1 -name "$name.log.*" -inum "${crashed_log[$name]}" -print -quit)
+  [[ -n $kept ]] || fail "the crashed $name's log was not kept"
+  info "$name restarted (pid ${crashed[$name]} -> $restarted); its crashed log: ${kept#"$KPO_ROOT"/}"
+done
+for name in payments nginx; do
   if [[ $(<"$run/$name.pid") != "${before[$name]}" ]] || ! pid_alive "${before[$name]}"; then
     fail "$name was restarted (pid ${before[$name]} -> $(<"$run/$name.pid"))"
   fi
 done
-kept=$(find "$run" -maxdepth 1 -name 'orders.log.*' -inum "$crashed_log_inode" -print -quit)
-[[ -n $kept ]] || fail "the crashed orders' log was not kept"
-info "orders restarted (pid $crashed -> $restarted), the rest kept; crashed log: ${kept#"$KPO_ROOT"/}"
+info "payments and nginx kept running"

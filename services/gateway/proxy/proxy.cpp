@@ -341,9 +341,7 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
       break;
   }
   const int status = StatusFor(failure);
-  auto problem = http::ProblemResponse(
-      status, status == 503 ? "The " + impl_->options.name + " service cannot be reached; try again shortly"
-                            : "The " + impl_->options.name + " service did not answer; try again shortly");
+  auto problem = http::ProblemResponse(status, FailureDetail(impl_->options.name, status, read));
   if (status == 503) problem.SetHeader("Retry-After", "1");
   co_return problem;
 }

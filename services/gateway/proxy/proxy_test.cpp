@@ -394,6 +394,8 @@ TEST(ProxyFailure, AnUnkeyedWriteTheOnlyReplicaDiedHoldingIsNotRepeated) {
   const auto response = http::Fetch("127.0.0.1", gateway.server->Port(), "POST", "/api/orders",
                                     {{"Content-Type", "application/json"}}, "{}", 5s);
   EXPECT_EQ(response.status, 502) << response.body;
+  EXPECT_NE(response.body.find("may have been applied"), std::string::npos) << response.body;
+  EXPECT_FALSE(response.Header("Retry-After")) << "a Retry-After invites a blind repeat";
   EXPECT_EQ(replica.RequestsSeen(), 1);
   spdlog::set_level(spdlog::level::warn);
 }

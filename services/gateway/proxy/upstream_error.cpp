@@ -19,6 +19,14 @@ int StatusFor(UpstreamErrorKind kind) {
   return 502;
 }
 
+std::string FailureDetail(const std::string& service, int status, bool read) {
+  if (status == 503) return "The " + service + " service cannot be reached; try again shortly";
+  if (read) return "The " + service + " service did not answer; try again shortly";
+  return "The " + service +
+         " service did not answer, and the request may have been applied: check before sending it again (an "
+         "Idempotency-Key makes a repeat safe)";
+}
+
 bool MayRetryElsewhere(bool read, bool keyed, UpstreamErrorKind kind) {
   return kind == UpstreamErrorKind::kConnect || read || (keyed && kind == UpstreamErrorKind::kTransport);
 }

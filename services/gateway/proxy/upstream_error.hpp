@@ -21,6 +21,11 @@ enum class UpstreamErrorKind {
 // the request went out or the answer was unreadable (it may have been applied).
 int StatusFor(UpstreamErrorKind kind);
 
+// What the client is told when no replica could answer with `status` (StatusFor). A write that
+// reached a replica and got no answer may have been applied: the client is told so, not invited to
+// repeat it (without an Idempotency-Key a repeat would place it twice).
+std::string FailureDetail(const std::string& service, int status, bool read);
+
 // Whether a request whose attempt on one replica failed with `kind` may be sent to another replica.
 // A connection that was never made carried nothing, so any request may. Otherwise the replica may
 // have applied it, and only a request that is safe to repeat goes again: a read (`read`: GET or HEAD),

@@ -21,6 +21,13 @@ TEST(UpstreamError, AnUnreachableServiceIsUnavailableAndOnlyATimeoutIsAGatewayTi
   EXPECT_EQ(StatusFor(UpstreamErrorKind::kProtocol), 502);
 }
 
+TEST(UpstreamError, AWriteWithoutAnAnswerIsNotCalledSafeToRepeat) {
+  EXPECT_NE(FailureDetail("orders", 502, false).find("may have been applied"), std::string::npos);
+  EXPECT_NE(FailureDetail("orders", 504, false).find("may have been applied"), std::string::npos);
+  EXPECT_NE(FailureDetail("orders", 502, true).find("try again"), std::string::npos);
+  EXPECT_NE(FailureDetail("orders", 503, false).find("cannot be reached"), std::string::npos);
+}
+
 TEST(UpstreamError, ARequestGoesToAnotherReplicaOnlyWhenTheFirstCannotHaveAppliedItOrRepeatingIsHarmless) {
   // Never connected: nothing was sent, whatever the method.
   EXPECT_TRUE(MayRetryElsewhere(false, false, UpstreamErrorKind::kConnect));
