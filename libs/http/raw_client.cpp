@@ -88,4 +88,10 @@ void RawClient::Close(bool reset) {
   impl_->socket.close(ignored);
 }
 
+std::string RawExchange(std::uint16_t port, std::string_view request, std::string_view enough) {
+  RawClient client(port);
+  client.Send(request);
+  return client.ReadUntil(enough, std::chrono::seconds(3));
+}
+
 }  // namespace kpo::http

@@ -34,4 +34,8 @@ class RawClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// Sends `request` as it is on a connection of its own; returns what came back once `enough` did,
+// the server closed or 3 s passed.
+std::string RawExchange(std::uint16_t port, std::string_view request, std::string_view enough);
+
 }  // namespace kpo::http

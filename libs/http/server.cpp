@@ -13,7 +13,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -21,9 +20,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/log.hpp"
 #include "http/access_log.hpp"
 #include "http/deadline.hpp"
+#include "http/handler_runner.hpp"
 #include "http/parsers.hpp"
 #include "http/problem.hpp"
 #include "http/request_reader.hpp"
@@ -66,13 +65,7 @@ struct Server::Impl {
   // that closes it live on the first loop.
   std::vector<std::unique_ptr<asio::io_context>> loops = MakeLoops(options.threads);
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running = Guard(loops);
-  asio::thread_pool workers{static_cast<std::size_t>(options.workers)};
-  // Lane::kOperations: two threads, so that a scrape answers while readiness checks run (see
-  // AddOperationalRoutes: only one thread at a time runs them).
-  asio::thread_pool operations{2};
-  std::atomic<std::size_t> queued{0};  // Lane::kRequests requests waiting for a worker
-  core::QueueCodel queue_codel{options.queue};
-  WorkerQueueMetrics& queue_metrics = GlobalWorkerQueueMetrics();
+  HandlerRunner handlers{options, router};
   tcp::acceptor acceptor{*loops.front()};
   // The streams each loop is writing (used on that loop only), for a shutdown to end them.
   std::vector<StreamRegistry> streams = std::vector<StreamRegistry>(loops.size());
@@ -97,74 +90,6 @@ struct Server::Impl {
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> out;
     for (const auto& context : contexts) out.push_back(asio::make_work_guard(*context));
     return out;
-  }
-
-  // The answer to a request refused because the workers are saturated (ServerOptions::max_queued).
-  Response Busy() {
-    queue_metrics.busy_refusals.Add();
-    return ProblemError(503, "The service is busy; try again in a second").WithRetryAfter(1).ToResponse();
-  }
-
-  // Runs the route's handler: a blocking one on the worker pool (the session waits without
-  // holding an I/O thread), an async one right here. The edge of a request: every failure of a
-  // handler becomes an answer.
-  asio::awaitable<Response> Invoke(Request& request, const Router::Found& route) {
-    // No such resource or method (404/405, or the not-found handler's answer) comes first: what the
-    // body is matters only to a route's handler.
-    if (route.handler == nullptr && route.async_handler == nullptr) co_return route.error;
-    if (!AcceptsBodyType(request, route)) {
-      co_return ProblemResponse(415, "Request bodies must be sent as Content-Type: application/json (UTF-8)");
-    }
-    std::exception_ptr failure;
-    Response response;
-    if (route.async_handler != nullptr) {
-      try {
-        response = co_await (*route.async_handler)(request);
-      } catch (const std::exception&) {
-        failure = std::current_exception();
-      }
-    } else {
-      const bool bounded = route.lane == Lane::kRequests;
-      if (bounded && options.max_queued > 0 && queued.load(std::memory_order_relaxed) >= options.max_queued) {
-        co_return Busy();
-      }
-      auto executor = co_await asio::this_coro::executor;
-      auto done = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
-      if (bounded)
-        queue_metrics.depth.Set(static_cast<double>(queued.fetch_add(1, std::memory_order_relaxed) + 1));
-      const auto enqueued = std::chrono::steady_clock::now();
-      asio::post(bounded ? workers : operations, [&, done, executor, bounded, enqueued] {
-        if (bounded)
-          queue_metrics.depth.Set(static_cast<double>(queued.fetch_sub(1, std::memory_order_relaxed) - 1));
-        const auto now = std::chrono::steady_clock::now();
-        if (bounded) queue_metrics.wait.Observe(std::chrono::duration<double>(now - enqueued).count());
-        if (bounded && queue_codel.Refuse(now - enqueued, now)) {
-          response = Busy();
-        } else {
-          core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
-          try {
-            response = (*route.handler)(request);
-          } catch (const std::exception&) {
-            failure = std::current_exception();
-          }
-        }
-        // Runs on the session's loop, so only after the session is suspended on `done`.
-        asio::post(executor, [done] { done->cancel(); });
-      });
-      co_await done->async_wait(kTuple);
-    }
-    if (failure) {
-      try {
-        std::rethrow_exception(failure);
-      } catch (const ProblemError& problem) {
-        co_return problem.ToResponse();
-      } catch (const std::exception& error) {
-        if (auto answer = router.MapError(error)) co_return std::move(*answer);
-        spdlog::error("unhandled error in {} {}: {}", request.method, request.path, error.what());
-        co_return ProblemResponse(500, "The server could not complete the request; it has been logged");
-      }
-    }
-    co_return response;
   }
 
   asio::awaitable<void> WriteResponse(Connection& connection, Response response, unsigned version,
@@ -192,7 +117,7 @@ struct Server::Impl {
     request.query = std::move(target->second);
     auto found = router.Find(request);
     route = found.pattern;
-    co_return co_await Invoke(request, found);
+    co_return co_await handlers.Run(request, found);
   }
 
   // What serving one request left the connection to do.
@@ -406,7 +331,7 @@ void Server::Listen() {
 }
 
 std::uint16_t Server::Port() const { return impl_->acceptor.local_endpoint().port(); }
-std::size_t Server::Queued() const { return impl_->queued.load(std::memory_order_relaxed); }
+std::size_t Server::Queued() const { return impl_->handlers.Queued(); }
 
 void Server::Run(bool handle_signals) {
   asio::signal_set signals(*impl_->loops.front());
@@ -427,7 +352,7 @@ void Server::Run(bool handle_signals) {
   }
   impl_->loops.front()->run();
   for (auto& thread : threads) thread.join();
-  impl_->workers.join();
+  impl_->handlers.Join();
   spdlog::info("{} stopped serving", impl_->options.service);
 }
 

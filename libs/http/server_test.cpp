@@ -10,7 +10,6 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <functional>
-#include <future>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -19,19 +18,10 @@
 #include "http/loopback_server.hpp"
 #include "http/problem.hpp"
 #include "http/raw_client.hpp"
-#include "http/stream.hpp"
 #include "observability/metrics.hpp"
 
 namespace kpo::http {
 namespace {
-
-// Sends `request` as it is on a connection of its own; returns what came back once `enough` did,
-// the server closed or 3 s passed.
-std::string RawExchange(std::uint16_t port, std::string_view request, std::string_view enough) {
-  RawClient client(port);
-  client.Send(request);
-  return client.ReadUntil(enough, std::chrono::seconds(3));
-}
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -314,119 +304,6 @@ TEST_F(ServerTest, ConcurrentClientsAreServedOnEveryLoop) {
   }
   for (auto& client : clients) client.join();
   EXPECT_EQ(ok.load(), 8 * 25);
-}
-
-}  // namespace
-}  // namespace kpo::http
-
-namespace kpo::http {
-namespace {
-
-// Serves GET /stream with an event stream that `produce` fills from its own thread (and must
-// close), and returns what a client received.
-ClientResponse FetchStream(const std::function<void(EventStream&)>& produce, ServerOptions options = {}) {
-  Router router;
-  router.Add("GET", "/stream", [produce](Request&) {
-    Response response;
-    response.headers.emplace_back("Content-Type", "text/event-stream");
-    response.stream = std::make_shared<EventStream>();
-    std::thread([stream = response.stream, produce] { produce(*stream); }).detach();
-    return response;
-  });
-  LoopbackServer server(router, std::move(options));
-  ClientResponse response;
-  EXPECT_NO_THROW(response = Fetch("127.0.0.1", server.Port(), "GET", "/stream"));
-  return response;
-}
-
-TEST(ServerStreaming, StreamsChunksUntilTheProducerCloses) {
-  auto response = FetchStream([](EventStream& stream) {
-    for (int i = 0; i < 3; ++i) stream.Push("data: " + std::to_string(i) + "\n\n");
-    stream.Close();
-  });
-  EXPECT_EQ(response.status, 200);
-  EXPECT_EQ(response.body, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
-}
-
-TEST(ServerStreaming, AQuietStreamOutlivesTheWriteDeadline) {
-  ServerOptions options;
-  options.write_timeout = std::chrono::milliseconds(200);
-  auto response = FetchStream(
-      [](EventStream& stream) {
-        stream.Push("data: first\n\n");
-        // Quiet for several write deadlines, as a stream between events is.
-        std::this_thread::sleep_for(std::chrono::milliseconds(900));
-        stream.Push("data: later\n\n");
-        stream.Close();
-      },
-      options);
-  EXPECT_EQ(response.body, "data: first\n\ndata: later\n\n");
-}
-
-// Raw exchanges with a server whose GET /stream pushes one event and ends when `close` (else when
-// abandoned), and whose GET /nothing answers 204.
-class RawStreaming : public ::testing::Test {
- protected:
-  void Serve(bool close) {
-    router_.Add("GET", "/stream", [this, close](Request&) {
-      Response response;
-      response.headers.emplace_back("Content-Type", "text/event-stream");
-      response.stream = std::make_shared<EventStream>();
-      response.stream->Push("data: a\n\n");
-      if (close) response.stream->Close();
-      response.stream->OnAbandon([this] { abandoned_.set_value(); });
-      return response;
-    });
-    router_.Add("GET", "/nothing", [](Request&) {
-      Response response;
-      response.status = 204;
-      return response;
-    });
-    server_ = std::make_unique<LoopbackServer>(router_, ServerOptions{});
-  }
-  std::string Exchange(std::string_view request, std::string_view enough) {
-    return RawExchange(server_->Port(), request, enough);
-  }
-
-  Router router_;
-  // Before the server: the server's threads, which may still fulfil it, are gone before it is.
-  std::promise<void> abandoned_;
-  std::unique_ptr<LoopbackServer> server_;
-};
-
-// A HEAD answer has no body (RFC 9110 §9.3.2): the stream is let go, and the connection goes on.
-TEST_F(RawStreaming, AHeadRequestGetsTheStreamsHeadAloneAndLetsTheStreamGo) {
-  Serve(false);
-  const auto answer = Exchange(
-      "HEAD /stream HTTP/1.1\r\nHost: t\r\n\r\nGET /nothing HTTP/1.1\r\nHost: t\r\n\r\n", "HTTP/1.1 204");
-  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
-  EXPECT_NE(answer.find("text/event-stream"), std::string::npos) << answer;
-  EXPECT_NE(answer.find("\r\n\r\nHTTP/1.1 204"), std::string::npos) << "no body before the next answer:\n"
-                                                                    << answer;
-  EXPECT_EQ(abandoned_.get_future().wait_for(std::chrono::seconds(2)), std::future_status::ready);
-}
-
-// An HTTP/1.0 client knows no chunked coding (RFC 9112 §6.1): the body comes as it is and the
-// connection's close ends it.
-TEST_F(RawStreaming, AnHttp10ClientGetsTheStreamUnchunkedUntilTheClose) {
-  Serve(true);
-  const auto answer = Exchange("GET /stream HTTP/1.0\r\n\r\n", "\n\n\n\n");  // read until the close
-  EXPECT_EQ(answer.find("Transfer-Encoding"), std::string::npos) << answer;
-  EXPECT_TRUE(answer.ends_with("\r\n\r\ndata: a\n\n")) << answer;
-}
-
-TEST(ServerStreaming, AsyncHandlersRunOnTheIoThreads) {
-  Router router;
-  router.AddAsync("GET", "/async", [](Request& r) -> boost::asio::awaitable<Response> {
-    co_return JsonResponse(200, "\"" + r.path + "\"");
-  });
-  router.AddAsync("POST", "/async",
-                  [](Request&) -> boost::asio::awaitable<Response> { co_return JsonResponse(200, "{}"); });
-  LoopbackServer server(router, ServerOptions{});
-  EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "GET", "/async").body, "\"/async\"");
-  // An async handler (a proxy) judges bodies itself: it may have to answer 401 before any 415.
-  EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "POST", "/async", {{"Content-Type", "text/plain"}}, "x").status,
-            200);
 }
 
 }  // namespace

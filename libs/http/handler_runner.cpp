@@ -1,0 +1,94 @@
+#include "http/handler_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+
+#include "core/log.hpp"
+#include "http/access_log.hpp"
+#include "http/problem.hpp"
+
+namespace kpo::http {
+namespace asio = boost::asio;
+
+HandlerRunner::HandlerRunner(const ServerOptions& options, const Router& router)
+    : router_(router),
+      max_queued_(options.max_queued),
+      workers_(static_cast<std::size_t>(options.workers)),
+      queue_codel_(options.queue),
+      queue_metrics_(GlobalWorkerQueueMetrics()) {}
+
+void HandlerRunner::Join() { workers_.join(); }
+
+Response HandlerRunner::Busy() {
+  queue_metrics_.busy_refusals.Add();
+  return ProblemError(503, "The service is busy; try again in a second").WithRetryAfter(1).ToResponse();
+}
+
+asio::awaitable<Response> HandlerRunner::Run(Request& request, const Router::Found& route) {
+  // No such resource or method (404/405, or the not-found handler's answer) comes first: what the
+  // body is matters only to a route's handler.
+  if (route.handler == nullptr && route.async_handler == nullptr) co_return route.error;
+  if (!AcceptsBodyType(request, route)) {
+    co_return ProblemResponse(415, "Request bodies must be sent as Content-Type: application/json (UTF-8)");
+  }
+  std::exception_ptr failure;
+  Response response;
+  if (route.async_handler != nullptr) {
+    try {
+      response = co_await (*route.async_handler)(request);
+    } catch (const std::exception&) {
+      failure = std::current_exception();
+    }
+  } else {
+    const bool bounded = route.lane == Lane::kRequests;
+    if (bounded && max_queued_ > 0 && queued_.load(std::memory_order_relaxed) >= max_queued_) {
+      co_return Busy();
+    }
+    auto executor = co_await asio::this_coro::executor;
+    auto done = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+    if (bounded)
+      queue_metrics_.depth.Set(static_cast<double>(queued_.fetch_add(1, std::memory_order_relaxed) + 1));
+    const auto enqueued = std::chrono::steady_clock::now();
+    asio::post(bounded ? workers_ : operations_, [&, done, executor, bounded, enqueued] {
+      if (bounded)
+        queue_metrics_.depth.Set(static_cast<double>(queued_.fetch_sub(1, std::memory_order_relaxed) - 1));
+      const auto now = std::chrono::steady_clock::now();
+      if (bounded) queue_metrics_.wait.Observe(std::chrono::duration<double>(now - enqueued).count());
+      if (bounded && queue_codel_.Refuse(now - enqueued, now)) {
+        response = Busy();
+      } else {
+        core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
+        try {
+          response = (*route.handler)(request);
+        } catch (const std::exception&) {
+          failure = std::current_exception();
+        }
+      }
+      // Runs on the session's loop, so only after the session is suspended on `done`.
+      asio::post(executor, [done] { done->cancel(); });
+    });
+    co_await done->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (failure) co_return AnswerFailure(request, failure);
+  co_return response;
+}
+
+Response HandlerRunner::AnswerFailure(const Request& request, std::exception_ptr failure) const {
+  try {
+    std::rethrow_exception(std::move(failure));
+  } catch (const ProblemError& problem) {
+    return problem.ToResponse();
+  } catch (const std::exception& error) {
+    if (auto answer = router_.MapError(error)) return std::move(*answer);
+    spdlog::error("unhandled error in {} {}: {}", request.method, request.path, error.what());
+    return ProblemResponse(500, "The server could not complete the request; it has been logged");
+  }
+}
+
+}  // namespace kpo::http

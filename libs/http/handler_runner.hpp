@@ -1,0 +1,52 @@
+#pragma once
+// Running a route's handler for the HTTP server: blocking handlers on bounded worker pools, async
+// ones on the caller's loop. Includes Asio: only for translation units that already do I/O.
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstddef>
+#include <exception>
+
+#include "core/queue_codel.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+
+namespace kpo::http {
+
+struct WorkerQueueMetrics;
+
+class HandlerRunner {
+ public:
+  HandlerRunner(const ServerOptions& options, const Router& router);
+
+  // Answers `request` with `route`'s handler, or with `route`'s error when there is none. A blocking
+  // handler runs on a worker (Lane::kRequests) or the operations pool (Lane::kOperations) while
+  // the calling coroutine waits without holding its I/O thread. A request for a worker is refused
+  // with 503 + Retry-After when `max_queued` already wait or when it waited too long
+  // (ServerOptions::queue). The edge of a request: every exception of a handler becomes an answer
+  // (a ProblemError its own, others through Router::MapError, the rest a logged 500).
+  boost::asio::awaitable<Response> Run(Request& request, const Router::Found& route);
+
+  // Requests waiting for a worker now.
+  std::size_t Queued() const { return queued_.load(std::memory_order_relaxed); }
+
+  // Waits for the handlers already handed to a worker to finish.
+  void Join();
+
+ private:
+  Response Busy();
+  Response AnswerFailure(const Request& request, std::exception_ptr failure) const;
+
+  const Router& router_;
+  std::size_t max_queued_;
+  boost::asio::thread_pool workers_;
+  // Lane::kOperations: two threads, so that a scrape answers while readiness checks run (see
+  // AddOperationalRoutes: only one thread at a time runs them).
+  boost::asio::thread_pool operations_{2};
+  std::atomic<std::size_t> queued_{0};
+  core::QueueCodel queue_codel_;
+  WorkerQueueMetrics& queue_metrics_;
+};
+
+}  // namespace kpo::http

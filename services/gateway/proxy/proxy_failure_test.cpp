@@ -1,0 +1,228 @@
+// The proxy when its upstream fails: a service that cannot be reached, and a replica killed while
+// holding a request (kill -9). A read is asked again, a keyed write goes again, an unkeyed write
+// is never repeated and the client is told its outcome is unknown.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "gateway/proxy/proxy.hpp"
+#include "http/client.hpp"
+#include "http/loopback_server.hpp"
+#include "http/server.hpp"
+
+namespace kpo::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A service that is down (its port refuses connections) was sent nothing: the client is told it is
+// unavailable and when to come back, as for any other outage, not that the gateway failed.
+TEST(ProxyFailure, AServiceThatCannotBeReachedIsUnavailableWithRetryAfter) {
+  spdlog::set_level(spdlog::level::off);
+  std::uint16_t closed_port = 0;
+  {
+    http::Router router;
+    http::ServerOptions options;
+    options.host = "127.0.0.1";
+    http::Server server(options, router);
+    server.Listen();
+    closed_port = server.Port();
+  }
+  Upstream upstream(
+      UpstreamOptions{.name = "orders", .addresses = {"127.0.0.1:" + std::to_string(closed_port)}});
+  http::Router gateway_router;
+  gateway_router.AddAsync("POST", "/api/orders",
+                          [&upstream](http::Request& request) { return upstream.Forward(request, {}); });
+  http::ServerOptions gateway_options;
+  gateway_options.host = "127.0.0.1";
+  http::Server gateway_server(gateway_options, gateway_router);
+  gateway_server.Listen();
+  std::thread gateway_thread([&] { gateway_server.Run(false); });
+
+  const auto response = http::Fetch("127.0.0.1", gateway_server.Port(), "POST", "/api/orders",
+                                    {{"Content-Type", "application/json"}}, "{}");
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.Header("Retry-After"), "1");
+  EXPECT_TRUE(response.Header("Content-Type").value_or("").starts_with("application/problem+json"));
+  EXPECT_NE(response.body.find("/problems/unavailable"), std::string::npos) << response.body;
+
+  gateway_server.Stop();
+  gateway_thread.join();
+  spdlog::set_level(spdlog::level::warn);
+}
+
+// One replica on a raw socket that takes its first request and dies holding it: the connection is
+// reset with no answer, as when the service is killed with kill -9. Afterwards it is either gone (no
+// longer listening: a new connection is refused) or back (it answers the next request 200).
+class ReplicaThatDiesHoldingARequest {
+ public:
+  enum class Afterwards { kGone, kBack };
+
+  explicit ReplicaThatDiesHoldingARequest(Afterwards afterwards) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    auto* raw = reinterpret_cast<sockaddr*>(&address);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+    if (::bind(listener_, raw, length) != 0 || ::listen(listener_, 8) != 0 ||
+        ::getsockname(listener_, raw, &length) != 0) {
+      ::close(listener_);
+      throw std::runtime_error("cannot listen on loopback");
+    }
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this, afterwards] { Serve(afterwards); });
+  }
+  ~ReplicaThatDiesHoldingARequest() {
+    stop_ = true;
+    thread_.join();
+    if (listener_ >= 0) ::close(listener_);
+  }
+  ReplicaThatDiesHoldingARequest(const ReplicaThatDiesHoldingARequest&) = delete;
+  ReplicaThatDiesHoldingARequest& operator=(const ReplicaThatDiesHoldingARequest&) = delete;
+
+  std::uint16_t Port() const { return port_; }
+  int RequestsSeen() const { return requests_; }
+
+ private:
+  void Serve(Afterwards afterwards) {
+    int connection = AcceptRequest();
+    if (connection < 0) return;
+    if (afterwards == Afterwards::kGone) {
+      // Closed before the reset, so the gateway's next connect is refused for sure.
+      ::close(listener_);
+      listener_ = -1;
+    }
+    const linger reset{.l_onoff = 1, .l_linger = 0};
+    ::setsockopt(connection, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(connection);
+    if (afterwards == Afterwards::kGone) return;
+    connection = AcceptRequest();
+    if (connection < 0) return;
+    constexpr std::string_view kOk =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: "
+        "close\r\n\r\n{}";
+    EXPECT_EQ(::write(connection, kOk.data(), kOk.size()), static_cast<ssize_t>(kOk.size()));
+    ::close(connection);
+  }
+
+  // The next connection once its request's head has arrived; -1 when the test ends first.
+  int AcceptRequest() {
+    pollfd waiting{.fd = listener_, .events = POLLIN, .revents = 0};
+    while (!stop_) {
+      if (::poll(&waiting, 1, 20) != 1) continue;
+      const int connection = ::accept(listener_, nullptr, nullptr);
+      if (connection < 0) return -1;
+      // Bounded: a gateway that connects and sends nothing must fail the test, not hang it.
+      const timeval limit{.tv_sec = 5, .tv_usec = 0};
+      ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+      std::string received;
+      std::array<char, 4096> chunk{};
+      while (received.find("\r\n\r\n") == std::string::npos) {
+        const auto n = ::read(connection, chunk.data(), chunk.size());
+        if (n <= 0) break;
+        received.append(chunk.data(), static_cast<std::size_t>(n));
+      }
+      if (received.find("\r\n\r\n") != std::string::npos) ++requests_;
+      return connection;
+    }
+    return -1;
+  }
+
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+// A gateway forwarding GET and POST /api/orders to `replica`, the only replica of its upstream.
+struct GatewayBefore {
+  explicit GatewayBefore(std::uint16_t replica_port)
+      : upstream(
+            UpstreamOptions{.name = "orders", .addresses = {"127.0.0.1:" + std::to_string(replica_port)}}) {
+    for (const char* method : {"GET", "POST"}) {
+      router.AddAsync(method, "/api/orders",
+                      [this](http::Request& request) { return upstream.Forward(request, {}); });
+    }
+    server.emplace(router, http::ServerOptions{});
+  }
+  ~GatewayBefore() {
+    server->Stop();
+    upstream.CloseIdleConnections();
+  }
+  GatewayBefore(const GatewayBefore&) = delete;
+  GatewayBefore& operator=(const GatewayBefore&) = delete;
+
+  Upstream upstream;
+  http::Router router;
+  std::optional<http::LoopbackServer> server;
+};
+
+// The only replica was killed holding a read: it never answered, and a read is safe to repeat, so
+// the gateway asks again on a new connection. Refused there, the service is down: 503 with
+// Retry-After (come back shortly), not a 502 that says the gateway failed.
+TEST(ProxyFailure, AReadTheOnlyReplicaDiedHoldingIsUnavailableWithRetryAfter) {
+  spdlog::set_level(spdlog::level::off);
+  ReplicaThatDiesHoldingARequest replica(ReplicaThatDiesHoldingARequest::Afterwards::kGone);
+  GatewayBefore gateway(replica.Port());
+  const auto response = http::Fetch("127.0.0.1", gateway.server->Port(), "GET", "/api/orders", {}, {}, 5s);
+  EXPECT_EQ(response.status, 503) << response.body;
+  EXPECT_EQ(response.Header("Retry-After"), "1");
+  EXPECT_EQ(replica.RequestsSeen(), 1);
+  spdlog::set_level(spdlog::level::warn);
+}
+
+// Back already (a supervisor restarted it): the repeated read gets the answer.
+TEST(ProxyFailure, AReadTheOnlyReplicaDiedHoldingIsAnsweredOnceItIsBack) {
+  spdlog::set_level(spdlog::level::off);
+  ReplicaThatDiesHoldingARequest replica(ReplicaThatDiesHoldingARequest::Afterwards::kBack);
+  GatewayBefore gateway(replica.Port());
+  const auto response = http::Fetch("127.0.0.1", gateway.server->Port(), "GET", "/api/orders", {}, {}, 5s);
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(replica.RequestsSeen(), 2);
+  spdlog::set_level(spdlog::level::warn);
+}
+
+// A write without an Idempotency-Key may have been applied before the replica died: it is never
+// sent again, even to a replica that is back, and the client is told the outcome is unknown (502).
+TEST(ProxyFailure, AnUnkeyedWriteTheOnlyReplicaDiedHoldingIsNotRepeated) {
+  spdlog::set_level(spdlog::level::off);
+  ReplicaThatDiesHoldingARequest replica(ReplicaThatDiesHoldingARequest::Afterwards::kBack);
+  GatewayBefore gateway(replica.Port());
+  const auto response = http::Fetch("127.0.0.1", gateway.server->Port(), "POST", "/api/orders",
+                                    {{"Content-Type", "application/json"}}, "{}", 5s);
+  EXPECT_EQ(response.status, 502) << response.body;
+  EXPECT_NE(response.body.find("may have been applied"), std::string::npos) << response.body;
+  EXPECT_FALSE(response.Header("Retry-After")) << "a Retry-After invites a blind repeat";
+  EXPECT_EQ(replica.RequestsSeen(), 1);
+  spdlog::set_level(spdlog::level::warn);
+}
+
+// With a key, the service's idempotency store makes a second attempt safe: it goes again.
+TEST(ProxyFailure, AKeyedWriteTheOnlyReplicaDiedHoldingGoesAgain) {
+  spdlog::set_level(spdlog::level::off);
+  ReplicaThatDiesHoldingARequest replica(ReplicaThatDiesHoldingARequest::Afterwards::kBack);
+  GatewayBefore gateway(replica.Port());
+  const auto response =
+      http::Fetch("127.0.0.1", gateway.server->Port(), "POST", "/api/orders",
+                  {{"Content-Type", "application/json"}, {"Idempotency-Key", "k-1"}}, "{}", 5s);
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(replica.RequestsSeen(), 2);
+  spdlog::set_level(spdlog::level::warn);
+}
+
+}  // namespace
+}  // namespace kpo::gateway
