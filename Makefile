@@ -7,7 +7,7 @@ SOURCE_DIRS := $(wildcard libs services tests bench tools)
 # Sources for clang-format (everything; clang-tidy takes what the compile database knows).
 FORMAT_SOURCES = $(sort $(shell find $(SOURCE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null))
 
-.PHONY: help up test down build bench chaos faults coverage fuzz format format-check tidy trace
+.PHONY: help up test down build bench chaos faults coverage fuzz format format-check layout tidy trace
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-13s %s\n", $$1, $$2 }'
@@ -50,6 +50,9 @@ format: ## clang-format -i every .cpp/.hpp
 
 format-check: ## fail if any file is not clang-formatted
 	clang-format --dry-run --Werror $(FORMAT_SOURCES)
+
+layout: ## fail if a C++ file passes 400 lines or a service include lacks its prefix (scripts/layout_check.sh)
+	./scripts/layout_check.sh
 
 tidy: ## clang-tidy over the sources in build/release/compile_commands.json (scripts/tidy.sh)
 	@test -f build/release/compile_commands.json || ./scripts/build.sh release
