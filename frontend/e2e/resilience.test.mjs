@@ -46,7 +46,7 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
       // A reload opens the same order.
       await page.reload();
       await openDetails(page, id).waitFor();
-      assert.match(await page.title(), new RegExp(`Order #${id.slice(0, 8)}`));
+      assert.match(await page.title(), new RegExp(`Order #${id.slice(-8)}`));
 
       // The address pasted into a new tab of the same browser (same session) opens it too.
       const tab = await context.newPage();
@@ -91,7 +91,7 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
         await other.page.goto(`${BASE}/orders/${id}`);
         const missing = other.page.getByTestId('order-missing');
         await missing.waitFor();
-        assert.match(await missing.textContent(), new RegExp(`Order #${id.slice(0, 8)} was not found`));
+        assert.match(await missing.textContent(), new RegExp(`Order #${id.slice(-8)} was not found`));
         assert.equal(await other.page.locator('li.order').count(), 0);
         await missing.getByRole('button', { name: 'Close' }).click();
         await other.page.waitForURL(`${BASE}/`);

@@ -69,7 +69,7 @@ describe('web UI', { timeout: 240_000 }, () => {
       assert.match(await tl.textContent(), /\+\s?[\d\u202f]+\s?ms/);
       // The ledger shows the deposit and the charge for this order.
       const ledger = page.getByTestId('entries');
-      await ledger.locator('li.entry.charge', { hasText: id.slice(0, 8) }).waitFor();
+      await ledger.locator('li.entry.charge', { hasText: id.slice(-8) }).waitFor();
       await ledger.locator('li.entry.deposit').first().waitFor();
       await shot(page, '02-desktop-order-finished');
       noPageErrors(errors);

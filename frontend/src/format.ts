@@ -50,8 +50,10 @@ export function msText(ms: number): string {
   return `${formatInteger(Math.max(0, ms))} ms`;
 }
 
+// The last 8 hex digits of an id: ids are UUIDv7, whose first digits are its creation time (the first 8
+// change only every 65.5 s, so orders placed within a minute would share them); the tail is random.
 export function shortId(id: string): string {
-  return id.slice(0, 8);
+  return id.replace(/-/g, '').slice(-8);
 }
 
 export function reasonText(reason: string | null | undefined): string | null {

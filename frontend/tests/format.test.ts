@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateTimeOf, formatInteger, LOCALE, msText, timeOf } from '../src/format';
+import { dateTimeOf, formatInteger, LOCALE, msText, shortId, timeOf } from '../src/format';
 import { parseRoute, routePath } from '../src/route';
 
 describe('one locale', () => {
@@ -36,5 +36,15 @@ describe('order addresses', () => {
     expect(parseRoute('/orders/%3Cscript%3E')).toEqual({ orderId: null });
     expect(routePath({ orderId: id })).toBe(`/orders/${id}`);
     expect(routePath({ orderId: null })).toBe('/');
+  });
+});
+
+describe('short ids', () => {
+  it('tell apart ids created within the same minute (UUIDv7: the time comes first)', () => {
+    const first = '01a2463b-0520-7a1c-9f3e-4b5c6d7e8f90';
+    const second = '01a2463b-08a8-7d2e-8a1b-0c1d2e3f4a5b';
+    expect(shortId(first)).toBe('6d7e8f90');
+    expect(shortId(second)).toBe('2e3f4a5b');
+    expect(shortId(first)).not.toBe(shortId(second));
   });
 });

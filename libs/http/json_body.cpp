@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
+#include <boost/url/parse.hpp>
 #include <charconv>
 #include <set>
 #include <vector>
@@ -194,12 +195,33 @@ void JsonBody::Finish() const {
   throw ProblemError(422, detail, reported);
 }
 
+namespace {
+
+// The value of query parameter `name`, if given. Given more than once, it is refused (422), as a
+// repeated JSON key is: which one counts would be a guess. Request::query keeps only the last, so
+// the target is read again, only when the parameter is there at all.
+const std::string* QueryValue(const Request& request, const std::string& name) {
+  auto it = request.query.find(name);
+  if (it == request.query.end()) return nullptr;
+  if (auto parsed = boost::urls::parse_origin_form(request.target)) {
+    int seen = 0;
+    for (auto param : parsed->params()) seen += param.key == name ? 1 : 0;
+    if (seen > 1) {
+      const std::string message = "must be given at most once";
+      throw ProblemError(422, "Invalid query parameter " + name + ": " + message, {{name, message}});
+    }
+  }
+  return &it->second;
+}
+
+}  // namespace
+
 std::int64_t QueryInt(const Request& request, const std::string& name, std::int64_t fallback,
                       std::int64_t min, std::int64_t max) {
-  auto it = request.query.find(name);
-  if (it == request.query.end()) return fallback;
+  const std::string* given = QueryValue(request, name);
+  if (given == nullptr) return fallback;
   std::int64_t value = 0;
-  const auto& text = it->second;
+  const auto& text = *given;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
     const auto message = "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
@@ -209,9 +231,9 @@ std::int64_t QueryInt(const Request& request, const std::string& name, std::int6
 }
 
 std::optional<std::string> QueryCursor(const Request& request, const std::string& name) {
-  auto it = request.query.find(name);
-  if (it == request.query.end()) return std::nullopt;
-  auto cursor = core::NormalizeUuid(it->second);
+  const std::string* given = QueryValue(request, name);
+  if (given == nullptr) return std::nullopt;
+  auto cursor = core::NormalizeUuid(*given);
   if (!cursor) {
     throw ProblemError(422, "Invalid query parameter " + name + ": not a cursor returned as next",
                        {{name, "must be a cursor returned as next"}});

@@ -42,12 +42,13 @@ class JsonBody {
   FieldErrors errors_;
 };
 
-// Parses a query parameter as an integer in [min, max]; throws ProblemError(422) naming it.
+// Parses a query parameter as an integer in [min, max]; throws ProblemError(422) naming it, also
+// when it is given more than once.
 std::int64_t QueryInt(const Request& request, const std::string& name, std::int64_t fallback,
                       std::int64_t min, std::int64_t max);
 
 // The optional paging cursor `name` (a UUID returned as "next"); throws ProblemError(422) when
-// present but malformed.
+// present but malformed or given more than once.
 std::optional<std::string> QueryCursor(const Request& request, const std::string& name);
 
 }  // namespace kpo::http

@@ -5,6 +5,8 @@
 #include <boost/json/parse.hpp>
 
 #include "core/utf8.hpp"
+#include "http/message.hpp"
+#include "http/problem.hpp"
 
 namespace kpo::http {
 namespace {
@@ -114,6 +116,38 @@ TEST(JsonBody, AnAnswerNamesTenFieldsAtMostEachShortened) {
   EXPECT_EQ(ErrorsOf(R"({"amount":1,"description":"x",")" + std::string(63, 'z') + "\u00e9\u00e9\":1}")
                 .count(std::string(63, 'z') + "..."),
             1U);
+}
+
+Request WithTarget(const std::string& target) {
+  Request request;
+  request.target = target;
+  if (auto parsed = ParseTarget(target)) request.query = parsed->second;
+  return request;
+}
+
+TEST(QueryParameters, AreReadWhenGivenOnce) {
+  EXPECT_EQ(QueryInt(WithTarget("/api/orders?limit=7"), "limit", 20, 1, 100), 7);
+  EXPECT_EQ(QueryInt(WithTarget("/api/orders"), "limit", 20, 1, 100), 20);
+  EXPECT_EQ(
+      QueryCursor(WithTarget("/api/orders?limit=1&before=01a2463b-0520-7a1c-9f3e-4b5c6d7e8f90"), "before"),
+      "01a2463b-0520-7a1c-9f3e-4b5c6d7e8f90");
+}
+
+// Which of two values counts would be a guess (the last, the first?): refused, as a repeated JSON key is.
+TEST(QueryParameters, GivenTwiceAreRefused) {
+  for (const auto* target : {"/api/orders?limit=1&limit=2", "/api/orders?limit=1&x=0&limit=1"}) {
+    try {
+      QueryInt(WithTarget(target), "limit", 20, 1, 100);
+      ADD_FAILURE() << target << " was accepted";
+    } catch (const ProblemError& problem) {
+      EXPECT_EQ(problem.Status(), 422);
+      EXPECT_NE(problem.ToResponse().body.find("at most once"), std::string::npos);
+    }
+  }
+  const auto cursor = "01a2463b-0520-7a1c-9f3e-4b5c6d7e8f90";
+  EXPECT_THROW(
+      QueryCursor(WithTarget(std::string("/api/orders?before=") + cursor + "&before=" + cursor), "before"),
+      ProblemError);
 }
 
 TEST(Utf8, RejectsOverlongsSurrogatesAndTruncation) {

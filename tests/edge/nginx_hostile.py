@@ -9,6 +9,7 @@ timeout (10 s), not after minutes, and so is one that trickles it a byte at a ti
 """
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -103,6 +104,18 @@ check("the app's page carries its security headers",
       status == 200 and headers.get("x-frame-options") == "DENY" and headers.get("x-content-type-options") == "nosniff"
       and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy,
       f"status {status}, headers {headers}")
+
+# A request without an X-Request-Id gets one started by nginx, a UUID as the services' are; a
+# client's own is passed through.
+data, _ = exchange(b"GET /api/orders HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+_, headers, _ = status_and_body(data)
+started = headers.get("x-request-id", "")
+check("a request id started by nginx is a UUID",
+      re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", started) is not None,
+      f"X-Request-Id {started!r}")
+data, _ = exchange(b"GET /api/orders HTTP/1.1\r\nHost: x\r\nX-Request-Id: mine-1\r\nConnection: close\r\n\r\n")
+_, headers, _ = status_and_body(data)
+check("a client's request id is passed through", headers.get("x-request-id") == "mine-1", f"headers {headers}")
 
 data, _ = exchange(b"GET /_kpo/400 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 status, _, _ = status_and_body(data)

@@ -90,7 +90,7 @@ TEST_F(HttpInput, WrongContentTypeIs415) {
 }
 
 TEST_F(HttpInput, BadPagingParametersAre422) {
-  for (const auto* query : {"limit=0", "limit=101", "limit=abc", "before=nope"}) {
+  for (const auto* query : {"limit=0", "limit=101", "limit=abc", "before=nope", "limit=1&limit=2"}) {
     ExpectProblem(system().api.Call("GET", std::string("/api/orders?") + query, user_), 422);
     ExpectProblem(system().api.Call("GET", std::string("/api/accounts/me/entries?") + query, user_), 422);
   }
