@@ -105,6 +105,20 @@ describe('web UI', { timeout: 240_000 }, () => {
       const d1 = await fillOrder(page, '10.00', uniq('double click'));
       await page.getByTestId('place-order').dblclick();
       await orderItem(page, d1).waitFor();
+      // The second click of a double click can land after the first one's order was answered and the
+      // form refilled with a new suggestion (a fast server, a busy browser): it must place nothing.
+      await page.waitForFunction(
+        (sent) => {
+          const field = document.getElementById('order-description');
+          const button = document.querySelector('[data-testid=place-order]');
+          return field && field.value !== sent && button && !button.disabled;
+        },
+        d1,
+      );
+      await page.evaluate(() => {
+        const late = new MouseEvent('click', { bubbles: true, cancelable: true, detail: 2 });
+        document.querySelector('[data-testid=place-order]').dispatchEvent(late);
+      });
       // Two clicks in the same task, before the button can re-render as disabled. The list may show
       // the first order (a live event) before its POST has answered: wait for the button to be back.
       const d2 = await fillOrder(page, '20.00', uniq('double submit'));

@@ -1,6 +1,7 @@
 // The account: balance, "Create account" / "Top up", and the ledger.
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, IdempotentSubmission, type ApiClient } from '../api';
+import { ignoreRepeatedClicks } from '../clicks';
 import { isUnavailable, loadErrorText, submitErrorText } from '../errors';
 import type { AccountState } from '../hooks/useAccount';
 import { useSubmit } from '../hooks/useSubmit';
@@ -112,6 +113,7 @@ export function AccountCard(props: {
             disabled={busy || wait > 0}
             aria-busy={busy}
             data-testid={account ? 'top-up' : 'create-account'}
+            onClick={ignoreRepeatedClicks}
           >
             {busy && <span class="spinner" aria-hidden="true" />}
             {busy ? busyText : account ? 'Top up' : 'Create account'}

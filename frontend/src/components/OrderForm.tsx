@@ -2,6 +2,7 @@
 // the pipeline with one click.
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, IdempotentSubmission, type ApiClient } from '../api';
+import { ignoreRepeatedClicks } from '../clicks';
 import { submitErrorText } from '../errors';
 import { useSubmit } from '../hooks/useSubmit';
 import { formatAmount, parseRubles, randomOrderAmount, toJsonAmount } from '../money';
@@ -122,6 +123,7 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
           aria-busy={busy}
           aria-describedby={props.unavailable ? 'order-unavailable' : undefined}
           data-testid="place-order"
+          onClick={ignoreRepeatedClicks}
         >
           {busy && <span class="spinner" aria-hidden="true" />}
           {busy ? 'Placing order…' : wait > 0 ? `Place order (${wait} s)` : 'Place order'}
