@@ -90,6 +90,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (request.headers.size() > options.max_header_count) return 0;  // 431 before anything else
   CheckIdentified(request);
   const auto target = kpo::http::ParseTarget(request.target);
-  if (target) KPO_FUZZ_CHECK(!target->first.empty());
+  if (target) KPO_FUZZ_CHECK(!target->path.empty());
   return 0;
 }

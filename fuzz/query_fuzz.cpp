@@ -4,6 +4,7 @@
 // problem naming the parameter.
 #include <algorithm>
 #include <boost/url/parse.hpp>
+#include <map>
 #include <string>
 
 #include "core/ids.hpp"
@@ -39,20 +40,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   KPO_FUZZ_CHECK(parsed.has_value() == full.has_value());
   if (!parsed) return 0;
   const std::string encoded(full->encoded_path());
-  KPO_FUZZ_CHECK(std::count(parsed->first.begin(), parsed->first.end(), '/') ==
+  KPO_FUZZ_CHECK(std::count(parsed->path.begin(), parsed->path.end(), '/') ==
                  std::count(encoded.begin(), encoded.end(), '/'));
   if (encoded.find("%25") == std::string::npos) {
-    std::string slashes_decoded = parsed->first;
+    std::string slashes_decoded = parsed->path;
     for (auto at = slashes_decoded.find("%2F"); at != std::string::npos;
          at = slashes_decoded.find("%2F", at + 1)) {
       slashes_decoded.replace(at, 3, "/");
     }
     KPO_FUZZ_CHECK(slashes_decoded == std::string(full->path()));
   }
+  // `repeated` names exactly the query names the parser finds more than once.
+  std::map<std::string, int> seen;
+  for (auto param : full->params()) ++seen[param.key];
+  for (const auto& [name, count] : seen) KPO_FUZZ_CHECK(parsed->repeated.contains(name) == (count > 1));
+  KPO_FUZZ_CHECK(parsed->repeated.size() <= seen.size());
   kpo::http::Request request;
   request.target = std::string(target);
-  request.path = std::move(parsed->first);
-  request.query = std::move(parsed->second);
+  request.path = std::move(parsed->path);
+  request.query = std::move(parsed->query);
+  request.repeated_query = std::move(parsed->repeated);
   ExpectValueOr422(
       [&] {
         const auto limit = kpo::http::QueryInt(request, "limit", kDefaultPageSize, 1, kMaxPageSize);

@@ -3,7 +3,6 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
-#include <boost/url/parse.hpp>
 #include <charconv>
 #include <set>
 #include <vector>
@@ -198,18 +197,13 @@ void JsonBody::Finish() const {
 namespace {
 
 // The value of query parameter `name`, if given. Given more than once, it is refused (422), as a
-// repeated JSON key is: which one counts would be a guess. Request::query keeps only the last, so
-// the target is read again, only when the parameter is there at all.
+// repeated JSON key is: which one counts would be a guess.
 const std::string* QueryValue(const Request& request, const std::string& name) {
   auto it = request.query.find(name);
   if (it == request.query.end()) return nullptr;
-  if (auto parsed = boost::urls::parse_origin_form(request.target)) {
-    int seen = 0;
-    for (auto param : parsed->params()) seen += param.key == name ? 1 : 0;
-    if (seen > 1) {
-      const std::string message = "must be given at most once";
-      throw ProblemError(422, "Invalid query parameter " + name + ": " + message, {{name, message}});
-    }
+  if (request.repeated_query.contains(name)) {
+    const std::string message = "must be given at most once";
+    throw ProblemError(422, "Invalid query parameter " + name + ": " + message, {{name, message}});
   }
   return &it->second;
 }

@@ -121,7 +121,10 @@ TEST(JsonBody, AnAnswerNamesTenFieldsAtMostEachShortened) {
 Request WithTarget(const std::string& target) {
   Request request;
   request.target = target;
-  if (auto parsed = ParseTarget(target)) request.query = parsed->second;
+  if (auto parsed = ParseTarget(target)) {
+    request.query = parsed->query;
+    request.repeated_query = parsed->repeated;
+  }
   return request;
 }
 

@@ -71,18 +71,20 @@ std::string DecodePath(std::string_view encoded) {
 
 }  // namespace
 
-std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
-    std::string_view target) {
+std::optional<Target> ParseTarget(std::string_view target) {
   // Most targets are a bare path with nothing to decode: it is then its own decoded form.
   if (!target.empty() && target.front() == '/' &&
       std::all_of(target.begin(), target.end(), IsPlainPathChar)) {
-    return std::make_pair(std::string(target), std::map<std::string, std::string>{});
+    return Target{.path = std::string(target), .query = {}, .repeated = {}};
   }
   auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) return std::nullopt;
-  std::map<std::string, std::string> query;
-  for (auto param : parsed->params()) query[param.key] = param.has_value ? param.value : "";
-  return std::make_pair(DecodePath(parsed->encoded_path()), std::move(query));
+  Target split{.path = DecodePath(parsed->encoded_path()), .query = {}, .repeated = {}};
+  for (auto param : parsed->params()) {
+    auto [it, first] = split.query.insert_or_assign(param.key, param.has_value ? param.value : "");
+    if (!first) split.repeated.insert(it->first);
+  }
+  return split;
 }
 
 std::optional<std::string> OriginFormOf(std::string_view target) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,7 @@ struct Request {
   std::string target;                              // as received: path and query
   std::string path;                                // percent-decoded path without the query
   std::map<std::string, std::string> query;        // percent-decoded; the last value wins
+  std::set<std::string> repeated_query;            // query names given more than once
   std::map<std::string, std::string> path_params;  // filled by the router, e.g. {"id": "..."}
   Headers headers;
   std::string body;
@@ -56,11 +58,17 @@ std::optional<std::string> OriginFormOf(std::string_view target);
 // value is valid, RFC 9112 §3.2). A request with an invalid one must be answered 400.
 bool IsValidHost(std::string_view host);
 
+// A request target split into its decoded parts.
+struct Target {
+  std::string path;
+  std::map<std::string, std::string> query;  // a name given more than once keeps its last value
+  std::set<std::string> repeated;            // the query names given more than once
+};
+
 // Splits "/a/b?x=1&y=%20" into a decoded path and query map. An encoded '/' stays "%2F" in the
 // path (it is not a separator). Returns nullopt for a target that is not a valid origin-form (bad
 // percent-encoding included).
-std::optional<std::pair<std::string, std::map<std::string, std::string>>> ParseTarget(
-    std::string_view target);
+std::optional<Target> ParseTarget(std::string_view target);
 
 // The media type of a Content-Type value, lower case, without parameters.
 std::string MediaType(std::string_view content_type);

@@ -8,9 +8,17 @@ namespace {
 TEST(Message, ParsesTargetWithDecodedQuery) {
   auto parsed = ParseTarget("/api/orders?limit=5&before=a%20b");
   ASSERT_TRUE(parsed);
-  EXPECT_EQ(parsed->first, "/api/orders");
-  EXPECT_EQ(parsed->second.at("limit"), "5");
-  EXPECT_EQ(parsed->second.at("before"), "a b");
+  EXPECT_EQ(parsed->path, "/api/orders");
+  EXPECT_EQ(parsed->query.at("limit"), "5");
+  EXPECT_EQ(parsed->query.at("before"), "a b");
+}
+
+TEST(Message, RecordsQueryNamesGivenMoreThanOnce) {
+  auto parsed = ParseTarget("/api/orders?limit=1&before=x&limit=2&flag&flag");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->query.at("limit"), "2");
+  EXPECT_EQ(parsed->repeated, (std::set<std::string>{"limit", "flag"}));
+  EXPECT_TRUE(ParseTarget("/api/orders?limit=1&before=x")->repeated.empty());
 }
 
 TEST(Message, RejectsInvalidTarget) {
@@ -24,12 +32,12 @@ TEST(Message, PlainPathsAreTheirOwnDecodedForm) {
   for (std::string_view target : {"/", "/api/orders/2b1c-x", "/a/b;c=d/@e:f/~g'h(i)*+,$!&"}) {
     auto parsed = ParseTarget(target);
     ASSERT_TRUE(parsed) << target;
-    EXPECT_EQ(parsed->first, target);
-    EXPECT_TRUE(parsed->second.empty());
+    EXPECT_EQ(parsed->path, target);
+    EXPECT_TRUE(parsed->query.empty());
   }
   auto encoded = ParseTarget("/api/orders/a%20b%7E");
   ASSERT_TRUE(encoded);
-  EXPECT_EQ(encoded->first, "/api/orders/a b~");
+  EXPECT_EQ(encoded->path, "/api/orders/a b~");
 }
 
 // An encoded slash is data within a segment: decoding it would make "/api%2Forders" another
@@ -38,12 +46,12 @@ TEST(Message, AnEncodedSlashStaysEncodedInThePath) {
   for (std::string_view target : {"/api%2Forders", "/api%2forders"}) {
     auto parsed = ParseTarget(target);
     ASSERT_TRUE(parsed) << target;
-    EXPECT_EQ(parsed->first, "/api%2Forders");
+    EXPECT_EQ(parsed->path, "/api%2Forders");
   }
   auto mixed = ParseTarget("/api/orders/a%2Fb%25c?x=%2F");
   ASSERT_TRUE(mixed);
-  EXPECT_EQ(mixed->first, "/api/orders/a%2Fb%c");
-  EXPECT_EQ(mixed->second.at("x"), "/");
+  EXPECT_EQ(mixed->path, "/api/orders/a%2Fb%c");
+  EXPECT_EQ(mixed->query.at("x"), "/");
 }
 
 TEST(Message, MediaTypeIgnoresParametersAndCase) {

@@ -113,8 +113,9 @@ struct Server::Impl {
     if (auto origin = OriginFormOf(request.target)) request.target = std::move(*origin);
     auto target = ParseTarget(request.target);
     if (!target) co_return ProblemResponse(400, "The request target is not a valid URI path");
-    request.path = std::move(target->first);
-    request.query = std::move(target->second);
+    request.path = std::move(target->path);
+    request.query = std::move(target->query);
+    request.repeated_query = std::move(target->repeated);
     auto found = router.Find(request);
     route = found.pattern;
     co_return co_await handlers.Run(request, found);
