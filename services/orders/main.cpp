@@ -63,7 +63,8 @@ orders::AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::s
                  .max_pending = config.Int("ORDERS_BACKPRESSURE_MAX_PENDING", 1000, 0, 1'000'000)},
       .max_in_flight = static_cast<int>(config.Int("ORDERS_MAX_IN_FLIGHT", 96, 0, 100'000)),
       .check_every = std::max(std::chrono::milliseconds(10),
-                              config.Millis("ORDERS_BACKPRESSURE_CHECK_MS", std::chrono::milliseconds(100)))};
+                              config.Millis("ORDERS_BACKPRESSURE_CHECK_MS", std::chrono::milliseconds(100))),
+      .window = std::chrono::seconds(config.Int("ORDERS_BACKPRESSURE_WINDOW_S", 30, 1, 86'400))};
 }
 
 orders::OrderIntakeOptions ReadIntakeOptions(core::Config& config) {

@@ -3,7 +3,10 @@
 // the pipeline is behind instead of building a backlog.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
+#include <string>
+#include <vector>
 
 #include "core/ids.hpp"
 #include "support/fixture.hpp"
@@ -12,9 +15,12 @@
 namespace kpo::testing {
 namespace {
 
-// A stack whose orders refuses new orders once an order has waited 300 ms for its payment.
+// A stack whose orders refuses new orders once an order has waited 300 ms for its payment, and
+// whose admission forgets an order left behind after 2 s (the window) unless nothing placed after
+// it is paid for.
 struct PipelineStack : Stack {
-  PipelineStack() : Stack(EnvVars{{"ORDERS_BACKPRESSURE_MAX_LAG_MS", "300"}}) {}
+  PipelineStack()
+      : Stack(EnvVars{{"ORDERS_BACKPRESSURE_MAX_LAG_MS", "300"}, {"ORDERS_BACKPRESSURE_WINDOW_S", "2"}}) {}
 };
 
 class Pipeline : public SharedSystemTest<PipelineStack> {};
@@ -85,6 +91,35 @@ TEST_F(Pipeline, NewOrdersAreRefusedWhileThePipelineIsBehindAndAcceptedOnceItCat
       },
       std::chrono::seconds(10)))
       << "still " << accepted.status;
+}
+
+// Before, an order that had left the window no longer counted, so a stall longer than the window
+// let a whole room of orders (1000) in every window, into a pipeline that finished none.
+TEST_F(Pipeline, AStallOutlastingTheWindowKeepsRefusingButForOneProbeAtATime) {
+  const auto user = system().api.NewFundedUser(1'000'000);
+  system().payments.Pause(true);
+  std::vector<std::string> accepted{std::string(system().api.PlaceOrder(user, 100).at("id").as_string())};
+  const bool stalled =
+      WaitUntil([] { return MetricReading(kOrdersTestPort, "orders_pipeline_stalled") == 1.0; },
+                std::chrono::seconds(10));
+  int refused = 0;
+  const auto stall_ends = std::chrono::steady_clock::now() + std::chrono::seconds(5);  // 2.5 windows
+  while (stalled && std::chrono::steady_clock::now() < stall_ends) {
+    const auto answer = system().api.Call("POST", "/api/orders", user, R"({"amount":100,"description":"x"})");
+    if (answer.status == 202) accepted.emplace_back(answer.Object().at("id").as_string());
+    if (answer.status == 503) ++refused;
+  }
+  system().payments.Pause(false);
+  ASSERT_TRUE(stalled) << "the stall was not measured";
+  EXPECT_GT(refused, 100);
+  // The first order, then a probe per window at most while the stall lasts.
+  EXPECT_LE(accepted.size(), 5U);
+  for (const auto& id : accepted)
+    EXPECT_EQ(system().api.WaitForFinalStatus(user, id).at("status").as_string(), "Finished");
+  EXPECT_TRUE(WaitUntil([] { return MetricReading(kOrdersTestPort, "orders_pipeline_stalled") == 0.0; },
+                        std::chrono::seconds(10)));
+  EXPECT_EQ(system().api.Call("POST", "/api/orders", user, R"({"amount":100,"description":"again"})").status,
+            202);
 }
 
 }  // namespace

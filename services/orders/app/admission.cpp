@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "core/retry.hpp"
 #include "db/connection.hpp"
 #include "observability/metrics.hpp"
@@ -23,6 +24,14 @@ observability::Gauge& OldestGauge() {
       "orders_pipeline_oldest_wait_seconds",
       "How long the oldest of those orders has waited (admission's last "
       "measurement).");
+  return gauge;
+}
+
+observability::Gauge& StalledGauge() {
+  static auto& gauge = observability::Registry::Global().GetGauge(
+      "orders_pipeline_stalled",
+      "1 while an order older than those 30 s still waits and none placed after it has been paid "
+      "for (the pipeline stopped): new orders are refused but for one probe at a time.");
   return gauge;
 }
 
@@ -67,15 +76,16 @@ void Admission::Grant(std::int64_t admissions, const PipelineBacklog& backlog) {
   admissions_.store(admissions, std::memory_order_relaxed);
   WaitingGauge().Set(static_cast<double>(backlog.waiting));
   OldestGauge().Set(static_cast<double>(backlog.oldest_ms) / 1000.0);
+  StalledGauge().Set(backlog.stalled ? 1.0 : 0.0);
   // Refusing means "nothing granted": logged on change only, not for every interval whose grant
   // ran out (that is the bound working, and the 503 counters show it).
-  const bool refusing = admissions == 0;
+  const bool refusing = admissions == 0 || backlog.stalled;
   if (refusing == refusing_) return;
   refusing_ = refusing;
   if (refusing) {
-    spdlog::warn("refusing new orders: {} wait, the oldest for {} ms (bounds {} orders, {} ms)",
-                 backlog.waiting, backlog.oldest_ms, options_.bounds.max_pending,
-                 options_.bounds.max_lag.count());
+    spdlog::warn("refusing new orders: {} wait, the oldest for {} ms{} (bounds {} orders, {} ms)",
+                 backlog.waiting, backlog.oldest_ms, backlog.stalled ? ", the pipeline stalled" : "",
+                 options_.bounds.max_pending, options_.bounds.max_lag.count());
   } else {
     spdlog::info("accepting new orders again: {} wait, the oldest for {} ms", backlog.waiting,
                  backlog.oldest_ms);
@@ -86,6 +96,10 @@ void Admission::Grant(std::int64_t admissions, const PipelineBacklog& backlog) {
 void Admission::Run(std::stop_token stop) {
   if (options_.bounds.max_lag.count() == 0) return;
   const std::int64_t count_limit = options_.bounds.max_pending == 0 ? 1 : options_.bounds.max_pending + 1;
+  // Orders left behind before this replica started are not taken for a stall: it has not seen
+  // whether later ones were paid for (a test's, or last week's dead letter). A stall that began
+  // earlier shows again within a window, through the orders this replica lets in meanwhile.
+  const core::TimePoint watched_since = core::Now();
   core::RunWithReconnect("order admission", stop, [&] {
     // Without a measurement, admit: the requests find out about the database themselves, and an
     // admission check that cannot reach it must not refuse orders the database would take.
@@ -95,7 +109,8 @@ void Admission::Run(std::stop_token stop) {
     } admit_unmeasured{admissions_};
     db::Connection db(options_.database_url, {.application_name = "orders-admission"});
     while (!stop.stop_requested()) {
-      const auto backlog = OrderRepository::PipelineBacklogNow(db, options_.window, count_limit);
+      const auto backlog =
+          OrderRepository::PipelineBacklogNow(db, core::Now(), options_.window, watched_since, count_limit);
       Grant(AdmissionsFor(options_.bounds, backlog), backlog);
       core::WaitFor(stop, options_.check_every);
     }

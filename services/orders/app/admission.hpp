@@ -24,7 +24,9 @@ struct AdmissionOptions {
   // all the pipeline finishes, which is all the machine can do, leaving nothing for quick answers).
   int max_in_flight = 0;
   std::chrono::milliseconds check_every{100};
-  std::chrono::seconds window{30};  // orders older than this no longer count (a stuck one is the DLQ's)
+  // Orders older than this no longer count while later ones are paid for (a stuck one is the
+  // DLQ's); with none paid for after one, the pipeline is stalled (admission_policy.hpp).
+  std::chrono::seconds window{30};
 };
 
 class Admission {

@@ -7,6 +7,7 @@ namespace kpo::orders {
 std::int64_t AdmissionsFor(const AdmissionBounds& bounds, const PipelineBacklog& backlog) {
   const std::int64_t max_lag = bounds.max_lag.count();
   if (max_lag == 0) return kUnboundedAdmissions;
+  if (backlog.stalled) return backlog.waiting == 0 ? 1 : 0;
   if (backlog.oldest_ms > max_lag) return 0;
   if (bounds.max_pending == 0) return kUnboundedAdmissions;
   const std::int64_t room = std::max<std::int64_t>(0, bounds.max_pending - backlog.waiting);

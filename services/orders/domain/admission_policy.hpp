@@ -12,11 +12,15 @@ struct AdmissionBounds {
   std::int64_t max_pending = 1000;          // 0: no bound on the count
 };
 
-// One measurement: orders still waiting for their payment (counted up to max_pending + 1) and
-// how long the oldest of them has waited.
+// One measurement: orders of the recent window still waiting for their payment (counted up to
+// max_pending + 1) and how long the oldest of them has waited; and whether the pipeline is stalled:
+// an order that has left the window still waits, and no order placed after it has been paid for.
+// (An order left behind while later ones are paid for, e.g. one whose event was dead-lettered,
+// says nothing about the pipeline's speed now; with none paid for after it, the pipeline stopped.)
 struct PipelineBacklog {
   std::int64_t waiting = 0;
   std::int64_t oldest_ms = 0;
+  bool stalled = false;
 };
 
 inline constexpr std::int64_t kUnboundedAdmissions = std::numeric_limits<std::int64_t>::max() / 2;
@@ -27,7 +31,9 @@ inline constexpr std::int64_t kUnboundedAdmissions = std::numeric_limits<std::in
 // none at max_lag. Under overload the room is about what the pipeline finished since the last
 // measurement, so admissions follow the rate orders are paid for, and the taper holds the oldest
 // wait short of max_lag instead of swinging across it. With max_pending 0 only the max_lag
-// cut-off applies.
+// cut-off applies. A stalled pipeline gets one order, a probe, when none of the window waits
+// (once a window while the stall lasts): the window's orders have left it unpaid and nothing else
+// would show whether the pipeline moves again; paid for, the probe ends the stall.
 std::int64_t AdmissionsFor(const AdmissionBounds& bounds, const PipelineBacklog& backlog);
 
 }  // namespace kpo::orders

@@ -21,6 +21,19 @@ TEST(AdmissionPolicy, AStalledPipelineGetsNothingHoweverFewWait) {
   EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1, .oldest_ms = 60'000}), 0);
 }
 
+// Orders that left the window unpaid, with none paid for after them: refused past the window too,
+// but for one probe whenever none of the window waits.
+TEST(AdmissionPolicy, AStallOutlastingTheWindowGetsOneProbeAtATime) {
+  const AdmissionBounds bounds{.max_lag = milliseconds(1000), .max_pending = 1000};
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 0, .oldest_ms = 0, .stalled = true}), 1);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1, .oldest_ms = 5, .stalled = true}), 0);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1, .oldest_ms = 5000, .stalled = true}), 0);
+  EXPECT_EQ(AdmissionsFor({.max_lag = milliseconds(1000), .max_pending = 0}, {.waiting = 1, .stalled = true}),
+            0);
+  EXPECT_EQ(AdmissionsFor({.max_lag = milliseconds(0), .max_pending = 10}, {.waiting = 1, .stalled = true}),
+            kUnboundedAdmissions);
+}
+
 TEST(AdmissionPolicy, TheGrantTapersFromHalfTheLagBoundToNoneAtIt) {
   const AdmissionBounds bounds{.max_lag = milliseconds(1000), .max_pending = 1000};
   EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 200, .oldest_ms = 500}), 800);

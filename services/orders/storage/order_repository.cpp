@@ -1,5 +1,6 @@
 #include "orders/storage/order_repository.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "db/arrays.hpp"
@@ -170,10 +171,20 @@ std::int64_t OrderRepository::DeleteEventsOlderThan(db::Connection& db, std::chr
       .Int(0, "deleted");
 }
 
-PipelineBacklog OrderRepository::PipelineBacklogNow(db::Connection& db, std::chrono::seconds window,
-                                                    std::int64_t count_limit) {
-  auto row = db.Exec(sql::kPipelineBacklog, {std::to_string(window.count()), std::to_string(count_limit)});
-  return {.waiting = row.Int(0, "waiting"), .oldest_ms = row.Int(0, "oldest_ms")};
+PipelineBacklog OrderRepository::PipelineBacklogNow(db::Connection& db, core::TimePoint now,
+                                                    std::chrono::seconds window,
+                                                    core::TimePoint watched_since, std::int64_t count_limit) {
+  // Orders placed after the one left behind that are looked at to see whether any was paid for.
+  constexpr int kLaterOrdersLooked = 64;
+  auto row = db.Exec(sql::kPipelineBacklog, {core::FormatRfc3339(now - window), std::to_string(count_limit),
+                                             core::FormatRfc3339(watched_since),
+                                             std::to_string(kLaterOrdersLooked), core::FormatRfc3339(now)});
+  const std::int64_t oldest_created_ms = row.Int(0, "oldest_created_ms");
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  return {.waiting = row.Int(0, "waiting"),
+          .oldest_ms = oldest_created_ms == 0 ? 0 : std::max<std::int64_t>(0, now_ms - oldest_created_ms),
+          .stalled = row.Bool(0, "stalled")};
 }
 
 }  // namespace kpo::orders

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "db/connection.hpp"
 #include "orders/domain/admission_policy.hpp"
 #include "orders/domain/order.hpp"
@@ -71,9 +72,12 @@ class OrderRepository {
   // Forgets up to `limit` events older than `retention`; returns how many it forgot.
   static std::int64_t DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention, int limit);
 
-  // Orders created within `window` still waiting for their payment, counted up to `count_limit`,
-  // and the milliseconds the oldest of them has waited (0 when none waits).
-  static PipelineBacklog PipelineBacklogNow(db::Connection& db, std::chrono::seconds window,
+  // Orders created within `window` before `now` still waiting for their payment, counted up to
+  // `count_limit`, and the milliseconds the oldest of them has waited (0 when none waits); and
+  // whether the pipeline is stalled (admission_policy.hpp), judged by orders created since
+  // `watched_since` only.
+  static PipelineBacklog PipelineBacklogNow(db::Connection& db, core::TimePoint now,
+                                            std::chrono::seconds window, core::TimePoint watched_since,
                                             std::int64_t count_limit);
 };
 

@@ -1,7 +1,9 @@
 // The orders repository against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the tests' orders
 // database, migrated here as the service does at start-up).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
 #include "db/retention_test_support.hpp"
@@ -133,6 +135,62 @@ TEST_F(PublishedStep, AnOldRelaysRepeatAfterThePaymentTakesThePaymentsTime) {
   EXPECT_EQ(PublishedAt(id), "00:00:03");
   db_.Exec("DELETE FROM order_timeline WHERE order_id = $1", {id});
   db_.Exec("DELETE FROM orders WHERE id = $1", {id});
+}
+
+// Admission's measurement, on orders of the year 2300: no other order is in its ranges, and the
+// test's own are greater than any other id (the "later orders" it looks at are its own).
+class PipelineBacklogTest : public OrderEventsCleanUp {
+ protected:
+  void SetUp() override {
+    OrderEventsCleanUp::SetUp();
+    TearDown();
+  }
+  void TearDown() override { db_.Exec("DELETE FROM orders WHERE id::text LIKE 'f2300000-%'"); }
+  static core::TimePoint At(int seconds) {
+    return *core::ParseRfc3339("2300-01-01T00:00:00Z") + std::chrono::seconds(seconds);
+  }
+  // An order created `seconds` into the test's minute; ids follow creation, as UUIDv7's do.
+  std::string AddOrder(int seconds, const std::string& status) {
+    std::string id = fmt::format("f2300000-0000-7000-8000-{:012d}", seconds);
+    db_.Exec(
+        "INSERT INTO orders (id, user_id, amount, description, status, created_at, updated_at) "
+        "VALUES ($1, gen_random_uuid(), 1, 'tea', $2, $3, $3)",
+        {id, status, core::FormatRfc3339(At(seconds))});
+    return id;
+  }
+  PipelineBacklog Measure(int watched_since = 0) {
+    return OrderRepository::PipelineBacklogNow(db_, At(100), std::chrono::seconds(30), At(watched_since), 10);
+  }
+};
+
+TEST_F(PipelineBacklogTest, CountsTheWindowsWaitingOrdersAndTheOldestsWait) {
+  AddOrder(75, "Created");
+  AddOrder(90, "Created");
+  AddOrder(95, "Finished");
+  AddOrder(101, "Created");  // after "now": not counted
+  const auto backlog = Measure();
+  EXPECT_EQ(backlog.waiting, 2);
+  EXPECT_EQ(backlog.oldest_ms, 25'000);
+  EXPECT_FALSE(backlog.stalled);
+}
+
+TEST_F(PipelineBacklogTest, AnOrderLeftBehindIsAStallUntilOnePlacedAfterItIsPaidFor) {
+  AddOrder(10, "Created");  // left the window (before 70 s) unpaid
+  EXPECT_TRUE(Measure().stalled);
+  const auto probe = AddOrder(80, "Created");
+  const auto stalled = Measure();
+  EXPECT_TRUE(stalled.stalled);
+  EXPECT_EQ(stalled.waiting, 1);
+  db_.Exec("UPDATE orders SET status = 'Finished' WHERE id = $1", {probe});
+  const auto moving = Measure();
+  EXPECT_FALSE(moving.stalled);  // the one left behind is a straggler (e.g. its event was dead-lettered)
+  EXPECT_EQ(moving.waiting, 0);
+}
+
+TEST_F(PipelineBacklogTest, OrdersLeftBehindBeforeTheWatchBeganAreNotAStall) {
+  AddOrder(10, "Created");
+  EXPECT_FALSE(Measure(/*watched_since=*/20).stalled);
+  EXPECT_TRUE(Measure(/*watched_since=*/5).stalled);
 }
 
 }  // namespace

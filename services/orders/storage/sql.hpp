@@ -97,21 +97,34 @@ WITH deleted AS (
   RETURNING 1)
 SELECT count(*) AS deleted FROM deleted)sql";
 
-// How long the oldest order of the last $1 seconds has been waiting for its payment (0 when
-// none waits). Older stragglers (an order whose event was dead-lettered) do not count: they say
-// nothing about the pipeline's speed now. The bound uses now() (the statement's start, stable),
-// not clock_timestamp(): only a stable bound becomes an index condition. With the volatile one
-// PostgreSQL read the whole partial index (~1,400 pages of dead entries under load) ten times a
-// second to filter it.
-// Both through the partial index of waiting orders (0003): the oldest is its first entry, and the
-// count stops at $2, so a long backlog costs no more than the bound.
+// The pipeline's backlog for admission. Times are the orders replica's clock, which stamps
+// created_at, so the database's clock never meets a replica's (a replica behind the database
+// would have seemed behind on every order).
+// waiting, oldest_created_ms: the orders created after $1 (and up to now, $5) still waiting for their payment, counted
+// up to $2 through the partial index of waiting orders (0003), and the creation time of the oldest
+// (its first entry; epoch milliseconds, 0 when none waits). The bound is a parameter, so it is an
+// index condition: with clock_timestamp() in it PostgreSQL read the whole partial index (~1,400
+// pages of dead entries under load) ten times a second to filter it.
+// stalled: the newest order older than the window ($1) and created since $3 still waits, and none
+// of the $4 orders placed after it (ids are time-ordered) has been paid for. Cheap either way:
+// the newest such order is one step into the partial index, and a pipeline that moves has paid for
+// one of the first few orders after it.
 inline constexpr std::string_view kPipelineBacklog = R"sql(
 WITH waiting AS (
   SELECT created_at FROM orders
-  WHERE status = 'Created' AND created_at > now() - make_interval(secs => $1::double precision)
-  ORDER BY created_at LIMIT $2)
-SELECT count(*) AS waiting,
-       coalesce(extract(epoch FROM clock_timestamp() - min(created_at)) * 1000, 0)::bigint AS oldest_ms
-FROM waiting)sql";
+  WHERE status = 'Created' AND created_at > $1::timestamptz AND created_at <= $5::timestamptz
+  ORDER BY created_at LIMIT $2
+), left_behind AS (
+  SELECT id FROM orders
+  WHERE status = 'Created' AND created_at <= $1::timestamptz AND created_at >= $3::timestamptz
+  ORDER BY created_at DESC LIMIT 1
+)
+SELECT (SELECT count(*) FROM waiting) AS waiting,
+       coalesce((SELECT (extract(epoch FROM min(created_at)) * 1000)::bigint FROM waiting), 0)
+         AS oldest_created_ms,
+       EXISTS (SELECT 1 FROM left_behind) AND NOT EXISTS (
+         SELECT 1 FROM (SELECT o.status FROM orders o, left_behind b WHERE o.id > b.id ORDER BY o.id LIMIT $4)
+           AS later
+         WHERE later.status <> 'Created') AS stalled)sql";
 
 }  // namespace kpo::orders::sql
