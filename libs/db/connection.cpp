@@ -283,10 +283,19 @@ void Transaction::Commit() {
     done_ = true;  // nothing ran: nothing to commit
     return;
   }
-  auto result = Flush(Connection::Statement{kCommit, nullptr});
+  std::optional<Result> result;
+  try {
+    result = Flush(Connection::Statement{kCommit, nullptr});
+  } catch (const DbError& error) {
+    // The COMMIT may have reached the server before the connection failed (ExecPipelined already
+    // reports a COMMIT that was answered as committed): its outcome is unknown, which a caller
+    // must not report as "not done, try again".
+    if (error.IsUnavailable()) throw DbError(std::string(error.what()) + " (during COMMIT)", "08007");
+    throw;
+  }
   done_ = true;
   // COMMIT of an aborted transaction "succeeds" with the tag ROLLBACK: nothing was committed.
-  if (std::string_view(PQcmdStatus(result.Raw())) == "ROLLBACK") {
+  if (std::string_view(PQcmdStatus(result->Raw())) == "ROLLBACK") {
     throw DbError("commit: the transaction had failed and was rolled back", "25P02");
   }
 }

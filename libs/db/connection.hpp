@@ -27,6 +27,18 @@ class DbError : public std::runtime_error {
   bool IsUnavailable() const {
     return sqlstate_.starts_with("08") || sqlstate_ == "53300" || sqlstate_.starts_with("57P0");
   }
+  // The database or its resources failed, not the statement or its data, so the same work may
+  // succeed later: unavailable (above), insufficient resources (53: disk full, out of memory),
+  // operator intervention (57: a statement timeout on a stalled disk, a cancel), a lock timeout
+  // (55P03), a read-only transaction (25006: a standby, a failover under way), a system error (58:
+  // an I/O error).
+  bool IsTransient() const {
+    return IsUnavailable() || sqlstate_.starts_with("53") || sqlstate_.starts_with("57") ||
+           sqlstate_ == "55P03" || sqlstate_ == "25006" || sqlstate_.starts_with("58");
+  }
+  // The connection failed while a COMMIT was on its way (08007): the transaction may have
+  // committed or not, and only looking at the data can tell. A kind of unavailable.
+  bool IsOutcomeUnknown() const { return sqlstate_ == "08007"; }
   // Serialization failure or deadlock: the whole transaction may be retried.
   bool IsRetryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
 

@@ -108,6 +108,30 @@ TEST_F(DbTest, ASessionEndedUnderAPipelineIsAConnectionFailureAndTheConnectionIs
   EXPECT_FALSE(connection.Healthy()) << "the pool must not hand this connection out again";
 }
 
+// The session ended with the transaction's COMMIT on its way: whether it committed cannot be known
+// here, and the error says so (08007), so that no caller answers "not done, try again".
+TEST_F(DbTest, ACommitOnALostConnectionHasAnUnknownOutcome) {
+  Connection connection(Url(), {});
+  Transaction tx(connection);
+  const auto pid = tx.Exec("SELECT pg_backend_pid() AS pid", {}).Int(0, "pid");
+  Connection(Url(), {}).Exec("SELECT pg_terminate_backend($1::int)", {std::to_string(pid)});
+  try {
+    tx.Commit();
+    ADD_FAILURE() << "a commit on an ended session succeeded";
+  } catch (const DbError& error) {
+    EXPECT_TRUE(error.IsOutcomeUnknown()) << error.what() << " (SQLSTATE " << error.SqlState() << ")";
+    EXPECT_TRUE(error.IsTransient());
+  }
+}
+
+TEST(DbError, TransientFailuresAreTheDatabasesNotTheStatements) {
+  for (const char* state :
+       {"08006", "08007", "53100", "53200", "53300", "57014", "57P01", "55P03", "25006", "58030"})
+    EXPECT_TRUE(DbError("x", state).IsTransient()) << state;
+  for (const char* state : {"", "22003", "23505", "42P01", "40001", "XX000"})
+    EXPECT_FALSE(DbError("x", state).IsTransient()) << state;
+}
+
 TEST_F(DbTest, ATransactionThatRanNothingCommitsWithoutARoundTrip) {
   Connection connection(Url(), {});
   Transaction tx(connection);
@@ -190,6 +214,33 @@ TEST_F(DbTest, ConcurrentMigrationsApplyOnce) {
   EXPECT_EQ(applied.load(), 1);
   Connection connection(Url(), {});
   connection.Exec("DELETE FROM schema_migrations WHERE component = $1", {component});
+}
+
+// Whichever replica migrates first holds the lock for the whole migration, longer than the lock
+// timeout here: the other waits for it (before, it gave up with 55P03 after the lock timeout).
+TEST_F(DbTest, AReplicaWaitsForAMigrationLongerThanTheLockTimeout) {
+  const std::string component = "test-" + core::RandomHex(4);
+  const std::vector<Schema> schemas{{component, {{1, "slow", "SELECT pg_sleep(0.6)"}}}};
+  ConnectionOptions options;
+  options.lock_timeout = std::chrono::milliseconds(200);
+  std::atomic<int> applied{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&] {
+      Connection connection(Url(), options);
+      try {
+        applied += Migrate(connection, schemas, "test-slow-migrations");
+      } catch (const DbError& error) {
+        ADD_FAILURE() << error.what();
+        ++failed;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(applied.load(), 1);
+  Connection(Url(), {}).Exec("DELETE FROM schema_migrations WHERE component = $1", {component});
 }
 
 // A PostgreSQL schema (namespace) of its own, first on the search path of `connection`, so a

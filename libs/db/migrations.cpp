@@ -49,7 +49,13 @@ int Apply(Connection& connection, const Schema& schema) {
 }  // namespace
 
 int Migrate(Connection& connection, const std::vector<Schema>& schemas, const std::string& lock_name) {
+  // Another replica may hold the lock for a whole migration, which may take minutes: the wait is
+  // bounded by the statement timeout (a migration's, minutes), not the lock timeout (seconds),
+  // which made a second replica give up and exit while the first was still migrating. The DDL
+  // keeps the lock timeout, so it does not queue behind, and hold up, the running replicas' writes.
+  connection.Exec("SET lock_timeout = 0");
   connection.Exec(kLock, {lock_name});
+  connection.Exec("RESET lock_timeout");
   int applied = 0;
   try {
     connection.ExecScript(kCreateTable);

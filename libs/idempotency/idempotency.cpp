@@ -40,12 +40,17 @@ SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDE
 // Keys past the window, through the B-tree index on created_at (0003), a chunk at a time, by row
 // address (db/retention.hpp says why). A key stored again meanwhile (kStore: a new row version,
 // created_at = now()) has moved to another address, so it is not deleted; `(user_id, key) IN`
-// would have deleted it on the recheck.
+// would have deleted it on the recheck. The age is checked again on the row deleted: when the
+// DELETE waits for a concurrent kStore, PostgreSQL rechecks the new version against the outer
+// condition only, and a ctid recheck alone has passed in some releases, which would delete a
+// key stored a moment ago and let its repeat run twice.
 constexpr std::string_view kDeleteOld = R"sql(
 WITH deleted AS (
-  DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-    SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1::bigint)
-    ORDER BY created_at LIMIT $2))
+  DELETE FROM idempotency_keys
+  WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1::bigint)
+      ORDER BY created_at LIMIT $2))
+    AND created_at < now() - make_interval(secs => $1::bigint)
   RETURNING 1)
 SELECT count(*) AS deleted FROM deleted)sql";
 

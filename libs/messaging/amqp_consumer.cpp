@@ -247,6 +247,9 @@ void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t
   const timeval no_wait{0, 0};
   std::vector<Delivery> batch;
   DeadLetterPublisher dead_letters(settings, queue);
+  // Between a failed batch and its requeue: a failure the handler did not class as transient
+  // would otherwise come back at once, and spend the deliveries up to the limit in seconds.
+  core::Backoff failures;
   while (!stop.stop_requested()) {
     batch.clear();
     if (auto first = NextDelivery(queue, poll)) {
@@ -264,6 +267,7 @@ void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t
     RenewWorn(queue, delivery_limit, batch, dead_letters);
     if (batch.empty()) continue;
     std::vector<Disposition> dispositions(batch.size(), Disposition::kRetry);
+    bool failed = false;
     try {
       const HandlingConsumer handling(this);
       dispositions = handler(batch);
@@ -271,7 +275,10 @@ void Connection::Impl::ConsumeUntilStopped(const std::string& queue, std::size_t
       // A handler failure is treated as transient; the delivery limit (and kMaxRenewals) bounds the retries.
       spdlog::error("handler failed for {} message(s) from {}: {}", batch.size(), queue, e.what());
       for (const Delivery& delivery : batch) delivery.failure = e.what();
+      failed = true;
+      core::WaitFor(stop, failures.Next());
     }
+    if (!failed) failures.Reset();
     if (dispositions.size() != batch.size()) {
       spdlog::error("handler settled {} of {} messages from {}; retrying them all", dispositions.size(),
                     batch.size(), queue);

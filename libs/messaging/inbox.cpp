@@ -33,11 +33,13 @@ WITH deleted AS (
   RETURNING 1)
 SELECT count(*) AS deleted FROM deleted)sql";
 
-// A lock timeout (55P03) counts too: a table held by someone else (an operator's LOCK, a long DDL)
-// says nothing about the messages, and requeueing would spend their deliveries on it.
+// Any transient failure of the database (db::DbError::IsTransient: unavailable, disk full, a
+// statement or lock timeout, read-only during a failover, an I/O error) says nothing about the
+// messages: requeueing would spend their deliveries on it until the broker dead-lettered valid
+// messages, whose orders would then wait for an operator.
 bool IsInfrastructureFailure(const std::exception& exception) {
   const auto* error = dynamic_cast<const db::DbError*>(&exception);
-  return error != nullptr && (error->IsUnavailable() || error->SqlState() == "55P03");
+  return error != nullptr && error->IsTransient();
 }
 
 // A data exception (SQLSTATE class 22: a value out of range, text that is not a number) fails the

@@ -45,14 +45,17 @@ void MigrateWithRetry(const std::string& database_url, const std::vector<db::Sch
 http::Router::ErrorMapper UnavailableWhenTheDatabaseIs() {
   return [](const std::exception& exception) -> std::optional<http::Response> {
     const auto* error = dynamic_cast<const db::DbError*>(&exception);
-    // 57014: statement timeout; 55P03: lock timeout.
-    if (error == nullptr ||
-        !(error->IsUnavailable() || error->SqlState() == "57014" || error->SqlState() == "55P03"))
-      return std::nullopt;
+    if (error == nullptr || !error->IsTransient()) return std::nullopt;
     spdlog::warn("answering 503: {}", error->what());
-    return http::ProblemError(503, "The service is temporarily unavailable; try again shortly")
-        .WithRetryAfter(1)
-        .ToResponse();
+    // Still 503 with Retry-After (the database is unreachable), but a write whose COMMIT was lost
+    // on the way may have been applied, and "try again" would invite a client without an
+    // Idempotency-Key to do it twice.
+    const std::string detail =
+        error->IsOutcomeUnknown()
+            ? "The database connection failed while the change was being committed, so it may have been "
+              "applied: check before sending it again (an Idempotency-Key makes a repeat safe)"
+            : "The service is temporarily unavailable; try again shortly";
+    return http::ProblemError(503, detail).WithRetryAfter(1).ToResponse();
   };
 }
 
