@@ -96,6 +96,37 @@ TEST(ProcessBatch, ALockTimeoutIsWaitedOutNotRequeued) {
   admin.Exec("DELETE FROM inbox WHERE message_id = $1", {delivery.message.message_id});
 }
 
+// A statement timeout (a stalled disk) and a read-only transaction (a failover under way) are the
+// database's trouble too. Before, a batch of one was rethrown and requeued at once, and a few
+// seconds of such errors dead-lettered valid messages.
+TEST(ProcessBatch, TransientDatabaseFailuresAreWaitedOutNotRequeued) {
+  db::Connection admin(Url(), {});
+  db::Migrate(admin, {InboxSchema()}, "inbox-sweep-test");
+  db::Pool pool(Url(), 1, {});
+  Delivery delivery;
+  delivery.message.message_id = core::NewUuid();
+  delivery.message.type = "Test";
+  int attempts = 0;
+  std::vector<Disposition> dispositions;
+  EXPECT_NO_THROW(dispositions = ProcessBatch(
+                      pool, {delivery},
+                      [&](db::Transaction& tx, const std::vector<const Delivery*>&) {
+                        ++attempts;
+                        if (attempts == 1) {
+                          tx.Exec("SET LOCAL statement_timeout = '20ms'");
+                          tx.Exec("SELECT pg_sleep(1)");  // 57014
+                        } else if (attempts == 2) {
+                          tx.Exec("SET LOCAL transaction_read_only = on");
+                          tx.Exec("CREATE TEMP TABLE refused (n int)");  // 25006
+                        }
+                        return std::vector<Rejection>{};
+                      },
+                      std::stop_token{}));
+  EXPECT_EQ(dispositions, std::vector{Disposition::kAck});
+  EXPECT_EQ(attempts, 3);
+  admin.Exec("DELETE FROM inbox WHERE message_id = $1", {delivery.message.message_id});
+}
+
 Delivery TestDelivery() {
   Delivery delivery;
   delivery.message.message_id = core::NewUuid();

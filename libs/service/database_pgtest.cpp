@@ -25,5 +25,24 @@ TEST(MigrateWithRetry, MigrationsRunWithMinutesForEachStatement) {
   db::Connection(url, {}).Exec("DELETE FROM schema_migrations WHERE component = $1", {component});
 }
 
+// Any transient failure of the database is a 503 with Retry-After (never a 500); one whose COMMIT
+// was lost on the way says the change may have been applied.
+TEST(UnavailableWhenTheDatabaseIs, AnswersTransientFailures503AndALostCommitAsMaybeApplied) {
+  const auto map = UnavailableWhenTheDatabaseIs();
+  for (const char* state : {"08006", "53100", "57014", "25006", "55P03"}) {
+    const auto answer = map(db::DbError("x", state));
+    ASSERT_TRUE(answer) << state;
+    EXPECT_EQ(answer->status, 503);
+    EXPECT_EQ(http::FindHeader(answer->headers, "Retry-After"), "1");
+    EXPECT_EQ(answer->body.find("may have been applied"), std::string::npos) << state;
+  }
+  const auto lost_commit = map(db::DbError("x", "08007"));
+  ASSERT_TRUE(lost_commit);
+  EXPECT_EQ(lost_commit->status, 503);
+  EXPECT_NE(lost_commit->body.find("may have been applied"), std::string::npos);
+  EXPECT_FALSE(map(db::DbError("x", "23505")));
+  EXPECT_FALSE(map(std::runtime_error("x")));
+}
+
 }  // namespace
 }  // namespace kpo::service
