@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -58,6 +59,27 @@ TEST(InboxSweep, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
       "FROM generate_series(1, 20000) AS i");
 }
 
+Delivery TestDelivery() {
+  Delivery delivery;
+  delivery.message.message_id = core::NewUuid();
+  delivery.message.type = "Test";
+  return delivery;
+}
+
+// Applies `delivery` alone through ProcessBatch, running `body` in each attempt's transaction.
+std::vector<Disposition> ApplyAlone(db::Pool& pool, const Delivery& delivery,
+                                    const std::function<void(db::Transaction&)>& body) {
+  std::vector<Disposition> dispositions;
+  EXPECT_NO_THROW(dispositions = ProcessBatch(
+                      pool, {delivery},
+                      [&](db::Transaction& tx, const std::vector<const Delivery*>&) {
+                        body(tx);
+                        return std::vector<Rejection>{};
+                      },
+                      std::stop_token{}));
+  return dispositions;
+}
+
 // A table someone else holds locked makes the batch's statements fail with a lock timeout. That says
 // nothing about the messages: the batch waits and is applied once the lock is gone, instead of
 // being requeued (each requeue spends one of the messages' deliveries towards the DLQ).
@@ -76,19 +98,12 @@ TEST(ProcessBatch, ALockTimeoutIsWaitedOutNotRequeued) {
   db::ConnectionOptions options;
   options.lock_timeout = std::chrono::milliseconds(200);
   db::Pool pool(Url(), 1, options);
-  Delivery delivery;
-  delivery.message.message_id = core::NewUuid();
-  delivery.message.type = "Test";
+  const Delivery delivery = TestDelivery();
   int attempts = 0;
-  std::vector<Disposition> dispositions;
-  EXPECT_NO_THROW(dispositions = ProcessBatch(
-                      pool, {delivery},
-                      [&](db::Transaction& tx, const std::vector<const Delivery*>&) {
-                        ++attempts;
-                        tx.Exec("SELECT count(*) AS n FROM " + table);
-                        return std::vector<Rejection>{};
-                      },
-                      std::stop_token{}));
+  const auto dispositions = ApplyAlone(pool, delivery, [&](db::Transaction& tx) {
+    ++attempts;
+    tx.Exec("SELECT count(*) AS n FROM " + table);
+  });
   release.join();
   EXPECT_EQ(dispositions, std::vector{Disposition::kAck});
   EXPECT_GT(attempts, 1) << "the lock should have timed out at least once";
@@ -103,35 +118,21 @@ TEST(ProcessBatch, TransientDatabaseFailuresAreWaitedOutNotRequeued) {
   db::Connection admin(Url(), {});
   db::Migrate(admin, {InboxSchema()}, "inbox-sweep-test");
   db::Pool pool(Url(), 1, {});
-  Delivery delivery;
-  delivery.message.message_id = core::NewUuid();
-  delivery.message.type = "Test";
+  const Delivery delivery = TestDelivery();
   int attempts = 0;
-  std::vector<Disposition> dispositions;
-  EXPECT_NO_THROW(dispositions = ProcessBatch(
-                      pool, {delivery},
-                      [&](db::Transaction& tx, const std::vector<const Delivery*>&) {
-                        ++attempts;
-                        if (attempts == 1) {
-                          tx.Exec("SET LOCAL statement_timeout = '20ms'");
-                          tx.Exec("SELECT pg_sleep(1)");  // 57014
-                        } else if (attempts == 2) {
-                          tx.Exec("SET LOCAL transaction_read_only = on");
-                          tx.Exec("CREATE TEMP TABLE refused (n int)");  // 25006
-                        }
-                        return std::vector<Rejection>{};
-                      },
-                      std::stop_token{}));
+  const auto dispositions = ApplyAlone(pool, delivery, [&](db::Transaction& tx) {
+    ++attempts;
+    if (attempts == 1) {
+      tx.Exec("SET LOCAL statement_timeout = '20ms'");
+      tx.Exec("SELECT pg_sleep(1)");  // 57014
+    } else if (attempts == 2) {
+      tx.Exec("SET LOCAL transaction_read_only = on");
+      tx.Exec("CREATE TEMP TABLE refused (n int)");  // 25006
+    }
+  });
   EXPECT_EQ(dispositions, std::vector{Disposition::kAck});
   EXPECT_EQ(attempts, 3);
   admin.Exec("DELETE FROM inbox WHERE message_id = $1", {delivery.message.message_id});
-}
-
-Delivery TestDelivery() {
-  Delivery delivery;
-  delivery.message.message_id = core::NewUuid();
-  delivery.message.type = "Test";
-  return delivery;
 }
 
 class ProcessBatchSplit : public ::testing::Test {
