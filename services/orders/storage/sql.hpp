@@ -100,9 +100,9 @@ SELECT count(*) AS deleted FROM deleted)sql";
 // The pipeline's backlog for admission. Times are the orders replica's clock, which stamps
 // created_at, so the database's clock never meets a replica's (a replica behind the database
 // would have seemed behind on every order).
-// waiting, oldest_created_ms: the orders created after $1 (and up to now, $5) still waiting for their payment, counted
-// up to $2 through the partial index of waiting orders (0003), and the creation time of the oldest
-// (its first entry; epoch milliseconds, 0 when none waits). The bound is a parameter, so it is an
+// waiting, oldest_created_ms: the orders created after $1 (and up to now, $5) still waiting for their
+// payment, counted up to $2 through the partial index of waiting orders (0003), and the creation time of the
+// oldest (its first entry; epoch milliseconds, 0 when none waits). The bound is a parameter, so it is an
 // index condition: with clock_timestamp() in it PostgreSQL read the whole partial index (~1,400
 // pages of dead entries under load) ten times a second to filter it.
 // stalled: the newest order older than the window ($1) and created since $3 still waits, and none
