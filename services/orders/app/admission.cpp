@@ -14,8 +14,8 @@ namespace {
 observability::Gauge& WaitingGauge() {
   static auto& gauge = observability::Registry::Global().GetGauge(
       "orders_pipeline_waiting",
-      "Orders created in the last 30 s still waiting for their payment (admission's "
-      "last measurement, counted up to the bound + 1).");
+      "Orders created within admission's window (ORDERS_BACKPRESSURE_WINDOW_S) still waiting for their "
+      "payment (admission's last measurement, counted up to the bound + 1).");
   return gauge;
 }
 
@@ -30,7 +30,7 @@ observability::Gauge& OldestGauge() {
 observability::Gauge& StalledGauge() {
   static auto& gauge = observability::Registry::Global().GetGauge(
       "orders_pipeline_stalled",
-      "1 while an order older than those 30 s still waits and none placed after it has been paid "
+      "1 while an order older than admission's window still waits and none placed after it has been paid "
       "for (the pipeline stopped): new orders are refused but for one probe at a time.");
   return gauge;
 }
