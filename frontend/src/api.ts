@@ -99,6 +99,17 @@ export class IdempotentSubmission {
   done(): void {
     if (this.doneAt === null) this.doneAt = this.now();
   }
+
+  /**
+   * Call after an error. A refusal the server decided (a 4xx other than 408, 409 "still running" and
+   * 429) changed nothing and is stored under the key, so submitting again under it would only replay
+   * it: the next submission gets a new key. After any other error the outcome is unknown and the key
+   * stays, so that a retry cannot act twice.
+   */
+  failed(error: unknown): void {
+    const refused = error instanceof ApiError && error.status >= 400 && error.status < 500;
+    if (refused && ![408, 409, 429].includes(error.status)) this.key = null;
+  }
 }
 
 export interface RequestOptions {

@@ -189,6 +189,20 @@ describe('IdempotentSubmission', () => {
     now += 3000;
     expect(s.keyFor({ amount: 2, description: 'a' })).not.toBe(k2); // later → a new order
   });
+
+  it('takes a new key after a refusal, and keeps it when the outcome is unknown', () => {
+    const s = new IdempotentSubmission();
+    const body = { amount: 500 };
+    const k1 = s.keyFor(body);
+    s.failed(new Error('network'));
+    expect(s.keyFor(body)).toBe(k1); // may have been applied: a retry must replay
+    s.failed(new ApiError({ status: 503 }));
+    expect(s.keyFor(body)).toBe(k1);
+    s.failed(new ApiError({ status: 409, detail: 'still being processed' }));
+    expect(s.keyFor(body)).toBe(k1);
+    s.failed(new ApiError({ status: 404, detail: 'No account' }));
+    expect(s.keyFor(body)).not.toBe(k1); // refused and stored: a new submission
+  });
 });
 
 describe('helpers', () => {

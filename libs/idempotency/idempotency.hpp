@@ -32,7 +32,10 @@ db::Schema IdempotencySchema();
 //  - the same key while the first request is still running → 409;
 //  - otherwise `effect` runs and its response is stored in the same transaction, so the key is
 //    recorded if and only if the effect committed. Responses with status ≥ 500 are not stored.
-// Exceptions from `effect` roll everything back and propagate.
+// Exceptions from `effect` roll everything back and propagate, and store nothing: an effect that
+// refuses a request for what it finds in the database (no account, 404; a conflict, 409) returns
+// that answer, so that a repeat is answered the same, not run again on what may have changed since.
+// Requests refused before the effect (malformed, 422) get the same answer again anyway.
 // The sweep that deletes keys past the replay window (plus an hour, so that no key a request is
 // still looking at goes), a chunk a second; database_url left for the service.
 db::RetentionSweep KeySweep();

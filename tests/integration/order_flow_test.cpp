@@ -149,6 +149,29 @@ TEST_F(OrderFlow, DepositAndAccountCreationAreIdempotentToo) {
   EXPECT_EQ(api().Balance(user), 700);
 }
 
+// A refusal the service decided on what it found (no account; one already there) is the first answer
+// to its key, and a repeat gets it again rather than running on what has changed since.
+TEST_F(OrderFlow, ARefusalAnsweredToAKeyedRequestIsReplayedToo) {
+  const auto user = core::NewUuid();
+  const http::Headers deposit_key{{"Idempotency-Key", "dep-" + core::NewUuid()}};
+  const std::string deposit = R"({"amount":500})";
+  const auto refused = api().Call("POST", "/api/accounts/me/deposits", user, deposit, deposit_key);
+  ASSERT_EQ(refused.status, 404);
+  EXPECT_EQ(api().Call("POST", "/api/accounts", user).status, 201);
+  const auto repeat = api().Call("POST", "/api/accounts/me/deposits", user, deposit, deposit_key);
+  EXPECT_EQ(repeat.status, 404);
+  EXPECT_EQ(repeat.body, refused.body);
+  EXPECT_EQ(repeat.Header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(repeat.Header("Content-Type"), "application/problem+json; charset=utf-8");
+  EXPECT_EQ(api().Balance(user), 0) << "the repeat did not deposit";
+
+  const http::Headers account_key{{"Idempotency-Key", "acc-" + core::NewUuid()}};
+  EXPECT_EQ(api().Call("POST", "/api/accounts", user, "", account_key).status, 409);
+  const auto conflict = api().Call("POST", "/api/accounts", user, "", account_key);
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(conflict.Header("Idempotent-Replayed"), "true");
+}
+
 TEST_F(OrderFlow, OperationalEndpointsAnswer) {
   for (auto port : {kOrdersTestPort, kPaymentsTestPort}) {
     EXPECT_EQ(http::Fetch("127.0.0.1", port, "GET", "/healthz").status, 200);

@@ -49,7 +49,13 @@ export function AccountCard(props: {
         }
         setBusyText(`Adding ${formatRubles(parsed.kopecks)}…`);
         const body = { amount: toJsonAmount(parsed.kopecks) };
-        const res = await client.deposit(body.amount, depositSub.current.keyFor(body));
+        let res;
+        try {
+          res = await client.deposit(body.amount, depositSub.current.keyFor(body));
+        } catch (x) {
+          depositSub.current.failed(x);
+          throw x;
+        }
         depositSub.current.done();
         props.announce(`${formatRubles(parsed.kopecks)} added. Balance ${formatRubles(res.balance)}.`);
         await state.reload();

@@ -1,4 +1,5 @@
 #include "http/json_body.hpp"
+#include "http/problem.hpp"
 #include "http/router.hpp"
 #include "idempotency/idempotency.hpp"
 #include "payments/domain/account_json.hpp"
@@ -13,7 +14,8 @@ http::Response CreateAccount(db::Pool& pool, const http::Request& request) {
   http::JsonBody(request.body, {}, true).Finish();
   return idempotency::Run(pool, request, user_id, [&](db::Transaction& tx) {
     auto account = AccountRepository::Create(tx, user_id);
-    if (!account) throw http::ProblemError(409, "This user already has an account");
+    // An answer, not an exception: an Idempotency-Key replays it.
+    if (!account) return http::ProblemError(409, "This user already has an account").ToResponse();
     auto response = http::JsonResponse(201, AccountToJson(*account));
     response.SetHeader("Location", "/api/accounts/me");
     return response;

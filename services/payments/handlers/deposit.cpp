@@ -16,12 +16,14 @@ http::Response Deposit(db::Pool& pool, const http::Request& request) {
   body.Finish();
   return idempotency::Run(pool, request, user_id, [&](db::Transaction& tx) {
     const auto outcome = DepositToAccount(tx, user_id, *amount);
+    // Refusals are answers like any other (not exceptions), so an Idempotency-Key replays them.
     switch (outcome.status) {
       case DepositOutcome::Status::kNoAccount:
-        throw http::ProblemError(404, "No account: create one with POST /api/accounts first");
+        return http::ProblemError(404, "No account: create one with POST /api/accounts first").ToResponse();
       case DepositOutcome::Status::kOverMaximum:
-        throw http::ProblemError(422, "The deposit would take the balance over its maximum",
-                                 {{"amount", "would take the balance over its maximum"}});
+        return http::ProblemError(422, "The deposit would take the balance over its maximum",
+                                  {{"amount", "would take the balance over its maximum"}})
+            .ToResponse();
       case DepositOutcome::Status::kDeposited:
         break;
     }
