@@ -5,7 +5,6 @@
 #include "http/stream.hpp"
 #include "orders/handlers/handlers.hpp"
 #include "orders/live/live_updates.hpp"
-#include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
 namespace {
@@ -26,9 +25,6 @@ std::optional<std::int64_t> LastEventId(const http::Request& request) {
   return id;
 }
 
-// The most events one stream replays; a client that missed more gets them over several streams.
-constexpr int kReplayLimit = 1000;
-
 }  // namespace
 
 http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Request& request) {
@@ -36,7 +32,7 @@ http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Reque
   // Subscribe before reading what was missed: an event committed in between is held back by the
   // subscription instead of falling into the gap.
   const auto last = LastEventId(request);
-  auto subscription = live.Subscribe(user_id, last.value_or(0));
+  auto subscription = live.Subscribe(user_id);
   if (!subscription) {
     throw http::ProblemError(429, "Too many live-update streams are open for this user; close one first")
         .WithRetryAfter(5);
@@ -53,12 +49,12 @@ http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Reque
     }
   } guard{*subscription->Stream()};
   subscription->Stream()->Push("retry: 2000\n\n");
-  std::vector<std::pair<std::int64_t, std::string>> missed;
   if (last) {
     auto lease = pool.Acquire();
-    missed = OrderRepository::EventsAfter(*lease, user_id, *last, kReplayLimit);
+    live.Replay(*lease, user_id, *subscription, *last);
+  } else {
+    subscription->FinishReplay(std::nullopt, {});  // a new stream: live events from now on
   }
-  subscription->FinishReplay(missed, missed.size() < kReplayLimit);
 
   http::Response response;
   response.headers.emplace_back("Content-Type", "text/event-stream; charset=utf-8");

@@ -12,14 +12,11 @@ namespace kpo::orders {
 namespace {
 
 constexpr int kPageSize = 1000;
+// The most events one stream replays; a client that missed more gets them over several streams.
+constexpr int kReplayLimit = 1000;
 // The reconnection delay for a client whose replay was cut short (EventSource's "retry" field);
 // the next stream sets the usual one again.
 constexpr std::string_view kResumeAtOnce = "retry: 100\n\n";
-// A transaction holding an unseen id lives at most a statement timeout (10 s) plus its commit.
-constexpr auto kGapExpiry = std::chrono::seconds(15);
-// A jump larger than this is not a set of in-flight transactions (e.g. the sequence skipped after
-// a crash): it is not tracked id by id.
-constexpr std::int64_t kMaxTrackedGap = 10'000;
 constexpr auto kReleaseEvery = std::chrono::milliseconds(500);
 // The clean-up forgets at most kCleanupChunk events a second: far more than the busiest rate
 // events are written at, in statements short enough not to hold up the polling or anyone's commit.
@@ -32,45 +29,33 @@ std::string FormatOrderEvent(std::int64_t id, const std::string& order_json) {
   return "id: " + std::to_string(id) + "\nevent: order\ndata: " + order_json + "\n\n";
 }
 
-void Subscription::Deliver(std::int64_t id, const std::string& order_json) {
-  std::lock_guard lock(mutex_);
-  if (replaying_) {
-    held_.emplace_back(id, order_json);
-    return;
-  }
-  // The poller may reach an event after the replay sent it: the replay read it as soon as it was
-  // committed, the poller at its next round. The poller goes up in id order, so once it passes the
-  // last replayed id, those ids are done with. An id at or below the client's Last-Event-ID is
-  // still sent: it may be a transaction that committed late, which the client has never seen.
-  if (!replayed_.empty()) {
-    if (std::binary_search(replayed_.begin(), replayed_.end(), id)) return;
-    if (id > replayed_.back()) {
-      replayed_.clear();
-      replayed_.shrink_to_fit();
-    }
-  }
-  stream_->Push(FormatOrderEvent(id, order_json));
+void Subscription::Send(const OrderEvent& event) {
+  // The poller may reach an event after the replay sent it (the replay read it first), and a
+  // replica's poller may lag behind the one whose stream the client resumes from.
+  if (sent_ && event.position <= *sent_) return;
+  stream_->Push(FormatOrderEvent(event.position.id, event.order_json));
+  sent_ = event.position;
 }
 
-void Subscription::FinishReplay(const std::vector<std::pair<std::int64_t, std::string>>& missed,
-                                bool complete) {
+void Subscription::Deliver(const OrderEvent& event) {
   std::lock_guard lock(mutex_);
-  for (const auto& [id, json] : missed) {
-    replayed_.push_back(id);  // in id order, as read
-    stream_->Push(FormatOrderEvent(id, json));
-  }
-  if (!complete) {
-    stream_->Push(std::string(kResumeAtOnce));
-    stream_->Close();  // live events delivered from now on are refused by the closed stream
-    held_.clear();
-    held_.shrink_to_fit();
-    replaying_ = false;
+  if (replaying_) {
+    held_.push_back(event);
     return;
   }
-  for (const auto& [id, json] : held_) {
-    // Held events the replay already sent, or that the client said it has, are not sent twice.
-    if (std::binary_search(replayed_.begin(), replayed_.end(), id) || id <= last_seen_) continue;
-    stream_->Push(FormatOrderEvent(id, json));
+  Send(event);
+}
+
+void Subscription::FinishReplay(std::optional<EventPosition> resumed_from,
+                                const std::vector<OrderEvent>& missed, bool complete) {
+  std::lock_guard lock(mutex_);
+  sent_ = resumed_from;
+  for (const auto& event : missed) Send(event);
+  if (complete) {
+    for (const auto& event : held_) Send(event);
+  } else {
+    stream_->Push(std::string(kResumeAtOnce));
+    stream_->Close();  // live events delivered from now on are refused by the closed stream
   }
   held_.clear();
   held_.shrink_to_fit();
@@ -79,8 +64,8 @@ void Subscription::FinishReplay(const std::vector<std::pair<std::int64_t, std::s
 
 LiveUpdates::LiveUpdates(LiveUpdatesOptions options) : options_(std::move(options)) {}
 
-std::shared_ptr<Subscription> LiveUpdates::Subscribe(const std::string& user_id, std::int64_t last_seen) {
-  auto subscription = std::make_shared<Subscription>(std::make_shared<http::EventStream>(), last_seen);
+std::shared_ptr<Subscription> LiveUpdates::Subscribe(const std::string& user_id) {
+  auto subscription = std::make_shared<Subscription>(std::make_shared<http::EventStream>());
   std::lock_guard lock(mutex_);
   // The user's streams that ended are forgotten here too, not only by the poller: while the
   // database is down the poller is, and a browser retrying its stream would soon be refused.
@@ -99,31 +84,46 @@ std::size_t LiveUpdates::Subscribers() const {
   return subscribers_.size();
 }
 
+void LiveUpdates::Replay(db::Connection& db, const std::string& user_id, Subscription& subscription,
+                         std::int64_t last_event_id) {
+  const auto resumed_from = OrderRepository::PositionOf(db, last_event_id);
+  const auto missed = OrderRepository::EventsAfter(db, user_id, resumed_from.value_or(EventPosition{}),
+                                                   floor_.load(), kReplayLimit);
+  subscription.FinishReplay(resumed_from, missed, missed.size() < kReplayLimit);
+}
+
 void LiveUpdates::Dispatch(const OrderEvent& event) {
   std::lock_guard lock(mutex_);
   auto [begin, end] = subscribers_.equal_range(event.user_id);
-  for (auto it = begin; it != end; ++it) it->second->Deliver(event.id, event.order_json);
+  for (auto it = begin; it != end; ++it) it->second->Deliver(event);
+}
+
+std::int64_t LiveUpdates::SendBelow(const TransactionBounds& bounds,
+                                    std::chrono::steady_clock::time_point now) {
+  xmax_seen_.emplace_back(now, bounds.xmax);
+  while (xmax_seen_.size() > 1 && now - xmax_seen_[1].first >= options_.hold_back_limit)
+    xmax_seen_.pop_front();
+  if (now - xmax_seen_.front().first >= options_.hold_back_limit) floor_.store(xmax_seen_.front().second);
+  const bool passing = floor_.load() > bounds.xmin;
+  if (passing && !passing_open_transaction_) {
+    spdlog::warn(
+        "live updates: transaction {} has been open for over {} s and holds back later order changes; "
+        "sending them without waiting for it",
+        bounds.xmin, std::chrono::duration<double>(options_.hold_back_limit).count());
+  }
+  passing_open_transaction_ = passing;
+  return std::max(bounds.xmin, floor_.load());
 }
 
 bool LiveUpdates::Poll(db::Connection& db) {
-  const auto now = std::chrono::steady_clock::now();
-  if (cursor_ < 0) cursor_ = OrderRepository::LastEventId(db);
-  const auto events = OrderRepository::EventsSince(db, cursor_, kPageSize);
+  const auto bounds = OrderRepository::TransactionBoundsNow(db);
+  const auto below = SendBelow(bounds, std::chrono::steady_clock::now());
+  // From now: every event of a transaction below xmin has been written already.
+  if (!cursor_) cursor_ = EventPosition{bounds.xmin, 0};
+  const auto events = OrderRepository::EventsSince(db, *cursor_, below, kPageSize);
   for (const auto& event : events) {
-    if (event.id - cursor_ <= kMaxTrackedGap) {
-      for (auto missing = cursor_ + 1; missing < event.id; ++missing) gaps_.emplace(missing, now);
-    }
-    cursor_ = event.id;
+    cursor_ = event.position;
     Dispatch(event);
-  }
-  if (!gaps_.empty()) {
-    std::vector<std::int64_t> ids;
-    for (const auto& [id, since] : gaps_) ids.push_back(id);
-    for (const auto& event : OrderRepository::EventsWithIds(db, ids)) {
-      gaps_.erase(event.id);
-      Dispatch(event);
-    }
-    std::erase_if(gaps_, [&](const auto& gap) { return now - gap.second > kGapExpiry; });
   }
   return events.size() == static_cast<std::size_t>(kPageSize);
 }

@@ -4,17 +4,24 @@
 // the browsers connected to it, so a change committed by any replica reaches them all. Polling
 // replaces LISTEN/NOTIFY: a NOTIFY takes PostgreSQL's cluster-wide notify lock at every commit
 // that sends one, which serialised the hot path.
-#include <algorithm>
+//
+// Changes go out in position order (storage/order_event.hpp), each once every transaction that
+// could still write a change before it has ended. A client that resumes after the last id it got
+// has therefore been sent every change before that one, and is sent every change after it.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
 
 #include "http/stream.hpp"
+#include "orders/storage/order_event.hpp"
 
 namespace kpo::db {
 class Connection;
@@ -22,32 +29,32 @@ class Connection;
 
 namespace kpo::orders {
 
-struct OrderEvent;
-
 // One client's stream. While it replays missed events from the database, live ones are held
 // back, so that nothing is lost or sent twice across the hand-over.
 class Subscription {
  public:
-  // `last_seen`: the Last-Event-ID the client resumed from (0: none).
-  Subscription(std::shared_ptr<http::EventStream> stream, std::int64_t last_seen)
-      : stream_(std::move(stream)), last_seen_(last_seen) {}
-  // Called by the hub for every live event of the user (each event once).
-  void Deliver(std::int64_t id, const std::string& order_json);
-  // Sends the replayed events, then the held-back live events that were not among them. When
-  // `complete` is false, `missed` is only the oldest part of what the client missed: the stream
-  // ends after it, without live events (which would skip the rest), and tells the client to come
-  // back at once; it resumes after the last event sent (EventSource does so by itself). That
-  // bounds what one stream replays and buffers.
-  void FinishReplay(const std::vector<std::pair<std::int64_t, std::string>>& missed, bool complete = true);
+  explicit Subscription(std::shared_ptr<http::EventStream> stream) : stream_(std::move(stream)) {}
+  // Called by the hub for every live event of the user, in position order.
+  void Deliver(const OrderEvent& event);
+  // Sends `missed`, the events after `resumed_from` (the position of the client's Last-Event-ID, if
+  // any) in position order, then the held-back live events after both. When `complete` is false,
+  // `missed` is only the oldest part of what the client missed: the stream ends after it, without
+  // live events (which would skip the rest), and tells the client to come back at once; it resumes
+  // after the last event sent (EventSource does so by itself). That bounds what one stream replays
+  // and buffers.
+  void FinishReplay(std::optional<EventPosition> resumed_from, const std::vector<OrderEvent>& missed,
+                    bool complete = true);
   const std::shared_ptr<http::EventStream>& Stream() const { return stream_; }
 
  private:
+  // Sends the event unless the client has it already. Called with mutex_ held.
+  void Send(const OrderEvent& event);
+
   std::shared_ptr<http::EventStream> stream_;
   std::mutex mutex_;
   bool replaying_ = true;
-  std::int64_t last_seen_;
-  std::vector<std::pair<std::int64_t, std::string>> held_;
-  std::vector<std::int64_t> replayed_;  // ids the replay sent, ascending, until the poller passes them
+  std::optional<EventPosition> sent_;  // the position of the last event the client has
+  std::vector<OrderEvent> held_;
 };
 
 // Formats one SSE event: "id: N\nevent: order\ndata: {...}\n\n".
@@ -63,16 +70,26 @@ struct LiveUpdatesOptions {
   // off by default because load tools hold thousands of streams on a few users (bench/sse_idle.cpp:
   // 10,000 on 50).
   std::size_t max_streams_per_user = 0;
+  // How long a transaction still open may hold back the changes after it (live_updates.cpp).
+  std::chrono::milliseconds hold_back_limit{15'000};
 };
 
 class LiveUpdates {
  public:
   explicit LiveUpdates(LiveUpdatesOptions options);
 
-  // Registers a stream for `user_id`, resuming after `last_seen` (0: from now); null when the user
-  // already holds max_streams_per_user open streams (a stream whose client left counts until it is
-  // released, within a heartbeat check). Thread safe.
-  std::shared_ptr<Subscription> Subscribe(const std::string& user_id, std::int64_t last_seen);
+  // Registers a stream for `user_id`; null when the user already holds max_streams_per_user open
+  // streams (a stream whose client left counts until it is released, within a heartbeat check).
+  // Live events are held back until Replay. Thread safe.
+  std::shared_ptr<Subscription> Subscribe(const std::string& user_id);
+
+  // Sends the subscription what its client missed after the event with id `last_event_id` (the
+  // client's Last-Event-ID), then the live events held back meanwhile. An id no longer stored (older
+  // than the retention) replays every stored event of the user. Subscribe first, so that nothing
+  // committed in between is lost. A new stream calls FinishReplay(std::nullopt, {}) instead. Throws
+  // db::DbError.
+  void Replay(db::Connection& db, const std::string& user_id, Subscription& subscription,
+              std::int64_t last_event_id);
 
   // Polls until `stop`, fanning events out to subscribers, sending heartbeat comments and
   // releasing streams whose clients left; reconnects after database failures.
@@ -83,18 +100,28 @@ class LiveUpdates {
   // server); the poller calls it twice a second.
   void ReleaseAbandoned();
 
- private:
-  // Reads events newer than the cursor and events that were missing below it; dispatches them.
-  // Returns whether a full page came back (more may be waiting).
+  // One round of the poller: reads the events after the cursor that may be sent now and dispatches
+  // them. Returns whether a full page came back (more may be waiting). Public for tests, which poll
+  // in step with what they do; Run calls it in a loop.
   bool Poll(db::Connection& db);
+
+ private:
+  // The transaction id below which events are sent: the snapshot's xmin, or the floor past a
+  // transaction that stayed open too long.
+  std::int64_t SendBelow(const TransactionBounds& bounds, std::chrono::steady_clock::time_point now);
   void Dispatch(const OrderEvent& event);
   void Heartbeat();
 
   LiveUpdatesOptions options_;
-  std::int64_t cursor_ = -1;  // highest event id seen; -1 until the first poll
-  // Ids below the cursor not seen yet: their transactions had not committed when a higher id
-  // was read. Looked for again until they show up or expire (rolled back).
-  std::map<std::int64_t, std::chrono::steady_clock::time_point> gaps_;
+  std::optional<EventPosition> cursor_;  // the last event dispatched; empty until the first poll
+  // The snapshots' xmax over the last hold_back_limit, oldest first: the oldest is the floor once a
+  // transaction has held events back for that long. A transaction open longer than that is not one
+  // of ours, which live at most a statement timeout (10 s) plus their commit: a migration, an
+  // operator's session, a frozen process, very unlikely to write events. If it did and commits
+  // later, those events are not streamed.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::int64_t>> xmax_seen_;
+  std::atomic<std::int64_t> floor_{0};  // read by Replay on the HTTP threads
+  bool passing_open_transaction_ = false;
   mutable std::mutex mutex_;
   std::multimap<std::string, std::shared_ptr<Subscription>> subscribers_;
 };

@@ -59,7 +59,9 @@ std::vector<OrderEvent> RowsToEvents(const db::Result& rows) {
   std::vector<OrderEvent> events;
   events.reserve(static_cast<std::size_t>(rows.Rows()));
   for (int i = 0; i < rows.Rows(); ++i) {
-    events.push_back({rows.Int(i, "id"), rows.Text(i, "user_id"), rows.Text(i, "payload")});
+    events.push_back({.position = {rows.Int(i, "tx"), rows.Int(i, "id")},
+                      .user_id = rows.Text(i, "user_id"),
+                      .order_json = rows.Text(i, "payload")});
   }
   return events;
 }
@@ -140,29 +142,28 @@ void OrderRepository::AddEvents(db::Transaction& tx,
   tx.Queue(sql::kInsertOrderEvents, {users.Text(), payloads.Text()});
 }
 
-std::vector<std::pair<std::int64_t, std::string>> OrderRepository::EventsAfter(db::Connection& db,
-                                                                               const std::string& user_id,
-                                                                               std::int64_t after_id,
-                                                                               int limit) {
-  auto rows = db.Exec(sql::kSelectEventsAfter, {user_id, std::to_string(after_id), std::to_string(limit)});
-  std::vector<std::pair<std::int64_t, std::string>> events;
-  for (int i = 0; i < rows.Rows(); ++i) events.emplace_back(rows.Int(i, "id"), rows.Text(i, "payload"));
-  return events;
+TransactionBounds OrderRepository::TransactionBoundsNow(db::Connection& db) {
+  auto row = db.Exec(sql::kSelectStreamBounds);
+  return {row.Int(0, "xmin"), row.Int(0, "xmax")};
 }
 
-std::vector<OrderEvent> OrderRepository::EventsSince(db::Connection& db, std::int64_t after_id, int limit) {
-  return RowsToEvents(db.Exec(sql::kSelectNewEvents, {std::to_string(after_id), std::to_string(limit)}));
+std::vector<OrderEvent> OrderRepository::EventsSince(db::Connection& db, EventPosition after,
+                                                     std::int64_t below, int limit) {
+  return RowsToEvents(db.Exec(sql::kSelectNewEvents, {std::to_string(after.tx), std::to_string(after.id),
+                                                      std::to_string(below), std::to_string(limit)}));
 }
 
-std::vector<OrderEvent> OrderRepository::EventsWithIds(db::Connection& db,
-                                                       const std::vector<std::int64_t>& ids) {
-  db::ArrayParam array;
-  for (auto id : ids) array.Add(id);
-  return RowsToEvents(db.Exec(sql::kSelectEventsById, {array.Text()}));
+std::optional<EventPosition> OrderRepository::PositionOf(db::Connection& db, std::int64_t id) {
+  auto rows = db.Exec(sql::kSelectEventPosition, {std::to_string(id)});
+  if (rows.Rows() == 0) return std::nullopt;
+  return EventPosition{rows.Int(0, "tx"), id};
 }
 
-std::int64_t OrderRepository::LastEventId(db::Connection& db) {
-  return db.Exec(sql::kSelectLastEventId).Int(0, "id");
+std::vector<OrderEvent> OrderRepository::EventsAfter(db::Connection& db, const std::string& user_id,
+                                                     EventPosition after, std::int64_t floor, int limit) {
+  return RowsToEvents(
+      db.Exec(sql::kSelectEventsAfter, {user_id, std::to_string(after.tx), std::to_string(after.id),
+                                        std::to_string(floor), std::to_string(limit)}));
 }
 
 std::int64_t OrderRepository::DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention,

@@ -14,15 +14,9 @@
 #include "db/connection.hpp"
 #include "orders/domain/admission_policy.hpp"
 #include "orders/domain/order.hpp"
+#include "orders/storage/order_event.hpp"
 
 namespace kpo::orders {
-
-// One stored change of an order, as live updates carry it.
-struct OrderEvent {
-  std::int64_t id = 0;
-  std::string user_id;
-  std::string order_json;
-};
 
 class OrderRepository {
  public:
@@ -58,17 +52,17 @@ class OrderRepository {
 
   // Stores change events: (user id, order JSON).
   static void AddEvents(db::Transaction& tx, const std::vector<std::pair<std::string, std::string>>& events);
-  // Stored order events of the user with id > after_id (oldest first, at most `limit`): what a
-  // resuming live-update client missed. Each is {id, order JSON}.
-  static std::vector<std::pair<std::int64_t, std::string>> EventsAfter(db::Connection& db,
-                                                                       const std::string& user_id,
-                                                                       std::int64_t after_id, int limit);
-  // Events of every user with id > after_id, oldest first, at most `limit`.
-  static std::vector<OrderEvent> EventsSince(db::Connection& db, std::int64_t after_id, int limit);
-  // The events among `ids` that exist now.
-  static std::vector<OrderEvent> EventsWithIds(db::Connection& db, const std::vector<std::int64_t>& ids);
-  // The highest event id (0 when there is none).
-  static std::int64_t LastEventId(db::Connection& db);
+  static TransactionBounds TransactionBoundsNow(db::Connection& db);
+  // Events of every user after `after` written by transactions below `below`, in position order, at
+  // most `limit`.
+  static std::vector<OrderEvent> EventsSince(db::Connection& db, EventPosition after, std::int64_t below,
+                                             int limit);
+  // The position of the event with this id, if it is still stored.
+  static std::optional<EventPosition> PositionOf(db::Connection& db, std::int64_t id);
+  // What a resuming client missed: the user's events after `after`, in position order, at most
+  // `limit`, of transactions below the current snapshot's xmin or below `floor` if that is higher.
+  static std::vector<OrderEvent> EventsAfter(db::Connection& db, const std::string& user_id,
+                                             EventPosition after, std::int64_t floor, int limit);
   // Forgets up to `limit` events older than `retention`; returns how many it forgot.
   static std::int64_t DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention, int limit);
 

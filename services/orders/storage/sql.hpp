@@ -72,16 +72,30 @@ WHERE o.id = t.id AND o.status NOT IN ('Finished', 'Cancelled'))sql";
 inline constexpr std::string_view kInsertOrderEvents = R"sql(
 INSERT INTO order_events (user_id, payload) SELECT * FROM unnest($1::uuid[], $2::text[]))sql";
 
-// Events a resuming client missed, oldest first.
-inline constexpr std::string_view kSelectEventsAfter = R"sql(
-SELECT id, payload FROM order_events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3)sql";
+// Live updates stream events in (tx_id, id) order, and only events of transactions below the
+// snapshot's xmin: every transaction that could still add an event before them has ended. (xid8
+// values stay below 2^63 for as long as PostgreSQL's 32-bit epoch lasts, so they are read as bigint.)
+inline constexpr std::string_view kSelectStreamBounds = R"sql(
+SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, pg_snapshot_xmax(s)::text::bigint AS xmax
+FROM pg_current_snapshot() AS s)sql";
 
-// The poller's reads: new events, and events whose ids were skipped (not yet committed) earlier.
+// The poller's read: events of every user after position ($1, $2), of transactions below $3.
 inline constexpr std::string_view kSelectNewEvents = R"sql(
-SELECT id, user_id::text AS user_id, payload FROM order_events WHERE id > $1 ORDER BY id LIMIT $2)sql";
-inline constexpr std::string_view kSelectEventsById = R"sql(
-SELECT id, user_id::text AS user_id, payload FROM order_events WHERE id = ANY($1::bigint[]) ORDER BY id)sql";
-inline constexpr std::string_view kSelectLastEventId = "SELECT coalesce(max(id), 0) AS id FROM order_events";
+SELECT id, tx_id::text::bigint AS tx, user_id::text AS user_id, payload FROM order_events
+WHERE (tx_id, id) > ($1::xid8, $2::bigint) AND tx_id < $3::xid8
+ORDER BY tx_id, id LIMIT $4)sql";
+
+// Where a resuming client stands: the position of the last event it got.
+inline constexpr std::string_view kSelectEventPosition = R"sql(
+SELECT tx_id::text::bigint AS tx FROM order_events WHERE id = $1)sql";
+
+// What a resuming client missed: its events after position ($2, $3), below the bound, which is at
+// least $4: the floor past which the poller gave up waiting for a transaction left open too long.
+inline constexpr std::string_view kSelectEventsAfter = R"sql(
+SELECT id, tx_id::text::bigint AS tx, user_id::text AS user_id, payload FROM order_events
+WHERE user_id = $1 AND (tx_id, id) > ($2::xid8, $3::bigint)
+  AND tx_id < greatest(pg_snapshot_xmin(pg_current_snapshot()), $4::xid8)
+ORDER BY tx_id, id LIMIT $5)sql";
 
 // At most $2 rows a statement, so no clean-up writes a burst of WAL that commits would queue behind.
 // The shape every retention sweep shares (db/retention.hpp): the chunk is found in created_at

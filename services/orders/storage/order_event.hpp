@@ -1,0 +1,31 @@
+#pragma once
+// The stored changes of orders that live updates stream (table order_events), without the database.
+#include <compare>
+#include <cstdint>
+#include <string>
+
+namespace kpo::orders {
+
+// Where a stored change stands in the order live updates send changes: the id of the transaction
+// that wrote it, then its own id (ids are taken before commit, so they alone are not commit order).
+struct EventPosition {
+  std::int64_t tx = 0;
+  std::int64_t id = 0;
+  auto operator<=>(const EventPosition&) const = default;
+};
+
+// One stored change of an order, as live updates carry it.
+struct OrderEvent {
+  EventPosition position;
+  std::string user_id;
+  std::string order_json;
+};
+
+// The current snapshot's bounds: every transaction below xmin has ended, and every one that starts
+// writing from now on gets an id of at least xmax.
+struct TransactionBounds {
+  std::int64_t xmin = 0;
+  std::int64_t xmax = 0;
+};
+
+}  // namespace kpo::orders
