@@ -107,6 +107,9 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   http::Router router;
   router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
   orders::LiveUpdates live(live_options);
+  // The poller's first round, before any stream is served: a stream opened earlier could be sent,
+  // by its replay, events past the point the poller would start from, and miss the ones between.
+  live.Poll(*pool.Acquire());
   AddOrderRoutes(router, services, admission, live);
   http::AddOperationalRoutes(router, service::StandardReadiness(pool, settings.amqp));
 

@@ -88,7 +88,7 @@ void LiveUpdates::Replay(db::Connection& db, const std::string& user_id, Subscri
                          std::int64_t last_event_id) {
   const auto resumed_from = OrderRepository::PositionOf(db, last_event_id);
   const auto missed = OrderRepository::EventsAfter(db, user_id, resumed_from.value_or(EventPosition{}),
-                                                   floor_.load(), kReplayLimit);
+                                                   bound_.load(), kReplayLimit);
   subscription.FinishReplay(resumed_from, missed, missed.size() < kReplayLimit);
 }
 
@@ -100,23 +100,45 @@ void LiveUpdates::Dispatch(const OrderEvent& event) {
 
 std::int64_t LiveUpdates::SendBelow(const TransactionBounds& bounds,
                                     std::chrono::steady_clock::time_point now) {
-  xmax_seen_.emplace_back(now, bounds.xmax);
-  while (xmax_seen_.size() > 1 && now - xmax_seen_[1].first >= options_.hold_back_limit)
-    xmax_seen_.pop_front();
-  if (now - xmax_seen_.front().first >= options_.hold_back_limit) floor_.store(xmax_seen_.front().second);
-  const bool passing = floor_.load() > bounds.xmin;
-  if (passing && !passing_open_transaction_) {
-    spdlog::warn(
-        "live updates: transaction {} has been open for over {} s and holds back later order changes; "
-        "sending them without waiting for it",
-        bounds.xmin, std::chrono::duration<double>(options_.hold_back_limit).count());
+  // When each running transaction was first seen; those that ended are forgotten.
+  std::erase_if(running_since_, [&](const auto& entry) {
+    return !std::binary_search(bounds.running.begin(), bounds.running.end(), entry.first);
+  });
+  for (auto xid : bounds.running) running_since_.emplace(xid, now);
+  // Below the oldest transaction still running that has not run for too long: one that has is
+  // passed, while the others still hold back what comes after them.
+  std::int64_t below = bounds.xmax;
+  for (const auto& [xid, since] : running_since_) {
+    if (now - since < options_.hold_back_limit) {
+      below = xid;
+      break;
+    }
+    if (xid > last_passed_) {
+      spdlog::warn(
+          "live updates: transaction {} has been running for over {} s; later order changes are sent "
+          "without waiting for it (changes it writes, if any, will not be streamed)",
+          xid, std::chrono::duration<double>(options_.hold_back_limit).count());
+      last_passed_ = xid;
+    }
   }
-  passing_open_transaction_ = passing;
-  return std::max(bounds.xmin, floor_.load());
+  // Never lower than before: a stream's replay reads up to the bound the poller last used.
+  below = std::max(below, bound_.load());
+  bound_.store(below);
+  return below;
 }
 
 bool LiveUpdates::Poll(db::Connection& db) {
   const auto bounds = OrderRepository::TransactionBoundsNow(db);
+  if (cursor_ && bounds.xmax <= cursor_->tx) {
+    // Transaction ids went back: another server took over (a failover to a standby that was
+    // behind, a restore). Start again from now, or new events would lie below the cursor for good.
+    spdlog::warn("live updates: transaction ids went back to {} (were past {}); following from now",
+                 bounds.xmax, cursor_->tx);
+    cursor_.reset();
+    running_since_.clear();
+    last_passed_ = 0;
+    bound_.store(0);
+  }
   const auto below = SendBelow(bounds, std::chrono::steady_clock::now());
   // From now: every event of a transaction below xmin has been written already.
   if (!cursor_) cursor_ = EventPosition{bounds.xmin, 0};

@@ -11,7 +11,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -106,22 +105,23 @@ class LiveUpdates {
   bool Poll(db::Connection& db);
 
  private:
-  // The transaction id below which events are sent: the snapshot's xmin, or the floor past a
-  // transaction that stayed open too long.
+  // The transaction id below which events are sent now: the oldest transaction still running,
+  // unless it has run longer than hold_back_limit. Never lower than the last one.
   std::int64_t SendBelow(const TransactionBounds& bounds, std::chrono::steady_clock::time_point now);
   void Dispatch(const OrderEvent& event);
   void Heartbeat();
 
   LiveUpdatesOptions options_;
   std::optional<EventPosition> cursor_;  // the last event dispatched; empty until the first poll
-  // The snapshots' xmax over the last hold_back_limit, oldest first: the oldest is the floor once a
-  // transaction has held events back for that long. A transaction open longer than that is not one
-  // of ours, which live at most a statement timeout (10 s) plus their commit: a migration, an
-  // operator's session, a frozen process, very unlikely to write events. If it did and commits
-  // later, those events are not streamed.
-  std::deque<std::pair<std::chrono::steady_clock::time_point, std::int64_t>> xmax_seen_;
-  std::atomic<std::int64_t> floor_{0};  // read by Replay on the HTTP threads
-  bool passing_open_transaction_ = false;
+  // The transactions running at the last poll, each with when it was first seen. One that runs
+  // longer than hold_back_limit is passed. Ours end in milliseconds (each statement has a 10 s
+  // timeout); one that runs that long is most likely someone else's (a migration, an operator's
+  // session, a frozen process) and writes no events. If it does write events and commits after it
+  // was passed, they are not streamed (a client sees the change when it next reads the order);
+  // holding every stream back behind it would delay them all for as long as it runs.
+  std::map<std::int64_t, std::chrono::steady_clock::time_point> running_since_;
+  std::int64_t last_passed_ = 0;        // the newest transaction passed (logged once each)
+  std::atomic<std::int64_t> bound_{0};  // SendBelow's last answer; read by Replay on the HTTP threads
   mutable std::mutex mutex_;
   std::multimap<std::string, std::shared_ptr<Subscription>> subscribers_;
 };

@@ -3,6 +3,7 @@
 #include <compare>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kpo::orders {
 
@@ -21,11 +22,13 @@ struct OrderEvent {
   std::string order_json;
 };
 
-// The current snapshot's bounds: every transaction below xmin has ended, and every one that starts
-// writing from now on gets an id of at least xmax.
+// The current snapshot's transactions: every one below xmin has ended, every one that starts
+// writing from now on gets an id of at least xmax, and those in between that are still running
+// (holding an id) are `running`, in ascending order.
 struct TransactionBounds {
   std::int64_t xmin = 0;
   std::int64_t xmax = 0;
+  std::vector<std::int64_t> running;
 };
 
 }  // namespace kpo::orders

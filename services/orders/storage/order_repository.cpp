@@ -1,6 +1,7 @@
 #include "orders/storage/order_repository.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <stdexcept>
 
 #include "db/arrays.hpp"
@@ -144,7 +145,17 @@ void OrderRepository::AddEvents(db::Transaction& tx,
 
 TransactionBounds OrderRepository::TransactionBoundsNow(db::Connection& db) {
   auto row = db.Exec(sql::kSelectStreamBounds);
-  return {row.Int(0, "xmin"), row.Int(0, "xmax")};
+  TransactionBounds bounds{row.Int(0, "xmin"), row.Int(0, "xmax"), {}};
+  const auto running = row.Text(0, "running");
+  for (std::size_t at = 0; at < running.size();) {
+    auto comma = running.find(',', at);
+    if (comma == std::string::npos) comma = running.size();
+    std::int64_t xid = 0;
+    std::from_chars(running.data() + at, running.data() + comma, xid);
+    bounds.running.push_back(xid);
+    at = comma + 1;
+  }
+  return bounds;
 }
 
 std::vector<OrderEvent> OrderRepository::EventsSince(db::Connection& db, EventPosition after,

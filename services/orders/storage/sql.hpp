@@ -76,7 +76,8 @@ INSERT INTO order_events (user_id, payload) SELECT * FROM unnest($1::uuid[], $2:
 // snapshot's xmin: every transaction that could still add an event before them has ended. (xid8
 // values stay below 2^63 for as long as PostgreSQL's 32-bit epoch lasts, so they are read as bigint.)
 inline constexpr std::string_view kSelectStreamBounds = R"sql(
-SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, pg_snapshot_xmax(s)::text::bigint AS xmax
+SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, pg_snapshot_xmax(s)::text::bigint AS xmax,
+  array_to_string(ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x ORDER BY x), ',') AS running
 FROM pg_current_snapshot() AS s)sql";
 
 // The poller's read: events of every user after position ($1, $2), of transactions below $3.
