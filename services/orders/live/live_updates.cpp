@@ -32,7 +32,7 @@ std::string FormatOrderEvent(std::int64_t id, const std::string& order_json) {
 void Subscription::Send(const OrderEvent& event) {
   // The poller may reach an event after the replay sent it (the replay read it first), and a
   // replica's poller may lag behind the one whose stream the client resumes from.
-  if (sent_ && event.position <= *sent_) return;
+  if (sent_ && !(*sent_ < event.position)) return;
   stream_->Push(FormatOrderEvent(event.position.id, event.order_json));
   sent_ = event.position;
 }

@@ -1,6 +1,5 @@
 #pragma once
 // The stored changes of orders that live updates stream (table order_events), without the database.
-#include <compare>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,7 +11,11 @@ namespace kpo::orders {
 struct EventPosition {
   std::int64_t tx = 0;
   std::int64_t id = 0;
-  auto operator<=>(const EventPosition&) const = default;
+  // Spelled out: clang-tidy's modernize-use-nullptr flags the 0 a defaulted <=> compares with.
+  friend bool operator<(const EventPosition& a, const EventPosition& b) {
+    return a.tx != b.tx ? a.tx < b.tx : a.id < b.id;
+  }
+  friend bool operator==(const EventPosition& a, const EventPosition& b) = default;
 };
 
 // One stored change of an order, as live updates carry it.
