@@ -60,7 +60,8 @@ def expect_problem(name, raw, expected=400):
         problem = json.loads(body)
     except ValueError:
         pass
-    check(name, status == expected and headers.get("content-type", "").startswith("application/problem+json")
+    # Exactly as the gateway and the services answer a problem (the charset included).
+    check(name, status == expected and headers.get("content-type", "") == "application/problem+json; charset=utf-8"
           and isinstance(problem, dict) and problem.get("status") == expected,
           f"status {status}, content-type {headers.get('content-type')}, body {body[:80]!r}")
 
