@@ -105,7 +105,7 @@ TEST_F(LiveUpdatesTest, AnEventCommittedLateIsSentBeforeLaterOnesAndAResumeMisse
   PollUntil([&] { return observer.Has(committed_first); });
   EXPECT_EQ(observer.Received(), FormatOrderEvent(committed_late, R"({"label":"committed late"})") +
                                      FormatOrderEvent(committed_first, R"({"label":"committed first"})"))
-      << "in commit order";
+      << "in the order of their transactions";
 
   Client resumed{live_.Subscribe(user_), {}};
   live_.Replay(db_, user_, *resumed.subscription, last_id_received);
@@ -152,7 +152,7 @@ TEST_F(LiveUpdatesTest, ATransactionLeftOpenIsPassedAfterTheLimitAndOnlyIt) {
 }
 
 // A Last-Event-ID that is no longer stored (older than the retention, or never issued) replays every
-// event of the user still kept, in commit order.
+// event of the user still kept, in stream order.
 TEST_F(LiveUpdatesTest, AnUnknownLastEventIdReplaysEveryKeptEventOfTheUser) {
   const auto one = AddEvent(db_, "one");
   const auto two = AddEvent(db_, "two");

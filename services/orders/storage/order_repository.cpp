@@ -1,7 +1,6 @@
 #include "orders/storage/order_repository.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <stdexcept>
 
 #include "db/arrays.hpp"
@@ -144,16 +143,11 @@ void OrderRepository::AddEvents(db::Transaction& tx,
 }
 
 TransactionBounds OrderRepository::TransactionBoundsNow(db::Connection& db) {
-  auto row = db.Exec(sql::kSelectStreamBounds);
-  TransactionBounds bounds{row.Int(0, "xmin"), row.Int(0, "xmax"), {}};
-  const auto running = row.Text(0, "running");
-  for (std::size_t at = 0; at < running.size();) {
-    auto comma = running.find(',', at);
-    if (comma == std::string::npos) comma = running.size();
-    std::int64_t xid = 0;
-    std::from_chars(running.data() + at, running.data() + comma, xid);
-    bounds.running.push_back(xid);
-    at = comma + 1;
+  // One row per running transaction, in ascending order; one row with running NULL when none runs.
+  auto rows = db.Exec(sql::kSelectStreamBounds);
+  TransactionBounds bounds{rows.Int(0, "xmin"), rows.Int(0, "xmax"), {}};
+  for (int i = 0; i < rows.Rows(); ++i) {
+    if (!rows.IsNull(i, "running")) bounds.running.push_back(rows.Int(i, "running"));
   }
   return bounds;
 }
