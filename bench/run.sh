@@ -2,6 +2,9 @@
 # make bench: the system's throughput, latency and cost per order against two baselines, in one run.
 #   bench/run.sh            the full run (≤ 10 minutes): pgbench, seed mode, our defaults
 #   bench/run.sh --smoke    every baseline and configuration for a few seconds at a low rate (CTest)
+#   bench/run.sh --focus -- KPO-LOAD-ARGS...   our defaults alone on a fresh system, with the phases
+#                           the arguments give (e.g. --search=1450 --overload-s=30 --half-s=0
+#                           --closed-s=0): to try one change against one phase in a minute, no baselines
 #   --no-build              use the binaries already in $KPO_BUILD_DIR (CTest passes it)
 # Writes bench/results/bench-<time>[-smoke].{json,html} (and latest[-smoke].*), prints the summary.
 # Ports, databases and the broker come from the scripts' variables (ORDERS_LISTEN, GATEWAY_LISTEN,
@@ -11,20 +14,30 @@
 # they are started again with their configuration at the end.
 # Each run measures a fresh system: databases <name>_bench beside the configured ones and a broker
 # vhost <vhost>-bench (kpo-bench for the default "/"), created empty at the start and dropped at the
-# end. KPO_BENCH_FRESH=0 measures the configured databases and vhost as they are.
+# end. KPO_BENCH_FRESH=0 measures the configured databases and vhost as they are; KPO_BENCH_KEEP=1
+# leaves the fresh ones in place at the end, to be looked into (the next run drops them first).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 mode=full
 do_build=1
-for arg in "$@"; do
-  case $arg in
+focus_plan=()
+while (($#)); do
+  case $1 in
     --smoke) mode=smoke ;;
+    --focus) mode=focus ;;
     --no-build) do_build=0 ;;
-    *) die "unknown argument: $arg (expected --smoke, --no-build)" ;;
+    --)
+      shift
+      focus_plan=("$@")
+      break
+      ;;
+    *) die "unknown argument: $1 (expected --smoke, --focus, --no-build, -- KPO-LOAD-ARGS)" ;;
   esac
+  shift
 done
+[[ $mode == focus || ${#focus_plan[@]} -eq 0 ]] || die "kpo-load arguments after -- go with --focus only"
 
 # kpo-load keeps up to 1024 connections to the gateway; the services started here inherit this limit
 # (a shell's default soft limit is often 1024).
@@ -98,7 +111,7 @@ fi
 results=${KPO_BENCH_RESULTS:-$KPO_ROOT/bench/results}
 stamp=$(date -u +%Y%m%d-%H%M%S)
 suffix=""
-[[ $mode == smoke ]] && suffix=-smoke
+[[ $mode != full ]] && suffix=-$mode
 parts="$results/bench-$stamp$suffix"
 mkdir -p "$parts" "$KPO_RUN_DIR"
 bench_started=$(now_s)
@@ -119,7 +132,7 @@ cleanup() {
   set +e
   stop_services
   psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS $naive_db" >/dev/null 2>&1
-  if ((fresh)); then drop_fresh_state; fi
+  if ((fresh)) && [[ ${KPO_BENCH_KEEP:-0} != 1 ]]; then drop_fresh_state; fi
   if ((was_running)); then
     log "restarting the services that were running before, with their configuration"
     export "${configured_env[@]}"
@@ -279,6 +292,12 @@ if ((do_build)); then
 fi
 command -v pgbench >/dev/null || die "pgbench not found (Debian: apt-get install postgresql-contrib)"
 
+if [[ $mode == focus ]]; then
+  common_rate=100
+  run_config ours "$parts/ours.json" "${focus_plan[@]}"
+  log "done in $(($(now_s) - bench_started)) s: $parts/ours.json"
+  exit 0
+fi
 if [[ $mode == smoke ]]; then
   pgbench_clients=(4)
   pgbench_seconds=2

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <string_view>
+
 #include "core/clock.hpp"
 #include "core/retry.hpp"
 #include "db/connection.hpp"
@@ -10,6 +13,10 @@
 
 namespace kpo::orders {
 namespace {
+
+// Each replica's admission connects under this name; counting the sessions so named counts the
+// replicas that share the pipeline's room.
+constexpr std::string_view kAdmissionSession = "orders-admission";
 
 observability::Gauge& WaitingGauge() {
   static auto& gauge = observability::Registry::Global().GetGauge(
@@ -32,6 +39,14 @@ observability::Gauge& StalledGauge() {
       "orders_pipeline_stalled",
       "1 while an order older than admission's window still waits and none placed after it has been paid "
       "for (the pipeline stopped): new orders are refused but for one probe at a time.");
+  return gauge;
+}
+
+observability::Gauge& ReplicasGauge() {
+  static auto& gauge = observability::Registry::Global().GetGauge(
+      "orders_admission_replicas",
+      "Orders replicas whose admission measures this database (this one included); each admits its share "
+      "of the room (admission's last measurement).");
   return gauge;
 }
 
@@ -77,6 +92,7 @@ void Admission::Grant(std::int64_t admissions, const PipelineBacklog& backlog) {
   WaitingGauge().Set(static_cast<double>(backlog.waiting));
   OldestGauge().Set(static_cast<double>(backlog.oldest_ms) / 1000.0);
   StalledGauge().Set(backlog.stalled ? 1.0 : 0.0);
+  ReplicasGauge().Set(static_cast<double>(std::max<std::int64_t>(1, backlog.replicas)));
   // Refusing means "nothing granted": logged on change only, not for every interval whose grant
   // ran out (that is the bound working, and the 503 counters show it).
   const bool refusing = admissions == 0 || backlog.stalled;
@@ -107,10 +123,10 @@ void Admission::Run(std::stop_token stop) {
       std::atomic<std::int64_t>& admissions;
       ~AdmitUnmeasured() { admissions.store(kUnboundedAdmissions, std::memory_order_relaxed); }
     } admit_unmeasured{admissions_};
-    db::Connection db(options_.database_url, {.application_name = "orders-admission"});
+    db::Connection db(options_.database_url, {.application_name = std::string(kAdmissionSession)});
     while (!stop.stop_requested()) {
-      const auto backlog =
-          OrderRepository::PipelineBacklogNow(db, core::Now(), options_.window, watched_since, count_limit);
+      const auto backlog = OrderRepository::PipelineBacklogNow(db, core::Now(), options_.window,
+                                                               watched_since, count_limit, kAdmissionSession);
       Grant(AdmissionsFor(options_.bounds, backlog), backlog);
       core::WaitFor(stop, options_.check_every);
     }

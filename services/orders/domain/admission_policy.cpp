@@ -4,7 +4,15 @@
 
 namespace kpo::orders {
 
-std::int64_t AdmissionsFor(const AdmissionBounds& bounds, const PipelineBacklog& backlog) {
+namespace {
+
+// This replica's share of a grant the replicas measuring the same backlog all read.
+std::int64_t ShareOf(std::int64_t grant, std::int64_t replicas) {
+  if (grant == kUnboundedAdmissions || replicas <= 1) return grant;
+  return (grant + replicas - 1) / replicas;
+}
+
+std::int64_t WholeGrant(const AdmissionBounds& bounds, const PipelineBacklog& backlog) {
   const std::int64_t max_lag = bounds.max_lag.count();
   if (max_lag == 0) return kUnboundedAdmissions;
   if (backlog.stalled) return backlog.waiting == 0 ? 1 : 0;
@@ -18,6 +26,12 @@ std::int64_t AdmissionsFor(const AdmissionBounds& bounds, const PipelineBacklog&
   const std::int64_t taper_from = max_lag / 2;
   if (backlog.oldest_ms <= taper_from) return room;
   return room * (max_lag - backlog.oldest_ms) / (max_lag - taper_from);
+}
+
+}  // namespace
+
+std::int64_t AdmissionsFor(const AdmissionBounds& bounds, const PipelineBacklog& backlog) {
+  return ShareOf(WholeGrant(bounds, backlog), backlog.replicas);
 }
 
 }  // namespace kpo::orders

@@ -17,10 +17,12 @@ struct AdmissionBounds {
 // an order that has left the window still waits, and no order placed after it has been paid for.
 // (An order left behind while later ones are paid for, e.g. one whose event was dead-lettered,
 // says nothing about the pipeline's speed now; with none paid for after it, the pipeline stopped.)
+// And how many orders replicas measure the same pipeline, this one included.
 struct PipelineBacklog {
   std::int64_t waiting = 0;
   std::int64_t oldest_ms = 0;
   bool stalled = false;
+  std::int64_t replicas = 1;
 };
 
 inline constexpr std::int64_t kUnboundedAdmissions = std::numeric_limits<std::int64_t>::max() / 2;
@@ -34,6 +36,8 @@ inline constexpr std::int64_t kUnboundedAdmissions = std::numeric_limits<std::in
 // cut-off applies. A stalled pipeline gets one order, a probe, when none of the window waits
 // (once a window while the stall lasts): the window's orders have left it unpaid and nothing else
 // would show whether the pipeline moves again; paid for, the probe ends the stall.
+// Every replica reads the same backlog, so each gets its share of the grant (rounded up, so that a
+// grant of one, the probe, is one for each): together they admit about what one replica would.
 std::int64_t AdmissionsFor(const AdmissionBounds& bounds, const PipelineBacklog& backlog);
 
 }  // namespace kpo::orders

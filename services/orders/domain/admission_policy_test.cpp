@@ -57,5 +57,20 @@ TEST(AdmissionPolicy, ZeroBoundsTurnTheirCheckOff) {
       AdmissionsFor({.max_lag = milliseconds(1000), .max_pending = 0}, {.waiting = 1, .oldest_ms = 1001}), 0);
 }
 
+// Three replicas read the same backlog: each lets in a third, so together they stay under the
+// bound as one replica does (before, each let in all the room).
+TEST(AdmissionPolicy, ReplicasShareTheGrant) {
+  const AdmissionBounds bounds{.max_lag = milliseconds(1000), .max_pending = 1000};
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 400, .oldest_ms = 100, .replicas = 3}), 200);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 200, .oldest_ms = 750, .replicas = 2}), 200);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 999, .oldest_ms = 100, .replicas = 3}), 1);  // rounded up
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 1000, .oldest_ms = 100, .replicas = 3}), 0);
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 0, .stalled = true, .replicas = 4}), 1);  // a probe each
+  EXPECT_EQ(AdmissionsFor({.max_lag = milliseconds(1000), .max_pending = 0}, {.waiting = 5, .replicas = 2}),
+            kUnboundedAdmissions);
+  // A replica that finds none (it cannot see the others' sessions) counts itself.
+  EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 400, .oldest_ms = 100, .replicas = 0}), 600);
+}
+
 }  // namespace
 }  // namespace kpo::orders

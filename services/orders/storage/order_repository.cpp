@@ -179,18 +179,21 @@ std::int64_t OrderRepository::DeleteEventsOlderThan(db::Connection& db, std::chr
 
 PipelineBacklog OrderRepository::PipelineBacklogNow(db::Connection& db, core::TimePoint now,
                                                     std::chrono::seconds window,
-                                                    core::TimePoint watched_since, std::int64_t count_limit) {
+                                                    core::TimePoint watched_since, std::int64_t count_limit,
+                                                    std::string_view replica_session) {
   // Orders placed after the one left behind that are looked at to see whether any was paid for.
   constexpr int kLaterOrdersLooked = 64;
-  auto row = db.Exec(sql::kPipelineBacklog, {core::FormatRfc3339(now - window), std::to_string(count_limit),
-                                             core::FormatRfc3339(watched_since),
-                                             std::to_string(kLaterOrdersLooked), core::FormatRfc3339(now)});
+  auto row =
+      db.Exec(sql::kPipelineBacklog, {core::FormatRfc3339(now - window), std::to_string(count_limit),
+                                      core::FormatRfc3339(watched_since), std::to_string(kLaterOrdersLooked),
+                                      core::FormatRfc3339(now), std::string(replica_session)});
   const std::int64_t oldest_created_ms = row.Int(0, "oldest_created_ms");
   const std::int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   return {.waiting = row.Int(0, "waiting"),
           .oldest_ms = oldest_created_ms == 0 ? 0 : std::max<std::int64_t>(0, now_ms - oldest_created_ms),
-          .stalled = row.Bool(0, "stalled")};
+          .stalled = row.Bool(0, "stalled"),
+          .replicas = row.Int(0, "replicas")};
 }
 
 }  // namespace kpo::orders

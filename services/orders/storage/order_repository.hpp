@@ -69,10 +69,11 @@ class OrderRepository {
   // Orders created within `window` before `now` still waiting for their payment, counted up to
   // `count_limit`, and the milliseconds the oldest of them has waited (0 when none waits); and
   // whether the pipeline is stalled (admission_policy.hpp), judged by orders created since
-  // `watched_since` only.
+  // `watched_since` only; and how many sessions named `replica_session` (each replica's
+  // admission, the caller's included) are connected to the database.
   static PipelineBacklog PipelineBacklogNow(db::Connection& db, core::TimePoint now,
                                             std::chrono::seconds window, core::TimePoint watched_since,
-                                            std::int64_t count_limit);
+                                            std::int64_t count_limit, std::string_view replica_session);
 };
 
 }  // namespace kpo::orders

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string_view>
+#include <thread>
+
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
@@ -141,6 +145,7 @@ TEST_F(PublishedStep, AnOldRelaysRepeatAfterThePaymentTakesThePaymentsTime) {
 // test's own are greater than any other id (the "later orders" it looks at are its own).
 class PipelineBacklogTest : public OrderEventsCleanUp {
  protected:
+  static constexpr std::string_view kReplicaSession = "orders-admission-pgtest";
   void SetUp() override {
     OrderEventsCleanUp::SetUp();
     TearDown();
@@ -159,7 +164,8 @@ class PipelineBacklogTest : public OrderEventsCleanUp {
     return id;
   }
   PipelineBacklog Measure(int watched_since = 0) {
-    return OrderRepository::PipelineBacklogNow(db_, At(100), std::chrono::seconds(30), At(watched_since), 10);
+    return OrderRepository::PipelineBacklogNow(db_, At(100), std::chrono::seconds(30), At(watched_since), 10,
+                                               kReplicaSession);
   }
 };
 
@@ -185,6 +191,23 @@ TEST_F(PipelineBacklogTest, AnOrderLeftBehindIsAStallUntilOnePlacedAfterItIsPaid
   const auto moving = Measure();
   EXPECT_FALSE(moving.stalled);  // the one left behind is a straggler (e.g. its event was dead-lettered)
   EXPECT_EQ(moving.waiting, 0);
+}
+
+// Each replica's admission holds a session under one name; the measurement counts them, so that
+// each replica admits its share (admission_policy.hpp).
+TEST_F(PipelineBacklogTest, CountsTheReplicasSessions) {
+  EXPECT_EQ(Measure().replicas, 0);
+  db::Connection first(Url(), {.application_name = std::string(kReplicaSession)});
+  EXPECT_EQ(Measure().replicas, 1);
+  {
+    db::Connection second(Url(), {.application_name = std::string(kReplicaSession)});
+    EXPECT_EQ(Measure().replicas, 2);
+  }
+  // A replica gone no longer counts: its backend leaves pg_stat_activity as it exits, just after
+  // the client closed the connection.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Measure().replicas != 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(Measure().replicas, 1);
 }
 
 TEST_F(PipelineBacklogTest, OrdersLeftBehindBeforeTheWatchBeganAreNotAStall) {

@@ -126,6 +126,8 @@ SELECT count(*) AS deleted FROM deleted)sql";
 // of the $4 orders placed after it (ids are time-ordered) has been paid for. Cheap either way:
 // the newest such order is one step into the partial index, and a pipeline that moves has paid for
 // one of the first few orders after it.
+// replicas: the sessions named $6 on this database, one per orders replica's admission (it reads
+// pg_stat_activity, shared memory, not a table).
 inline constexpr std::string_view kPipelineBacklog = R"sql(
 WITH waiting AS (
   SELECT created_at FROM orders
@@ -142,6 +144,8 @@ SELECT (SELECT count(*) FROM waiting) AS waiting,
        EXISTS (SELECT 1 FROM left_behind) AND NOT EXISTS (
          SELECT 1 FROM (SELECT o.status FROM orders o, left_behind b WHERE o.id > b.id ORDER BY o.id LIMIT $4)
            AS later
-         WHERE later.status <> 'Created') AS stalled)sql";
+         WHERE later.status <> 'Created') AS stalled,
+       (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $6)
+         AS replicas)sql";
 
 }  // namespace kpo::orders::sql
