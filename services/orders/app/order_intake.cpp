@@ -40,7 +40,7 @@ http::Response OrderIntake::Submit(const OrderSubmission& submission) {
   waiting_.push_back(&mine);
   while (!mine.done) {
     if (writers_ >= options_.max_writers || waiting_.empty()) {
-      written_.wait(lock);
+      mine.turn.wait(lock);
       continue;
     }
     // Write the oldest waiting orders (maybe not this thread's own: it keeps taking turns until
@@ -51,6 +51,7 @@ http::Response OrderIntake::Submit(const OrderSubmission& submission) {
       waiting_.pop_front();
     }
     ++writers_;
+    mine.writing = true;
     lock.unlock();
     BatchSizes().Observe(static_cast<double>(batch.size()));
     const auto started = std::chrono::steady_clock::now();
@@ -61,11 +62,29 @@ http::Response OrderIntake::Submit(const OrderSubmission& submission) {
     WriteTimes().Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     lock.lock();
     --writers_;
-    for (Entry* entry : batch) entry->done = true;
-    written_.notify_all();
+    mine.writing = false;
+    // Only the threads whose orders were written wake, and one more to write the next batch. With
+    // one condition for all, every thread waiting (up to ORDERS_MAX_IN_FLIGHT) woke after each
+    // batch to find its order still waiting, most of orders' context switches under load.
+    for (Entry* entry : batch) {
+      entry->done = true;
+      if (entry != &mine) entry->turn.notify_one();
+    }
+    CallNextWriter();
   }
   if (mine.failure) std::rethrow_exception(mine.failure);
   return std::move(*mine.answer);
+}
+
+void OrderIntake::CallNextWriter() {
+  // A thread writing (its own entry maybe still waiting behind its batch) takes the next turn
+  // itself when it is done; the oldest entry of a thread that is not writing is called.
+  for (Entry* entry : waiting_) {
+    if (!entry->writing) {
+      entry->turn.notify_one();
+      return;
+    }
+  }
 }
 
 std::size_t OrderIntake::Waiting() const {

@@ -52,20 +52,26 @@ class OrderIntake {
   std::size_t Waiting() const;
 
  private:
+  // One submission and the thread that handed it in, which waits on `turn` (under mutex_) until its
+  // order is written or it is called to write a batch.
   struct Entry {
     const OrderSubmission* submission = nullptr;
     std::chrono::steady_clock::time_point handed_in;
     std::optional<http::Response> answer;
     std::exception_ptr failure;
     bool done = false;
+    bool writing = false;  // its thread is writing a batch (maybe not one holding this entry)
+    std::condition_variable turn;
   };
+  // Wakes the thread of the oldest waiting entry that is not writing, so that it writes the next
+  // batch; under mutex_, with a writer's place free.
+  void CallNextWriter();
   void Write(std::span<Entry* const> batch);
   std::vector<http::Response> WriteInTransaction(db::Transaction& tx, std::span<Entry* const> batch) const;
 
   db::Pool& pool_;
   OrderIntakeOptions options_;
   mutable std::mutex mutex_;
-  std::condition_variable written_;
   std::deque<Entry*> waiting_;
   int writers_ = 0;
 };

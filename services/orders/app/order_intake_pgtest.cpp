@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <latch>
 #include <set>
 #include <thread>
 
@@ -89,6 +90,31 @@ TEST_F(OrderIntakeTest, OrdersHandedInAtOnceShareTransactionsAndEachGetsItsOwnAn
   // One writer at a time for 16 threads: most orders waited for a batch in progress and went into
   // the next one together.
   EXPECT_LT(WrittenBatches() - batches_before, kThreads * kEach / 2);
+}
+
+// Many threads hand in an order at once, round after round, into small batches with two writers:
+// the turn to write passes from thread to thread many times, and each thread is woken only for its
+// own answer or for its turn (no wake-up for all). A turn handed to no one leaves a round's last
+// threads waiting for good: this test then hangs until CTest's timeout stops it.
+TEST_F(OrderIntakeTest, WithTwoWritersAndSmallBatchesEveryThreadGetsItsAnswer) {
+  OrderIntake intake(pool_, {.max_batch = 3, .max_writers = 2});
+  constexpr int kThreads = 24;
+  constexpr int kRounds = 15;
+  std::atomic<int> accepted = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::latch start(kThreads);
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        const auto answer = intake.Submit(Order("turns " + std::to_string(round) + "/" + std::to_string(t)));
+        EXPECT_EQ(answer.status, 202) << answer.body;
+        if (answer.status == 202) ++accepted;
+      });
+    }
+  }
+  EXPECT_EQ(accepted.load(), kThreads * kRounds);
+  EXPECT_EQ(intake.Waiting(), 0U);
 }
 
 TEST_F(OrderIntakeTest, AnOrderTheDatabaseRefusesFailsAloneAndTheRestOfItsBatchIsAccepted) {
