@@ -1,6 +1,8 @@
 #include "orders/app/order_intake.hpp"
 
 #include <chrono>
+#include <utility>
+#include <vector>
 
 #include "observability/metrics.hpp"
 #include "orders/app/place_order.hpp"
@@ -36,16 +38,26 @@ http::Response OrderIntake::Submit(const OrderSubmission& submission) {
   Entry mine;
   mine.submission = &submission;
   mine.handed_in = std::chrono::steady_clock::now();
+  // Allocated before the entry is handed in: nothing between handing it in and its answer throws,
+  // so no entry is left in waiting_ after its thread has gone.
+  std::vector<Entry*> batch;
+  batch.reserve(options_.max_batch);
   std::unique_lock lock(mutex_);
   waiting_.push_back(&mine);
-  while (!mine.done) {
+  while (true) {
+    const bool called = std::exchange(mine.called, false);
+    if (mine.done) {
+      // Called to write, but the order was written meanwhile: the call goes on to another thread.
+      if (called) CallNextWriter();
+      break;
+    }
     if (writers_ >= options_.max_writers || waiting_.empty()) {
       mine.turn.wait(lock);
       continue;
     }
     // Write the oldest waiting orders (maybe not this thread's own: it keeps taking turns until
     // its order is written, by itself or by another thread).
-    std::vector<Entry*> batch;
+    batch.clear();
     while (!waiting_.empty() && batch.size() < options_.max_batch) {
       batch.push_back(waiting_.front());
       waiting_.pop_front();
@@ -63,24 +75,28 @@ http::Response OrderIntake::Submit(const OrderSubmission& submission) {
     lock.lock();
     --writers_;
     mine.writing = false;
-    // Only the threads whose orders were written wake, and one more to write the next batch. With
-    // one condition for all, every thread waiting (up to ORDERS_MAX_IN_FLIGHT) woke after each
-    // batch to find its order still waiting, most of orders' context switches under load.
+    // Only the threads whose orders were written wake. With one condition for all, every thread
+    // waiting (up to ORDERS_MAX_IN_FLIGHT) woke after each batch to find its order still waiting:
+    // most of orders' context switches under load.
     for (Entry* entry : batch) {
       entry->done = true;
       if (entry != &mine) entry->turn.notify_one();
     }
-    CallNextWriter();
+    // A writer whose order is still waiting takes the next turn itself; one that is done leaves,
+    // and another thread is called to take its place.
+    if (mine.done) CallNextWriter();
   }
   if (mine.failure) std::rethrow_exception(mine.failure);
   return std::move(*mine.answer);
 }
 
 void OrderIntake::CallNextWriter() {
-  // A thread writing (its own entry maybe still waiting behind its batch) takes the next turn
-  // itself when it is done; the oldest entry of a thread that is not writing is called.
+  if (writers_ >= options_.max_writers) return;
+  // The oldest entry of a thread that is neither writing (it takes its next turn itself) nor
+  // already called (a call it has not woken up to yet).
   for (Entry* entry : waiting_) {
-    if (!entry->writing) {
+    if (!entry->writing && !entry->called) {
+      entry->called = true;
       entry->turn.notify_one();
       return;
     }

@@ -61,10 +61,11 @@ class OrderIntake {
     std::exception_ptr failure;
     bool done = false;
     bool writing = false;  // its thread is writing a batch (maybe not one holding this entry)
+    bool called = false;   // its thread was woken to write and has not taken the call yet
     std::condition_variable turn;
   };
-  // Wakes the thread of the oldest waiting entry that is not writing, so that it writes the next
-  // batch; under mutex_, with a writer's place free.
+  // With a writer's place free, wakes the thread of the oldest waiting entry that is neither
+  // writing nor already called, to write the next batch. Under mutex_.
   void CallNextWriter();
   void Write(std::span<Entry* const> batch);
   std::vector<http::Response> WriteInTransaction(db::Transaction& tx, std::span<Entry* const> batch) const;

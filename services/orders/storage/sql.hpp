@@ -126,8 +126,9 @@ SELECT count(*) AS deleted FROM deleted)sql";
 // of the $4 orders placed after it (ids are time-ordered) has been paid for. Cheap either way:
 // the newest such order is one step into the partial index, and a pipeline that moves has paid for
 // one of the first few orders after it.
-// replicas: the sessions named $6 on this database, one per orders replica's admission (it reads
-// pg_stat_activity, shared memory, not a table).
+// replicas: the sessions named $6 of this role on this database, one per orders replica's admission
+// (pg_stat_activity is shared memory, not a table; the role keeps another role's sessions that take
+// the name from counting).
 inline constexpr std::string_view kPipelineBacklog = R"sql(
 WITH waiting AS (
   SELECT created_at FROM orders
@@ -145,7 +146,7 @@ SELECT (SELECT count(*) FROM waiting) AS waiting,
          SELECT 1 FROM (SELECT o.status FROM orders o, left_behind b WHERE o.id > b.id ORDER BY o.id LIMIT $4)
            AS later
          WHERE later.status <> 'Created') AS stalled,
-       (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $6)
-         AS replicas)sql";
+       (SELECT count(*) FROM pg_stat_activity
+         WHERE datname = current_database() AND usename = current_user AND application_name = $6) AS replicas)sql";
 
 }  // namespace kpo::orders::sql
