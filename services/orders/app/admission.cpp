@@ -18,36 +18,33 @@ namespace {
 // replicas that share the pipeline's room.
 constexpr std::string_view kAdmissionSession = "orders-admission";
 
-observability::Gauge& WaitingGauge() {
-  static auto& gauge = observability::Registry::Global().GetGauge(
-      "orders_pipeline_waiting",
-      "Orders created within admission's window (ORDERS_BACKPRESSURE_WINDOW_S) still waiting for their "
-      "payment (admission's last measurement, counted up to the bound + 1).");
-  return gauge;
-}
+// What admission's last measurement found, on /metrics.
+struct MeasurementGauges {
+  observability::Gauge& waiting;
+  observability::Gauge& oldest;
+  observability::Gauge& stalled;
+  observability::Gauge& replicas;
+};
 
-observability::Gauge& OldestGauge() {
-  static auto& gauge = observability::Registry::Global().GetGauge(
-      "orders_pipeline_oldest_wait_seconds",
-      "How long the oldest of those orders has waited (admission's last "
-      "measurement).");
-  return gauge;
-}
-
-observability::Gauge& StalledGauge() {
-  static auto& gauge = observability::Registry::Global().GetGauge(
-      "orders_pipeline_stalled",
-      "1 while an order older than admission's window still waits and none placed after it has been paid "
-      "for (the pipeline stopped): new orders are refused but for one probe at a time.");
-  return gauge;
-}
-
-observability::Gauge& ReplicasGauge() {
-  static auto& gauge = observability::Registry::Global().GetGauge(
-      "orders_admission_replicas",
-      "Orders replicas whose admission measures this database (this one included); each admits its share "
-      "of the room (admission's last measurement).");
-  return gauge;
+const MeasurementGauges& Gauges() {
+  auto& registry = observability::Registry::Global();
+  static const MeasurementGauges gauges{
+      .waiting = registry.GetGauge(
+          "orders_pipeline_waiting",
+          "Orders created within admission's window (ORDERS_BACKPRESSURE_WINDOW_S) still waiting for their "
+          "payment (admission's last measurement, counted up to the bound + 1)."),
+      .oldest =
+          registry.GetGauge("orders_pipeline_oldest_wait_seconds",
+                            "How long the oldest of those orders has waited (admission's last measurement)."),
+      .stalled = registry.GetGauge(
+          "orders_pipeline_stalled",
+          "1 while an order older than admission's window still waits and none placed after it has been paid "
+          "for (the pipeline stopped): new orders are refused but for one probe at a time."),
+      .replicas = registry.GetGauge(
+          "orders_admission_replicas",
+          "Orders replicas whose admission measures this database (this one included); each admits its share "
+          "of the room (admission's last measurement).")};
+  return gauges;
 }
 
 observability::Counter& Refusals(Admission::Refusal refusal) {
@@ -89,10 +86,11 @@ Admission::Refusal Admission::Admit(std::shared_ptr<void>& ticket) {
 
 void Admission::Grant(std::int64_t admissions, const PipelineBacklog& backlog) {
   admissions_.store(admissions, std::memory_order_relaxed);
-  WaitingGauge().Set(static_cast<double>(backlog.waiting));
-  OldestGauge().Set(static_cast<double>(backlog.oldest_ms) / 1000.0);
-  StalledGauge().Set(backlog.stalled ? 1.0 : 0.0);
-  ReplicasGauge().Set(static_cast<double>(std::max<std::int64_t>(1, backlog.replicas)));
+  const auto& gauges = Gauges();
+  gauges.waiting.Set(static_cast<double>(backlog.waiting));
+  gauges.oldest.Set(static_cast<double>(backlog.oldest_ms) / 1000.0);
+  gauges.stalled.Set(backlog.stalled ? 1.0 : 0.0);
+  gauges.replicas.Set(static_cast<double>(std::max<std::int64_t>(1, backlog.replicas)));
   // Refusing means "nothing granted": logged on change only, not for every interval whose grant
   // ran out (that is the bound working, and the 503 counters show it).
   const bool refusing = admissions == 0 || backlog.stalled;
