@@ -68,7 +68,8 @@ TEST(AdmissionPolicy, ReplicasShareTheGrant) {
   EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 0, .stalled = true, .replicas = 4}), 1);  // a probe each
   EXPECT_EQ(AdmissionsFor({.max_lag = milliseconds(1000), .max_pending = 0}, {.waiting = 5, .replicas = 2}),
             kUnboundedAdmissions);
-  // A replica that finds none (it cannot see the others' sessions) counts itself.
+  // A count of none (its own session is always there in a replica; a test may measure without one)
+  // is taken as one, the replica itself.
   EXPECT_EQ(AdmissionsFor(bounds, {.waiting = 400, .oldest_ms = 100, .replicas = 0}), 600);
 }
 
