@@ -11,6 +11,10 @@
 
 namespace kpo::auth {
 
+// The WWW-Authenticate challenge every 401 of the API carries (RFC 9110, 15.5.2): its tokens are
+// bearer tokens signed here.
+inline constexpr std::string_view kBearerChallenge = R"(Bearer realm="kpo")";
+
 // What a valid token says about its bearer.
 struct Claims {
   std::string user_id;   // "sub"

@@ -19,11 +19,21 @@ namespace asio = boost::asio;
 HandlerRunner::HandlerRunner(const ServerOptions& options, const Router& router)
     : router_(router),
       max_queued_(options.max_queued),
-      workers_(static_cast<std::size_t>(options.workers)),
+      fair_key_(options.fair_key),
       queue_codel_(options.queue),
-      queue_metrics_(GlobalWorkerQueueMetrics()) {}
+      queue_metrics_(GlobalWorkerQueueMetrics()) {
+  const auto workers = static_cast<std::size_t>(options.workers);
+  if (fair_key_) {
+    fair_workers_.emplace(workers);
+  } else {
+    workers_.emplace(workers);
+  }
+}
 
-void HandlerRunner::Join() { workers_.join(); }
+void HandlerRunner::Join() {
+  if (workers_) workers_->join();
+  if (fair_workers_) fair_workers_->Join();
+}
 
 Response HandlerRunner::Busy() {
   queue_metrics_.busy_refusals.Add();
@@ -55,7 +65,7 @@ asio::awaitable<Response> HandlerRunner::Run(Request& request, const Router::Fou
     if (bounded)
       queue_metrics_.depth.Set(static_cast<double>(queued_.fetch_add(1, std::memory_order_relaxed) + 1));
     const auto enqueued = std::chrono::steady_clock::now();
-    asio::post(bounded ? workers_ : operations_, [&, done, executor, bounded, enqueued] {
+    auto job = [&, done, executor, bounded, enqueued] {
       if (bounded)
         queue_metrics_.depth.Set(static_cast<double>(queued_.fetch_sub(1, std::memory_order_relaxed) - 1));
       const auto now = std::chrono::steady_clock::now();
@@ -72,7 +82,14 @@ asio::awaitable<Response> HandlerRunner::Run(Request& request, const Router::Fou
       }
       // Runs on the session's loop, so only after the session is suspended on `done`.
       asio::post(executor, [done] { done->cancel(); });
-    });
+    };
+    if (!bounded) {
+      asio::post(operations_, std::move(job));
+    } else if (fair_workers_) {
+      fair_workers_->Post(fair_key_(request), std::move(job));
+    } else {
+      asio::post(*workers_, std::move(job));
+    }
     co_await done->async_wait(asio::as_tuple(asio::use_awaitable));
   }
   if (failure) co_return AnswerFailure(request, failure);

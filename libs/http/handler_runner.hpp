@@ -6,7 +6,11 @@
 #include <boost/asio/thread_pool.hpp>
 #include <cstddef>
 #include <exception>
+#include <functional>
+#include <optional>
+#include <string>
 
+#include "core/fair_pool.hpp"
 #include "core/queue_codel.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
@@ -21,8 +25,9 @@ class HandlerRunner {
   HandlerRunner(const ServerOptions& options, const Router& router);
 
   // Answers `request` with `route`'s handler, or with `route`'s error when there is none. A blocking
-  // handler runs on a worker (Lane::kRequests) or the operations pool (Lane::kOperations) while
-  // the calling coroutine waits without holding its I/O thread. A request for a worker is refused
+  // handler runs on a worker (Lane::kRequests; in turns by ServerOptions::fair_key when it is set)
+  // or the operations pool (Lane::kOperations) while the calling coroutine waits without holding
+  // its I/O thread. A request for a worker is refused
   // with 503 + Retry-After when `max_queued` already wait or when it waited too long
   // (ServerOptions::queue). The edge of a request: every exception of a handler becomes an answer
   // (a ProblemError its own, others through Router::MapError, the rest a logged 500).
@@ -40,7 +45,10 @@ class HandlerRunner {
 
   const Router& router_;
   std::size_t max_queued_;
-  boost::asio::thread_pool workers_;
+  // The requests' workers: first come, first served, or in turns by key (one of the two).
+  std::optional<boost::asio::thread_pool> workers_;
+  std::function<std::string(const Request&)> fair_key_;
+  std::optional<core::FairPool> fair_workers_;
   // Lane::kOperations: two threads, so that a scrape answers while readiness checks run (see
   // AddOperationalRoutes: only one thread at a time runs them).
   boost::asio::thread_pool operations_{2};

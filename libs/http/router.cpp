@@ -58,10 +58,11 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Lane 
                           nullptr, lane, std::move(gate)});
 }
 
-void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler) {
+void Router::AddAsync(std::string method, std::string pattern, AsyncHandler handler, BodyTypes bodies,
+                      Gate gate) {
   auto segments = SplitPath(pattern);
   routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), nullptr,
-                          std::move(handler), Lane::kRequests, nullptr});
+                          std::move(handler), Lane::kRequests, std::move(gate), bodies});
 }
 
 void Router::SetNotFound(Handler handler) { not_found_ = std::move(handler); }
@@ -73,6 +74,7 @@ Router::Found Router::Find(Request& request) const {
   if (const Route* route = Match(request, path_matched, allow, request.path_params)) {
     found.pattern = route->pattern;
     found.lane = route->lane;
+    found.bodies = route->bodies;
     if (route->gate) {
       auto answer = route->gate();
       if (answer.refusal) {
@@ -132,7 +134,7 @@ const Router::Route* Router::Match(const Request& request, bool& path_matched, s
 }
 
 bool AcceptsBodyType(const Request& request, const Router::Found& route) {
-  if (!route.matched || route.async_handler != nullptr || !MethodMayCarryBody(request.method) ||
+  if (!route.matched || route.bodies == BodyTypes::kAny || !MethodMayCarryBody(request.method) ||
       request.body.empty()) {
     return true;
   }

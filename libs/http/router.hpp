@@ -25,6 +25,10 @@ using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
 // scrapes still answer while the requests' workers are saturated.
 enum class Lane { kRequests, kOperations };
 
+// Which request bodies a route's handler reads: UTF-8 JSON only (others get 415 before it runs),
+// or any (a proxy leaves judging them to the service behind).
+enum class BodyTypes { kJson, kAny };
+
 class Router {
  public:
   // Registers a handler; `pattern` segments in braces are parameters. Not thread safe: register
@@ -42,7 +46,8 @@ class Router {
   using Gate = std::function<GateAnswer()>;
   void Add(std::string method, std::string pattern, Handler handler, Lane lane = Lane::kRequests,
            Gate gate = {});
-  void AddAsync(std::string method, std::string pattern, AsyncHandler handler);
+  void AddAsync(std::string method, std::string pattern, AsyncHandler handler,
+                BodyTypes bodies = BodyTypes::kAny, Gate gate = {});
   // Answers requests whose path matches no route (instead of the default 404 problem); a known
   // path with another method still answers 405.
   void SetNotFound(Handler handler);
@@ -71,6 +76,7 @@ class Router {
     const AsyncHandler* async_handler = nullptr;
     bool matched = false;  // a route's own handler, not the not-found handler (SetNotFound)
     Lane lane = Lane::kRequests;
+    BodyTypes bodies = BodyTypes::kJson;
     std::string_view pattern = "unmatched";  // refers to the router, which outlives the request
     Response error;
     std::shared_ptr<void> ticket;  // the gate's, held until the answer is ready
@@ -86,6 +92,7 @@ class Router {
     AsyncHandler async_handler;
     Lane lane = Lane::kRequests;
     Gate gate;
+    BodyTypes bodies = BodyTypes::kJson;
   };
   const Route* Match(const Request& request, bool& path_matched, std::string& allow,
                      std::map<std::string, std::string>& params) const;
@@ -95,8 +102,9 @@ class Router {
   Finisher finisher_;
 };
 
-// Whether `route`'s handler takes `request`'s body as it is typed: a blocking handler reads bodies
-// as UTF-8 JSON (else 415); async handlers (the gateway's proxy) and unmatched routes take any.
+// Whether `route`'s handler takes `request`'s body as it is typed: blocking handlers and async ones
+// registered with BodyTypes::kJson read bodies as UTF-8 JSON (else 415); other async handlers (the
+// gateway's proxy) and unmatched routes take any.
 bool AcceptsBodyType(const Request& request, const Router::Found& route);
 
 // The caller's user id from the X-User-Id header the gateway sets from the verified token.

@@ -151,5 +151,27 @@ TEST(Router, LiteralSegmentsMustMatchExactly) {
   EXPECT_EQ(Call(router, request).status, 404);
 }
 
+// An async route declared to read JSON is judged like a blocking one: a typed body of another kind
+// is refused (415) before it runs; one that reads any body (a proxy) takes it, as does a body-less
+// request.
+TEST(Router, AnAsyncRouteThatReadsJsonTakesOnlyJsonBodies) {
+  Router router;
+  const AsyncHandler never_run = [](Request&) -> boost::asio::awaitable<Response> { co_return Response{}; };
+  router.AddAsync("POST", "/api/orders", never_run, BodyTypes::kJson);
+  router.AddAsync("POST", "/api/proxied", never_run);
+  auto typed = [](std::string path, std::string type) {
+    auto request = Make("POST", std::move(path));
+    request.body = "{}";
+    request.headers.emplace_back("Content-Type", std::move(type));
+    return request;
+  };
+  auto json = typed("/api/orders", "application/json");
+  EXPECT_TRUE(AcceptsBodyType(json, router.Find(json)));
+  auto text = typed("/api/orders", "text/plain");
+  EXPECT_FALSE(AcceptsBodyType(text, router.Find(text)));
+  auto proxied = typed("/api/proxied", "text/plain");
+  EXPECT_TRUE(AcceptsBodyType(proxied, router.Find(proxied)));
+}
+
 }  // namespace
 }  // namespace kpo::http

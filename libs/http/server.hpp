@@ -25,6 +25,10 @@ struct ServerOptions {
   // workers finish.
   std::size_t max_queued = 512;
   core::CodelPolicy queue;
+  // When set, the requests waiting for a worker take turns by the key it gives each (e.g. the
+  // client's address; core::FairPool) instead of first come, first served: a client's burst then
+  // waits behind itself, and the queue's bounds above cut it back, not everyone else's requests.
+  std::function<std::string(const Request&)> fair_key = nullptr;
   std::size_t body_limit = 64UL * 1024;
   std::size_t header_limit = 8UL * 1024;
   std::size_t max_header_count = 100;

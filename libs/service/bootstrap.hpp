@@ -35,6 +35,7 @@ struct ServiceSettings {
   std::string database_url;
   messaging::AmqpSettings amqp;
   std::size_t pool_size = 16;
+  int io_threads = 2;  // <PREFIX>_IO_THREADS: the HTTP server's event loops
   int workers = 16;
   // The bounds of the HTTP workers' queue (http::ServerOptions::max_queued, queue).
   std::size_t max_queued = 512;

@@ -217,7 +217,10 @@ LocalHandler LocalHandlerFor(Target target, GatewayDeps& deps) {
     case Target::kGuest:
       return [&deps](const Request& r) { return Guest(deps.users, deps.signer, r); };
     case Target::kRegister:
-      return [&deps](const Request& r) { return Register(deps.users, deps.signer, r); };
+      return [&deps](const Request& r) {
+        return Register(deps.users, deps.signer, deps.login_throttle, r,
+                        ClientAddress(r, deps.trusted_proxies));
+      };
     case Target::kLogin:
       return [&deps](const Request& r) {
         return Login(deps.users, deps.signer, deps.login_throttle, r, ClientAddress(r, deps.trusted_proxies));

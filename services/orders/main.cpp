@@ -32,10 +32,10 @@ using namespace kpo;
 // The shared settings, with a relay that publishes orders' events and records when each order's
 // event left (the timeline's `published` step).
 service::ServiceSettings ReadSettings(core::Config& config) {
-  // 64 workers over 16 pooled connections: a worker placing an order waits for its batch
-  // (OrderIntake), not for a connection of its own, and the more wait, the larger the batches.
+  // The workers run the reads (new orders wait in the intake without one): 12 over 16 pooled
+  // connections leave one for each of the intake's writers however many reads run.
   auto settings = service::ReadServiceSettings(config, "ORDERS", "orders", "127.0.0.1:5001",
-                                               "postgresql://kpo:kpo@localhost:5432/orders", 64);
+                                               "postgresql://kpo:kpo@localhost:5432/orders", 12);
   settings.relay.exchanges = {orders::kOrdersExchange};
   settings.relay.on_published = [](db::Transaction& tx, const std::vector<messaging::Message>& published,
                                    const std::string& sent_at) {
@@ -75,9 +75,9 @@ orders::OrderIntakeOptions ReadIntakeOptions(core::Config& config) {
 void AddOrderRoutes(http::Router& router, const orders::OrderServices& services, orders::Admission& admission,
                     orders::LiveUpdates& live) {
   db::Pool& pool = services.pool;
-  router.Add(
+  router.AddAsync(
       "POST", "/api/orders", [&services](http::Request& r) { return orders::CreateOrder(services, r); },
-      http::Lane::kRequests, [&admission] { return orders::AdmitOrRefuse(admission); });
+      http::BodyTypes::kJson, [&admission] { return orders::AdmitOrRefuse(admission); });
   router.Add("GET", "/api/orders", [&pool](http::Request& r) { return orders::ListOrders(pool, r); });
   router.Add("GET", "/api/orders/{id}", [&pool](http::Request& r) { return orders::GetOrder(pool, r); });
   router.Add("GET", "/api/events",
@@ -101,8 +101,11 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   db::Pool consumer_pool(database_url, static_cast<std::size_t>(settings.consumers) + 1,
                          {.application_name = "orders-consumer"});
   orders::Admission admission(admission_options);
-  orders::OrderIntake intake(pool, ReadIntakeOptions(config));
-  const orders::OrderServices services{pool, intake, settings.relay.wakeup.get()};
+  // A batch's commit wakes the relay, which publishes its events now instead of at its next poll.
+  orders::OrderIntake intake(pool, ReadIntakeOptions(config), [wakeup = settings.relay.wakeup.get()] {
+    if (wakeup != nullptr) wakeup->Notify();
+  });
+  const orders::OrderServices services{pool, intake};
 
   http::Router router;
   router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
@@ -127,6 +130,9 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
                                 return orders::HandlePaymentResults(consumer_pool, batch, std::move(stop));
                               });
   server.Run();
+  // Before the server's loops go: the orders handed in are written, and their answers posted to the
+  // loops (which no longer run) rather than to loops already destroyed.
+  intake.Stop();
   spdlog::info("orders: stopping workers");
   // All at once: each finishes its batch meanwhile, and the slowest sets the time it takes.
   consumers.RequestStop();

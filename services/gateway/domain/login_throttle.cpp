@@ -44,6 +44,15 @@ void LoginThrottle::Succeeded(std::string_view username, std::string_view client
   }
 }
 
+void LoginThrottle::Registered(std::string_view username, std::string_view client, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const auto pair = PairKey(username, client);
+  if (known_.size() >= policy_.max_keys) Sweep(known_, now, policy_.remember_sign_ins);
+  known_[pair] = {.count = 1, .last = now};
+  pairs_.erase(pair);
+  users_.erase(std::string(username));
+}
+
 std::chrono::milliseconds LoginThrottle::Wait(const Table& table, std::string_view key, int free_failures,
                                               Clock::time_point now) const {
   const auto it = table.find(std::string(key));

@@ -43,6 +43,11 @@ class LoginThrottle {
   // account from now on.
   void Succeeded(std::string_view username, std::string_view client, Clock::time_point now = Clock::now());
 
+  // The account `username` was just created from `client`: the client is known to it from now on,
+  // as after a sign-in, and failures counted against the name before it existed are dropped. The
+  // client's own failures stay (no attempt of its was admitted to be forgiven).
+  void Registered(std::string_view username, std::string_view client, Clock::time_point now = Clock::now());
+
  private:
   struct Failures {
     int count = 0;

@@ -63,6 +63,23 @@ TEST(LoginThrottle, ASuccessClearsTheUsernameButNotTheAddressesEarlierFailures) 
   EXPECT_GT(throttle.Admit("u-last", "198.51.100.1", kStart), milliseconds(0));
 }
 
+// Registering makes the address known to the new account, but forgives the address nothing: an
+// address that registers accounts between guesses gets no more guesses for it.
+TEST(LoginThrottle, RegisteringMakesTheAddressKnownButForgivesItsFailuresNothing) {
+  LoginThrottle throttle;
+  throttle.Registered("alice", "198.51.100.1", kStart);
+  for (int i = 0; i < 10; ++i) throttle.Admit("alice", "203.0.113." + std::to_string(i), kStart);
+  EXPECT_GT(throttle.Admit("alice", "192.0.2.1", kStart), milliseconds(0)) << "a new address waits";
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.1", kStart), milliseconds(0))
+      << "the registering one does not";
+
+  for (int i = 0; i < 19; ++i) throttle.Admit("u" + std::to_string(i), "192.0.2.50", kStart);
+  throttle.Registered("mallory", "192.0.2.50", kStart);
+  // 19 failures + this one: the last of its 20 free ones; registering gave it none back.
+  EXPECT_EQ(throttle.Admit("u-19", "192.0.2.50", kStart), milliseconds(0));
+  EXPECT_GT(throttle.Admit("u-20", "192.0.2.50", kStart), milliseconds(0));
+}
+
 TEST(LoginThrottle, DelaysAreCappedAndForgottenAfterAQuietPeriod) {
   LoginThrottle throttle;
   auto now = kStart;

@@ -2,7 +2,9 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <string>
 
+#include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "gateway/domain/credentials.hpp"
 #include "gateway/handlers/handlers.hpp"
@@ -42,7 +44,11 @@ http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, LoginThrot
   }
   // An unknown user is checked against a dummy hash so that both failures cost the same time.
   const bool matches = auth::VerifyPassword(stored ? stored->password_hash : auth::DummyHash(), *password);
-  if (!stored || !matches) throw http::ProblemError(401, kBadCredentials);
+  if (!stored || !matches) {
+    auto refused = http::ProblemResponse(401, kBadCredentials);
+    refused.SetHeader("WWW-Authenticate", std::string(auth::kBearerChallenge));
+    return refused;
+  }
   throttle.Succeeded(name, client);
   return SessionResponse(200, signer, stored->user_id, name, false);
 }

@@ -9,7 +9,8 @@
 
 namespace kpo::gateway {
 
-http::Response Register(db::Pool& pool, const auth::TokenSigner& signer, const http::Request& request) {
+http::Response Register(db::Pool& pool, const auth::TokenSigner& signer, LoginThrottle& throttle,
+                        const http::Request& request, std::string_view client) {
   http::JsonBody body(request.body, {"username", "password"});
   // Lengths are the domain's rules (below); JsonBody only checks type and UTF-8 here.
   constexpr auto kAnyLength = std::numeric_limits<std::size_t>::max();
@@ -35,6 +36,9 @@ http::Response Register(db::Pool& pool, const auth::TokenSigner& signer, const h
   if (!user_id) {
     throw http::ProblemError(409, "This username is already taken", {{"username", "is already taken"}});
   }
+  // The new account has signed in from this address: others' wrong guesses at its password do not
+  // hold it back here (LoginThrottle), as they would not after a first login.
+  throttle.Registered(name, client);
   return SessionResponse(201, signer, *user_id, name, false);
 }
 

@@ -36,7 +36,7 @@ std::optional<auth::Claims> Authenticate(const auth::CachingVerifier& verifier, 
 
 http::Response Unauthorized() {
   auto response = http::ProblemResponse(401, "A valid bearer token is required");
-  response.SetHeader("WWW-Authenticate", R"(Bearer realm="kpo")");
+  response.SetHeader("WWW-Authenticate", std::string(auth::kBearerChallenge));
   return response;
 }
 

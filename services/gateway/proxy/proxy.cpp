@@ -307,6 +307,7 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
   const bool keyed = request.Header("Idempotency-Key").has_value();
   Replica* previous = nullptr;
   auto failure = UpstreamErrorKind::kConnect;
+  bool maybe_applied = false;  // a write reached a replica and got no answer
   // Another attempt only when the last cannot have applied the request or repeating it is harmless
   // (MayRetryElsewhere): a replica being replaced or killed must not fail a request another can serve.
   // Three with several replicas: the first may fail on a connection pooled before a replica restarted
@@ -337,11 +338,13 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
       spdlog::warn("upstream {}: {}", impl_->options.name, error.what());
     }
     impl_->MarkFailure(replica);
+    maybe_applied = maybe_applied || (!read && failure != UpstreamErrorKind::kConnect);
     if (several ? !MayRetryElsewhere(read, keyed, failure) : !MayRetryOnSameReplica(read, keyed, failure))
       break;
   }
   const int status = StatusFor(failure);
-  auto problem = http::ProblemResponse(status, FailureDetail(impl_->options.name, status, read));
+  auto problem =
+      http::ProblemResponse(status, FailureDetail(impl_->options.name, status, read, maybe_applied));
   if (status == 503) problem.SetHeader("Retry-After", "1");
   co_return problem;
 }

@@ -19,7 +19,13 @@ int StatusFor(UpstreamErrorKind kind) {
   return 502;
 }
 
-std::string FailureDetail(const std::string& service, int status, bool read) {
+std::string FailureDetail(const std::string& service, int status, bool read, bool maybe_applied) {
+  if (status == 503 && maybe_applied) {
+    return "The " + service +
+           " service cannot be reached now, and an earlier attempt may have applied the request: send it "
+           "again "
+           "with the same Idempotency-Key, which makes the repeat safe";
+  }
   if (status == 503) return "The " + service + " service cannot be reached; try again shortly";
   if (read) return "The " + service + " service did not answer; try again shortly";
   return "The " + service +

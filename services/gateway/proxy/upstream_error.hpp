@@ -23,8 +23,11 @@ int StatusFor(UpstreamErrorKind kind);
 
 // What the client is told when no replica could answer with `status` (StatusFor). A write that
 // reached a replica and got no answer may have been applied: the client is told so, not invited to
-// repeat it (without an Idempotency-Key a repeat would place it twice).
-std::string FailureDetail(const std::string& service, int status, bool read);
+// repeat it (without an Idempotency-Key a repeat would place it twice). `maybe_applied`: an earlier
+// attempt of this write reached a replica and got no answer (a keyed write is tried again after
+// that), so even a last attempt that reached no replica (503) does not mean nothing was done: the
+// client is told to repeat it with the same key, not with a new one.
+std::string FailureDetail(const std::string& service, int status, bool read, bool maybe_applied = false);
 
 // Whether a request whose attempt on one replica failed with `kind` may be sent to another replica.
 // A connection that was never made carried nothing, so any request may. Otherwise the replica may

@@ -26,6 +26,9 @@ TEST(UpstreamError, AWriteWithoutAnAnswerIsNotCalledSafeToRepeat) {
   EXPECT_NE(FailureDetail("orders", 504, false).find("may have been applied"), std::string::npos);
   EXPECT_NE(FailureDetail("orders", 502, true).find("try again"), std::string::npos);
   EXPECT_NE(FailureDetail("orders", 503, false).find("cannot be reached"), std::string::npos);
+  // A keyed write whose first attempt got no answer and whose retry reached no replica (helper-48:
+  // two of three such orders had been committed).
+  EXPECT_NE(FailureDetail("orders", 503, false, true).find("same Idempotency-Key"), std::string::npos);
 }
 
 TEST(UpstreamError, ARequestGoesToAnotherReplicaOnlyWhenTheFirstCannotHaveAppliedItOrRepeatingIsHarmless) {

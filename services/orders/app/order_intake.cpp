@@ -1,6 +1,8 @@
 #include "orders/app/order_intake.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <future>
 #include <utility>
 #include <vector>
 
@@ -34,72 +36,85 @@ observability::Histogram& WaitTimes() {
 
 }  // namespace
 
-http::Response OrderIntake::Submit(const OrderSubmission& submission) {
-  Entry mine;
-  mine.submission = &submission;
-  mine.handed_in = std::chrono::steady_clock::now();
-  // Allocated before the entry is handed in: nothing between handing it in and its answer throws,
-  // so no entry is left in waiting_ after its thread has gone.
-  std::vector<Entry*> batch;
+OrderIntake::OrderIntake(db::Pool& pool, OrderIntakeOptions options, std::function<void()> committed)
+    : pool_(pool), options_(options), committed_(std::move(committed)) {
+  for (int i = 0; i < options_.max_writers; ++i) {
+    writers_.emplace_back([this](std::stop_token stop) { RunWriter(std::move(stop)); });
+  }
+}
+
+OrderIntake::~OrderIntake() { Stop(); }
+
+void OrderIntake::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  for (auto& writer : writers_) writer.request_stop();
+  for (auto& writer : writers_) {
+    if (writer.joinable()) writer.join();
+  }
+}
+
+void OrderIntake::Hand(OrderSubmission submission, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopped_) {
+      waiting_.push_back(Entry{.submission = std::move(submission),
+                               .done = std::move(done),
+                               .handed_in = std::chrono::steady_clock::now(),
+                               .answer = std::nullopt,
+                               .failure = nullptr});
+      handed_in_.notify_one();
+      return;
+    }
+  }
+  done(std::make_exception_ptr(db::DbError("the order intake has stopped", "57P01")), http::Response{});
+}
+
+http::Response OrderIntake::Submit(OrderSubmission submission) {
+  std::promise<http::Response> answered;
+  auto answer = answered.get_future();
+  Hand(std::move(submission), [&answered](std::exception_ptr failure, http::Response response) {
+    if (failure) {
+      answered.set_exception(std::move(failure));
+    } else {
+      answered.set_value(std::move(response));
+    }
+  });
+  return answer.get();
+}
+
+void OrderIntake::RunWriter(std::stop_token stop) {
+  std::vector<Entry> batch;
   batch.reserve(options_.max_batch);
   std::unique_lock lock(mutex_);
-  waiting_.push_back(&mine);
   while (true) {
-    const bool called = std::exchange(mine.called, false);
-    if (mine.done) {
-      // Called to write, but the order was written meanwhile: the call goes on to another thread.
-      if (called) CallNextWriter();
-      break;
-    }
-    if (writers_ >= options_.max_writers || waiting_.empty()) {
-      mine.turn.wait(lock);
-      continue;
-    }
-    // Write the oldest waiting orders (maybe not this thread's own: it keeps taking turns until
-    // its order is written, by itself or by another thread).
+    // A stop waits for nothing more but still writes what was handed in.
+    handed_in_.wait(lock, stop, [this] { return !waiting_.empty(); });
+    if (waiting_.empty()) return;
     batch.clear();
     while (!waiting_.empty() && batch.size() < options_.max_batch) {
-      batch.push_back(waiting_.front());
+      batch.push_back(std::move(waiting_.front()));
       waiting_.pop_front();
     }
-    ++writers_;
-    mine.writing = true;
     lock.unlock();
     BatchSizes().Observe(static_cast<double>(batch.size()));
     const auto started = std::chrono::steady_clock::now();
-    for (const Entry* entry : batch) {
-      WaitTimes().Observe(std::chrono::duration<double>(started - entry->handed_in).count());
+    for (const Entry& entry : batch) {
+      WaitTimes().Observe(std::chrono::duration<double>(started - entry.handed_in).count());
     }
     Write(batch);
     WriteTimes().Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    // A 202 (a replayed one too, which costs the relay one look for nothing) means an event waits.
+    const bool placed = std::any_of(batch.begin(), batch.end(), [](const Entry& entry) {
+      return entry.answer && entry.answer->status == 202;
+    });
+    if (placed && committed_) committed_();
+    for (Entry& entry : batch) {
+      entry.done(entry.failure, entry.answer ? std::move(*entry.answer) : http::Response{});
+    }
     lock.lock();
-    --writers_;
-    mine.writing = false;
-    // Only the threads whose orders were written wake. With one condition for all, every thread
-    // waiting (up to ORDERS_MAX_IN_FLIGHT) woke after each batch to find its order still waiting:
-    // most of orders' context switches under load.
-    for (Entry* entry : batch) {
-      entry->done = true;
-      if (entry != &mine) entry->turn.notify_one();
-    }
-    // A writer whose order is still waiting takes the next turn itself; one that is done leaves,
-    // and another thread is called to take its place.
-    if (mine.done) CallNextWriter();
-  }
-  if (mine.failure) std::rethrow_exception(mine.failure);
-  return std::move(*mine.answer);
-}
-
-void OrderIntake::CallNextWriter() {
-  if (writers_ >= options_.max_writers) return;
-  // The oldest entry of a thread that is neither writing (it takes its next turn itself) nor
-  // already called (a call it has not woken up to yet).
-  for (Entry* entry : waiting_) {
-    if (!entry->writing && !entry->called) {
-      entry->called = true;
-      entry->turn.notify_one();
-      return;
-    }
   }
 }
 
@@ -108,35 +123,35 @@ std::size_t OrderIntake::Waiting() const {
   return waiting_.size();
 }
 
-// The edge of a batch: each submission's answer or failure goes back to the thread that handed it
-// in, which returns or rethrows it.
-void OrderIntake::Write(std::span<Entry* const> batch) {
+// The edge of a batch: each submission gets its answer or its failure, which goes back to whoever
+// handed it in.
+void OrderIntake::Write(std::span<Entry> batch) {
   try {
     auto answers =
         db::InTransaction(pool_, [&](db::Transaction& tx) { return WriteInTransaction(tx, batch); });
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->answer = std::move(answers[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].answer = std::move(answers[i]);
   } catch (const db::DbError& error) {
     // A submission's data was refused (22xxx data exception, 23xxx constraint): the transaction
     // rolled back, nothing of it is stored, and one submission may be at fault, so each is tried
     // alone. Any other failure is the database's and would be the same for each.
     const bool data_refused = error.SqlState().starts_with("22") || error.SqlState().starts_with("23");
     if (batch.size() > 1 && data_refused) {
-      for (Entry* entry : batch) Write(std::span(&entry, 1));
+      for (Entry& entry : batch) Write(std::span(&entry, 1));
       return;
     }
-    for (Entry* entry : batch) entry->failure = std::current_exception();
+    for (Entry& entry : batch) entry.failure = std::current_exception();
   } catch (const std::exception&) {
-    for (Entry* entry : batch) entry->failure = std::current_exception();
+    for (Entry& entry : batch) entry.failure = std::current_exception();
   }
 }
 
 std::vector<http::Response> OrderIntake::WriteInTransaction(db::Transaction& tx,
-                                                            std::span<Entry* const> batch) const {
+                                                            std::span<Entry> batch) const {
   std::vector<idempotency::KeyedRequest> keys;
   std::vector<std::size_t> keyed;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i]->submission->key) {
-      keys.push_back(*batch[i]->submission->key);
+    if (batch[i].submission.key) {
+      keys.push_back(*batch[i].submission.key);
       keyed.push_back(i);
     }
   }
@@ -149,7 +164,7 @@ std::vector<http::Response> OrderIntake::WriteInTransaction(db::Transaction& tx,
   std::vector<std::size_t> placed;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (claimed[i]) continue;
-    const OrderSubmission& submission = *batch[i]->submission;
+    const OrderSubmission& submission = batch[i].submission;
     drafts.push_back({submission.user_id, submission.amount, submission.description, submission.traceparent});
     placed.push_back(i);
   }
@@ -157,7 +172,7 @@ std::vector<http::Response> OrderIntake::WriteInTransaction(db::Transaction& tx,
   for (std::size_t j = 0; j < placed.size(); ++j) {
     auto accepted = http::JsonResponse(202, OrderToJson(orders[j]));
     accepted.SetHeader("Location", "/api/orders/" + orders[j].id);
-    if (const auto& key = batch[placed[j]]->submission->key) idempotency::Store(tx, *key, accepted);
+    if (const auto& key = batch[placed[j]].submission.key) idempotency::Store(tx, *key, accepted);
     claimed[placed[j]] = std::move(accepted);
   }
   std::vector<http::Response> answers;

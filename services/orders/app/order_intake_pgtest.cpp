@@ -158,6 +158,17 @@ bool WaitUntil(Condition done) {
   return true;
 }
 
+// Waits until a writer's statement waits for a lock on the outbox (held by a test's transaction).
+bool WaitUntilAWriterWaitsForTheOutbox(db::Connection& observer) {
+  return WaitUntil([&] {
+    return observer
+               .Exec(
+                   "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
+                   "'%outbox%'")
+               .Int(0, "n") > 0;
+  });
+}
+
 // Hands `submission` in `copies` times at once while the only writer is held up by a lock on the
 // outbox, so that all copies go into the next batch together; returns their answers.
 std::vector<http::Response> InOneBatch(OrderIntake& intake, db::Connection& observer,
@@ -166,13 +177,7 @@ std::vector<http::Response> InOneBatch(OrderIntake& intake, db::Connection& obse
   db::Connection blocker(db::TestDatabaseUrl(), {});
   blocker.ExecScript("BEGIN; LOCK TABLE outbox IN EXCLUSIVE MODE");
   std::jthread held([&] { EXPECT_EQ(intake.Submit(held_up).status, 202); });
-  EXPECT_TRUE(WaitUntil([&] {
-    return observer
-               .Exec(
-                   "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
-                   "'%outbox%'")
-               .Int(0, "n") > 0;
-  }));
+  EXPECT_TRUE(WaitUntilAWriterWaitsForTheOutbox(observer));
   std::vector<http::Response> answers(static_cast<std::size_t>(copies));
   {
     std::vector<std::jthread> threads;
@@ -213,6 +218,32 @@ TEST_F(OrderIntakeTest, AKeyAlreadyAnsweredIsReplayedToEveryCopyInABatch) {
     EXPECT_EQ(http::FindHeader(answer.headers, "Idempotent-Replayed").value_or(""), "true");
   }
   EXPECT_EQ(Stored("SELECT count(*) AS n FROM orders WHERE user_id = $1 AND description = 'same'"), 1);
+}
+
+// A stop (the service shutting down) first writes every order already handed in, even while a
+// batch is held up; an order handed in afterwards fails at once instead of waiting for no writer.
+TEST_F(OrderIntakeTest, StoppingWritesWhatWasHandedInAndRefusesWhatComesAfter) {
+  OrderIntake intake(pool_, {.max_batch = 64, .max_writers = 1});
+  db::Connection blocker(db::TestDatabaseUrl(), {});
+  blocker.ExecScript("BEGIN; LOCK TABLE outbox IN EXCLUSIVE MODE");
+  std::atomic<int> accepted = 0;
+  const auto count = [&](const std::exception_ptr& failure, const http::Response& answer) {
+    if (!failure && answer.status == 202) ++accepted;
+  };
+  intake.Hand(Order("held up"), count);
+  ASSERT_TRUE(WaitUntilAWriterWaitsForTheOutbox(db_));
+  for (int i = 0; i < 5; ++i) intake.Hand(Order("handed in before the stop"), count);
+  std::jthread stopping([&] { intake.Stop(); });
+  blocker.ExecScript("COMMIT");
+  stopping.join();
+  EXPECT_EQ(accepted, 6);
+  EXPECT_EQ(intake.Waiting(), 0U);
+
+  std::exception_ptr refused;
+  intake.Hand(Order("after the stop"),
+              [&](const std::exception_ptr& failure, const http::Response&) { refused = failure; });
+  ASSERT_TRUE(refused);
+  EXPECT_THROW(std::rethrow_exception(refused), db::DbError);
 }
 
 }  // namespace

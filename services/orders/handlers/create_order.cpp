@@ -1,3 +1,10 @@
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <memory>
+
 #include "core/retry.hpp"
 #include "http/json_body.hpp"
 #include "http/problem.hpp"
@@ -9,6 +16,7 @@
 #include "orders/handlers/handlers.hpp"
 
 namespace kpo::orders {
+namespace asio = boost::asio;
 
 http::Router::GateAnswer AdmitOrRefuse(Admission& admission) {
   std::shared_ptr<void> ticket;
@@ -24,21 +32,34 @@ http::Router::GateAnswer AdmitOrRefuse(Admission& admission) {
           .ticket = nullptr};
 }
 
-http::Response CreateOrder(const OrderServices& services, const http::Request& request) {
+boost::asio::awaitable<http::Response> CreateOrder(const OrderServices& services, http::Request& request) {
   const auto user_id = http::RequireUserId(request);
   http::JsonBody body(request.body, {"amount", "description"});
   const auto amount = body.Int("amount", core::kMinAmount, core::kMaxAmount);
   auto description = body.String("description", 1, kMaxDescriptionChars);
   body.Finish();
-  auto key = idempotency::ReadKey(request, user_id);
-  auto response = services.intake.Submit({.user_id = user_id,
-                                          .amount = *amount,
-                                          .description = std::move(*description),
-                                          .traceparent = request.traceparent,
-                                          .key = std::move(key)});
-  // Committed: the relay publishes the event now instead of at its next poll.
-  if (response.status == 202 && services.relay_wakeup != nullptr) services.relay_wakeup->Notify();
-  return response;
+  OrderSubmission submission{.user_id = user_id,
+                             .amount = *amount,
+                             .description = std::move(*description),
+                             .traceparent = request.traceparent,
+                             .key = idempotency::ReadKey(request, user_id)};
+  // The request waits on its I/O thread's loop without holding a thread; the intake's writer posts
+  // the answer back to it (a failure is rethrown here, to the server's edge).
+  auto response =
+      co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr, http::Response)>(
+          [&services, &submission](auto handler) {
+            auto waiting = std::make_shared<decltype(handler)>(std::move(handler));
+            services.intake.Hand(
+                std::move(submission), [waiting](std::exception_ptr failure, http::Response answer) {
+                  const auto executor = asio::get_associated_executor(*waiting);
+                  asio::post(executor,
+                             [waiting, failure = std::move(failure), answer = std::move(answer)]() mutable {
+                               (*waiting)(std::move(failure), std::move(answer));
+                             });
+                });
+          },
+          asio::use_awaitable);
+  co_return response;
 }
 
 }  // namespace kpo::orders

@@ -6,10 +6,6 @@
 #include "http/message.hpp"
 #include "http/router.hpp"
 
-namespace kpo::core {
-class Wakeup;
-}
-
 namespace kpo::orders {
 
 class Admission;
@@ -19,14 +15,15 @@ class OrderIntake;
 struct OrderServices {
   db::Pool& pool;
   OrderIntake& intake;
-  core::Wakeup* relay_wakeup;  // null: the relay only polls
 };
 
-// POST /api/orders {"amount","description"} → 202 order + Location; 422 on invalid input.
-http::Response CreateOrder(const OrderServices& services, const http::Request& request);
+// POST /api/orders {"amount","description"} → 202 order + Location; 422 on invalid input. Async (an
+// http::AsyncHandler): it runs on the I/O thread and waits for the intake's batch without
+// blocking it.
+boost::asio::awaitable<http::Response> CreateOrder(const OrderServices& services, http::Request& request);
 // The gate of POST /api/orders (http::Router::Gate): 503 + Retry-After while the pipeline is behind
-// or as many orders as may be are in hand (see Admission), decided before the request waits for a
-// worker; what it lets through holds its in-flight place until answered.
+// or as many orders as may be are in hand (see Admission), decided before the request is read
+// further; what it lets through holds its in-flight place until answered.
 http::Router::GateAnswer AdmitOrRefuse(Admission& admission);
 // GET /api/orders/{id} → 200 order; 404 when missing or another user's.
 http::Response GetOrder(db::Pool& pool, const http::Request& request);
