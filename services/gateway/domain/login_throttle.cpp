@@ -34,11 +34,7 @@ std::chrono::milliseconds LoginThrottle::Admit(std::string_view username, std::s
 
 void LoginThrottle::Succeeded(std::string_view username, std::string_view client, Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  const auto pair = PairKey(username, client);
-  if (known_.size() >= policy_.max_keys) Sweep(known_, now, policy_.remember_sign_ins);
-  known_[pair] = {.count = 1, .last = now};
-  pairs_.erase(pair);
-  users_.erase(std::string(username));
+  Know(username, client, now);
   if (auto it = clients_.find(std::string(client)); it != clients_.end() && --it->second.count <= 0) {
     clients_.erase(it);
   }
@@ -46,6 +42,10 @@ void LoginThrottle::Succeeded(std::string_view username, std::string_view client
 
 void LoginThrottle::Registered(std::string_view username, std::string_view client, Clock::time_point now) {
   std::lock_guard lock(mutex_);
+  Know(username, client, now);
+}
+
+void LoginThrottle::Know(std::string_view username, std::string_view client, Clock::time_point now) {
   const auto pair = PairKey(username, client);
   if (known_.size() >= policy_.max_keys) Sweep(known_, now, policy_.remember_sign_ins);
   known_[pair] = {.count = 1, .last = now};

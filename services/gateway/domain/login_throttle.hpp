@@ -49,6 +49,9 @@ class LoginThrottle {
   void Registered(std::string_view username, std::string_view client, Clock::time_point now = Clock::now());
 
  private:
+  // The client is known to the account from now on and the username's failures start afresh.
+  // Under mutex_.
+  void Know(std::string_view username, std::string_view client, Clock::time_point now);
   struct Failures {
     int count = 0;
     Clock::time_point last{};
