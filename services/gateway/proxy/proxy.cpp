@@ -113,12 +113,17 @@ struct Upstream::Impl {
   std::vector<std::unique_ptr<Replica>> replicas;
   std::atomic<std::size_t> next{0};
   observability::Counter& ejections;
+  observability::Counter& connections_opened;
 
   explicit Impl(UpstreamOptions o)
       : options(std::move(o)),
         ejections(observability::Registry::Global().GetCounter("gateway_upstream_ejections_total",
                                                                "Replicas ejected after failures.",
-                                                               "upstream=\"" + options.name + "\"")) {
+                                                               "upstream=\"" + options.name + "\"")),
+        connections_opened(observability::Registry::Global().GetCounter(
+            "gateway_upstream_connections_opened_total",
+            "Connections opened to the upstream's replicas (a pooled one is reused where there is one).",
+            "upstream=\"" + options.name + "\"")) {
     for (const auto& address : options.addresses) {
       auto [host, port] = core::ParseListenAddress(address);
       auto replica = std::make_unique<Replica>();
@@ -198,6 +203,7 @@ struct Upstream::Impl {
     std::tie(ec, std::ignore) = co_await asio::async_connect(connection->socket, endpoints, kTuple);
     if (!ec) connection->socket.set_option(tcp::no_delay(true), ec);
     if (ec) throw connection->Failure("connect to", replica.label, ec, true);
+    connections_opened.Add();
     co_return connection;
   }
 

@@ -1,7 +1,8 @@
 // The proxy between two real servers on loopback: a stream's events pass as they come and a client
 // that goes away releases the upstream stream too; a pooled connection the upstream closed is not
-// reused for a POST; "Expect: 100-continue" is answered by the gateway. Waits are bounded and wait
-// for the event itself. (Upstream failures: proxy_failure_test.cpp.)
+// reused for a POST, and a burst's connections are all kept for the next; "Expect: 100-continue" is
+// answered by the gateway. Waits are bounded and wait for the event itself. (Upstream failures:
+// proxy_failure_test.cpp.)
 #include "gateway/proxy/proxy.hpp"
 
 #include <gtest/gtest.h>
@@ -14,12 +15,14 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "http/client.hpp"
 #include "http/loopback_server.hpp"
 #include "http/raw_client.hpp"
 #include "http/server.hpp"
 #include "http/stream.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::gateway {
 namespace {
@@ -192,6 +195,52 @@ TEST(ProxyPool, AConnectionTheUpstreamClosedWhileIdleIsNotReusedForAPost) {
   // Longer than the upstream's idle timeout: the pooled connection is closed by the upstream now.
   std::this_thread::sleep_for(400ms);
   EXPECT_EQ(post().status, 201) << "the POST went to a connection the upstream had closed";
+}
+
+// Under load the gateway has as many requests at a replica at once as the replica is slow: the
+// connections of such a burst are all kept for the next one. When the pool kept 64 a loop, an
+// overload closed and reopened ~220 connections to orders a second.
+TEST(ProxyPool, TheConnectionsOfABurstAreKeptForTheNextBurst) {
+  spdlog::set_level(spdlog::level::warn);
+  constexpr int kBurst = 80;  // more at once than the old pool's 64
+  std::mutex mutex;
+  std::condition_variable all_arrived;
+  int arrived = 0;
+  http::ServerOptions upstream_options;
+  upstream_options.workers = kBurst;
+  http::ServerOptions gateway_options;
+  gateway_options.threads = 1;  // one loop, one pool
+  // Each request is answered only once the whole burst is in, so the burst needs kBurst connections.
+  GatewayInFront gateway(
+      [&](http::Request&) {
+        std::unique_lock lock(mutex);
+        const int burst = (++arrived + kBurst - 1) / kBurst;  // the first kBurst are burst 1
+        all_arrived.notify_all();
+        all_arrived.wait_for(lock, 10s, [&] { return arrived >= burst * kBurst; });
+        return http::JsonResponse(201, "{}");
+      },
+      upstream_options, gateway_options);
+  const auto& opened = observability::Registry::Global().GetCounter(
+      "gateway_upstream_connections_opened_total", "", R"(upstream="test")");
+  const auto burst = [&] {
+    std::vector<std::future<int>> answers;
+    for (int i = 0; i < kBurst; ++i) {
+      answers.push_back(std::async(std::launch::async, [&] {
+        return http::Fetch("127.0.0.1", gateway.Port(), "POST", "/api/orders",
+                           {{"Content-Type", "application/json"}}, "{}")
+            .status;
+      }));
+    }
+    int created = 0;
+    for (auto& answer : answers) created += answer.get() == 201 ? 1 : 0;
+    return created;
+  };
+  const auto before = opened.Value();
+  ASSERT_EQ(burst(), kBurst);
+  const auto after_first = opened.Value();
+  EXPECT_EQ(after_first - before, static_cast<std::uint64_t>(kBurst));
+  ASSERT_EQ(burst(), kBurst);
+  EXPECT_EQ(opened.Value(), after_first) << "the second burst opened connections the first had left";
 }
 
 // The gateway answers a client's "Expect: 100-continue" itself and does not pass it on: the service

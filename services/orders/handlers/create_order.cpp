@@ -5,7 +5,7 @@
 #include <exception>
 #include <memory>
 
-#include "core/retry.hpp"
+#include "core/money.hpp"
 #include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
