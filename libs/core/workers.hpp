@@ -1,9 +1,13 @@
 #pragma once
 // Threads that are started together and stopped together.
 #include <cstddef>
+#include <stop_token>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "core/thread_name.hpp"
 
 namespace kpo::core {
 
@@ -22,10 +26,14 @@ class Workers {
   Workers(const Workers&) = delete;
   Workers& operator=(const Workers&) = delete;
 
-  // Starts a thread running `work(stop_token)`.
+  // Starts a thread named `name` (core/thread_name.hpp) running `work(stop_token)`.
   template <class Work>
-  void Start(Work&& work) {
-    threads_.emplace_back(std::forward<Work>(work));
+  void Start(std::string name, Work&& work) {
+    threads_.emplace_back(
+        [name = std::move(name), work = std::forward<Work>(work)](std::stop_token stop) mutable {
+          NameThisThread(name);
+          work(std::move(stop));
+        });
   }
 
   // Asks every thread to stop and returns at once (the destructor waits for them).

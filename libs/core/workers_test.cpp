@@ -18,7 +18,7 @@ TEST(Workers, AreAllAskedToStopBeforeAnyIsWaitedFor) {
   {
     Workers workers;
     for (int i = 0; i < 2; ++i) {
-      workers.Start([&](std::stop_token stop) {
+      workers.Start("test-worker", [&](std::stop_token stop) {
         while (!stop.stop_requested()) std::this_thread::yield();
         both_asked.count_down();
         const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -35,7 +35,7 @@ TEST(Workers, RequestStopReturnsWithoutWaiting) {
   std::atomic<bool> release{false};
   std::atomic<bool> stop_seen{false};
   Workers workers;
-  workers.Start([&](std::stop_token stop) {
+  workers.Start("test-worker", [&](std::stop_token stop) {
     while (!stop.stop_requested()) std::this_thread::yield();
     stop_seen = true;
     while (!release) std::this_thread::yield();

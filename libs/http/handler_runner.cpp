@@ -2,19 +2,50 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 #include "http/access_log.hpp"
 #include "http/problem.hpp"
 
 namespace kpo::http {
 namespace asio = boost::asio;
+
+namespace {
+
+// Names every thread of a pool that starts them unnamed: `post` queues one job per thread, and each
+// job waits until all have started (a second at most), so that no thread takes two of them.
+template <class Post>
+void NamePoolThreads(std::size_t threads, const std::string& name, Post post) {
+  struct Started {
+    std::mutex mutex;
+    std::condition_variable all;
+    std::size_t count = 0;
+  };
+  auto started = std::make_shared<Started>();
+  for (std::size_t i = 0; i < threads; ++i) {
+    post([started, threads, name] {
+      core::NameThisThread(name);
+      std::unique_lock lock(started->mutex);
+      ++started->count;
+      started->all.notify_all();
+      started->all.wait_for(lock, std::chrono::seconds(1), [&] { return started->count >= threads; });
+    });
+  }
+}
+
+}  // namespace
 
 HandlerRunner::HandlerRunner(const ServerOptions& options, const Router& router)
     : router_(router),
@@ -22,12 +53,19 @@ HandlerRunner::HandlerRunner(const ServerOptions& options, const Router& router)
       fair_key_(options.fair_key),
       queue_codel_(options.queue),
       queue_metrics_(GlobalWorkerQueueMetrics()) {
-  const auto workers = static_cast<std::size_t>(options.workers);
+  const auto workers = std::max<std::size_t>(1, static_cast<std::size_t>(options.workers));
   if (fair_key_) {
     fair_workers_.emplace(workers);
+    NamePoolThreads(workers, "http-worker", [this, key = 0](auto job) mutable {
+      // A key each, so that no naming job waits for another's turn.
+      fair_workers_->Post(std::to_string(key++), std::move(job));
+    });
   } else {
     workers_.emplace(workers);
+    NamePoolThreads(workers, "http-worker", [this](auto job) { asio::post(*workers_, std::move(job)); });
   }
+  NamePoolThreads(kOperationThreads, "http-ops",
+                  [this](auto job) { asio::post(operations_, std::move(job)); });
 }
 
 void HandlerRunner::Join() {

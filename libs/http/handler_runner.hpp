@@ -51,7 +51,8 @@ class HandlerRunner {
   std::optional<core::FairPool> fair_workers_;
   // Lane::kOperations: two threads, so that a scrape answers while readiness checks run (see
   // AddOperationalRoutes: only one thread at a time runs them).
-  boost::asio::thread_pool operations_{2};
+  static constexpr std::size_t kOperationThreads = 2;
+  boost::asio::thread_pool operations_{kOperationThreads};
   std::atomic<std::size_t> queued_{0};
   core::QueueCodel queue_codel_;
   WorkerQueueMetrics& queue_metrics_;

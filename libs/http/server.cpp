@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_name.hpp"
 #include "http/access_log.hpp"
 #include "http/deadline.hpp"
 #include "http/handler_runner.hpp"
@@ -349,7 +350,10 @@ void Server::Run(bool handle_signals) {
   spdlog::info("{} listening on {}:{}", impl_->options.service, impl_->options.host, Port());
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl_->loops.size(); ++i) {
-    threads.emplace_back([this, i] { impl_->loops[i]->run(); });
+    threads.emplace_back([this, i] {
+      core::NameThisThread("http-io-" + std::to_string(i));
+      impl_->loops[i]->run();
+    });
   }
   impl_->loops.front()->run();
   for (auto& thread : threads) thread.join();

@@ -9,7 +9,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <fstream>
 #include <functional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -35,6 +37,13 @@ class ServerTest : public ::testing::Test {
       // Work that outlasts the client read deadline (500 ms below).
       std::this_thread::sleep_for(std::chrono::milliseconds(1200));
       return JsonResponse(200, R"("done")");
+    });
+    router_.Add("GET", "/thread", [](Request&) {
+      // The name of the thread the handler runs on, as ps and top show it.
+      std::ifstream comm("/proc/thread-self/comm");
+      std::string name;
+      std::getline(comm, name);
+      return JsonResponse(200, "\"" + name + "\"");
     });
     router_.Add("GET", "/nothing", [](Request&) {
       Response response;
@@ -75,6 +84,13 @@ TEST_F(ServerTest, EchoesJsonAndRequestId) {
   EXPECT_EQ(response.body, R"({"a":1})");
   EXPECT_EQ(response.Header("X-Request-Id"), "r-1");
   EXPECT_TRUE(response.Header("traceparent"));
+}
+
+// top -H and perf tell the server's threads apart by name.
+TEST_F(ServerTest, BlockingHandlersRunOnThreadsNamedHttpWorker) {
+  auto response = Call("GET", "/thread");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"("http-worker")");
 }
 
 TEST_F(ServerTest, ContinuesTheCallersTrace) {

@@ -3,9 +3,15 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include "core/thread_name.hpp"
+
 namespace kpo::messaging {
 
-SendWatchdog::SendWatchdog() : thread_([this](const std::stop_token& stop) { Run(stop); }) {}
+SendWatchdog::SendWatchdog()
+    : thread_([this](const std::stop_token& stop) {
+        core::NameThisThread("amqp-watchdog");
+        Run(stop);
+      }) {}
 
 SendWatchdog::~SendWatchdog() {
   thread_.request_stop();  // wakes the wait below (condition_variable_any with the stop token)

@@ -55,15 +55,16 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   return settings;
 }
 
-core::Workers StartWorkers(int count, const std::function<void(std::stop_token)>& work) {
+core::Workers StartWorkers(const std::string& name, int count,
+                           const std::function<void(std::stop_token)>& work) {
   core::Workers workers;
-  for (int i = 0; i < count; ++i) workers.Start(work);
+  for (int i = 0; i < count; ++i) workers.Start(name + "-" + std::to_string(i), work);
   return workers;
 }
 
 core::Workers StartRelays(const ServiceSettings& settings) {
   // Each thread relays with a copy of the options; the copies share the wake-up.
-  return StartWorkers(settings.relays, [relay = settings.relay](std::stop_token stop) {
+  return StartWorkers("relay", settings.relays, [relay = settings.relay](std::stop_token stop) {
     messaging::OutboxRelay(relay).Run(stop);
   });
 }
@@ -73,18 +74,22 @@ core::Workers StartConsumers(const ServiceSettings& settings, const messaging::Q
   core::Workers threads;
   for (int i = 0; i < settings.consumers; ++i) {
     const int priority = settings.consumer_priority && i == 0 ? 1 : 0;
-    threads.Start([amqp = settings.amqp, queue, prefetch = settings.prefetch,
-                   max_batch = settings.consumer_batch, handle, priority](std::stop_token stop) {
+    threads.Start("consumer-" + std::to_string(i), [amqp = settings.amqp, queue, prefetch = settings.prefetch,
+                                                    max_batch = settings.consumer_batch, handle,
+                                                    priority](std::stop_token stop) {
       messaging::Consumer(amqp, queue, prefetch, max_batch, priority)
           .RunBatches([&](const std::vector<messaging::Delivery>& batch) { return handle(batch, stop); },
                       stop);
     });
   }
-  for (const auto& sweep : {settings.inbox_sweep, settings.idempotency_sweep}) {
-    threads.Start([sweep](std::stop_token stop) { db::RunRetentionSweep(sweep, std::move(stop)); });
-  }
+  threads.Start("sweep-inbox", [sweep = settings.inbox_sweep](std::stop_token stop) {
+    db::RunRetentionSweep(sweep, std::move(stop));
+  });
+  threads.Start("sweep-keys", [sweep = settings.idempotency_sweep](std::stop_token stop) {
+    db::RunRetentionSweep(sweep, std::move(stop));
+  });
   if (settings.statistics.every.count() > 0) {
-    threads.Start([keeper = settings.statistics](std::stop_token stop) {
+    threads.Start("analyze", [keeper = settings.statistics](std::stop_token stop) {
       db::RunStatisticsKeeper(keeper, std::move(stop));
     });
   }

@@ -72,9 +72,10 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
                                     const std::string& default_listen,
                                     const std::string& default_database_url, int default_workers = 16);
 
-// Starts `count` threads running `work` until they are asked to stop (RequestStop, or when the
-// group is destroyed).
-core::Workers StartWorkers(int count, const std::function<void(std::stop_token)>& work);
+// Starts `count` threads named `name`-0, `name`-1, ... running `work` until they are asked to stop
+// (RequestStop, or when the group is destroyed).
+core::Workers StartWorkers(const std::string& name, int count,
+                           const std::function<void(std::stop_token)>& work);
 
 // Starts `settings.relays` threads, each relaying the outbox with `settings.relay` until asked to
 // stop (RequestStop, or when the group is destroyed).

@@ -8,6 +8,7 @@
 #include "core/limits.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
+#include "core/thread_name.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "http/server.hpp"
@@ -121,8 +122,14 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   http::Server server(
       service::ServerOptionsFor(settings, "orders", core::ConnectionsWithin(open_files, 1, 256)), router);
   server.Listen();
-  std::jthread live_thread([&](std::stop_token stop) { live.Run(stop); });
-  std::jthread admission_thread([&](std::stop_token stop) { admission.Run(stop); });
+  std::jthread live_thread([&](std::stop_token stop) {
+    core::NameThisThread("live-updates");
+    live.Run(stop);
+  });
+  std::jthread admission_thread([&](std::stop_token stop) {
+    core::NameThisThread("admission");
+    admission.Run(stop);
+  });
   auto relays = service::StartRelays(settings);
   auto consumers =
       service::StartConsumers(settings, orders::PaymentResultsQueue(),

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/thread_name.hpp"
 #include "observability/metrics.hpp"
 #include "orders/app/place_order.hpp"
 #include "orders/domain/order_json.hpp"
@@ -39,7 +40,10 @@ observability::Histogram& WaitTimes() {
 OrderIntake::OrderIntake(db::Pool& pool, OrderIntakeOptions options, std::function<void()> committed)
     : pool_(pool), options_(options), committed_(std::move(committed)) {
   for (int i = 0; i < options_.max_writers; ++i) {
-    writers_.emplace_back([this](std::stop_token stop) { RunWriter(std::move(stop)); });
+    writers_.emplace_back([this, i](std::stop_token stop) {
+      core::NameThisThread("intake-" + std::to_string(i));
+      RunWriter(std::move(stop));
+    });
   }
 }
 
