@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace kpo::core {
@@ -19,22 +20,20 @@ std::string KernelNameOfThisThread() {
   return name;
 }
 
-TEST(ThreadName, TheKernelReportsTheNameGiven) {
+// The name the kernel reports for a new thread that named itself `name`.
+std::string KernelNameAfterNaming(std::string_view name) {
   std::string seen;
   std::thread([&] {
-    NameThisThread("relay-1");
+    NameThisThread(name);
     seen = KernelNameOfThisThread();
   }).join();
-  EXPECT_EQ(seen, "relay-1");
+  return seen;
 }
 
+TEST(ThreadName, TheKernelReportsTheNameGiven) { EXPECT_EQ(KernelNameAfterNaming("relay-1"), "relay-1"); }
+
 TEST(ThreadName, ANameLongerThanTheKernelKeepsIsCutAtFifteenBytes) {
-  std::string seen;
-  std::thread([&] {
-    NameThisThread("consumer-batches-0");
-    seen = KernelNameOfThisThread();
-  }).join();
-  EXPECT_EQ(seen, "consumer-batche");
+  EXPECT_EQ(KernelNameAfterNaming("consumer-batches-0"), "consumer-batche");
 }
 
 }  // namespace
