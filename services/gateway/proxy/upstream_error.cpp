@@ -22,9 +22,8 @@ int StatusFor(UpstreamErrorKind kind) {
 std::string FailureDetail(const std::string& service, int status, bool read, bool maybe_applied) {
   if (status == 503 && maybe_applied) {
     return "The " + service +
-           " service cannot be reached now, and an earlier attempt may have applied the request: send it "
-           "again "
-           "with the same Idempotency-Key, which makes the repeat safe";
+           " service cannot be reached now, and an earlier attempt may have applied the request: "
+           "send it again with the same Idempotency-Key, which makes the repeat safe";
   }
   if (status == 503) return "The " + service + " service cannot be reached; try again shortly";
   if (read) return "The " + service + " service did not answer; try again shortly";
