@@ -22,6 +22,7 @@ constexpr std::string_view kAdmissionSession = "orders-admission";
 struct MeasurementGauges {
   observability::Gauge& waiting;
   observability::Gauge& oldest;
+  observability::Gauge& lag;
   observability::Gauge& stalled;
   observability::Gauge& replicas;
 };
@@ -36,6 +37,11 @@ const MeasurementGauges& Gauges() {
       .oldest =
           registry.GetGauge("orders_pipeline_oldest_wait_seconds",
                             "How long the oldest of those orders has waited (admission's last measurement)."),
+      .lag = registry.GetGauge(
+          "orders_pipeline_lag_seconds",
+          "How long those orders have waited, the longest-waiting tenth aside (with fewer "
+          "than ten, the oldest): what admission holds under ORDERS_BACKPRESSURE_MAX_LAG_MS "
+          "(its last measurement)."),
       .stalled = registry.GetGauge(
           "orders_pipeline_stalled",
           "1 while an order older than admission's window still waits and none placed after it has been paid "
@@ -89,6 +95,7 @@ void Admission::Grant(std::int64_t admissions, const PipelineBacklog& backlog) {
   const auto& gauges = Gauges();
   gauges.waiting.Set(static_cast<double>(backlog.waiting));
   gauges.oldest.Set(static_cast<double>(backlog.oldest_ms) / 1000.0);
+  gauges.lag.Set(static_cast<double>(backlog.lag_ms) / 1000.0);
   gauges.stalled.Set(backlog.stalled ? 1.0 : 0.0);
   gauges.replicas.Set(static_cast<double>(std::max<std::int64_t>(1, backlog.replicas)));
   // Refusing means "nothing granted": logged on change only, not for every interval whose grant
@@ -97,12 +104,13 @@ void Admission::Grant(std::int64_t admissions, const PipelineBacklog& backlog) {
   if (refusing == refusing_) return;
   refusing_ = refusing;
   if (refusing) {
-    spdlog::warn("refusing new orders: {} wait, the oldest for {} ms{} (bounds {} orders, {} ms)",
-                 backlog.waiting, backlog.oldest_ms, backlog.stalled ? ", the pipeline stalled" : "",
-                 options_.bounds.max_pending, options_.bounds.max_lag.count());
+    spdlog::warn("refusing new orders: {} wait, lag {} ms, the oldest for {} ms{} (bounds {} orders, {} ms)",
+                 backlog.waiting, backlog.lag_ms, backlog.oldest_ms,
+                 backlog.stalled ? ", the pipeline stalled" : "", options_.bounds.max_pending,
+                 options_.bounds.max_lag.count());
   } else {
-    spdlog::info("accepting new orders again: {} wait, the oldest for {} ms", backlog.waiting,
-                 backlog.oldest_ms);
+    spdlog::info("accepting new orders again: {} wait, lag {} ms, the oldest for {} ms", backlog.waiting,
+                 backlog.lag_ms, backlog.oldest_ms);
   }
 }
 

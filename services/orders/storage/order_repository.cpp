@@ -187,11 +187,15 @@ PipelineBacklog OrderRepository::PipelineBacklogNow(db::Connection& db, core::Ti
       db.Exec(sql::kPipelineBacklog, {core::FormatRfc3339(now - window), std::to_string(count_limit),
                                       core::FormatRfc3339(watched_since), std::to_string(kLaterOrdersLooked),
                                       core::FormatRfc3339(now), std::string(replica_session)});
-  const std::int64_t oldest_created_ms = row.Int(0, "oldest_created_ms");
   const std::int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const auto waited_ms = [&](std::string_view created_ms_column) -> std::int64_t {
+    const std::int64_t created_ms = row.Int(0, created_ms_column);
+    return created_ms == 0 ? 0 : std::max<std::int64_t>(0, now_ms - created_ms);
+  };
   return {.waiting = row.Int(0, "waiting"),
-          .oldest_ms = oldest_created_ms == 0 ? 0 : std::max<std::int64_t>(0, now_ms - oldest_created_ms),
+          .oldest_ms = waited_ms("oldest_created_ms"),
+          .lag_ms = waited_ms("lag_created_ms"),
           .stalled = row.Bool(0, "stalled"),
           .replicas = row.Int(0, "replicas")};
 }

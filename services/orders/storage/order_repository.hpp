@@ -67,7 +67,9 @@ class OrderRepository {
   static std::int64_t DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention, int limit);
 
   // Orders created within `window` before `now` still waiting for their payment, counted up to
-  // `count_limit`, and the milliseconds the oldest of them has waited (0 when none waits); and
+  // `count_limit`, the milliseconds the oldest of them has waited and the pipeline's lag (how long
+  // the order that a tenth of the counted ones, rounded down, waited longer than has waited; 0 when
+  // none waits); and
   // whether the pipeline is stalled (admission_policy.hpp), judged by orders created since
   // `watched_since` only; and how many sessions named `replica_session` (each replica's
   // admission, the caller's included) are connected to the database.

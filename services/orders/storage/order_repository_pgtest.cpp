@@ -177,7 +177,17 @@ TEST_F(PipelineBacklogTest, CountsTheWindowsWaitingOrdersAndTheOldestsWait) {
   const auto backlog = Measure();
   EXPECT_EQ(backlog.waiting, 2);
   EXPECT_EQ(backlog.oldest_ms, 25'000);
+  EXPECT_EQ(backlog.lag_ms, 25'000);  // fewer than ten wait: the oldest's wait
   EXPECT_FALSE(backlog.stalled);
+}
+
+// The lag is the wait of the order that a tenth of the counted ones (rounded down) waited longer than.
+TEST_F(PipelineBacklogTest, TheLagSetsTheLongestWaitingTenthAside) {
+  for (int second = 71; second <= 95; ++second) AddOrder(second, "Created");
+  const auto backlog = Measure();  // counts up to 10: the orders of 71 to 80 s
+  EXPECT_EQ(backlog.waiting, 10);
+  EXPECT_EQ(backlog.oldest_ms, 29'000);
+  EXPECT_EQ(backlog.lag_ms, 28'000);
 }
 
 TEST_F(PipelineBacklogTest, AnOrderLeftBehindIsAStallUntilOnePlacedAfterItIsPaidFor) {

@@ -134,6 +134,9 @@ WITH waiting AS (
   SELECT created_at FROM orders
   WHERE status = 'Created' AND created_at > $1::timestamptz AND created_at <= $5::timestamptz
   ORDER BY created_at LIMIT $2
+), lag AS (
+  -- The longest-waiting tenth aside (rounded down: with fewer than ten waiting, the oldest).
+  SELECT created_at FROM waiting ORDER BY created_at OFFSET (SELECT count(*) / 10 FROM waiting) LIMIT 1
 ), left_behind AS (
   SELECT id FROM orders
   WHERE status = 'Created' AND created_at <= $1::timestamptz AND created_at >= $3::timestamptz
@@ -142,6 +145,7 @@ WITH waiting AS (
 SELECT (SELECT count(*) FROM waiting) AS waiting,
        coalesce((SELECT (extract(epoch FROM min(created_at)) * 1000)::bigint FROM waiting), 0)
          AS oldest_created_ms,
+       coalesce((SELECT (extract(epoch FROM created_at) * 1000)::bigint FROM lag), 0) AS lag_created_ms,
        EXISTS (SELECT 1 FROM left_behind) AND NOT EXISTS (
          SELECT 1 FROM (SELECT o.status FROM orders o, left_behind b WHERE o.id > b.id ORDER BY o.id LIMIT $4)
            AS later
