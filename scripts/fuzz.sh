@@ -30,30 +30,49 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 limit=(-max_total_time="$seconds")
 [[ -n ${KPO_FUZZ_RUNS:-} ]] && limit=(-runs="$KPO_FUZZ_RUNS")
-failed=()
-printf '%-20s %12s %10s %8s  %s\n' target executions seconds exec/s result
-for target in "${targets[@]}"; do
-  binary="$dir/fuzz/$target"
-  [[ -x $binary ]] || die "$binary was not built"
-  seeds="$KPO_ROOT/fuzz/corpus/$target"
-  found="$dir/corpus/$target"
-  mkdir -p "$found" "$dir/artifacts" "$dir/logs"
+# fuzz_target TARGET — runs TARGET for the time (or inputs) asked; writes "<executions> <ms> <ok|FAILED>"
+# to its .result file beside its log.
+fuzz_target() {
+  local target=$1 binary="$dir/fuzz/$1" seeds="$KPO_ROOT/fuzz/corpus/$1" found="$dir/corpus/$1"
+  local log_file="$dir/logs/$1.log" options start_ms elapsed_ms runs result=ok
+  mkdir -p "$found"
   options=("${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
     -artifact_prefix="$dir/artifacts/$target-")
   [[ -f $KPO_ROOT/fuzz/$target.dict ]] && options+=(-dict="$KPO_ROOT/fuzz/$target.dict")
-  log_file="$dir/logs/$target.log"
   start_ms=$(($(date +%s%N) / 1000000))
-  result=ok
   nice -n 10 "$binary" "${options[@]}" "$found" "$seeds" >"$log_file" 2>&1 || result=FAILED
   elapsed_ms=$(($(date +%s%N) / 1000000 - start_ms + 1))
   # -print_final_stats=1 ends the log with stat::number_of_executed_units: <inputs run>.
   runs=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$log_file" | tail -n 1)
-  runs=${runs:-0}
+  echo "${runs:-0} $elapsed_ms $result" >"$dir/logs/$target.result"
+}
+
+mkdir -p "$dir/artifacts" "$dir/logs"
+for target in "${targets[@]}"; do
+  [[ -x $dir/fuzz/$target ]] || die "$dir/fuzz/$target was not built"
+  rm -f "$dir/logs/$target.result"
+done
+# Each target is one process on one core: as many run at once as there are cores.
+running=0
+for target in "${targets[@]}"; do
+  if ((running >= $(nproc))); then
+    wait -n || true  # a result is read from its file below
+    running=$((running - 1))
+  fi
+  fuzz_target "$target" &
+  running=$((running + 1))
+done
+wait
+
+failed=()
+printf '%-20s %12s %10s %8s  %s\n' target executions seconds exec/s result
+for target in "${targets[@]}"; do
+  read -r runs elapsed_ms result <"$dir/logs/$target.result" || { runs=0 elapsed_ms=1 result=FAILED; }
   printf '%-20s %12s %10s %8s  %s\n' "$target" "$runs" "$((elapsed_ms / 1000)).$((elapsed_ms % 1000 / 100))" \
     "$((runs * 1000 / elapsed_ms))" "$result"
   if [[ $result != ok ]]; then
     grep -E -A30 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|invariant broken|deadly signal' \
-      "$log_file" | head -60 >&2 || tail -n 40 "$log_file" >&2
+      "$dir/logs/$target.log" | head -60 >&2 || tail -n 40 "$dir/logs/$target.log" >&2
     failed+=("$target")
   fi
 done

@@ -86,7 +86,9 @@ KPO_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx curl openssl xxd iproute2 nftables clang-format clang-tidy gcovr
   prometheus python3 python3-yaml python3-kubernetes
-  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets (fuzz/)
+  # The asan, tsan and fuzz presets compile with clang (libFuzzer, and the sanitizer runtimes); its
+  # sanitizers name functions, files and lines in their reports through llvm-symbolizer (llvm).
+  clang libclang-rt-14-dev llvm
   docker-compose  # scripts/compose_check.py: `docker-compose config` runs without an engine
 )
 
@@ -411,14 +413,24 @@ stop_rabbitmq() {
 
 # ---------------------------------------------------------------------------------------------
 # Build
-# build PRESET — configures build/PRESET once, then builds it (Ninja is incremental and
-# re-runs CMake by itself when a CMakeLists.txt changes).
-# build PRESET [TARGET...] — configure once, then build everything or just the named targets.
+# build PRESET [TARGET...] — configures build/PRESET once, then builds everything or just the named
+# targets (Ninja is incremental and re-runs CMake by itself when a CMakeLists.txt changes).
 build() {
-  local preset=$1 dir="$KPO_ROOT/build/$1"
+  local preset=$1
   shift
   local targets=()
   (($#)) && targets=(--target "$@")
+  configure "$preset"
+  log "building ($preset preset) in build/$preset"
+  local jobs=()
+  [[ -n ${KPO_BUILD_JOBS:-} ]] && jobs=(--parallel "$KPO_BUILD_JOBS")
+  (cd "$KPO_ROOT" && cmake --build --preset "$preset" "${jobs[@]}" "${targets[@]}")
+}
+
+# configure PRESET — configures build/PRESET unless it is configured already; its compile database
+# (compile_commands.json) is then there for clang-tidy before anything is compiled.
+configure() {
+  local preset=$1 dir="$KPO_ROOT/build/$1"
   if [[ ! -f $dir/CMakeCache.txt || ! -f $dir/build.ninja ]]; then
     # KPO_UNITY_BUILD=ON (.ci/run sets it): compile in unity batches of 16 sources, as the sanitizer
     # presets always do, for a third less compile time in a fresh clone. A directory configured
@@ -433,10 +445,6 @@ build() {
     log "configuring ($preset preset${options:+, ${options[*]}})"
     (cd "$KPO_ROOT" && cmake --preset "$preset" "${options[@]}")
   fi
-  log "building ($preset preset) in build/$preset"
-  local jobs=()
-  [[ -n ${KPO_BUILD_JOBS:-} ]] && jobs=(--parallel "$KPO_BUILD_JOBS")
-  (cd "$KPO_ROOT" && cmake --build --preset "$preset" "${jobs[@]}" "${targets[@]}")
 }
 
 # kill_tree PID — SIGTERM PID and every process under it (a background build: cmake, ninja, compilers).

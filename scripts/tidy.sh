@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# ./scripts/tidy.sh [BUILD_DIR] — clang-tidy (.clang-tidy, warnings are errors) over every C++ source in
-# BUILD_DIR's compile database (default build/release) but fuzz/, which the fuzz preset compiles with
-# clang and test.sh checks there. Prints the diagnostics; exits non-zero if any check failed.
+# ./scripts/tidy.sh [BUILD_DIR [FUZZ_BUILD_DIR]] — clang-tidy (.clang-tidy, warnings are errors) over every
+# C++ source in BUILD_DIR's compile database (default build/release) but fuzz/, which only the fuzz preset
+# compiles (with clang): with FUZZ_BUILD_DIR (configured, not necessarily built) fuzz/'s sources are checked
+# against its compile database too. Prints the diagnostics; exits non-zero if any check failed.
 #
 # A unity build's database lists its batches, not its sources: each batch is checked as one translation
 # unit and its sources as the files it includes (.clang-tidy's HeaderFilterRegex covers them). That parses
@@ -14,15 +15,26 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir=${1:-$KPO_ROOT/build/release}
-[[ -f $dir/compile_commands.json ]] || die "no compile database in $dir: configure or build it first"
+fuzz_dir=${2:-}
+for database in "$dir" ${fuzz_dir:+"$fuzz_dir"}; do
+  [[ -f $database/compile_commands.json ]] || die "no compile database in $database: configure or build it first"
+done
 options=(-p "$dir" --quiet --config-file="$KPO_ROOT/.clang-tidy"
   # The GCC-only warning flags of the compile commands (-Wno-subobject-linkage in unity builds).
   --extra-arg=-Wno-unknown-warning-option)
 if grep -qiE '^CMAKE_UNITY_BUILD:[A-Z]+=(ON|TRUE|YES|1)$' "$dir/CMakeCache.txt" 2>/dev/null; then
   options+=(--checks=-bugprone-suspicious-include)
 fi
-python3 - "$dir/compile_commands.json" "$KPO_ROOT/fuzz/" <<'EOF' | xargs -0 -P "$(nproc)" -n 2 clang-tidy "${options[@]}"
+status=0
+python3 - "$dir/compile_commands.json" "$KPO_ROOT/fuzz/" <<'EOF' | xargs -0 -P "$(nproc)" -n 2 clang-tidy "${options[@]}" || status=1
 import json, sys
 files = sorted({entry["file"] for entry in json.load(open(sys.argv[1])) if not entry["file"].startswith(sys.argv[2])})
 sys.stdout.write("".join(f + "\0" for f in files))
 EOF
+# The fuzz targets are compiled as themselves, not in unity batches (fuzz/CMakeLists.txt).
+if [[ -n $fuzz_dir ]]; then
+  cd "$KPO_ROOT"
+  git ls-files -z 'fuzz/*.cpp' | xargs -0 -P "$(nproc)" -n 2 clang-tidy -p "$fuzz_dir" --quiet \
+    --config-file="$KPO_ROOT/.clang-tidy" || status=1
+fi
+exit "$status"
