@@ -26,15 +26,20 @@ if grep -qiE '^CMAKE_UNITY_BUILD:[A-Z]+=(ON|TRUE|YES|1)$' "$dir/CMakeCache.txt" 
   options+=(--checks=-bugprone-suspicious-include)
 fi
 status=0
-python3 - "$dir/compile_commands.json" "$KPO_ROOT/fuzz/" <<'EOF' | xargs -0 -P "$(nproc)" -n 2 clang-tidy "${options[@]}" || status=1
-import json, sys
-files = sorted({entry["file"] for entry in json.load(open(sys.argv[1])) if not entry["file"].startswith(sys.argv[2])})
-sys.stdout.write("".join(f + "\0" for f in files))
+# One file per clang-tidy, the largest first (a unity batch by the size of the sources it includes): the run
+# ends when its last file does, and a large one started last would leave the other cores idle meanwhile.
+python3 - "$dir/compile_commands.json" "$KPO_ROOT/fuzz/" <<'EOF' | xargs -0 -P "$(nproc)" -n 1 clang-tidy "${options[@]}" || status=1
+import json, os, re, sys
+files = {entry["file"] for entry in json.load(open(sys.argv[1])) if not entry["file"].startswith(sys.argv[2])}
+def size(path):
+    included = re.findall(r'^#include "([^"]+)"', open(path).read(), re.M) if "/Unity/" in path else []
+    return sum(os.path.getsize(f) for f in included if os.path.exists(f)) or os.path.getsize(path)
+sys.stdout.write("".join(f + "\0" for f in sorted(files, key=lambda f: (-size(f), f))))
 EOF
 # The fuzz targets are compiled as themselves, not in unity batches (fuzz/CMakeLists.txt).
 if [[ -n $fuzz_dir ]]; then
   cd "$KPO_ROOT"
-  git ls-files -z 'fuzz/*.cpp' | xargs -0 -P "$(nproc)" -n 2 clang-tidy -p "$fuzz_dir" --quiet \
+  git ls-files -z 'fuzz/*.cpp' | xargs -0 -P "$(nproc)" -n 1 clang-tidy -p "$fuzz_dir" --quiet \
     --config-file="$KPO_ROOT/.clang-tidy" || status=1
 fi
 exit "$status"

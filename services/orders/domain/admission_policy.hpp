@@ -34,14 +34,15 @@ inline constexpr std::int64_t kUnboundedAdmissions = std::numeric_limits<std::in
 
 // New orders to admit until the next measurement (kUnboundedAdmissions: no limit): none while the
 // lag is over max_lag (the pipeline stalls); else the room left under max_pending, scaled down
-// linearly from all of it at a lag of max_lag / 2 to none at max_lag. Under overload the room is about what
-// the pipeline finished since the last measurement, so admissions follow the rate orders are paid for, and
-// the taper holds the lag short of max_lag instead of swinging across it. With max_pending 0 only the max_lag
-// cut-off applies. A stalled pipeline gets one order, a probe, when none of the window waits
-// (once a window while the stall lasts): the window's orders have left it unpaid and nothing else
-// would show whether the pipeline moves again; paid for, the probe ends the stall.
-// Every replica reads the same backlog, so each gets its share of the grant (rounded up, so that a
-// grant of one, the probe, is one for each): together they admit about what one replica would.
+// linearly from all of it at a lag of max_lag / 2 to none at max_lag. Under overload the room is
+// about what the pipeline finished since the last measurement, so admissions follow the rate orders
+// are paid for, and the taper holds the lag short of max_lag instead of swinging across it. With
+// max_pending 0 only the max_lag cut-off applies. A stalled pipeline gets one order, a probe, when
+// none of the window waits (once a window while the stall lasts): the window's orders have left it
+// unpaid and nothing else would show whether the pipeline moves again; paid for, the probe ends the
+// stall. Every replica reads the same backlog, so each gets its share of the grant (rounded up, so
+// that a grant of one, the probe, is one for each): together they admit about what one replica
+// would.
 std::int64_t AdmissionsFor(const AdmissionBounds& bounds, const PipelineBacklog& backlog);
 
 }  // namespace kpo::orders
