@@ -84,7 +84,7 @@ if ! bash "$KPO_ROOT/scripts/observability_check.sh"; then failed+=("observabili
 build release
 # clang-tidy needs about 11 minutes of CPU over a unity build's batches (CI's; about 25 source by source),
 # and the tests below (release, chaos, web UI) mostly wait on servers: it runs beside them at the lowest
-# priority and is waited for before the sanitizer tests. Diagnostics go to the log, shown if it fails.
+# priority and is waited for last. Diagnostics go to the log, shown if it fails.
 # fuzz/ is compiled by clang in the fuzz preset only: its sources are checked against that preset's
 # compile database, which configuring it (seconds) writes long before its build below.
 configure fuzz
@@ -92,8 +92,8 @@ log "clang-tidy over every C++ source, in the background at low priority (warnin
 tidy_log="$KPO_ROOT/build/release/clang-tidy.log"
 nice -n 19 bash "$KPO_ROOT/scripts/tidy.sh" "$KPO_ROOT/build/release" "$KPO_ROOT/build/fuzz" >"$tidy_log" 2>&1 &
 tidy_pid=$!
-# The ASan + UBSan, ThreadSanitizer and fuzz builds (about half an hour of CPU from a cold compiler
-# cache) start now too, one after another: the release tests below leave most of both cores idle.
+# The ASan + UBSan, ThreadSanitizer and fuzz builds (clang; about 12 minutes of CPU from a cold
+# compiler cache) start now too, one after another: the release tests below leave most of both cores idle.
 # ASan's comes first: it is the largest, and its tests the longest, so the others build while they run.
 # They run at nice 15, above clang-tidy's 19: each sanitizer's tests wait for its build, while
 # clang-tidy is waited for only at the end, so it takes what the builds and tests leave. Each build's
