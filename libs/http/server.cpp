@@ -17,10 +17,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "core/thread_name.hpp"
+#include "core/thread_priority.hpp"
 #include "http/access_log.hpp"
 #include "http/deadline.hpp"
 #include "http/handler_runner.hpp"
@@ -55,6 +57,19 @@ struct Connection {
   tcp::socket socket;
   SocketDeadline deadline;
 };
+
+// Gives the calling I/O thread the options' nice value; returns whether it took. A refusal is
+// logged once per server, with what it takes, and the threads run on at their value.
+bool PrioritiseThisIoThread(const ServerOptions& options) {
+  if (options.io_nice == 0) return false;
+  if (const std::error_code error = core::SetThisThreadNice(options.io_nice)) {
+    spdlog::warn("HTTP I/O threads stay at nice {}: nice {} was refused ({}); it needs CAP_SYS_NICE",
+                 core::ThisThreadNice(), options.io_nice, error.message());
+    return false;
+  }
+  spdlog::info("HTTP I/O threads at nice {}", options.io_nice);
+  return true;
+}
 
 }  // namespace
 
@@ -348,10 +363,14 @@ void Server::Run(bool handle_signals) {
   }
   asio::co_spawn(*impl_->loops.front(), impl_->Accept(), asio::detached);
   spdlog::info("{} listening on {}:{}", impl_->options.service, impl_->options.host, Port());
+  // The first loop runs on the calling thread; the others start from it and so start with its
+  // nice value (set on each all the same, so that none depends on how threads inherit it).
+  const bool prioritised = PrioritiseThisIoThread(impl_->options);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl_->loops.size(); ++i) {
-    threads.emplace_back([this, i] {
+    threads.emplace_back([this, i, prioritised] {
       core::NameThisThread("http-io-" + std::to_string(i));
+      if (prioritised) static_cast<void>(core::SetThisThreadNice(impl_->options.io_nice));
       impl_->loops[i]->run();
     });
   }

@@ -16,7 +16,11 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 0;  // 0: any free port (see Server::Port)
   int threads = 2;         // I/O threads, each running its own event loop; a connection stays on one
-  int workers = 16;        // blocking handlers (database calls) run here: size with the DB pool
+  // The I/O threads' nice value (core::SetThisThreadNice; 0: left as it is). Below 0 they take a
+  // core ahead of the machine's throughput work, so an answer (a refusal above all) does not wait
+  // behind a database's or a broker's turn. Refused without CAP_SYS_NICE: logged, and they run on.
+  int io_nice = 0;
+  int workers = 16;  // blocking handlers (database calls) run here: size with the DB pool
   // Overload: a request for a worker (Lane::kRequests) is refused at once with 503 + Retry-After
   // when `max_queued` requests already wait for one (0: no bound). When a worker gets to a request,
   // `queue` (core::QueueCodel) decides whether it waited too long to run: a burst that drains is
@@ -40,6 +44,12 @@ struct ServerOptions {
   // file limit (see core::RaiseOpenFileLimit) over the descriptors a connection may need.
   std::size_t max_connections = 0;
 };
+
+// The services' I/O threads' nice value unless configured (<PREFIX>_IO_NICE, GATEWAY_IO_NICE): their
+// answers waited for a core behind PostgreSQL and RabbitMQ on a machine that runs them all. In
+// 30 s overloads at 2.5 times the sustained rate on two cores, the answers' p99 was 281-545 ms
+// (five runs) at 0 and 135-451 ms (four runs) at -10, with the same completed rate (docs/benchmarks.md).
+inline constexpr int kDefaultIoNice = -10;
 
 // The head limits for a server behind a proxy that holds clients to smaller ones and adds fields of
 // its own on the way (the gateway: the user's id, trace context, request id): with the default

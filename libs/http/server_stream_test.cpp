@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "core/thread_priority.hpp"
 #include "http/client.hpp"
 #include "http/loopback_server.hpp"
 #include "http/raw_client.hpp"
@@ -123,6 +124,24 @@ TEST(ServerStreaming, AsyncHandlersRunOnTheIoThreads) {
   // An async handler (a proxy) judges bodies itself: it may have to answer 401 before any 415.
   EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "POST", "/async", {{"Content-Type", "text/plain"}}, "x").status,
             200);
+}
+
+TEST(ServerStreaming, TheIoThreadsRunAtTheNiceValueGiven) {
+  Router router;
+  router.AddAsync("GET", "/nice", [](Request&) -> boost::asio::awaitable<Response> {
+    co_return JsonResponse(200, std::to_string(core::ThisThreadNice()));
+  });
+  // A higher value than the test's own: anyone may lower a thread's priority.
+  const int nice = core::ThisThreadNice() + 5;
+  ServerOptions options;
+  options.threads = 2;
+  options.io_nice = nice;
+  LoopbackServer server(router, options);
+  // Each request on a connection of its own: connections are spread over both event loops.
+  for (int request = 0; request < 4; ++request) {
+    EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "GET", "/nice").body, std::to_string(nice));
+  }
+  EXPECT_EQ(core::ThisThreadNice(), nice - 5) << "only the server's I/O threads change";
 }
 
 }  // namespace

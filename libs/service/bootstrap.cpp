@@ -24,6 +24,7 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.amqp.connection_name = name;
   settings.pool_size = static_cast<std::size_t>(config.Int(prefix + "_DB_POOL_SIZE", 16, 1, 1000));
   settings.io_threads = static_cast<int>(config.Int(prefix + "_IO_THREADS", 2, 1, 64));
+  settings.io_nice = static_cast<int>(config.Int(prefix + "_IO_NICE", settings.io_nice, -20, 19));
   settings.workers = static_cast<int>(config.Int(prefix + "_HTTP_WORKERS", default_workers, 1, 256));
   settings.max_queued = static_cast<std::size_t>(config.Int(prefix + "_HTTP_MAX_QUEUE", 512, 0, 100'000));
   settings.queue.target = config.Millis(prefix + "_HTTP_QUEUE_TARGET_MS", settings.queue.target);
@@ -102,6 +103,7 @@ http::ServerOptions ServerOptionsFor(const ServiceSettings& settings, std::strin
           .host = settings.host,
           .port = settings.port,
           .threads = settings.io_threads,
+          .io_nice = settings.io_nice,
           .workers = settings.workers,
           .max_queued = settings.max_queued,
           .queue = settings.queue,

@@ -23,19 +23,20 @@
 namespace kpo::service {
 
 // The settings every database + broker service reads, named <PREFIX>_LISTEN, <PREFIX>_DATABASE_URL,
-// <PREFIX>_DB_POOL_SIZE, <PREFIX>_HTTP_WORKERS, <PREFIX>_HTTP_MAX_QUEUE, <PREFIX>_HTTP_QUEUE_TARGET_MS,
-// <PREFIX>_HTTP_QUEUE_INTERVAL_MS, <PREFIX>_HTTP_MAX_QUEUE_WAIT_MS,
-// <PREFIX>_CONSUMER_PREFETCH, <PREFIX>_RELAY_BATCH,
-// <PREFIX>_CONSUMER_BATCH, <PREFIX>_CONSUMERS, <PREFIX>_RELAYS, <PREFIX>_RELAY_POLL_MS,
-// <PREFIX>_RELAY_WAKEUP, <PREFIX>_CONSUMER_PRIORITY, <PREFIX>_ANALYZE_MS, <PREFIX>_RABBITMQ_URL (else
-// RABBITMQ_URL) and KPO_FAILPOINTS. Throws std::invalid_argument for a malformed value.
+// <PREFIX>_DB_POOL_SIZE, <PREFIX>_IO_THREADS, <PREFIX>_IO_NICE, <PREFIX>_HTTP_WORKERS,
+// <PREFIX>_HTTP_MAX_QUEUE, <PREFIX>_HTTP_QUEUE_TARGET_MS, <PREFIX>_HTTP_QUEUE_INTERVAL_MS,
+// <PREFIX>_HTTP_MAX_QUEUE_WAIT_MS, <PREFIX>_CONSUMER_PREFETCH, <PREFIX>_RELAY_BATCH, <PREFIX>_CONSUMER_BATCH,
+// <PREFIX>_CONSUMERS, <PREFIX>_RELAYS, <PREFIX>_RELAY_POLL_MS, <PREFIX>_RELAY_WAKEUP,
+// <PREFIX>_CONSUMER_PRIORITY, <PREFIX>_ANALYZE_MS, <PREFIX>_RABBITMQ_URL (else RABBITMQ_URL) and
+// KPO_FAILPOINTS. Throws std::invalid_argument for a malformed value.
 struct ServiceSettings {
   std::string host;
   std::uint16_t port = 0;
   std::string database_url;
   messaging::AmqpSettings amqp;
   std::size_t pool_size = 16;
-  int io_threads = 2;  // <PREFIX>_IO_THREADS: the HTTP server's event loops
+  int io_threads = 2;                  // <PREFIX>_IO_THREADS: the HTTP server's event loops
+  int io_nice = http::kDefaultIoNice;  // <PREFIX>_IO_NICE: their nice value (ServerOptions::io_nice)
   int workers = 16;
   // The bounds of the HTTP workers' queue (http::ServerOptions::max_queued, queue).
   std::size_t max_queued = 512;

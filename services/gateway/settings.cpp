@@ -75,6 +75,7 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   server.host = host;
   server.port = port;
   server.threads = static_cast<int>(config.Int("GATEWAY_IO_THREADS", 2, 1, 64));
+  server.io_nice = static_cast<int>(config.Int("GATEWAY_IO_NICE", http::kDefaultIoNice, -20, 19));
   server.workers = Workers(config);
   // The gateway's blocking handlers hash passwords (deliberately slow): a burst of sign-ins may
   // queue longer than a database call would before it counts as overload.

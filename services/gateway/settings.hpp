@@ -14,9 +14,10 @@ namespace kpo::gateway {
 
 // Every GATEWAY_* variable (README "Configuration"), with its local default.
 struct GatewaySettings {
-  http::ServerOptions server;  // GATEWAY_LISTEN, _IO_THREADS, _WORKERS, _HEADER_TIMEOUT_MS, _HEADER_LIMIT
-  std::string database_url;    // the users database
-  std::string jwt_secret;      // never empty (see MissingSecret)
+  http::ServerOptions
+      server;  // GATEWAY_LISTEN, _IO_THREADS, _IO_NICE, _WORKERS, _HEADER_TIMEOUT_MS, _HEADER_LIMIT
+  std::string database_url;  // the users database
+  std::string jwt_secret;    // never empty (see MissingSecret)
   std::chrono::seconds token_ttl{7LL * 24 * 3600};
   UpstreamOptions orders;
   UpstreamOptions payments;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <stdexcept>
 
 namespace kpo::gateway {
 namespace {
@@ -16,7 +17,8 @@ constexpr const char* kVariables[] = {"GATEWAY_LISTEN",
                                       "GATEWAY_METRICS_FROM",
                                       "GATEWAY_UPSTREAM_TIMEOUT_MS",
                                       "GATEWAY_PAYMENTS_UPSTREAMS",
-                                      "GATEWAY_SHED_PASS_PERCENT"};
+                                      "GATEWAY_SHED_PASS_PERCENT",
+                                      "GATEWAY_IO_NICE"};
 
 class Settings : public ::testing::Test {
  protected:
@@ -52,6 +54,16 @@ TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(settings.server.max_queued, 512U);
   EXPECT_EQ(settings.server.queue.target, std::chrono::milliseconds(0));
   EXPECT_EQ(settings.server.queue.max_wait, std::chrono::milliseconds(5000));
+  EXPECT_EQ(settings.server.io_nice, -10);
+}
+
+TEST_F(Settings, TheIoThreadsNiceValueIsReadAndBounded) {
+  setenv("GATEWAY_IO_NICE", "0", 1);
+  core::Config unchanged;
+  EXPECT_EQ(ReadGatewaySettings(unchanged).server.io_nice, 0);
+  setenv("GATEWAY_IO_NICE", "-21", 1);
+  core::Config below_range;
+  EXPECT_THROW(ReadGatewaySettings(below_range), std::invalid_argument);
 }
 
 TEST_F(Settings, ShedPassPercentZeroNeverShedsAndLessThanAllCountsAsAll) {
