@@ -73,6 +73,7 @@ int main() {
                               .trusted_proxies = settings.trusted_proxies,
                               .metrics_readers = settings.metrics_readers,
                               .shed_multiplier = settings.shed_multiplier,
+                              .shed_max_share = settings.shed_max_share,
                               .streams_per_address = settings.streams_per_address,
                               .readiness = Readiness(users, orders, payments)};
 

@@ -78,7 +78,9 @@ class Edge : public std::enable_shared_from_this<Edge> {
 
   // A route answered by `upstream`. Never blocks: it runs on the I/O threads.
   http::AsyncHandler Proxied(const RouteSpec& route, Upstream& upstream) {
-    Shedder* shedder = route.shed ? &shedders_.emplace_back(deps_.shed_multiplier) : nullptr;
+    Shedder* shedder = route.shed ? &shedders_.emplace_back(deps_.shed_multiplier, std::chrono::seconds(1),
+                                                            deps_.shed_max_share)
+                                  : nullptr;
     return [self = shared_from_this(), route, &upstream, shedder](Request& request) {
       return self->Forward(request, route, upstream, shedder);
     };

@@ -12,6 +12,7 @@
 #include "db/pool.hpp"
 #include "gateway/domain/address_set.hpp"
 #include "gateway/domain/login_throttle.hpp"
+#include "gateway/domain/shedder.hpp"
 #include "gateway/domain/token_bucket.hpp"
 #include "gateway/proxy/proxy.hpp"
 #include "http/router.hpp"
@@ -76,6 +77,8 @@ struct GatewayDeps {
   // A shed route is passed on up to this multiple of what its service accepted over the last
   // second; the rest is refused here (0: never). See domain/shedder.hpp.
   double shed_multiplier = 1.5;
+  // The largest share of a shed route's requests refused here (GATEWAY_SHED_MAX_PERCENT / 100).
+  double shed_max_share = Shedder::kDefaultMaxShare;
   // Live-update streams one client address may hold open here at once (0: no bound).
   std::size_t streams_per_address = 0;
   // /readyz's checks.

@@ -65,6 +65,7 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   // Percent of what orders accepted that is passed on while it refuses some; less than all it
   // accepts would refuse orders it could take, so values under 100 count as 100.
   const auto shed_pass_percent = config.Int("GATEWAY_SHED_PASS_PERCENT", 150, 0, 10'000);
+  settings.shed_max_share = static_cast<double>(config.Int("GATEWAY_SHED_MAX_PERCENT", 80, 0, 100)) / 100.0;
   settings.shed_multiplier =
       shed_pass_percent == 0 ? 0.0
                              : static_cast<double>(std::max<std::int64_t>(shed_pass_percent, 100)) / 100.0;

@@ -30,6 +30,7 @@ struct GatewaySettings {
   AddressSet trusted_proxies;  // GATEWAY_TRUSTED_PROXIES: addresses or networks
   AddressSet metrics_readers;  // GATEWAY_METRICS_FROM: who may GET /metrics
   double shed_multiplier = 1.5;
+  double shed_max_share = 0.8;          // GATEWAY_SHED_MAX_PERCENT / 100: the most it refuses itself
   std::size_t streams_per_address = 0;  // GATEWAY_STREAMS_PER_ADDRESS (0: no bound)
 };
 

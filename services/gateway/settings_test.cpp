@@ -18,7 +18,8 @@ constexpr const char* kVariables[] = {"GATEWAY_LISTEN",
                                       "GATEWAY_UPSTREAM_TIMEOUT_MS",
                                       "GATEWAY_PAYMENTS_UPSTREAMS",
                                       "GATEWAY_SHED_PASS_PERCENT",
-                                      "GATEWAY_IO_NICE"};
+                                      "GATEWAY_IO_NICE",
+                                      "GATEWAY_SHED_MAX_PERCENT"};
 
 class Settings : public ::testing::Test {
  protected:
@@ -51,10 +52,20 @@ TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
   EXPECT_FALSE(settings.metrics_readers.Contains("192.0.2.1"));
   EXPECT_EQ(settings.cors_origins, std::vector<std::string>{"http://localhost:3000"});
   EXPECT_EQ(settings.shed_multiplier, 1.5);
+  EXPECT_EQ(settings.shed_max_share, 0.8);
   EXPECT_EQ(settings.server.max_queued, 512U);
   EXPECT_EQ(settings.server.queue.target, std::chrono::milliseconds(0));
   EXPECT_EQ(settings.server.queue.max_wait, std::chrono::milliseconds(5000));
   EXPECT_EQ(settings.server.io_nice, -10);
+}
+
+TEST_F(Settings, TheShedMaxPercentIsAShareOfAll) {
+  setenv("GATEWAY_SHED_MAX_PERCENT", "95", 1);
+  core::Config config;
+  EXPECT_DOUBLE_EQ(ReadGatewaySettings(config).shed_max_share, 0.95);
+  setenv("GATEWAY_SHED_MAX_PERCENT", "101", 1);
+  core::Config over_all;
+  EXPECT_THROW(ReadGatewaySettings(over_all), std::invalid_argument);
 }
 
 TEST_F(Settings, TheIoThreadsNiceValueIsReadAndBounded) {

@@ -19,7 +19,7 @@ double Shedder::RefusedShare(Clock::time_point now) const {
     }
   }
   const double excess = static_cast<double>(requests) - multiplier_ * static_cast<double>(accepted);
-  return std::max(0.0, excess / static_cast<double>(requests + 1));
+  return std::clamp(excess / static_cast<double>(requests + 1), 0.0, max_share_);
 }
 
 void Shedder::Record(Clock::time_point now, bool accepted) {
