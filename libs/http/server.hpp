@@ -46,9 +46,9 @@ struct ServerOptions {
 };
 
 // The services' I/O threads' nice value unless configured (<PREFIX>_IO_NICE, GATEWAY_IO_NICE): their
-// answers waited for a core behind PostgreSQL and RabbitMQ on a machine that runs them all. In
-// 30 s overloads at 2.5 times the sustained rate on two cores, the answers' p99 was 281-545 ms
-// (five runs) at 0 and 135-451 ms (four runs) at -10, with the same completed rate (docs/benchmarks.md).
+// answers waited for a core behind PostgreSQL and RabbitMQ on a machine that runs them all. In three
+// alternating pairs of 30 s overloads at 2.5 times the sustained rate on two cores, the answers' p99
+// was 314-539 ms at 0 and 102-221 ms at -10, and no fewer orders completed (docs/benchmarks.md).
 inline constexpr int kDefaultIoNice = -10;
 
 // The head limits for a server behind a proxy that holds clients to smaller ones and adds fields of
