@@ -46,8 +46,28 @@ TEST(Shedder, AfterTheServiceRefusedEverythingAShareStillPasses) {
   EXPECT_NEAR(uncapped.RefusedShare(t0), 1000.0 / 1001.0, 1e-9);
 }
 
-// Slices of 10 ms until what is passed on, over the last 100 ms, is back to the service's capacity
-// after it refused everything for a second; 26 requests are offered a slice, 13 can be taken.
+// One 10 ms slice at `now`: `offered` requests arrive (draws from `generator`), and those the
+// shedder passes on go to a service that accepts up to `capacity` of them. Returns how many it
+// accepted; `passed_on` grows by how many it was sent.
+int OfferSlice(Shedder& shedder, Shedder::Clock::time_point now, std::minstd_rand& generator, int offered,
+               int capacity, int& passed_on) {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  int taken = 0;
+  for (int i = 0; i < offered; ++i) {
+    if (shedder.Shed(now, uniform(generator))) {
+      shedder.Record(now, false);
+      continue;
+    }
+    ++passed_on;
+    const bool accepted = taken < capacity;
+    taken += accepted ? 1 : 0;
+    shedder.Record(now, accepted);
+  }
+  return taken;
+}
+
+// Slices of 10 ms until what the service accepted over the last 100 ms is back to nine tenths of its
+// capacity after it refused everything for a second; 26 requests are offered a slice, 13 can be taken.
 int SlicesToRecover(double max_share) {
   constexpr int kOfferedPerSlice = 26;
   constexpr int kCapacityPerSlice = 13;
@@ -55,20 +75,11 @@ int SlicesToRecover(double max_share) {
   Shedder shedder(1.5, milliseconds(1000), max_share);
   auto now = Shedder::Clock::now();
   std::minstd_rand generator(7);  // a fixed seed: the same draws every run
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  int passed_on = 0;
   std::vector<int> taken_per_slice;
   for (int slice = 0; slice < 3000; ++slice, now += milliseconds(10)) {
-    int taken = 0;
-    for (int i = 0; i < kOfferedPerSlice; ++i) {
-      if (shedder.Shed(now, uniform(generator))) {
-        shedder.Record(now, false);
-        continue;
-      }
-      const bool accepted = slice >= kRefusingSlices && taken < kCapacityPerSlice;
-      taken += accepted ? 1 : 0;
-      shedder.Record(now, accepted);
-    }
-    taken_per_slice.push_back(taken);
+    const int capacity = slice < kRefusingSlices ? 0 : kCapacityPerSlice;
+    taken_per_slice.push_back(OfferSlice(shedder, now, generator, kOfferedPerSlice, capacity, passed_on));
     if (slice >= kRefusingSlices + 10) {
       int last_tenth = 0;
       for (int back = 0; back < 10; ++back) last_tenth += taken_per_slice[taken_per_slice.size() - 1 - back];
@@ -101,21 +112,11 @@ TEST(Shedder, UnderOverloadWhatIsPassedOnFollowsTheServicesCapacity) {
   constexpr int kCapacityPerSlice = 13;
   Shedder shedder(1.2, milliseconds(1000));
   auto now = Shedder::Clock::now();
-  int passed_on = 0;
   std::minstd_rand generator(42);  // a fixed seed: the same draws every run
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  int passed_on = 0;
   for (int slice = 0; slice < 300; ++slice, now += milliseconds(10)) {
-    int taken = 0;
-    for (int i = 0; i < kOfferedPerSlice; ++i) {
-      if (shedder.Shed(now, uniform(generator))) {
-        shedder.Record(now, false);
-        continue;
-      }
-      const bool accepted = taken < kCapacityPerSlice;
-      taken += accepted ? 1 : 0;
-      shedder.Record(now, accepted);
-      if (slice >= 200) ++passed_on;
-    }
+    if (slice == 200) passed_on = 0;
+    OfferSlice(shedder, now, generator, kOfferedPerSlice, kCapacityPerSlice, passed_on);
   }
   // The last 100 slices: 1.2 x 13 = 15.6 per slice passed on, within a tenth.
   EXPECT_NEAR(passed_on / 100.0, 1.2 * kCapacityPerSlice, 0.1 * 1.2 * kCapacityPerSlice);
