@@ -281,6 +281,7 @@ Connection& Transaction::Conn() {
 void Transaction::Commit() {
   if (!begun_ && queued_.empty()) {
     done_ = true;  // nothing ran: nothing to commit
+    RunAfterCommit();
     return;
   }
   std::optional<Result> result;
@@ -298,6 +299,23 @@ void Transaction::Commit() {
   if (std::string_view(PQcmdStatus(result->Raw())) == "ROLLBACK") {
     throw DbError("commit: the transaction had failed and was rolled back", "25P02");
   }
+  RunAfterCommit();
 }
+
+void Transaction::RunAfterCommit() {
+  auto actions = std::move(after_commit_);
+  after_commit_.clear();
+  for (auto& action : actions) {
+    // The edge of a follow-up: the transaction has committed, and a failing follow-up must not make
+    // its caller report it as failed (or try it again).
+    try {
+      action();
+    } catch (const std::exception& error) {
+      spdlog::error("an action after a commit failed: {}", error.what());
+    }
+  }
+}
+
+void Transaction::AfterCommit(std::function<void()> action) { after_commit_.push_back(std::move(action)); }
 
 }  // namespace kpo::db

@@ -3,6 +3,7 @@
 // results, and transactions. A Connection is used by one thread at a time.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -155,14 +156,21 @@ class Transaction {
   // Runs the queued statements and COMMIT in one round trip. Throws DbError when anything fails;
   // the transaction's effects are then not durable.
   void Commit();
+  // Runs `action` after this transaction has committed, on the committing thread, in the order the
+  // actions were added; never when it rolls back or its commit fails. For what only a durable
+  // change may start (e.g. publishing the outbox rows it wrote). An exception from `action` is
+  // logged, not thrown: the transaction has committed by then.
+  void AfterCommit(std::function<void()> action);
   // The connection, inside the transaction (queued statements have run).
   Connection& Conn();
 
  private:
   Result Flush(std::optional<Connection::Statement> last);
+  void RunAfterCommit();
 
   Connection& connection_;
   std::vector<std::pair<std::string_view, Params>> queued_;
+  std::vector<std::function<void()>> after_commit_;
   bool begun_ = false;
   bool done_ = false;
 };

@@ -67,6 +67,35 @@ TEST_F(DbTest, QueuedStatementsRunInOrderBeforeTheNextExecAndCommitTogether) {
   EXPECT_TRUE(connection.Healthy());
 }
 
+TEST_F(DbTest, AfterCommitActionsRunOnceTheTransactionCommittedAndNeverOtherwise) {
+  Connection connection(Url(), {});
+  const std::string insert = "INSERT INTO " + table_ + " VALUES ($1, $2)";
+  std::vector<std::string> ran;
+  {
+    Transaction tx(connection);
+    tx.Queue(insert, {"1", "10"});
+    tx.AfterCommit([&] { ran.push_back("first"); });
+    tx.AfterCommit([&] { ran.push_back("second"); });
+    EXPECT_TRUE(ran.empty());
+    tx.Commit();
+    EXPECT_EQ(ran, (std::vector<std::string>{"first", "second"}));
+  }
+  ran.clear();
+  {
+    Transaction tx(connection);  // rolled back: never committed
+    tx.Queue(insert, {"2", "20"});
+    tx.AfterCommit([&] { ran.push_back("rolled back"); });
+  }
+  {
+    Transaction tx(connection);
+    tx.Queue(insert, {"3", "-1"});  // the CHECK fails the commit
+    tx.AfterCommit([&] { ran.push_back("failed"); });
+    EXPECT_THROW(tx.Commit(), DbError);
+  }
+  EXPECT_TRUE(ran.empty());
+  EXPECT_EQ(connection.Exec("SELECT count(*) AS n FROM " + table_).Int(0, "n"), 1);
+}
+
 TEST_F(DbTest, AQueuedStatementThatFailsFailsTheCommitAndNothingStays) {
   Connection connection(Url(), {});
   const std::string insert = "INSERT INTO " + table_ + " VALUES ($1, $2)";

@@ -43,7 +43,9 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.relay.batch_size = static_cast<std::size_t>(config.Int(prefix + "_RELAY_BATCH", 200, 1, 10000));
   settings.relay.poll_interval = config.Millis(prefix + "_RELAY_POLL_MS", std::chrono::milliseconds(200));
   settings.relay.vacuum_interval = config.Millis(prefix + "_RELAY_VACUUM_MS", settings.relay.vacuum_interval);
-  if (config.Bool(prefix + "_RELAY_WAKEUP", true)) settings.relay.wakeup = std::make_shared<core::Wakeup>();
+  if (config.Bool(prefix + "_RELAY_WAKEUP", true))
+    settings.relay.handoff = std::make_shared<messaging::OutboxHandoff>();
+  settings.relay.orphan_age = config.Millis(prefix + "_RELAY_ORPHAN_AGE_MS", settings.relay.orphan_age);
   settings.relay.crash_after_confirm =
       config.String("KPO_FAILPOINTS", "").find("relay_crash_after_confirm") != std::string::npos;
   settings.inbox_sweep = messaging::InboxSweep(

@@ -27,6 +27,7 @@ namespace kpo::service {
 // <PREFIX>_HTTP_MAX_QUEUE, <PREFIX>_HTTP_QUEUE_TARGET_MS, <PREFIX>_HTTP_QUEUE_INTERVAL_MS,
 // <PREFIX>_HTTP_MAX_QUEUE_WAIT_MS, <PREFIX>_CONSUMER_PREFETCH, <PREFIX>_RELAY_BATCH, <PREFIX>_CONSUMER_BATCH,
 // <PREFIX>_CONSUMERS, <PREFIX>_RELAYS, <PREFIX>_RELAY_POLL_MS, <PREFIX>_RELAY_WAKEUP,
+// <PREFIX>_RELAY_ORPHAN_AGE_MS,
 // <PREFIX>_CONSUMER_PRIORITY, <PREFIX>_ANALYZE_MS, <PREFIX>_RABBITMQ_URL (else RABBITMQ_URL) and
 // KPO_FAILPOINTS. Throws std::invalid_argument for a malformed value.
 struct ServiceSettings {
@@ -57,8 +58,9 @@ struct ServiceSettings {
   // up with, the batches stay whole instead of being dealt out round-robin: fewer, larger
   // transactions per message. <PREFIX>_CONSUMER_PRIORITY=false deals them out evenly.
   bool consumer_priority = true;
-  // Database, broker, batch, poll and wake-up filled in; relay.wakeup is null when the wake-up is
-  // off (<PREFIX>_RELAY_WAKEUP=false: the relay only polls).
+  // Database, broker, batch, poll, hand-off and orphan age filled in (the delete delay is the
+  // service's: <PREFIX>_RELAY_DELETE_DELAY_MS, read by its main); relay.handoff is
+  // null when the hand-off is off (<PREFIX>_RELAY_WAKEUP=false: the relays only poll, every row).
   messaging::RelayOptions relay;
   // Database filled in; retention from <PREFIX>_INBOX_RETENTION_H (default a week).
   db::RetentionSweep inbox_sweep;

@@ -38,10 +38,17 @@ service::ServiceSettings ReadSettings(core::Config& config) {
   auto settings = service::ReadServiceSettings(config, "ORDERS", "orders", "127.0.0.1:5001",
                                                "postgresql://kpo:kpo@localhost:5432/orders", 12);
   settings.relay.exchanges = {orders::kOrdersExchange};
-  settings.relay.on_published = [](db::Transaction& tx, const std::vector<messaging::Message>& published,
-                                   const std::string& sent_at) {
+  // The relay records the "published" step as it deletes the rows: deleting later would often leave
+  // an order Finished, its live update sent, before the step is there (the contract's timeline has it).
+  settings.relay.delete_delay = config.Millis("ORDERS_RELAY_DELETE_DELAY_MS", std::chrono::milliseconds(0));
+  settings.relay.on_published = [](db::Transaction& tx,
+                                   const std::vector<messaging::PublishedMessage>& published) {
     std::vector<std::string> order_ids;
-    for (const auto& message : published) order_ids.push_back(message.correlation_id);
+    std::vector<std::string> sent_at;
+    for (const auto& each : published) {
+      order_ids.push_back(each.message.correlation_id);
+      sent_at.push_back(each.sent_at);
+    }
     orders::OrderRepository::RecordPublished(tx, order_ids, sent_at);
   };
   return settings;
@@ -102,10 +109,8 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   db::Pool consumer_pool(database_url, static_cast<std::size_t>(settings.consumers) + 1,
                          {.application_name = "orders-consumer"});
   orders::Admission admission(admission_options);
-  // A batch's commit wakes the relay, which publishes its events now instead of at its next poll.
-  orders::OrderIntake intake(pool, ReadIntakeOptions(config), [wakeup = settings.relay.wakeup.get()] {
-    if (wakeup != nullptr) wakeup->Notify();
-  });
+  // A batch's commit hands its events to the relays, which publish them now instead of at a poll.
+  orders::OrderIntake intake(pool, ReadIntakeOptions(config), settings.relay.handoff.get());
   const orders::OrderServices services{pool, intake};
 
   http::Router router;

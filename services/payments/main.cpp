@@ -29,6 +29,9 @@ int main() {
     auto settings = service::ReadServiceSettings(config, "PAYMENTS", "payments", "127.0.0.1:5002",
                                                  "postgresql://kpo:kpo@localhost:5432/payments");
     settings.relay.exchanges = {payments::kPaymentsExchange};
+    // Nothing waits for payments' rows to go: what was confirmed within 100 ms is deleted in one commit.
+    settings.relay.delete_delay =
+        config.Millis("PAYMENTS_RELAY_DELETE_DELAY_MS", messaging::RelayOptions{}.delete_delay);
     const auto& database_url = settings.database_url;
     config.LogEffective("payments");
 
@@ -59,7 +62,7 @@ int main() {
         service::StartConsumers(settings, payments::OrderCreatedQueue(),
                                 [&](const std::vector<messaging::Delivery>& batch, std::stop_token stop) {
                                   return payments::HandleOrderCreated(
-                                      consumer_pool, batch, settings.relay.wakeup.get(), std::move(stop));
+                                      consumer_pool, batch, settings.relay.handoff.get(), std::move(stop));
                                 });
     server.Run();
     spdlog::info("payments: stopping workers");

@@ -35,7 +35,7 @@ class ApplyingResults : public ::testing::Test {
     auto order = NewOrder(core::NewUuid(), user_, 500, "test order", core::Now());
     db::Transaction tx(db_);
     OrderRepository::Insert(tx, order, OrderToJson(order));
-    OrderRepository::RecordPublished(tx, {order.id}, core::FormatRfc3339(core::Now()));
+    OrderRepository::RecordPublished(tx, {order.id}, {core::FormatRfc3339(core::Now())});
     tx.Commit();
     return order;
   }
@@ -81,7 +81,7 @@ TEST_F(ApplyingResults, APublishedStepRecordedAfterThePaymentTakesThePaymentsTim
   {
     db::Transaction tx(db_);
     OrderRepository::Insert(tx, order, OrderToJson(order));
-    OrderRepository::RecordPublished(tx, {order.id}, "2099-01-01T00:00:08.000000Z");
+    OrderRepository::RecordPublished(tx, {order.id}, {"2099-01-01T00:00:08.000000Z"});
     tx.Commit();
   }
   auto result = Succeeded(order);

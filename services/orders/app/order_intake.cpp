@@ -37,8 +37,8 @@ observability::Histogram& WaitTimes() {
 
 }  // namespace
 
-OrderIntake::OrderIntake(db::Pool& pool, OrderIntakeOptions options, std::function<void()> committed)
-    : pool_(pool), options_(options), committed_(std::move(committed)) {
+OrderIntake::OrderIntake(db::Pool& pool, OrderIntakeOptions options, messaging::OutboxHandoff* relay_handoff)
+    : pool_(pool), options_(options), relay_handoff_(relay_handoff) {
   for (int i = 0; i < options_.max_writers; ++i) {
     writers_.emplace_back([this, i](std::stop_token stop) {
       core::NameThisThread("intake-" + std::to_string(i));
@@ -110,11 +110,6 @@ void OrderIntake::RunWriter(std::stop_token stop) {
     }
     Write(batch);
     WriteTimes().Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    // A 202 (a replayed one too, which costs the relay one look for nothing) means an event waits.
-    const bool placed = std::any_of(batch.begin(), batch.end(), [](const Entry& entry) {
-      return entry.answer && entry.answer->status == 202;
-    });
-    if (placed && committed_) committed_();
     for (Entry& entry : batch) {
       entry.done(entry.failure, entry.answer ? std::move(*entry.answer) : http::Response{});
     }
@@ -172,7 +167,7 @@ std::vector<http::Response> OrderIntake::WriteInTransaction(db::Transaction& tx,
     drafts.push_back({submission.user_id, submission.amount, submission.description, submission.traceparent});
     placed.push_back(i);
   }
-  const auto orders = PlaceOrders(tx, drafts);
+  const auto orders = PlaceOrders(tx, drafts, relay_handoff_);
   for (std::size_t j = 0; j < placed.size(); ++j) {
     auto accepted = http::JsonResponse(202, OrderToJson(orders[j]));
     accepted.SetHeader("Location", "/api/orders/" + orders[j].id);

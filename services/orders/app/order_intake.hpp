@@ -27,6 +27,7 @@
 #include "db/pool.hpp"
 #include "http/message.hpp"
 #include "idempotency/idempotency.hpp"
+#include "messaging/outbox.hpp"
 
 namespace kpo::orders {
 
@@ -51,10 +52,9 @@ class OrderIntake {
   using Done = std::function<void(std::exception_ptr failure, http::Response answer)>;
 
   // Starts `max_writers` writer threads, which write the batches until the intake is stopped.
-  // `committed` (if any) is called on a writer after each batch that stored a new order has
-  // committed, before the answers go out (e.g. to wake the outbox relay: once a batch, not once an
-  // order).
-  OrderIntake(db::Pool& pool, OrderIntakeOptions options, std::function<void()> committed = nullptr);
+  // The OrderCreated events of each committed batch are offered to `relay_handoff` (if any), before
+  // the answers go out: the outbox relay publishes them without reading them back.
+  OrderIntake(db::Pool& pool, OrderIntakeOptions options, messaging::OutboxHandoff* relay_handoff = nullptr);
   // Stop().
   ~OrderIntake();
   OrderIntake(const OrderIntake&) = delete;
@@ -94,7 +94,7 @@ class OrderIntake {
 
   db::Pool& pool_;
   OrderIntakeOptions options_;
-  std::function<void()> committed_;
+  messaging::OutboxHandoff* relay_handoff_;
   mutable std::mutex mutex_;
   std::condition_variable_any handed_in_;  // under mutex_: waiting_ got a submission
   std::deque<Entry> waiting_;

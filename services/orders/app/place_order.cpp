@@ -8,7 +8,8 @@
 
 namespace kpo::orders {
 
-std::vector<Order> PlaceOrders(db::Transaction& tx, std::span<const OrderDraft> drafts) {
+std::vector<Order> PlaceOrders(db::Transaction& tx, std::span<const OrderDraft> drafts,
+                               messaging::OutboxHandoff* relay_handoff) {
   std::vector<Order> orders;
   std::vector<std::string> order_jsons;
   std::vector<messaging::Message> events;
@@ -22,7 +23,7 @@ std::vector<Order> PlaceOrders(db::Transaction& tx, std::span<const OrderDraft> 
     orders.push_back(std::move(order));
   }
   OrderRepository::InsertMany(tx, orders, order_jsons);
-  messaging::EnqueueOutbox(tx, events);
+  messaging::EnqueueOutbox(tx, events, relay_handoff);
   return orders;
 }
 

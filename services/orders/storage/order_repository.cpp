@@ -124,11 +124,14 @@ void OrderRepository::UpdateStatuses(db::Transaction& tx, const std::vector<Orde
 }
 
 void OrderRepository::RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
-                                      const std::string& sent_at) {
+                                      const std::vector<std::string>& sent_at) {
   if (order_ids.empty()) return;
-  db::ArrayParam ids;
-  for (const auto& id : order_ids) ids.Add(id);
-  tx.Queue(sql::kRecordPublished, {ids.Text(), sent_at});
+  db::ArrayParam ids, times;
+  for (std::size_t i = 0; i < order_ids.size(); ++i) {
+    ids.Add(order_ids[i]);
+    times.Add(sent_at.at(i));
+  }
+  tx.Queue(sql::kRecordPublished, {ids.Text(), times.Text()});
 }
 
 void OrderRepository::AddEvents(db::Transaction& tx,

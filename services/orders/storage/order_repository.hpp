@@ -44,11 +44,12 @@ class OrderRepository {
   // orders that are still Created in the database. A timeline is stored as the times in its order's
   // row, so this records the steps ApplyPaymentOutcome appended.
   static void UpdateStatuses(db::Transaction& tx, const std::vector<Order>& orders);
-  // Records the "published" step, at `sent_at`, for the orders whose OrderCreated the broker confirmed
-  // (an order keeps its first record); at the payment result's time instead when one is recorded
-  // earlier (a repeated publish). Locks the orders in id order, as Lock does.
+  // Records the "published" step, each order at its `sent_at` (same index), for the orders whose
+  // OrderCreated the broker confirmed (an order keeps its first record); at the payment result's time
+  // instead when one is recorded earlier (a repeated publish). One statement: locks the orders in id
+  // order, as Lock does.
   static void RecordPublished(db::Transaction& tx, const std::vector<std::string>& order_ids,
-                              const std::string& sent_at);
+                              const std::vector<std::string>& sent_at);
 
   // Stores change events: (user id, order JSON).
   static void AddEvents(db::Transaction& tx, const std::vector<std::pair<std::string, std::string>>& events);

@@ -80,7 +80,7 @@ class PublishedStep : public OrderEventsCleanUp {
   }
   void Publish(const std::string& id, const std::string& sent_at) {
     db::Transaction tx(db_);
-    OrderRepository::RecordPublished(tx, {id}, sent_at);
+    OrderRepository::RecordPublished(tx, {id}, {sent_at});
     tx.Commit();
   }
   std::string PublishedAt(const std::string& id) {
@@ -90,6 +90,18 @@ class PublishedStep : public OrderEventsCleanUp {
         .Text(0, "at");
   }
 };
+
+// One statement for the batches a relay deletes together: each order takes its own batch's send time.
+TEST_F(PublishedStep, EachOrderOfOneRecordTakesItsOwnTime) {
+  const auto first = NewOrder();
+  const auto second = NewOrder();
+  db::Transaction tx(db_);
+  OrderRepository::RecordPublished(tx, {first, second, first},
+                                   {"2026-01-01T00:00:04Z", "2026-01-01T00:00:05Z", "2026-01-01T00:00:03Z"});
+  tx.Commit();
+  EXPECT_EQ(PublishedAt(first), "00:00:03");  // published twice in the same deletes: the earlier
+  EXPECT_EQ(PublishedAt(second), "00:00:05");
+}
 
 TEST_F(PublishedStep, IsTheConfirmTimeAndAFirstRecordStays) {
   const auto id = NewOrder();

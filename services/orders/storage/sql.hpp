@@ -26,10 +26,14 @@ INSERT INTO order_events (user_id, payload) SELECT user_id, payload FROM new ORD
 // The orders are locked in id order first, as kLockOrders locks them: the payment results of a
 // batch can arrive before the relay commits it, and two writers locking the same rows in different
 // orders would deadlock. published_at is in no index, so the update is HOT where the page has room.
+// Each order takes its own send time ($2, same index as $1; an order published twice in one batch
+// takes the earlier).
 inline constexpr std::string_view kRecordPublished = R"sql(
-UPDATE orders o SET published_at = least($2::timestamptz, o.paid_at)
-FROM (SELECT id FROM orders WHERE id = ANY($1::uuid[]) AND published_at IS NULL ORDER BY id
-      FOR NO KEY UPDATE) AS locked
+UPDATE orders o SET published_at = least(locked.sent_at, o.paid_at)
+FROM (SELECT orders.id, sent.at AS sent_at
+      FROM orders JOIN (SELECT id, min(at) AS at FROM unnest($1::uuid[], $2::timestamptz[]) AS p(id, at)
+                        GROUP BY id) AS sent ON sent.id = orders.id
+      WHERE orders.published_at IS NULL ORDER BY orders.id FOR NO KEY UPDATE OF orders) AS locked
 WHERE o.id = locked.id AND o.published_at IS NULL)sql";
 
 // Orders are read with their timeline's times (published_at, paid_at); OrderRepository builds the

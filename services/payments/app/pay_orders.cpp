@@ -30,7 +30,8 @@ void LogDecisions(const std::vector<OrderToPay>& orders, const std::vector<Payme
 
 }  // namespace
 
-PaymentsDecided PayOrders(db::Transaction& tx, const std::vector<OrderToPay>& orders) {
+PaymentsDecided PayOrders(db::Transaction& tx, const std::vector<OrderToPay>& orders,
+                          messaging::OutboxHandoff* relay_handoff) {
   // The claims come first: a concurrent transaction holding an order's claim makes this one wait
   // and then skip the order, so two messages for one order never both charge it.
   std::vector<PaymentClaim> claims;
@@ -71,7 +72,7 @@ PaymentsDecided PayOrders(db::Transaction& tx, const std::vector<OrderToPay>& or
   AccountRepository::SetBalances(tx, changed);
   AccountRepository::AppendEntries(tx, entries);
   AccountRepository::RecordDecisions(tx, records);
-  messaging::EnqueueOutbox(tx, events);
+  messaging::EnqueueOutbox(tx, events, relay_handoff);
   LogDecisions(orders, records);
   return decided;
 }

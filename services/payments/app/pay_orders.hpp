@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "db/connection.hpp"
+#include "messaging/outbox.hpp"
 #include "payments/messaging/events.hpp"
 
 namespace kpo::payments {
@@ -23,7 +24,9 @@ struct PaymentsDecided {
 // charges it when its account has the funds at that point (balances run through the batch, so
 // the balance never goes negative), appends the charge to the ledger, records the decision and
 // enqueues PaymentSucceeded / PaymentFailed in the outbox. An order is decided at most once,
-// whatever the number of its messages, even across concurrent transactions. Throws db::DbError.
-PaymentsDecided PayOrders(db::Transaction& tx, const std::vector<OrderToPay>& orders);
+// whatever the number of its messages, even across concurrent transactions. Once `tx` commits
+// the result events go to `relay_handoff` (if any; messaging::EnqueueOutbox). Throws db::DbError.
+PaymentsDecided PayOrders(db::Transaction& tx, const std::vector<OrderToPay>& orders,
+                          messaging::OutboxHandoff* relay_handoff = nullptr);
 
 }  // namespace kpo::payments

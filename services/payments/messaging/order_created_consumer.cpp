@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include "messaging/inbox.hpp"
 #include "payments/app/pay_orders.hpp"
 #include "payments/messaging/events.hpp"
@@ -17,7 +15,8 @@ messaging::QueueSpec OrderCreatedQueue() {
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
 std::vector<messaging::Disposition> HandleOrderCreated(db::Pool& pool,
                                                        const std::vector<messaging::Delivery>& batch,
-                                                       core::Wakeup* relay_wakeup, std::stop_token stop) {
+                                                       messaging::OutboxHandoff* relay_handoff,
+                                                       std::stop_token stop) {
   auto dispositions = messaging::ProcessBatch(
       pool, batch,
       [&](db::Transaction& tx, const std::vector<const messaging::Delivery*>& fresh) {
@@ -32,17 +31,12 @@ std::vector<messaging::Disposition> HandleOrderCreated(db::Pool& pool,
           }
         }
         if (!rejections.empty()) return rejections;
-        const auto decided = PayOrders(tx, orders);
+        const auto decided = PayOrders(tx, orders, relay_handoff);
         if (decided.already_decided > 0)
           spdlog::info("{} order(s) were already decided", decided.already_decided);
         return rejections;
       },
       stop);
-  // Something committed: its result events are waiting in the outbox.
-  if (relay_wakeup != nullptr && std::find(dispositions.begin(), dispositions.end(),
-                                           messaging::Disposition::kAck) != dispositions.end()) {
-    relay_wakeup->Notify();
-  }
   return dispositions;
 }
 

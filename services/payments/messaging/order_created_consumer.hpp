@@ -4,9 +4,9 @@
 #include <stop_token>
 #include <vector>
 
-#include "core/retry.hpp"
 #include "db/pool.hpp"
 #include "messaging/amqp.hpp"
+#include "messaging/outbox.hpp"
 
 namespace kpo::payments {
 
@@ -15,10 +15,11 @@ messaging::QueueSpec OrderCreatedQueue();
 
 // Handles a batch of deliveries in one transaction: malformed → dead letter (alone); a duplicate
 // message_id or an already decided order → ack without change; otherwise inbox rows + charges +
-// result events commit together, then everything is acked. After a commit that enqueued
-// events, `relay_wakeup` (when set) is notified.
+// result events commit together, then everything is acked. The result events of a commit go to
+// `relay_handoff` (when set).
 std::vector<messaging::Disposition> HandleOrderCreated(db::Pool& pool,
                                                        const std::vector<messaging::Delivery>& batch,
-                                                       core::Wakeup* relay_wakeup, std::stop_token stop);
+                                                       messaging::OutboxHandoff* relay_handoff,
+                                                       std::stop_token stop);
 
 }  // namespace kpo::payments
