@@ -63,6 +63,8 @@ class OutboxRelayTest : public ::testing::Test {
     }
   }
 
+  // Made on the test's thread before any relay logs (see RunningConsumer: TSan cannot see spdlog make it).
+  std::shared_ptr<spdlog::logger> logger_ = spdlog::default_logger();
   std::string schema_;
   std::string url_;
   db::Connection admin_{db::TestDatabaseUrl(), {}};
