@@ -20,9 +20,10 @@ namespace kpo::messaging {
 
 // Committed outbox messages on their way from this process's committers to its relays. A message
 // is "held" from its Offer until a relay Releases it: the relay has published it and deleted its row,
-// or given up on it (the broker failed), leaving the row to the relays' poll. The poll never claims a
-// held row, so this process publishes each of its own rows once however long its broker confirm takes.
-// Bounded: what does not fit is not held and waits in the outbox for the poll. Thread safe.
+// or given up on it (the broker failed), leaving the row to the relays' poll. This process's poll
+// leaves held rows alone (with more than it can list held, all rows younger than a confirm timeout),
+// so it publishes each of its own rows once however long the broker takes to confirm. Bounded: what
+// does not fit is not held and waits in the outbox for the poll. Thread safe.
 class OutboxHandoff {
  public:
   struct Handed {
