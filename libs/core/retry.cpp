@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <exception>
+#include <mutex>
 
 namespace kpo::core {
 
@@ -52,22 +54,6 @@ void RunWithReconnect(std::string_view what, std::stop_token stop, const std::fu
       WaitFor(stop, delay);
     }
   }
-}
-
-void Wakeup::Notify() {
-  {
-    std::lock_guard lock(mutex_);
-    notified_ = true;
-  }
-  cv_.notify_all();
-}
-
-// NOLINTNEXTLINE(performance-unnecessary-value-param)
-bool Wakeup::Wait(std::stop_token stop, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  const bool notified = cv_.wait_for(lock, stop, timeout, [this] { return notified_; });
-  notified_ = false;
-  return notified;
 }
 
 }  // namespace kpo::core

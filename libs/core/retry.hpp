@@ -2,9 +2,7 @@
 // Waiting with a way out: stop-aware sleeps, a wake-up signal between threads, and the one
 // reconnect loop every long-lived worker (consumer, relay, listener) runs.
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <random>
 #include <stop_token>
 #include <string_view>
@@ -56,20 +54,5 @@ struct ReconnectPolicy {
 // is the edge of a worker thread: nothing escapes it.
 void RunWithReconnect(std::string_view what, std::stop_token stop, const std::function<void()>& session,
                       ReconnectPolicy policy = {});
-
-// A level-triggered wake-up: Notify() makes the next (or current) Wait return at once. Many
-// notifications before a Wait coalesce into one. Thread safe.
-class Wakeup {
- public:
-  void Notify();
-  // Waits until notified, `timeout` passes or `stop` is requested; true when notified. Clears
-  // the notification.
-  bool Wait(std::stop_token stop, std::chrono::milliseconds timeout);
-
- private:
-  std::mutex mutex_;
-  std::condition_variable_any cv_;
-  bool notified_ = false;
-};
 
 }  // namespace kpo::core

@@ -56,22 +56,6 @@ TEST(WaitFor, ReturnsTrueAfterTheDelay) {
   EXPECT_TRUE(WaitFor(source.get_token(), milliseconds(1)));
 }
 
-TEST(Wakeup, ANotificationBeforeTheWaitIsKept) {
-  Wakeup wakeup;
-  std::stop_source source;
-  wakeup.Notify();
-  wakeup.Notify();  // coalesces with the first
-  EXPECT_TRUE(wakeup.Wait(source.get_token(), std::chrono::hours(1)));
-  EXPECT_FALSE(wakeup.Wait(source.get_token(), milliseconds(1)));
-}
-
-TEST(Wakeup, NotifyFromAnotherThreadEndsTheWait) {
-  Wakeup wakeup;
-  std::stop_source source;
-  std::jthread notifier([&] { wakeup.Notify(); });
-  EXPECT_TRUE(wakeup.Wait(source.get_token(), std::chrono::hours(1)));
-}
-
 TEST(RunWithReconnect, RetriesAFailedSessionUntilStopped) {
   std::stop_source source;
   std::atomic<int> attempts = 0;

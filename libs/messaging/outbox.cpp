@@ -32,8 +32,8 @@ WHERE published_at IS NULL AND created_at <= clock_timestamp() - $2::interval AN
 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)sql";
 constexpr std::string_view kDeletePublished = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
 constexpr std::string_view kDeleteHanded = "DELETE FROM outbox WHERE message_id = ANY($1::uuid[])";
-// Beyond this many held messages a relay skips its poll: the exclusion list would cost more than
-// the poll can find (orphans wait for the next round, or for this process to catch up).
+// Beyond this many held messages the poll lists none and takes only rows too old to be held
+// (OrphanAge): an exclusion list that long would cost more than the poll can save.
 constexpr std::size_t kMaxExcluded = 5000;
 constexpr std::string_view kVacuum = "VACUUM (SKIP_LOCKED) outbox";
 // The backlog gauges, sampled by the relay (see SampleBacklog). Both walk the partial index on
