@@ -3,8 +3,11 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <charconv>
+#include <climits>
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
@@ -90,7 +93,8 @@ std::string Result::Rfc3339(int row, std::string_view column) const {
   return core::FormatRfc3339(*parsed);
 }
 
-Connection::Connection(const std::string& url, const ConnectionOptions& options) {
+Connection::Connection(const std::string& url, const ConnectionOptions& options)
+    : reply_timeout_(options.statement_timeout + options.reply_grace) {
   const auto connect_timeout = std::to_string(std::max<long long>(2, options.connect_timeout.count() / 1000));
   const auto pg_options = "-c statement_timeout=" + std::to_string(options.statement_timeout.count()) +
                           " -c lock_timeout=" + std::to_string(options.lock_timeout.count()) +
@@ -134,12 +138,55 @@ const std::string& Connection::PreparedName(std::string_view sql, bool& fresh) {
   return it->second;
 }
 
+void Connection::AwaitReply() {
+  const auto deadline = std::chrono::steady_clock::now() + reply_timeout_;
+  while (PQisBusy(conn_) == 1) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      spdlog::warn("the database sent no answer within {} ms: giving the connection up",
+                   reply_timeout_.count());
+      ::shutdown(PQsocket(conn_), SHUT_RDWR);
+      return;
+    }
+    pollfd socket{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
+    const int ready = ::poll(&socket, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
+    if (ready < 0 && errno != EINTR) return;  // PQgetResult reports the broken socket
+    // A connection that broke makes PQgetResult return its error at once.
+    if (ready > 0 && PQconsumeInput(conn_) == 0) return;
+  }
+}
+
+Result Connection::ReadResults(std::string_view what) {
+  std::optional<Result> kept;
+  bool failed = false;
+  while (true) {
+    AwaitReply();
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) break;
+    const auto status = PQresultStatus(raw);
+    const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    // The first failure is the cause; later results (of a script) are read and dropped.
+    if (failed) {
+      PQclear(raw);
+    } else {
+      kept.emplace(raw);
+      failed = !ok;
+    }
+  }
+  // No result at all: the command was never sent, or the connection broke before any answer.
+  return Check(conn_, kept ? kept->Release() : nullptr, what);
+}
+
 Result Connection::Exec(std::string_view sql, const Params& params) {
   bool fresh = false;
   const std::string& name = PreparedName(sql, fresh);
   if (fresh) {
     try {
-      Check(conn_, PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr), "prepare");
+      if (PQsendPrepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr) != 1) {
+        throw DbError("prepare: " + ErrorOf(conn_), "08006");
+      }
+      ReadResults("prepare");
     } catch (const DbError&) {
       prepared_.erase(std::string(sql));
       throw;
@@ -148,10 +195,11 @@ Result Connection::Exec(std::string_view sql, const Params& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
-  return Check(conn_,
-               PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                              nullptr, 0),
-               "query");
+  if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                          nullptr, 0) != 1) {
+    throw DbError("query: " + ErrorOf(conn_), "08006");
+  }
+  return ReadResults("query");
 }
 
 bool Connection::SendPipeline(const std::vector<Statement>& statements,
@@ -185,6 +233,7 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
   std::optional<DbError> failure;
   std::size_t answered = 0;
   for (std::size_t i = 0; i < commands.size() && sent; ++i) {
+    AwaitReply();
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) break;
     ++answered;
@@ -201,10 +250,19 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
         if (!failure) failure = error;
       }
     }
-    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);  // the NULL that ends each command
+    // The NULL that ends each command (after any further result).
+    while (true) {
+      AwaitReply();
+      PGresult* extra = PQgetResult(conn_);
+      if (extra == nullptr) break;
+      PQclear(extra);
+    }
   }
   // The sync's own result.
-  while (PGresult* raw = PQgetResult(conn_)) {
+  while (true) {
+    AwaitReply();
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) break;
     const bool synced = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
     PQclear(raw);
     if (synced) break;
@@ -226,7 +284,8 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
 }
 
 void Connection::ExecScript(std::string_view sql) {
-  Check(conn_, PQexec(conn_, std::string(sql).c_str()), "script");
+  if (PQsendQuery(conn_, std::string(sql).c_str()) != 1) throw DbError("script: " + ErrorOf(conn_), "08006");
+  ReadResults("script");
 }
 
 bool Connection::Healthy() const {
@@ -249,8 +308,11 @@ Transaction::~Transaction() {
   if (done_ || !begun_) return;
   // Destructors must not throw; a failed rollback leaves the connection unhealthy and the pool
   // drops it, which rolls the transaction back on the server.
-  PGresult* result = PQexec(connection_.Raw(), "ROLLBACK");
-  if (result != nullptr) PQclear(result);
+  try {
+    connection_.ExecScript("ROLLBACK");
+  } catch (const DbError& error) {
+    spdlog::debug("rollback failed, the connection goes: {}", error.what());
+  }
 }
 
 void Transaction::Queue(std::string_view sql, Params params) { queued_.emplace_back(sql, std::move(params)); }

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 struct pg_conn;
@@ -63,6 +64,8 @@ class Result {
   Result& operator=(const Result&) = delete;
 
   pg_result* Raw() const { return result_; }
+  // Gives the result up to the caller, who clears it.
+  pg_result* Release() { return std::exchange(result_, nullptr); }
   int Rows() const;
   bool Empty() const { return Rows() == 0; }
   int Column(std::string_view name) const;
@@ -80,7 +83,14 @@ class Result {
 
 struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{5000};
+  // Also bounds, with reply_grace on top, how long any call waits for the server's next answer:
+  // a server that stops answering while its TCP still acknowledges (a stopped process, an fsync
+  // that never returns, which no statement_timeout interrupts) is given up on then, so no call
+  // waits forever.
   std::chrono::milliseconds statement_timeout{10000};
+  // What the server may take beyond statement_timeout before a call gives up waiting for it: the
+  // statement's own timeout is the server's to report, with room for a slow COMMIT's flush.
+  std::chrono::milliseconds reply_grace{5000};
   std::chrono::milliseconds lock_timeout{5000};
   // How long data sent may stay unacknowledged by the server's TCP (and keepalive probes unanswered)
   // before the connection counts as dead. A busy server acks at once, so this bounds how long a
@@ -123,6 +133,12 @@ class Connection {
   pg_conn* Raw() { return conn_; }
 
  private:
+  // Waits until libpq holds the server's next whole answer, for at most reply_timeout_. Past it,
+  // the connection is given up: its socket is shut down, so libpq sees it lost and the call fails
+  // (08006; a COMMIT then 08007, outcome unknown), and Healthy() is false from then on.
+  void AwaitReply();
+  // Reads every result of the command sent and returns the first failure, else the last result.
+  Result ReadResults(std::string_view what);
   // The statement's prepared name on this connection; `fresh` when it still has to be prepared.
   const std::string& PreparedName(std::string_view sql, bool& fresh);
   // Sends `statements` (preparing those not prepared yet) and the sync; returns whether all went
@@ -132,6 +148,7 @@ class Connection {
                     std::vector<std::optional<std::string>>& commands);
 
   pg_conn* conn_ = nullptr;
+  std::chrono::milliseconds reply_timeout_;
   std::unordered_map<std::string, std::string> prepared_;  // sql → statement name
   std::uint64_t next_statement_ = 0;                       // names are never reused
 };
