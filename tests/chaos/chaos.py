@@ -44,13 +44,13 @@ def reset_databases(env):
         psql(admin, f"CREATE DATABASE {name}")
 
 
-def run_schedule(ctx, kinds_once):
+def run_schedule(ctx, kinds_once, only=None):
     """Faults one after another, each followed by its settle wait and a quiet gap: every kind once in a
     seeded order (short), or such rounds until the load has sent its orders (long). The load runs
     throughout and stops once the schedule is over and at least its orders were sent."""
     round_no = 0
     while True:
-        kinds = list(KINDS)
+        kinds = list(only or KINDS)
         ctx.rng.shuffle(kinds)
         for kind in kinds:
             run_one(ctx, kind)
@@ -114,9 +114,13 @@ def main():
     parser.add_argument("--orders", type=int)
     parser.add_argument("--rate", type=float, help="orders (and deposits) sent per second")
     parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--only", type=lambda text: text.split(","), metavar="KIND,...",
+                        help=f"these faults alone (of {', '.join(KINDS)}), e.g. to reproduce one")
     parser.add_argument("--build-dir", default=os.environ.get("KPO_BUILD_DIR", "build/release"))
     parser.add_argument("--run-dir", default=os.environ.get("KPO_CHAOS_RUN_DIR", ".run/chaos"))
     args = parser.parse_args()
+    if args.only and set(args.only) - set(KINDS):
+        parser.error(f"--only: unknown fault kinds {', '.join(sorted(set(args.only) - set(KINDS)))}")
     settings = dict(MODES[args.mode])
     settings.update({k: v for k, v in (("orders", args.orders), ("rate", args.rate)) if v})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -138,7 +142,7 @@ def main():
               f"{settings['users']} users, seed {args.seed}; logs in {args.run_dir}", flush=True)
         ctx.load.setup_users()
         ctx.load.start()
-        rounds = run_schedule(ctx, kinds_once=args.mode == "short")
+        rounds = run_schedule(ctx, kinds_once=args.mode == "short", only=args.only)
         ctx.load.join()
         stats.set_window("final")
         final_settle = wait_settled(env["ORDERS_DATABASE_URL"])

@@ -199,6 +199,7 @@ class Infrastructure:
         self.rabbit_killed = False
         self.broker_under_systemd = False
         self.postgres_down = False
+        self.postgres_paused = []
 
     def rabbitmqctl(self, *args, timeout=120):
         return run(as_root([*self.rmq_env, "timeout", str(timeout), "rabbitmqctl", "-q", *args]), timeout + 10)
@@ -212,6 +213,26 @@ class Infrastructure:
         self.postgres_down = True
         run(as_root(["pg_ctlcluster", self.pg_version, self.pg_cluster, "stop", "-m", "immediate"]), timeout=120)
         self.start_postgres()
+
+    def pause_postgres(self, seconds):
+        """SIGSTOP to every process of the cluster (the postmaster and its children), SIGCONT after `seconds`: a
+        server that hangs with its sockets open, as on a stalled disk. The kernel still acknowledges what the
+        clients send, so only their own deadlines notice. Returns how many processes were paused."""
+        pid_file = f"/var/run/postgresql/{self.pg_version}-{self.pg_cluster}.pid"
+        with open(pid_file, encoding="ascii") as f:
+            postmaster = f.readline().strip()
+        children = run(["pgrep", "-P", postmaster]).split()
+        self.postgres_paused = [postmaster, *children]
+        run(as_root(["kill", "-STOP", *self.postgres_paused]))
+        try:
+            time.sleep(seconds)  # the fault itself: the server stays hung this long
+        finally:
+            self.resume_postgres()
+        return len(children) + 1
+
+    def resume_postgres(self):
+        run(as_root(["kill", "-CONT", *self.postgres_paused]))
+        self.postgres_paused = []
 
     def start_postgres(self):
         """Starts the cluster unless it is already up (a start that timed out may have gone on by itself)."""
@@ -256,7 +277,7 @@ class Infrastructure:
         again. Each step is tried whatever the others did; a failure is printed, not raised, so that it does
         not hide why the run ended."""
         steps = [(self.rabbit_stopped, self.start_rabbit_app), (self.rabbit_killed, self.start_broker),
-                 (self.postgres_down, self.start_postgres)]
+                 (bool(self.postgres_paused), self.resume_postgres), (self.postgres_down, self.start_postgres)]
         for needed, step in steps:
             if not needed:
                 continue

@@ -7,15 +7,18 @@ from broker import ORDER_CREATED, PAYMENT_FAILED, PAYMENT_SUCCEEDED
 from checks import psql
 
 PAUSE_S = 5
+# Longer than a database call waits for an answer (statement_timeout 10 s + 5 s, db::ConnectionOptions): the
+# services must give the hung server up themselves, answer 503 meanwhile and converge once it resumes.
+POSTGRES_PAUSE_S = 20
 BROKER_DOWN_S = 10
 DUPLICATED_ORDERS = 40
 POISON_PER_QUEUE = 3
 
 KINDS = ("kill-orders", "kill-payments", "kill-gateway", "stop-orders", "stop-payments", "stop-gateway",
-         "broker-stop", "broker-kill", "postgres-restart", "postgres-crash", "duplicates", "poison",
-         "rolling-restart")
+         "broker-stop", "broker-kill", "postgres-restart", "postgres-crash", "postgres-pause", "duplicates",
+         "poison", "rolling-restart")
 # The faults of shared infrastructure: every replica sees them, so the clients must see none (503 + Retry-After).
-INFRASTRUCTURE_KINDS = ("broker-stop", "broker-kill", "postgres-restart", "postgres-crash")
+INFRASTRUCTURE_KINDS = ("broker-stop", "broker-kill", "postgres-restart", "postgres-crash", "postgres-pause")
 
 
 def run_fault(kind, ctx):
@@ -27,7 +30,7 @@ def run_fault(kind, ctx):
         ctx.cluster.pause(replica, PAUSE_S)
         return f"SIGSTOP {replica.label} for {PAUSE_S} s"
     return {"broker-stop": broker_stop, "broker-kill": broker_kill, "postgres-restart": postgres_restart,
-            "postgres-crash": postgres_crash, "duplicates": duplicates, "poison": poison,
+            "postgres-crash": postgres_crash, "postgres-pause": postgres_pause, "duplicates": duplicates, "poison": poison,
             "rolling-restart": rolling_restart}[kind](ctx)
 
 
@@ -59,6 +62,11 @@ def postgres_restart(ctx):
     began = time.monotonic()
     ctx.infra.restart_postgres()
     return f"pg_ctlcluster restart took {time.monotonic() - began:.1f} s"
+
+
+def postgres_pause(ctx):
+    paused = ctx.infra.pause_postgres(POSTGRES_PAUSE_S)
+    return f"SIGSTOP to PostgreSQL's {paused} processes for {POSTGRES_PAUSE_S} s (a hung server, its sockets open)"
 
 
 def duplicates(ctx):
