@@ -5,11 +5,11 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <climits>
+#include <cstring>
 
-#include "core/clock.hpp"
 #include "core/config.hpp"
 
 namespace kpo::db {
@@ -36,65 +36,8 @@ Result Check(PGconn* conn, PGresult* result, std::string_view what) {
 
 }  // namespace
 
-Result::Result(pg_result* result) : result_(result) {}
-Result::~Result() {
-  if (result_ != nullptr) PQclear(result_);
-}
-Result::Result(Result&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
-Result& Result::operator=(Result&& other) noexcept {
-  if (this != &other) {
-    if (result_ != nullptr) PQclear(result_);
-    result_ = std::exchange(other.result_, nullptr);
-  }
-  return *this;
-}
-
-int Result::Rows() const { return PQntuples(result_); }
-
-int Result::Column(std::string_view name) const {
-  const int index = PQfnumber(result_, std::string(name).c_str());
-  if (index < 0) throw DbError("no column " + std::string(name) + " in result");
-  return index;
-}
-
-bool Result::IsNull(int row, std::string_view column) const {
-  return PQgetisnull(result_, row, Column(column)) != 0;
-}
-
-std::string Result::Text(int row, std::string_view column) const {
-  const int col = Column(column);
-  return std::string(PQgetvalue(result_, row, col), static_cast<std::size_t>(PQgetlength(result_, row, col)));
-}
-
-std::optional<std::string> Result::OptionalText(int row, std::string_view column) const {
-  if (IsNull(row, column)) return std::nullopt;
-  return Text(row, column);
-}
-
-std::int64_t Result::Int(int row, std::string_view column) const {
-  const auto text = Text(row, column);
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) {
-    throw DbError("column " + std::string(column) + " is not an integer: " + text);
-  }
-  return value;
-}
-
-bool Result::Bool(int row, std::string_view column) const { return Text(row, column) == "t"; }
-
-std::string Result::Rfc3339(int row, std::string_view column) const {
-  // "2026-11-25 20:40:22.123456+00" → parsed and re-rendered with microseconds and 'Z'.
-  auto text = Text(row, column);
-  if (text.size() > 10) text[10] = 'T';
-  if (text.size() > 3 && text[text.size() - 3] == '+') text += ":00";
-  auto parsed = core::ParseRfc3339(text);
-  if (!parsed) throw DbError("column " + std::string(column) + " is not a UTC timestamp: " + text);
-  return core::FormatRfc3339(*parsed);
-}
-
 Connection::Connection(const std::string& url, const ConnectionOptions& options)
-    : reply_timeout_(options.statement_timeout + options.reply_grace) {
+    : statement_timeout_(options.statement_timeout), reply_grace_(options.reply_grace) {
   const auto connect_timeout = std::to_string(std::max<long long>(2, options.connect_timeout.count() / 1000));
   const auto pg_options = "-c statement_timeout=" + std::to_string(options.statement_timeout.count()) +
                           " -c lock_timeout=" + std::to_string(options.lock_timeout.count()) +
@@ -138,35 +81,58 @@ const std::string& Connection::PreparedName(std::string_view sql, bool& fresh) {
   return it->second;
 }
 
-void Connection::AwaitReply() {
-  const auto deadline = std::chrono::steady_clock::now() + reply_timeout_;
+Connection::Deadline Connection::ReplyDeadline(std::size_t statements) const {
+  if (statement_timeout_.count() <= 0) return std::nullopt;
+  return std::chrono::steady_clock::now() +
+         statement_timeout_ * static_cast<std::int64_t>(std::max<std::size_t>(1, statements)) + reply_grace_;
+}
+
+void Connection::AwaitReply(Deadline deadline) {
+  const auto give_up = [this](std::string_view why) {
+    spdlog::warn("giving a database connection up: {}", why);
+    ::shutdown(PQsocket(conn_), SHUT_RDWR);
+  };
   while (PQisBusy(conn_) == 1) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) {
-      spdlog::warn("the database sent no answer within {} ms: giving the connection up",
-                   reply_timeout_.count());
-      ::shutdown(PQsocket(conn_), SHUT_RDWR);
-      return;
+    // Bytes TLS has already taken off the socket are invisible to poll(): read them first.
+    if (PQsslInUse(conn_) == 1 && (PQconsumeInput(conn_) == 0 || PQisBusy(conn_) == 0)) return;
+    int wait_ms = -1;
+    if (deadline) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        give_up("the server sent no answer in time");
+        return;
+      }
+      wait_ms = static_cast<int>(std::min<std::int64_t>(left.count(), INT_MAX));
     }
     pollfd socket{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
-    const int ready = ::poll(&socket, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
-    if (ready < 0 && errno != EINTR) return;  // PQgetResult reports the broken socket
+    const int ready = ::poll(&socket, 1, wait_ms);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      give_up(std::string("poll failed: ") + std::strerror(errno));
+      return;
+    }
     // A connection that broke makes PQgetResult return its error at once.
     if (ready > 0 && PQconsumeInput(conn_) == 0) return;
   }
 }
 
-Result Connection::ReadResults(std::string_view what) {
+Result Connection::ReadResults(std::string_view what, Deadline deadline) {
   std::optional<Result> kept;
   bool failed = false;
   while (true) {
-    AwaitReply();
+    AwaitReply(deadline);
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) break;
     const auto status = PQresultStatus(raw);
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+      // No statement here copies; a connection left in a COPY would answer nothing else.
+      PQclear(raw);
+      ::shutdown(PQsocket(conn_), SHUT_RDWR);
+      throw DbError(std::string(what) + ": COPY is not supported on this connection", "0A000");
+    }
     const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-    // The first failure is the cause; later results (of a script) are read and dropped.
+    // The first failure is the cause (the server stops a script there); later results are dropped.
     if (failed) {
       PQclear(raw);
     } else {
@@ -174,11 +140,18 @@ Result Connection::ReadResults(std::string_view what) {
       failed = !ok;
     }
   }
-  // No result at all: the command was never sent, or the connection broke before any answer.
+  // No result at all: the connection broke before any answer.
   return Check(conn_, kept ? kept->Release() : nullptr, what);
 }
 
+void Connection::EnsureReady(std::string_view what) const {
+  if (PQstatus(conn_) != CONNECTION_OK || PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) {
+    throw DbError(std::string(what) + ": the connection is broken", "08006");
+  }
+}
+
 Result Connection::Exec(std::string_view sql, const Params& params) {
+  EnsureReady("query");
   bool fresh = false;
   const std::string& name = PreparedName(sql, fresh);
   if (fresh) {
@@ -186,7 +159,7 @@ Result Connection::Exec(std::string_view sql, const Params& params) {
       if (PQsendPrepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr) != 1) {
         throw DbError("prepare: " + ErrorOf(conn_), "08006");
       }
-      ReadResults("prepare");
+      ReadResults("prepare", ReplyDeadline(1));
     } catch (const DbError&) {
       prepared_.erase(std::string(sql));
       throw;
@@ -199,7 +172,7 @@ Result Connection::Exec(std::string_view sql, const Params& params) {
                           nullptr, 0) != 1) {
     throw DbError("query: " + ErrorOf(conn_), "08006");
   }
-  return ReadResults("query");
+  return ReadResults("query", ReplyDeadline(1));
 }
 
 bool Connection::SendPipeline(const std::vector<Statement>& statements,
@@ -224,16 +197,18 @@ bool Connection::SendPipeline(const std::vector<Statement>& statements,
 }
 
 Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
+  EnsureReady("pipeline");
   if (PQenterPipelineMode(conn_) != 1) throw DbError("enter pipeline mode: " + ErrorOf(conn_), "08006");
   // The SQL of each prepare sent (kept only if it succeeds), or nullopt for an execution.
   std::vector<std::optional<std::string>> commands;
   const bool sent = SendPipeline(statements, commands);
+  const auto deadline = ReplyDeadline(statements.size());
   // Every result is read, whatever happened, so that the connection leaves pipeline mode clean.
   std::optional<Result> last;
   std::optional<DbError> failure;
   std::size_t answered = 0;
   for (std::size_t i = 0; i < commands.size() && sent; ++i) {
-    AwaitReply();
+    AwaitReply(deadline);
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) break;
     ++answered;
@@ -252,15 +227,15 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
     }
     // The NULL that ends each command (after any further result).
     while (true) {
-      AwaitReply();
+      AwaitReply(deadline);
       PGresult* extra = PQgetResult(conn_);
       if (extra == nullptr) break;
       PQclear(extra);
     }
   }
-  // The sync's own result.
-  while (true) {
-    AwaitReply();
+  // The sync's own result (none when the sync never went out).
+  while (sent) {
+    AwaitReply(deadline);
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) break;
     const bool synced = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
@@ -284,8 +259,11 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
 }
 
 void Connection::ExecScript(std::string_view sql) {
+  EnsureReady("script");
   if (PQsendQuery(conn_, std::string(sql).c_str()) != 1) throw DbError("script: " + ErrorOf(conn_), "08006");
-  ReadResults("script");
+  // Every statement but the last ends with a semicolon: counting them never undercounts the
+  // statements (one inside a string or a function body only lengthens the deadline).
+  ReadResults("script", ReplyDeadline(1 + static_cast<std::size_t>(std::count(sql.begin(), sql.end(), ';'))));
 }
 
 bool Connection::Healthy() const {
@@ -310,7 +288,7 @@ Transaction::~Transaction() {
   // drops it, which rolls the transaction back on the server.
   try {
     connection_.ExecScript("ROLLBACK");
-  } catch (const DbError& error) {
+  } catch (const std::exception& error) {
     spdlog::debug("rollback failed, the connection goes: {}", error.what());
   }
 }

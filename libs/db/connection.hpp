@@ -83,10 +83,11 @@ class Result {
 
 struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{5000};
-  // Also bounds, with reply_grace on top, how long any call waits for the server's next answer:
-  // a server that stops answering while its TCP still acknowledges (a stopped process, an fsync
-  // that never returns, which no statement_timeout interrupts) is given up on then, so no call
-  // waits forever.
+  // Also bounds, with reply_grace on top, how long any call waits for the server's answer (per
+  // statement sent together): a server that stops answering while its TCP still acknowledges (a
+  // stopped process, an fsync that never returns, which no statement_timeout interrupts) is given
+  // up on then, so no call waits forever. A statement that raises its own statement_timeout (SET
+  // LOCAL) above this one is not covered; 0 (no timeout) leaves the calls without a deadline.
   std::chrono::milliseconds statement_timeout{10000};
   // What the server may take beyond statement_timeout before a call gives up waiting for it: the
   // statement's own timeout is the server's to report, with room for a slow COMMIT's flush.
@@ -133,12 +134,20 @@ class Connection {
   pg_conn* Raw() { return conn_; }
 
  private:
-  // Waits until libpq holds the server's next whole answer, for at most reply_timeout_. Past it,
-  // the connection is given up: its socket is shut down, so libpq sees it lost and the call fails
-  // (08006; a COMMIT then 08007, outcome unknown), and Healthy() is false from then on.
-  void AwaitReply();
-  // Reads every result of the command sent and returns the first failure, else the last result.
-  Result ReadResults(std::string_view what);
+  // When a call gives up waiting for the server: after `statements` statements' statement_timeout
+  // and reply_grace (the server sends a pipeline's or a script's answers together, once the last
+  // statement is done); none when statement_timeout is 0 (no timeout).
+  using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+  Deadline ReplyDeadline(std::size_t statements) const;
+  // Waits until libpq holds the server's next whole answer, or until `deadline`: then the
+  // connection is given up (its socket shut down, so libpq sees it lost and the call fails with
+  // 08006; a COMMIT then 08007, outcome unknown), and Healthy() is false from then on.
+  void AwaitReply(Deadline deadline);
+  // Reads every result of the command sent; returns the first failure, else the last result.
+  Result ReadResults(std::string_view what, Deadline deadline);
+  // Throws 08006 unless the connection can take a command now (a broken one, or one a failed
+  // pipeline left in pipeline mode, whose commands libpq would queue and never send).
+  void EnsureReady(std::string_view what) const;
   // The statement's prepared name on this connection; `fresh` when it still has to be prepared.
   const std::string& PreparedName(std::string_view sql, bool& fresh);
   // Sends `statements` (preparing those not prepared yet) and the sync; returns whether all went
@@ -148,7 +157,8 @@ class Connection {
                     std::vector<std::optional<std::string>>& commands);
 
   pg_conn* conn_ = nullptr;
-  std::chrono::milliseconds reply_timeout_;
+  std::chrono::milliseconds statement_timeout_;
+  std::chrono::milliseconds reply_grace_;
   std::unordered_map<std::string, std::string> prepared_;  // sql → statement name
   std::uint64_t next_statement_ = 0;                       // names are never reused
 };
