@@ -7,8 +7,9 @@ from broker import ORDER_CREATED, PAYMENT_FAILED, PAYMENT_SUCCEEDED
 from checks import psql
 
 PAUSE_S = 5
-# Longer than a database call waits for an answer (statement_timeout 10 s + 5 s, db::ConnectionOptions): the
-# services must give the hung server up themselves, answer 503 meanwhile and converge once it resumes.
+# Longer than a one-statement database call waits for its answer (statement_timeout 10 s + 5 s,
+# db::ConnectionOptions; a pipeline waits that per statement): the services must give the hung server up
+# themselves, answer 503 meanwhile and converge once it resumes.
 POSTGRES_PAUSE_S = 20
 BROKER_DOWN_S = 10
 DUPLICATED_ORDERS = 40
