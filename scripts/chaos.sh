@@ -4,10 +4,10 @@
 #   scripts/chaos.sh             short run: >= 2,000 orders, every fault kind once (a step of test.sh)
 #   scripts/chaos.sh --long      >= 20,000 orders, the fault kinds in rounds until the load is sent (make chaos)
 # Other options go to tests/chaos/chaos.py (--orders N, --rate R, --seed S, --only KIND,... for those
-# faults alone). It uses its own databases
-# (orders_chaos, payments_chaos, gateway_chaos; dropped and created again) and RabbitMQ vhost kpo_chaos on
-# the machine's PostgreSQL and RabbitMQ, and restarts both during the run: it holds the lock file
-# KPO_CHAOS_LOCK (default /tmp/kpo-itest.lock, the one the integration tests share; empty: no lock).
+# faults alone). It uses its own databases (orders_chaos, payments_chaos, gateway_chaos; dropped and
+# created again) and RabbitMQ vhost kpo_chaos on the machine's PostgreSQL and RabbitMQ, and restarts
+# both during the run: it holds the lock file KPO_CHAOS_LOCK (default /tmp/kpo-itest.lock, the one
+# the integration tests share; empty: no lock).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

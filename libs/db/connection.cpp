@@ -87,11 +87,12 @@ Connection::Deadline Connection::ReplyDeadline(std::size_t statements) const {
          statement_timeout_ * static_cast<std::int64_t>(std::max<std::size_t>(1, statements)) + reply_grace_;
 }
 
+void Connection::GiveUp(std::string_view why) {
+  spdlog::warn("giving a database connection up: {}", why);
+  ::shutdown(PQsocket(conn_), SHUT_RDWR);
+}
+
 void Connection::AwaitReply(Deadline deadline) {
-  const auto give_up = [this](std::string_view why) {
-    spdlog::warn("giving a database connection up: {}", why);
-    ::shutdown(PQsocket(conn_), SHUT_RDWR);
-  };
   while (PQisBusy(conn_) == 1) {
     // Bytes TLS has already taken off the socket are invisible to poll(): read them first.
     if (PQsslInUse(conn_) == 1 && (PQconsumeInput(conn_) == 0 || PQisBusy(conn_) == 0)) return;
@@ -100,7 +101,7 @@ void Connection::AwaitReply(Deadline deadline) {
       const auto left =
           std::chrono::ceil<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
-        give_up("the server sent no answer in time");
+        GiveUp("the server sent no answer in time");
         return;
       }
       wait_ms = static_cast<int>(std::min<std::int64_t>(left.count(), INT_MAX));
@@ -109,7 +110,7 @@ void Connection::AwaitReply(Deadline deadline) {
     const int ready = ::poll(&socket, 1, wait_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      give_up(std::string("poll failed: ") + std::strerror(errno));
+      GiveUp(std::string("poll failed: ") + std::strerror(errno));
       return;
     }
     // A connection that broke makes PQgetResult return its error at once.
@@ -128,7 +129,7 @@ Result Connection::ReadResults(std::string_view what, Deadline deadline) {
     if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
       // No statement here copies; a connection left in a COPY would answer nothing else.
       PQclear(raw);
-      ::shutdown(PQsocket(conn_), SHUT_RDWR);
+      GiveUp("a COPY began");
       throw DbError(std::string(what) + ": COPY is not supported on this connection", "0A000");
     }
     const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;

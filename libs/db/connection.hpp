@@ -143,6 +143,9 @@ class Connection {
   // connection is given up (its socket shut down, so libpq sees it lost and the call fails with
   // 08006; a COMMIT then 08007, outcome unknown), and Healthy() is false from then on.
   void AwaitReply(Deadline deadline);
+  // Shuts the socket down (logging why): libpq then sees the connection lost, every call on it
+  // fails at once and the pool drops it.
+  void GiveUp(std::string_view why);
   // Reads every result of the command sent; returns the first failure, else the last result.
   Result ReadResults(std::string_view what, Deadline deadline);
   // Throws 08006 unless the connection can take a command now (a broken one, or one a failed
