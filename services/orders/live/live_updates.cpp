@@ -127,9 +127,14 @@ std::int64_t LiveUpdates::SendBelow(const TransactionBounds& bounds,
   return below;
 }
 
+bool TransactionIdsWentBack(const TransactionBounds& bounds, const EventPosition& cursor) {
+  const bool after_an_event = cursor.id != 0;  // event ids start at 1
+  return bounds.xmax < cursor.tx || (after_an_event && bounds.xmax == cursor.tx);
+}
+
 bool LiveUpdates::Poll(db::Connection& db) {
   const auto bounds = OrderRepository::TransactionBoundsNow(db);
-  if (cursor_ && bounds.xmax <= cursor_->tx) {
+  if (cursor_ && TransactionIdsWentBack(bounds, *cursor_)) {
     // Transaction ids went back: another server took over (a failover to a standby that was
     // behind, a restore). Start again from now, or new events would lie below the cursor for good.
     spdlog::warn("live updates: transaction ids went back to {} (were past {}); following from now",

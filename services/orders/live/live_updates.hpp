@@ -73,6 +73,13 @@ struct LiveUpdatesOptions {
   std::chrono::milliseconds hold_back_limit{15'000};
 };
 
+// Whether the server's transaction ids went back below what the poller has followed (a failover to
+// a standby that was behind, a restore), so that new changes would lie below `cursor` for good.
+// `cursor` is the last event dispatched (its transaction committed, so the server's next id is past
+// it) or, before the first one, {xmin, 0} of the first poll (the next id is at least that: on an
+// idle server exactly that, which is not a fall).
+bool TransactionIdsWentBack(const TransactionBounds& bounds, const EventPosition& cursor);
+
 class LiveUpdates {
  public:
   explicit LiveUpdates(LiveUpdatesOptions options);

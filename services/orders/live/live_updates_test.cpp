@@ -70,6 +70,24 @@ TEST(Subscription, AReplayCutShortEndsTheStreamWithoutLiveEvents) {
   EXPECT_EQ(sent, Formatted({Event(6, 11), Event(7, 12)}) + "retry: 100\n\n");
 }
 
+TransactionBounds Bounds(std::int64_t xmin, std::int64_t xmax) {
+  return {.xmin = xmin, .xmax = xmax, .running = {}};
+}
+
+// Before the first event the cursor is the first poll's {xmin, 0}; on an idle server xmax equals it,
+// and taking that for a fall reset the poller ten times a second until the first order change.
+TEST(LiveUpdates, TransactionIdsWentBackOnlyBelowWhatWasFollowed) {
+  const EventPosition start{.tx = 500, .id = 0};
+  EXPECT_FALSE(TransactionIdsWentBack(Bounds(500, 500), start));  // idle server
+  EXPECT_FALSE(TransactionIdsWentBack(Bounds(500, 503), start));
+  EXPECT_TRUE(TransactionIdsWentBack(Bounds(480, 499), start));
+
+  const EventPosition after_event{.tx = 500, .id = 42};  // transaction 500 committed
+  EXPECT_FALSE(TransactionIdsWentBack(Bounds(501, 501), after_event));
+  EXPECT_TRUE(TransactionIdsWentBack(Bounds(500, 500), after_event));
+  EXPECT_TRUE(TransactionIdsWentBack(Bounds(10, 12), after_event));
+}
+
 TEST(LiveUpdates, AUserMayHoldOnlySoManyStreamsAtOnce) {
   LiveUpdates live({.database_url = "", .max_streams_per_user = 2});
   auto first = live.Subscribe("user-a");
