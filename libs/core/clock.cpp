@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <charconv>
 
 namespace kpo::core {
@@ -32,6 +33,21 @@ std::string FormatRfc3339(TimePoint t) {
                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                      hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
                      hms.subseconds().count());
+}
+
+std::string FormatHttpDate(std::chrono::sys_seconds t) {
+  using namespace std::chrono;
+  // English names whatever the locale: the format is fixed (strftime's %a and %b follow it).
+  static constexpr std::array<const char*, 7> kWeekdays{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{t - day};
+  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kWeekdays.at(weekday{day}.c_encoding()),
+                     static_cast<unsigned>(ymd.day()), kMonths.at(static_cast<unsigned>(ymd.month()) - 1),
+                     static_cast<int>(ymd.year()), hms.hours().count(), hms.minutes().count(),
+                     hms.seconds().count());
 }
 
 std::optional<TimePoint> ParseRfc3339(std::string_view text) {

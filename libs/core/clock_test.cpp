@@ -47,6 +47,16 @@ TEST(Clock, RejectsMalformedTimes) {
   EXPECT_FALSE(ParseRfc3339("yesterday"));
 }
 
+TEST(Clock, FormatsHttpDatesAsImfFixdate) {
+  using namespace std::chrono;
+  // RFC 9110 §5.6.7's own example.
+  EXPECT_EQ(FormatHttpDate(sys_days{1994y / November / 6} + 8h + 49min + 37s),
+            "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(FormatHttpDate(sys_days{2026y / December / 31} + 23h + 59min + 59s),
+            "Thu, 31 Dec 2026 23:59:59 GMT");
+  EXPECT_EQ(FormatHttpDate(sys_days{2027y / January / 1}), "Fri, 01 Jan 2027 00:00:00 GMT");
+}
+
 TEST(Clock, NowRoundTrips) {
   auto now = Now();
   EXPECT_EQ(ParseRfc3339(FormatRfc3339(now)), now);

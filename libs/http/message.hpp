@@ -86,10 +86,11 @@ bool MethodMayCarryBody(std::string_view method);
 void AppendHeaderLine(std::string& head, std::string_view name, std::string_view value);
 
 // The status line and headers of `response` with a `content_length` byte body, or of a chunked one
-// when there is no length (a stream; for an HTTP/1.0 `version`, one the connection's close ends). The framing
-// headers (Content-Length, Transfer-Encoding, Connection) are the server's: a handler's own are dropped, as
-// is any header that would break the framing with a CR, LF or colon. Written by hand: Beast's serializer
-// walks a buffer sequence per field, which cost more than the proxying itself.
+// when there is no length (a stream; for an HTTP/1.0 `version`, one the connection's close ends).
+// The framing headers (Content-Length, Transfer-Encoding, Connection) and Date (now) are the
+// server's: a handler's own are dropped, as is any header that would break the framing with a CR,
+// LF or colon. Written by hand: Beast's serializer walks a buffer sequence per field, which cost
+// more than the proxying itself.
 std::string ResponseHead(const Response& response, std::optional<std::size_t> content_length,
                          unsigned version, bool keep_alive);
 

@@ -2,8 +2,26 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 namespace kpo::http {
 namespace {
+
+// RFC 9110 §6.6.1: every answer carries the server's Date, once, whatever a handler (or the answer
+// the gateway proxies) set.
+TEST(ResponseHeadTest, CarriesTheServersDateOnce) {
+  Response response{
+      .status = 200, .headers = {{"Date", "Thu, 01 Jan 1970 00:00:00 GMT"}}, .body = "", .stream = {}};
+  const auto head = ResponseHead(response, 0, 11, true);
+  const auto first = head.find("\r\nDate: ");
+  ASSERT_NE(first, std::string::npos) << head;
+  EXPECT_EQ(head.find("\r\nDate: ", first + 1), std::string::npos) << head;
+  EXPECT_EQ(head.find("1970"), std::string::npos) << head;
+  const auto value = head.substr(first + 8, head.find("\r\n", first + 2) - first - 8);
+  EXPECT_TRUE(std::regex_match(
+      value, std::regex(R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)")))
+      << value;
+}
 
 TEST(Message, ParsesTargetWithDecodedQuery) {
   auto parsed = ParseTarget("/api/orders?limit=5&before=a%20b");

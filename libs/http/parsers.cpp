@@ -83,6 +83,10 @@ void RequestParser::on_field_impl(Field name, BeastView name_string, BeastView v
 void RequestParser::on_header_impl(ErrorCode& ec) {
   if (transfer_encoding_ && (!chunked() || content_length_)) {
     ec = bhttp::error::bad_transfer_encoding;
+  } else if (transfer_encoding_ && version_ < 11) {
+    // RFC 9112 §6.1: HTTP/1.0 has no transfer codings, so its framing is faulty (a proxy before
+    // this server may have read the body by its length or to the close).
+    Refuse(400, "An HTTP/1.0 request cannot carry Transfer-Encoding", ec);
   } else if (hosts_ > 1 || (hosts_ == 0 && version_ == 11)) {
     // RFC 9112 §3.2: the one Host header names the origin; none in HTTP/1.1, or two, is a bad request.
     Refuse(400, "An HTTP/1.1 request needs exactly one Host header", ec);

@@ -60,6 +60,15 @@ class RequestParser final : public detail::MessageParser<true> {
  public:
   explicit RequestParser(Request& request);
 
+  // Bounds the whole head, request line included, at `bytes`: ReadRequest refuses a longer one
+  // (error::header_limit). Beast's own header_limit, set with it, counts the line and the fields
+  // apart, and so alone let a head of up to twice the bound through.
+  void LimitHead(std::uint32_t bytes) {
+    head_limit_ = bytes;
+    header_limit(bytes);
+  }
+  std::uint32_t HeadLimit() const { return head_limit_; }
+
   unsigned Version() const { return version_; }
   bool IsHead() const { return head_; }
   // Set when the request line or headers were well-formed HTTP but ask for what this server does
@@ -94,6 +103,7 @@ class RequestParser final : public detail::MessageParser<true> {
   int authorizations_ = 0;
   int content_types_ = 0;
   int idempotency_keys_ = 0;
+  std::uint32_t head_limit_ = 8 * 1024;  // Beast's default header_limit
   unsigned version_ = 11;
   bool head_ = false;
   bool request_line_read_ = false;

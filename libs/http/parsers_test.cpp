@@ -99,6 +99,7 @@ TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedSingletonHeadersAndCode
       {"POST /x HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k1\r\nidempotency-key: k2\r\n", 400},
       {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\ncontent-type: text/plain\r\n", 400},
       {"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n", 501},
+      {"POST /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n", 400},  // RFC 9112 §6.1
       {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Encoding: br\r\nContent-Length: 4\r\n", 415}};
   for (const auto& [head, status] : cases) {
     Request request;

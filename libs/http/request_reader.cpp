@@ -77,6 +77,9 @@ boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& soc
   namespace bhttp = boost::beast::http;
   constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
   auto [head_error, head_bytes] = co_await bhttp::async_read_header(socket, buffer, parser, kTuple);
+  // The bytes the parser consumed for the head are its exact size (see RequestParser::LimitHead).
+  if (!head_error && head_bytes > parser.HeadLimit())
+    co_return ReadResult{bhttp::error::header_limit, head_bytes};
   if (head_error || parser.is_done()) co_return ReadResult{head_error, head_bytes};
   const auto expect = request.Header("Expect");
   if (expect && parser.Version() >= 11 && core::EqualsIgnoringAsciiCase(*expect, "100-continue")) {

@@ -1,18 +1,34 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/beast/http/status.hpp>
+#include <chrono>
 
 #include "core/ascii.hpp"
+#include "core/clock.hpp"
 #include "http/message.hpp"
 
 namespace kpo::http {
 namespace {
 
-// Framing headers are the server's to write; a handler's copy would contradict them.
-bool IsFramingHeader(std::string_view name) {
+// Framing headers are the server's to write; a handler's copy would contradict them. So is Date
+// (a proxied answer's own is replaced by the time this server sends it).
+bool IsServersHeader(std::string_view name) {
   return core::EqualsIgnoringAsciiCase("content-length", name) ||
          core::EqualsIgnoringAsciiCase("transfer-encoding", name) ||
-         core::EqualsIgnoringAsciiCase("connection", name);
+         core::EqualsIgnoringAsciiCase("connection", name) || core::EqualsIgnoringAsciiCase("date", name);
+}
+
+// RFC 9110 §6.6.1: a server with a clock sends Date with its answers. Formatted once a second
+// per thread.
+const std::string& DateNow() {
+  thread_local std::chrono::sys_seconds formatted_at{};
+  thread_local std::string text;
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  if (text.empty() || now != formatted_at) {
+    formatted_at = now;
+    text = core::FormatHttpDate(now);
+  }
+  return text;
 }
 
 bool IsSafeHeader(std::string_view name, std::string_view value) {
@@ -32,8 +48,9 @@ std::string ResponseHead(const Response& response, std::optional<std::size_t> co
   head += ' ';
   head += bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
   head += "\r\n";
+  AppendHeaderLine(head, "Date", DateNow());
   for (const auto& [name, value] : response.headers) {
-    if (IsFramingHeader(name)) continue;
+    if (IsServersHeader(name)) continue;
     if (!IsSafeHeader(name, value)) {
       spdlog::warn("dropped a response header with a forbidden character: {}", name);
       continue;

@@ -184,7 +184,7 @@ struct Server::Impl {
                                    const std::string& remote, bool first) {
     Request request;
     RequestParser parser(request);
-    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.LimitHead(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(options.body_limit);
     if (!first && buffer.size() == 0) {
       // A keep-alive connection may idle longer than a client may take to send one request: its

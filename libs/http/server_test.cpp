@@ -281,6 +281,16 @@ TEST_F(ServerTest, HugeHeadersAre431) {
   EXPECT_EQ(Call("GET", "/boom", {}, {{"X-Big", std::string(9000, 'a')}}).status, 431);
 }
 
+// The bound is on the whole head: fields that fit it one by one but not together are refused too,
+// and a head just inside it is served.
+TEST_F(ServerTest, TheHeaderLimitBoundsTheWholeHead) {
+  const Headers three_parts{
+      {"X-A", std::string(3000, 'a')}, {"X-B", std::string(3000, 'b')}, {"X-C", std::string(3000, 'c')}};
+  EXPECT_EQ(Call("GET", "/boom", {}, three_parts).status, 431);
+  const Headers inside{{"X-A", std::string(3000, 'a')}, {"X-B", std::string(3000, 'b')}};
+  EXPECT_EQ(Call("GET", "/boom", {}, inside).status, 500);  // served; /boom throws
+}
+
 TEST_F(ServerTest, AnOverLongRequestLineIs414) {
   const auto response = Call("GET", "/boom?q=" + std::string(9000, 'a'));
   EXPECT_EQ(response.status, 414);
