@@ -166,6 +166,10 @@ bool IsUtf8Json(std::string_view content_type) {
     const auto parameter = rest.substr(0, end);
     rest.remove_prefix(end);
     const auto equals = parameter.find('=');
+    // A charset named without a value (RFC 9110 §5.6.6 has none) says the body is in some charset
+    // but not which: not one to read as UTF-8.
+    if (equals == std::string_view::npos && core::EqualsIgnoringAsciiCase(Trimmed(parameter), "charset"))
+      return false;
     if (equals == std::string_view::npos ||
         !core::EqualsIgnoringAsciiCase(Trimmed(parameter.substr(0, equals)), "charset"))
       continue;

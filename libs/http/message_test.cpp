@@ -85,6 +85,8 @@ TEST(Message, AJsonBodyIsReadOnlyWithoutACharsetOrInUtf8) {
   EXPECT_FALSE(IsUtf8Json("application/json; charset=utf-16"));
   EXPECT_FALSE(IsUtf8Json("application/json; foo=bar; Charset=ISO-8859-1"));
   EXPECT_FALSE(IsUtf8Json("text/plain; charset=utf-8"));
+  EXPECT_FALSE(IsUtf8Json("application/json; charset"));  // which one is not said
+  EXPECT_TRUE(IsUtf8Json("application/json;"));           // an empty parameter is allowed
 }
 
 TEST(Message, AnAbsoluteFormTargetIsServedAsItsOriginForm) {
