@@ -54,6 +54,21 @@ export async function newVisitor(browser, viewport = DESKTOP) {
   return { context, page, errors };
 }
 
+/**
+ * Runs `body` with a new visitor ({ context, page, errors } of newVisitor) and closes the visitor's browser
+ * context afterwards, whatever happens. Once `body` has finished, the test fails if the page threw or its
+ * Content-Security-Policy refused anything meanwhile.
+ */
+export async function asVisitor(browser, body, viewport = DESKTOP) {
+  const visitor = await newVisitor(browser, viewport);
+  try {
+    await body(visitor);
+    noPageErrors(visitor.errors);
+  } finally {
+    await visitor.context.close();
+  }
+}
+
 export async function userId(page) {
   return page.locator('[data-user-id]').getAttribute('data-user-id');
 }

@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import {
   BASE,
   api,
+  asVisitor,
   contrastReport,
   createAccount,
   fillOrder,
   launch,
-  newVisitor,
-  noPageErrors,
   norm,
   orderItem,
   placeOrder,
@@ -33,8 +32,7 @@ const openDetails = (page, id) => page.locator(`li.order[data-order-id="${id}"] 
 
 describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
   it('each order has its own address: a click, a reload, a link in a new tab, Back, and a link to an older order', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ context, page }) => {
       await createAccount(page);
       const { id, item } = await placeOrder(page, '12.00');
       await waitStatus(page, id, 'Finished');
@@ -83,25 +81,18 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
       await openDetails(page, id).waitFor();
       await page.locator('li.order').nth(10).waitFor();
       await shot(page, '10-desktop-order-by-address');
-      noPageErrors(errors);
 
       // Someone else with the link: the order is not theirs (404 by contract) and the page says so.
-      const other = await newVisitor(browser);
-      try {
-        await other.page.goto(`${BASE}/orders/${id}`);
-        const missing = other.page.getByTestId('order-missing');
+      await asVisitor(browser, async ({ page: other }) => {
+        await other.goto(`${BASE}/orders/${id}`);
+        const missing = other.getByTestId('order-missing');
         await missing.waitFor();
         assert.match(await missing.textContent(), new RegExp(`Order #${id.slice(-8)} was not found`));
-        assert.equal(await other.page.locator('li.order').count(), 0);
+        assert.equal(await other.locator('li.order').count(), 0);
         await missing.getByRole('button', { name: 'Close' }).click();
-        await other.page.waitForURL(`${BASE}/`);
-        noPageErrors(other.errors);
-      } finally {
-        await other.context.close();
-      }
-    } finally {
-      await context.close();
-    }
+        await other.waitForURL(`${BASE}/`);
+      });
+    });
   });
 
   for (const c of [
@@ -109,8 +100,7 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
     { status: 429, retryAfter: 2, text: 'Too many requests right now — try again in 2 s.' },
   ]) {
     it(`a ${c.status} from POST /api/orders says when to try again, and the button waits for Retry-After`, async () => {
-      const { context, page, errors } = await newVisitor(browser);
-      try {
+      await asVisitor(browser, async ({ context, page }) => {
         await createAccount(page);
         let refused = 0;
         // What the system sends when it refuses new orders: problem+json with Retry-After.
@@ -152,16 +142,12 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
         await waitStatus(page, id, 'Finished');
         const r = await api(page, '/api/orders?limit=100');
         assert.equal(r.body.items.filter((o) => o.description === desc).length, 1);
-        noPageErrors(errors);
-      } finally {
-        await context.close();
-      }
+      });
     });
   }
 
   it('while the API is down the page says so and retries; it neither claims "No orders yet" nor offers "Place order"', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ context, page }) => {
       // nginx's own answer when the gateway is down.
       await context.route('**/api/**', (route) =>
         route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }),
@@ -181,15 +167,11 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
       await banner.waitFor({ state: 'detached', timeout: 20_000 });
       await page.getByText('You have no account yet').waitFor();
       assert.ok(await page.getByTestId('place-order').isEnabled());
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('a balance beyond 2^53 kopecks is shown exactly', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ context, page }) => {
       await createAccount(page);
       const uid = await page.locator('[data-user-id]').getAttribute('data-user-id');
       // Raw JSON text: JSON.parse would round 9007199254740993 to ...992.
@@ -208,15 +190,11 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
       await page.reload();
       await waitBalance(page, '90 071 992 547 409.93 ₽');
       assert.match(norm(await page.getByTestId('entries').textContent()), /→90071992547409\.93₽/);
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('a guest is told, before signing up, that the guest’s orders stay with the guest session', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ page }) => {
       await page.getByRole('button', { name: 'Sign in / Sign up' }).click();
       await page.getByRole('tab', { name: 'Sign up' }).click();
       const note = page.getByTestId('guest-note');
@@ -226,15 +204,11 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
         await note.getAttribute('id'),
       );
       await shot(page, '12-desktop-sign-up-guest-note');
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('all text meets WCAG AA contrast', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ page }) => {
       await createAccount(page);
       const { id, item } = await placeOrder(page, '5000.01'); // more than the balance: cancelled, with a reason
       await waitStatus(page, id, 'Cancelled');
@@ -247,9 +221,6 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
       const dialog = await contrastReport(page);
       console.log(`lowest contrast: page ${main.min}:1, sign-up dialog ${dialog.min}:1`);
       assert.deepEqual([...main.failures, ...dialog.failures], []);
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -3,14 +3,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  asVisitor,
   PHONE,
   api,
   balanceText,
   createAccount,
   fillOrder,
   launch,
-  newVisitor,
-  noPageErrors,
   norm,
   orderItem,
   placeOrder,
@@ -33,8 +32,7 @@ after(async () => {
 
 describe('web UI', { timeout: 240_000 }, () => {
   it('the seed scenario: guest session, create account with 5 000.00 ₽, place an order, see it finish live', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ page }) => {
       assert.match(await page.locator('[data-user-id]').textContent(), /Guest/);
       await page.getByText('You have no account yet').waitFor();
       await shot(page, '01-desktop-new-guest');
@@ -72,15 +70,11 @@ describe('web UI', { timeout: 240_000 }, () => {
       await ledger.locator('li.entry.charge', { hasText: id.slice(-8) }).waitFor();
       await ledger.locator('li.entry.deposit').first().waitFor();
       await shot(page, '02-desktop-order-finished');
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('an order larger than the balance is cancelled and the reason is shown', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ page }) => {
       await createAccount(page, '100');
       await waitBalance(page, '100.00 ₽');
       const { id, item } = await placeOrder(page, '100.01');
@@ -91,15 +85,11 @@ describe('web UI', { timeout: 240_000 }, () => {
       const r = await api(page, `/api/orders/${id}`);
       assert.equal(r.body.failureReason, 'insufficient_funds');
       await shot(page, '03-desktop-order-cancelled');
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('a double-clicked "Place order" creates one order', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ page }) => {
       await createAccount(page);
       // A real double click.
       const d1 = await fillOrder(page, '10.00', uniq('double click'));
@@ -140,15 +130,11 @@ describe('web UI', { timeout: 240_000 }, () => {
       assert.equal(r.body.items.length, 2);
       assert.equal(await page.locator('li.order').count(), 2);
       await waitBalance(page, '4 970.00 ₽');
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('what the visitor types while an order is being placed stays in the form', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ context, page }) => {
       await createAccount(page);
       // Each POST is held until the test lets it go: without the hold the answer may come first.
       let onHeld = () => {};
@@ -188,49 +174,40 @@ describe('web UI', { timeout: 240_000 }, () => {
       assert.equal(await page.getByLabel('Description').inputValue(), retyped);
       assert.equal(await page.getByLabel('Amount, ₽').inputValue(), '20.00');
       await context.unroute('**/api/orders');
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('two users never see each other’s orders', async () => {
-    const a = await newVisitor(browser);
-    const b = await newVisitor(browser);
-    try {
-      const ua = await userId(a.page);
-      const ub = await userId(b.page);
-      assert.notEqual(ua, ub);
-      await createAccount(a.page);
-      await createAccount(b.page);
-      const oa = await placeOrder(a.page, '11.00', uniq('user A'));
-      const ob = await placeOrder(b.page, '22.00', uniq('user B'));
-      await waitStatus(a.page, oa.id, 'Finished');
-      await waitStatus(b.page, ob.id, 'Finished');
-      // Give any stray live event time to arrive.
-      await a.page.waitForTimeout(1500);
-      assert.equal(await a.page.locator('li.order').count(), 1);
-      assert.equal(await b.page.locator('li.order').count(), 1);
-      assert.equal(await orderItem(a.page, ob.description).count(), 0);
-      assert.equal(await orderItem(b.page, oa.description).count(), 0);
-      // The API agrees: B's list lacks A's order and A's order id is 404 for B, like a missing one.
-      const listB = await api(b.page, '/api/orders?limit=100');
-      assert.deepEqual(listB.body.items.map((o) => o.id), [ob.id]);
-      assert.equal((await api(b.page, `/api/orders/${oa.id}`)).status, 404);
-      assert.equal((await api(a.page, `/api/orders/${ob.id}`)).status, 404);
-      await waitBalance(a.page, '4 989.00 ₽');
-      await waitBalance(b.page, '4 978.00 ₽');
-      noPageErrors(a.errors);
-      noPageErrors(b.errors);
-    } finally {
-      await a.context.close();
-      await b.context.close();
-    }
+    await asVisitor(browser, (a) =>
+      asVisitor(browser, async (b) => {
+        const ua = await userId(a.page);
+        const ub = await userId(b.page);
+        assert.notEqual(ua, ub);
+        await createAccount(a.page);
+        await createAccount(b.page);
+        const oa = await placeOrder(a.page, '11.00', uniq('user A'));
+        const ob = await placeOrder(b.page, '22.00', uniq('user B'));
+        await waitStatus(a.page, oa.id, 'Finished');
+        await waitStatus(b.page, ob.id, 'Finished');
+        // Give any stray live event time to arrive.
+        await a.page.waitForTimeout(1500);
+        assert.equal(await a.page.locator('li.order').count(), 1);
+        assert.equal(await b.page.locator('li.order').count(), 1);
+        assert.equal(await orderItem(a.page, ob.description).count(), 0);
+        assert.equal(await orderItem(b.page, oa.description).count(), 0);
+        // The API agrees: B's list lacks A's order and A's order id is 404 for B, like a missing one.
+        const listB = await api(b.page, '/api/orders?limit=100');
+        assert.deepEqual(listB.body.items.map((o) => o.id), [ob.id]);
+        assert.equal((await api(b.page, `/api/orders/${oa.id}`)).status, 404);
+        assert.equal((await api(a.page, `/api/orders/${ob.id}`)).status, 404);
+        await waitBalance(a.page, '4 989.00 ₽');
+        await waitBalance(b.page, '4 978.00 ₽');
+      }),
+    );
   });
 
   it('a reload keeps the session, the account and the orders (phone width)', async () => {
-    const { context, page, errors } = await newVisitor(browser, PHONE);
-    try {
+    await asVisitor(browser, async ({ page }) => {
       await shot(page, '04-phone-new-guest');
       await createAccount(page);
       const { id } = await placeOrder(page, '500');
@@ -250,15 +227,11 @@ describe('web UI', { timeout: 240_000 }, () => {
       await waitBalance(page, '4 500.00 ₽');
       await page.locator('.conn.live').waitFor({ timeout: 15_000 });
       await shot(page, '06-phone-after-reload');
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    }, PHONE);
   });
 
   it('lists orders newest first, ten at a time, with "Show older orders"', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ page }) => {
       await createAccount(page);
       const post = (body) =>
         api(page, '/api/orders', {
@@ -279,15 +252,11 @@ describe('web UI', { timeout: 240_000 }, () => {
       await more.waitFor({ state: 'detached' });
       const descs = await page.locator('li.order .order-desc').allTextContents();
       assert.deepEqual(descs, Array.from({ length: 12 }, (_, i) => `paged order ${String(12 - i).padStart(2, '0')}`));
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('falls back to polling when the live stream is cut, and goes live again', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ context, page }) => {
       await createAccount(page);
       await page.locator('.conn.live').waitFor({ timeout: 15_000 });
       // Cut the event stream (as a broken proxy would): every connection to it fails, then reload.
@@ -300,15 +269,11 @@ describe('web UI', { timeout: 240_000 }, () => {
       await shot(page, '08-desktop-polling-fallback');
       await context.unroute('**/api/events**');
       await page.locator('.conn.live').waitFor({ timeout: 20_000 });
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('a finished order listed without its "published" step shows the step once its details are opened', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ context, page }) => {
       await createAccount(page);
       const { id } = await placeOrder(page, '7.00');
       await waitStatus(page, id, 'Finished');
@@ -328,15 +293,11 @@ describe('web UI', { timeout: 240_000 }, () => {
       const steps = await tl.locator('.tl-step .tl-name').allTextContents();
       assert.deepEqual(steps, ['Created', 'Published', 'Paid', 'Finished']);
       await context.unroute('**/api/orders?**');
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('shows problem details next to the fields; sign in, sign up and sign out', async () => {
-    const { context, page, errors } = await newVisitor(browser);
-    try {
+    await asVisitor(browser, async ({ page }) => {
       // Client-side validation of money input, next to the field.
       await fillOrder(page, '12.345');
       await page.getByTestId('place-order').click();
@@ -374,10 +335,7 @@ describe('web UI', { timeout: 240_000 }, () => {
       await page.locator('form.auth').waitFor({ state: 'detached' });
       // A live region exists for status announcements.
       assert.equal(await page.getByTestId('live-region').getAttribute('aria-live'), 'polite');
-      noPageErrors(errors);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
 
