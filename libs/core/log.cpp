@@ -11,6 +11,7 @@
 
 #include "core/ids.hpp"
 #include "core/repeat_limit.hpp"
+#include "core/utf8.hpp"
 
 namespace kpo::core {
 namespace {
@@ -132,7 +133,19 @@ std::string RenderForTest(std::string_view msg) { return "{" + RenderMembers(msg
 std::string JsonEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      // A log line is JSON, so UTF-8: a byte that starts no valid sequence (a client's path) is U+FFFD.
+      const auto length = Utf8SequenceAt(text, i);
+      if (length == 0) {
+        out += "\\ufffd";
+      } else {
+        out.append(text.substr(i, length));
+        i += length - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";

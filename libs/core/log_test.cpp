@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <limits>
 
+#include "core/utf8.hpp"
+
 namespace kpo::core {
 namespace {
 
@@ -37,6 +39,16 @@ TEST(LogFields, EscapeQuotesBackslashesAndControlCharactersInKeysAndValues) {
   EXPECT_EQ(line.at("error").as_string(), nasty);
   EXPECT_EQ(line.at("msg").as_string(), nasty);
   EXPECT_EQ(line.at("k\"ey").as_string(), "v");
+}
+
+TEST(LogFields, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  // A client's path, percent-decoded: the line stays UTF-8, so stays JSON a log pipeline can read.
+  LogFields fields;
+  fields.Add("path", "/api/\xFF\xFE\xC0\x80ok\xD0\xBA");
+  ScopedLogFields scope(fields);
+  const auto rendered = RenderForTest("m");
+  EXPECT_TRUE(Utf8Length(rendered).has_value()) << rendered;
+  EXPECT_EQ(Parse(rendered).at("path").as_string(), "/api/\uFFFD\uFFFD\uFFFD\uFFFDok\u043A");
 }
 
 TEST(LogFields, NonFiniteNumbersBecomeNull) {

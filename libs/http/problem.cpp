@@ -4,6 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/utf8.hpp"
+
 namespace kpo::http {
 namespace {
 
@@ -107,10 +109,11 @@ Response ProblemResponse(int status, std::string_view detail, const FieldErrors&
   body["type"] = type.empty() ? "/problems/" + std::string(ProblemSlug(status)) : std::string(type);
   body["title"] = ReasonPhrase(status);
   body["status"] = status;
-  body["detail"] = detail;
+  // A detail or field error may repeat what the client sent (a path, a field's name): JSON is UTF-8.
+  body["detail"] = core::ValidUtf8(detail);
   if (!errors.empty()) {
     boost::json::object fields;
-    for (const auto& [field, message] : errors) fields[field] = message;
+    for (const auto& [field, message] : errors) fields[core::ValidUtf8(field)] = core::ValidUtf8(message);
     body["errors"] = std::move(fields);
   }
   Response response;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
+#include "core/utf8.hpp"
 #include "http/problem.hpp"
 
 namespace kpo::http {
@@ -38,6 +41,24 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   auto response = Call(router, wrong);
   EXPECT_EQ(response.status, 405);
   EXPECT_EQ(FindHeader(response.headers, "allow"), "GET, HEAD, POST");  // a GET route answers HEAD too
+}
+
+TEST(Router, A404Or405NamesAPathThatIsNotUtf8InValidUtf8) {
+  // The path is percent-decoded: /api/%ff%fe arrives as bytes no JSON text may hold (RFC 8259 §8.1).
+  Router router;
+  router.Add("GET", "/api/orders/{id}", [](Request&) { return JsonResponse(200, "{}"); });
+  auto missing = Make("GET", "/api/\xFF\xFE");
+  auto wrong = Make("DELETE", "/api/orders/\xC0\x80");
+  for (Request* request : {&missing, &wrong}) {
+    const auto response = Call(router, *request);
+    boost::system::error_code error;
+    const auto body = boost::json::parse(response.body, error);
+    ASSERT_FALSE(error) << response.body;
+    EXPECT_TRUE(core::Utf8Length(response.body).has_value()) << response.body;
+    EXPECT_NE(std::string(body.at("detail").as_string()).find("\xEF\xBF\xBD\xEF\xBF\xBD"), std::string::npos);
+  }
+  EXPECT_EQ(Call(router, missing).status, 404);
+  EXPECT_EQ(Call(router, wrong).status, 405);
 }
 
 TEST(Router, AFallbackAnswersUnknownPathsButNotOtherMethodsOfKnownOnes) {
