@@ -12,6 +12,13 @@ namespace {
 
 // The type of a document the page is made of; nullptr for any other kind of file (the directory
 // also holds the npm manifests and node_modules, which are not documents).
+// connect-src: the page's own origin and the servers the OpenAPI document names ("Try it out" calls
+// the one chosen; the gateway's CORS admits the web app's origin).
+constexpr const char* kDocsContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self' http://localhost:5005 http://localhost:3000; font-src 'self' data:; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
 const char* ContentTypeOf(const std::filesystem::path& path) {
   const auto ext = path.extension().string();
   return ext == ".html"  ? "text/html; charset=utf-8"
@@ -61,6 +68,13 @@ http::Response DocsFile(const std::string& docs_dir, const std::string& name) {
   // The type above is the one meant: a browser must not guess another from the content.
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   response.headers.emplace_back("Cache-Control", "public, max-age=3600");
+  // Through nginx the page shares its origin with the web app, whose session token is in the
+  // origin's localStorage: the page runs the gateway's own scripts only and is never framed. Swagger
+  // UI sets inline styles and draws icons as data: images; it fetches the document and calls the API
+  // on this origin.
+  response.headers.emplace_back("Content-Security-Policy", kDocsContentSecurityPolicy);
+  response.headers.emplace_back("X-Frame-Options", "DENY");
+  response.headers.emplace_back("Referrer-Policy", "no-referrer");
   return response;
 }
 

@@ -6,6 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
 
 #include "http/problem.hpp"
 
@@ -78,6 +81,28 @@ TEST_F(ApiDocs, NeitherDirectoriesNorOtherFilesNorNamesWithANulAreServed) {
 TEST_F(ApiDocs, DocumentsSayTheirTypeIsNotToBeGuessed) {
   EXPECT_EQ(http::FindHeader(DocsFile(dir_.string(), "index.html").headers, "X-Content-Type-Options"),
             "nosniff");
+}
+
+TEST_F(ApiDocs, ThePageRunsTheGatewaysOwnScriptsOnlyAndIsNeverFramed) {
+  // Behind nginx the page shares the web app's origin, and so the session token in its localStorage.
+  const auto headers = DocsFile(dir_.string(), "index.html").headers;
+  const auto policy = std::string(http::FindHeader(headers, "Content-Security-Policy").value_or(""));
+  EXPECT_NE(policy.find("script-src 'self';"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("frame-ancestors 'none'"), std::string::npos) << policy;
+  EXPECT_EQ(policy.find("unsafe-eval"), std::string::npos) << policy;
+  EXPECT_EQ(http::FindHeader(headers, "X-Frame-Options"), "DENY");
+  EXPECT_EQ(http::FindHeader(headers, "Referrer-Policy"), "no-referrer");
+}
+
+TEST(ApiDocsPage, HasNoInlineScriptTheContentSecurityPolicyWouldBlock) {
+  std::ifstream page(std::filesystem::path(KPO_DEFAULT_DOCS_DIR) / "index.html");
+  ASSERT_TRUE(page) << KPO_DEFAULT_DOCS_DIR;
+  std::stringstream html;
+  html << page.rdbuf();
+  const std::regex inline_script("<script(?![^>]*\\ssrc=)[^>]*>", std::regex::icase);
+  EXPECT_FALSE(std::regex_search(html.str(), inline_script)) << "a script without src runs inline";
+  EXPECT_FALSE(std::regex_search(html.str(), std::regex("\\son[a-z]+=", std::regex::icase)))
+      << "an event handler attribute";
 }
 
 TEST(OpenApiYaml, IsServedAsYaml) {
