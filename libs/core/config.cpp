@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <stdexcept>
@@ -19,7 +21,7 @@ std::string ReadEnv(std::string_view name, std::string_view fallback) {
 
 std::string Config::String(std::string_view name, std::string_view fallback) {
   auto value = ReadEnv(name, fallback);
-  effective_.emplace_back(name, MaskUrlPassword(value));
+  effective_.emplace_back(name, MaskPasswords(value));
   return value;
 }
 
@@ -53,7 +55,12 @@ bool Config::Bool(std::string_view name, bool fallback) {
 }
 
 std::chrono::milliseconds Config::Millis(std::string_view name, std::chrono::milliseconds fallback) {
-  return std::chrono::milliseconds(Int(name, fallback.count(), 0, 24LL * 3600 * 1000));
+  return Millis(name, fallback, std::chrono::milliseconds(0));
+}
+
+std::chrono::milliseconds Config::Millis(std::string_view name, std::chrono::milliseconds fallback,
+                                         std::chrono::milliseconds min) {
+  return std::chrono::milliseconds(Int(name, fallback.count(), min.count(), 24LL * 3600 * 1000));
 }
 
 void Config::LogEffective(std::string_view service) const {
@@ -67,29 +74,71 @@ void Config::LogEffective(std::string_view service) const {
 
 namespace {
 
-std::string MaskOneUrlPassword(std::string_view url) {
-  auto scheme = url.find("://");
-  auto at = url.find('@');
-  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme)
-    return std::string(url);
-  auto colon = url.find(':', scheme + 3);
+// user:pass@ → user:***@ in one URL of a list. The user information is what precedes the last '@',
+// after the last '/' (also in a URL whose "://" is mistyped: it is logged as it was given).
+std::string MaskUserInfoPassword(std::string_view url) {
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  const auto slash = url.rfind('/', at);
+  const auto user_begin = slash == std::string_view::npos ? 0 : slash + 1;
+  const auto colon = url.find(':', user_begin);
   if (colon == std::string_view::npos || colon > at) return std::string(url);
   return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
 }
 
+bool IsParameterStart(std::string_view text, std::size_t at) {
+  if (at == 0) return true;
+  const char before = text[at - 1];
+  return before == ' ' || before == '\t' || before == '?' || before == '&' || before == ';';
+}
+
+// password=VALUE → password=*** wherever a parameter starts: libpq's key=value form (a value may be
+// quoted, 'a b'), a URL's query (?password=...&) and the like.
+std::string MaskPasswordParameters(std::string_view text) {
+  static constexpr std::string_view kKey = "password=";
+  std::string masked;
+  std::size_t copied = 0;
+  for (std::size_t at = 0; at + kKey.size() <= text.size(); ++at) {
+    if (!IsParameterStart(text, at)) continue;
+    bool match = true;
+    for (std::size_t k = 0; k < kKey.size() && match; ++k) {
+      match = static_cast<char>(std::tolower(static_cast<unsigned char>(text[at + k]))) == kKey[k];
+    }
+    if (!match) continue;
+    const auto value = at + kKey.size();
+    auto end = value;
+    if (end < text.size() && text[end] == '\'') {
+      for (++end; end < text.size() && text[end] != '\''; ++end) {
+        if (text[end] == '\\') ++end;  // an escaped quote or backslash
+      }
+      end = std::min(end + 1, text.size());
+    } else {
+      while (end < text.size() && text[end] != ' ' && text[end] != '\t' && text[end] != '&' &&
+             text[end] != ',')
+        ++end;
+    }
+    masked.append(text.substr(copied, value - copied)).append("***");
+    copied = end;
+    at = end == 0 ? 0 : end - 1;
+  }
+  return masked.append(text.substr(copied));
+}
+
 }  // namespace
 
-std::string MaskUrlPassword(std::string_view url) {
+std::string MaskPasswords(std::string_view text) {
   // A setting may list several URLs (RABBITMQ_URL: the nodes of a cluster): mask each of them.
   std::string masked;
   std::size_t begin = 0;
   for (;;) {
-    const auto comma = url.find(',', begin);
-    masked += MaskOneUrlPassword(url.substr(begin, comma == std::string_view::npos ? comma : comma - begin));
-    if (comma == std::string_view::npos) return masked;
+    const auto comma = text.find(',', begin);
+    masked +=
+        MaskUserInfoPassword(text.substr(begin, comma == std::string_view::npos ? comma : comma - begin));
+    if (comma == std::string_view::npos) break;
     masked += ',';
     begin = comma + 1;
   }
+  return MaskPasswordParameters(masked);
 }
 
 std::pair<std::string, std::uint16_t> ParseListenAddress(std::string_view address) {

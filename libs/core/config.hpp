@@ -21,7 +21,12 @@ class Config {
   std::int64_t Int(std::string_view name, std::int64_t fallback, std::int64_t min, std::int64_t max);
   // true/false (also 1/0, yes/no, on/off); throws std::invalid_argument for anything else.
   bool Bool(std::string_view name, bool fallback);
+  // A duration in whole milliseconds, 0 to a day; throws std::invalid_argument like Int.
   std::chrono::milliseconds Millis(std::string_view name, std::chrono::milliseconds fallback);
+  // The same with a lower bound, for a period or timeout that 0 would turn into a busy loop or an
+  // instant failure.
+  std::chrono::milliseconds Millis(std::string_view name, std::chrono::milliseconds fallback,
+                                   std::chrono::milliseconds min);
 
   // Logs (info) every name=value read so far, in order; secrets are masked and URLs lose their password.
   void LogEffective(std::string_view service) const;
@@ -30,8 +35,10 @@ class Config {
   std::vector<std::pair<std::string, std::string>> effective_;
 };
 
-// Hides the password of a URL such as postgresql://user:pass@host/db → postgresql://user:***@host/db.
-std::string MaskUrlPassword(std::string_view url);
+// Hides the passwords in a setting or a message that repeats one: each URL's (postgresql://user:pass@host/db
+// → postgresql://user:***@host/db; a comma-separated list of URLs, each) and every password=VALUE parameter
+// (libpq's "host=h password=p", a URL's ?password=p) → password=***.
+std::string MaskPasswords(std::string_view text);
 
 // The items of a comma-separated list, empty ones dropped: "a,b,,c" → {"a","b","c"}.
 std::vector<std::string> SplitList(std::string_view text);

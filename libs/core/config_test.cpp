@@ -37,9 +37,21 @@ TEST(Config, ReadsEnvironmentWithFallbacksAndMasksSecrets) {
 }
 
 TEST(Config, MasksThePasswordOfEveryUrlInAList) {
-  EXPECT_EQ(MaskUrlPassword("amqp://kpo:kpo@127.0.0.1:5681/,amqp://kpo:kpo@127.0.0.1:5682/,amqp://h3/"),
+  EXPECT_EQ(MaskPasswords("amqp://kpo:kpo@127.0.0.1:5681/,amqp://kpo:kpo@127.0.0.1:5682/,amqp://h3/"),
             "amqp://kpo:***@127.0.0.1:5681/,amqp://kpo:***@127.0.0.1:5682/,amqp://h3/");
-  EXPECT_EQ(MaskUrlPassword("amqp://guest@h1/"), "amqp://guest@h1/");
+  EXPECT_EQ(MaskPasswords("amqp://guest@h1/"), "amqp://guest@h1/");
+  EXPECT_EQ(MaskPasswords("amqp//kpo:S3cret@localhost/"), "amqp//kpo:***@localhost/");  // a mistyped scheme
+  EXPECT_EQ(MaskPasswords("kpo:S3cret@localhost"), "kpo:***@localhost");
+}
+
+TEST(Config, MasksPasswordParametersOfLibpqAndOfUrlQueries) {
+  EXPECT_EQ(MaskPasswords("host=127.0.0.1 port=5432 user=kpo password=kpo dbname=orders"),
+            "host=127.0.0.1 port=5432 user=kpo password=*** dbname=orders");
+  EXPECT_EQ(MaskPasswords("host=h PASSWORD='a b\\' c' dbname=x"), "host=h PASSWORD=*** dbname=x");
+  EXPECT_EQ(MaskPasswords("postgresql://kpo@localhost:5499/payments?password=S3cret&sslmode=disable"),
+            "postgresql://kpo@localhost:5499/payments?password=***&sslmode=disable");
+  EXPECT_EQ(MaskPasswords("password="), "password=***");
+  EXPECT_EQ(MaskPasswords("oldpassword=keep user=kpo"), "oldpassword=keep user=kpo");  // not the parameter
 }
 
 TEST(Config, ReadsBooleansAndRejectsAnythingElse) {

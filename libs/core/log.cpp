@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 
+#include "core/ascii.hpp"
 #include "core/ids.hpp"
 #include "core/repeat_limit.hpp"
 #include "core/utf8.hpp"
@@ -69,7 +71,20 @@ class RepeatLimitedStdout final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
-void InitLogging(std::string_view service, std::string_view level) {
+namespace {
+
+std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = AsciiLower(c);
+  const auto level = spdlog::level::from_str(lower);
+  // from_str answers "off" for any name it does not know: only "off" itself means it.
+  if (level == spdlog::level::off && lower != "off") return std::nullopt;
+  return level;
+}
+
+}  // namespace
+
+bool InitLogging(std::string_view service, std::string_view level) {
   auto logger =
       std::make_shared<spdlog::logger>(std::string(service), std::make_shared<RepeatLimitedStdout>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc,
@@ -77,12 +92,17 @@ void InitLogging(std::string_view service, std::string_view level) {
   formatter->add_flag<JsonFields>('*');
   formatter->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":"%n","thread":%t,%*})");
   logger->set_formatter(std::move(formatter));
-  logger->set_level(spdlog::level::from_str(std::string(level)));
+  const auto parsed = ParseLogLevel(level);
+  logger->set_level(parsed.value_or(spdlog::level::info));
   // Flushing every access-log line costs a write(2) per request; warnings and errors still go out
   // at once, the rest within a second.
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
   spdlog::flush_every(std::chrono::seconds(1));
+  if (!parsed) {
+    spdlog::critical("LOG_LEVEL={} is not one of trace, debug, info, warn, error, critical, off", level);
+  }
+  return parsed.has_value();
 }
 
 LogContext::LogContext(std::string request_id, std::string trace_id)

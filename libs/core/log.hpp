@@ -7,9 +7,11 @@
 
 namespace kpo::core {
 
-// Installs a stdout logger printing one JSON object per line. Level from `level`
-// ("debug", "info", ...). Call once at start, before threads are spawned.
-void InitLogging(std::string_view service, std::string_view level);
+// Installs a stdout logger printing one JSON object per line, at `level` (trace, debug, info, warn,
+// error, critical or off, in any case). Call once at start, before threads are spawned. Returns false
+// when `level` names no level: the logger then logs at info and has logged why (critical), and the
+// caller exits rather than run with logging it did not ask for.
+[[nodiscard]] bool InitLogging(std::string_view service, std::string_view level);
 
 // The ids that are attached to every log line written by this thread while a LogContext lives.
 class LogContext {

@@ -79,7 +79,7 @@ TEST(ScopedLogFields, NestAndAreRemovedWhenTheScopeEnds) {
 
 // The review saw 2.7 million lines in 19 s from an accept loop out of descriptors.
 TEST(InitLogging, AWarningRepeatedInATightLoopIsWrittenAFewTimesNotThousands) {
-  InitLogging("log-test", "info");
+  ASSERT_TRUE(InitLogging("log-test", "info"));
   testing::internal::CaptureStdout();
   for (int i = 0; i < 5000; ++i) spdlog::warn("accept failed: Too many open files (fd {})", i);
   for (int i = 0; i < 20; ++i) spdlog::info("access line {}", i);
@@ -97,6 +97,23 @@ TEST(InitLogging, AWarningRepeatedInATightLoopIsWrittenAFewTimesNotThousands) {
   EXPECT_LE(warnings, 10U);
   EXPECT_GE(warnings, 1U);
   EXPECT_EQ(infos, 20U) << "info lines are never dropped";
+}
+
+TEST(InitLogging, TakesLevelNamesInAnyCaseAndRefusesOthersLoudly) {
+  EXPECT_TRUE(InitLogging("log-test", "DEBUG"));
+  EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::debug);
+  EXPECT_TRUE(InitLogging("log-test", "Warn"));
+  EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::warn);
+  EXPECT_TRUE(InitLogging("log-test", "off"));
+  EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::off);
+  // spdlog reads a name it does not know as "off": that silenced even the critical start-up errors.
+  testing::internal::CaptureStdout();
+  EXPECT_FALSE(InitLogging("log-test", "verbose"));
+  spdlog::default_logger()->flush();
+  const auto out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::info);
+  EXPECT_NE(out.find("LOG_LEVEL=verbose is not one of"), std::string::npos) << out;
+  EXPECT_TRUE(InitLogging("log-test", "info"));
 }
 
 }  // namespace

@@ -34,6 +34,19 @@ Result Check(PGconn* conn, PGresult* result, std::string_view what) {
   throw DbError(std::string(what) + ": " + message, std::move(sqlstate));
 }
 
+// The server's notices ("relation ... already exists, skipping") go to the log as JSON lines, not
+// to stderr as libpq's plain text: a WARNING as a warning, the rest (NOTICE, INFO) at debug.
+void LogServerNotice(void* /*unused*/, const PGresult* notice) {
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  std::string message = PQresultErrorMessage(notice);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  if (severity != nullptr && std::strcmp(severity, "WARNING") == 0) {
+    spdlog::warn("database: {}", message);
+  } else {
+    spdlog::debug("database: {}", message);
+  }
+}
+
 }  // namespace
 
 Connection::Connection(const std::string& url, const ConnectionOptions& options)
@@ -62,8 +75,9 @@ Connection::Connection(const std::string& url, const ConnectionOptions& options)
     auto message = ErrorOf(conn_);
     if (conn_ != nullptr) PQfinish(conn_);
     conn_ = nullptr;
-    throw DbError("cannot connect to " + core::MaskUrlPassword(url) + ": " + message, "08001");
+    throw DbError("cannot connect to " + core::MaskPasswords(url) + ": " + message, "08001");
   }
+  PQsetNoticeReceiver(conn_, LogServerNotice, nullptr);
 }
 
 Connection::~Connection() {

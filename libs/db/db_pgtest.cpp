@@ -1,6 +1,7 @@
 // Against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the tests' database orders_test; the
 // migration tests change its schema_migrations table, so never point it at a database in use).
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,6 +40,22 @@ TEST_F(DbTest, ParametersAreNeverInterpolated) {
       connection.Exec("SELECT $1::text AS v, $2::text IS NULL AS n", {"'; DROP TABLE x; --", std::nullopt});
   EXPECT_EQ(result.Text(0, "v"), "'; DROP TABLE x; --");
   EXPECT_TRUE(result.Bool(0, "n"));
+}
+
+TEST_F(DbTest, TheServersNoticesGoToTheJsonLogNotToStderr) {
+  // libpq prints notices to stderr as plain text ("NOTICE:  relation ... already exists, skipping"),
+  // which broke the services' one-JSON-object-per-line logs.
+  Connection connection(Url(), {});
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  connection.ExecScript("CREATE TABLE IF NOT EXISTS " + table_ + " (id int)");
+  connection.ExecScript("DO $$ BEGIN RAISE WARNING 'kpo-warning-test'; END $$");
+  spdlog::default_logger()->flush();
+  const auto out = testing::internal::GetCapturedStdout();
+  const auto err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err.find("already exists"), std::string::npos) << err;
+  EXPECT_EQ(err.find("kpo-warning-test"), std::string::npos) << err;
+  EXPECT_NE(out.find("database: WARNING:  kpo-warning-test"), std::string::npos) << out;
 }
 
 TEST_F(DbTest, UncommittedTransactionRollsBack) {

@@ -1,5 +1,7 @@
 #include "messaging/broker_urls.hpp"
 
+#include <amqp.h>
+
 #include <atomic>
 #include <random>
 #include <stdexcept>
@@ -24,7 +26,15 @@ std::vector<std::string> SplitBrokerUrls(std::string_view list) {
   std::vector<std::string> urls;
   for (const std::string& item : core::SplitList(list)) {
     const std::string_view url = Trim(item);
-    if (!url.empty()) urls.emplace_back(url);
+    if (url.empty()) continue;
+    // A URL that does not parse never will: a configuration error, not an outage to retry.
+    std::string parsed(url);  // amqp_parse_url writes into its argument
+    amqp_connection_info info{};
+    if (const int status = amqp_parse_url(parsed.data(), &info); status != AMQP_STATUS_OK) {
+      throw std::invalid_argument("broker URL " + core::MaskPasswords(url) +
+                                  " is not an AMQP URL: " + amqp_error_string2(status));
+    }
+    urls.emplace_back(url);
   }
   if (urls.empty()) throw std::invalid_argument("no broker URL given (RABBITMQ_URL is empty)");
   return urls;

@@ -12,7 +12,7 @@ namespace kpo::messaging {
 // The URLs of a comma-separated list, each trimmed of surrounding blanks, in their given order.
 // A single URL is a list of one. Empty items ("a,,b", a trailing comma) are ignored; a comma
 // inside a URL (a password) must be percent-encoded (%2C). Throws std::invalid_argument when the
-// list names no URL at all.
+// list names no URL at all or one that is not an AMQP URL (amqp://user:pass@host:port/vhost).
 std::vector<std::string> SplitBrokerUrls(std::string_view list);
 
 // The order in which one connect tries `count` addresses: every index once, starting at

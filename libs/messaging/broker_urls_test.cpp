@@ -4,6 +4,7 @@
 
 #include <set>
 #include <stdexcept>
+#include <string>
 
 namespace kpo::messaging {
 namespace {
@@ -30,6 +31,21 @@ TEST(SplitBrokerUrls, KeepsPercentEncodedCommas) {
 TEST(SplitBrokerUrls, RefusesAListWithoutUrls) {
   EXPECT_THROW(SplitBrokerUrls(""), std::invalid_argument);
   EXPECT_THROW(SplitBrokerUrls(" , ,"), std::invalid_argument);
+}
+
+TEST(SplitBrokerUrls, RefusesWhatIsNotAnAmqpUrlWithoutShowingItsPassword) {
+  // Retrying such a URL would never succeed: a service refuses it at start instead.
+  for (const char* list : {"amqp//kpo:S3cret@localhost/", "amqp://kpo:S3cret@localhost:notaport/",
+                           "amqp://h1/,http://kpo:S3cret@h2/"}) {
+    try {
+      SplitBrokerUrls(list);
+      ADD_FAILURE() << list << " was taken";
+    } catch (const std::invalid_argument& error) {
+      EXPECT_EQ(std::string(error.what()).find("S3cret"), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find("is not an AMQP URL"), std::string::npos) << error.what();
+    }
+  }
+  EXPECT_EQ(SplitBrokerUrls("amqps://u:p@h1:5671/vh"), Urls{"amqps://u:p@h1:5671/vh"});
 }
 
 TEST(ConnectOrder, VisitsEveryAddressOnceFromTheStartWrappingAround) {

@@ -355,6 +355,9 @@ void OutboxRelay::Idle(Connection& amqp, const std::stop_token& stop,
 void OutboxRelay::Run(std::stop_token stop) {
   core::RunWithReconnect("outbox relay", stop, [&] {
     db::Connection db(options_.database_url, {});
+    // Before the broker's connect, which fails (and is retried) while the broker is away: the
+    // backlog gauges matter most then, as orders keep coming in.
+    SampleBacklog(db);
     Connection amqp(options_.amqp);
     for (const auto& exchange : options_.exchanges) amqp.DeclareExchange(exchange);
     spdlog::info("outbox relay publishing to {}", amqp.Node());

@@ -17,7 +17,7 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.database_url = config.String(prefix + "_DATABASE_URL", default_database_url);
   // A service may connect as its own broker user (<PREFIX>_RABBITMQ_URL), allowed only its own
   // exchanges and queues; otherwise all share RABBITMQ_URL. One URL, or the nodes of a cluster
-  // comma-separated; refused at start when it names none.
+  // comma-separated; refused at start when it names none or one that is not an AMQP URL.
   settings.amqp.url = config.String(prefix + "_RABBITMQ_URL",
                                     config.String("RABBITMQ_URL", "amqp://kpo:kpo@localhost:5672/"));
   messaging::SplitBrokerUrls(settings.amqp.url);
@@ -28,7 +28,8 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.workers = static_cast<int>(config.Int(prefix + "_HTTP_WORKERS", default_workers, 1, 256));
   settings.max_queued = static_cast<std::size_t>(config.Int(prefix + "_HTTP_MAX_QUEUE", 512, 0, 100'000));
   settings.queue.target = config.Millis(prefix + "_HTTP_QUEUE_TARGET_MS", settings.queue.target);
-  settings.queue.interval = config.Millis(prefix + "_HTTP_QUEUE_INTERVAL_MS", settings.queue.interval);
+  settings.queue.interval = config.Millis(prefix + "_HTTP_QUEUE_INTERVAL_MS", settings.queue.interval,
+                                          std::chrono::milliseconds(10));
   settings.queue.max_wait = config.Millis(prefix + "_HTTP_MAX_QUEUE_WAIT_MS", settings.queue.max_wait);
   settings.prefetch =
       static_cast<std::uint16_t>(config.Int(prefix + "_CONSUMER_PREFETCH", settings.prefetch, 1, 65535));
@@ -41,7 +42,8 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.relay.amqp = settings.amqp;
   settings.relay.amqp.connection_name = name + "-relay";
   settings.relay.batch_size = static_cast<std::size_t>(config.Int(prefix + "_RELAY_BATCH", 200, 1, 10000));
-  settings.relay.poll_interval = config.Millis(prefix + "_RELAY_POLL_MS", std::chrono::milliseconds(200));
+  settings.relay.poll_interval =
+      config.Millis(prefix + "_RELAY_POLL_MS", std::chrono::milliseconds(200), std::chrono::milliseconds(10));
   settings.relay.vacuum_interval = config.Millis(prefix + "_RELAY_VACUUM_MS", settings.relay.vacuum_interval);
   if (config.Bool(prefix + "_RELAY_WAKEUP", true))
     settings.relay.handoff = std::make_shared<messaging::OutboxHandoff>();

@@ -1,6 +1,10 @@
 // The gateway: wiring only.
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <string>
+#include <system_error>
+
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "core/config.hpp"
@@ -30,12 +34,19 @@ kpo::http::ReadinessChecks Readiness(kpo::db::Pool& users, kpo::gateway::Upstrea
           {"payments", [&payments] { return payments.AnyReplicaReady("/readyz?exclude=broker"); }, false}};
 }
 
+// A misplaced GATEWAY_DOCS_DIR is no reason to refuse to start, but it should not go unnoticed.
+void WarnIfTheDocsAreMissing(const std::string& docs_dir) {
+  if (std::error_code error; !std::filesystem::is_regular_file(docs_dir + "/index.html", error)) {
+    spdlog::warn("GATEWAY_DOCS_DIR={} holds no index.html: /api/docs answers 404", docs_dir);
+  }
+}
+
 }  // namespace
 
 int main() {
   using namespace kpo;
   core::Config config;
-  core::InitLogging("gateway", config.String("LOG_LEVEL", "info"));
+  if (!core::InitLogging("gateway", config.String("LOG_LEVEL", "info"))) return 1;
   core::ExitOnTerminationSignals();  // until the server handles them: start-up may wait a minute
   const auto open_files = core::RaiseOpenFileLimit();
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
@@ -47,7 +58,7 @@ int main() {
     // upstream connections, the database pool and the process's own files.
     settings.server.max_connections = core::ConnectionsWithin(open_files, 2, 512);
     config.LogEffective("gateway");
-
+    WarnIfTheDocsAreMissing(settings.docs_dir);
     const auth::TokenSigner signer(settings.jwt_secret, settings.token_ttl);
     const auth::CachingVerifier verifier(signer);
     auth::DummyHash();  // computed now, so the first unknown-user login costs what every other one does

@@ -48,7 +48,8 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   orders.name = "orders";
   orders.addresses = ParseAddresses(config.String("GATEWAY_ORDERS_UPSTREAMS", "127.0.0.1:5001"));
   orders.ejection = config.Millis("GATEWAY_EJECTION_MS", std::chrono::milliseconds(10'000));
-  orders.response_timeout = config.Millis("GATEWAY_UPSTREAM_TIMEOUT_MS", std::chrono::milliseconds(30'000));
+  orders.response_timeout = config.Millis("GATEWAY_UPSTREAM_TIMEOUT_MS", std::chrono::milliseconds(30'000),
+                                          std::chrono::milliseconds(100));
   settings.payments = orders;  // the same timeouts
   settings.payments.name = "payments";
   settings.payments.addresses = ParseAddresses(config.String("GATEWAY_PAYMENTS_UPSTREAMS", "127.0.0.1:5002"));
@@ -82,10 +83,12 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   // queue longer than a database call would before it counts as overload.
   server.max_queued = static_cast<std::size_t>(config.Int("GATEWAY_MAX_QUEUE", 512, 0, 100'000));
   server.queue.target = config.Millis("GATEWAY_QUEUE_TARGET_MS", server.queue.target);
-  server.queue.interval = config.Millis("GATEWAY_QUEUE_INTERVAL_MS", server.queue.interval);
+  server.queue.interval =
+      config.Millis("GATEWAY_QUEUE_INTERVAL_MS", server.queue.interval, std::chrono::milliseconds(10));
   server.queue.max_wait = config.Millis("GATEWAY_MAX_QUEUE_WAIT_MS", std::chrono::milliseconds(5000));
   server.fair_key = FairKey(settings.trusted_proxies);
-  server.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000));
+  server.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000),
+                                      std::chrono::milliseconds(100));
   server.header_limit = static_cast<std::size_t>(config.Int(
       "GATEWAY_HEADER_LIMIT", 8192, 1024, static_cast<std::int64_t>(http::kBehindProxyHeaderLimit) - 4096));
   return settings;

@@ -57,8 +57,10 @@ service::ServiceSettings ReadSettings(core::Config& config) {
 orders::LiveUpdatesOptions ReadLiveUpdatesOptions(core::Config& config, const std::string& database_url) {
   return {
       .database_url = database_url,
-      .poll_interval = config.Millis("ORDERS_LIVE_POLL_MS", std::chrono::milliseconds(100)),
-      .heartbeat = config.Millis("ORDERS_SSE_HEARTBEAT_MS", std::chrono::milliseconds(15000)),
+      .poll_interval =
+          config.Millis("ORDERS_LIVE_POLL_MS", std::chrono::milliseconds(100), std::chrono::milliseconds(10)),
+      .heartbeat = config.Millis("ORDERS_SSE_HEARTBEAT_MS", std::chrono::milliseconds(15000),
+                                 std::chrono::milliseconds(100)),
       .retention = std::chrono::seconds(config.Int("ORDERS_EVENTS_RETENTION_S", 3600, 60, 30LL * 24 * 3600)),
       .max_streams_per_user =
           static_cast<std::size_t>(config.Int("ORDERS_SSE_MAX_STREAMS_PER_USER", 0, 0, 100'000))};
@@ -70,8 +72,8 @@ orders::AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::s
       .bounds = {.max_lag = config.Millis("ORDERS_BACKPRESSURE_MAX_LAG_MS", std::chrono::milliseconds(1000)),
                  .max_pending = config.Int("ORDERS_BACKPRESSURE_MAX_PENDING", 1000, 0, 1'000'000)},
       .max_in_flight = static_cast<int>(config.Int("ORDERS_MAX_IN_FLIGHT", 96, 0, 100'000)),
-      .check_every = std::max(std::chrono::milliseconds(10),
-                              config.Millis("ORDERS_BACKPRESSURE_CHECK_MS", std::chrono::milliseconds(100))),
+      .check_every = config.Millis("ORDERS_BACKPRESSURE_CHECK_MS", std::chrono::milliseconds(100),
+                                   std::chrono::milliseconds(10)),
       .window = std::chrono::seconds(config.Int("ORDERS_BACKPRESSURE_WINDOW_S", 30, 1, 86'400))};
 }
 
@@ -99,6 +101,7 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   const auto& database_url = settings.database_url;
   const auto live_options = ReadLiveUpdatesOptions(config, database_url);
   const auto admission_options = ReadAdmissionOptions(config, database_url);
+  const auto intake_options = ReadIntakeOptions(config);
   config.LogEffective("orders");
 
   service::MigrateWithRetry(database_url, service::StandardSchemas(generated::orders_app_migrations()),
@@ -110,7 +113,7 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
                          {.application_name = "orders-consumer"});
   orders::Admission admission(admission_options);
   // A batch's commit hands its events to the relays, which publish them now instead of at a poll.
-  orders::OrderIntake intake(pool, ReadIntakeOptions(config), settings.relay.handoff.get());
+  orders::OrderIntake intake(pool, intake_options, settings.relay.handoff.get());
   const orders::OrderServices services{pool, intake};
 
   http::Router router;
@@ -157,7 +160,7 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
 
 int main() {
   core::Config config;
-  core::InitLogging("orders", config.String("LOG_LEVEL", "info"));
+  if (!core::InitLogging("orders", config.String("LOG_LEVEL", "info"))) return 1;
   core::ExitOnTerminationSignals();  // until the server handles them: start-up may wait a minute
   const auto open_files = core::RaiseOpenFileLimit();
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.

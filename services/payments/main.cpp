@@ -21,7 +21,7 @@ const std::vector<kpo::db::Migration>& payments_app_migrations();
 int main() {
   using namespace kpo;
   core::Config config;
-  core::InitLogging("payments", config.String("LOG_LEVEL", "info"));
+  if (!core::InitLogging("payments", config.String("LOG_LEVEL", "info"))) return 1;
   core::ExitOnTerminationSignals();  // until the server handles them: start-up may wait a minute
   const auto open_files = core::RaiseOpenFileLimit();
   // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
