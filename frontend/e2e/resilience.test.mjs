@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BASE,
+  PHONE,
   api,
   asVisitor,
   contrastReport,
@@ -16,6 +17,7 @@ import {
   placeOrder,
   shot,
   uniq,
+  userId,
   waitBalance,
   waitStatus,
 } from './helpers.mjs';
@@ -222,5 +224,76 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
       console.log(`lowest contrast: page ${main.min}:1, sign-up dialog ${dialog.min}:1`);
       assert.deepEqual([...main.failures, ...dialog.failures], []);
     });
+  });
+
+  it('a second top-up of the same amount a moment after the first adds money again', async () => {
+    await asVisitor(browser, async ({ page }) => {
+      await createAccount(page, '100');
+      for (const expected of ['110.00 ₽', '120.00 ₽']) {
+        await page.getByLabel('Top up, ₽').fill('10');
+        await page.getByTestId('top-up').click();
+        await waitBalance(page, expected);
+        await page.locator('[data-testid=top-up]:not([disabled])').waitFor();
+        await page.waitForTimeout(700); // a deliberate second click, past a double click's span
+      }
+      const r = await api(page, '/api/accounts/me/entries?limit=10');
+      assert.equal(r.body.items.filter((e) => e.kind === 'deposit' && e.amount === 1000).length, 2);
+    });
+  });
+
+  it('a read refused with 429 is retried by itself once Retry-After has passed', async () => {
+    await asVisitor(browser, async ({ context, page }) => {
+      await createAccount(page);
+      let refused = 0;
+      await context.route('**/api/accounts/me', (route) => {
+        if (route.request().method() !== 'GET' || refused >= 2) return route.continue();
+        refused++;
+        return route.fulfill({
+          status: 429,
+          headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '1' },
+          body: JSON.stringify({ type: '/problems/too-many-requests', title: 'Too Many Requests', status: 429, detail: 'Slow down' }),
+        });
+      });
+      await page.reload();
+      await page.getByText('Too many requests right now; retrying…').first().waitFor();
+      // No click: the page tries again by itself, as it says.
+      await waitBalance(page, '5 000.00 ₽');
+      assert.equal(refused, 2);
+    });
+  });
+
+  it('signing out in one tab signs the other tabs out too', async () => {
+    await asVisitor(browser, async ({ context, page }) => {
+      await page.getByRole('button', { name: 'Sign in / Sign up' }).click();
+      await page.getByRole('tab', { name: 'Sign up' }).click();
+      const username = uniq('tabs').replace(/[^a-z0-9]/gi, '').slice(0, 20);
+      await page.getByLabel('Username').fill(username);
+      await page.getByLabel('Password').fill('password-of-tabs');
+      await page.locator('form.auth button[type=submit]').click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      const other = await context.newPage();
+      await other.goto(`${BASE}/`);
+      await other.getByText(username).waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('button', { name: 'Sign in / Sign up' }).waitFor();
+      await other.getByRole('button', { name: 'Sign in / Sign up' }).waitFor();
+      assert.equal(await other.getByText(username).count(), 0);
+      assert.equal(await userId(other), await userId(page));
+      await other.close();
+    });
+  });
+
+  it('a balance of thirteen digits fits a phone screen without sideways scrolling', async () => {
+    await asVisitor(
+      browser,
+      async ({ page }) => {
+        await createAccount(page, '10000000000');
+        await waitBalance(page, '10 000 000 000.00 ₽');
+        const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: window.innerWidth }));
+        assert.ok(widths.page <= widths.screen, JSON.stringify(widths));
+        await shot(page, '13-phone-large-balance');
+      },
+      PHONE,
+    );
   });
 });

@@ -73,6 +73,8 @@ export function newKey(): string {
  * an error, a double click) reuses the key so the server replays instead of acting twice; a changed
  * body gets a fresh key. After a success the key is kept for a short grace period: a second click that
  * lands after a fast server already answered (before the form re-rendered) is a replay, not a new order.
+ * The period is half a second, a double click's span: a deliberate second top-up or order of the same
+ * amount a moment later is a new one (with 3 s it was answered as a replay and silently did nothing).
  */
 export class IdempotentSubmission {
   private body: string | null = null;
@@ -80,7 +82,7 @@ export class IdempotentSubmission {
   private doneAt: number | null = null;
 
   constructor(
-    private readonly graceMs = 3000,
+    private readonly graceMs = 500,
     private readonly now: () => number = () => Date.now(),
   ) {}
 

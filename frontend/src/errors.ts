@@ -9,6 +9,14 @@ export function isUnavailable(e: unknown): boolean {
   return e instanceof ApiError && (e.status === 0 || e.status === 502 || e.status === 503 || e.status === 504);
 }
 
+/**
+ * Whether a background read that failed with `e` is tried again by itself (after `retryDelayMs`): the
+ * service is unavailable, or it asked for fewer requests (429). `loadErrorText` says "retrying" for both.
+ */
+export function isRetriedByItself(e: unknown): boolean {
+  return isUnavailable(e) || (e instanceof ApiError && e.status === 429);
+}
+
 export const UNAVAILABLE = 'The service is unavailable, retrying…';
 
 /** The message for a read that is retried by itself (see `retryDelayMs`). */

@@ -11,11 +11,12 @@ export interface Session {
   username?: string;
 }
 
-const KEY = 'kpo4.session';
+/** The localStorage key: every tab of the origin shares the session saved under it. */
+export const SESSION_KEY = 'kpo4.session';
 
 export function loadSession(storage: Storage | undefined = globalThis.localStorage): Session | null {
   try {
-    const raw = storage?.getItem(KEY);
+    const raw = storage?.getItem(SESSION_KEY);
     if (!raw) return null;
     const s = JSON.parse(raw) as Session;
     if (typeof s.token !== 'string' || typeof s.userId !== 'string') return null;
@@ -27,8 +28,8 @@ export function loadSession(storage: Storage | undefined = globalThis.localStora
 
 export function saveSession(s: Session | null, storage: Storage | undefined = globalThis.localStorage): void {
   try {
-    if (s) storage?.setItem(KEY, JSON.stringify(s));
-    else storage?.removeItem(KEY);
+    if (s) storage?.setItem(SESSION_KEY, JSON.stringify(s));
+    else storage?.removeItem(SESSION_KEY);
   } catch {
     /* private mode: the session then lasts as long as the page */
   }

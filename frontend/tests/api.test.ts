@@ -190,6 +190,18 @@ describe('IdempotentSubmission', () => {
     expect(s.keyFor({ amount: 2, description: 'a' })).not.toBe(k2); // later → a new order
   });
 
+  it('by default a deliberate second submission a second after the first is a new one', () => {
+    let now = 1_000;
+    const s = new IdempotentSubmission(undefined, () => now);
+    const k1 = s.keyFor({ amount: 700 });
+    s.done();
+    now += 200;
+    expect(s.keyFor({ amount: 700 })).toBe(k1); // within a double click's span: a replay
+    s.done();
+    now += 1000;
+    expect(s.keyFor({ amount: 700 })).not.toBe(k1); // a second top-up of the same amount
+  });
+
   it('takes a new key after a refusal, and keeps it when the outcome is unknown', () => {
     const s = new IdempotentSubmission();
     const body = { amount: 500 };

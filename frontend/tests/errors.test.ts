@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, parseRetryAfter, toApiError } from '../src/api';
-import { isUnavailable, loadErrorText, retryDelayMs, submitErrorText, submitWaitSeconds, UNAVAILABLE } from '../src/errors';
+import { isRetriedByItself, isUnavailable, loadErrorText, retryDelayMs, submitErrorText, submitWaitSeconds, UNAVAILABLE } from '../src/errors';
 
 const err = (status: number, retryAfter: number | null = null, detail?: string) => new ApiError({ status, retryAfter, detail });
 
@@ -40,6 +40,14 @@ describe('messages', () => {
     expect(isUnavailable(err(404))).toBe(false);
     expect(isUnavailable(new Error('x'))).toBe(false);
     expect(loadErrorText(err(422, null, 'bad cursor'))).toBe('bad cursor');
+  });
+
+  it('a read refused with 429 is retried by itself, as its message says; a client error is not', () => {
+    expect(isRetriedByItself(err(429, 2))).toBe(true);
+    expect(loadErrorText(err(429, 2))).toMatch(/retrying/);
+    expect(retryDelayMs(err(429, 2), 0)).toBe(2000);
+    for (const s of [0, 502, 503, 504]) expect(isRetriedByItself(err(s))).toBe(true);
+    for (const s of [400, 401, 404, 422]) expect(isRetriedByItself(err(s))).toBe(false);
   });
 
   it('an overloaded order intake (503) and rate limits (429) say when to try again', () => {

@@ -99,7 +99,9 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
           <input
             id="order-description"
             autoComplete="off"
-            maxLength={500}
+            // The limit is 500 characters (code points), checked on submit with a message. maxLength counts
+            // UTF-16 units (an emoji is two) and cuts silently: it only stops a runaway paste here.
+            maxLength={2000}
             value={description}
             onInput={(e) => setDescription(e.currentTarget.value)}
             aria-invalid={!!errs.description}

@@ -62,7 +62,8 @@ export function Workspace({ client, announce }: { client: ApiClient; announce: (
           <AccountCard client={client} state={account} announce={announce} onOpenOrder={open} />
           <OrderForm
             client={client}
-            hasAccount={!!account.account}
+            // Only a known absence (null) earns the tip: not an account still loading or failing to load.
+            hasAccount={account.account !== null}
             unavailable={unavailable}
             onPlaced={(o) => {
               orders.add(o);

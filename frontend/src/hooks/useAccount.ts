@@ -1,8 +1,8 @@
 // The account and its ledger. A missing account (404) is a state, not an error; an unavailable service
-// is retried by itself, backing off.
+// (or one that asked for fewer requests) is retried by itself, backing off.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type ApiClient } from '../api';
-import { isUnavailable, retryDelayMs } from '../errors';
+import { isRetriedByItself, retryDelayMs } from '../errors';
 import type { Account, LedgerEntry } from '../types';
 import { useAlive } from './useAlive';
 
@@ -51,7 +51,7 @@ export function useAccount(client: ApiClient): AccountState {
   useEffect(() => void reload(), [reload]);
 
   useEffect(() => {
-    if (!isUnavailable(error)) return;
+    if (!isRetriedByItself(error)) return;
     const t = setTimeout(() => void reload(), retryDelayMs(error, attempts.current++));
     return () => clearTimeout(t);
   }, [error, reload]);

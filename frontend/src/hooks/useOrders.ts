@@ -4,7 +4,7 @@
 // How copies of one order are reconciled is state/orders.ts.
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { ApiError, type ApiClient } from '../api';
-import { isUnavailable, retryDelayMs } from '../errors';
+import { isRetriedByItself, retryDelayMs } from '../errors';
 import { LiveUpdates, type LiveMode } from '../live';
 import { emptyOrders, loaded, newestFirst, newlySettled, ordersReducer, timelineIncomplete } from '../state/orders';
 import type { Order } from '../types';
@@ -67,7 +67,7 @@ export function useOrders(client: ApiClient, openId: string | null, onSettled: (
   // While polling, LiveUpdates already retries every 2 s; with the stream up (or connecting) a failed
   // load would otherwise wait for the next event.
   useEffect(() => {
-    if (!isUnavailable(error) || mode === 'polling') return;
+    if (!isRetriedByItself(error) || mode === 'polling') return;
     const t = setTimeout(() => void resync().catch(() => undefined), retryDelayMs(error, attempts.current++));
     return () => clearTimeout(t);
   }, [error, mode, resync]);
@@ -107,7 +107,7 @@ export function useOrders(client: ApiClient, openId: string | null, onSettled: (
           if (stopped) return;
           // 404 (also for another user's order, by design) and 422 (a malformed id) both mean: not yours.
           if (e instanceof ApiError && (e.status === 404 || e.status === 422)) setMissing(openId);
-          else if (isUnavailable(e)) timer = setTimeout(fetchOne, retryDelayMs(e, attempt++));
+          else if (isRetriedByItself(e)) timer = setTimeout(fetchOne, retryDelayMs(e, attempt++));
         },
       );
     };

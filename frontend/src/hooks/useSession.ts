@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiClient } from '../api';
 import { isUnavailable, retryDelayMs } from '../errors';
-import { isExpired, loadSession, saveSession, sessionFrom, type Session } from '../session';
+import { isExpired, loadSession, saveSession, SESSION_KEY, sessionFrom, type Session } from '../session';
 
 const EXPIRED = 'Your session expired, so you are a guest now. Sign in again to see your orders.';
 
@@ -74,6 +74,26 @@ export function useSession(): SessionState {
       if (s.kind === 'user') setNotice(EXPIRED);
       void startGuest();
     }
+  }, [startGuest]);
+
+  // Another tab of this origin signed in or out (or renewed the session): this one follows, so that no
+  // tab goes on acting for a user who signed out elsewhere. The `storage` event fires in the other
+  // tabs only, never in the one that wrote.
+  useEffect(() => {
+    const follow = (e: StorageEvent) => {
+      if (e.key !== null && e.key !== SESSION_KEY) return;
+      const next = loadSession();
+      if (next?.token === sessionRef.current?.token) return;
+      if (!next) {
+        void startGuest();
+        return;
+      }
+      sessionRef.current = next;
+      setSessionState(next);
+      setNotice(null);
+    };
+    window.addEventListener('storage', follow);
+    return () => window.removeEventListener('storage', follow);
   }, [startGuest]);
 
   // While the service is down the boot screen says "retrying": so retry, backing off.

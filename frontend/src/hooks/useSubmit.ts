@@ -25,11 +25,15 @@ export function useSubmit(now: () => number = Date.now): Submission {
   const [until, setUntil] = useState(0);
   const [error, setError] = useState<unknown>(null);
   const wait = useCountdown(until, now);
+  // The control that had the focus when the submission began (its button, for a keyboard user): the
+  // button is disabled while busy, which drops the focus to the page, so it is given back afterwards.
+  const returnFocus = useRef<HTMLElement | null>(null);
 
   const run = useCallback(
     async (task: () => Promise<void>): Promise<Outcome> => {
       if (busyRef.current || now() < blockedUntil.current) return 'skipped';
       busyRef.current = true;
+      returnFocus.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
       setBusy(true);
       setError(null);
       try {
@@ -50,6 +54,15 @@ export function useSubmit(now: () => number = Date.now): Submission {
     },
     [now],
   );
+
+  // Back where it was, once the control is enabled again; unless the user has moved on meanwhile.
+  useEffect(() => {
+    const control = returnFocus.current;
+    if (busy || wait > 0 || !control) return;
+    returnFocus.current = null;
+    const dropped = document.activeElement === null || document.activeElement === document.body;
+    if (dropped && control.isConnected && !(control as HTMLButtonElement).disabled) control.focus();
+  }, [busy, wait]);
 
   // Once the wait is over, "try again in N s" is no longer true: the message goes, the button is back.
   useEffect(() => {
