@@ -33,8 +33,13 @@ std::string_view MethodLabel(std::string_view method) {
 
 }  // namespace
 
-void IdentifyRequest(Request& request, const std::string& remote) {
+void IdentifyRequest(Request& request, const std::string& remote,
+                     const std::function<std::string(const Request&)>& client_address) {
   request.remote_address = remote;
+  if (client_address) {
+    auto client = client_address(request);
+    if (client != remote) request.client_address = std::move(client);
+  }
   auto client_id = request.Header("X-Request-Id");
   request.request_id =
       client_id && IsAcceptableRequestId(*client_id) ? std::string(*client_id) : core::NewUuid();
@@ -96,6 +101,8 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
       .Add("status", status)
       .Add("duration_ms", seconds * 1000)
       .Add("remote", request.remote_address);
+  // Behind a proxy every request comes from the proxy: the client is what it reported.
+  if (!request.client_address.empty()) fields.Add("client", request.client_address);
   core::ScopedLogFields scope(fields);
   spdlog::info("access");
 }

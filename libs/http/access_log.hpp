@@ -1,5 +1,6 @@
 #pragma once
 // What the HTTP server records about each request: the ids it is known by, metrics, the access log.
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -10,8 +11,10 @@ namespace kpo::http {
 
 // Stamps a parsed request with where it came from and the ids it is known by downstream: the
 // client's X-Request-Id when acceptable (else a new one), and a child of its traceparent (else a
-// new trace).
-void IdentifyRequest(Request& request, const std::string& remote);
+// new trace). With `client_address` (ServerOptions::client_address), the client's own address too,
+// when it differs from the peer's.
+void IdentifyRequest(Request& request, const std::string& remote,
+                     const std::function<std::string(const Request&)>& client_address = nullptr);
 
 class Router;
 

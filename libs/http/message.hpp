@@ -27,6 +27,9 @@ struct Request {
   Headers headers;
   std::string body;
   std::string remote_address;
+  // The client's own address when a proxy the server trusts reported another one
+  // (ServerOptions::client_address); empty when it is remote_address.
+  std::string client_address;
   std::string request_id;   // X-Request-Id, echoed or generated
   std::string traceparent;  // W3C traceparent for calls this request makes downstream
 

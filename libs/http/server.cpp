@@ -166,7 +166,7 @@ struct Server::Impl {
     if (!error) co_return;
     // Whatever of the head was parsed still identifies the request, and it is counted and
     // logged like any other (under the route "unread"; no handler ran, so no time is taken).
-    IdentifyRequest(request, remote);
+    IdentifyRequest(request, remote, options.client_address);
     RecordRequest(request, "unread", error->status, 0.0);
     CompleteAnswer(router, request, *error);
     co_await WriteResponse(connection, std::move(*error), 11, false, false);
@@ -211,7 +211,7 @@ struct Server::Impl {
     Served served;
     served.keep_alive = parser.keep_alive() && !stopping.load();
     const auto started = std::chrono::steady_clock::now();
-    IdentifyRequest(request, remote);
+    IdentifyRequest(request, remote, options.client_address);
     std::string_view route = "invalid";
     Response response = co_await Handle(request, route);
     RecordRequest(request, route, response.status,

@@ -87,6 +87,7 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
       config.Millis("GATEWAY_QUEUE_INTERVAL_MS", server.queue.interval, std::chrono::milliseconds(10));
   server.queue.max_wait = config.Millis("GATEWAY_MAX_QUEUE_WAIT_MS", std::chrono::milliseconds(5000));
   server.fair_key = FairKey(settings.trusted_proxies);
+  server.client_address = server.fair_key;
   server.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000),
                                       std::chrono::milliseconds(100));
   server.header_limit = static_cast<std::size_t>(config.Int(
