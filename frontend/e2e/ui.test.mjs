@@ -309,6 +309,14 @@ describe('web UI', { timeout: 240_000 }, () => {
       const user = page.getByLabel('Username');
       await user.waitFor();
       assert.equal(await page.evaluate(() => document.activeElement?.id), 'auth-username');
+      // Empty fields are named next to them, and nothing is sent.
+      let logins = 0;
+      page.on('request', (r) => void (r.url().endsWith('/api/auth/login') && logins++));
+      await page.locator('form.auth button[type=submit]').click();
+      await page.locator('#auth-username-err').waitFor();
+      assert.match(await page.locator('#auth-username-err').textContent(), /Enter a username/);
+      assert.match(await page.locator('#auth-password-err').textContent(), /Enter a password/);
+      assert.equal(logins, 0);
       await user.fill(uniq('nobody').replace(/\s/g, '_'));
       await page.getByLabel('Password').fill('wrong-password-1');
       await page.locator('form.auth button[type=submit]').click();

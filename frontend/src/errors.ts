@@ -33,7 +33,8 @@ export function loadErrorText(e: unknown): string {
  */
 export function retryDelayMs(e: unknown, attempt: number): number {
   const ra = e instanceof ApiError ? e.retryAfter : null;
-  if (ra !== null) return Math.min(ra, 300) * 1000;
+  // At least a second: a Retry-After of 0 (or a date past) must not make a loop of requests.
+  if (ra !== null) return Math.min(Math.max(ra, 1), 300) * 1000;
   return Math.min(30_000, 1000 * 2 ** Math.max(0, attempt));
 }
 

@@ -46,6 +46,7 @@ describe('messages', () => {
     expect(isRetriedByItself(err(429, 2))).toBe(true);
     expect(loadErrorText(err(429, 2))).toMatch(/retrying/);
     expect(retryDelayMs(err(429, 2), 0)).toBe(2000);
+    expect(retryDelayMs(err(429, 0), 0)).toBe(1000); // never a loop of requests
     for (const s of [0, 502, 503, 504]) expect(isRetriedByItself(err(s))).toBe(true);
     for (const s of [400, 401, 404, 422]) expect(isRetriedByItself(err(s))).toBe(false);
   });

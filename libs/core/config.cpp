@@ -92,20 +92,28 @@ bool IsParameterStart(std::string_view text, std::size_t at) {
   return before == ' ' || before == '\t' || before == '?' || before == '&' || before == ';';
 }
 
-// password=VALUE → password=*** wherever a parameter starts: libpq's key=value form (a value may be
-// quoted, 'a b'), a URL's query (?password=...&) and the like.
+// password=VALUE → password=*** wherever a parameter starts: libpq's key=value form (blanks around
+// '=' allowed, a value may be quoted, 'a b'), a URL's query (?password=...&) and the like. The value
+// runs to the next blank or '&': masking too much is harmless, too little is not.
 std::string MaskPasswordParameters(std::string_view text) {
-  static constexpr std::string_view kKey = "password=";
+  static constexpr std::string_view kKey = "password";
+  const auto blank = [&](std::size_t at) {
+    return at < text.size() && (text[at] == ' ' || text[at] == '\t');
+  };
   std::string masked;
   std::size_t copied = 0;
-  for (std::size_t at = 0; at + kKey.size() <= text.size(); ++at) {
+  for (std::size_t at = 0; at + kKey.size() < text.size(); ++at) {
     if (!IsParameterStart(text, at)) continue;
     bool match = true;
     for (std::size_t k = 0; k < kKey.size() && match; ++k) {
       match = static_cast<char>(std::tolower(static_cast<unsigned char>(text[at + k]))) == kKey[k];
     }
     if (!match) continue;
-    const auto value = at + kKey.size();
+    auto value = at + kKey.size();
+    while (blank(value)) ++value;
+    if (value >= text.size() || text[value] != '=') continue;
+    ++value;
+    while (blank(value)) ++value;
     auto end = value;
     if (end < text.size() && text[end] == '\'') {
       for (++end; end < text.size() && text[end] != '\''; ++end) {
@@ -113,9 +121,7 @@ std::string MaskPasswordParameters(std::string_view text) {
       }
       end = std::min(end + 1, text.size());
     } else {
-      while (end < text.size() && text[end] != ' ' && text[end] != '\t' && text[end] != '&' &&
-             text[end] != ',')
-        ++end;
+      while (end < text.size() && !blank(end) && text[end] != '&') ++end;
     }
     masked.append(text.substr(copied, value - copied)).append("***");
     copied = end;

@@ -51,6 +51,9 @@ TEST(Config, MasksPasswordParametersOfLibpqAndOfUrlQueries) {
   EXPECT_EQ(MaskPasswords("postgresql://kpo@localhost:5499/payments?password=S3cret&sslmode=disable"),
             "postgresql://kpo@localhost:5499/payments?password=***&sslmode=disable");
   EXPECT_EQ(MaskPasswords("password="), "password=***");
+  EXPECT_EQ(MaskPasswords("host=h password=a,b dbname=x"), "host=h password=*** dbname=x");  // a comma is no end
+  EXPECT_EQ(MaskPasswords("host=h password = topsecret dbname=x"), "host=h password = *** dbname=x");
+  EXPECT_EQ(MaskPasswords("password"), "password");
   EXPECT_EQ(MaskPasswords("oldpassword=keep user=kpo"), "oldpassword=keep user=kpo");  // not the parameter
 }
 

@@ -11,12 +11,23 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
   const [mode, setMode] = useState<'login' | 'register'>('login');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  // Empty fields are named here, not sent: the server could only answer that the login is wrong.
+  const [missing, setMissing] = useState<{ username?: string; password?: string }>({});
   const sub = useRef(new IdempotentSubmission());
   const submission = useSubmit();
   const { busy, wait } = submission;
 
   const submit = (e: Event) => {
     e.preventDefault();
+    const empty = {
+      username: username.trim() === '' ? 'Enter a username' : undefined,
+      password: password === '' ? 'Enter a password' : undefined,
+    };
+    setMissing(empty);
+    if (empty.username || empty.password) {
+      submission.clearError();
+      return;
+    }
     void submission.run(async () => {
       const key = sub.current.keyFor({ mode, username, password });
       const auth =
@@ -33,7 +44,7 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
   };
 
   const err = submission.error instanceof ApiError ? submission.error : null;
-  const fieldErr = (f: string) => err?.field(f);
+  const fieldErr = (f: 'username' | 'password') => missing[f] ?? err?.field(f);
   const general = submission.error && !fieldErr('username') && !fieldErr('password') ? submitErrorText(submission.error) : null;
 
   return (

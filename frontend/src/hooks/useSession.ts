@@ -59,9 +59,17 @@ export function useSession(): SessionState {
 
   const startGuest = useCallback(async () => {
     setBootError(null);
+    const before = loadSession()?.token;
     try {
-      setSession(sessionFrom(await client.guest(), 'guest'));
+      const guest = sessionFrom(await client.guest(), 'guest');
       bootAttempts.current = 0;
+      // Another tab saved a session meanwhile (a sign-in, or its own new guest): this tab joins it
+      // rather than overwrite it, which would sign that tab's user out everywhere.
+      const saved = loadSession();
+      if (saved && saved.token !== before && !isExpired(saved)) {
+        sessionRef.current = saved;
+        setSessionState(saved);
+      } else setSession(guest);
     } catch (e) {
       setBootError(e);
     }
@@ -88,9 +96,12 @@ export function useSession(): SessionState {
         void startGuest();
         return;
       }
+      // This tab has a session now: a start-up it was still retrying must not replace it later. A
+      // notice this tab shows (why it became a guest) stays.
+      setBootError(null);
+      bootAttempts.current = 0;
       sessionRef.current = next;
       setSessionState(next);
-      setNotice(null);
     };
     window.addEventListener('storage', follow);
     return () => window.removeEventListener('storage', follow);
