@@ -296,4 +296,15 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
       PHONE,
     );
   });
+
+  it('the API docs page renders under its Content-Security-Policy', async () => {
+    // The policy runs the gateway's own scripts only; a violation is reported on the console, which
+    // asVisitor counts as an error of the page.
+    await asVisitor(browser, async ({ page }) => {
+      const answer = await page.goto(`${BASE}/api/docs`);
+      assert.match(answer.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+      await page.locator('.opblock').first().waitFor();
+      assert.ok((await page.locator('.opblock').count()) >= 10);
+    });
+  });
 });

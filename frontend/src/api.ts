@@ -127,7 +127,7 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   getToken: () => string | null;
   /** Called on 401; returns true when a new token is in place and the request may be retried once. */
-  onUnauthorized?: () => Promise<boolean>;
+  onUnauthorized?: (rejectedToken: string | null) => Promise<boolean>;
 }
 
 export class ApiClient {
@@ -166,7 +166,7 @@ export class ApiClient {
       }
       if (res.status === 401 && !o.noAuth && !renewed && this.opts.onUnauthorized) {
         renewed = true;
-        if (await this.opts.onUnauthorized()) continue;
+        if (await this.opts.onUnauthorized(token)) continue;
       }
       if (!res.ok) throw await toApiError(res);
       if (res.status === 204) return undefined as T;

@@ -74,18 +74,6 @@ void Config::LogEffective(std::string_view service) const {
 
 namespace {
 
-// user:pass@ → user:***@ in one URL of a list. The user information is what precedes the last '@',
-// after the last '/' (also in a URL whose "://" is mistyped: it is logged as it was given).
-std::string MaskUserInfoPassword(std::string_view url) {
-  const auto at = url.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  const auto slash = url.rfind('/', at);
-  const auto user_begin = slash == std::string_view::npos ? 0 : slash + 1;
-  const auto colon = url.find(':', user_begin);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
-}
-
 bool IsParameterStart(std::string_view text, std::size_t at) {
   if (at == 0) return true;
   const char before = text[at - 1];
@@ -93,8 +81,8 @@ bool IsParameterStart(std::string_view text, std::size_t at) {
 }
 
 // password=VALUE → password=*** wherever a parameter starts: libpq's key=value form (blanks around
-// '=' allowed, a value may be quoted, 'a b'), a URL's query (?password=...&) and the like. The value
-// runs to the next blank or '&': masking too much is harmless, too little is not.
+// '=' allowed; a value quoted, 'a b', or with backslash escapes, a\ b) and a URL's query
+// (?password=...&, where '&' ends it; in key=value text '&' is part of the password).
 std::string MaskPasswordParameters(std::string_view text) {
   static constexpr std::string_view kKey = "password";
   const auto blank = [&](std::size_t at) {
@@ -109,20 +97,24 @@ std::string MaskPasswordParameters(std::string_view text) {
       match = static_cast<char>(std::tolower(static_cast<unsigned char>(text[at + k]))) == kKey[k];
     }
     if (!match) continue;
+    const bool in_query = at > 0 && (text[at - 1] == '?' || text[at - 1] == '&');
     auto value = at + kKey.size();
     while (blank(value)) ++value;
     if (value >= text.size() || text[value] != '=') continue;
     ++value;
     while (blank(value)) ++value;
     auto end = value;
-    if (end < text.size() && text[end] == '\'') {
-      for (++end; end < text.size() && text[end] != '\''; ++end) {
-        if (text[end] == '\\') ++end;  // an escaped quote or backslash
+    const bool quoted = end < text.size() && text[end] == '\'';
+    if (quoted) ++end;
+    for (; end < text.size(); ++end) {
+      if (text[end] == '\\') {
+        ++end;  // an escaped character, whatever it is
+      } else if (quoted ? text[end] == '\'' : (blank(end) || (in_query && text[end] == '&'))) {
+        break;
       }
-      end = std::min(end + 1, text.size());
-    } else {
-      while (end < text.size() && !blank(end) && text[end] != '&') ++end;
     }
+    if (quoted) ++end;
+    end = std::min(end, text.size());
     masked.append(text.substr(copied, value - copied)).append("***");
     copied = end;
     at = end == 0 ? 0 : end - 1;
@@ -130,21 +122,46 @@ std::string MaskPasswordParameters(std::string_view text) {
   return masked.append(text.substr(copied));
 }
 
+// user:pass@ → user:***@ in one URL: from the first ':' after "//" (or the item's start, for a
+// mistyped scheme) to the last '@'. A password may hold '/' and a query may hold '@': this masks
+// more than the password then, never less.
+std::string MaskUserInfoPassword(std::string_view url) {
+  const auto scheme = url.find("://");
+  const auto colon = url.find(':', scheme == std::string_view::npos ? 0 : scheme + 3);
+  const auto at = url.rfind('@');
+  if (colon == std::string_view::npos || at == std::string_view::npos || at < colon) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+// Whether `text` (after blanks) starts with a URL scheme, "amqp://": where a list's next URL begins.
+bool StartsWithScheme(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return false;
+  text.remove_prefix(first);
+  std::size_t i = 0;
+  while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) != 0 || text[i] == '+' ||
+                             text[i] == '-' || text[i] == '.')) {
+    ++i;
+  }
+  return i > 0 && text.substr(i).starts_with("://");
+}
+
 }  // namespace
 
 std::string MaskPasswords(std::string_view text) {
-  // A setting may list several URLs (RABBITMQ_URL: the nodes of a cluster): mask each of them.
+  const std::string parameters_masked = MaskPasswordParameters(text);
+  const std::string_view rest = parameters_masked;
+  // A setting may list several URLs (RABBITMQ_URL: the nodes of a cluster): each is masked alone. A
+  // comma starts the next one only where a scheme follows it; elsewhere it may be a password's.
   std::string masked;
   std::size_t begin = 0;
-  for (;;) {
-    const auto comma = text.find(',', begin);
-    masked +=
-        MaskUserInfoPassword(text.substr(begin, comma == std::string_view::npos ? comma : comma - begin));
-    if (comma == std::string_view::npos) break;
-    masked += ',';
+  for (std::size_t comma = rest.find(','); comma != std::string_view::npos;
+       comma = rest.find(',', comma + 1)) {
+    if (!StartsWithScheme(rest.substr(comma + 1))) continue;
+    masked += MaskUserInfoPassword(rest.substr(begin, comma - begin)) + ',';
     begin = comma + 1;
   }
-  return MaskPasswordParameters(masked);
+  return masked + MaskUserInfoPassword(rest.substr(begin));
 }
 
 std::pair<std::string, std::uint16_t> ParseListenAddress(std::string_view address) {

@@ -5,6 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
 #include <sstream>
 
 namespace kpo::core {
@@ -51,9 +54,29 @@ TEST(Config, MasksPasswordParametersOfLibpqAndOfUrlQueries) {
   EXPECT_EQ(MaskPasswords("postgresql://kpo@localhost:5499/payments?password=S3cret&sslmode=disable"),
             "postgresql://kpo@localhost:5499/payments?password=***&sslmode=disable");
   EXPECT_EQ(MaskPasswords("password="), "password=***");
-  EXPECT_EQ(MaskPasswords("host=h password=a,b dbname=x"), "host=h password=*** dbname=x");  // a comma is no end
+  EXPECT_EQ(MaskPasswords("host=h password=a,b dbname=x"),
+            "host=h password=*** dbname=x");  // a comma is no end
   EXPECT_EQ(MaskPasswords("host=h password = topsecret dbname=x"), "host=h password = *** dbname=x");
   EXPECT_EQ(MaskPasswords("password"), "password");
+  EXPECT_EQ(MaskPasswords("host=h password=ab&cd dbname=x"),
+            "host=h password=*** dbname=x");  // '&' is no end
+  EXPECT_EQ(MaskPasswords("host=h password=a\\ b dbname=x"),
+            "host=h password=*** dbname=x");  // an escaped blank
+  EXPECT_EQ(MaskPasswords("host=::1 password=ab@cd_secret"), "host=::1 password=***");
+}
+
+TEST(Config, MasksPasswordsHoldingSlashesCommasOrFollowedByAtSigns) {
+  // What a password may hold (base64 has '/'; a comma of a single URL) or a query after it ('@'):
+  // the mask may take more than the password, never less.
+  for (const auto& [url, secret] : std::vector<std::pair<std::string, std::string>>{
+           {"amqp://kpo:ab/cd@h/", "ab/cd"},
+           {"postgresql://u:p4ss@h/db?application_name=a@b", "p4ss"},
+           {"postgresql://u:a,b@h/db", "a,b"},
+           {"amqp://kpo:x,y@h1/,amqp://kpo:z@h2/", "x,y"}}) {
+    const auto masked = MaskPasswords(url);
+    EXPECT_EQ(masked.find(secret), std::string::npos) << url << " -> " << masked;
+  }
+  EXPECT_EQ(MaskPasswords("amqp://kpo:x,y@h1/,amqp://kpo:z@h2/"), "amqp://kpo:***@h1/,amqp://kpo:***@h2/");
   EXPECT_EQ(MaskPasswords("oldpassword=keep user=kpo"), "oldpassword=keep user=kpo");  // not the parameter
 }
 

@@ -36,10 +36,12 @@ Result Check(PGconn* conn, PGresult* result, std::string_view what) {
 
 // The server's notices ("relation ... already exists, skipping") go to the log as JSON lines, not
 // to stderr as libpq's plain text: a WARNING as a warning, the rest (NOTICE, INFO) at debug.
+// Called from libpq's C code: nothing here may throw (no allocation of ours; spdlog handles its own
+// errors). Notices during the connect itself come before the receiver is set and still go to stderr.
 void LogServerNotice(void* /*unused*/, const PGresult* notice) {
   const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
-  std::string message = PQresultErrorMessage(notice);
-  while (!message.empty() && message.back() == '\n') message.pop_back();
+  std::string_view message = PQresultErrorMessage(notice);
+  while (!message.empty() && message.back() == '\n') message.remove_suffix(1);
   if (severity != nullptr && std::strcmp(severity, "WARNING") == 0) {
     spdlog::warn("database: {}", message);
   } else {

@@ -75,7 +75,10 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
           autoFocus
           autoComplete="username"
           value={username}
-          onInput={(e) => setUsername(e.currentTarget.value)}
+          onInput={(e) => {
+            setUsername(e.currentTarget.value);
+            setMissing((m) => ({ ...m, username: undefined }));
+          }}
           aria-invalid={!!fieldErr('username')}
           aria-describedby={fieldErr('username') ? 'auth-username-err' : undefined}
           required
@@ -87,7 +90,10 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
           type="password"
           autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
           value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
+          onInput={(e) => {
+            setPassword(e.currentTarget.value);
+            setMissing((m) => ({ ...m, password: undefined }));
+          }}
           aria-invalid={!!fieldErr('password')}
           aria-describedby={fieldErr('password') ? 'auth-password-err' : undefined}
           required

@@ -26,6 +26,9 @@ export function useSession(): SessionState {
   const [notice, setNotice] = useState<string | null>(null);
   const renewing = useRef<Promise<boolean> | null>(null);
   const bootAttempts = useRef(0);
+  // Counts the sessions this tab took over from other tabs: a guest start or renewal that began
+  // before the latest one must neither save its result nor retry (it would sign that session out).
+  const followed = useRef(0);
 
   const setSession = useCallback((s: Session | null) => {
     sessionRef.current = s;
@@ -36,12 +39,18 @@ export function useSession(): SessionState {
   const client = useMemo(() => {
     const c: ApiClient = new ApiClient({
       getToken: () => sessionRef.current?.token ?? null,
-      onUnauthorized: () => {
+      onUnauthorized: (rejected) => {
+        // Refused with a token this tab no longer holds (another tab signed in or out meanwhile):
+        // nothing to renew, and the request is not repeated for a user it was not made by.
+        if (rejected !== null && rejected !== sessionRef.current?.token) return Promise.resolve(false);
         // One renewal at a time, whatever number of requests failed together.
         renewing.current ??= (async () => {
           const was = sessionRef.current;
+          const generation = followed.current;
           try {
-            setSession(sessionFrom(await c.guest(), 'guest'));
+            const guest = sessionFrom(await c.guest(), 'guest');
+            if (generation !== followed.current) return false;
+            setSession(guest);
             if (was?.kind === 'user') setNotice(EXPIRED);
             // Only a guest's request is retried: a signed-in user's must not land in a new guest account.
             return was?.kind !== 'user';
@@ -60,8 +69,10 @@ export function useSession(): SessionState {
   const startGuest = useCallback(async () => {
     setBootError(null);
     const before = loadSession()?.token;
+    const generation = followed.current;
     try {
       const guest = sessionFrom(await client.guest(), 'guest');
+      if (generation !== followed.current) return;
       bootAttempts.current = 0;
       // Another tab saved a session meanwhile (a sign-in, or its own new guest): this tab joins it
       // rather than overwrite it, which would sign that tab's user out everywhere.
@@ -71,7 +82,7 @@ export function useSession(): SessionState {
         setSessionState(saved);
       } else setSession(guest);
     } catch (e) {
-      setBootError(e);
+      if (generation === followed.current) setBootError(e);
     }
   }, [client, setSession]);
 
@@ -96,10 +107,12 @@ export function useSession(): SessionState {
         void startGuest();
         return;
       }
-      // This tab has a session now: a start-up it was still retrying must not replace it later. A
-      // notice this tab shows (why it became a guest) stays.
+      // This tab has a session now: a start-up it was still retrying, or one under way, must not
+      // replace it later. A notice saying why this tab became a guest stays, unless a user signed in.
+      followed.current++;
       setBootError(null);
       bootAttempts.current = 0;
+      if (next.kind === 'user') setNotice(null);
       sessionRef.current = next;
       setSessionState(next);
     };

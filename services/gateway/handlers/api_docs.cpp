@@ -10,15 +10,16 @@
 namespace kpo::gateway {
 namespace {
 
-// The type of a document the page is made of; nullptr for any other kind of file (the directory
-// also holds the npm manifests and node_modules, which are not documents).
 // connect-src: the page's own origin and the servers the OpenAPI document names ("Try it out" calls
-// the one chosen; the gateway's CORS admits the web app's origin).
+// the one chosen; the gateway's CORS admits the web app's origin). The e2e test "the API docs page
+// renders under its Content-Security-Policy" loads it in Chromium.
 constexpr const char* kDocsContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self' http://localhost:5005 http://localhost:3000; font-src 'self' data:; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'";
 
+// The type of a document the page is made of; nullptr for any other kind of file (the directory
+// also holds the npm manifests and node_modules, which are not documents).
 const char* ContentTypeOf(const std::filesystem::path& path) {
   const auto ext = path.extension().string();
   return ext == ".html"  ? "text/html; charset=utf-8"
