@@ -5,10 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
-#include <sstream>
 
 namespace kpo::core {
 namespace {
