@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "core/ascii.hpp"
+
 namespace kpo::core {
 namespace {
 
@@ -92,11 +94,7 @@ std::string MaskPasswordParameters(std::string_view text) {
   std::size_t copied = 0;
   for (std::size_t at = 0; at + kKey.size() < text.size(); ++at) {
     if (!IsParameterStart(text, at)) continue;
-    bool match = true;
-    for (std::size_t k = 0; k < kKey.size() && match; ++k) {
-      match = static_cast<char>(std::tolower(static_cast<unsigned char>(text[at + k]))) == kKey[k];
-    }
-    if (!match) continue;
+    if (!EqualsIgnoringAsciiCase(text.substr(at, kKey.size()), kKey)) continue;
     const bool in_query = at > 0 && (text[at - 1] == '?' || text[at - 1] == '&');
     auto value = at + kKey.size();
     while (blank(value)) ++value;
