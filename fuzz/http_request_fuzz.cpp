@@ -55,7 +55,7 @@ void CheckIdentified(kpo::http::Request& request) {
   kpo::http::IdentifyRequest(request, "192.0.2.1");
   KPO_FUZZ_CHECK(!request.request_id.empty() && request.request_id.size() <= 128);
   for (char c : request.request_id) KPO_FUZZ_CHECK(c >= 0x21 && c <= 0x7E);
-  // The server logs request.traceparent.substr(3, 32) as the trace id: it must be a valid header.
+  // The server logs core::TraceIdOf(request.traceparent) as the trace id: it must be a valid header.
   KPO_FUZZ_CHECK(kpo::core::TraceParent::Parse(request.traceparent).has_value());
 }
 

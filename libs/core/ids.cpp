@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/ascii.hpp"
+
 namespace kpo::core {
 namespace {
 
@@ -101,9 +103,7 @@ bool IsUuid(std::string_view text) {
 
 std::optional<std::string> NormalizeUuid(std::string_view text) {
   if (!IsUuid(text)) return std::nullopt;
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return AsciiLowered(text);
 }
 
 std::string TraceParent::ToString() const {
@@ -117,6 +117,14 @@ TraceParent TraceParent::Child() const { return TraceParent{trace_id, RandomHex(
 
 TraceParent TraceParent::New() { return TraceParent{RandomHex(16), RandomHex(8), "01"}; }
 
+std::string_view TraceIdOf(std::string_view traceparent) {
+  return traceparent.size() >= 55 ? traceparent.substr(3, 32) : std::string_view();
+}
+
+std::string_view SpanIdOf(std::string_view traceparent) {
+  return traceparent.size() >= 55 ? traceparent.substr(36, 16) : std::string_view();
+}
+
 std::optional<TraceParent> TraceParent::Parse(std::string_view header) {
   // <version>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>, lower case only. Version 00 is
   // exactly that; a later version may append "-..." fields, which are ignored; ff is invalid.
@@ -124,8 +132,8 @@ std::optional<TraceParent> TraceParent::Parse(std::string_view header) {
   const auto version = header.substr(0, 2);
   if (!IsLowerHex(version) || version == "ff") return std::nullopt;
   if (version == "00" ? header.size() != 55 : header.size() > 55 && header[55] != '-') return std::nullopt;
-  auto trace = header.substr(3, 32);
-  auto span = header.substr(36, 16);
+  auto trace = TraceIdOf(header);
+  auto span = SpanIdOf(header);
   auto flags = header.substr(53, 2);
   if (!IsLowerHex(trace) || !IsLowerHex(span) || !IsLowerHex(flags) || AllZero(trace) || AllZero(span)) {
     return std::nullopt;

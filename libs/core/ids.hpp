@@ -34,6 +34,11 @@ struct TraceParent {
   static std::optional<TraceParent> Parse(std::string_view header);
 };
 
+// The trace id (32 hex) and span id (16 hex) of a version-00 traceparent such as
+// TraceParent::ToString writes; empty for a value too short to be one (no check of its digits).
+std::string_view TraceIdOf(std::string_view traceparent);
+std::string_view SpanIdOf(std::string_view traceparent);
+
 // Random lowercase hex of `bytes` bytes (2*bytes characters).
 std::string RandomHex(std::size_t bytes);
 

@@ -70,5 +70,15 @@ TEST(Ids, TraceParentRoundTripsAndChildKeepsTrace) {
   EXPECT_EQ(future->ToString(), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 }
 
+TEST(Ids, TraceAndSpanIdsOfATraceparentAreEmptyWhenItIsTooShort) {
+  constexpr std::string_view kHeader = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  EXPECT_EQ(TraceIdOf(kHeader), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(SpanIdOf(kHeader), "b7ad6b7169203331");
+  // A request whose traceparent was never set (or was moved out) must not throw out_of_range.
+  EXPECT_EQ(TraceIdOf(""), "");
+  EXPECT_EQ(SpanIdOf("00-0af7"), "");
+  EXPECT_EQ(TraceIdOf(kHeader.substr(0, 54)), "");
+}
+
 }  // namespace
 }  // namespace kpo::core

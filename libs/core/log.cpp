@@ -74,8 +74,7 @@ class RepeatLimitedStdout final : public spdlog::sinks::base_sink<std::mutex> {
 namespace {
 
 std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
-  std::string lower(name);
-  for (char& c : lower) c = AsciiLower(c);
+  const std::string lower = AsciiLowered(name);
   const auto level = spdlog::level::from_str(lower);
   // from_str answers "off" for any name it does not know: only "off" itself means it.
   if (level == spdlog::level::off && lower != "off") return std::nullopt;

@@ -1,6 +1,6 @@
 #pragma once
-// Waiting with a way out: stop-aware sleeps, a wake-up signal between threads, and the one
-// reconnect loop every long-lived worker (consumer, relay, listener) runs.
+// Waiting with a way out: stop-aware sleeps, backoff with jitter, and the one reconnect loop every
+// long-lived worker (consumer, relay, live-update poller) runs.
 #include <chrono>
 #include <functional>
 #include <random>

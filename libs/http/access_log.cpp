@@ -91,10 +91,9 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
   if (!spdlog::should_log(spdlog::level::info)) return;
   // The ids come from the LogContext (trace_id, request_id) and the traceparent (span_id); the
   // rest are fields, so that a log query filters on them instead of parsing the message.
-  core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
+  core::LogContext log_context(request.request_id, std::string(core::TraceIdOf(request.traceparent)));
   core::LogFields fields;
-  if (request.traceparent.size() >= 52)
-    fields.Add("span_id", std::string_view(request.traceparent).substr(36, 16));
+  if (const auto span = core::SpanIdOf(request.traceparent); !span.empty()) fields.Add("span_id", span);
   fields.Add("method", request.method)
       .Add("route", route)
       .Add("path", request.path)

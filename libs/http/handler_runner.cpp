@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/thread_name.hpp"
 #include "http/access_log.hpp"
@@ -111,7 +112,7 @@ asio::awaitable<Response> HandlerRunner::Run(Request& request, const Router::Fou
       if (bounded && queue_codel_.Refuse(now - enqueued, now)) {
         response = Busy();
       } else {
-        core::LogContext log_context(request.request_id, request.traceparent.substr(3, 32));
+        core::LogContext log_context(request.request_id, std::string(core::TraceIdOf(request.traceparent)));
         try {
           response = (*route.handler)(request);
         } catch (const std::exception&) {

@@ -224,6 +224,12 @@ std::int64_t QueryInt(const Request& request, const std::string& name, std::int6
   return value;
 }
 
+PageRequest ReadPageRequest(const Request& request) {
+  return {.limit = static_cast<int>(
+              QueryInt(request, "limit", PageRequest::kDefaultLimit, 1, PageRequest::kMaxLimit)),
+          .before = QueryCursor(request, "before")};
+}
+
 std::optional<std::string> QueryCursor(const Request& request, const std::string& name) {
   const std::string* given = QueryValue(request, name);
   if (given == nullptr) return std::nullopt;

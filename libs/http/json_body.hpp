@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/problem.hpp"
 
@@ -50,5 +51,26 @@ std::int64_t QueryInt(const Request& request, const std::string& name, std::int6
 // The optional paging cursor `name` (a UUID returned as "next"); throws ProblemError(422) when
 // present but malformed or given more than once.
 std::optional<std::string> QueryCursor(const Request& request, const std::string& name);
+
+// The page a list request (`?limit=&before=`, newest first) asks for: `limit` 1–100 (default 20)
+// and the cursor `before`, the id of the previous page's last item. Malformed → ProblemError(422).
+struct PageRequest {
+  static constexpr int kDefaultLimit = 20;
+  static constexpr int kMaxLimit = 100;
+  int limit = kDefaultLimit;
+  std::optional<std::string> before;
+  // The rows to fetch: one more than the page tells whether another page follows, without a count.
+  int FetchLimit() const { return limit + 1; }
+};
+PageRequest ReadPageRequest(const Request& request);
+
+// Cuts `items`, fetched with page.FetchLimit(), to the page and returns the page's `next` cursor:
+// the id of its last item when more followed, nullopt on the last page.
+template <typename Item>
+std::optional<std::string> TrimToPage(std::vector<Item>& items, const PageRequest& page) {
+  if (items.size() <= static_cast<std::size_t>(page.limit)) return std::nullopt;
+  items.erase(items.begin() + page.limit, items.end());
+  return items.back().id;
+}
 
 }  // namespace kpo::http

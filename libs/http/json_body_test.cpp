@@ -153,6 +153,35 @@ TEST(QueryParameters, GivenTwiceAreRefused) {
       ProblemError);
 }
 
+TEST(Paging, APageRequestDefaultsAndBoundsItsLimit) {
+  const auto defaults = ReadPageRequest(WithTarget("/api/orders"));
+  EXPECT_EQ(defaults.limit, 20);
+  EXPECT_EQ(defaults.FetchLimit(), 21);
+  EXPECT_FALSE(defaults.before);
+  const auto given =
+      ReadPageRequest(WithTarget("/api/orders?limit=100&before=01A2463B-0520-7A1C-9F3E-4B5C6D7E8F90"));
+  EXPECT_EQ(given.limit, 100);
+  EXPECT_EQ(given.before, "01a2463b-0520-7a1c-9f3e-4b5c6d7e8f90");
+  for (const auto* target : {"/api/orders?limit=0", "/api/orders?limit=101", "/api/orders?before=3"}) {
+    EXPECT_THROW(ReadPageRequest(WithTarget(target)), ProblemError) << target;
+  }
+}
+
+TEST(Paging, APageIsCutToItsLimitAndNamesItsLastItemWhenMoreFollowed) {
+  struct Item {
+    std::string id;
+  };
+  const PageRequest page{.limit = 2, .before = std::nullopt};
+  std::vector<Item> more{{"a"}, {"b"}, {"c"}};
+  EXPECT_EQ(TrimToPage(more, page), "b");
+  EXPECT_EQ(more.size(), 2U);
+  std::vector<Item> last{{"a"}, {"b"}};
+  EXPECT_EQ(TrimToPage(last, page), std::nullopt) << "exactly a page: nothing follows";
+  EXPECT_EQ(last.size(), 2U);
+  std::vector<Item> none;
+  EXPECT_EQ(TrimToPage(none, page), std::nullopt);
+}
+
 TEST(Utf8, RejectsOverlongsSurrogatesAndTruncation) {
   using core::Utf8Length;
   EXPECT_EQ(Utf8Length("a\xE2\x82\xAC"), 2U);

@@ -152,9 +152,7 @@ std::string_view Trimmed(std::string_view text) {
 }  // namespace
 
 std::string MediaType(std::string_view content_type) {
-  std::string out(Trimmed(content_type.substr(0, content_type.find(';'))));
-  for (char& c : out) c = core::AsciiLower(c);
-  return out;
+  return core::AsciiLowered(Trimmed(content_type.substr(0, content_type.find(';'))));
 }
 
 bool IsUtf8Json(std::string_view content_type) {

@@ -34,6 +34,9 @@ struct Request {
   std::string traceparent;  // W3C traceparent for calls this request makes downstream
 
   std::optional<std::string_view> Header(std::string_view name) const { return FindHeader(headers, name); }
+  // The client's address as the server identified it: client_address, or the peer's when none was
+  // reported. Computed once per request (IdentifyRequest), so handlers need not repeat the proxy rules.
+  std::string_view Client() const { return client_address.empty() ? remote_address : client_address; }
 };
 
 class EventStream;

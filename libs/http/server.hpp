@@ -33,9 +33,10 @@ struct ServerOptions {
   // client's address; core::FairPool) instead of first come, first served: a client's burst then
   // waits behind itself, and the queue's bounds above cut it back, not everyone else's requests.
   std::function<std::string(const Request&)> fair_key = nullptr;
-  // When set, the client's address as the access log names it ("client", beside the peer's
-  // "remote"): behind a proxy, the address the proxy reported (the gateway trusts X-Real-IP from
-  // its trusted proxies only).
+  // When set, the client's address, computed once as a request is read into
+  // Request::client_address (Request::Client()): behind a proxy, the address the proxy reported (the
+  // gateway trusts X-Real-IP from its trusted proxies only). The access log names it ("client",
+  // beside the peer's "remote"); handlers key per-client limits on it.
   std::function<std::string(const Request&)> client_address = nullptr;
   std::size_t body_limit = 64UL * 1024;
   std::size_t header_limit = 8UL * 1024;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "http/client.hpp"
+#include "http/operational.hpp"
 #include "http/problem.hpp"
 #include "http/raw_client.hpp"
 #include "http/server.hpp"

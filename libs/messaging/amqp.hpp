@@ -46,6 +46,10 @@ struct Message {
   std::vector<std::pair<std::string, std::string>> headers;  // string-valued, e.g. traceparent
 };
 
+// A new message: a fresh message_id (UUID), a JSON `body`, and `traceparent` as its header.
+Message NewMessage(std::string_view exchange, std::string_view routing_key, std::string_view type,
+                   std::string correlation_id, std::string body, std::string traceparent);
+
 struct Delivery {
   Message message;  // exchange/routing_key as delivered
   std::uint64_t delivery_tag = 0;

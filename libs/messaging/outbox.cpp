@@ -22,6 +22,9 @@ namespace {
 constexpr std::string_view kInsert = R"sql(
 INSERT INTO outbox (message_id, exchange, routing_key, type, correlation_id, payload, traceparent)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]))sql";
+// published_at is always NULL now (rows were once kept and marked published; they are deleted
+// instead): `published_at IS NULL` stays in these statements because it lets them use the partial
+// index outbox_unpublished.
 // Rows no relay of this process holds ($3) and older than $2: with a handoff, younger rows are
 // their own process's, which publishes them itself.
 constexpr std::string_view kClaimBatch = R"sql(

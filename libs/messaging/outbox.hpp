@@ -71,7 +71,7 @@ struct RelayOptions {
   // broker does not fail for want of them.
   std::vector<std::string> exchanges;
   // Failpoint for crash tests: the process kills itself (SIGKILL) after the broker confirmed a
-  // batch and before the rows are marked published — the worst moment for a relay to die.
+  // batch and before its rows are deleted — the worst moment for a relay to die.
   bool crash_after_confirm = false;
   // Called inside the transaction that deletes confirmed rows, once, with their messages and the
   // times they were handed to the broker: lets a service record "published" on its own entities

@@ -87,12 +87,20 @@ core::Workers StartConsumers(const ServiceSettings& settings, const messaging::Q
                       stop);
     });
   }
-  threads.Start("sweep-inbox", [sweep = settings.inbox_sweep](std::stop_token stop) {
-    db::RunRetentionSweep(sweep, std::move(stop));
-  });
-  threads.Start("sweep-keys", [sweep = settings.idempotency_sweep](std::stop_token stop) {
-    db::RunRetentionSweep(sweep, std::move(stop));
-  });
+  return threads;
+}
+
+core::Workers StartHousekeeping(const ServiceSettings& settings, std::vector<db::RetentionSweep> more) {
+  core::Workers threads;
+  more.insert(more.begin(), {settings.inbox_sweep, settings.idempotency_sweep});
+  for (auto& sweep : more) {
+    if (sweep.database_url.empty()) sweep.database_url = settings.database_url;
+    // Named by the table's last word (sweep-inbox, sweep-keys, sweep-events): a thread's name holds
+    // 15 characters.
+    const auto last_word = sweep.table.substr(sweep.table.rfind('_') + 1);
+    threads.Start("sweep-" + last_word,
+                  [sweep](std::stop_token stop) { db::RunRetentionSweep(sweep, std::move(stop)); });
+  }
   if (settings.statistics.every.count() > 0) {
     threads.Start("analyze", [keeper = settings.statistics](std::stop_token stop) {
       db::RunStatisticsKeeper(keeper, std::move(stop));

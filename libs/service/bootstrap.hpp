@@ -13,6 +13,7 @@
 #include "db/pool.hpp"
 #include "db/retention.hpp"
 #include "db/statistics.hpp"
+#include "http/operational.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "messaging/amqp.hpp"
@@ -90,13 +91,18 @@ using BatchHandler = std::function<std::vector<messaging::Disposition>(
     const std::vector<messaging::Delivery>& batch, std::stop_token stop)>;
 
 // Starts `settings.consumers` threads, each consuming `queue` with `settings.prefetch` and handing
-// batches of up to `settings.consumer_batch` deliveries to `handle`, and one thread each sweeping the
-// inbox they fill and the idempotency keys (`settings.inbox_sweep`, `settings.idempotency_sweep`),
-// and one keeping the planner's statistics of the service's young tables fresh (`settings.statistics`),
-// until asked to stop (RequestStop, or when the group is destroyed).
-// The consuming threads call `handle` concurrently.
+// batches of up to `settings.consumer_batch` deliveries to `handle`, until asked to stop
+// (RequestStop, or when the group is destroyed). The consuming threads call `handle` concurrently.
 core::Workers StartConsumers(const ServiceSettings& settings, const messaging::QueueSpec& queue,
                              BatchHandler handle);
+
+// Starts one thread each sweeping the inbox the consumers fill, the idempotency keys
+// (`settings.inbox_sweep`, `settings.idempotency_sweep`) and every sweep of `more` (the service's
+// own tables; an empty database_url is the service's), and one keeping the planner's statistics of
+// the service's young tables fresh (`settings.statistics`), until asked to stop (RequestStop, or
+// when the group is destroyed). Each works on a connection of its own, so a slow delete holds up
+// nothing but itself.
+core::Workers StartHousekeeping(const ServiceSettings& settings, std::vector<db::RetentionSweep> more = {});
 
 // The HTTP server options of a broker service: `service` as its label, listening where `settings`
 // say with `settings.workers` workers and their queue's bounds, holding at most `max_connections`

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "core/retry.hpp"
 #include "http/problem.hpp"
 
 namespace kpo::service {
@@ -25,7 +26,8 @@ db::ConnectionOptions MigrationOptions() {
 
 void MigrateWithRetry(const std::string& database_url, const std::vector<db::Schema>& schemas,
                       const std::string& lock_name, int attempts) {
-  auto backoff = std::chrono::milliseconds(200);
+  // Jittered (core::Backoff): replicas started together do not all retry in the same instant.
+  core::Backoff backoff(std::chrono::milliseconds(200), std::chrono::milliseconds(2000));
   for (int attempt = 1;; ++attempt) {
     try {
       db::Connection connection(database_url, MigrationOptions());
@@ -34,10 +36,10 @@ void MigrateWithRetry(const std::string& database_url, const std::vector<db::Sch
       return;
     } catch (const db::DbError& error) {
       if (attempt >= attempts) throw;
-      spdlog::warn("database not ready ({}); retrying in {} ms", error.what(), backoff.count());
+      const auto delay = backoff.Next();
+      spdlog::warn("database not ready ({}); retrying in {} ms", error.what(), delay.count());
       // Start-up has nothing else to do meanwhile; this is a retry delay, not synchronisation.
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      std::this_thread::sleep_for(delay);
     }
   }
 }

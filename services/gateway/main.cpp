@@ -14,6 +14,7 @@
 #include "db/pool.hpp"
 #include "gateway/routes.hpp"
 #include "gateway/settings.hpp"
+#include "http/operational.hpp"
 #include "http/server.hpp"
 #include "service/database.hpp"
 
@@ -81,7 +82,6 @@ int main() {
                               .login_throttle = login_throttle,
                               .cors_origins = settings.cors_origins,
                               .docs_dir = settings.docs_dir,
-                              .trusted_proxies = settings.trusted_proxies,
                               .metrics_readers = settings.metrics_readers,
                               .shed_multiplier = settings.shed_multiplier,
                               .shed_max_share = settings.shed_max_share,

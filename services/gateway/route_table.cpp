@@ -36,6 +36,6 @@ const std::vector<RouteSpec> kRoutes = {
 
 }  // namespace
 
-const std::vector<RouteSpec>& PublicRoutes() { return kRoutes; }
+const std::vector<RouteSpec>& RouteTable() { return kRoutes; }
 
 }  // namespace kpo::gateway

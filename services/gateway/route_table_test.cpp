@@ -18,7 +18,7 @@ std::string NameOf(const RouteSpec& route) {
 }
 
 TEST(RouteTable, ProxiedRoutesNeedATokenAndAreLimitedPerUser) {
-  for (const auto& route : PublicRoutes()) {
+  for (const auto& route : RouteTable()) {
     if (!IsProxied(route)) continue;
     EXPECT_EQ(route.access, Access::kAuthenticated) << NameOf(route);
     EXPECT_EQ(route.rate, RateClass::kPerUser) << NameOf(route);
@@ -27,7 +27,7 @@ TEST(RouteTable, ProxiedRoutesNeedATokenAndAreLimitedPerUser) {
 
 TEST(RouteTable, RoutesAnsweredHereNeedNoToken) {
   // The gateway's own handlers do not look at the token: an authenticated local route would be open.
-  for (const auto& route : PublicRoutes()) {
+  for (const auto& route : RouteTable()) {
     if (IsProxied(route)) continue;
     EXPECT_NE(route.access, Access::kAuthenticated) << NameOf(route);
     EXPECT_FALSE(route.token_in_query) << NameOf(route);
@@ -37,7 +37,7 @@ TEST(RouteTable, RoutesAnsweredHereNeedNoToken) {
 
 TEST(RouteTable, OnlyTheEventStreamTakesItsTokenFromTheQuery) {
   std::set<std::string> query_token;
-  for (const auto& route : PublicRoutes()) {
+  for (const auto& route : RouteTable()) {
     if (route.token_in_query) query_token.insert(NameOf(route));
   }
   EXPECT_EQ(query_token, std::set<std::string>{"GET /api/events"});
@@ -45,7 +45,7 @@ TEST(RouteTable, OnlyTheEventStreamTakesItsTokenFromTheQuery) {
 
 TEST(RouteTable, OnlyPlacingAnOrderIsShed) {
   std::set<std::string> shed;
-  for (const auto& route : PublicRoutes()) {
+  for (const auto& route : RouteTable()) {
     if (route.shed) shed.insert(NameOf(route));
   }
   EXPECT_EQ(shed, std::set<std::string>{"POST /api/orders"});
@@ -53,7 +53,7 @@ TEST(RouteTable, OnlyPlacingAnOrderIsShed) {
 
 TEST(RouteTable, InternalRoutesAreExactlyTheOperationalOnesOutsideTheApi) {
   std::set<std::string> internal;
-  for (const auto& route : PublicRoutes()) {
+  for (const auto& route : RouteTable()) {
     EXPECT_EQ(route.access == Access::kInternal, route.target == Target::kOperational) << NameOf(route);
     EXPECT_EQ(route.access == Access::kInternal, !route.pattern.starts_with("/api/")) << NameOf(route);
     if (route.access == Access::kInternal) {
@@ -66,7 +66,7 @@ TEST(RouteTable, InternalRoutesAreExactlyTheOperationalOnesOutsideTheApi) {
 }
 
 TEST(RouteTable, PublicRoutesAreLimitedPerIp) {
-  for (const auto& route : PublicRoutes()) {
+  for (const auto& route : RouteTable()) {
     if (route.access == Access::kPublic) {
       EXPECT_EQ(route.rate, RateClass::kPerIp) << NameOf(route);
     }

@@ -21,7 +21,6 @@
 #include "gateway/handlers/api_docs.hpp"
 #include "gateway/handlers/handlers.hpp"
 #include "gateway/middleware/authenticate.hpp"
-#include "gateway/middleware/client_address.hpp"
 #include "gateway/middleware/cors.hpp"
 #include "gateway/middleware/rate_limit.hpp"
 #include "http/problem.hpp"
@@ -109,7 +108,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
   // unless the route says otherwise: the API's answers are one user's, a token among them (RFC 6749
   // §5.1). The internal routes (the route table's, e.g. /metrics) are for the cluster, not for browsers.
   void Finish(const Request& request, Response& response) const {
-    const auto& routes = PublicRoutes();
+    const auto& routes = RouteTable();
     if (std::any_of(routes.begin(), routes.end(), [&](const RouteSpec& route) {
           return route.access == Access::kInternal && route.pattern == request.path;
         })) {
@@ -154,7 +153,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
         {"X-User-Id", claims.user_id},
         {"X-Request-Id", request.request_id},
         {"traceparent", request.traceparent},
-        {"X-Forwarded-For", ClientAddress(request, deps_.trusted_proxies)},
+        {"X-Forwarded-For", request.Client()},
     }};
   }
 
@@ -162,7 +161,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
   // (or at once, when the service answers without one).
   boost::asio::awaitable<Response> ForwardStream(Request& request, Upstream& upstream,
                                                  const auth::Claims& claims) {
-    std::string address(ClientAddress(request, deps_.trusted_proxies));
+    std::string address(request.Client());
     if (!streams_.TryOpen(address)) {
       co_return http::ProblemError(429,
                                    "Too many live-update streams are open from this address; close one first")
@@ -203,8 +202,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
   }
 
   std::optional<Response> LimitIp(const Request& request) const {
-    return gateway::Limit(deps_.per_ip, std::string(ClientAddress(request, deps_.trusted_proxies)),
-                          LimitScope::kIp);
+    return gateway::Limit(deps_.per_ip, std::string(request.Client()), LimitScope::kIp);
   }
 
   GatewayDeps& deps_;
@@ -220,12 +218,11 @@ LocalHandler LocalHandlerFor(Target target, GatewayDeps& deps) {
       return [&deps](const Request& r) { return Guest(deps.users, deps.signer, r); };
     case Target::kRegister:
       return [&deps](const Request& r) {
-        return Register(deps.users, deps.signer, deps.login_throttle, r,
-                        ClientAddress(r, deps.trusted_proxies));
+        return Register(deps.users, deps.signer, deps.login_throttle, r, r.Client());
       };
     case Target::kLogin:
       return [&deps](const Request& r) {
-        return Login(deps.users, deps.signer, deps.login_throttle, r, ClientAddress(r, deps.trusted_proxies));
+        return Login(deps.users, deps.signer, deps.login_throttle, r, r.Client());
       };
     case Target::kOpenApi:
       return [](const Request&) { return OpenApiYaml(OpenApiDocument()); };
@@ -253,7 +250,7 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
   // The order of registration is visible: a 405's Allow lists a path's methods in that order. The
   // table's routes come first, then the preflights, then the operational routes.
   bool operational = false;
-  for (const auto& route : PublicRoutes()) {
+  for (const auto& route : RouteTable()) {
     const std::string method(route.method);
     const std::string pattern(route.pattern);
     switch (route.target) {
@@ -272,9 +269,10 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
   }
   // Every public path answers OPTIONS (a CORS preflight), saying in Allow what the path serves. The
   // paths keep the table's order: the router takes the first route that matches, and a literal path
-  // ("/api/orders/stream") comes before the pattern that would also match it ("/api/orders/{id}").
+  // added later (say "/api/orders/export") must come before the pattern that would also match it
+  // ("/api/orders/{id}").
   std::vector<std::pair<std::string_view, std::string>> allowed;
-  for (const auto& route : PublicRoutes()) {
+  for (const auto& route : RouteTable()) {
     if (route.access == Access::kInternal) continue;
     auto it =
         std::find_if(allowed.begin(), allowed.end(), [&](const auto& p) { return p.first == route.pattern; });

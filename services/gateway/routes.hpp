@@ -15,6 +15,7 @@
 #include "gateway/domain/shedder.hpp"
 #include "gateway/domain/token_bucket.hpp"
 #include "gateway/proxy/proxy.hpp"
+#include "http/operational.hpp"
 #include "http/router.hpp"
 
 namespace kpo::gateway {
@@ -53,7 +54,7 @@ struct RouteSpec {
 };
 
 // Every (method, pattern) the gateway serves, in registration order, OPTIONS preflights excluded.
-const std::vector<RouteSpec>& PublicRoutes();
+const std::vector<RouteSpec>& RouteTable();
 
 // services/gateway/openapi.yaml, embedded at build time.
 std::string_view OpenApiDocument();
@@ -69,9 +70,6 @@ struct GatewayDeps {
   LoginThrottle& login_throttle;  // failed logins per username and per client address
   std::vector<std::string> cors_origins;
   std::string docs_dir;  // swagger-ui-dist files and index.html
-  // Peers whose X-Real-IP names the client (the UI's nginx on this host): per-IP limits then
-  // count the browser's address rather than the proxy's.
-  AddressSet trusted_proxies{{"127.0.0.1", "::1"}};
   // Peers that may read /metrics; the gateway's port is public, its metrics are not.
   AddressSet metrics_readers{{"127.0.0.1", "::1"}};
   // A shed route is passed on up to this multiple of what its service accepted over the last
@@ -85,7 +83,7 @@ struct GatewayDeps {
   http::ReadinessChecks readiness;
 };
 
-// Registers PublicRoutes() on `router`, with an OPTIONS preflight for each /api/ pattern and the
+// Registers RouteTable() on `router`, with an OPTIONS preflight for each /api/ pattern and the
 // answer for paths no route serves. `deps` must outlive the router; what the routes share (CORS
 // policy, shedders) is owned by the router's handlers.
 void RegisterRoutes(http::Router& router, GatewayDeps& deps);

@@ -22,11 +22,7 @@ int Workers(core::Config& config) {
 // The workers hash passwords (register, login: ~0.1 s of a core each, on purpose). Served in turns
 // by client address, one address's burst queues behind itself: helper-48's 40 parallel
 // registrations from one address, well inside its rate limit, made another's login take 4.3 s.
-std::function<std::string(const http::Request&)> FairKey(const AddressSet& trusted_proxies) {
-  return [trusted_proxies](const http::Request& request) {
-    return std::string(ClientAddress(request, trusted_proxies));
-  };
-}
+std::string FairKey(const http::Request& request) { return std::string(request.Client()); }
 
 double Rate(core::Config& config, std::string_view name, std::int64_t fallback, std::int64_t min) {
   return static_cast<double>(config.Int(name, fallback, min, 1'000'000));
@@ -86,8 +82,10 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   server.queue.interval =
       config.Millis("GATEWAY_QUEUE_INTERVAL_MS", server.queue.interval, std::chrono::milliseconds(10));
   server.queue.max_wait = config.Millis("GATEWAY_MAX_QUEUE_WAIT_MS", std::chrono::milliseconds(5000));
-  server.fair_key = FairKey(settings.trusted_proxies);
-  server.client_address = server.fair_key;
+  server.client_address = [trusted = settings.trusted_proxies](const http::Request& request) {
+    return std::string(ClientAddress(request, trusted));
+  };
+  server.fair_key = FairKey;
   server.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000),
                                       std::chrono::milliseconds(100));
   server.header_limit = static_cast<std::size_t>(config.Int(

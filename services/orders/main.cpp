@@ -4,13 +4,15 @@
 #include <algorithm>
 #include <thread>
 
+#include "contract/events.hpp"
 #include "core/config.hpp"
 #include "core/limits.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
-#include "core/thread_name.hpp"
+#include "core/workers.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
+#include "http/operational.hpp"
 #include "http/server.hpp"
 #include "messaging/outbox.hpp"
 #include "orders/app/admission.hpp"
@@ -37,7 +39,7 @@ service::ServiceSettings ReadSettings(core::Config& config) {
   // connections leave one for each of the intake's writers however many reads run.
   auto settings = service::ReadServiceSettings(config, "ORDERS", "orders", "127.0.0.1:5001",
                                                "postgresql://kpo:kpo@localhost:5432/orders", 12);
-  settings.relay.exchanges = {orders::kOrdersExchange};
+  settings.relay.exchanges = {std::string(contract::kOrdersExchange)};
   // The relay records the "published" step as it deletes the rows: deleting later would often leave
   // an order Finished, its live update sent, before the step is there (the contract's timeline has it).
   settings.relay.delete_delay = config.Millis("ORDERS_RELAY_DELETE_DELAY_MS", std::chrono::milliseconds(0));
@@ -55,15 +57,19 @@ service::ServiceSettings ReadSettings(core::Config& config) {
 }
 
 orders::LiveUpdatesOptions ReadLiveUpdatesOptions(core::Config& config, const std::string& database_url) {
-  return {
-      .database_url = database_url,
-      .poll_interval =
-          config.Millis("ORDERS_LIVE_POLL_MS", std::chrono::milliseconds(100), std::chrono::milliseconds(10)),
-      .heartbeat = config.Millis("ORDERS_SSE_HEARTBEAT_MS", std::chrono::milliseconds(15000),
-                                 std::chrono::milliseconds(100)),
-      .retention = std::chrono::seconds(config.Int("ORDERS_EVENTS_RETENTION_S", 3600, 60, 30LL * 24 * 3600)),
-      .max_streams_per_user =
-          static_cast<std::size_t>(config.Int("ORDERS_SSE_MAX_STREAMS_PER_USER", 0, 0, 100'000))};
+  return {.database_url = database_url,
+          .poll_interval = config.Millis("ORDERS_LIVE_POLL_MS", std::chrono::milliseconds(100),
+                                         std::chrono::milliseconds(10)),
+          .heartbeat = config.Millis("ORDERS_SSE_HEARTBEAT_MS", std::chrono::milliseconds(15000),
+                                     std::chrono::milliseconds(100)),
+          .max_streams_per_user =
+              static_cast<std::size_t>(config.Int("ORDERS_SSE_MAX_STREAMS_PER_USER", 0, 0, 100'000))};
+}
+
+// Change events are kept this long for resuming streams, then swept.
+db::RetentionSweep ReadEventSweep(core::Config& config) {
+  return orders::OrderEventSweep(
+      std::chrono::seconds(config.Int("ORDERS_EVENTS_RETENTION_S", 3600, 60, 30LL * 24 * 3600)));
 }
 
 orders::AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::string& database_url) {
@@ -102,6 +108,7 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   const auto live_options = ReadLiveUpdatesOptions(config, database_url);
   const auto admission_options = ReadAdmissionOptions(config, database_url);
   const auto intake_options = ReadIntakeOptions(config);
+  const auto event_sweep = ReadEventSweep(config);
   config.LogEffective("orders");
 
   service::MigrateWithRetry(database_url, service::StandardSchemas(generated::orders_app_migrations()),
@@ -130,20 +137,16 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   http::Server server(
       service::ServerOptionsFor(settings, "orders", core::ConnectionsWithin(open_files, 1, 256)), router);
   server.Listen();
-  std::jthread live_thread([&](std::stop_token stop) {
-    core::NameThisThread("live-updates");
-    live.Run(stop);
-  });
-  std::jthread admission_thread([&](std::stop_token stop) {
-    core::NameThisThread("admission");
-    admission.Run(stop);
-  });
+  core::Workers pollers;  // live updates and admission, each reading the database on its own connection
+  pollers.Start("live-updates", [&](std::stop_token stop) { live.Run(stop); });
+  pollers.Start("admission", [&](std::stop_token stop) { admission.Run(stop); });
   auto relays = service::StartRelays(settings);
   auto consumers =
       service::StartConsumers(settings, orders::PaymentResultsQueue(),
                               [&](const std::vector<messaging::Delivery>& batch, std::stop_token stop) {
                                 return orders::HandlePaymentResults(consumer_pool, batch, std::move(stop));
                               });
+  auto housekeeping = service::StartHousekeeping(settings, {event_sweep});
   server.Run();
   // Before the server's loops go: the orders handed in are written, and their answers posted to the
   // loops (which no longer run) rather than to loops already destroyed.
@@ -152,8 +155,8 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   // All at once: each finishes its batch meanwhile, and the slowest sets the time it takes.
   consumers.RequestStop();
   relays.RequestStop();
-  admission_thread.request_stop();
-  live_thread.request_stop();
+  housekeeping.RequestStop();
+  pollers.RequestStop();
 }
 
 }  // namespace

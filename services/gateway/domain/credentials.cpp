@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "core/ascii.hpp"
 #include "core/utf8.hpp"
 
 namespace kpo::gateway {
@@ -37,19 +38,6 @@ std::optional<std::string> PasswordError(std::string_view password) {
   return std::nullopt;
 }
 
-std::string NormalizeUsername(std::string_view username) {
-  std::string lower(username);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
-
-CredentialErrors ValidateCredentials(std::string_view username, std::string_view password) {
-  CredentialErrors errors;
-  if (auto error = UsernameError(username)) errors.emplace("username", std::move(*error));
-  if (auto error = PasswordError(password)) errors.emplace("password", std::move(*error));
-  return errors;
-}
+std::string NormalizeUsername(std::string_view username) { return core::AsciiLowered(username); }
 
 }  // namespace kpo::gateway

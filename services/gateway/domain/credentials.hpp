@@ -1,7 +1,6 @@
 #pragma once
 // The rules for usernames and passwords. Pure: no I/O.
 #include <cstddef>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,9 +12,6 @@ inline constexpr std::size_t kMaxUsernameLength = 32;
 inline constexpr std::size_t kMinPasswordLength = 8;    // code points
 inline constexpr std::size_t kMaxPasswordLength = 128;  // code points
 
-// field → message, the shape of a problem's "errors".
-using CredentialErrors = std::map<std::string, std::string>;
-
 // Why `username` is not acceptable (3–32 characters of A–Z, a–z, 0–9, '_', '.', '-'), or nullopt.
 std::optional<std::string> UsernameError(std::string_view username);
 
@@ -25,8 +21,5 @@ std::optional<std::string> PasswordError(std::string_view password);
 // Usernames are case-insensitive: this is the one form that is stored and compared. Only
 // meaningful for a username UsernameError accepts.
 std::string NormalizeUsername(std::string_view username);
-
-// Both checks at once, keyed "username" and "password"; empty when both are fine.
-CredentialErrors ValidateCredentials(std::string_view username, std::string_view password);
 
 }  // namespace kpo::gateway

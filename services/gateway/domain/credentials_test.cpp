@@ -46,14 +46,6 @@ TEST(CredentialsTest, PasswordMustBeValidUtf8WithoutNul) {
   EXPECT_TRUE(PasswordError(std::string_view("abcd\0efgh", 9)));
 }
 
-TEST(CredentialsTest, ValidateReportsEveryField) {
-  EXPECT_TRUE(ValidateCredentials("alice", "password1").empty());
-  const auto errors = ValidateCredentials("a", "short");
-  EXPECT_EQ(errors.size(), 2u);
-  EXPECT_TRUE(errors.contains("username"));
-  EXPECT_TRUE(errors.contains("password"));
-}
-
 TEST(CredentialsTest, CodePointCountRejectsTruncatedAndOutOfRange) {
   EXPECT_EQ(core::Utf8Length(""), 0u);
   EXPECT_EQ(core::Utf8Length("a\xf0\x9f\x98\x80"), 2u);  // 'a' and an emoji

@@ -1,5 +1,6 @@
 #pragma once
-// The identity API, one endpoint per file. These are the only /api routes that need no token.
+// The identity API, one endpoint per file. Besides the API docs, these are the only /api routes
+// that need no token.
 // Each answers {"token","userId","expiresAt"} on success and throws http::ProblemError for the
 // client's mistakes (rendered by the server's edge) and db::DbError when the database fails.
 #include <string_view>

@@ -163,8 +163,7 @@ std::vector<http::Response> OrderIntake::WriteInTransaction(db::Transaction& tx,
   std::vector<std::size_t> placed;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (claimed[i]) continue;
-    const OrderSubmission& submission = batch[i].submission;
-    drafts.push_back({submission.user_id, submission.amount, submission.description, submission.traceparent});
+    drafts.push_back(batch[i].submission.order);
     placed.push_back(i);
   }
   const auto orders = PlaceOrders(tx, drafts, relay_handoff_);

@@ -28,15 +28,13 @@
 #include "http/message.hpp"
 #include "idempotency/idempotency.hpp"
 #include "messaging/outbox.hpp"
+#include "orders/app/place_order.hpp"
 
 namespace kpo::orders {
 
-// A validated new order as a request carried it.
+// A validated new order as a request carried it, with the request's Idempotency-Key if any.
 struct OrderSubmission {
-  std::string user_id;
-  core::Minor amount = 0;
-  std::string description;
-  std::string traceparent;
+  OrderDraft order;
   std::optional<idempotency::KeyedRequest> key;
 };
 

@@ -41,7 +41,8 @@ class OrderIntakeTest : public ::testing::Test {
 
   OrderSubmission Order(std::string description, std::optional<std::string> key = std::nullopt) const {
     OrderSubmission submission{
-        .user_id = user_, .amount = 700, .description = std::move(description), .traceparent = "", .key = {}};
+        .order = {.user_id = user_, .amount = 700, .description = std::move(description), .traceparent = ""},
+        .key = {}};
     if (key) submission.key = idempotency::KeyedRequest{user_, *key, "fingerprint of " + *key};
     return submission;
   }

@@ -1,5 +1,7 @@
 #include "orders/domain/order.hpp"
 
+#include "contract/events.hpp"
+
 namespace kpo::orders {
 
 std::string_view ToString(OrderStatus status) {
@@ -17,11 +19,11 @@ std::string_view ToString(OrderStatus status) {
 std::string_view ToString(FailureReason reason) {
   switch (reason) {
     case FailureReason::kInsufficientFunds:
-      return "insufficient_funds";
+      return contract::kInsufficientFunds;
     case FailureReason::kAccountNotFound:
-      return "account_not_found";
+      return contract::kAccountNotFound;
   }
-  return "insufficient_funds";
+  return contract::kInsufficientFunds;
 }
 
 std::optional<OrderStatus> ParseOrderStatus(std::string_view text) {

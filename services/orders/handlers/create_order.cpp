@@ -38,10 +38,10 @@ boost::asio::awaitable<http::Response> CreateOrder(const OrderServices& services
   const auto amount = body.Int("amount", core::kMinAmount, core::kMaxAmount);
   auto description = body.String("description", 1, kMaxDescriptionChars);
   body.Finish();
-  OrderSubmission submission{.user_id = user_id,
-                             .amount = *amount,
-                             .description = std::move(*description),
-                             .traceparent = request.traceparent,
+  OrderSubmission submission{.order = {.user_id = user_id,
+                                       .amount = *amount,
+                                       .description = std::move(*description),
+                                       .traceparent = request.traceparent},
                              .key = idempotency::ReadKey(request, user_id)};
   // The request waits on its I/O thread's loop without holding a thread; the intake's writer posts
   // the answer back to it (a failure is rethrown here, to the server's edge).

@@ -35,7 +35,4 @@ class LiveUpdates;
 // caller's orders; resumes after Last-Event-ID (header or ?lastEventId=).
 http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Request& request);
 
-inline constexpr int kDefaultPageSize = 20;
-inline constexpr int kMaxPageSize = 100;
-
 }  // namespace kpo::orders

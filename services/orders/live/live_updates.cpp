@@ -18,10 +18,6 @@ constexpr int kReplayLimit = 1000;
 // the next stream sets the usual one again.
 constexpr std::string_view kResumeAtOnce = "retry: 100\n\n";
 constexpr auto kReleaseEvery = std::chrono::milliseconds(500);
-// The clean-up forgets at most kCleanupChunk events a second: far more than the busiest rate
-// events are written at, in statements short enough not to hold up the polling or anyone's commit.
-constexpr auto kCleanupEvery = std::chrono::seconds(1);
-constexpr int kCleanupChunk = 5'000;
 
 }  // namespace
 
@@ -171,7 +167,6 @@ void LiveUpdates::Run(std::stop_token stop) {
     db::Connection db(options_.database_url, {.application_name = "orders-live-updates"});
     auto next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat;
     auto next_release = std::chrono::steady_clock::time_point{};
-    auto next_cleanup = std::chrono::steady_clock::time_point{};
     while (!stop.stop_requested()) {
       const bool more = Poll(db);
       const auto now = std::chrono::steady_clock::now();
@@ -182,10 +177,6 @@ void LiveUpdates::Run(std::stop_token stop) {
       if (now >= next_heartbeat) {
         Heartbeat();
         next_heartbeat = now + options_.heartbeat;
-      }
-      if (now >= next_cleanup) {
-        OrderRepository::DeleteEventsOlderThan(db, options_.retention, kCleanupChunk);
-        next_cleanup = now + kCleanupEvery;
       }
       if (!more) core::WaitFor(stop, options_.poll_interval);
     }

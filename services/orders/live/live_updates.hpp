@@ -63,7 +63,6 @@ struct LiveUpdatesOptions {
   std::string database_url;
   std::chrono::milliseconds poll_interval{100};
   std::chrono::milliseconds heartbeat{15'000};
-  std::chrono::seconds retention{3600};  // events kept for resuming streams
   // Streams one user may hold open at once (0: no cap, the default). Each costs a descriptor here and
   // two in the gateway; without a cap one token could hold all of them. A browser needs one per tab;
   // off by default because load tools hold thousands of streams on a few users (bench/sse_idle.cpp:

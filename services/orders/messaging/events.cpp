@@ -33,21 +33,15 @@ messaging::Message OrderCreatedMessage(const Order& order, const std::string& tr
   body["userId"] = order.user_id;
   body["amount"] = order.amount;
   body["createdAt"] = order.created_at;
-  messaging::Message message;
-  message.exchange = kOrdersExchange;
-  message.routing_key = kOrderCreatedKey;
-  message.message_id = core::NewUuid();
-  message.type = "OrderCreated";
-  message.correlation_id = order.id;
-  message.body = boost::json::serialize(body);
-  message.headers.emplace_back("traceparent", traceparent);
-  return message;
+  return messaging::NewMessage(contract::kOrdersExchange, contract::kOrderCreatedKey,
+                               contract::kOrderCreatedType, order.id, boost::json::serialize(body),
+                               traceparent);
 }
 
 PaymentResult ParsePaymentResult(const messaging::Delivery& delivery) {
   const auto& key = delivery.message.routing_key;
-  const bool succeeded = key == kPaymentSucceededKey;
-  if (!succeeded && key != kPaymentFailedKey) throw PoisonMessage("unexpected routing key " + key);
+  const bool succeeded = key == contract::kPaymentSucceededKey;
+  if (!succeeded && key != contract::kPaymentFailedKey) throw PoisonMessage("unexpected routing key " + key);
   boost::system::error_code ec;
   auto parsed = boost::json::parse(delivery.message.body, ec);
   if (ec || !parsed.is_object()) throw PoisonMessage("body is not a JSON object");

@@ -3,16 +3,13 @@
 #include <optional>
 #include <string>
 
+#include "contract/events.hpp"
 #include "messaging/amqp.hpp"
 #include "orders/domain/order.hpp"
 
 namespace kpo::orders {
 
-inline constexpr const char* kOrdersExchange = "orders";
-inline constexpr const char* kPaymentsExchange = "payments";
-inline constexpr const char* kOrderCreatedKey = "order.created";
-inline constexpr const char* kPaymentSucceededKey = "payment.succeeded";
-inline constexpr const char* kPaymentFailedKey = "payment.failed";
+// The queue orders consumes payment results from (the exchanges and keys: contract/events.hpp).
 inline constexpr const char* kPaymentResultsQueue = "orders.payment-results";
 
 // OrderCreated {"orderId","userId","amount","createdAt"} on orders/order.created, with a fresh

@@ -40,7 +40,10 @@ void LogChanges(const std::vector<Order>& changed, const std::vector<PaymentResu
 
 messaging::QueueSpec PaymentResultsQueue() {
   return messaging::QueueSpec{
-      kPaymentResultsQueue, kPaymentsExchange, {kPaymentSucceededKey, kPaymentFailedKey}, 5};
+      kPaymentResultsQueue,
+      std::string(contract::kPaymentsExchange),
+      {std::string(contract::kPaymentSucceededKey), std::string(contract::kPaymentFailedKey)},
+      5};
 }
 
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value

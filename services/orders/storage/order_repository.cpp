@@ -174,12 +174,6 @@ std::vector<OrderEvent> OrderRepository::EventsAfter(db::Connection& db, const s
                                         std::to_string(floor), std::to_string(limit)}));
 }
 
-std::int64_t OrderRepository::DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention,
-                                                    int limit) {
-  return db.Exec(sql::kDeleteOldEvents, {std::to_string(retention.count()), std::to_string(limit)})
-      .Int(0, "deleted");
-}
-
 PipelineBacklog OrderRepository::PipelineBacklogNow(db::Connection& db, core::TimePoint now,
                                                     std::chrono::seconds window,
                                                     core::TimePoint watched_since, std::int64_t count_limit,
@@ -201,6 +195,14 @@ PipelineBacklog OrderRepository::PipelineBacklogNow(db::Connection& db, core::Ti
           .lag_ms = waited_ms("lag_created_ms"),
           .stalled = row.Bool(0, "stalled"),
           .replicas = row.Int(0, "replicas")};
+}
+
+db::RetentionSweep OrderEventSweep(std::chrono::seconds retention) {
+  db::RetentionSweep sweep;
+  sweep.table = "order_events";
+  sweep.delete_older_than = sql::kDeleteOldEvents;
+  sweep.retention = retention;
+  return sweep;
 }
 
 }  // namespace kpo::orders

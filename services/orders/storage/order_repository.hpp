@@ -12,6 +12,7 @@
 
 #include "core/clock.hpp"
 #include "db/connection.hpp"
+#include "db/retention.hpp"
 #include "orders/domain/admission_policy.hpp"
 #include "orders/domain/order.hpp"
 #include "orders/storage/order_event.hpp"
@@ -64,8 +65,6 @@ class OrderRepository {
   // `limit`, of transactions below the current snapshot's xmin or below `floor` if that is higher.
   static std::vector<OrderEvent> EventsAfter(db::Connection& db, const std::string& user_id,
                                              EventPosition after, std::int64_t floor, int limit);
-  // Forgets up to `limit` events older than `retention`; returns how many it forgot.
-  static std::int64_t DeleteEventsOlderThan(db::Connection& db, std::chrono::seconds retention, int limit);
 
   // Orders created within `window` before `now` still waiting for their payment, counted up to
   // `count_limit`, the milliseconds the oldest of them has waited and the pipeline's lag (how long
@@ -78,5 +77,10 @@ class OrderRepository {
                                             std::chrono::seconds window, core::TimePoint watched_since,
                                             std::int64_t count_limit, std::string_view replica_session);
 };
+
+// The sweep that forgets change events older than `retention` (kept that long for resuming
+// streams), a chunk a second on a thread of its own (service::StartHousekeeping); database_url
+// left for the service.
+db::RetentionSweep OrderEventSweep(std::chrono::seconds retention);
 
 }  // namespace kpo::orders

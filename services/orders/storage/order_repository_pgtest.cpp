@@ -49,9 +49,11 @@ TEST_F(OrderEventsCleanUp, ForgetsOnlyEventsOlderThanTheRetentionAChunkAtATime) 
   const auto user = core::NewUuid();
   AddEvents(user, 5, 3700);
   AddEvents(user, 2, 3000);
-  EXPECT_EQ(OrderRepository::DeleteEventsOlderThan(db_, kDecade, 3), 3);
-  EXPECT_EQ(OrderRepository::DeleteEventsOlderThan(db_, kDecade, 3), 2);
-  EXPECT_EQ(OrderRepository::DeleteEventsOlderThan(db_, kDecade, 3), 0);
+  auto sweep = OrderEventSweep(kDecade);
+  sweep.chunk = 3;
+  EXPECT_EQ(db::SweepOnce(db_, sweep), 3);
+  EXPECT_EQ(db::SweepOnce(db_, sweep), 2);
+  EXPECT_EQ(db::SweepOnce(db_, sweep), 0);
   EXPECT_EQ(EventsOf(user), 2);
   db_.Exec("DELETE FROM order_events WHERE user_id = $1", {user});
 }
@@ -63,8 +65,9 @@ TEST_F(OrderEventsCleanUp, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
       "SELECT gen_random_uuid(), '{}', now() - interval '3700 days' - i * interval '1 ms' "
       "FROM generate_series(1, 20000) AS i",
       [](db::Connection& db) {
-        return OrderRepository::DeleteEventsOlderThan(db, db::kTestRetention,
-                                                      static_cast<int>(db::kTestChunk));
+        auto sweep = OrderEventSweep(db::kTestRetention);
+        sweep.chunk = db::kTestChunk;
+        return db::SweepOnce(db, sweep);
       });
 }
 

@@ -113,7 +113,7 @@ ORDER BY tx_id, id LIMIT $5)sql";
 inline constexpr std::string_view kDeleteOldEvents = R"sql(
 WITH deleted AS (
   DELETE FROM order_events WHERE ctid = ANY(ARRAY(
-    SELECT ctid FROM order_events WHERE created_at < now() - make_interval(secs => $1::double precision)
+    SELECT ctid FROM order_events WHERE created_at < now() - make_interval(secs => $1::bigint)
     ORDER BY created_at LIMIT $2))
   RETURNING 1)
 SELECT count(*) AS deleted FROM deleted)sql";

@@ -1,11 +1,14 @@
 #include "payments/domain/account.hpp"
 
+#include "contract/events.hpp"
+
 namespace kpo::payments {
 
 std::string_view ToString(EntryKind kind) { return kind == EntryKind::kDeposit ? "deposit" : "charge"; }
 
 std::string_view ToString(ChargeFailure failure) {
-  return failure == ChargeFailure::kInsufficientFunds ? "insufficient_funds" : "account_not_found";
+  return failure == ChargeFailure::kInsufficientFunds ? contract::kInsufficientFunds
+                                                      : contract::kAccountNotFound;
 }
 
 ChargeDecision DecideCharge(std::optional<core::Minor> balance, core::Minor amount) {

@@ -1,6 +1,7 @@
 #pragma once
 // Accounts and their ledger: the balance always equals deposits − charges and never goes below
-// zero. The rules here are pure; storage applies them under a row lock.
+// zero. The rules here are pure; the application layer (app/) applies them to accounts it has locked
+// (storage's statements take the row locks).
 #include <optional>
 #include <string>
 #include <string_view>

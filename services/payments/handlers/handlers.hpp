@@ -14,7 +14,4 @@ http::Response Deposit(db::Pool& pool, const http::Request& request);
 // GET /api/accounts/me/entries?limit=&before= → 200 {"items","next"} newest first; 422.
 http::Response ListEntries(db::Pool& pool, const http::Request& request);
 
-inline constexpr int kDefaultPageSize = 20;
-inline constexpr int kMaxPageSize = 100;
-
 }  // namespace kpo::payments

@@ -20,20 +20,14 @@ std::string UuidField(const boost::json::object& body, std::string_view name) {
   return *id;
 }
 
-messaging::Message ResultMessage(const OrderCreated& order, const char* routing_key, const char* type,
-                                 boost::json::object body, const std::string& traceparent) {
+messaging::Message ResultMessage(const OrderCreated& order, std::string_view routing_key,
+                                 std::string_view type, boost::json::object body,
+                                 const std::string& traceparent) {
   body["orderId"] = order.order_id;
   body["userId"] = order.user_id;
   body["amount"] = order.amount;
-  messaging::Message message;
-  message.exchange = kPaymentsExchange;
-  message.routing_key = routing_key;
-  message.message_id = core::NewUuid();
-  message.type = type;
-  message.correlation_id = order.order_id;
-  message.body = boost::json::serialize(body);
-  message.headers.emplace_back("traceparent", traceparent);
-  return message;
+  return messaging::NewMessage(contract::kPaymentsExchange, routing_key, type, order.order_id,
+                               boost::json::serialize(body), traceparent);
 }
 
 }  // namespace
@@ -56,13 +50,13 @@ OrderCreated ParseOrderCreated(const messaging::Delivery& delivery) {
 
 messaging::Message PaymentSucceededMessage(const OrderCreated& order, const std::string& entry_id,
                                            const std::string& processed_at, const std::string& traceparent) {
-  return ResultMessage(order, kPaymentSucceededKey, "PaymentSucceeded",
+  return ResultMessage(order, contract::kPaymentSucceededKey, contract::kPaymentSucceededType,
                        {{"entryId", entry_id}, {"processedAt", processed_at}}, traceparent);
 }
 
 messaging::Message PaymentFailedMessage(const OrderCreated& order, ChargeFailure reason,
                                         const std::string& processed_at, const std::string& traceparent) {
-  return ResultMessage(order, kPaymentFailedKey, "PaymentFailed",
+  return ResultMessage(order, contract::kPaymentFailedKey, contract::kPaymentFailedType,
                        {{"reason", ToString(reason)}, {"processedAt", processed_at}}, traceparent);
 }
 

@@ -3,16 +3,13 @@
 #include <optional>
 #include <string>
 
+#include "contract/events.hpp"
 #include "messaging/amqp.hpp"
 #include "payments/domain/account.hpp"
 
 namespace kpo::payments {
 
-inline constexpr const char* kOrdersExchange = "orders";
-inline constexpr const char* kPaymentsExchange = "payments";
-inline constexpr const char* kOrderCreatedKey = "order.created";
-inline constexpr const char* kPaymentSucceededKey = "payment.succeeded";
-inline constexpr const char* kPaymentFailedKey = "payment.failed";
+// The queue payments consumes new orders from (the exchanges and keys: contract/events.hpp).
 inline constexpr const char* kOrderCreatedQueue = "payments.order-created";
 
 struct OrderCreated {

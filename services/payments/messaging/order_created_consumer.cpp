@@ -9,7 +9,10 @@
 namespace kpo::payments {
 
 messaging::QueueSpec OrderCreatedQueue() {
-  return messaging::QueueSpec{kOrderCreatedQueue, kOrdersExchange, {kOrderCreatedKey}, 5};
+  return messaging::QueueSpec{kOrderCreatedQueue,
+                              std::string(contract::kOrdersExchange),
+                              {std::string(contract::kOrderCreatedKey)},
+                              5};
 }
 
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value

@@ -1,0 +1,189 @@
+// The payment of orders against a real PostgreSQL (the tests' payments database, migrated here as the
+// service does at start-up): what the consumer's transaction decides, charges and records. The
+// end-to-end guarantees (a duplicate delivery never charges twice, concurrent charges lose no update)
+// are also checked through the running services in tests/integration; these pin them to PayOrders.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "core/ids.hpp"
+#include "db/arrays.hpp"
+#include "db/migrations.hpp"
+#include "db/test_database.hpp"
+#include "payments/app/deposit.hpp"
+#include "payments/app/pay_orders.hpp"
+#include "payments/storage/account_repository.hpp"
+#include "service/bootstrap.hpp"
+
+namespace kpo::generated {
+const std::vector<kpo::db::Migration>& payments_app_migrations();
+}
+
+namespace kpo::payments {
+namespace {
+
+// KPO_TEST_PAYMENTS_DATABASE_URL, or the tests' payments database (never the one a running stack serves).
+std::string PaymentsTestDatabaseUrl() {
+  return db::TestDatabaseUrl("KPO_TEST_PAYMENTS_DATABASE_URL",
+                             "postgresql://kpo:kpo@localhost:5432/payments_test");
+}
+
+class PayingOrders : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db::Migrate(db_, service::StandardSchemas(generated::payments_app_migrations()), "payments-migrations");
+  }
+
+  // A new user whose account holds `balance`.
+  std::string UserWith(core::Minor balance) {
+    auto user = core::NewUuid();
+    db::Transaction tx(db_);
+    EXPECT_TRUE(AccountRepository::Create(tx, user).has_value());
+    if (balance > 0) DepositToAccount(tx, user, balance);
+    tx.Commit();
+    return user;
+  }
+
+  // The result events stay out of the outbox: the services an *_itest starts on this database would
+  // publish them into that test's broker vhost.
+  void TearDown() override {
+    db_.Exec("DELETE FROM outbox WHERE correlation_id = ANY($1::text[])", {order_ids_.Text()});
+  }
+
+  OrderToPay Order(const std::string& user, core::Minor amount) {
+    OrderToPay order{.order = {.order_id = core::NewUuid(), .user_id = user, .amount = amount},
+                     .traceparent = ""};
+    order_ids_.Add(order.order.order_id);
+    return order;
+  }
+
+  PaymentsDecided Pay(db::Connection& db, const std::vector<OrderToPay>& orders) {
+    db::Transaction tx(db);
+    auto decided = PayOrders(tx, orders);
+    tx.Commit();
+    return decided;
+  }
+
+  core::Minor BalanceOf(const std::string& user) {
+    return AccountRepository::Find(db_, user).value().balance;
+  }
+
+  // The ledger's charges for `order_id`.
+  std::int64_t ChargesOf(const OrderToPay& order) {
+    return db_
+        .Exec("SELECT count(*) AS n FROM entries WHERE order_id = $1 AND kind = 'charge'",
+              {order.order.order_id})
+        .Int(0, "n");
+  }
+
+  // The result events waiting in the outbox for `order`, by routing key.
+  std::vector<std::string> ResultsOf(const OrderToPay& order) {
+    const auto rows = db_.Exec("SELECT routing_key FROM outbox WHERE correlation_id = $1 ORDER BY id",
+                               {order.order.order_id});
+    std::vector<std::string> keys;
+    for (int i = 0; i < rows.Rows(); ++i) keys.push_back(rows.Text(i, "routing_key"));
+    return keys;
+  }
+
+  db::Connection db_{PaymentsTestDatabaseUrl(), {}};
+  db::ArrayParam order_ids_;
+};
+
+TEST_F(PayingOrders, BalancesRunThroughABatchSoAnOrderPastTheFundsFailsAndLaterOnesMayPass) {
+  const auto user = UserWith(1000);
+  const auto first = Order(user, 600);
+  const auto too_much = Order(user, 500);  // 400 left: refused
+  const auto fits = Order(user, 400);      // exactly what is left
+
+  const auto decided = Pay(db_, {first, too_much, fits});
+
+  EXPECT_EQ(decided.succeeded, 2U);
+  EXPECT_EQ(decided.failed, 1U);
+  EXPECT_EQ(decided.already_decided, 0U);
+  EXPECT_EQ(BalanceOf(user), 0);
+  EXPECT_EQ(ChargesOf(first), 1);
+  EXPECT_EQ(ChargesOf(too_much), 0);
+  EXPECT_EQ(ChargesOf(fits), 1);
+  EXPECT_EQ(ResultsOf(first), std::vector<std::string>{"payment.succeeded"});
+  EXPECT_EQ(ResultsOf(too_much), std::vector<std::string>{"payment.failed"});
+  EXPECT_EQ(ResultsOf(fits), std::vector<std::string>{"payment.succeeded"});
+}
+
+TEST_F(PayingOrders, AnOrderTwiceInOneBatchOrAgainLaterIsChargedOnce) {
+  const auto user = UserWith(1000);
+  const auto order = Order(user, 300);
+
+  const auto decided = Pay(db_, {order, order});
+  const auto again = Pay(db_, {order});
+
+  EXPECT_EQ(decided.succeeded, 1U);
+  EXPECT_EQ(decided.already_decided, 1U);
+  EXPECT_EQ(again.succeeded + again.failed, 0U);
+  EXPECT_EQ(again.already_decided, 1U);
+  EXPECT_EQ(BalanceOf(user), 700);
+  EXPECT_EQ(ChargesOf(order), 1);
+  EXPECT_EQ(ResultsOf(order).size(), 1U) << "one result event, however many deliveries";
+}
+
+TEST_F(PayingOrders, AnOrderOfAUserWithoutAnAccountFailsAndLeavesOthersInTheBatchAlone) {
+  const auto user = UserWith(500);
+  const auto orphan = Order(core::NewUuid(), 100);
+  const auto paid = Order(user, 500);
+
+  const auto decided = Pay(db_, {orphan, paid});
+
+  EXPECT_EQ(decided.failed, 1U);
+  EXPECT_EQ(decided.succeeded, 1U);
+  EXPECT_EQ(BalanceOf(user), 0);
+  EXPECT_EQ(ResultsOf(orphan), std::vector<std::string>{"payment.failed"});
+  const auto payload =
+      db_.Exec("SELECT payload FROM outbox WHERE correlation_id = $1", {orphan.order.order_id});
+  EXPECT_NE(payload.Text(0, "payload").find("account_not_found"), std::string::npos)
+      << payload.Text(0, "payload");
+}
+
+// Two consumers' transactions take the same order at once (a redelivery racing the first delivery):
+// the second waits for the first's claim and then finds the order decided.
+TEST_F(PayingOrders, TwoTransactionsPayingTheSameOrderChargeItOnce) {
+  const auto user = UserWith(1000);
+  const auto order = Order(user, 250);
+  db::Connection other(PaymentsTestDatabaseUrl(), {});
+
+  db::Transaction first(db_);
+  const auto first_decided = PayOrders(first, {order});
+  // The second blocks on the first's uncommitted claim; it must not decide before the first commits.
+  auto second = std::async(std::launch::async, [&] { return Pay(other, {order}); });
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  first.Commit();
+  const auto second_decided = second.get();
+
+  EXPECT_EQ(first_decided.succeeded, 1U);
+  EXPECT_EQ(second_decided.succeeded + second_decided.failed, 0U);
+  EXPECT_EQ(second_decided.already_decided, 1U);
+  EXPECT_EQ(BalanceOf(user), 750);
+  EXPECT_EQ(ChargesOf(order), 1);
+}
+
+// Two different orders of one account in concurrent transactions: the account's row lock serialises
+// them, so neither overwrites the other's balance and together they never overdraw it.
+TEST_F(PayingOrders, ConcurrentChargesOfOneAccountLoseNoUpdateAndNeverOverdraw) {
+  const auto user = UserWith(1000);
+  const auto a = Order(user, 700);
+  const auto b = Order(user, 700);
+  db::Connection other(PaymentsTestDatabaseUrl(), {});
+
+  db::Transaction first(db_);
+  const auto first_decided = PayOrders(first, {a});
+  auto second = std::async(std::launch::async, [&] { return Pay(other, {b}); });
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  first.Commit();
+  const auto second_decided = second.get();
+
+  EXPECT_EQ(first_decided.succeeded, 1U);
+  EXPECT_EQ(second_decided.failed, 1U) << "it saw the first's charge: 300 left for 700";
+  EXPECT_EQ(BalanceOf(user), 300);
+  EXPECT_EQ(ResultsOf(b), std::vector<std::string>{"payment.failed"});
+}
+
+}  // namespace
+}  // namespace kpo::payments
