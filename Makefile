@@ -15,7 +15,7 @@ help: ## list the targets
 up: ## install what is missing, build, start PostgreSQL, RabbitMQ, services (and nginx); print the URLs
 	./scripts/up.sh
 
-test: ## same set-up, then every test (release), again under ASan+UBSan, TSan, fuzzing, chaos and the web UI
+test: ## same set-up, every test, the short chaos run and the web UI tests; every test again under ASan+UBSan; TSan; fuzzing
 	./scripts/test.sh
 
 down: ## stop services, nginx, RabbitMQ and PostgreSQL

@@ -22,12 +22,18 @@ db::ConnectionOptions MigrationOptions() {
   return options;
 }
 
+// How long start-up waits for PostgreSQL at most: a database restarting or failing over while a
+// replica starts takes tens of seconds.
+constexpr auto kStartupPatience = std::chrono::seconds(55);
+
 }  // namespace
 
 void MigrateWithRetry(const std::string& database_url, const std::vector<db::Schema>& schemas,
                       const std::string& lock_name, int attempts) {
-  // Jittered (core::Backoff): replicas started together do not all retry in the same instant.
+  // Jittered (core::Backoff): replicas started together do not all retry in the same instant. The
+  // jitter makes the delays' sum vary, so the wait is bounded by time, not only by the attempts.
   core::Backoff backoff(std::chrono::milliseconds(200), std::chrono::milliseconds(2000));
+  const auto give_up_at = std::chrono::steady_clock::now() + kStartupPatience;
   for (int attempt = 1;; ++attempt) {
     try {
       db::Connection connection(database_url, MigrationOptions());
@@ -35,8 +41,8 @@ void MigrateWithRetry(const std::string& database_url, const std::vector<db::Sch
       spdlog::info("database schema up to date ({} migration(s) applied)", applied);
       return;
     } catch (const db::DbError& error) {
-      if (attempt >= attempts) throw;
       const auto delay = backoff.Next();
+      if (attempt >= attempts || std::chrono::steady_clock::now() + delay > give_up_at) throw;
       spdlog::warn("database not ready ({}); retrying in {} ms", error.what(), delay.count());
       // Start-up has nothing else to do meanwhile; this is a retry delay, not synchronisation.
       std::this_thread::sleep_for(delay);

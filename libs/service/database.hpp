@@ -11,14 +11,14 @@
 namespace kpo::service {
 
 // Applies `schemas` (libraries' first, then the service's own: see db::Migrate), waiting (with
-// backoff, up to `attempts` tries) for PostgreSQL to accept connections: services may start
-// before the database. Throws the last error when it never does. A migration's statements may run
-// for 15 minutes (a request's get 10 s).
+// jittered backoff, up to `attempts` tries and about 55 s) for PostgreSQL to accept connections:
+// services may start before the database. Throws the last error when it never does. A migration's statements
+// may run for 15 minutes (a request's get 10 s).
 void MigrateWithRetry(const std::string& database_url, const std::vector<db::Schema>& schemas,
-                      const std::string& lock_name, int attempts = 30);
+                      const std::string& lock_name, int attempts = 100);
 // A service's own migrations only.
 inline void MigrateWithRetry(const std::string& database_url, const std::vector<db::Migration>& migrations,
-                             const std::string& lock_name, int attempts = 30) {
+                             const std::string& lock_name, int attempts = 100) {
   MigrateWithRetry(database_url, {db::ServiceSchema(migrations)}, lock_name, attempts);
 }
 

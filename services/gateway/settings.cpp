@@ -28,6 +28,37 @@ double Rate(core::Config& config, std::string_view name, std::int64_t fallback, 
   return static_cast<double>(config.Int(name, fallback, min, 1'000'000));
 }
 
+// The HTTP server's options, read after everything else (the effective configuration logs them last).
+void ReadServerOptions(core::Config& config, const std::string& host, std::uint16_t port,
+                       const AddressSet& trusted_proxies, http::ServerOptions& server) {
+  server.service = "gateway";
+  server.host = host;
+  server.port = port;
+  server.threads = static_cast<int>(config.Int("GATEWAY_IO_THREADS", 2, 1, 64));
+  server.io_nice = static_cast<int>(config.Int("GATEWAY_IO_NICE", http::kDefaultIoNice, -20, 19));
+  server.workers = Workers(config);
+  // The gateway's blocking handlers hash passwords (deliberately slow): a burst of sign-ins may
+  // queue longer than a database call would before it counts as overload.
+  server.max_queued = static_cast<std::size_t>(config.Int("GATEWAY_MAX_QUEUE", 512, 0, 100'000));
+  server.queue.target = config.Millis("GATEWAY_QUEUE_TARGET_MS", server.queue.target);
+  server.queue.interval =
+      config.Millis("GATEWAY_QUEUE_INTERVAL_MS", server.queue.interval, std::chrono::milliseconds(10));
+  server.queue.max_wait = config.Millis("GATEWAY_MAX_QUEUE_WAIT_MS", std::chrono::milliseconds(5000));
+  server.client_address = [trusted = trusted_proxies](const http::Request& request) {
+    return std::string(ClientAddress(request, trusted));
+  };
+  server.fair_key = FairKey;
+  server.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000),
+                                      std::chrono::milliseconds(100));
+  // A proxy in front that keeps idle connections to the gateway longer than the gateway does may
+  // send a request on one the gateway is closing, and a proxy does not repeat a POST: it answers 502.
+  // Behind ingress-nginx (60 s upstream keep-alive) the Kubernetes manifests set 75 s.
+  server.idle_timeout =
+      config.Millis("GATEWAY_IDLE_TIMEOUT_MS", server.idle_timeout, std::chrono::milliseconds(1000));
+  server.header_limit = static_cast<std::size_t>(config.Int(
+      "GATEWAY_HEADER_LIMIT", 8192, 1024, static_cast<std::int64_t>(http::kBehindProxyHeaderLimit) - 4096));
+}
+
 }  // namespace
 
 // Variables are read in the order the effective configuration logs them.
@@ -68,28 +99,7 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
                              : static_cast<double>(std::max<std::int64_t>(shed_pass_percent, 100)) / 100.0;
   settings.streams_per_address =
       static_cast<std::size_t>(config.Int("GATEWAY_STREAMS_PER_ADDRESS", 0, 0, 1'000'000));
-  auto& server = settings.server;
-  server.service = "gateway";
-  server.host = host;
-  server.port = port;
-  server.threads = static_cast<int>(config.Int("GATEWAY_IO_THREADS", 2, 1, 64));
-  server.io_nice = static_cast<int>(config.Int("GATEWAY_IO_NICE", http::kDefaultIoNice, -20, 19));
-  server.workers = Workers(config);
-  // The gateway's blocking handlers hash passwords (deliberately slow): a burst of sign-ins may
-  // queue longer than a database call would before it counts as overload.
-  server.max_queued = static_cast<std::size_t>(config.Int("GATEWAY_MAX_QUEUE", 512, 0, 100'000));
-  server.queue.target = config.Millis("GATEWAY_QUEUE_TARGET_MS", server.queue.target);
-  server.queue.interval =
-      config.Millis("GATEWAY_QUEUE_INTERVAL_MS", server.queue.interval, std::chrono::milliseconds(10));
-  server.queue.max_wait = config.Millis("GATEWAY_MAX_QUEUE_WAIT_MS", std::chrono::milliseconds(5000));
-  server.client_address = [trusted = settings.trusted_proxies](const http::Request& request) {
-    return std::string(ClientAddress(request, trusted));
-  };
-  server.fair_key = FairKey;
-  server.read_timeout = config.Millis("GATEWAY_HEADER_TIMEOUT_MS", std::chrono::milliseconds(10'000),
-                                      std::chrono::milliseconds(100));
-  server.header_limit = static_cast<std::size_t>(config.Int(
-      "GATEWAY_HEADER_LIMIT", 8192, 1024, static_cast<std::int64_t>(http::kBehindProxyHeaderLimit) - 4096));
+  ReadServerOptions(config, host, port, settings.trusted_proxies, settings.server);
   return settings;
 }
 

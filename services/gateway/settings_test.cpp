@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -19,7 +20,8 @@ constexpr const char* kVariables[] = {"GATEWAY_LISTEN",
                                       "GATEWAY_PAYMENTS_UPSTREAMS",
                                       "GATEWAY_SHED_PASS_PERCENT",
                                       "GATEWAY_IO_NICE",
-                                      "GATEWAY_SHED_MAX_PERCENT"};
+                                      "GATEWAY_SHED_MAX_PERCENT",
+                                      "GATEWAY_IDLE_TIMEOUT_MS"};
 
 class Settings : public ::testing::Test {
  protected:
@@ -97,6 +99,23 @@ TEST_F(Settings, BothUpstreamsShareTheTimeoutsButNotTheReplicas) {
   EXPECT_EQ(settings.orders.response_timeout, std::chrono::milliseconds(1234));
   EXPECT_EQ(settings.payments.response_timeout, std::chrono::milliseconds(1234));
   EXPECT_EQ(settings.payments.addresses, (std::vector<std::string>{"127.0.0.1:7002", "127.0.0.1:7012"}));
+}
+
+// Behind a proxy that keeps idle connections longer than the gateway, a POST sent on one the gateway
+// is closing fails: the idle timeout is raised where the proxy needs it, and never to nothing.
+TEST_F(Settings, TheIdleTimeoutOfKeptAliveConnectionsIsReadAndBounded) {
+  {
+    core::Config config;
+    EXPECT_EQ(ReadGatewaySettings(config).server.idle_timeout, std::chrono::seconds(30));
+  }
+  setenv("GATEWAY_IDLE_TIMEOUT_MS", "75000", 1);
+  {
+    core::Config config;
+    EXPECT_EQ(ReadGatewaySettings(config).server.idle_timeout, std::chrono::seconds(75));
+  }
+  setenv("GATEWAY_IDLE_TIMEOUT_MS", "999", 1);
+  core::Config config;
+  EXPECT_THROW(ReadGatewaySettings(config), std::invalid_argument);
 }
 
 TEST_F(Settings, ProxiesAndMetricsReadersMayBeNetworks) {

@@ -30,11 +30,20 @@ export function useSession(): SessionState {
   // before the latest one must neither save its result nor retry (it would sign that session out).
   const followed = useRef(0);
 
-  const setSession = useCallback((s: Session | null) => {
+  // Holds a session another tab saved: no need to save it again (that would fire the other tabs'
+  // `storage` events for nothing).
+  const adoptSession = useCallback((s: Session | null) => {
     sessionRef.current = s;
-    saveSession(s);
     setSessionState(s);
   }, []);
+
+  const setSession = useCallback(
+    (s: Session | null) => {
+      saveSession(s);
+      adoptSession(s);
+    },
+    [adoptSession],
+  );
 
   const client = useMemo(() => {
     const c: ApiClient = new ApiClient({
@@ -77,14 +86,12 @@ export function useSession(): SessionState {
       // Another tab saved a session meanwhile (a sign-in, or its own new guest): this tab joins it
       // rather than overwrite it, which would sign that tab's user out everywhere.
       const saved = loadSession();
-      if (saved && saved.token !== before && !isExpired(saved)) {
-        sessionRef.current = saved;
-        setSessionState(saved);
-      } else setSession(guest);
+      if (saved && saved.token !== before && !isExpired(saved)) adoptSession(saved);
+      else setSession(guest);
     } catch (e) {
       if (generation === followed.current) setBootError(e);
     }
-  }, [client, setSession]);
+  }, [client, setSession, adoptSession]);
 
   useEffect(() => {
     const s = sessionRef.current;
@@ -113,12 +120,11 @@ export function useSession(): SessionState {
       setBootError(null);
       bootAttempts.current = 0;
       if (next.kind === 'user') setNotice(null);
-      sessionRef.current = next;
-      setSessionState(next);
+      adoptSession(next);
     };
     window.addEventListener('storage', follow);
     return () => window.removeEventListener('storage', follow);
-  }, [startGuest]);
+  }, [startGuest, adoptSession]);
 
   // While the service is down the boot screen says "retrying": so retry, backing off.
   useEffect(() => {

@@ -4,7 +4,9 @@
 // are also checked through the running services in tests/integration; these pin them to PayOrders.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include "core/ids.hpp"
 #include "db/arrays.hpp"
@@ -85,6 +87,24 @@ class PayingOrders : public ::testing::Test {
     return keys;
   }
 
+  static std::string BackendOf(db::Connection& connection) {
+    return connection.Exec("SELECT pg_backend_pid() AS pid").Text(0, "pid");
+  }
+
+  // Whether the backend `pid` comes to wait for a lock within 10 s: the transaction it runs has
+  // reached the database and is blocked, not merely slow to start.
+  static bool ComesToWaitForALock(const std::string& pid) {
+    db::Connection watcher(PaymentsTestDatabaseUrl(), {});
+    const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < give_up_at) {
+      const auto waiting = watcher.Exec(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", {pid});
+      if (waiting.Int(0, "n") == 1) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling an observable state
+    }
+    return false;
+  }
+
   db::Connection db_{PaymentsTestDatabaseUrl(), {}};
   db::ArrayParam order_ids_;
 };
@@ -148,12 +168,13 @@ TEST_F(PayingOrders, TwoTransactionsPayingTheSameOrderChargeItOnce) {
   const auto user = UserWith(1000);
   const auto order = Order(user, 250);
   db::Connection other(PaymentsTestDatabaseUrl(), {});
+  const auto other_backend = BackendOf(other);
 
   db::Transaction first(db_);
   const auto first_decided = PayOrders(first, {order});
   // The second blocks on the first's uncommitted claim; it must not decide before the first commits.
   auto second = std::async(std::launch::async, [&] { return Pay(other, {order}); });
-  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_TRUE(ComesToWaitForALock(other_backend));
   first.Commit();
   const auto second_decided = second.get();
 
@@ -171,11 +192,12 @@ TEST_F(PayingOrders, ConcurrentChargesOfOneAccountLoseNoUpdateAndNeverOverdraw) 
   const auto a = Order(user, 700);
   const auto b = Order(user, 700);
   db::Connection other(PaymentsTestDatabaseUrl(), {});
+  const auto other_backend = BackendOf(other);
 
   db::Transaction first(db_);
   const auto first_decided = PayOrders(first, {a});
   auto second = std::async(std::launch::async, [&] { return Pay(other, {b}); });
-  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_TRUE(ComesToWaitForALock(other_backend));
   first.Commit();
   const auto second_decided = second.get();
 
