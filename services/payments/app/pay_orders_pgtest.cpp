@@ -105,6 +105,23 @@ class PayingOrders : public ::testing::Test {
     return false;
   }
 
+  struct RacedPayments {
+    PaymentsDecided first;
+    PaymentsDecided second;
+  };
+  // Pays `first` in a transaction left open while another session pays `second`, which must come
+  // to wait for one of the first's locks; then commits the first and lets the second finish.
+  RacedPayments PayWhileTheFirstHoldsItsLocks(const OrderToPay& first, const OrderToPay& second) {
+    db::Connection other(PaymentsTestDatabaseUrl(), {});
+    const auto other_backend = BackendOf(other);
+    db::Transaction open(db_);
+    const auto first_decided = PayOrders(open, {first});
+    auto racing = std::async(std::launch::async, [&] { return Pay(other, {second}); });
+    EXPECT_TRUE(ComesToWaitForALock(other_backend));
+    open.Commit();
+    return {first_decided, racing.get()};
+  }
+
   db::Connection db_{PaymentsTestDatabaseUrl(), {}};
   db::ArrayParam order_ids_;
 };
@@ -167,16 +184,9 @@ TEST_F(PayingOrders, AnOrderOfAUserWithoutAnAccountFailsAndLeavesOthersInTheBatc
 TEST_F(PayingOrders, TwoTransactionsPayingTheSameOrderChargeItOnce) {
   const auto user = UserWith(1000);
   const auto order = Order(user, 250);
-  db::Connection other(PaymentsTestDatabaseUrl(), {});
-  const auto other_backend = BackendOf(other);
 
-  db::Transaction first(db_);
-  const auto first_decided = PayOrders(first, {order});
   // The second blocks on the first's uncommitted claim; it must not decide before the first commits.
-  auto second = std::async(std::launch::async, [&] { return Pay(other, {order}); });
-  EXPECT_TRUE(ComesToWaitForALock(other_backend));
-  first.Commit();
-  const auto second_decided = second.get();
+  const auto [first_decided, second_decided] = PayWhileTheFirstHoldsItsLocks(order, order);
 
   EXPECT_EQ(first_decided.succeeded, 1U);
   EXPECT_EQ(second_decided.succeeded + second_decided.failed, 0U);
@@ -191,15 +201,8 @@ TEST_F(PayingOrders, ConcurrentChargesOfOneAccountLoseNoUpdateAndNeverOverdraw) 
   const auto user = UserWith(1000);
   const auto a = Order(user, 700);
   const auto b = Order(user, 700);
-  db::Connection other(PaymentsTestDatabaseUrl(), {});
-  const auto other_backend = BackendOf(other);
 
-  db::Transaction first(db_);
-  const auto first_decided = PayOrders(first, {a});
-  auto second = std::async(std::launch::async, [&] { return Pay(other, {b}); });
-  EXPECT_TRUE(ComesToWaitForALock(other_backend));
-  first.Commit();
-  const auto second_decided = second.get();
+  const auto [first_decided, second_decided] = PayWhileTheFirstHoldsItsLocks(a, b);
 
   EXPECT_EQ(first_decided.succeeded, 1U);
   EXPECT_EQ(second_decided.failed, 1U) << "it saw the first's charge: 300 left for 700";
