@@ -86,8 +86,11 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   settings.ip_burst = Rate(config, "GATEWAY_RATE_IP_BURST", 200, 1);
   settings.cors_origins = core::SplitList(config.String("GATEWAY_CORS_ORIGINS", "http://localhost:3000"));
   settings.docs_dir = config.String("GATEWAY_DOCS_DIR", KPO_DEFAULT_DOCS_DIR);
+  // Not loopback as a whole: a client on this host talking to the gateway's port directly could then
+  // name any address in X-Real-IP and slip past the per-IP limits. The UI's nginx here connects from
+  // 127.0.0.2 (proxy_bind in deploy/nginx.conf), an address nothing else uses.
   settings.trusted_proxies =
-      AddressSet(core::SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.1,::1")));
+      AddressSet(core::SplitList(config.String("GATEWAY_TRUSTED_PROXIES", "127.0.0.2")));
   settings.metrics_readers =
       AddressSet(core::SplitList(config.String("GATEWAY_METRICS_FROM", "127.0.0.1,::1")));
   // Percent of what orders accepted that is passed on while it refuses some; less than all it

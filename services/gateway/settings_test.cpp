@@ -47,8 +47,10 @@ TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(settings.user_rps, 100);
   EXPECT_EQ(settings.ip_burst, 200);
   EXPECT_EQ(settings.token_ttl, std::chrono::hours(7 * 24));
-  EXPECT_TRUE(settings.trusted_proxies.Contains("127.0.0.1"));
-  EXPECT_TRUE(settings.trusted_proxies.Contains("::1"));
+  // The UI's nginx (proxy_bind 127.0.0.2), not any client on this host.
+  EXPECT_TRUE(settings.trusted_proxies.Contains("127.0.0.2"));
+  EXPECT_FALSE(settings.trusted_proxies.Contains("127.0.0.1"));
+  EXPECT_FALSE(settings.trusted_proxies.Contains("::1"));
   EXPECT_FALSE(settings.trusted_proxies.Contains("10.0.0.1"));
   EXPECT_TRUE(settings.metrics_readers.Contains("127.0.0.1"));
   EXPECT_FALSE(settings.metrics_readers.Contains("192.0.2.1"));

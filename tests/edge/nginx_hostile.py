@@ -4,8 +4,10 @@
 Checks what a browser never sends but an attacker does: malformed request lines answer 400 in the
 API's problem+json format (not nginx's 500 HTML), as do the 405, 413, 414, 431, 501 and 505 nginx answers
 itself; the app's page carries its security headers; nginx's internal error page is not reachable
-from outside; a client that announces a body and never sends it is cut off within the configured
-timeout (10 s), not after minutes, and so is one that trickles it a byte at a time (408). Run by scripts/test.sh while nginx runs; exits 1 on a failure.
+from outside; the gateway believes nginx's X-Real-IP but not one a client on this host sends to its
+port directly; a client that announces a body and never sends it is cut off within the configured
+timeout (10 s), not after minutes, and so is one that trickles it a byte at a time (408). Run by
+scripts/test.sh while nginx runs (it reads the gateway's log in .run/); exits 1 on a failure.
 """
 import json
 import os
@@ -121,6 +123,52 @@ check("a client's request id is passed through", headers.get("x-request-id") == 
 data, _ = exchange(b"GET /_kpo/400 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 status, _, _ = status_and_body(data)
 check("the internal error page is not served to clients", status == 404, f"status {status}")
+
+# Who the gateway takes the client for (its access log's "client" beside the peer, "remote"): through
+# nginx, the address nginx saw, whatever X-Real-IP the client sent; straight to the gateway's port from
+# this host, the peer itself, since only nginx (connecting from 127.0.0.2) is a trusted proxy. Else a
+# client here could name any address in X-Real-IP and slip past the per-IP limits on logins.
+RUN_DIR = os.environ.get("KPO_RUN_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../.run"))
+GATEWAY_PORT = int(os.environ.get("GATEWAY_LISTEN", "0.0.0.0:5005").rsplit(":", 1)[1])
+
+
+def access_entry(request_id, patience=10.0):
+    """The gateway's access log entry for `request_id`, read as it is written (None if it never is)."""
+    give_up_at = time.monotonic() + patience
+    while True:
+        with open(os.path.join(RUN_DIR, "gateway.log"), errors="replace") as log:
+            for line in log:
+                if request_id not in line:
+                    continue
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("msg") == "access" and entry.get("request_id") == request_id:
+                    return entry
+        if time.monotonic() > give_up_at:
+            return None
+        time.sleep(0.1)
+
+
+def spoofing_request(port, request_id):
+    with socket.create_connection(("127.0.0.1", port), timeout=5.0) as sock:
+        sock.sendall(f"GET /api/orders HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                     f"X-Request-Id: {request_id}\r\nX-Real-IP: 203.0.113.66\r\n\r\n".encode())
+        while sock.recv(65536):
+            pass
+    return access_entry(request_id)
+
+
+run_id = os.urandom(6).hex()
+entry = spoofing_request(PORT, f"hostile-proxied-{run_id}")
+check("through nginx the client is the address nginx saw, not the X-Real-IP it sent",
+      entry is not None and entry.get("remote") == "127.0.0.2" and entry.get("client") == "127.0.0.1",
+      f"access entry {entry}")
+entry = spoofing_request(GATEWAY_PORT, f"hostile-direct-{run_id}")
+check("straight to the gateway from this host, a client's X-Real-IP is not believed",
+      entry is not None and entry.get("remote") == "127.0.0.1" and "client" not in entry,
+      f"access entry {entry}")
 
 # Headers sent, body announced, nothing more: nginx must give up after client_body_timeout.
 data, seconds = exchange(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

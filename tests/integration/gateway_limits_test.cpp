@@ -50,7 +50,10 @@ TEST_F(GatewayLimits, PerUserRateLimitAnswers429WithRetryAfter) {
 }
 
 TEST(GatewayIpLimit, PerIpRateLimitCoversEvenAnonymousCalls) {
-  GatewaySystem system(1, {{"GATEWAY_RATE_IP_RPS", "1"}, {"GATEWAY_RATE_IP_BURST", "3"}});
+  // This test's client plays the UI's nginx too (X-Real-IP below): loopback is its trusted proxy.
+  GatewaySystem system(1, {{"GATEWAY_RATE_IP_RPS", "1"},
+                           {"GATEWAY_RATE_IP_BURST", "3"},
+                           {"GATEWAY_TRUSTED_PROXIES", "127.0.0.1"}});
   system.Start();
   int limited = 0;
   for (int i = 0; i < 8; ++i) {
@@ -62,7 +65,7 @@ TEST(GatewayIpLimit, PerIpRateLimitCoversEvenAnonymousCalls) {
   }
   EXPECT_GE(limited, 4);
 
-  // Behind a trusted proxy (here: loopback, as the UI's nginx) each client has its own bucket.
+  // Behind a trusted proxy (here: this test's client, as the UI's nginx) each client has its own bucket.
   for (const std::string_view client : {"203.0.113.7", "2001:db8::7"}) {
     EXPECT_EQ(
         system.client.Call("POST", "/api/auth/guest", std::nullopt, {}, {{"X-Real-IP", std::string(client)}})
