@@ -213,22 +213,14 @@ bool Connection::SendPipeline(const std::vector<Statement>& statements,
   return sent && PQpipelineSync(conn_) == 1;
 }
 
-Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
-  EnsureReady("pipeline");
-  if (PQenterPipelineMode(conn_) != 1) throw DbError("enter pipeline mode: " + ErrorOf(conn_), "08006");
-  // The SQL of each prepare sent (kept only if it succeeds), or nullopt for an execution.
-  std::vector<std::optional<std::string>> commands;
-  const bool sent = SendPipeline(statements, commands);
-  const auto deadline = ReplyDeadline(statements.size());
-  // Every result is read, whatever happened, so that the connection leaves pipeline mode clean.
-  std::optional<Result> last;
-  std::optional<DbError> failure;
-  std::size_t answered = 0;
-  for (std::size_t i = 0; i < commands.size() && sent; ++i) {
+Connection::PipelineReplies Connection::ReadPipelineReplies(
+    const std::vector<std::optional<std::string>>& commands, Deadline deadline) {
+  PipelineReplies replies;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
     AwaitReply(deadline);
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) break;
-    ++answered;
+    ++replies.answered;
     const auto status = PQresultStatus(raw);
     const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
     // A prepare that did not happen on the server must be prepared again next time.
@@ -237,9 +229,9 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
       PQclear(raw);
     } else {
       try {
-        last = Check(conn_, raw, "query");
+        replies.last = Check(conn_, raw, "query");
       } catch (const DbError& error) {
-        if (!failure) failure = error;
+        if (!replies.failure) replies.failure = error;
       }
     }
     // The NULL that ends each command (after any further result).
@@ -250,8 +242,8 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
       PQclear(extra);
     }
   }
-  // The sync's own result (none when the sync never went out).
-  while (sent) {
+  // The sync's own result.
+  while (true) {
     AwaitReply(deadline);
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) break;
@@ -259,20 +251,34 @@ Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
     PQclear(raw);
     if (synced) break;
   }
+  return replies;
+}
+
+Result Connection::ExecPipelined(const std::vector<Statement>& statements) {
+  EnsureReady("pipeline");
+  if (PQenterPipelineMode(conn_) != 1) throw DbError("enter pipeline mode: " + ErrorOf(conn_), "08006");
+  // The SQL of each prepare sent (kept only if it succeeds), or nullopt for an execution.
+  std::vector<std::optional<std::string>> commands;
+  const bool sent = SendPipeline(statements, commands);
+  // Every result is read, whatever happened, so that the connection leaves pipeline mode clean
+  // (none when the pipeline did not go out whole).
+  auto replies = sent ? ReadPipelineReplies(commands, ReplyDeadline(statements.size())) : PipelineReplies{};
   const bool left = PQexitPipelineMode(conn_) == 1;
   // Every command answered without error and the last was a COMMIT: the transaction is durable
   // (the server answers COMMIT after its WAL flush), even if the session ended before the sync's
   // answer, as a fast shutdown can do. Saying otherwise would have a committed order answered 503.
   // The connection stays in pipeline mode, so Healthy() is false and the pool drops it.
-  const bool committed = answered == commands.size() && !failure && last &&
-                         std::string_view(PQcmdStatus(last->Raw())) == "COMMIT";
+  const bool committed = replies.answered == commands.size() && !replies.failure && replies.last &&
+                         std::string_view(PQcmdStatus(replies.last->Raw())) == "COMMIT";
   // Otherwise a pipeline that could not be sent or left whole means the connection broke under it
   // (the server went away mid-way: "cannot exit pipeline mode while busy" with results never
   // coming): a connection failure (08006, retry later: 503), whatever libpq's status says yet. The
   // server's own error, when one came first, stays the cause.
-  if ((!sent || !left) && !failure && !committed) failure = DbError("pipeline: " + ErrorOf(conn_), "08006");
-  if (failure) throw *failure;
-  return std::move(*last);
+  if ((!sent || !left) && !replies.failure && !committed) {
+    replies.failure = DbError("pipeline: " + ErrorOf(conn_), "08006");
+  }
+  if (replies.failure) throw *replies.failure;
+  return std::move(*replies.last);
 }
 
 void Connection::ExecScript(std::string_view sql) {

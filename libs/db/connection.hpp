@@ -43,6 +43,11 @@ class DbError : public std::runtime_error {
   bool IsOutcomeUnknown() const { return sqlstate_ == "08007"; }
   // Serialization failure or deadlock: the whole transaction may be retried.
   bool IsRetryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+  // The statement's data was refused (class 22: a value out of range, text that is not a number):
+  // the same data fails the same way every time.
+  bool IsDataException() const { return sqlstate_.starts_with("22"); }
+  // The data broke a constraint (class 23: unique, check, foreign key, not null): likewise.
+  bool IsIntegrityViolation() const { return sqlstate_.starts_with("23"); }
 
  private:
   std::string sqlstate_;
@@ -158,6 +163,17 @@ class Connection {
   // for an execution.
   bool SendPipeline(const std::vector<Statement>& statements,
                     std::vector<std::optional<std::string>>& commands);
+  // What a pipeline's answers said: how many of its commands were answered, the last result, and the
+  // first failure (a server's error, or a deadline's 08006).
+  struct PipelineReplies {
+    std::size_t answered = 0;
+    std::optional<Result> last;
+    std::optional<DbError> failure;
+  };
+  // Reads the answer to each of `commands` and then the sync's, stopping early only when the
+  // connection ends them (a broken session answers no more).
+  PipelineReplies ReadPipelineReplies(const std::vector<std::optional<std::string>>& commands,
+                                      Deadline deadline);
 
   pg_conn* conn_ = nullptr;
   std::chrono::milliseconds statement_timeout_;

@@ -48,11 +48,7 @@ void IdentifyRequest(Request& request, const std::string& remote,
   request.traceparent = (parent ? parent->Child() : core::TraceParent::New()).ToString();
 }
 
-void CompleteAnswer(const Router& router, Request& request, Response& response) {
-  router.Finish(request, response);
-  response.SetHeader("X-Request-Id", std::move(request.request_id));
-  response.SetHeader("traceparent", std::move(request.traceparent));
-}
+namespace {
 
 void RecordRequest(const Request& request, std::string_view route, int status, double seconds) {
   // Registry lookups take a lock and format labels: each I/O thread remembers what it found,
@@ -104,6 +100,16 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
   if (!request.client_address.empty()) fields.Add("client", request.client_address);
   core::ScopedLogFields scope(fields);
   spdlog::info("access");
+}
+
+}  // namespace
+
+void ConcludeRequest(const Router& router, Request& request, std::string_view route, Response& response,
+                     double seconds) {
+  RecordRequest(request, route, response.status, seconds);
+  router.Finish(request, response);
+  response.SetHeader("X-Request-Id", std::move(request.request_id));
+  response.SetHeader("traceparent", std::move(request.traceparent));
 }
 
 WorkerQueueMetrics& GlobalWorkerQueueMetrics() {

@@ -18,14 +18,14 @@ void IdentifyRequest(Request& request, const std::string& remote,
 
 class Router;
 
-// Readies the answer to `request` for sending: the router's finisher (Router::SetFinisher) runs on
-// it, then the request's ids move into it (X-Request-Id, traceparent): the request is done with.
-void CompleteAnswer(const Router& router, Request& request, Response& response);
-
-// Counts the request (http_requests_total by method, route and status), observes its duration
-// (http_request_duration_seconds by method, route and status class) and writes an access log line (none for
-// the operational routes).
-void RecordRequest(const Request& request, std::string_view route, int status, double seconds);
+// Concludes `request` with `response`, which took `seconds`: counts it (http_requests_total by
+// method, route and status), observes its duration (http_request_duration_seconds by method, route
+// and status class) and writes an access log line (none for the operational routes); then readies
+// the answer for sending: the router's finisher (Router::SetFinisher) runs on it and the request's
+// ids move into it (X-Request-Id, traceparent). One call, because the log line needs the ids
+// before they move: the request is done with afterwards.
+void ConcludeRequest(const Router& router, Request& request, std::string_view route, Response& response,
+                     double seconds);
 
 // The workers' queue on /metrics: requests refused because it was over its bounds
 // (http_busy_refusals_total), requests waiting (http_worker_queue_depth) and how long each waited

@@ -5,7 +5,9 @@
 
 #include <string>
 
+#include "core/ids.hpp"
 #include "core/log.hpp"
+#include "http/router.hpp"
 
 namespace kpo::http {
 namespace {
@@ -37,16 +39,27 @@ TEST(IdentifyRequest, KeepsTheClientsAddressWhenAProxyReportedAnother) {
   EXPECT_EQ(without.client_address, "") << "only a server told how to find it names a client";
 }
 
-TEST(RecordRequest, TheAccessLineNamesTheClientBesideThePeer) {
+TEST(ConcludeRequest, TheAccessLineNamesTheClientAndTheAnswerCarriesTheRequestsIds) {
   ASSERT_TRUE(core::InitLogging("access-log-test", "info"));
   auto request = FromProxy("203.0.113.7");
   IdentifyRequest(request, "127.0.0.1", ReportedAddress);
+  const std::string request_id = request.request_id;
+  const std::string trace_id(core::TraceIdOf(request.traceparent));
+  Router router;
+  Response response;
+  response.status = 200;
   testing::internal::CaptureStdout();
-  RecordRequest(request, "/api/orders", 200, 0.001);
+  ConcludeRequest(router, request, "/api/orders", response, 0.001);
   spdlog::default_logger()->flush();
   const auto line = testing::internal::GetCapturedStdout();
   EXPECT_NE(line.find(R"("remote":"127.0.0.1")"), std::string::npos) << line;
   EXPECT_NE(line.find(R"("client":"203.0.113.7")"), std::string::npos) << line;
+  // The line was written before the ids moved into the answer.
+  EXPECT_NE(line.find(R"("request_id":")" + request_id + '"'), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("trace_id":")" + trace_id + '"'), std::string::npos) << line;
+  EXPECT_EQ(FindHeader(response.headers, "X-Request-Id"), request_id);
+  EXPECT_NE(std::string(FindHeader(response.headers, "traceparent").value_or("")).find(trace_id),
+            std::string::npos);
 }
 
 }  // namespace

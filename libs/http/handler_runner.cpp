@@ -86,53 +86,56 @@ asio::awaitable<Response> HandlerRunner::Run(Request& request, const Router::Fou
   if (!AcceptsBodyType(request, route)) {
     co_return ProblemResponse(415, "Request bodies must be sent as Content-Type: application/json (UTF-8)");
   }
+  if (route.async_handler == nullptr) co_return co_await RunOnAWorker(request, route);
   std::exception_ptr failure;
-  Response response;
-  if (route.async_handler != nullptr) {
-    try {
-      response = co_await (*route.async_handler)(request);
-    } catch (const std::exception&) {
-      failure = std::current_exception();
-    }
-  } else {
-    const bool bounded = route.lane == Lane::kRequests;
-    if (bounded && max_queued_ > 0 && queued_.load(std::memory_order_relaxed) >= max_queued_) {
-      co_return Busy();
-    }
-    auto executor = co_await asio::this_coro::executor;
-    auto done = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
-    if (bounded)
-      queue_metrics_.depth.Set(static_cast<double>(queued_.fetch_add(1, std::memory_order_relaxed) + 1));
-    const auto enqueued = std::chrono::steady_clock::now();
-    auto job = [&, done, executor, bounded, enqueued] {
-      if (bounded)
-        queue_metrics_.depth.Set(static_cast<double>(queued_.fetch_sub(1, std::memory_order_relaxed) - 1));
-      const auto now = std::chrono::steady_clock::now();
-      if (bounded) queue_metrics_.wait.Observe(std::chrono::duration<double>(now - enqueued).count());
-      if (bounded && queue_codel_.Refuse(now - enqueued, now)) {
-        response = Busy();
-      } else {
-        core::LogContext log_context(request.request_id, std::string(core::TraceIdOf(request.traceparent)));
-        try {
-          response = (*route.handler)(request);
-        } catch (const std::exception&) {
-          failure = std::current_exception();
-        }
-      }
-      // Runs on the session's loop, so only after the session is suspended on `done`.
-      asio::post(executor, [done] { done->cancel(); });
-    };
-    if (!bounded) {
-      asio::post(operations_, std::move(job));
-    } else if (fair_workers_) {
-      fair_workers_->Post(fair_key_(request), std::move(job));
-    } else {
-      asio::post(*workers_, std::move(job));
-    }
-    co_await done->async_wait(asio::as_tuple(asio::use_awaitable));
+  try {
+    co_return co_await (*route.async_handler)(request);
+  } catch (const std::exception&) {
+    failure = std::current_exception();
   }
-  if (failure) co_return AnswerFailure(request, failure);
+  co_return AnswerFailure(request, failure);
+}
+
+asio::awaitable<Response> HandlerRunner::RunOnAWorker(Request& request, const Router::Found& route) {
+  const bool bounded = route.lane == Lane::kRequests;
+  if (bounded && max_queued_ > 0 && queued_.load(std::memory_order_relaxed) >= max_queued_) co_return Busy();
+  auto executor = co_await asio::this_coro::executor;
+  auto done = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+  if (bounded)
+    queue_metrics_.depth.Set(static_cast<double>(queued_.fetch_add(1, std::memory_order_relaxed) + 1));
+  Response response;
+  // `request` and `response` live in this coroutine's frame, which waits on `done` until the job ends.
+  auto job = [this, &request, &route, &response, done, executor, bounded,
+              enqueued = std::chrono::steady_clock::now()] {
+    response = Answer(request, route, bounded, enqueued);
+    // Runs on the session's loop, so only after the session is suspended on `done`.
+    asio::post(executor, [done] { done->cancel(); });
+  };
+  if (!bounded) {
+    asio::post(operations_, std::move(job));
+  } else if (fair_workers_) {
+    fair_workers_->Post(fair_key_(request), std::move(job));
+  } else {
+    asio::post(*workers_, std::move(job));
+  }
+  co_await done->async_wait(asio::as_tuple(asio::use_awaitable));
   co_return response;
+}
+
+Response HandlerRunner::Answer(Request& request, const Router::Found& route, bool bounded,
+                               std::chrono::steady_clock::time_point enqueued) {
+  if (bounded) {
+    queue_metrics_.depth.Set(static_cast<double>(queued_.fetch_sub(1, std::memory_order_relaxed) - 1));
+    const auto now = std::chrono::steady_clock::now();
+    queue_metrics_.wait.Observe(std::chrono::duration<double>(now - enqueued).count());
+    if (queue_codel_.Refuse(now - enqueued, now)) return Busy();
+  }
+  core::LogContext log_context(request.request_id, std::string(core::TraceIdOf(request.traceparent)));
+  try {
+    return (*route.handler)(request);
+  } catch (const std::exception&) {
+    return AnswerFailure(request, std::current_exception());
+  }
 }
 
 Response HandlerRunner::AnswerFailure(const Request& request, std::exception_ptr failure) const {

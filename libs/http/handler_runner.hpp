@@ -4,6 +4,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -40,6 +41,12 @@ class HandlerRunner {
   void Join();
 
  private:
+  // A blocking handler: on a worker or the operations pool, awaited without holding the I/O thread.
+  boost::asio::awaitable<Response> RunOnAWorker(Request& request, const Router::Found& route);
+  // On the worker: the handler's answer (or its failure's), or Busy() when the request of a bounded
+  // lane waited too long since `enqueued`.
+  Response Answer(Request& request, const Router::Found& route, bool bounded,
+                  std::chrono::steady_clock::time_point enqueued);
   Response Busy();
   Response AnswerFailure(const Request& request, std::exception_ptr failure) const;
 

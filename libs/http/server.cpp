@@ -167,8 +167,7 @@ struct Server::Impl {
     // Whatever of the head was parsed still identifies the request, and it is counted and
     // logged like any other (under the route "unread"; no handler ran, so no time is taken).
     IdentifyRequest(request, remote, options.client_address);
-    RecordRequest(request, "unread", error->status, 0.0);
-    CompleteAnswer(router, request, *error);
+    ConcludeRequest(router, request, "unread", *error, 0.0);
     co_await WriteResponse(connection, std::move(*error), 11, false, false);
     // A client too slow to send its request gets a second to read the answer, not another
     // read_timeout of holding the connection.
@@ -214,9 +213,8 @@ struct Server::Impl {
     IdentifyRequest(request, remote, options.client_address);
     std::string_view route = "invalid";
     Response response = co_await Handle(request, route);
-    RecordRequest(request, route, response.status,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    CompleteAnswer(router, request, response);
+    ConcludeRequest(router, request, route, response,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (response.stream && !parser.IsHead()) {
       served.stream_head = ResponseHead(response, std::nullopt, parser.Version(), false);
       served.chunked = parser.Version() >= 11;

@@ -20,7 +20,15 @@ namespace kpo::messaging {
 // threw must be discarded (its connection is closed) and a new one made.
 class AmqpError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // `reply_code`: the code of the broker's close that caused the error, 0 for any other failure.
+  explicit AmqpError(const std::string& what, int reply_code = 0)
+      : std::runtime_error(what), reply_code_(reply_code) {}
+  int ReplyCode() const { return reply_code_; }
+  // The broker refused because what was named does not exist (404 NOT_FOUND: a queue or exchange).
+  bool IsNotFound() const { return reply_code_ == 404; }
+
+ private:
+  int reply_code_;
 };
 
 struct AmqpSettings {

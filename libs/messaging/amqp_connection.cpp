@@ -53,9 +53,9 @@ Connection::Impl::~Impl() {
   amqp_destroy_connection(conn);
 }
 
-void Connection::Impl::Throw(const std::string& what) {
+void Connection::Impl::Throw(const std::string& what, int reply_code) {
   failed = true;
-  throw AmqpError(what);
+  throw AmqpError(what, reply_code);
 }
 
 void Connection::Impl::FailOnClose(const std::string& what, const amqp_method_t& method) {
@@ -69,7 +69,7 @@ void Connection::Impl::FailOnClose(const std::string& what, const amqp_method_t&
     amqp_send_method(conn, kChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
     channel_open = false;
   }
-  Throw(what + ": " + detail::DescribeClose(method));
+  Throw(what + ": " + detail::DescribeClose(method), detail::CloseReplyCode(method));
 }
 
 void Connection::Impl::FailStatus(const std::string& what, int status) {

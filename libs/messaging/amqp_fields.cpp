@@ -117,6 +117,16 @@ std::string DescribeClose(const amqp_method_t& method) {
   return "unexpected " + MethodName(method.id);
 }
 
+int CloseReplyCode(const amqp_method_t& method) {
+  if (method.id == AMQP_CONNECTION_CLOSE_METHOD) {
+    return static_cast<const amqp_connection_close_t*>(method.decoded)->reply_code;
+  }
+  if (method.id == AMQP_CHANNEL_CLOSE_METHOD) {
+    return static_cast<const amqp_channel_close_t*>(method.decoded)->reply_code;
+  }
+  return 0;
+}
+
 Message ToMessage(const amqp_basic_properties_t& props, amqp_bytes_t body, std::string exchange,
                   std::string routing_key) {
   Message message;

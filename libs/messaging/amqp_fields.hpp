@@ -41,6 +41,9 @@ std::optional<std::int64_t> FieldInt(const amqp_field_value_t* value);
 std::string MethodName(amqp_method_number_t id);
 // "broker closed the connection: 320 CONNECTION_FORCED ..." for a close, else the method's name.
 std::string DescribeClose(const amqp_method_t& method);
+// The reply code of a connection or channel close (404 NOT_FOUND, 406 PRECONDITION_FAILED, ...), 0 for any
+// other method.
+int CloseReplyCode(const amqp_method_t& method);
 
 // Properties and body of a message as the public types carry them. Non-string headers
 // (x-death, x-delivery-count, ...) are not representable there and are dropped.

@@ -84,7 +84,7 @@ struct Connection::Impl {
   Impl& operator=(const Impl&) = delete;
 
   // --- connection, errors, topology (amqp_connection.cpp) ---
-  [[noreturn]] void Throw(const std::string& what);
+  [[noreturn]] void Throw(const std::string& what, int reply_code = 0);
   // Answers a close from the broker (the protocol requires close-ok) and throws.
   [[noreturn]] void FailOnClose(const std::string& what, const amqp_method_t& method);
   [[noreturn]] void FailStatus(const std::string& what, int status);

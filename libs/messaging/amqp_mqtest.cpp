@@ -69,11 +69,28 @@ TEST(AmqpConnectionTest, IncompatibleRedeclarationThrows) {
   QueueSpec changed = topology.spec();
   changed.delivery_limit = 7;
   Connection connection(Settings());
-  EXPECT_THROW(connection.DeclareQueue(changed), AmqpError);
+  try {
+    connection.DeclareQueue(changed);
+    FAIL() << "a queue was redeclared with other arguments";
+  } catch (const AmqpError& error) {
+    EXPECT_EQ(error.ReplyCode(), 406) << error.what();  // PRECONDITION_FAILED
+    EXPECT_FALSE(error.IsNotFound());
+  }
   // The object is unusable after the error.
   EXPECT_THROW(connection.DeclareQueue(topology.spec()), AmqpError);
   Connection fresh(Settings());
   EXPECT_NO_THROW(fresh.DeclareQueue(topology.spec()));  // idempotent with the same arguments
+}
+
+// The broker's 404 is told apart by its code, not by the words of its message (the DLQ tool's "missing").
+TEST(AmqpConnectionTest, AMissingQueueIsNotFound) {
+  Connection connection(Settings());
+  try {
+    connection.QueueDepth("test.no-such-queue." + core::RandomHex(6));
+    FAIL() << "a missing queue had a depth";
+  } catch (const AmqpError& error) {
+    EXPECT_TRUE(error.IsNotFound()) << error.what();
+  }
 }
 
 // Opens a connection with 1 s heartbeats, leaves it idle for 5 s (calling KeepAlive or not),

@@ -42,11 +42,10 @@ bool IsInfrastructureFailure(const std::exception& exception) {
   return error != nullptr && error->IsTransient();
 }
 
-// A data exception (SQLSTATE class 22: a value out of range, text that is not a number) fails the
-// same message the same way on every delivery.
+// A data exception fails the same message the same way on every delivery.
 bool IsDataException(const std::exception& exception) {
   const auto* error = dynamic_cast<const db::DbError*>(&exception);
-  return error != nullptr && error->SqlState().starts_with("22");
+  return error != nullptr && error->IsDataException();
 }
 
 observability::Counter& Outcome(const char* outcome) {

@@ -238,6 +238,29 @@ LocalHandler LocalHandlerFor(Target target, GatewayDeps& deps) {
   throw std::logic_error("not a route the gateway answers itself");
 }
 
+// Every public path answers OPTIONS (a CORS preflight), saying in Allow what the path serves. The
+// paths keep the table's order: the router takes the first route that matches, and a literal path
+// added later (say "/api/orders/export") must come before the pattern that would also match it
+// ("/api/orders/{id}").
+void AddPreflights(http::Router& router, const std::shared_ptr<Edge>& edge) {
+  std::vector<std::pair<std::string_view, std::string>> allowed;
+  for (const auto& route : RouteTable()) {
+    if (route.access == Access::kInternal) continue;
+    auto it =
+        std::find_if(allowed.begin(), allowed.end(), [&](const auto& p) { return p.first == route.pattern; });
+    if (it == allowed.end()) it = allowed.insert(allowed.end(), {route.pattern, ""});
+    it->second += std::string(it->second.empty() ? "" : ", ") + std::string(route.method);
+    if (route.method == "GET") it->second += ", HEAD";  // the router answers HEAD with the GET route
+  }
+  for (const auto& [pattern, methods] : allowed) {
+    router.Add("OPTIONS", std::string(pattern), [edge, allow = methods + ", OPTIONS"](Request& r) {
+      auto response = edge->Preflight(r);
+      response.SetHeader("Allow", allow);
+      return response;
+    });
+  }
+}
+
 }  // namespace
 
 void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
@@ -267,26 +290,7 @@ void RegisterRoutes(http::Router& router, GatewayDeps& deps) {
         router.Add(method, pattern, edge->Local(route, LocalHandlerFor(route.target, deps)));
     }
   }
-  // Every public path answers OPTIONS (a CORS preflight), saying in Allow what the path serves. The
-  // paths keep the table's order: the router takes the first route that matches, and a literal path
-  // added later (say "/api/orders/export") must come before the pattern that would also match it
-  // ("/api/orders/{id}").
-  std::vector<std::pair<std::string_view, std::string>> allowed;
-  for (const auto& route : RouteTable()) {
-    if (route.access == Access::kInternal) continue;
-    auto it =
-        std::find_if(allowed.begin(), allowed.end(), [&](const auto& p) { return p.first == route.pattern; });
-    if (it == allowed.end()) it = allowed.insert(allowed.end(), {route.pattern, ""});
-    it->second += std::string(it->second.empty() ? "" : ", ") + std::string(route.method);
-    if (route.method == "GET") it->second += ", HEAD";  // the router answers HEAD with the GET route
-  }
-  for (const auto& [pattern, methods] : allowed) {
-    router.Add("OPTIONS", std::string(pattern), [edge, allow = methods + ", OPTIONS"](Request& r) {
-      auto response = edge->Preflight(r);
-      response.SetHeader("Allow", allow);
-      return response;
-    });
-  }
+  AddPreflights(router, edge);
   // http::AddOperationalRoutes serves all three at once; route_table_test checks the table lists
   // exactly those.
   if (operational) {

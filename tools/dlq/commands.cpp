@@ -78,7 +78,7 @@ int Queues(const Options& options, const AmqpSettings& settings, std::ostream& o
     try {
       depth = std::to_string(messaging::Connection(settings).QueueDepth(queue + ".dlq"));
     } catch (const messaging::AmqpError& error) {
-      if (std::string(error.what()).find("NOT_FOUND") == std::string::npos) throw;
+      if (!error.IsNotFound()) throw;
       depth = "missing";
     }
     if (options.json) {

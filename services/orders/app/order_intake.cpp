@@ -130,10 +130,10 @@ void OrderIntake::Write(std::span<Entry> batch) {
         db::InTransaction(pool_, [&](db::Transaction& tx) { return WriteInTransaction(tx, batch); });
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].answer = std::move(answers[i]);
   } catch (const db::DbError& error) {
-    // A submission's data was refused (22xxx data exception, 23xxx constraint): the transaction
-    // rolled back, nothing of it is stored, and one submission may be at fault, so each is tried
-    // alone. Any other failure is the database's and would be the same for each.
-    const bool data_refused = error.SqlState().starts_with("22") || error.SqlState().starts_with("23");
+    // A submission's data was refused (a data exception or a constraint): the transaction rolled
+    // back, nothing of it is stored, and one submission may be at fault, so each is tried alone.
+    // Any other failure is the database's and would be the same for each.
+    const bool data_refused = error.IsDataException() || error.IsIntegrityViolation();
     if (batch.size() > 1 && data_refused) {
       for (Entry& entry : batch) Write(std::span(&entry, 1));
       return;
