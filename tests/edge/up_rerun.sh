@@ -4,7 +4,7 @@
 # tests): kill -9 orders, and a read of orders through the gateway is 503 with Retry-After (the
 # gateway asks again on a new connection, which is refused), not 502; kill -9 the gateway too, and a
 # read and a write through nginx are 503 with Retry-After (nginx could not connect, so nothing was
-# sent). Then run up.sh again and check that orders and the gateway run again (new pids, ready),
+# sent), also POSTs sent one after another on one connection. Then run up.sh again and check that orders and the gateway run again (new pids, ready),
 # that payments and nginx kept their pids (their clients' connections survive) and that the crashed
 # processes' logs were kept.
 set -euo pipefail
@@ -59,7 +59,46 @@ expect_unavailable GET "$gateway/api/orders"
 crash gateway
 expect_unavailable GET "http://127.0.0.1:${KPO_UI_PORT:-3000}/api/orders"
 expect_unavailable POST "http://127.0.0.1:${KPO_UI_PORT:-3000}/api/orders" '{"amount": 1, "description": "while down"}'
-info "while down: 503 with Retry-After from the gateway (orders) and from nginx (the gateway)"
+# POSTs on one connection, each body sent after its head, as many clients send them: nginx may answer
+# before it has read the body, and then closes the connection; it must say so (Connection: close),
+# or the client's next POST on it meets a closed connection and never learns what became of it.
+python3 - "${KPO_UI_PORT:-3000}" <<'EOF' || fail "a POST through nginx got no answer while the gateway was down"
+import socket, sys
+body = b'{"amount": 1, "description": "while down"}'
+head = b"POST /api/orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+head += b"Content-Length: %d\r\n\r\n" % len(body)
+sock, problems = None, []
+for attempt in range(1, 11):
+    if sock is None:
+        sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    sock.sendall(head)
+    sock.sendall(body)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    if not data:
+        problems.append(f"POST {attempt}: the connection was closed without an answer")
+        sock.close()
+        sock = None
+        continue
+    answer_head, _, rest = data.partition(b"\r\n\r\n")
+    lines = answer_head.decode(errors="replace").lower().split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    while len(rest) < int(fields.get("content-length", "0")):
+        rest += sock.recv(65536)
+    if lines[0].split()[1] != "503":
+        problems.append(f"POST {attempt}: {lines[0]}")
+    if fields.get("connection") == "close":
+        sock.close()
+        sock = None
+for problem in problems:
+    print(problem, file=sys.stderr)
+sys.exit(1 if problems else 0)
+EOF
+info "while down: 503 with Retry-After from the gateway (orders) and from nginx (the gateway), every POST answered"
 
 log "scripts/up.sh again"
 bash "$KPO_ROOT/scripts/up.sh" >"$up_log" 2>&1 </dev/null 3>&- || fail "up.sh failed"
