@@ -294,6 +294,8 @@ bool Connection::Healthy() const {
          PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
 }
 
+int Connection::BackendPid() const { return conn_ == nullptr ? 0 : PQbackendPID(conn_); }
+
 bool Connection::QuietSinceLastAnswer() const {
   if (!Healthy()) return false;
   pollfd socket{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};

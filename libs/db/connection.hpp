@@ -137,6 +137,8 @@ class Connection {
   // out at its next statement, which then fails. False when not Healthy() either.
   bool QuietSinceLastAnswer() const;
   pg_conn* Raw() { return conn_; }
+  // The process id of this session's backend on the server (kept after the connection broke).
+  int BackendPid() const;
 
  private:
   // When a call gives up waiting for the server: after `statements` statements' statement_timeout
@@ -209,6 +211,8 @@ class Transaction {
   void AfterCommit(std::function<void()> action);
   // The connection, inside the transaction (queued statements have run).
   Connection& Conn();
+  // The server process of the transaction's session (what SettleLostCommit waits to see gone).
+  int BackendPid() const { return connection_.BackendPid(); }
 
  private:
   Result Flush(std::optional<Connection::Statement> last);

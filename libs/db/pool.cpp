@@ -1,5 +1,8 @@
 #include "db/pool.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "core/retry.hpp"
 #include "observability/metrics.hpp"
 
 namespace kpo::db {
@@ -25,7 +28,39 @@ observability::Gauge& Size() {
   return gauge;
 }
 
+// Whether another session runs in the server process `pid` (one that ended has left
+// pg_stat_activity; a pid is reused only after the server has handed out millions more).
+constexpr std::string_view kSessionLives =
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND pid <> pg_backend_pid()) AS lives";
+
 }  // namespace
+
+CommitOutcome SettleLostCommit(Pool& pool, int backend_pid, const std::function<bool(Connection&)>& applied,
+                               std::chrono::milliseconds patience, const std::stop_token& stop) {
+  const auto give_up_at = std::chrono::steady_clock::now() + patience;
+  core::Backoff backoff;
+  while (true) {
+    try {
+      auto lease = pool.Acquire();
+      if (!lease->Exec(kSessionLives, {std::to_string(backend_pid)}).Bool(0, "lives")) {
+        const bool committed = applied(*lease);
+        spdlog::info("a COMMIT whose answer was lost has been settled: {}",
+                     committed ? "committed" : "rolled back");
+        return committed ? CommitOutcome::kCommitted : CommitOutcome::kRolledBack;
+      }
+    } catch (const DbError& error) {
+      if (!error.IsTransient()) {
+        spdlog::warn("cannot settle a COMMIT whose answer was lost: {}", error.what());
+        return CommitOutcome::kUnknown;
+      }
+    }
+    const auto delay = backoff.Next();
+    if (std::chrono::steady_clock::now() + delay > give_up_at || !core::WaitFor(stop, delay)) {
+      spdlog::warn("a COMMIT whose answer was lost is still unsettled after {} ms", patience.count());
+      return CommitOutcome::kUnknown;
+    }
+  }
+}
 
 Pool::Pool(std::string url, std::size_t size, ConnectionOptions options,
            std::chrono::milliseconds acquire_timeout)

@@ -5,7 +5,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <stop_token>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "db/connection.hpp"
@@ -75,6 +79,56 @@ auto InTransaction(Pool& pool, Work&& work) {
     } catch (const DbError& error) {
       if (!error.IsRetryable() || attempt >= 5) throw;
     }
+  }
+}
+
+// What became of a transaction whose COMMIT went out but whose answer never came back
+// (DbError::IsOutcomeUnknown: the connection broke, or the server stopped answering, meanwhile).
+enum class CommitOutcome { kCommitted, kRolledBack, kUnknown };
+
+// How long a lost COMMIT is looked into before it is reported as such: a restart of the database
+// (stopped, crash recovery, started) takes a few seconds.
+inline constexpr std::chrono::milliseconds kLostCommitPatience{5000};
+
+// Settles a lost COMMIT by asking the database again, on the pool's connections, retrying while it
+// is unreachable, for up to `patience` (or until `stop`). First the session that sent the COMMIT
+// (its server process `backend_pid`) must be gone: while it lives it may still commit. Then
+// `applied(connection)`, which must look for a row only that transaction wrote (a new id), tells
+// for good: kCommitted or kRolledBack. kUnknown when the database stayed unreachable or the session
+// lingered all that time.
+CommitOutcome SettleLostCommit(Pool& pool, int backend_pid, const std::function<bool(Connection&)>& applied,
+                               std::chrono::milliseconds patience = kLostCommitPatience,
+                               const std::stop_token& stop = {});
+
+// InTransaction for work whose result names a row it wrote: a lost COMMIT is settled
+// (SettleLostCommit, `applied(connection, result)` looking for that row) instead of reported. Once
+// committed, the result is returned as if the COMMIT had been answered; rolled back, DbError 08006
+// is thrown (nothing applied: safe to send again); unsettled, the 08007 DbError stands.
+template <typename Work, typename Applied>
+auto InTransactionSettled(Pool& pool, Work&& work, Applied&& applied,
+                          std::chrono::milliseconds patience = kLostCommitPatience) {
+  using Written = std::decay_t<decltype(work(std::declval<Transaction&>()))>;
+  std::optional<Written> written;
+  int backend_pid = 0;
+  try {
+    InTransaction(pool, [&](Transaction& tx) {
+      written.reset();
+      backend_pid = tx.BackendPid();
+      written.emplace(work(tx));
+    });
+    return std::move(*written);
+  } catch (const DbError& error) {
+    if (!error.IsOutcomeUnknown() || !written) throw;
+    switch (SettleLostCommit(
+        pool, backend_pid, [&](Connection& connection) { return applied(connection, *written); }, patience)) {
+      case CommitOutcome::kCommitted:
+        return std::move(*written);
+      case CommitOutcome::kRolledBack:
+        throw DbError(std::string(error.what()) + " (it was not applied)", "08006");
+      case CommitOutcome::kUnknown:
+        break;
+    }
+    throw;
   }
 }
 

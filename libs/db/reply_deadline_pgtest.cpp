@@ -1,57 +1,24 @@
 // Against a real PostgreSQL (KPO_TEST_DATABASE_URL, default the tests' orders_test); stops one of
 // its backends for a moment, so it needs the right to signal the server's processes (root in CI).
+// Also: settling a COMMIT whose answer was lost (SettleLostCommit, InTransactionSettled).
 #include <gtest/gtest.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <fstream>
+#include <functional>
+#include <optional>
 #include <string>
 
+#include "core/ids.hpp"
 #include "db/connection.hpp"
+#include "db/pool.hpp"
+#include "db/stopped_backend_testing.hpp"
 #include "db/test_database.hpp"
 
 namespace kpo::db {
 namespace {
-
-// Whether `pid` is a PostgreSQL process of this machine (with a remote server, the backend's pid
-// names some other local process or none).
-bool IsLocalPostgres(pid_t pid) {
-  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  std::getline(comm, name);
-  return name == "postgres";
-}
-
-// Resumes a stopped process when it goes, and after `after` in any case, from a child process of
-// its own: a test killed meanwhile (a ctest timeout) must not leave the server's backend stopped
-// with its transaction open. The child only sleeps, signals and exits (safe after fork).
-class ResumeGuard {
- public:
-  ResumeGuard(pid_t pid, std::chrono::seconds after) : pid_(pid), watchdog_(::fork()) {
-    if (watchdog_ == 0) {
-      ::sleep(static_cast<unsigned>(after.count()));
-      ::kill(pid, SIGCONT);
-      ::_exit(0);
-    }
-  }
-  ~ResumeGuard() {
-    ::kill(pid_, SIGCONT);
-    if (watchdog_ > 0) {
-      ::kill(watchdog_, SIGKILL);
-      ::waitpid(watchdog_, nullptr, 0);
-    }
-  }
-  ResumeGuard(const ResumeGuard&) = delete;
-  ResumeGuard& operator=(const ResumeGuard&) = delete;
-
- private:
-  pid_t pid_;
-  pid_t watchdog_;
-};
 
 // A server that stops answering while its TCP still acknowledges (here the session's backend,
 // stopped with SIGSTOP, as a hung disk or a stopped process would leave it) is given up on after
@@ -107,6 +74,131 @@ TEST(DbReplyDeadline, EachStatementOfAPipelineMayTakeItsOwnStatementTimeout) {
   EXPECT_NO_THROW(tx.Commit());
   EXPECT_GE(std::chrono::steady_clock::now() - began, 900ms) << "the three statements ran in one round trip";
   EXPECT_TRUE(connection.Healthy());
+}
+
+// A table for rows that only one transaction writes (a new id each): what a settled COMMIT is
+// judged by.
+class LostCommit : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Connection(TestDatabaseUrl(), {})
+        .ExecScript("CREATE TABLE IF NOT EXISTS lost_commit_test (id text PRIMARY KEY)");
+  }
+  bool Stored(Connection& connection) const {
+    return connection.Exec("SELECT EXISTS (SELECT 1 FROM lost_commit_test WHERE id = $1) AS found", {id_})
+        .Bool(0, "found");
+  }
+  bool Stored() {
+    Connection connection(TestDatabaseUrl(), {});
+    return Stored(connection);
+  }
+  std::function<bool(Connection&)> Applied() const {
+    return [this](Connection& connection) { return Stored(connection); };
+  }
+  static ConnectionOptions Impatient() {
+    ConnectionOptions options;
+    options.statement_timeout = std::chrono::milliseconds(200);
+    options.reply_grace = std::chrono::milliseconds(300);
+    return options;
+  }
+
+  std::string id_ = core::NewUuid();
+  Pool pool_{TestDatabaseUrl(), 2, {}};
+};
+
+// A COMMIT sent to a stopped backend is given up on (08007); the backend, resumed, may still carry it
+// out: it is not judged while that session lives, and is once it has ended, as the table says.
+TEST_F(LostCommit, IsNotSettledWhileTheSessionThatSentItLivesAndIsOnceItHasEnded) {
+  using namespace std::chrono_literals;
+  pid_t backend = 0;
+  {
+    Connection connection(TestDatabaseUrl(), Impatient());
+    backend = connection.BackendPid();
+    if (!IsLocalPostgres(backend)) GTEST_SKIP() << "the test database's server is not on this machine";
+    Transaction tx(connection);
+    tx.Exec("INSERT INTO lost_commit_test VALUES ($1)", {id_});
+    const ResumeGuard resume(backend, std::chrono::seconds(10));
+    if (::kill(backend, SIGSTOP) != 0)
+      GTEST_SKIP() << "cannot stop the backend (needs root): errno " << errno;
+    try {
+      tx.Commit();
+      ADD_FAILURE() << "a stopped server answered";
+    } catch (const DbError& error) {
+      ASSERT_TRUE(error.IsOutcomeUnknown()) << error.what();
+    }
+    const auto began = std::chrono::steady_clock::now();
+    EXPECT_EQ(SettleLostCommit(pool_, backend, Applied(), 500ms), CommitOutcome::kUnknown);
+    EXPECT_GE(std::chrono::steady_clock::now() - began, 250ms) << "it looked again while the session lived";
+  }  // resumed: the backend reads what was sent and its client's close, and ends
+  const auto outcome = SettleLostCommit(pool_, backend, Applied(), 10s);
+  ASSERT_NE(outcome, CommitOutcome::kUnknown);
+  EXPECT_EQ(outcome == CommitOutcome::kCommitted, Stored());
+}
+
+TEST_F(LostCommit, ASessionThatEndedWithoutCommittingIsSettledAsRolledBack) {
+  using namespace std::chrono_literals;
+  int backend = 0;
+  {
+    Connection connection(TestDatabaseUrl(), {});
+    backend = connection.BackendPid();
+    Transaction tx(connection);
+    tx.Exec("INSERT INTO lost_commit_test VALUES ($1)", {id_});
+  }  // rolled back and disconnected
+  EXPECT_EQ(SettleLostCommit(pool_, backend, Applied(), 5s), CommitOutcome::kRolledBack);
+  {
+    Connection connection(TestDatabaseUrl(), {});
+    backend = connection.BackendPid();
+    Transaction tx(connection);
+    tx.Exec("INSERT INTO lost_commit_test VALUES ($1)", {id_});
+    tx.Commit();
+  }
+  EXPECT_EQ(SettleLostCommit(pool_, backend, Applied(), 5s), CommitOutcome::kCommitted);
+}
+
+TEST_F(LostCommit, AnUnreachableDatabaseLeavesItUnknownAfterThePatience) {
+  using namespace std::chrono_literals;
+  Pool unreachable("postgresql://kpo@127.0.0.1:1/none", 1, {}, 1s);
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(SettleLostCommit(unreachable, 12345, Applied(), 700ms), CommitOutcome::kUnknown);
+  const auto waited = std::chrono::steady_clock::now() - began;
+  EXPECT_GE(waited, 300ms) << "it tried again";
+  EXPECT_LT(waited, 3s);
+}
+
+// The whole way: the pool's session is stopped inside the work, so its COMMIT's answer is lost; the
+// backend is resumed a second later and ends. The call then answers as the database says: the result
+// if the row is there, 08006 (nothing applied) if it is not, never "unknown".
+TEST_F(LostCommit, InTransactionSettledAnswersAsTheDatabaseSays) {
+  using namespace std::chrono_literals;
+  Pool impatient(TestDatabaseUrl(), 1, Impatient());
+  std::optional<ResumeGuard> resume;
+  bool skipped = false;
+  try {
+    const auto id = InTransactionSettled(
+        impatient,
+        [&](Transaction& tx) {
+          tx.Exec("INSERT INTO lost_commit_test VALUES ($1)", {id_});
+          const auto backend = static_cast<pid_t>(tx.BackendPid());
+          if (!resume && IsLocalPostgres(backend)) {
+            resume.emplace(backend, std::chrono::seconds(1));
+            skipped = ::kill(backend, SIGSTOP) != 0;
+          }
+          return id_;
+        },
+        [](Connection& connection, const std::string& written) {
+          return connection
+              .Exec("SELECT EXISTS (SELECT 1 FROM lost_commit_test WHERE id = $1) AS found", {written})
+              .Bool(0, "found");
+        },
+        10s);
+    EXPECT_EQ(id, id_);
+    EXPECT_TRUE(Stored());
+  } catch (const DbError& error) {
+    EXPECT_EQ(error.SqlState(), "08006") << error.what();
+    EXPECT_FALSE(Stored());
+  }
+  if (!resume || skipped)
+    GTEST_SKIP() << "cannot stop the test database's backend (needs root, a local server)";
 }
 
 }  // namespace

@@ -158,14 +158,19 @@ void Store(db::Transaction& tx, const KeyedRequest& request, const http::Respons
 }
 
 http::Response Run(db::Pool& pool, const http::Request& request, std::string_view user_id,
-                   const std::function<http::Response(db::Transaction&)>& effect) {
+                   const std::function<http::Response(db::Transaction&)>& effect,
+                   const std::function<bool(db::Connection&)>& applied) {
   const auto key = ReadKey(request, user_id);
-  if (!key) return db::InTransaction(pool, effect);
-  return db::InTransaction(pool, [&](db::Transaction& tx) {
+  const auto keyed_effect = [&](db::Transaction& tx) {
+    if (!key) return effect(tx);
     if (auto answer = std::move(Claim(tx, std::span(&*key, 1)).front())) return std::move(*answer);
     http::Response response = effect(tx);
     Store(tx, *key, response);
     return response;
+  };
+  if (!applied) return db::InTransaction(pool, keyed_effect);
+  return db::InTransactionSettled(pool, keyed_effect, [&](db::Connection& connection, const http::Response&) {
+    return applied(connection);
   });
 }
 

@@ -40,8 +40,12 @@ db::Schema IdempotencySchema();
 // still looking at goes), a chunk a second; database_url left for the service.
 db::RetentionSweep KeySweep();
 
+// With `applied`, which says (on the connection it is given) whether what the effect wrote is in
+// the database, a COMMIT whose answer was lost is settled (db::InTransactionSettled): the answer if
+// it committed, DbError 08006 (nothing applied) if not, instead of 08007 ("may have been applied").
 http::Response Run(db::Pool& pool, const http::Request& request, std::string_view user_id,
-                   const std::function<http::Response(db::Transaction&)>& effect);
+                   const std::function<http::Response(db::Transaction&)>& effect,
+                   const std::function<bool(db::Connection&)>& applied = nullptr);
 
 // The same, for callers that run many keyed requests in one transaction (a batch of orders).
 

@@ -10,6 +10,7 @@
 #include "observability/metrics.hpp"
 #include "orders/app/place_order.hpp"
 #include "orders/domain/order_json.hpp"
+#include "orders/storage/order_repository.hpp"
 
 namespace kpo::orders {
 namespace {
@@ -39,6 +40,10 @@ observability::Histogram& WaitTimes() {
 
 OrderIntake::OrderIntake(db::Pool& pool, OrderIntakeOptions options, messaging::OutboxHandoff* relay_handoff)
     : pool_(pool), options_(options), relay_handoff_(relay_handoff) {
+  settler_ = std::jthread([this](std::stop_token stop) {
+    core::NameThisThread("intake-settle");
+    RunSettler(std::move(stop));
+  });
   for (int i = 0; i < options_.max_writers; ++i) {
     writers_.emplace_back([this, i](std::stop_token stop) {
       core::NameThisThread("intake-" + std::to_string(i));
@@ -58,6 +63,9 @@ void OrderIntake::Stop() {
   for (auto& writer : writers_) {
     if (writer.joinable()) writer.join();
   }
+  // After the writers: the last batches they wrote may have handed it work.
+  settler_.request_stop();
+  if (settler_.joinable()) settler_.join();
 }
 
 void OrderIntake::Hand(OrderSubmission submission, Done done) {
@@ -111,7 +119,8 @@ void OrderIntake::RunWriter(std::stop_token stop) {
     Write(batch);
     WriteTimes().Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     for (Entry& entry : batch) {
-      entry.done(entry.failure, entry.answer ? std::move(*entry.answer) : http::Response{});
+      // Those of a batch handed to the settler are answered there.
+      if (entry.done) entry.done(entry.failure, entry.answer ? std::move(*entry.answer) : http::Response{});
     }
     lock.lock();
   }
@@ -125,11 +134,22 @@ std::size_t OrderIntake::Waiting() const {
 // The edge of a batch: each submission gets its answer or its failure, which goes back to whoever
 // handed it in.
 void OrderIntake::Write(std::span<Entry> batch) {
+  std::optional<WrittenBatch> written;
+  int backend_pid = 0;
   try {
-    auto answers =
-        db::InTransaction(pool_, [&](db::Transaction& tx) { return WriteInTransaction(tx, batch); });
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].answer = std::move(answers[i]);
+    db::InTransaction(pool_, [&](db::Transaction& tx) {
+      written.reset();
+      backend_pid = tx.BackendPid();
+      written = WriteInTransaction(tx, batch);
+    });
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].answer = std::move(written->answers[i]);
   } catch (const db::DbError& error) {
+    // The COMMIT went out and its answer was lost: whether it committed can be found out, and
+    // "may have been applied" is an answer no client can act on without a key.
+    if (error.IsOutcomeUnknown() && written && written->a_new_order) {
+      HandToSettler(batch, std::move(*written), backend_pid, std::current_exception());
+      return;
+    }
     // A submission's data was refused (a data exception or a constraint): the transaction rolled
     // back, nothing of it is stored, and one submission may be at fault, so each is tried alone.
     // Any other failure is the database's and would be the same for each.
@@ -144,8 +164,7 @@ void OrderIntake::Write(std::span<Entry> batch) {
   }
 }
 
-std::vector<http::Response> OrderIntake::WriteInTransaction(db::Transaction& tx,
-                                                            std::span<Entry> batch) const {
+OrderIntake::WrittenBatch OrderIntake::WriteInTransaction(db::Transaction& tx, std::span<Entry> batch) const {
   std::vector<idempotency::KeyedRequest> keys;
   std::vector<std::size_t> keyed;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -173,10 +192,65 @@ std::vector<http::Response> OrderIntake::WriteInTransaction(db::Transaction& tx,
     if (const auto& key = batch[placed[j]].submission.key) idempotency::Store(tx, *key, accepted);
     claimed[placed[j]] = std::move(accepted);
   }
-  std::vector<http::Response> answers;
-  answers.reserve(batch.size());
-  for (auto& answer : claimed) answers.push_back(std::move(*answer));
-  return answers;
+  WrittenBatch written;
+  written.answers.reserve(batch.size());
+  for (auto& answer : claimed) written.answers.push_back(std::move(*answer));
+  if (!orders.empty()) written.a_new_order = orders.front();
+  return written;
+}
+
+void OrderIntake::HandToSettler(std::span<Entry> batch, WrittenBatch written, int backend_pid,
+                                std::exception_ptr failure) {
+  LostBatch lost{.entries = {},
+                 .a_new_order = std::move(*written.a_new_order),
+                 .backend_pid = backend_pid,
+                 .failure = std::move(failure)};
+  lost.entries.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    lost.entries.push_back(Entry{.submission = {},
+                                 .done = std::exchange(batch[i].done, nullptr),
+                                 .handed_in = batch[i].handed_in,
+                                 .answer = std::move(written.answers[i]),
+                                 .failure = nullptr});
+  }
+  std::lock_guard lock(mutex_);
+  lost_batches_.push_back(std::move(lost));
+  lost_.notify_one();
+}
+
+void OrderIntake::RunSettler(std::stop_token stop) {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    lost_.wait(lock, stop, [this] { return !lost_batches_.empty(); });
+    if (lost_batches_.empty()) return;
+    LostBatch lost = std::move(lost_batches_.front());
+    lost_batches_.pop_front();
+    lock.unlock();
+    Settle(lost, stop);
+    lock.lock();
+  }
+}
+
+void OrderIntake::Settle(LostBatch& lost, const std::stop_token& stop) {
+  const auto& order = lost.a_new_order;
+  const auto outcome = db::SettleLostCommit(
+      pool_, lost.backend_pid,
+      [&](db::Connection& connection) {
+        return OrderRepository::FindForUser(connection, order.user_id, order.id).has_value();
+      },
+      options_.lost_commit_patience, stop);
+  // Committed: the answers stand (the relay finds the batch's events in the outbox on its next look,
+  // as nothing handed them over). Rolled back: nothing of the batch is stored.
+  std::exception_ptr failure;
+  if (outcome == db::CommitOutcome::kRolledBack) {
+    failure = std::make_exception_ptr(db::DbError(
+        "the database connection failed while the new orders were committed; they were not stored", "08006"));
+  } else if (outcome == db::CommitOutcome::kUnknown) {
+    failure = lost.failure;
+  }
+  for (Entry& entry : lost.entries) {
+    entry.done(failure, failure ? http::Response{} : std::move(*entry.answer));
+  }
 }
 
 }  // namespace kpo::orders

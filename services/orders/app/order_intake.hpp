@@ -41,6 +41,9 @@ struct OrderSubmission {
 struct OrderIntakeOptions {
   std::size_t max_batch = 64;
   int max_writers = 2;  // batches written at once: one commits while the next is written
+  // How long a batch whose COMMIT's answer was lost is looked into (db::SettleLostCommit) before its
+  // submissions are answered with the lost COMMIT's error.
+  std::chrono::milliseconds lost_commit_patience = db::kLostCommitPatience;
 };
 
 class OrderIntake {
@@ -61,9 +64,12 @@ class OrderIntake {
   // Hands `submission` in and returns at once; `done` is called once the transaction holding it
   // has committed, with its answer: 202 with the order and its Location, or what its
   // Idempotency-Key calls for (a replay, 409, 422); or, when the database failed, with the
-  // db::DbError (as with any transaction, a failed commit may still have committed: the
-  // Idempotency-Key is how a client finds out). A submission that makes its batch fail (a
-  // statement error) is retried alone, so it cannot take the others with it. Thread safe.
+  // db::DbError. A batch whose COMMIT went out but whose answer was lost is settled on a thread of
+  // its own (db::SettleLostCommit: does its first new order exist once the session that sent the
+  // COMMIT has ended?): committed, its submissions get their answers; rolled back, a DbError 08006
+  // (nothing applied); unsettled within lost_commit_patience, the lost COMMIT's 08007 (it may have
+  // been applied: the Idempotency-Key is how a client finds out). A submission that makes its
+  // batch fail (a statement error) is retried alone, so it cannot take the others with it. Thread safe.
   // Submissions handed in after Stop() began are answered with a failure at once, on the caller.
   void Hand(OrderSubmission submission, Done done);
 
@@ -88,7 +94,28 @@ class OrderIntake {
   // in one transaction and answers each; until stopped and nothing is left.
   void RunWriter(std::stop_token stop);
   void Write(std::span<Entry> batch);
-  std::vector<http::Response> WriteInTransaction(db::Transaction& tx, std::span<Entry> batch) const;
+  // A batch's answers as its transaction wrote them, and a new order it stored (none when every
+  // submission was answered by its Idempotency-Key), which only a committed batch left behind.
+  struct WrittenBatch {
+    std::vector<http::Response> answers;
+    std::optional<Order> a_new_order;
+  };
+  WrittenBatch WriteInTransaction(db::Transaction& tx, std::span<Entry> batch) const;
+  // A batch whose COMMIT's answer was lost, waiting for the settler: its submissions keep their
+  // answers (valid if it committed) and the lost COMMIT's failure (if that cannot be settled).
+  struct LostBatch {
+    std::vector<Entry> entries;
+    Order a_new_order;
+    int backend_pid = 0;
+    std::exception_ptr failure;
+  };
+  // Moves the batch's submissions (their `done` with them) to the settler.
+  void HandToSettler(std::span<Entry> batch, WrittenBatch written, int backend_pid,
+                     std::exception_ptr failure);
+  // The settler: settles each lost batch in turn and answers its submissions; once stopped, what is
+  // left gets one look each.
+  void RunSettler(std::stop_token stop);
+  void Settle(LostBatch& lost, const std::stop_token& stop);
 
   db::Pool& pool_;
   OrderIntakeOptions options_;
@@ -96,8 +123,12 @@ class OrderIntake {
   mutable std::mutex mutex_;
   std::condition_variable_any handed_in_;  // under mutex_: waiting_ got a submission
   std::deque<Entry> waiting_;
-  bool stopped_ = false;               // under mutex_
-  std::vector<std::jthread> writers_;  // last: they stop before the rest is destroyed
+  bool stopped_ = false;              // under mutex_
+  std::condition_variable_any lost_;  // under mutex_: lost_batches_ got one
+  std::deque<LostBatch> lost_batches_;
+  // Last: they stop before the rest is destroyed; the settler after the writers, which hand it work.
+  std::jthread settler_;
+  std::vector<std::jthread> writers_;
 };
 
 }  // namespace kpo::orders

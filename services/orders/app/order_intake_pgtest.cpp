@@ -4,13 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <latch>
 #include <set>
 #include <thread>
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
+#include "db/stopped_backend_testing.hpp"
 #include "db/test_database.hpp"
 #include "observability/metrics.hpp"
 #include "orders/app/order_intake.hpp"
@@ -223,6 +226,31 @@ TEST_F(OrderIntakeTest, AKeyAlreadyAnsweredIsReplayedToEveryCopyInABatch) {
 
 // A stop (the service shutting down) first writes every order already handed in, even while a
 // batch is held up; an order handed in afterwards fails at once instead of waiting for no writer.
+// The intake's one session is stopped, so the COMMIT of the batch goes out and its answer never
+// comes; the session is resumed a second later and ends. The order is then answered as the database
+// says: 202 if it is stored, a failure that says nothing was applied (08006) if not, and never the
+// lost COMMIT's "may have been applied" (08007).
+TEST_F(OrderIntakeTest, ABatchWhoseCommitAnswerWasLostIsAnsweredAsTheDatabaseSays) {
+  using namespace std::chrono_literals;
+  db::ConnectionOptions impatient;
+  impatient.statement_timeout = 200ms;
+  impatient.reply_grace = 300ms;
+  db::Pool pool(db::TestDatabaseUrl(), 1, impatient);
+  const auto backend = static_cast<pid_t>(pool.Acquire()->BackendPid());
+  if (!db::IsLocalPostgres(backend)) GTEST_SKIP() << "the test database's server is not on this machine";
+  OrderIntake intake(pool, {.max_batch = 64, .max_writers = 1, .lost_commit_patience = 10s});
+  const db::ResumeGuard resume(backend, std::chrono::seconds(1));
+  if (::kill(backend, SIGSTOP) != 0) GTEST_SKIP() << "cannot stop the backend (needs root): errno " << errno;
+  try {
+    const auto answer = intake.Submit(Order("lost commit"));
+    EXPECT_EQ(answer.status, 202) << answer.body;
+    EXPECT_EQ(Stored("SELECT count(*) AS n FROM orders WHERE user_id = $1"), 1);
+  } catch (const db::DbError& error) {
+    EXPECT_EQ(error.SqlState(), "08006") << error.what();
+    EXPECT_EQ(Stored("SELECT count(*) AS n FROM orders WHERE user_id = $1"), 0);
+  }
+}
+
 TEST_F(OrderIntakeTest, StoppingWritesWhatWasHandedInAndRefusesWhatComesAfter) {
   OrderIntake intake(pool_, {.max_batch = 64, .max_writers = 1});
   db::Connection blocker(db::TestDatabaseUrl(), {});

@@ -6,6 +6,7 @@
 #include "idempotency/idempotency.hpp"
 #include "payments/domain/account_json.hpp"
 #include "payments/handlers/handlers.hpp"
+#include "payments/storage/account_repository.hpp"
 
 namespace kpo::payments {
 
@@ -14,8 +15,15 @@ http::Response Deposit(db::Pool& pool, const http::Request& request) {
   http::JsonBody body(request.body, {"amount"});
   const auto amount = body.Int("amount", core::kMinAmount, core::kMaxAmount);
   body.Finish();
-  return idempotency::Run(pool, request, user_id, [&](db::Transaction& tx) {
+  // The ledger entry a deposit writes is how a lost COMMIT is settled; a refusal writes none, and its
+  // answer stands either way.
+  std::string entry_id;
+  const auto applied = [&entry_id](db::Connection& connection) {
+    return entry_id.empty() || AccountRepository::HasEntry(connection, entry_id);
+  };
+  const auto effect = [&](db::Transaction& tx) {
     const auto outcome = DepositToAccount(tx, user_id, *amount);
+    entry_id = outcome.entry_id;
     // Refusals are answers like any other (not exceptions), so an Idempotency-Key replays them.
     switch (outcome.status) {
       case DepositOutcome::Status::kNoAccount:
@@ -28,7 +36,8 @@ http::Response Deposit(db::Pool& pool, const http::Request& request) {
         break;
     }
     return http::JsonResponse(200, DepositResultToJson(outcome.balance, outcome.entry_id));
-  });
+  };
+  return idempotency::Run(pool, request, user_id, effect, applied);
 }
 
 }  // namespace kpo::payments

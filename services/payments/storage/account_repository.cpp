@@ -69,6 +69,10 @@ void AccountRepository::AppendEntries(db::Transaction& tx, const std::vector<New
            {ids.Text(), users.Text(), kinds.Text(), amounts.Text(), orders.Text(), balances.Text()});
 }
 
+bool AccountRepository::HasEntry(db::Connection& db, const std::string& id) {
+  return db.Exec(sql::kEntryExists, {id}).Bool(0, "found");
+}
+
 std::vector<Entry> AccountRepository::ListEntries(db::Connection& db, const std::string& user_id,
                                                   const std::optional<std::string>& before, int limit) {
   auto rows = db.Exec(sql::kSelectEntriesPage, {user_id, before, std::to_string(limit)});

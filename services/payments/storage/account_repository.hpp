@@ -58,6 +58,8 @@ class AccountRepository {
   // Appends ledger entries, in order.
   static void AppendEntries(db::Transaction& tx, const std::vector<NewEntry>& entries);
 
+  // Whether the ledger holds the entry with this id.
+  static bool HasEntry(db::Connection& db, const std::string& id);
   // Up to `limit` entries, newest first, strictly after the entry `before` when set.
   static std::vector<Entry> ListEntries(db::Connection& db, const std::string& user_id,
                                         const std::optional<std::string>& before, int limit);

@@ -31,6 +31,9 @@ FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::uuid[], $6::bi
      WITH ORDINALITY AS e(id, user_id, kind, amount, order_id, balance_after, n)
 ORDER BY n)sql";
 
+inline constexpr std::string_view kEntryExists = R"sql(
+SELECT EXISTS (SELECT 1 FROM entries WHERE id = $1) AS found)sql";
+
 // Newest first; $2 is the id of the last entry of the previous page (or NULL for the first).
 inline constexpr std::string_view kSelectEntriesPage = R"sql(
 SELECT id, kind, amount, order_id, balance_after, created_at FROM entries
