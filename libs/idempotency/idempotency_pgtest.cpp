@@ -1,11 +1,19 @@
 // The idempotency keys' retention against a real PostgreSQL: KPO_TEST_DATABASE_URL (default: the
-// tests' database orders_test, whose idempotency_keys table this applies if it is missing).
+// tests' database orders_test, whose idempotency_keys table this applies if it is missing). Also: a
+// keyed request whose COMMIT's answer was lost (Run with `applied`; needs root and a local server).
 #include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <optional>
 
 #include "core/ids.hpp"
 #include "db/connection.hpp"
 #include "db/migrations.hpp"
+#include "db/pool.hpp"
 #include "db/retention_test_support.hpp"
+#include "db/stopped_backend_testing.hpp"
 #include "db/test_database.hpp"
 #include "idempotency/idempotency.hpp"
 
@@ -53,6 +61,52 @@ TEST(KeySweep, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
 TEST(KeySweep, OutlastsTheReplayWindow) {
   EXPECT_GT(KeySweep().retention, std::chrono::hours(24))
       << "a key must not go while it may still be replayed";
+}
+
+// The effect writes its row, then its session is stopped: the stored answer and the COMMIT go out
+// together and their answer never comes (given up after 700 ms); the session is resumed at 2 s and
+// ends. Run then answers as `applied` finds the row: the effect's answer, replayed to a repeat of the
+// key, if it is there; 08006 (nothing applied) if not; never the lost COMMIT's 08007.
+TEST(RunWithApplied, AKeyedRequestWhoseCommitAnswerWasLostIsAnsweredAsTheDatabaseSays) {
+  using namespace std::chrono_literals;
+  db::Connection db(db::TestDatabaseUrl(), {});
+  db::Migrate(db, {IdempotencySchema()}, "idempotency-sweep-test");
+  db.ExecScript("CREATE TABLE IF NOT EXISTS lost_commit_test (id text PRIMARY KEY)");
+  db::ConnectionOptions impatient;
+  impatient.statement_timeout = 200ms;
+  impatient.reply_grace = 300ms;
+  db::Pool pool(db::TestDatabaseUrl(), 1, impatient);
+  const std::string user = core::NewUuid();
+  const std::string row = core::NewUuid();
+  http::Request request;
+  request.method = "POST";
+  request.path = "/things";
+  request.headers = {{"Idempotency-Key", core::NewUuid()}};
+  request.body = "{}";
+  std::optional<db::ResumeGuard> resume;
+  bool stopped = false;
+  const auto effect = [&](db::Transaction& tx) {
+    tx.Exec("INSERT INTO lost_commit_test VALUES ($1)", {row});
+    const auto backend = static_cast<pid_t>(tx.BackendPid());
+    if (!resume && db::IsLocalPostgres(backend)) {
+      resume.emplace(backend, std::chrono::seconds(2));
+      stopped = ::kill(backend, SIGSTOP) == 0;
+    }
+    return http::JsonResponse(201, R"({"id":")" + row + "\"}");
+  };
+  const auto applied = [&](db::Connection& connection) {
+    return !connection.Exec("SELECT 1 FROM lost_commit_test WHERE id = $1", {row}).Empty();
+  };
+  try {
+    EXPECT_EQ(idempotency::Run(pool, request, user, effect, applied).status, 201);
+    const auto repeat = idempotency::Run(pool, request, user, effect, applied);
+    EXPECT_EQ(repeat.status, 201);
+    EXPECT_TRUE(http::FindHeader(repeat.headers, "Idempotent-Replayed")) << "the key's answer was stored";
+  } catch (const db::DbError& error) {
+    EXPECT_EQ(error.SqlState(), "08006") << error.what();
+    EXPECT_FALSE(applied(db));
+  }
+  if (!stopped) GTEST_SKIP() << "cannot stop the test database's backend (needs root, a local server)";
 }
 
 }  // namespace

@@ -2,23 +2,18 @@
 // service does at start-up): what the consumer's transaction decides, charges and records. The
 // end-to-end guarantees (a duplicate delivery never charges twice, concurrent charges lose no update)
 // are also checked through the running services in tests/integration; these pin them to PayOrders.
-// Also: a deposit whose COMMIT's answer was lost.
 #include <gtest/gtest.h>
 
-#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <future>
 #include <thread>
 
 #include "core/ids.hpp"
 #include "db/arrays.hpp"
 #include "db/migrations.hpp"
-#include "db/stopped_backend_testing.hpp"
 #include "db/test_database.hpp"
 #include "payments/app/deposit.hpp"
 #include "payments/app/pay_orders.hpp"
-#include "payments/handlers/handlers.hpp"
 #include "payments/storage/account_repository.hpp"
 #include "service/bootstrap.hpp"
 
@@ -213,35 +208,6 @@ TEST_F(PayingOrders, ConcurrentChargesOfOneAccountLoseNoUpdateAndNeverOverdraw) 
   EXPECT_EQ(second_decided.failed, 1U) << "it saw the first's charge: 300 left for 700";
   EXPECT_EQ(BalanceOf(user), 300);
   EXPECT_EQ(ResultsOf(b), std::vector<std::string>{"payment.failed"});
-}
-
-// A deposit whose COMMIT's answer was lost (the pool's session stopped, resumed a second later)
-// is answered as the ledger says: 200 with the new balance if its entry is there, a failure that says
-// nothing was applied (08006) if not; never the lost COMMIT's "may have been applied" (08007).
-TEST_F(PayingOrders, ADepositWhoseCommitAnswerWasLostIsAnsweredAsTheLedgerSays) {
-  using namespace std::chrono_literals;
-  const auto user = UserWith(100);
-  db::ConnectionOptions impatient;
-  impatient.statement_timeout = 200ms;
-  impatient.reply_grace = 300ms;
-  db::Pool pool(PaymentsTestDatabaseUrl(), 1, impatient);
-  const auto backend = static_cast<pid_t>(pool.Acquire()->BackendPid());
-  if (!db::IsLocalPostgres(backend)) GTEST_SKIP() << "the test database's server is not on this machine";
-  http::Request request;
-  request.method = "POST";
-  request.path = "/api/accounts/me/deposits";
-  request.headers = {{"X-User-Id", user}, {"Content-Type", "application/json"}};
-  request.body = R"({"amount":50})";
-  const db::ResumeGuard resume(backend, std::chrono::seconds(1));
-  if (::kill(backend, SIGSTOP) != 0) GTEST_SKIP() << "cannot stop the backend (needs root): errno " << errno;
-  try {
-    const auto answer = Deposit(pool, request);
-    EXPECT_EQ(answer.status, 200) << answer.body;
-    EXPECT_EQ(BalanceOf(user), 150);
-  } catch (const db::DbError& error) {
-    EXPECT_EQ(error.SqlState(), "08006") << error.what();
-    EXPECT_EQ(BalanceOf(user), 100);
-  }
 }
 
 }  // namespace
