@@ -84,10 +84,11 @@ class LostCommit : public ::testing::Test {
     Connection(TestDatabaseUrl(), {})
         .ExecScript("CREATE TABLE IF NOT EXISTS lost_commit_test (id text PRIMARY KEY)");
   }
-  bool Stored(Connection& connection) const {
-    return connection.Exec("SELECT EXISTS (SELECT 1 FROM lost_commit_test WHERE id = $1) AS found", {id_})
+  static bool Stored(Connection& connection, const std::string& id) {
+    return connection.Exec("SELECT EXISTS (SELECT 1 FROM lost_commit_test WHERE id = $1) AS found", {id})
         .Bool(0, "found");
   }
+  bool Stored(Connection& connection) const { return Stored(connection, id_); }
   bool Stored() {
     Connection connection(TestDatabaseUrl(), {});
     return Stored(connection);
@@ -185,12 +186,7 @@ TEST_F(LostCommit, InTransactionSettledAnswersAsTheDatabaseSays) {
           }
           return id_;
         },
-        [](Connection& connection, const std::string& written) {
-          return connection
-              .Exec("SELECT EXISTS (SELECT 1 FROM lost_commit_test WHERE id = $1) AS found", {written})
-              .Bool(0, "found");
-        },
-        10s);
+        [](Connection& connection, const std::string& written) { return Stored(connection, written); }, 10s);
     EXPECT_EQ(id, id_);
     EXPECT_TRUE(Stored());
   } catch (const DbError& error) {
