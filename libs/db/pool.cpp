@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "core/retry.hpp"
 #include "observability/metrics.hpp"
 
@@ -54,8 +56,11 @@ CommitOutcome SettleLostCommit(Pool& pool, int backend_pid, const std::function<
         return CommitOutcome::kUnknown;
       }
     }
-    const auto delay = backoff.Next();
-    if (std::chrono::steady_clock::now() + delay > give_up_at || !core::WaitFor(stop, delay)) {
+    // The last wait is cut to the patience left, and a last look taken at its end: giving up as soon
+    // as the next backoff would overrun it cut the patience short by up to a whole delay.
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(give_up_at - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds::zero() || !core::WaitFor(stop, std::min(backoff.Next(), left))) {
       spdlog::warn("a COMMIT whose answer was lost is still unsettled after {} ms", patience.count());
       return CommitOutcome::kUnknown;
     }

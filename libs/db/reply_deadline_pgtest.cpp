@@ -129,7 +129,7 @@ TEST_F(LostCommit, IsNotSettledWhileTheSessionThatSentItLivesAndIsOnceItHasEnded
     }
     const auto began = std::chrono::steady_clock::now();
     EXPECT_EQ(SettleLostCommit(pool_, backend, Applied(), 500ms), CommitOutcome::kUnknown);
-    EXPECT_GE(std::chrono::steady_clock::now() - began, 250ms) << "it looked again while the session lived";
+    EXPECT_GE(std::chrono::steady_clock::now() - began, 500ms) << "it gave up before its patience ran out";
   }  // resumed: the backend reads what was sent and its client's close, and ends
   const auto outcome = SettleLostCommit(pool_, backend, Applied(), 10s);
   ASSERT_NE(outcome, CommitOutcome::kUnknown);
@@ -162,7 +162,7 @@ TEST_F(LostCommit, AnUnreachableDatabaseLeavesItUnknownAfterThePatience) {
   const auto began = std::chrono::steady_clock::now();
   EXPECT_EQ(SettleLostCommit(unreachable, 12345, Applied(), 700ms), CommitOutcome::kUnknown);
   const auto waited = std::chrono::steady_clock::now() - began;
-  EXPECT_GE(waited, 300ms) << "it tried again";
+  EXPECT_GE(waited, 700ms) << "it gave up before its patience ran out";
   EXPECT_LT(waited, 3s);
 }
 
