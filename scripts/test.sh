@@ -102,8 +102,8 @@ tidy_pid=$!
 # and its send watchdog, metrics), the outbox's hand-off (committers and relays) and orders' group commit
 # (OrderIntake: request threads writing each other's batches) under ThreadSanitizer; the rest of the suite
 # has no shared mutable state of its own.
-tsan_targets=(kpo_core_test kpo_db_pgtest kpo_http_server_test kpo_messaging_test kpo_messaging_mqtest kpo_outbox_test
-  kpo_outbox_relay_mqtest kpo_observability_test orders_pgtest)
+tsan_targets=(kpo_core_test kpo_db_pgtest kpo_http_test kpo_messaging_test kpo_messaging_mqtest kpo_observability_test
+  orders_pgtest)
 fuzz_targets=()
 while IFS= read -r -d '' source; do fuzz_targets+=("$(basename "$source" .cpp)"); done \
   < <(find "$KPO_ROOT/fuzz" -maxdepth 1 -name '*_fuzz.cpp' -print0 | sort -z)

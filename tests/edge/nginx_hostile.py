@@ -9,6 +9,7 @@ port directly; a client that announces a body and never sends it is cut off with
 timeout (10 s), not after minutes, and so is one that trickles it a byte at a time (408). Run by
 scripts/test.sh while nginx runs (it reads the gateway's log in .run/); exits 1 on a failure.
 """
+import concurrent.futures
 import json
 import os
 import re
@@ -170,38 +171,55 @@ check("straight to the gateway from this host, a client's X-Real-IP is not belie
       entry is not None and entry.get("remote") == "127.0.0.1" and "client" not in entry,
       f"access entry {entry}")
 
-# Headers sent, body announced, nothing more: nginx must give up after client_body_timeout.
-data, seconds = exchange(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 100\r\n\r\n{", timeout=30)
+# The three slow clients wait out nginx's and the gateway's timeouts (about 10 s each): they run side by
+# side, and are judged in order once all have ended.
+
+
+def stalled_body():
+    """Headers sent, body announced, nothing more: nginx must give up after client_body_timeout."""
+    return exchange(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 100\r\n\r\n{", timeout=30)
+
+
+def trickled_body():
+    """A body trickled a byte per second: each read is within client_body_timeout, so only the gateway's
+    deadline on the whole request (10 s; nginx passes bodies on unbuffered) ends it, with a 408."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", PORT), timeout=1.0) as sock:
+        sock.sendall(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data and time.monotonic() - started < 30:
+            try:
+                sock.sendall(b" ")
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            except socket.timeout:
+                pass
+            except OSError:
+                break
+    return data, time.monotonic() - started
+
+
+def stalled_head():
+    """Half a request head, then silence: client_header_timeout."""
+    return exchange(b"GET / HTTP/1.1\r\nHost: x\r\n", timeout=30)
+
+
+with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+    slow = [pool.submit(client) for client in (stalled_body, trickled_body, stalled_head)]
+(data, seconds), (trickled, trickled_seconds), (_, head_seconds) = (future.result() for future in slow)
 check("a client that stops sending its body is cut off within 15 s", seconds < 15 and data is not None,
       f"still connected after {seconds:.1f} s")
-# A body trickled a byte per second: each read is within client_body_timeout, so only the gateway's
-# deadline on the whole request (10 s; nginx passes bodies on unbuffered) ends it, with a 408.
-started = time.monotonic()
-with socket.create_connection(("127.0.0.1", PORT), timeout=1.0) as sock:
-    sock.sendall(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: 100\r\n\r\n")
-    data = b""
-    while b"\r\n\r\n" not in data and time.monotonic() - started < 30:
-        try:
-            sock.sendall(b" ")
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        except socket.timeout:
-            pass
-        except OSError:
-            break
-seconds = time.monotonic() - started
-status, headers, _ = status_and_body(data)
+status, headers, _ = status_and_body(trickled)
 check("a body trickled a byte a second is cut off within 15 s with a 408 problem",
-      seconds < 15 and status == 408 and headers.get("content-type", "").startswith("application/problem+json"),
-      f"status {status} after {seconds:.1f} s")
-# Half a request head, then silence: client_header_timeout.
-data, seconds = exchange(b"GET / HTTP/1.1\r\nHost: x\r\n", timeout=30)
-check("a client that stops sending its headers is cut off within 15 s", seconds < 15,
-      f"still connected after {seconds:.1f} s")
+      trickled_seconds < 15 and status == 408
+      and headers.get("content-type", "").startswith("application/problem+json"),
+      f"status {status} after {trickled_seconds:.1f} s")
+check("a client that stops sending its headers is cut off within 15 s", head_seconds < 15,
+      f"still connected after {head_seconds:.1f} s")
 
 print(f"nginx hostile requests: {len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

@@ -9,13 +9,13 @@
 namespace kpo::orders {
 namespace {
 
-constexpr std::string_view kUser = "0b9d3c3e-6a0e-4c57-9c1e-7c1f0a8b2d41";
+constexpr std::string_view kSubscriber = "0b9d3c3e-6a0e-4c57-9c1e-7c1f0a8b2d41";
 
 http::Request StreamRequest(std::optional<std::string> last_event_id) {
   http::Request request;
   request.method = "GET";
   request.path = "/api/events";
-  request.headers.emplace_back("X-User-Id", std::string(kUser));
+  request.headers.emplace_back("X-User-Id", std::string(kSubscriber));
   if (last_event_id) request.headers.emplace_back("Last-Event-ID", *last_event_id);
   return request;
 }
