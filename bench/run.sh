@@ -152,7 +152,7 @@ broker_vhosts() {
     [[ -n $url ]] && vhost_of "$url"
   done | sort -u
 }
-vhost_exists() { rmq timeout 30 rabbitmqctl -q --no-table-headers list_vhosts | grep -qxF "$1"; }
+vhost_exists() { [[ $(rabbit_api GET "/api/vhosts/$(rabbit_vhost_path "$1")") == 200 ]]; }
 
 # A second copy of the system runs on a vhost of its own, created here.
 ensure_vhosts() {
@@ -161,8 +161,9 @@ ensure_vhosts() {
     [[ $vhost == / ]] && continue
     if ! vhost_exists "$vhost"; then
       log "creating RabbitMQ vhost $vhost"
-      rmq timeout 30 rabbitmqctl -q add_vhost "$vhost" >/dev/null
-      rmq timeout 30 rabbitmqctl -q set_permissions -p "$vhost" kpo '.*' '.*' '.*' >/dev/null
+      [[ $(rabbit_api PUT "/api/vhosts/$(rabbit_vhost_path "$vhost")") == 20[14] ]] || die "cannot create vhost $vhost"
+      [[ $(rabbit_api PUT "/api/permissions/$(rabbit_vhost_path "$vhost")/kpo" \
+        '{"configure":".*","write":".*","read":".*"}') == 20[14] ]] || die "cannot open vhost $vhost to kpo"
     fi
   done < <(broker_vhosts)
 }
@@ -180,7 +181,9 @@ drop_fresh_state() {
       psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS $(db_name "$url") WITH (FORCE)" >/dev/null
   done
   while read -r vhost; do
-    if [[ $vhost != / ]] && vhost_exists "$vhost"; then rmq timeout 60 rabbitmqctl -q delete_vhost "$vhost" >/dev/null; fi
+    if [[ $vhost != / ]] && vhost_exists "$vhost"; then
+      [[ $(rabbit_api DELETE "/api/vhosts/$(rabbit_vhost_path "$vhost")") == 204 ]] || die "cannot delete vhost $vhost"
+    fi
   done < <(broker_vhosts)
 }
 
