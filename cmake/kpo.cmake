@@ -8,6 +8,9 @@ function(kpo_unit_test name)
     message(FATAL_ERROR "${name}: a unit test's name ends in _test")
   endif()
   add_executable(${name} ${ARG_SOURCES})
+  # A test binary's sources compile as one unity batch, whatever their number: GoogleTest's and Boost's
+  # headers are then parsed (and walked by clang-tidy) once per binary.
+  set_target_properties(${name} PROPERTIES UNITY_BUILD_BATCH_SIZE 0)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
 endfunction()
@@ -29,6 +32,9 @@ function(kpo_server_test name)
     set(timeout TIMEOUT ${ARG_TIMEOUT})
   endif()
   add_executable(${name} ${ARG_SOURCES})
+  # A test binary's sources compile as one unity batch, whatever their number: GoogleTest's and Boost's
+  # headers are then parsed (and walked by clang-tidy) once per binary.
+  set_target_properties(${name} PROPERTIES UNITY_BUILD_BATCH_SIZE 0)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 TEST_PREFIX "${kind}."
     PROPERTIES LABELS integration RESOURCE_LOCK servers ${timeout})

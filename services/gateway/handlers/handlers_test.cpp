@@ -6,11 +6,14 @@
 
 #include <boost/json/parse.hpp>
 #include <functional>
+#include <vector>
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
+#include "db/slow_commit_testing.hpp"
 #include "gateway/storage/migrations.hpp"
 #include "gateway/storage/test_database.hpp"
+#include "gateway/storage/user_repository.hpp"
 #include "http/problem.hpp"
 
 namespace kpo::gateway {
@@ -33,7 +36,7 @@ class IdentityHandlersTest : public ::testing::Test {
     request.headers = {{"Content-Type", "application/json"}};
     request.body = std::move(body);
     try {
-      return endpoint(pool_, signer_, request);
+      return endpoint(*calls_pool_, signer_, request);
     } catch (const http::ProblemError& problem) {
       return problem.ToResponse();
     }
@@ -81,7 +84,11 @@ class IdentityHandlersTest : public ::testing::Test {
 
   static std::string RandomUsername() { return "user_" + core::RandomHex(6); }
 
+  bool UserExists(const std::string& user_id) { return UserRepository::Exists(*pool_.Acquire(), user_id); }
+
   db::Pool pool_{IdentityTestDatabaseUrl(), 2, {}};
+  // The pool the endpoints are called with.
+  db::Pool* calls_pool_ = &pool_;
   LoginThrottle throttle_;
   auth::TokenSigner signer_{"handlers-test-secret-0123456789abcdef", std::chrono::hours(1)};
 };
@@ -160,6 +167,36 @@ TEST_F(IdentityHandlersTest, GuessesFromElsewhereDoNotHoldBackTheAddressTheAccou
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Login(username, "guess-" + std::to_string(i)).status, 401) << i;
   EXPECT_EQ(Login(username, "password-1", "203.0.113.50").status, 429) << "a new address still waits";
   EXPECT_EQ(Login(username, "password-1", "192.0.2.7").status, 200);
+}
+
+// A COMMIT whose answer was lost (held past the client's deadline, db/slow_commit_testing.hpp) is
+// settled by the new user's row: the session if it was made, 08006 (503, nothing made) if not, never
+// 08007 ("may have been made"), after which a retried registration would find its own name taken.
+TEST_F(IdentityHandlersTest, AGuestOrAUserWhoseCommitAnswerWasLostIsAnsweredAsTheDatabaseSays) {
+  const db::SlowCommits held(IdentityTestDatabaseUrl(), "users");
+  db::Pool committing(IdentityTestDatabaseUrl(), 1, db::SlowCommits::Options(db::kSlowCommitThenCommit));
+  calls_pool_ = &committing;
+  const auto guest = ExpectSession(Call(Guest, "/api/auth/guest", ""), 201);
+  const auto username = RandomUsername();
+  ExpectSession(Register(username, "password-1"), 201);
+  calls_pool_ = &pool_;
+  EXPECT_TRUE(UserExists(guest.user_id));
+  EXPECT_EQ(Login(username, "password-1").status, 200);
+
+  db::Pool failing(IdentityTestDatabaseUrl(), 1, db::SlowCommits::Options(db::kSlowCommitThenFail));
+  calls_pool_ = &failing;
+  const auto unmade = RandomUsername();
+  const std::vector<std::function<http::Response()>> creations = {
+      [&] { return Call(Guest, "/api/auth/guest", ""); }, [&] { return Register(unmade, "password-1"); }};
+  for (const auto& create : creations) {
+    try {
+      ADD_FAILURE() << "answered " << create().status;
+    } catch (const db::DbError& error) {
+      EXPECT_EQ(error.SqlState(), "08006") << error.what();
+    }
+  }
+  calls_pool_ = &pool_;
+  EXPECT_EQ(Register(unmade, "password-1").status, 201) << "nothing was made: the name is free";
 }
 
 TEST_F(IdentityHandlersTest, InvalidCredentialsAreListedPerField) {

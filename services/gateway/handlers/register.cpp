@@ -31,8 +31,14 @@ http::Response Register(db::Pool& pool, const auth::TokenSigner& signer, LoginTh
   // Idempotency-Key is ignored here: keys are scoped to the authenticated user, and this caller
   // has none yet. A replay would also have to keep the issued token at rest. A retry after a
   // lost response answers 409 and the client logs in instead.
-  const auto user_id =
-      db::InTransaction(pool, [&](db::Transaction& tx) { return UserRepository::Register(tx, name, hash); });
+  // A COMMIT whose answer was lost is settled by the new user's row (a taken name wrote none, and its
+  // 409 stands): the token, or a 503 that nothing was made, never "may have been made", after which a
+  // retry would be told its own name is taken.
+  const auto user_id = db::InTransactionSettled(
+      pool, [&](db::Transaction& tx) { return UserRepository::Register(tx, name, hash); },
+      [](db::Connection& connection, const std::optional<std::string>& id) {
+        return !id || UserRepository::Exists(connection, *id);
+      });
   if (!user_id) {
     throw http::ProblemError(409, "This username is already taken", {{"username", "is already taken"}});
   }

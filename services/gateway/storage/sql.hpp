@@ -14,6 +14,10 @@ INSERT INTO users (id, username, password_hash, guest) VALUES ($1, $2, $3, false
 ON CONFLICT (username) DO NOTHING
 RETURNING id)sql";
 
+// Whether a user (a guest or registered) with this id exists: how a lost COMMIT of its creation is settled.
+inline constexpr std::string_view kUserExists = R"sql(
+SELECT EXISTS (SELECT 1 FROM users WHERE id = $1) AS found)sql";
+
 inline constexpr std::string_view kSelectCredentialsByUsername = R"sql(
 SELECT id, password_hash FROM users WHERE username = $1 AND password_hash IS NOT NULL)sql";
 

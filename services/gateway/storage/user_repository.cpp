@@ -18,6 +18,10 @@ std::optional<std::string> UserRepository::Register(db::Transaction& tx, const s
   return rows.Text(0, "id");
 }
 
+bool UserRepository::Exists(db::Connection& db, const std::string& user_id) {
+  return db.Exec(sql::kUserExists, {user_id}).Bool(0, "found");
+}
+
 std::optional<StoredCredentials> UserRepository::FindByUsername(db::Connection& db,
                                                                 const std::string& username) {
   auto rows = db.Exec(sql::kSelectCredentialsByUsername, {username});

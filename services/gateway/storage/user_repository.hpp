@@ -23,6 +23,9 @@ class UserRepository {
   static std::optional<std::string> Register(db::Transaction& tx, const std::string& username,
                                              const std::string& password_hash);
 
+  // Whether the user with this id exists (a creation whose COMMIT's answer was lost is settled by it).
+  static bool Exists(db::Connection& db, const std::string& user_id);
+
   // The id and password hash of the registered user with this normalised username, if any.
   static std::optional<StoredCredentials> FindByUsername(db::Connection& db, const std::string& username);
 };

@@ -10,31 +10,17 @@
 
 #include "core/ids.hpp"
 #include "db/arrays.hpp"
-#include "db/migrations.hpp"
-#include "db/test_database.hpp"
 #include "payments/app/deposit.hpp"
 #include "payments/app/pay_orders.hpp"
 #include "payments/storage/account_repository.hpp"
-#include "service/bootstrap.hpp"
-
-namespace kpo::generated {
-const std::vector<kpo::db::Migration>& payments_app_migrations();
-}
+#include "payments/storage/test_database.hpp"
 
 namespace kpo::payments {
 namespace {
 
-// KPO_TEST_PAYMENTS_DATABASE_URL, or the tests' payments database (never the one a running stack serves).
-std::string PaymentsTestDatabaseUrl() {
-  return db::TestDatabaseUrl("KPO_TEST_PAYMENTS_DATABASE_URL",
-                             "postgresql://kpo:kpo@localhost:5432/payments_test");
-}
-
 class PayingOrders : public ::testing::Test {
  protected:
-  void SetUp() override {
-    db::Migrate(db_, service::StandardSchemas(generated::payments_app_migrations()), "payments-migrations");
-  }
+  void SetUp() override { MigratePaymentsTestDatabase(db_); }
 
   // A new user whose account holds `balance`.
   std::string UserWith(core::Minor balance) {
