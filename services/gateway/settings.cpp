@@ -77,6 +77,10 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   orders.ejection = config.Millis("GATEWAY_EJECTION_MS", std::chrono::milliseconds(10'000));
   orders.response_timeout = config.Millis("GATEWAY_UPSTREAM_TIMEOUT_MS", std::chrono::milliseconds(30'000),
                                           std::chrono::milliseconds(100));
+  // Past the longest an answer takes when the service works (its database waits are bounded by a few
+  // seconds), short of the 30 s a request held by a frozen replica waits for its 504.
+  orders.stall = config.Millis("GATEWAY_UPSTREAM_STALL_MS", std::chrono::milliseconds(5'000),
+                               std::chrono::milliseconds(100));
   settings.payments = orders;  // the same timeouts
   settings.payments.name = "payments";
   settings.payments.addresses = ParseAddresses(config.String("GATEWAY_PAYMENTS_UPSTREAMS", "127.0.0.1:5002"));

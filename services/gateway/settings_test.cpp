@@ -17,6 +17,7 @@ constexpr const char* kVariables[] = {"GATEWAY_LISTEN",
                                       "GATEWAY_TRUSTED_PROXIES",
                                       "GATEWAY_METRICS_FROM",
                                       "GATEWAY_UPSTREAM_TIMEOUT_MS",
+                                      "GATEWAY_UPSTREAM_STALL_MS",
                                       "GATEWAY_PAYMENTS_UPSTREAMS",
                                       "GATEWAY_SHED_PASS_PERCENT",
                                       "GATEWAY_IO_NICE",
@@ -94,12 +95,19 @@ TEST_F(Settings, ShedPassPercentZeroNeverShedsAndLessThanAllCountsAsAll) {
 }
 
 TEST_F(Settings, BothUpstreamsShareTheTimeoutsButNotTheReplicas) {
+  {
+    core::Config config;
+    EXPECT_EQ(ReadGatewaySettings(config).orders.stall, std::chrono::milliseconds(5000));
+  }
   setenv("GATEWAY_UPSTREAM_TIMEOUT_MS", "1234", 1);
+  setenv("GATEWAY_UPSTREAM_STALL_MS", "750", 1);
   setenv("GATEWAY_PAYMENTS_UPSTREAMS", "127.0.0.1:7002,127.0.0.1:7012", 1);
   core::Config config;
   const auto settings = ReadGatewaySettings(config);
   EXPECT_EQ(settings.orders.response_timeout, std::chrono::milliseconds(1234));
   EXPECT_EQ(settings.payments.response_timeout, std::chrono::milliseconds(1234));
+  EXPECT_EQ(settings.orders.stall, std::chrono::milliseconds(750));
+  EXPECT_EQ(settings.payments.stall, std::chrono::milliseconds(750));
   EXPECT_EQ(settings.payments.addresses, (std::vector<std::string>{"127.0.0.1:7002", "127.0.0.1:7012"}));
 }
 

@@ -25,6 +25,7 @@
 #include <unordered_map>
 
 #include "core/config.hpp"
+#include "gateway/proxy/replica.hpp"
 #include "gateway/proxy/request_head.hpp"
 #include "gateway/proxy/resolve.hpp"
 #include "gateway/proxy/upstream_error.hpp"
@@ -43,61 +44,19 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-using Clock = std::chrono::steady_clock;
+using proxy::AwaitedAnswer;
+using proxy::Clock;
+using proxy::ConnectionPtr;
+using proxy::LoopKey;
+using proxy::Replica;
+using proxy::UpstreamConnection;
 
-// Beast reads at most the buffer's free capacity (512 bytes when empty): room for a typical
-// answer saves reads.
-constexpr std::size_t kReadBufferBytes = 8192;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
 // A stream's events are small; a read takes what has arrived, in pieces of this size.
 constexpr std::size_t kStreamReadBytes = 2048;
 
-// A keep-alive connection to one replica with its I/O deadline and read buffer. Kept on the heap
-// and never moved: the deadline refers to the socket.
-struct UpstreamConnection {
-  explicit UpstreamConnection(const asio::any_io_executor& executor) : socket(executor), deadline(socket) {
-    buffer.reserve(kReadBufferBytes);
-  }
-
-  // The failure of an operation on this connection: "<what> <replica>: <error>", of the kind the error
-  // code and the deadline say.
-  UpstreamError Failure(std::string_view what, const std::string& replica, const beast::error_code& ec,
-                        bool connecting = false) const {
-    const bool expired = deadline.Expired();
-    return {KindOf(ec, expired, connecting),
-            std::string(what) + ' ' + replica + ": " + (expired ? "timed out" : ec.message())};
-  }
-
-  tcp::socket socket;
-  http::SocketDeadline deadline;
-  beast::flat_buffer buffer;
-  Clock::time_point idle_since;
-  std::uint64_t pooled_in_generation = 0;  // of its replica, when it was pooled
-  // The answer being read; kept here rather than in a coroutine frame, so a stream's pump owns it
-  // with the connection and frames stay small enough for Asio's recycling allocator.
-  std::optional<http::ResponseParser> parser;
-};
-
 bool KeepsResponseHeader(std::string_view name) { return !IsHopByHop(name); }
-using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
-
-// A socket belongs to the event loop it was opened on, so each loop keeps its own idle connections.
-using LoopKey = const asio::execution_context*;
-
-struct Replica {
-  std::string host;
-  std::uint16_t port = 0;
-  std::string label;
-  std::atomic<int> consecutive_failures{0};
-  std::atomic<Clock::rep> ejected_until{0};
-  std::mutex mutex;
-  std::unordered_map<LoopKey, std::vector<ConnectionPtr>> idle;
-  // Bumped when the replica is ejected: connections pooled before are not reused. They are dropped
-  // by their own loop when it next looks (a socket must not be closed from another loop's thread).
-  std::atomic<std::uint64_t> generation{0};
-
-  bool Ejected(Clock::time_point now) const { return now.time_since_epoch().count() < ejected_until.load(); }
-};
 
 }  // namespace
 
@@ -114,6 +73,7 @@ struct Upstream::Impl {
   std::atomic<std::size_t> next{0};
   observability::Counter& ejections;
   observability::Counter& connections_opened;
+  observability::Counter& stalled_refusals;
 
   explicit Impl(UpstreamOptions o)
       : options(std::move(o)),
@@ -123,7 +83,12 @@ struct Upstream::Impl {
         connections_opened(observability::Registry::Global().GetCounter(
             "gateway_upstream_connections_opened_total",
             "Connections opened to the upstream's replicas (a pooled one is reused where there is one).",
-            "upstream=\"" + options.name + "\"")) {
+            "upstream=\"" + options.name + "\"")),
+        stalled_refusals(
+            observability::Registry::Global().GetCounter("gateway_upstream_stalled_refusals_total",
+                                                         "Requests answered 503 without being sent: every "
+                                                         "replica left was stalled (UpstreamOptions::stall).",
+                                                         "upstream=\"" + options.name + "\"")) {
     for (const auto& address : options.addresses) {
       auto [host, port] = core::ParseListenAddress(address);
       auto replica = std::make_unique<Replica>();
@@ -134,13 +99,15 @@ struct Upstream::Impl {
     }
   }
 
-  // Round robin over replicas that are not ejected (all of them when every one is).
+  // Round robin over replicas that are neither ejected nor stalled (all of them when none is left).
   Replica* Pick(const Replica* avoid) {
     const auto now = Clock::now();
     const auto start = next.fetch_add(1);
     for (std::size_t i = 0; i < replicas.size(); ++i) {
       auto* candidate = replicas[(start + i) % replicas.size()].get();
-      if (candidate != avoid && !candidate->Ejected(now)) return candidate;
+      if (candidate != avoid && !candidate->Ejected(now) && !candidate->Stalled(now, options.stall)) {
+        return candidate;
+      }
     }
     for (std::size_t i = 0; i < replicas.size(); ++i) {
       auto* candidate = replicas[(start + i) % replicas.size()].get();
@@ -164,6 +131,16 @@ struct Upstream::Impl {
   }
 
   void MarkSuccess(Replica& replica) { replica.consecutive_failures.store(0); }
+
+  // Once per stall (until the replica answers again): a warning, then a count per refused request.
+  void ReportStall(Replica& replica) {
+    stalled_refusals.Add();
+    if (!replica.answers.FirstReportOfThisStall()) return;
+    spdlog::warn(
+        "upstream {} replica {} has answered none of its {} waiting requests for over {} ms: "
+        "new requests are not sent to it meanwhile",
+        options.name, replica.label, replica.answers.Waiting(), options.stall.count());
+  }
 
   // Whether the upstream has not closed an idle pooled connection (a replica shutting down closes
   // its idle keep-alive connections): one non-blocking peek. A request written to a connection the
@@ -265,6 +242,7 @@ struct Upstream::Impl {
     ConnectionPtr connection = co_await Acquire(replica);
     const std::string head = UpstreamRequestHead(request, extra_headers, replica.label);
     connection->deadline.ExpiresAfter(options.response_timeout);
+    AwaitedAnswer awaited(replica);
     const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(request.body)};
     auto [write_error, written] = co_await asio::async_write(connection->socket, out, kTuple);
     if (write_error) throw connection->Failure("write to", replica.label, write_error);
@@ -274,6 +252,7 @@ struct Upstream::Impl {
     auto [read_error, read] =
         co_await bhttp::async_read_header(connection->socket, connection->buffer, parser, kTuple);
     if (read_error) throw connection->Failure("read from", replica.label, read_error);
+    awaited.Arrived();
 
     if (parser.IsEventStream()) {
       // The body is relayed as it comes, by a coroutine that owns the connection from here on.
@@ -326,6 +305,13 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
   for (int attempt = 0; attempt < attempts; ++attempt) {
     Replica& replica = *impl_->Pick(previous);
     previous = &replica;
+    // Every replica left holds requests it has not answered for a while: this one would only wait
+    // behind them. Refused at once, as unavailable (nothing was sent).
+    if (replica.Stalled(Clock::now(), impl_->options.stall)) {
+      impl_->ReportStall(replica);
+      failure = UpstreamErrorKind::kConnect;
+      break;
+    }
     // The edge of an upstream call: a failure becomes a retry or a 502/503/504 answer.
     try {
       auto response = co_await impl_->Attempt(replica, request, extra_headers);

@@ -1,8 +1,9 @@
 #pragma once
 // Reverse proxy to a service's replicas: round robin over healthy replicas, keep-alive
 // connection pools, connect/response deadlines, passive health checks (a failing replica is
-// ejected for a while), retries on other replicas of what is safe to retry (MayRetryElsewhere), and
-// unbuffered pass-through of streamed responses (SSE). Beast/Asio stay in proxy.cpp.
+// ejected for a while, a stalled one is passed over while it stalls), retries on other replicas of what is
+// safe to retry (MayRetryElsewhere), and unbuffered pass-through of streamed responses (SSE). Beast/Asio stay
+// in proxy.cpp.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -24,6 +25,10 @@ struct UpstreamOptions {
   std::chrono::milliseconds response_timeout{30'000};     // until the whole (non-streamed) response
   std::chrono::milliseconds stream_idle_timeout{60'000};  // a stream silent this long is dead
   std::chrono::milliseconds ejection{10'000};             // how long a failing replica is left alone
+  // A replica that has requests waiting for their answer and has answered none of them for this long
+  // is stalled (a frozen process or host, its sockets still open): new requests go to other replicas,
+  // or are answered 503 at once when none is left, instead of queueing behind the ones it holds.
+  std::chrono::milliseconds stall{5'000};
   int failures_to_eject = 2;
   // Idle connections kept per replica and I/O thread. A burst's connections are all kept for the
   // next one: with 64 kept, an overload (2875 orders/s offered) closed and reopened ~220 connections

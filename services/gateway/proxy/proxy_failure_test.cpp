@@ -12,6 +12,8 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -63,6 +65,23 @@ TEST(ProxyFailure, AServiceThatCannotBeReachedIsUnavailableWithRetryAfter) {
   spdlog::set_level(spdlog::level::warn);
 }
 
+// A socket listening on a loopback port; throws when there is none to be had.
+int ListenOnLoopback(std::uint16_t& port) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  auto* raw = reinterpret_cast<sockaddr*>(&address);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  if (::bind(listener, raw, length) != 0 || ::listen(listener, 64) != 0 ||
+      ::getsockname(listener, raw, &length) != 0) {
+    ::close(listener);
+    throw std::runtime_error("cannot listen on loopback");
+  }
+  port = ntohs(address.sin_port);
+  return listener;
+}
+
 // One replica on a raw socket that takes its first request and dies holding it: the connection is
 // reset with no answer, as when the service is killed with kill -9. Afterwards it is either gone (no
 // longer listening: a new connection is refused) or back (it answers the next request 200).
@@ -70,19 +89,7 @@ class ReplicaThatDiesHoldingARequest {
  public:
   enum class Afterwards { kGone, kBack };
 
-  explicit ReplicaThatDiesHoldingARequest(Afterwards afterwards) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    auto* raw = reinterpret_cast<sockaddr*>(&address);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-    if (::bind(listener_, raw, length) != 0 || ::listen(listener_, 8) != 0 ||
-        ::getsockname(listener_, raw, &length) != 0) {
-      ::close(listener_);
-      throw std::runtime_error("cannot listen on loopback");
-    }
-    port_ = ntohs(address.sin_port);
+  explicit ReplicaThatDiesHoldingARequest(Afterwards afterwards) : listener_(ListenOnLoopback(port_)) {
     thread_ = std::thread([this, afterwards] { Serve(afterwards); });
   }
   ~ReplicaThatDiesHoldingARequest() {
@@ -141,18 +148,41 @@ class ReplicaThatDiesHoldingARequest {
     return -1;
   }
 
+  std::uint16_t port_ = 0;  // before listener_, whose initialiser sets it
   int listener_ = -1;
-  std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
   std::thread thread_;
 };
 
-// A gateway forwarding GET and POST /api/orders to `replica`, the only replica of its upstream.
+// A replica frozen with its sockets open (kill -STOP): its kernel completes the connections into the
+// listen backlog and takes the requests, and nothing ever answers.
+class FrozenReplica {
+ public:
+  FrozenReplica() : listener_(ListenOnLoopback(port_)) {}
+  ~FrozenReplica() { ::close(listener_); }
+  FrozenReplica(const FrozenReplica&) = delete;
+  FrozenReplica& operator=(const FrozenReplica&) = delete;
+  std::uint16_t Port() const { return port_; }
+
+ private:
+  std::uint16_t port_ = 0;  // before listener_, whose initialiser sets it
+  int listener_;
+};
+
+// The orders upstream on these loopback ports.
+UpstreamOptions OrdersOn(std::initializer_list<std::uint16_t> ports) {
+  UpstreamOptions options;
+  options.name = "orders";
+  for (const auto port : ports) options.addresses.push_back("127.0.0.1:" + std::to_string(port));
+  return options;
+}
+
+// A gateway forwarding GET and POST /api/orders to the replicas of `options` (by default `replica`
+// alone).
 struct GatewayBefore {
-  explicit GatewayBefore(std::uint16_t replica_port)
-      : upstream(
-            UpstreamOptions{.name = "orders", .addresses = {"127.0.0.1:" + std::to_string(replica_port)}}) {
+  explicit GatewayBefore(std::uint16_t replica_port) : GatewayBefore(OrdersOn({replica_port})) {}
+  explicit GatewayBefore(UpstreamOptions options) : upstream(std::move(options)) {
     for (const char* method : {"GET", "POST"}) {
       router.AddAsync(method, "/api/orders",
                       [this](http::Request& request) { return upstream.Forward(request, {}); });
@@ -221,6 +251,60 @@ TEST(ProxyFailure, AKeyedWriteTheOnlyReplicaDiedHoldingGoesAgain) {
                   {{"Content-Type", "application/json"}, {"Idempotency-Key", "k-1"}}, "{}", 5s);
   EXPECT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(replica.RequestsSeen(), 2);
+  spdlog::set_level(spdlog::level::warn);
+}
+
+// A frozen replica holds what it was sent until the response timeout. Once it has answered none of
+// it for the stall bound, the next request is not queued behind: 503 with Retry-After at once.
+TEST(ProxyFailure, ARequestForTheOnlyReplicaWhileItIsStalledIsRefusedAtOnce) {
+  spdlog::set_level(spdlog::level::off);
+  FrozenReplica frozen;
+  auto options = OrdersOn({frozen.Port()});
+  options.response_timeout = 4s;
+  options.stall = 300ms;
+  GatewayBefore gateway(std::move(options));
+  const auto port = gateway.server->Port();
+  auto held = std::async(std::launch::async, [port] {
+    return http::Fetch("127.0.0.1", port, "POST", "/api/orders", {{"Content-Type", "application/json"}}, "{}",
+                       10s);
+  });
+  std::this_thread::sleep_for(1s);  // the stall bound passes, with the first request held
+
+  const auto asked = std::chrono::steady_clock::now();
+  const auto refused = http::Fetch("127.0.0.1", port, "GET", "/api/orders", {}, {}, 10s);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s) << "it waited behind the held request";
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.Header("Retry-After"), "1");
+  const auto timed_out = held.get();
+  EXPECT_EQ(timed_out.status, 504) << timed_out.body;
+  EXPECT_NE(timed_out.body.find("may have been applied"), std::string::npos) << timed_out.body;
+  spdlog::set_level(spdlog::level::warn);
+}
+
+// With another replica, what the stalled one would have been sent goes there instead.
+TEST(ProxyFailure, RequestsGoToTheOtherReplicasWhileOneIsStalled) {
+  spdlog::set_level(spdlog::level::off);
+  FrozenReplica frozen;
+  http::Router router;
+  router.Add("GET", "/api/orders", [](const http::Request&) { return http::JsonResponse(200, "{}"); });
+  const http::LoopbackServer healthy(router, http::ServerOptions{});
+  auto options = OrdersOn({frozen.Port(), healthy.Port()});  // round robin starts with the frozen one
+  options.response_timeout = 4s;
+  options.stall = 300ms;
+  GatewayBefore gateway(std::move(options));
+  const auto port = gateway.server->Port();
+  auto held = std::async(std::launch::async, [port] {
+    return http::Fetch("127.0.0.1", port, "GET", "/api/orders", {}, {}, 10s);
+  });
+  std::this_thread::sleep_for(1s);  // the stall bound passes, with the first request held
+
+  for (int i = 0; i < 4; ++i) {
+    const auto asked = std::chrono::steady_clock::now();
+    EXPECT_EQ(http::Fetch("127.0.0.1", port, "GET", "/api/orders", {}, {}, 10s).status, 200) << i;
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s)
+        << "request " << i << " went to the stalled replica";
+  }
+  EXPECT_EQ(held.get().status, 200) << "a read the stalled replica timed out on is asked elsewhere";
   spdlog::set_level(spdlog::level::warn);
 }
 
