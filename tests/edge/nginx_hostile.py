@@ -21,20 +21,27 @@ PORT = int(os.environ.get("KPO_UI_PORT", "3000"))
 failures = []
 
 
-def exchange(raw, timeout=5.0):
-    """Sends raw bytes, reads until the server closes or `timeout` passes; returns (bytes, seconds)."""
+def exchange(raw, timeout=5.0, trickle=False):
+    """Sends raw bytes, reads until the server closes or `timeout` passes; returns (bytes, seconds).
+    With `trickle`, goes on sending a byte a second (the socket's read timeout) until an answer's head
+    has come."""
     started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", PORT), timeout=timeout) as sock:
+    with socket.create_connection(("127.0.0.1", PORT), timeout=1.0 if trickle else timeout) as sock:
         sock.sendall(raw)
         data = b""
-        try:
-            while True:
+        while time.monotonic() - started < timeout and not (trickle and b"\r\n\r\n" in data):
+            try:
+                if trickle:
+                    sock.sendall(b" ")
                 chunk = sock.recv(65536)
                 if not chunk:
                     break
                 data += chunk
-        except socket.timeout:
-            pass
+            except socket.timeout:
+                if not trickle:
+                    break
+            except OSError:
+                break
     return data, time.monotonic() - started
 
 
@@ -184,23 +191,8 @@ def stalled_body():
 def trickled_body():
     """A body trickled a byte per second: each read is within client_body_timeout, so only the gateway's
     deadline on the whole request (10 s; nginx passes bodies on unbuffered) ends it, with a 408."""
-    started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", PORT), timeout=1.0) as sock:
-        sock.sendall(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 100\r\n\r\n")
-        data = b""
-        while b"\r\n\r\n" not in data and time.monotonic() - started < 30:
-            try:
-                sock.sendall(b" ")
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            except socket.timeout:
-                pass
-            except OSError:
-                break
-    return data, time.monotonic() - started
+    return exchange(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 100\r\n\r\n", timeout=30, trickle=True)
 
 
 def stalled_head():
