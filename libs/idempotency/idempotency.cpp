@@ -161,16 +161,22 @@ http::Response Run(db::Pool& pool, const http::Request& request, std::string_vie
                    const std::function<http::Response(db::Transaction&)>& effect,
                    const std::function<bool(db::Connection&)>& applied) {
   const auto key = ReadKey(request, user_id);
+  bool effect_ran = false;  // in the last attempt: a retried transaction's earlier one may have
   const auto keyed_effect = [&](db::Transaction& tx) {
-    if (!key) return effect(tx);
-    if (auto answer = std::move(Claim(tx, std::span(&*key, 1)).front())) return std::move(*answer);
+    effect_ran = false;
+    if (key) {
+      if (auto answer = std::move(Claim(tx, std::span(&*key, 1)).front())) return std::move(*answer);
+    }
+    effect_ran = true;
     http::Response response = effect(tx);
-    Store(tx, *key, response);
+    if (key) Store(tx, *key, response);
     return response;
   };
   if (!applied) return db::InTransaction(pool, keyed_effect);
+  // A replayed answer wrote nothing and stands whatever became of its COMMIT; what the effect captured
+  // for `applied` in an earlier, retried attempt must not judge it.
   return db::InTransactionSettled(pool, keyed_effect, [&](db::Connection& connection, const http::Response&) {
-    return applied(connection);
+    return !effect_ran || applied(connection);
   });
 }
 

@@ -43,6 +43,7 @@ db::RetentionSweep KeySweep();
 // With `applied`, which says (on the connection it is given) whether what the effect wrote is in
 // the database, a COMMIT whose answer was lost is settled (db::InTransactionSettled): the answer if
 // it committed, DbError 08006 (nothing applied) if not, instead of 08007 ("may have been applied").
+// It is asked only when the effect ran in the transaction whose COMMIT was lost (a replay wrote nothing).
 http::Response Run(db::Pool& pool, const http::Request& request, std::string_view user_id,
                    const std::function<http::Response(db::Transaction&)>& effect,
                    const std::function<bool(db::Connection&)>& applied = nullptr);

@@ -45,5 +45,16 @@ TEST(StallWatch, AStallIsReportedOnceUntilTheNextAnswer) {
   EXPECT_TRUE(watch.FirstReportOfThisStall());
 }
 
+TEST(StallWatch, OneProbeAtATime) {
+  StallWatch watch;
+  {
+    const StallProbe first(watch);
+    const StallProbe second(watch);
+    EXPECT_TRUE(first.Granted());
+    EXPECT_FALSE(second.Granted()) << "one probe is under way";
+  }
+  EXPECT_TRUE(StallProbe(watch).Granted()) << "the probe ended with its request";
+}
+
 }  // namespace
 }  // namespace kpo::gateway

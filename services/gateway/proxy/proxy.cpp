@@ -99,7 +99,7 @@ struct Upstream::Impl {
     }
   }
 
-  // Round robin over replicas that are neither ejected nor stalled (all of them when none is left).
+  // Round robin over replicas that are neither ejected nor stalled; else over those not stalled; else any.
   Replica* Pick(const Replica* avoid) {
     const auto now = Clock::now();
     const auto start = next.fetch_add(1);
@@ -108,6 +108,11 @@ struct Upstream::Impl {
       if (candidate != avoid && !candidate->Ejected(now) && !candidate->Stalled(now, options.stall)) {
         return candidate;
       }
+    }
+    // An ejected replica may have recovered; a stalled one is still holding requests.
+    for (std::size_t i = 0; i < replicas.size(); ++i) {
+      auto* candidate = replicas[(start + i) % replicas.size()].get();
+      if (candidate != avoid && !candidate->Stalled(now, options.stall)) return candidate;
     }
     for (std::size_t i = 0; i < replicas.size(); ++i) {
       auto* candidate = replicas[(start + i) % replicas.size()].get();
@@ -305,9 +310,11 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
   for (int attempt = 0; attempt < attempts; ++attempt) {
     Replica& replica = *impl_->Pick(previous);
     previous = &replica;
-    // Every replica left holds requests it has not answered for a while: this one would only wait
-    // behind them. Refused at once, as unavailable (nothing was sent).
-    if (replica.Stalled(Clock::now(), impl_->options.stall)) {
+    // Every replica left holds requests it has not answered for a while: one request at a time still
+    // goes to it (a replica that is only slow answers it, and so ends the stall); the others are
+    // refused at once, as unavailable (nothing was sent), instead of waiting behind the held ones.
+    std::optional<StallProbe> probe;
+    if (replica.Stalled(Clock::now(), impl_->options.stall) && !probe.emplace(replica.answers).Granted()) {
       impl_->ReportStall(replica);
       failure = UpstreamErrorKind::kConnect;
       break;

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gateway/proxy/proxy.hpp"
 #include "http/client.hpp"
@@ -255,8 +256,9 @@ TEST(ProxyFailure, AKeyedWriteTheOnlyReplicaDiedHoldingGoesAgain) {
 }
 
 // A frozen replica holds what it was sent until the response timeout. Once it has answered none of
-// it for the stall bound, the next request is not queued behind: 503 with Retry-After at once.
-TEST(ProxyFailure, ARequestForTheOnlyReplicaWhileItIsStalledIsRefusedAtOnce) {
+// it for the stall bound, one request at a time still goes (the probe, held too) and the others are
+// not queued behind: 503 with Retry-After at once.
+TEST(ProxyFailure, RequestsForTheOnlyReplicaWhileItIsStalledAreRefusedAtOnceButOneProbe) {
   spdlog::set_level(spdlog::level::off);
   FrozenReplica frozen;
   auto options = OrdersOn({frozen.Port()});
@@ -270,11 +272,29 @@ TEST(ProxyFailure, ARequestForTheOnlyReplicaWhileItIsStalledIsRefusedAtOnce) {
   });
   std::this_thread::sleep_for(1s);  // the stall bound passes, with the first request held
 
-  const auto asked = std::chrono::steady_clock::now();
-  const auto refused = http::Fetch("127.0.0.1", port, "GET", "/api/orders", {}, {}, 10s);
-  EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s) << "it waited behind the held request";
-  EXPECT_EQ(refused.status, 503) << refused.body;
-  EXPECT_EQ(refused.Header("Retry-After"), "1");
+  struct Answer {
+    int status;
+    bool retry_after_1;
+    std::chrono::steady_clock::duration took;
+  };
+  std::vector<std::future<Answer>> later;
+  for (int i = 0; i < 3; ++i) {
+    later.push_back(std::async(std::launch::async, [port] {
+      const auto asked = std::chrono::steady_clock::now();
+      const auto response = http::Fetch("127.0.0.1", port, "GET", "/api/orders", {}, {}, 10s);
+      return Answer{response.status, response.Header("Retry-After") == "1",
+                    std::chrono::steady_clock::now() - asked};
+    }));
+  }
+  int refused_at_once = 0;
+  int probes = 0;
+  for (auto& answer : later) {
+    const auto got = answer.get();
+    if (got.status == 503 && got.took < 1s && got.retry_after_1) ++refused_at_once;
+    if (got.status == 504) ++probes;
+  }
+  EXPECT_EQ(refused_at_once, 2);
+  EXPECT_EQ(probes, 1) << "one request went as the probe, and the frozen replica held it too";
   const auto timed_out = held.get();
   EXPECT_EQ(timed_out.status, 504) << timed_out.body;
   EXPECT_NE(timed_out.body.find("may have been applied"), std::string::npos) << timed_out.body;
