@@ -99,11 +99,12 @@ tidy_pid=$!
 # clang-tidy is waited for only at the end, so it takes what the builds and tests leave. Each build's
 # output goes to build/logs/<preset>.log, shown if it fails.
 # The libraries where threads meet (wake-ups, worker groups, connection pool, HTTP server, broker client
-# and its send watchdog, metrics), the outbox's hand-off (committers and relays) and orders' group commit
-# (OrderIntake: request threads writing each other's batches) under ThreadSanitizer; the rest of the suite
-# has no shared mutable state of its own.
-tsan_targets=(kpo_core_test kpo_db_pgtest kpo_http_test kpo_messaging_test kpo_messaging_mqtest kpo_observability_test
-  orders_pgtest)
+# and its send watchdog, metrics), the gateway (its proxy's replica state and stall watch, the rate
+# limits, the shedder), the outbox's hand-off (committers and relays) and orders' group commit
+# (OrderIntake: request threads writing each other's batches) under ThreadSanitizer; the rest of the
+# suite has no shared mutable state of its own.
+tsan_targets=(gateway_test kpo_core_test kpo_db_pgtest kpo_http_test kpo_messaging_test kpo_messaging_mqtest
+  kpo_observability_test orders_pgtest)
 fuzz_targets=()
 while IFS= read -r -d '' source; do fuzz_targets+=("$(basename "$source" .cpp)"); done \
   < <(find "$KPO_ROOT/fuzz" -maxdepth 1 -name '*_fuzz.cpp' -print0 | sort -z)
