@@ -9,8 +9,7 @@
 #include "auth/password.hpp"
 #include "core/config.hpp"
 #include "core/limits.hpp"
-#include "core/log.hpp"
-#include "core/signals.hpp"
+#include "core/process.hpp"
 #include "db/pool.hpp"
 #include "gateway/routes.hpp"
 #include "gateway/settings.hpp"
@@ -42,65 +41,55 @@ void WarnIfTheDocsAreMissing(const std::string& docs_dir) {
   }
 }
 
+// Serves until SIGTERM/SIGINT. Throws gateway::MissingSecret (exit status 2) without a token secret,
+// and what start-up fails with otherwise.
+void Serve(kpo::core::Config& config, const kpo::core::OpenFileLimit& open_files) {
+  using namespace kpo;
+  auto settings = gateway::ReadGatewaySettings(config);
+  // A proxied request or stream holds two descriptors, the client's and the upstream's; capping
+  // the connections to fit means a client waits in the listen backlog instead of getting a 502
+  // because the gateway ran out of descriptors for the upstream. The reserve covers pooled idle
+  // upstream connections, the database pool and the process's own files.
+  settings.server.max_connections = core::ConnectionsWithin(open_files, 2, 512);
+  config.LogEffective("gateway");
+  WarnIfTheDocsAreMissing(settings.docs_dir);
+  const auth::TokenSigner signer(settings.jwt_secret, settings.token_ttl);
+  const auth::CachingVerifier verifier(signer);
+  auth::DummyHash();  // computed now, so the first unknown-user login costs what every other one does
+  service::MigrateWithRetry(settings.database_url, generated::gateway_identity_migrations(),
+                            "gateway-migrations");
+  db::Pool users(settings.database_url, static_cast<std::size_t>(settings.server.workers),
+                 {.application_name = "gateway"});
+  gateway::Upstream orders(settings.orders);
+  gateway::Upstream payments(settings.payments);
+  gateway::RateLimiter per_user(settings.user_rps, settings.user_burst);
+  gateway::RateLimiter per_ip(settings.ip_rps, settings.ip_burst);
+  gateway::LoginThrottle login_throttle;
+  gateway::GatewayDeps deps{.users = users,
+                            .signer = signer,
+                            .verifier = verifier,
+                            .orders = orders,
+                            .payments = payments,
+                            .per_user = per_user,
+                            .per_ip = per_ip,
+                            .login_throttle = login_throttle,
+                            .cors_origins = settings.cors_origins,
+                            .docs_dir = settings.docs_dir,
+                            .metrics_readers = settings.metrics_readers,
+                            .shed_multiplier = settings.shed_multiplier,
+                            .shed_max_share = settings.shed_max_share,
+                            .streams_per_address = settings.streams_per_address,
+                            .readiness = Readiness(users, orders, payments)};
+
+  http::Router router;
+  gateway::RegisterRoutes(router, deps);
+  http::Server server(settings.server, router);
+  server.Listen();
+  server.Run();
+  orders.CloseIdleConnections();
+  payments.CloseIdleConnections();
+}
+
 }  // namespace
 
-int main() {
-  using namespace kpo;
-  core::Config config;
-  if (!core::InitLogging("gateway", config.String("LOG_LEVEL", "info"))) return 1;
-  core::ExitOnTerminationSignals();  // until the server handles them: start-up may wait a minute
-  const auto open_files = core::RaiseOpenFileLimit();
-  // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
-  try {
-    auto settings = gateway::ReadGatewaySettings(config);
-    // A proxied request or stream holds two descriptors, the client's and the upstream's; capping
-    // the connections to fit means a client waits in the listen backlog instead of getting a 502
-    // because the gateway ran out of descriptors for the upstream. The reserve covers pooled idle
-    // upstream connections, the database pool and the process's own files.
-    settings.server.max_connections = core::ConnectionsWithin(open_files, 2, 512);
-    config.LogEffective("gateway");
-    WarnIfTheDocsAreMissing(settings.docs_dir);
-    const auth::TokenSigner signer(settings.jwt_secret, settings.token_ttl);
-    const auth::CachingVerifier verifier(signer);
-    auth::DummyHash();  // computed now, so the first unknown-user login costs what every other one does
-    service::MigrateWithRetry(settings.database_url, generated::gateway_identity_migrations(),
-                              "gateway-migrations");
-    db::Pool users(settings.database_url, static_cast<std::size_t>(settings.server.workers),
-                   {.application_name = "gateway"});
-    gateway::Upstream orders(settings.orders);
-    gateway::Upstream payments(settings.payments);
-    gateway::RateLimiter per_user(settings.user_rps, settings.user_burst);
-    gateway::RateLimiter per_ip(settings.ip_rps, settings.ip_burst);
-    gateway::LoginThrottle login_throttle;
-    gateway::GatewayDeps deps{.users = users,
-                              .signer = signer,
-                              .verifier = verifier,
-                              .orders = orders,
-                              .payments = payments,
-                              .per_user = per_user,
-                              .per_ip = per_ip,
-                              .login_throttle = login_throttle,
-                              .cors_origins = settings.cors_origins,
-                              .docs_dir = settings.docs_dir,
-                              .metrics_readers = settings.metrics_readers,
-                              .shed_multiplier = settings.shed_multiplier,
-                              .shed_max_share = settings.shed_max_share,
-                              .streams_per_address = settings.streams_per_address,
-                              .readiness = Readiness(users, orders, payments)};
-
-    http::Router router;
-    gateway::RegisterRoutes(router, deps);
-    http::Server server(settings.server, router);
-    server.Listen();
-    server.Run();
-    orders.CloseIdleConnections();
-    payments.CloseIdleConnections();
-  } catch (const gateway::MissingSecret&) {
-    spdlog::critical("GATEWAY_JWT_SECRET is not set: refusing to start without a token signing secret");
-    return 2;
-  } catch (const std::exception& error) {
-    spdlog::critical("gateway failed: {}", error.what());
-    return 1;
-  }
-  return 0;
-}
+int main() { return kpo::core::RunService("gateway", Serve); }

@@ -68,7 +68,7 @@ GatewaySettings ReadGatewaySettings(core::Config& config) {
   settings.database_url =
       config.String("GATEWAY_DATABASE_URL", "postgresql://kpo:kpo@localhost:5432/gateway");
   settings.jwt_secret = config.Secret("GATEWAY_JWT_SECRET", "");
-  if (settings.jwt_secret.empty()) throw MissingSecret("GATEWAY_JWT_SECRET is not set");
+  if (settings.jwt_secret.empty()) throw MissingSecret();
   settings.token_ttl =
       std::chrono::seconds(config.Int("GATEWAY_TOKEN_TTL_S", 7LL * 24 * 3600, 60, 365LL * 24 * 3600));
   auto& orders = settings.orders;

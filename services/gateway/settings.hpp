@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/process.hpp"
 #include "gateway/domain/address_set.hpp"
 #include "gateway/proxy/proxy.hpp"
 #include "http/server.hpp"
@@ -34,9 +35,12 @@ struct GatewaySettings {
   std::size_t streams_per_address = 0;  // GATEWAY_STREAMS_PER_ADDRESS (0: no bound)
 };
 
-// GATEWAY_JWT_SECRET is unset or empty: tokens cannot be signed, so the gateway must not start.
-struct MissingSecret : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// GATEWAY_JWT_SECRET is unset or empty: tokens cannot be signed, so the gateway must not start (exit
+// status 2: a configuration to fix, not a crash to restart).
+struct MissingSecret : core::StartupRefused {
+  MissingSecret()
+      : core::StartupRefused(
+            2, "GATEWAY_JWT_SECRET is not set: refusing to start without a token signing secret") {}
 };
 
 // Reads the settings through `config` (which remembers them for LogEffective). Throws MissingSecret

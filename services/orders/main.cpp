@@ -7,8 +7,7 @@
 #include "contract/events.hpp"
 #include "core/config.hpp"
 #include "core/limits.hpp"
-#include "core/log.hpp"
-#include "core/signals.hpp"
+#include "core/process.hpp"
 #include "core/workers.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
@@ -161,17 +160,4 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
 
 }  // namespace
 
-int main() {
-  core::Config config;
-  if (!core::InitLogging("orders", config.String("LOG_LEVEL", "info"))) return 1;
-  core::ExitOnTerminationSignals();  // until the server handles them: start-up may wait a minute
-  const auto open_files = core::RaiseOpenFileLimit();
-  // The edge of the process: a configuration or start-up failure is logged and exits non-zero.
-  try {
-    Serve(config, open_files);
-  } catch (const std::exception& error) {
-    spdlog::critical("orders failed: {}", error.what());
-    return 1;
-  }
-  return 0;
-}
+int main() { return kpo::core::RunService("orders", Serve); }
