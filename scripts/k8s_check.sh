@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Offline check of the Kubernetes manifests (deploy/k8s), no cluster needed: renders every overlay with
 # `kubectl kustomize` (kubectl 1.20 from Debian 12 or any newer one) and checks every object against the
-# Kubernetes schema and the two operators' documented schemas (deploy/k8s/check/check_manifests.py,
-# with Debian's python3-kubernetes); then proves the checker refuses broken copies (selftest.py).
+# Kubernetes schema and the operators' documented schemas (RabbitMQ, CloudNativePG, Prometheus;
+# deploy/k8s/check/check_manifests.py, with Debian's python3-kubernetes); then proves the checker refuses
+# broken copies (selftest.py).
 # Exits non-zero if anything fails. Needs: kubectl, /usr/bin/python3 with python3-kubernetes and
 # python3-yaml (scripts/lib.sh install_packages installs them).
 set -euo pipefail

@@ -6,14 +6,16 @@ its model classes are generated from the API server's OpenAPI document, each wit
 (field -> type) and `attribute_map` (field -> JSON name), and their constructors refuse a missing
 required field. Every mapping is walked: an unknown field (`replica:`, `httpGett:`), a value of the
 wrong type (a string where an integer belongs, a number in a ConfigMap's data) or a missing required
-field is an error. The two custom resources are checked the same way against crd_types.py, written
-from the operators' documented API references.
+field is an error. The custom resources are checked the same way against crd_types.py, written
+from the operators' documented API references. A PrometheusRule must carry exactly the groups of
+deploy/observability/alerts.yml.
 
 Stricter than the API server in one respect: a resource quantity must be a string ("500m", "1"), as
 the schema types it; the server would also take a bare number.
 
 Exit status: 0 when every object passes, 1 otherwise (each error printed as `kind/name: path: what`).
 """
+import os
 import re
 import sys
 
@@ -40,6 +42,8 @@ CUSTOM = {
     ("rabbitmq.com/v1beta1", "User"): "RabbitmqUser",
     ("rabbitmq.com/v1beta1", "Permission"): "RabbitmqPermission",
     ("postgresql.cnpg.io/v1", "Cluster"): "CnpgCluster",
+    ("monitoring.coreos.com/v1", "PodMonitor"): "PodMonitor",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "PrometheusRule",
 }
 
 LIST = re.compile(r"^list\[(.+)\]$")
@@ -161,6 +165,21 @@ def check_app_binary(doc):
     return errors
 
 
+# The alert rules' source (unit-tested with promtool there); the PrometheusRule carries a copy.
+ALERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "observability", "alerts.yml")
+
+
+def check_alert_rules(doc):
+    """Errors when a PrometheusRule's groups are not those of deploy/observability/alerts.yml."""
+    if doc.get("kind") != "PrometheusRule":
+        return []
+    with open(ALERTS, encoding="utf-8") as source:
+        expected = yaml.safe_load(source)["groups"]
+    if ((doc.get("spec") or {}).get("groups")) == expected:
+        return []
+    return ["spec.groups differ from deploy/observability/alerts.yml's groups (copy them over)"]
+
+
 def check_document(doc):
     """Errors of one object, or of its apiVersion/kind when no schema is known for them."""
     if not isinstance(doc, dict):
@@ -176,7 +195,7 @@ def check_document(doc):
     check_object(doc, type_name, "", errors)
     if not (doc.get("metadata") or {}).get("name"):
         errors.append("metadata.name is missing")
-    return errors + check_app_binary(doc)
+    return errors + check_app_binary(doc) + check_alert_rules(doc)
 
 
 def main(paths):

@@ -1,4 +1,4 @@
-"""Schemas of the two custom resources the manifests use, for check_manifests.py.
+"""Schemas of the custom resources the manifests use, for check_manifests.py.
 
 Written from the operators' documented API references (not copied from their CRDs), in the format of
 python3-kubernetes' models: type name -> {JSON field: (type, required)}. Types named V1... are the
@@ -9,6 +9,7 @@ missing from this table is reported as unknown, so add it here (from the referen
 - RabbitMQ Cluster Operator, rabbitmq.com/v1beta1 RabbitmqCluster (API reference of cluster-operator).
 - RabbitMQ Messaging Topology Operator, rabbitmq.com/v1beta1 User and Permission (its api/v1beta1 types).
 - CloudNativePG, postgresql.cnpg.io/v1 Cluster (CloudNativePG API reference, ClusterSpec).
+- Prometheus Operator, monitoring.coreos.com/v1 PodMonitor and PrometheusRule (its API reference).
 """
 
 TYPES = {
@@ -151,5 +152,69 @@ TYPES = {
     },
     "CnpgMonitoringConfiguration": {
         "enablePodMonitor": ("bool", False),
+    },
+    # --- monitoring.coreos.com/v1 of the Prometheus Operator ---------------------------------------
+    "PodMonitor": {
+        "apiVersion": ("str", True),
+        "kind": ("str", True),
+        "metadata": ("V1ObjectMeta", True),
+        "spec": ("PodMonitorSpec", True),
+    },
+    "PodMonitorSpec": {
+        "jobLabel": ("str", False),
+        "podTargetLabels": ("list[str]", False),
+        "podMetricsEndpoints": ("list[PodMetricsEndpoint]", True),
+        "selector": ("V1LabelSelector", True),
+        "namespaceSelector": ("PrometheusNamespaceSelector", False),
+        "sampleLimit": ("int", False),
+        "targetLimit": ("int", False),
+    },
+    "PodMetricsEndpoint": {
+        "port": ("str", False),
+        "path": ("str", False),
+        "scheme": ("str", False),
+        "params": ("dict(str, list[str])", False),
+        "interval": ("str", False),
+        "scrapeTimeout": ("str", False),
+        "honorLabels": ("bool", False),
+        "honorTimestamps": ("bool", False),
+        "relabelings": ("list[PrometheusRelabelConfig]", False),
+        "metricRelabelings": ("list[PrometheusRelabelConfig]", False),
+    },
+    "PrometheusNamespaceSelector": {
+        "any": ("bool", False),
+        "matchNames": ("list[str]", False),
+    },
+    "PrometheusRelabelConfig": {
+        "sourceLabels": ("list[str]", False),
+        "separator": ("str", False),
+        "targetLabel": ("str", False),
+        "regex": ("str", False),
+        "modulus": ("int", False),
+        "replacement": ("str", False),
+        "action": ("str", False),
+    },
+    "PrometheusRule": {
+        "apiVersion": ("str", True),
+        "kind": ("str", True),
+        "metadata": ("V1ObjectMeta", True),
+        "spec": ("PrometheusRuleSpec", True),
+    },
+    "PrometheusRuleSpec": {
+        "groups": ("list[PrometheusRuleGroup]", False),
+    },
+    "PrometheusRuleGroup": {
+        "name": ("str", True),
+        "interval": ("str", False),
+        "rules": ("list[PrometheusRuleRule]", True),
+    },
+    "PrometheusRuleRule": {
+        "record": ("str", False),
+        "alert": ("str", False),
+        # IntOrString in the reference: a PromQL expression, or a bare number.
+        "expr": ("object", True),
+        "for": ("str", False),
+        "labels": ("dict(str, str)", False),
+        "annotations": ("dict(str, str)", False),
     },
 }

@@ -50,6 +50,10 @@ CASES = [
          image="registry.example.com:5000/kpo4/app@sha256:" + "0" * 64, command=None)),
     ("app image running another binary", "does not run kpo-payments",
      lambda d: container(find(d, "Deployment", "payments")).update(command=["kpo-orders"])),
+    ("PodMonitor: misspelled field", "unknown field 'podMetricEndpoints'",
+     lambda d: rename(find(d, "PodMonitor", "kpo-services")["spec"], "podMetricsEndpoints", "podMetricEndpoints")),
+    ("alert rules that drifted from alerts.yml", "differ from deploy/observability/alerts.yml",
+     lambda d: find(d, "PrometheusRule", "kpo")["spec"]["groups"][0]["rules"][0].update(expr="vector(1)")),
     ("kind without a schema", "no schema for apiVersion 'apps/v1beta1'",
      lambda d: find(d, "Deployment", "orders").update(apiVersion="apps/v1beta1")),
 ]
