@@ -305,6 +305,8 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
   // With one replica, one more attempt, on a new connection, only after a connection broke
   // (MayRetryOnSameReplica): a replica killed while it held the request has not answered, and the
   // new connection finds it restarted, or refused and so unavailable (503, Retry-After) — not a 502.
+  // The new connection may also land in the listen backlog of the dying process and be reset too:
+  // still 503 for what is safe to repeat (StatusFor).
   const bool several = impl_->replicas.size() > 1;
   const int attempts = several ? 3 : 2;
   for (int attempt = 0; attempt < attempts; ++attempt) {
@@ -341,7 +343,7 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
     if (several ? !MayRetryElsewhere(read, keyed, failure) : !MayRetryOnSameReplica(read, keyed, failure))
       break;
   }
-  const int status = StatusFor(failure);
+  const int status = StatusFor(failure, read || keyed);
   auto problem =
       http::ProblemResponse(status, FailureDetail(impl_->options.name, status, read, maybe_applied));
   if (status == 503) problem.SetHeader("Retry-After", "1");

@@ -6,13 +6,14 @@
 
 namespace kpo::gateway {
 
-int StatusFor(UpstreamErrorKind kind) {
+int StatusFor(UpstreamErrorKind kind, bool safe_to_repeat) {
   switch (kind) {
     case UpstreamErrorKind::kConnect:
       return 503;
     case UpstreamErrorKind::kTimeout:
       return 504;
     case UpstreamErrorKind::kTransport:
+      return safe_to_repeat ? 503 : 502;
     case UpstreamErrorKind::kProtocol:
       return 502;
   }
@@ -22,8 +23,8 @@ int StatusFor(UpstreamErrorKind kind) {
 std::string FailureDetail(const std::string& service, int status, bool read, bool maybe_applied) {
   if (status == 503 && maybe_applied) {
     return "The " + service +
-           " service cannot be reached now, and an earlier attempt may have applied the request: "
-           "send it again with the same Idempotency-Key, which makes the repeat safe";
+           " service is unavailable now, and an attempt may have applied the request: send it again with "
+           "the same Idempotency-Key, which makes the repeat safe";
   }
   if (status == 503) return "The " + service + " service cannot be reached; try again shortly";
   if (read) return "The " + service + " service did not answer; try again shortly";

@@ -17,16 +17,19 @@ enum class UpstreamErrorKind {
 
 // The status the gateway answers when no replica could answer: 503 when none could be reached (the
 // service is down or restarting: nothing was sent, so the client may simply come back; the
-// gateway adds Retry-After), 504 when the service timed out, 502 when a connection failed after
-// the request went out or the answer was unreadable (it may have been applied).
-int StatusFor(UpstreamErrorKind kind);
+// gateway adds Retry-After), 504 when the service timed out, 502 when the answer was unreadable.
+// A connection that failed after the request went out (a replica killed holding it) is 503 too for
+// a request that is safe to repeat (`safe_to_repeat`: a read, or a write with an Idempotency-Key,
+// which the service replays): the service is unavailable, and the client should simply repeat it
+// (a keyed write with the same key). Only an unkeyed write gets 502 then: it may have been applied,
+// and a Retry-After would invite a blind repeat that places it twice.
+int StatusFor(UpstreamErrorKind kind, bool safe_to_repeat);
 
 // What the client is told when no replica could answer with `status` (StatusFor). A write that
 // reached a replica and got no answer may have been applied: the client is told so, not invited to
 // repeat it (without an Idempotency-Key a repeat would place it twice). `maybe_applied`: an earlier
-// attempt of this write reached a replica and got no answer (a keyed write is tried again after
-// that), so even a last attempt that reached no replica (503) does not mean nothing was done: the
-// client is told to repeat it with the same key, not with a new one.
+// attempt of this write (or the last) reached a replica and got no answer, so a 503 does not mean
+// nothing was done: the client is told to repeat it with the same key, not with a new one.
 std::string FailureDetail(const std::string& service, int status, bool read, bool maybe_applied = false);
 
 // Whether a request whose attempt on one replica failed with `kind` may be sent to another replica.

@@ -15,10 +15,18 @@ namespace asio_error = boost::asio::error;
 namespace http_error = boost::beast::http;
 
 TEST(UpstreamError, AnUnreachableServiceIsUnavailableAndOnlyATimeoutIsAGatewayTimeout) {
-  EXPECT_EQ(StatusFor(UpstreamErrorKind::kTimeout), 504);
-  EXPECT_EQ(StatusFor(UpstreamErrorKind::kConnect), 503);
-  EXPECT_EQ(StatusFor(UpstreamErrorKind::kTransport), 502);
-  EXPECT_EQ(StatusFor(UpstreamErrorKind::kProtocol), 502);
+  for (const bool safe_to_repeat : {false, true}) {
+    EXPECT_EQ(StatusFor(UpstreamErrorKind::kTimeout, safe_to_repeat), 504);
+    EXPECT_EQ(StatusFor(UpstreamErrorKind::kConnect, safe_to_repeat), 503);
+    EXPECT_EQ(StatusFor(UpstreamErrorKind::kProtocol, safe_to_repeat), 502);
+  }
+}
+
+// A broken connection leaves an unkeyed write's outcome unknown and its repeat unsafe (502, no
+// Retry-After); a read or a keyed write the client can simply repeat: the service is unavailable.
+TEST(UpstreamError, ABrokenConnectionIsABadGatewayOnlyForWhatIsNotSafeToRepeat) {
+  EXPECT_EQ(StatusFor(UpstreamErrorKind::kTransport, false), 502);
+  EXPECT_EQ(StatusFor(UpstreamErrorKind::kTransport, true), 503);
 }
 
 TEST(UpstreamError, AWriteWithoutAnAnswerIsNotCalledSafeToRepeat) {
