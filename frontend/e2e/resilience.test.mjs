@@ -98,10 +98,12 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
   });
 
   for (const c of [
-    { status: 503, retryAfter: 3, text: 'Too many orders right now — try again in 3 s.' },
-    { status: 429, retryAfter: 2, text: 'Too many requests right now — try again in 2 s.' },
+    { status: 503, type: '/problems/overloaded', retryAfter: 3, text: 'Too many orders right now — try again in 3 s.' },
+    // An outage is not a crowd: orders cannot be reached, or its database is down.
+    { status: 503, type: '/problems/unavailable', retryAfter: 3, text: 'The service is unavailable — try again in 3 s.' },
+    { status: 429, type: '/problems/too-many-requests', retryAfter: 2, text: 'Too many requests right now — try again in 2 s.' },
   ]) {
-    it(`a ${c.status} from POST /api/orders says when to try again, and the button waits for Retry-After`, async () => {
+    it(`a ${c.status} (${c.type}) from POST /api/orders says when to try again, and the button waits for Retry-After`, async () => {
       await asVisitor(browser, async ({ context, page }) => {
         await createAccount(page);
         let refused = 0;
@@ -112,7 +114,7 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
           return route.fulfill({
             status: c.status,
             headers: { 'Content-Type': 'application/problem+json', 'Retry-After': String(c.retryAfter) },
-            body: JSON.stringify({ type: '/problems/unavailable', title: 'Service Unavailable', status: c.status, detail: 'Order intake is full' }),
+            body: JSON.stringify({ type: c.type, title: 'Refused', status: c.status, detail: 'Order intake is full' }),
           });
         });
         const desc = await fillOrder(page, '15.00', uniq('refused'));
@@ -123,6 +125,9 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
         const shownAt = Date.now();
         assert.equal(await message.textContent(), c.text);
         assert.equal(await message.getAttribute('role'), 'alert');
+        // The message counts down with the button.
+        const later = c.text.replace(`in ${c.retryAfter} s`, `in ${c.retryAfter - 1} s`);
+        await page.waitForFunction((text) => document.querySelector('[data-testid=order-error]')?.textContent === text, later);
         assert.ok(await button.isDisabled(), 'the button waits');
         assert.match(await button.textContent(), /^Place order \(\d s\)$/);
         if (c.status === 503) await shot(page, '11-desktop-orders-refused-503');
@@ -167,6 +172,29 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
       await context.unroute('**/api/**');
       await page.getByText('No orders yet').waitFor({ timeout: 20_000 });
       await banner.waitFor({ state: 'detached', timeout: 20_000 });
+      await page.getByText('You have no account yet').waitFor();
+      assert.ok(await page.getByTestId('place-order').isEnabled());
+    });
+  });
+
+  it('back online, the page asks again at once instead of waiting out its backoff', async () => {
+    await asVisitor(browser, async ({ context, page }) => {
+      // Down, with a wait of two minutes asked for: the reads' own timers would not ask again sooner.
+      await context.route('**/api/**', (route) =>
+        route.fulfill({
+          status: 503,
+          headers: { 'Retry-After': '120' },
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: '/problems/unavailable', title: 'Service Unavailable', status: 503 }),
+        }),
+      );
+      await page.reload();
+      const banner = page.getByTestId('unavailable');
+      await banner.waitFor();
+      await context.setOffline(true);
+      await context.unroute('**/api/**');
+      await context.setOffline(false);
+      await banner.waitFor({ state: 'detached', timeout: 10_000 });
       await page.getByText('You have no account yet').waitFor();
       assert.ok(await page.getByTestId('place-order').isEnabled());
     });

@@ -133,6 +133,29 @@ describe('web UI', { timeout: 240_000 }, () => {
     });
   });
 
+  it('Enter pressed again once the order is placed submits nothing the visitor did not choose', async () => {
+    await asVisitor(browser, async ({ page }) => {
+      await createAccount(page);
+      const sent = await fillOrder(page, '10.00', uniq('enter twice'));
+      await page.getByLabel('Description').press('Enter');
+      await orderItem(page, sent).waitFor();
+      // Placed and answered: the form is empty again (a new example only as placeholders), ready.
+      await page.locator('[data-testid=place-order]:not([disabled])').waitFor();
+      assert.equal(await page.getByLabel('Description').inputValue(), '');
+      assert.equal(await page.getByLabel('Amount, ₽').inputValue(), '');
+      assert.match((await page.getByLabel('Description').getAttribute('placeholder')) ?? '', /^e\.g\. /);
+      // The second Enter of a double press (or a second click) lands now: it is refused as empty.
+      await page.getByLabel('Description').press('Enter');
+      await page.locator('#order-description-err').waitFor();
+      assert.match(await page.locator('#order-description-err').textContent(), /Describe the order/);
+      const r = await api(page, '/api/orders?limit=100');
+      assert.deepEqual(
+        r.body.items.map((o) => o.description),
+        [sent],
+      );
+    });
+  });
+
   it('what the visitor types while an order is being placed stays in the form', async () => {
     await asVisitor(browser, async ({ context, page }) => {
       await createAccount(page);

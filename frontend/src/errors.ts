@@ -47,14 +47,23 @@ export function submitWaitSeconds(e: unknown): number {
 
 export type SubmitKind = 'order' | 'other';
 
-/** The message for a failed submission. */
-export function submitErrorText(e: unknown, kind: SubmitKind = 'other'): string {
+/** The problem type of a refusal because the system is busy (orders' backpressure, the gateway's shedding). */
+export const OVERLOADED_TYPE = '/problems/overloaded';
+
+/**
+ * The message for a failed submission. `secondsLeft`: what is left of the server's wait now (the
+ * submit button's countdown), so that the message counts down with it; by default the whole wait.
+ */
+export function submitErrorText(e: unknown, kind: SubmitKind = 'other', secondsLeft?: number): string {
   if (!(e instanceof ApiError)) return 'Something went wrong — please try again.';
-  const wait = submitWaitSeconds(e);
+  const wait = secondsLeft ?? submitWaitSeconds(e);
   const when = wait > 0 ? `in ${wait} s` : 'in a moment';
-  // POST /api/orders answers 503 (problem+json, Retry-After) when the order pipeline is behind: the
-  // system refuses new orders for a while rather than queueing them without bound.
-  if (e.status === 503 && kind === 'order') return `Too many orders right now — try again ${when}.`;
+  // POST /api/orders answers 503 of this type (problem+json, Retry-After) when the order pipeline is
+  // behind: the system refuses new orders for a while rather than queueing them without bound. Any
+  // other 503 (orders cannot be reached, the database is down) is an outage, not a crowd.
+  if (e.status === 503 && kind === 'order' && e.type === OVERLOADED_TYPE) {
+    return `Too many orders right now — try again ${when}.`;
+  }
   if (e.status === 429) return `Too many requests right now — try again ${when}.`;
   if (e.status === 502 || e.status === 503 || e.status === 504) return `The service is unavailable — try again ${when}.`;
   return e.detail;

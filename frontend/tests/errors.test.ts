@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ApiError, parseRetryAfter, toApiError } from '../src/api';
 import { isRetriedByItself, isUnavailable, loadErrorText, retryDelayMs, submitErrorText, submitWaitSeconds, UNAVAILABLE } from '../src/errors';
 
-const err = (status: number, retryAfter: number | null = null, detail?: string) => new ApiError({ status, retryAfter, detail });
+const err = (status: number, retryAfter: number | null = null, detail?: string, type?: string) =>
+  new ApiError({ status, retryAfter, detail, type });
+const overloaded = (retryAfter: number | null) => err(503, retryAfter, undefined, '/problems/overloaded');
 
 describe('Retry-After', () => {
   it('reads seconds and HTTP dates', () => {
@@ -16,7 +18,7 @@ describe('Retry-After', () => {
   });
 
   it('a 503 problem from POST /api/orders carries its Retry-After', async () => {
-    const res = new Response(JSON.stringify({ type: '/problems/unavailable', title: 'Service Unavailable', status: 503, detail: 'Order intake is full' }), {
+    const res = new Response(JSON.stringify({ type: '/problems/overloaded', title: 'Service Unavailable', status: 503, detail: 'Order intake is full' }), {
       status: 503,
       headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '5' },
     });
@@ -52,13 +54,23 @@ describe('messages', () => {
   });
 
   it('an overloaded order intake (503) and rate limits (429) say when to try again', () => {
-    expect(submitErrorText(err(503, 3), 'order')).toBe('Too many orders right now — try again in 3 s.');
-    expect(submitErrorText(err(503), 'order')).toBe('Too many orders right now — try again in a moment.');
+    expect(submitErrorText(overloaded(3), 'order')).toBe('Too many orders right now — try again in 3 s.');
+    expect(submitErrorText(overloaded(null), 'order')).toBe('Too many orders right now — try again in a moment.');
+    // An outage (the gateway cannot reach orders, the database is down) is not a crowd.
+    expect(submitErrorText(err(503, 1, 'The orders service cannot be reached; try again shortly'), 'order')).toBe(
+      'The service is unavailable — try again in 1 s.',
+    );
     expect(submitErrorText(err(429, 2), 'order')).toBe('Too many requests right now — try again in 2 s.');
     expect(submitErrorText(err(429, 1))).toBe('Too many requests right now — try again in 1 s.');
     expect(submitErrorText(err(503, 4))).toBe('The service is unavailable — try again in 4 s.');
     expect(submitErrorText(err(502), 'order')).toBe('The service is unavailable — try again in a moment.');
     expect(submitErrorText(err(409, null, 'busy'))).toBe('busy');
+  });
+
+  it('the wait in the message counts down with the button', () => {
+    expect(submitErrorText(err(429, 8), 'order', 6)).toBe('Too many requests right now — try again in 6 s.');
+    expect(submitErrorText(overloaded(5), 'order', 1)).toBe('Too many orders right now — try again in 1 s.');
+    expect(submitErrorText(err(503, 4), 'other', 0)).toBe('The service is unavailable — try again in a moment.');
   });
 
   it('a submission waits only when the server named a wait, and never absurdly long', () => {

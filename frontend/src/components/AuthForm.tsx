@@ -45,7 +45,7 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
 
   const err = submission.error instanceof ApiError ? submission.error : null;
   const fieldErr = (f: 'username' | 'password') => missing[f] ?? err?.field(f);
-  const general = submission.error && !fieldErr('username') && !fieldErr('password') ? submitErrorText(submission.error) : null;
+  const general = submission.error && !fieldErr('username') && !fieldErr('password') ? submitErrorText(submission.error, 'other', wait) : null;
 
   return (
     <form class="auth" onSubmit={submit} noValidate>

@@ -1,5 +1,7 @@
 // Placing an order. The form comes prefilled (a random amount and description) so a new visitor can try
-// the pipeline with one click.
+// the pipeline with one click. Once an order is placed the form is emptied, with a new example only as
+// placeholders: a form that refilled itself was submitted again by a second Enter or click a moment
+// later, placing an order with an amount the visitor never chose or saw.
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, IdempotentSubmission, type ApiClient } from '../api';
 import { ignoreRepeatedClicks } from '../clicks';
@@ -29,6 +31,7 @@ type LocalErrors = { amount?: string; description?: string };
 export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => void; hasAccount: boolean; unavailable: boolean }) {
   const [amount, setAmount] = useState(() => formatAmount(randomOrderAmount()));
   const [description, setDescription] = useState(randomDescription);
+  const [example, setExample] = useState(() => ({ amount: formatAmount(randomOrderAmount()), description: randomDescription() }));
   const [local, setLocal] = useState<LocalErrors>({});
   // What the form shows now, for the submission's continuation (its closure holds the values of
   // the render that started it).
@@ -57,13 +60,13 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
       const order = await props.client.createOrder(body.amount, body.description, sub.current.keyFor(body));
       sub.current.done();
       props.onPlaced(order);
-      // A fresh suggestion replaces the form only if it still holds what was sent: the list can show
-      // the order (a live event may come before this answer) and the visitor may already be typing
-      // the next one. Both fields or neither: a kept description beside a new random amount would
-      // be an order the visitor never chose.
+      // The form is emptied only if it still holds what was sent: the list can show the order (a
+      // live event may come before this answer) and the visitor may already be typing the next one.
+      // Both fields or neither: a kept description beside an emptied amount would be half an order.
       if (latest.current.amount === sentAmount && latest.current.description === sentDescription) {
-        setAmount(formatAmount(randomOrderAmount()));
-        setDescription(randomDescription());
+        setAmount('');
+        setDescription('');
+        setExample({ amount: formatAmount(randomOrderAmount()), description: randomDescription() });
       }
     });
   };
@@ -74,7 +77,7 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
     description: local.description ?? server?.field('description'),
   };
   const general =
-    submission.error && !server?.field('amount') && !server?.field('description') ? submitErrorText(submission.error, 'order') : null;
+    submission.error && !server?.field('amount') && !server?.field('description') ? submitErrorText(submission.error, 'order', wait) : null;
   const blocked = busy || wait > 0 || props.unavailable;
 
   return (
@@ -90,6 +93,7 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
             inputMode="decimal"
             autoComplete="off"
             value={amount}
+            placeholder={`e.g. ${example.amount}`}
             onInput={(e) => setAmount(e.currentTarget.value)}
             aria-invalid={!!errs.amount}
             aria-describedby={errs.amount ? 'order-amount-err' : undefined}
@@ -103,6 +107,7 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
             // UTF-16 units (an emoji is two) and cuts silently: it only stops a runaway paste here.
             maxLength={2000}
             value={description}
+            placeholder={`e.g. ${example.description}`}
             onInput={(e) => setDescription(e.currentTarget.value)}
             aria-invalid={!!errs.description}
             aria-describedby={errs.description ? 'order-description-err' : undefined}

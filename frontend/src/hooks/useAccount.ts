@@ -5,6 +5,7 @@ import { ApiError, type ApiClient } from '../api';
 import { isRetriedByItself, retryDelayMs } from '../errors';
 import type { Account, LedgerEntry } from '../types';
 import { useAlive } from './useAlive';
+import { useRetryWhenOnline } from './useRetryWhenOnline';
 
 export const ENTRIES_PAGE = 10;
 
@@ -55,6 +56,8 @@ export function useAccount(client: ApiClient): AccountState {
     const t = setTimeout(() => void reload(), retryDelayMs(error, attempts.current++));
     return () => clearTimeout(t);
   }, [error, reload]);
+  const reloadNow = useCallback(() => void reload(), [reload]);
+  useRetryWhenOnline(error, reloadNow);
 
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);

@@ -9,6 +9,7 @@ import { LiveUpdates, type LiveMode } from '../live';
 import { emptyOrders, loaded, newestFirst, newlySettled, ordersReducer, timelineIncomplete } from '../state/orders';
 import type { Order } from '../types';
 import { useAlive } from './useAlive';
+import { useRetryWhenOnline } from './useRetryWhenOnline';
 
 export const ORDERS_PAGE = 10;
 
@@ -71,6 +72,8 @@ export function useOrders(client: ApiClient, openId: string | null, onSettled: (
     const t = setTimeout(() => void resync().catch(() => undefined), retryDelayMs(error, attempts.current++));
     return () => clearTimeout(t);
   }, [error, mode, resync]);
+  const resyncNow = useCallback(() => void resync().catch(() => undefined), [resync]);
+  useRetryWhenOnline(error, resyncNow);
 
   // Announce orders that settled since the last render (whichever source brought the news).
   const shown = useRef(state.byId);

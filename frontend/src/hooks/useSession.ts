@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { ApiClient } from '../api';
 import { isUnavailable, retryDelayMs } from '../errors';
 import { isExpired, loadSession, saveSession, SESSION_KEY, sessionFrom, type Session } from '../session';
+import { useRetryWhenOnline } from './useRetryWhenOnline';
 
 const EXPIRED = 'Your session expired, so you are a guest now. Sign in again to see your orders.';
 
@@ -132,6 +133,8 @@ export function useSession(): SessionState {
     const t = setTimeout(() => void startGuest(), retryDelayMs(bootError, bootAttempts.current++));
     return () => clearTimeout(t);
   }, [bootError, startGuest]);
+  const startGuestNow = useCallback(() => void startGuest(), [startGuest]);
+  useRetryWhenOnline(bootError, startGuestNow);
 
   return {
     session,
