@@ -226,7 +226,7 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
   it('a guest is told, before signing up, that the guest’s orders stay with the guest session', async () => {
     await asVisitor(browser, async ({ page }) => {
       await page.getByRole('button', { name: 'Sign in / Sign up' }).click();
-      await page.getByRole('tab', { name: 'Sign up' }).click();
+      await page.getByRole('group', { name: 'Sign in or sign up' }).getByRole('button', { name: 'Sign up' }).click();
       const note = page.getByTestId('guest-note');
       assert.match(await note.textContent(), /Your guest orders stay with this guest session\..*not moved to the new login/);
       assert.equal(
@@ -247,7 +247,7 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
       await page.locator('details.ledger summary').click();
       const main = await contrastReport(page);
       await page.getByRole('button', { name: 'Sign in / Sign up' }).click();
-      await page.getByRole('tab', { name: 'Sign up' }).click();
+      await page.getByRole('group', { name: 'Sign in or sign up' }).getByRole('button', { name: 'Sign up' }).click();
       const dialog = await contrastReport(page);
       console.log(`lowest contrast: page ${main.min}:1, sign-up dialog ${dialog.min}:1`);
       assert.deepEqual([...main.failures, ...dialog.failures], []);
@@ -293,7 +293,7 @@ describe('web UI beyond the happy path', { timeout: 240_000 }, () => {
   it('signing out in one tab signs the other tabs out too', async () => {
     await asVisitor(browser, async ({ context, page }) => {
       await page.getByRole('button', { name: 'Sign in / Sign up' }).click();
-      await page.getByRole('tab', { name: 'Sign up' }).click();
+      await page.getByRole('group', { name: 'Sign in or sign up' }).getByRole('button', { name: 'Sign up' }).click();
       const username = uniq('tabs').replace(/[^a-z0-9]/gi, '').slice(0, 20);
       await page.getByLabel('Username').fill(username);
       await page.getByLabel('Password').fill('password-of-tabs');

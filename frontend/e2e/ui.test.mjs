@@ -345,14 +345,17 @@ describe('web UI', { timeout: 240_000 }, () => {
       await page.locator('form.auth button[type=submit]').click();
       await page.locator('form.auth .error, form.auth .field-error').first().waitFor();
       await shot(page, '07-desktop-sign-in-error');
-      // Sign up: the server's validation message appears next to the password field.
-      await page.getByRole('tab', { name: 'Sign up' }).click();
+      // Sign up: the rules are shown before anything is sent, and the server's validation message
+      // appears next to the password field, as a sentence about it.
+      await page.getByRole('group', { name: 'Sign in or sign up' }).getByRole('button', { name: 'Sign up' }).click();
+      assert.equal(await page.locator('#auth-password-hint').textContent(), '8 to 128 characters');
+      assert.equal(await page.getByLabel('Password').getAttribute('aria-describedby'), 'auth-password-hint');
       const name = `e2e_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
       await user.fill(name);
       await page.getByLabel('Password').fill('short');
       await page.locator('form.auth button[type=submit]').click();
       await page.locator('#auth-password-err').waitFor();
-      assert.match(await page.locator('#auth-password-err').textContent(), /8/);
+      assert.match(await page.locator('#auth-password-err').textContent(), /^Password must be 8 /);
       await page.getByLabel('Password').fill('long enough password');
       await page.locator('form.auth button[type=submit]').click();
       await page.locator('form.auth').waitFor({ state: 'detached' });

@@ -68,3 +68,13 @@ export function submitErrorText(e: unknown, kind: SubmitKind = 'other', secondsL
   if (e.status === 502 || e.status === 503 || e.status === 504) return `The service is unavailable — try again ${when}.`;
   return e.detail;
 }
+
+/**
+ * A field's problem as a sentence about the field: the server names it as a predicate under the field's
+ * name ("must be 8 to 128 characters long" for the password), which shown alone reads as a fragment.
+ * "Password" + "must be …" → "Password must be …"; a message that is already a sentence stays as it is.
+ */
+export function asSentence(label: string, message: string | undefined): string | undefined {
+  if (!message) return message;
+  return /^\p{Ll}/u.test(message) ? `${label} ${message}` : message;
+}

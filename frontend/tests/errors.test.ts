@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, parseRetryAfter, toApiError } from '../src/api';
-import { isRetriedByItself, isUnavailable, loadErrorText, retryDelayMs, submitErrorText, submitWaitSeconds, UNAVAILABLE } from '../src/errors';
+import { asSentence, isRetriedByItself, isUnavailable, loadErrorText, retryDelayMs, submitErrorText, submitWaitSeconds, UNAVAILABLE } from '../src/errors';
 
 const err = (status: number, retryAfter: number | null = null, detail?: string, type?: string) =>
   new ApiError({ status, retryAfter, detail, type });
@@ -86,5 +86,14 @@ describe('messages', () => {
     expect(retryDelayMs(err(502), 3)).toBe(8000);
     expect(retryDelayMs(err(502), 20)).toBe(30_000);
     expect(retryDelayMs(err(503, 7), 0)).toBe(7000);
+  });
+});
+
+describe('field messages', () => {
+  it('a predicate from the server becomes a sentence about the field; a sentence stays', () => {
+    expect(asSentence('Password', 'must be 8 to 128 characters long')).toBe('Password must be 8 to 128 characters long');
+    expect(asSentence('Username', 'is already taken')).toBe('Username is already taken');
+    expect(asSentence('Username', 'Enter a username')).toBe('Enter a username');
+    expect(asSentence('Username', undefined)).toBeUndefined();
   });
 });

@@ -2,10 +2,17 @@
 // to the guest's orders: they stay with the guest session, which the new login does not inherit.
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, IdempotentSubmission, type ApiClient } from '../api';
-import { submitErrorText } from '../errors';
+import { asSentence, submitErrorText } from '../errors';
 import { useSubmit } from '../hooks/useSubmit';
 import { sessionFrom, type Session } from '../session';
 import { Field } from './Field';
+
+const LABELS = { username: 'Username', password: 'Password' } as const;
+// The gateway's rules for a new login (docs/architecture.md), as the form states them up front.
+const RULES = {
+  username: '3 to 32 characters: letters A–Z, digits and the characters _ . -',
+  password: '8 to 128 characters',
+} as const;
 
 export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => void; onCancel: () => void }) {
   const [mode, setMode] = useState<'login' | 'register'>('login');
@@ -44,7 +51,13 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
   };
 
   const err = submission.error instanceof ApiError ? submission.error : null;
-  const fieldErr = (f: 'username' | 'password') => missing[f] ?? err?.field(f);
+  // The server names a field's problem as a predicate ("must be 8 to 128 characters long"): shown
+  // under the field as a sentence about it.
+  const fieldErr = (f: 'username' | 'password') => missing[f] ?? asSentence(LABELS[f], err?.field(f));
+  // Signing up, the rules are shown before anything is sent, not only after a refusal.
+  const hint = (f: 'username' | 'password') => (mode === 'register' ? RULES[f] : undefined);
+  const describedBy = (f: 'username' | 'password') =>
+    fieldErr(f) ? `auth-${f}-err` : hint(f) ? `auth-${f}-hint` : undefined;
   const general = submission.error && !fieldErr('username') && !fieldErr('password') ? submitErrorText(submission.error, 'other', wait) : null;
 
   return (
@@ -55,11 +68,12 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
           ×
         </button>
       </div>
-      <div class="tabs" role="tablist" aria-label="Sign in or sign up">
-        <button type="button" role="tab" aria-selected={mode === 'login'} class="tab" onClick={() => switchTo('login')}>
+      {/* Two toggle buttons, not tabs: there is one form, not two panels to move between with arrow keys. */}
+      <div class="tabs" role="group" aria-label="Sign in or sign up">
+        <button type="button" aria-pressed={mode === 'login'} class="tab" onClick={() => switchTo('login')}>
           Sign in
         </button>
-        <button type="button" role="tab" aria-selected={mode === 'register'} class="tab" onClick={() => switchTo('register')}>
+        <button type="button" aria-pressed={mode === 'register'} class="tab" onClick={() => switchTo('register')}>
           Sign up
         </button>
       </div>
@@ -69,7 +83,7 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
           ? 'They and the guest’s balance are not moved to the new login, which starts empty. Once you sign up, you will not see them again.'
           : 'They and the guest’s balance are not moved to your login. Once you sign in, you will not see them again.'}
       </div>
-      <Field id="auth-username" label="Username" error={fieldErr('username')}>
+      <Field id="auth-username" label="Username" error={fieldErr('username')} hint={hint('username')}>
         <input
           id="auth-username"
           autoFocus
@@ -80,11 +94,11 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
             setMissing((m) => ({ ...m, username: undefined }));
           }}
           aria-invalid={!!fieldErr('username')}
-          aria-describedby={fieldErr('username') ? 'auth-username-err' : undefined}
+          aria-describedby={describedBy('username')}
           required
         />
       </Field>
-      <Field id="auth-password" label="Password" error={fieldErr('password')}>
+      <Field id="auth-password" label="Password" error={fieldErr('password')} hint={hint('password')}>
         <input
           id="auth-password"
           type="password"
@@ -95,7 +109,7 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
             setMissing((m) => ({ ...m, password: undefined }));
           }}
           aria-invalid={!!fieldErr('password')}
-          aria-describedby={fieldErr('password') ? 'auth-password-err' : undefined}
+          aria-describedby={describedBy('password')}
           required
         />
       </Field>
