@@ -144,6 +144,8 @@ describe('web UI', { timeout: 240_000 }, () => {
       assert.equal(await page.getByLabel('Description').inputValue(), '');
       assert.equal(await page.getByLabel('Amount, ₽').inputValue(), '');
       assert.match((await page.getByLabel('Description').getAttribute('placeholder')) ?? '', /^e\.g\. /);
+      // Confirmed beside the button (on a phone the list is out of view).
+      assert.match(await page.getByTestId('order-placed').textContent(), new RegExp(`^Placed: ${sent}, 10\\.00`));
       // The second Enter of a double press (or a second click) lands now: it is refused as empty.
       await page.getByLabel('Description').press('Enter');
       await page.locator('#order-description-err').waitFor();

@@ -7,7 +7,7 @@ import { ApiError, IdempotentSubmission, type ApiClient } from '../api';
 import { ignoreRepeatedClicks } from '../clicks';
 import { submitErrorText } from '../errors';
 import { useSubmit } from '../hooks/useSubmit';
-import { formatAmount, parseRubles, randomOrderAmount, toJsonAmount } from '../money';
+import { formatAmount, formatRubles, parseRubles, randomOrderAmount, toJsonAmount } from '../money';
 import type { Order } from '../types';
 import { Field } from './Field';
 
@@ -33,6 +33,8 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
   const [description, setDescription] = useState(randomDescription);
   const [example, setExample] = useState(() => ({ amount: formatAmount(randomOrderAmount()), description: randomDescription() }));
   const [local, setLocal] = useState<LocalErrors>({});
+  // The last order placed, confirmed beside the button: on a phone the list it joins is out of view.
+  const [placed, setPlaced] = useState<Order | null>(null);
   // What the form shows now, for the submission's continuation (its closure holds the values of
   // the render that started it).
   const latest = useRef({ amount, description });
@@ -53,6 +55,7 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
     else if (len > 500) next.description = `At most 500 characters (now ${len})`;
     setLocal(next);
     if (!parsed.ok || next.description) return;
+    setPlaced(null);
     const sentAmount = amount;
     const sentDescription = description;
     void submission.run(async () => {
@@ -60,6 +63,7 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
       const order = await props.client.createOrder(body.amount, body.description, sub.current.keyFor(body));
       sub.current.done();
       props.onPlaced(order);
+      setPlaced(order);
       // The form is emptied only if it still holds what was sent: the list can show the order (a
       // live event may come before this answer) and the visitor may already be typing the next one.
       // Both fields or neither: a kept description beside an emptied amount would be half an order.
@@ -116,6 +120,12 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
         {general && (
           <p class="error" role="alert" data-testid="order-error">
             {general}
+          </p>
+        )}
+        {placed && !general && (
+          <p class="hint placed" data-testid="order-placed">
+            Placed: {placed.description}, {formatRubles(placed.amount)}. Its status follows in{' '}
+            <a href="#orders-title">Orders</a>.
           </p>
         )}
         {props.unavailable && (
