@@ -294,6 +294,12 @@ describe('web UI', { timeout: 240_000 }, () => {
       await shot(page, '08-desktop-polling-fallback');
       await context.unroute('**/api/events**');
       await page.locator('.conn.live').waitFor({ timeout: 20_000 });
+      // The browser goes offline: the page no longer claims "Live" (an open stream shows no error
+      // until a heartbeat is missed), and back online it is live again.
+      await context.setOffline(true);
+      await page.locator('.conn.polling').waitFor({ timeout: 5_000 });
+      await context.setOffline(false);
+      await page.locator('.conn.live').waitFor({ timeout: 10_000 });
     });
   });
 

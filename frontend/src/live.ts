@@ -14,6 +14,8 @@ export interface LiveOptions {
   pollMs?: number;
   reopenMs?: number;
   EventSourceImpl?: typeof EventSource;
+  /** Where the browser's `online` and `offline` events come from (the window; none in tests unless given). */
+  network?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | null;
 }
 
 export class LiveUpdates {
@@ -26,13 +28,40 @@ export class LiveUpdates {
 
   constructor(private readonly o: LiveOptions) {}
 
+  // Offline, an open stream may look open for a long while (no error until the next heartbeat is
+  // missed): the page said "Live" beside "Cannot reach the server". So offline, the stream is closed
+  // and the list polled (which says the server cannot be reached); back online, it is opened again
+  // at once rather than when the reopen timer or the browser's own retry comes round.
+  private readonly wentOffline = () => {
+    if (this.stopped) return;
+    this.es?.close();
+    this.es = null;
+    this.startPolling();
+  };
+
+  private readonly cameOnline = () => {
+    if (this.stopped || this.es) return;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = null;
+    this.open();
+  };
+
+  private network(): LiveOptions['network'] {
+    if (this.o.network !== undefined) return this.o.network;
+    return typeof window === 'undefined' ? null : window;
+  }
+
   start(): void {
     this.stopped = false;
+    this.network()?.addEventListener('offline', this.wentOffline);
+    this.network()?.addEventListener('online', this.cameOnline);
     this.setMode('connecting');
     this.open();
   }
 
   stop(): void {
+    this.network()?.removeEventListener('offline', this.wentOffline);
+    this.network()?.removeEventListener('online', this.cameOnline);
     this.stopped = true;
     this.es?.close();
     this.es = null;

@@ -38,7 +38,7 @@ describe('LiveUpdates', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  function setup() {
+  function setup(network: EventTarget | null = null) {
     const modes: LiveMode[] = [];
     const orders: unknown[] = [];
     const resync = vi.fn(async () => undefined);
@@ -48,6 +48,7 @@ describe('LiveUpdates', () => {
       resync,
       onMode: (m) => modes.push(m),
       EventSourceImpl: FakeES as unknown as typeof EventSource,
+      network,
     });
     return { live, modes, orders, resync };
   }
@@ -109,5 +110,31 @@ describe('LiveUpdates', () => {
     expect(modes.at(-1)).toBe('live');
     live.stop();
     expect(FakeES.all[1]!.closed).toBe(true);
+  });
+
+  it('offline, closes the stream and polls; back online, opens it again at once', async () => {
+    const network = new EventTarget();
+    const { live, modes, resync } = setup(network);
+    live.start();
+    const es = FakeES.all[0]!;
+    es.open();
+    es.emit({ id: 'o1' }, '9');
+    resync.mockClear();
+    network.dispatchEvent(new Event('offline'));
+    expect(es.closed).toBe(true);
+    expect(modes.at(-1)).toBe('polling');
+    expect(resync).toHaveBeenCalledTimes(1);
+    network.dispatchEvent(new Event('online'));
+    expect(FakeES.all).toHaveLength(2);
+    expect(FakeES.all[1]!.url).toBe('/api/events?access_token=t&lastEventId=9');
+    FakeES.all[1]!.open();
+    expect(modes.at(-1)).toBe('live');
+    // Online again while the stream is open: nothing more is opened.
+    network.dispatchEvent(new Event('online'));
+    expect(FakeES.all).toHaveLength(2);
+    live.stop();
+    // Stopped: the network's events no longer reach it.
+    network.dispatchEvent(new Event('online'));
+    expect(FakeES.all).toHaveLength(2);
   });
 });
