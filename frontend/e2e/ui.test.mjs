@@ -96,7 +96,8 @@ describe('web UI', { timeout: 240_000 }, () => {
       await page.getByTestId('place-order').dblclick();
       await orderItem(page, d1).waitFor();
       // The second click of a double click can land after the first one's order was answered and the
-      // form refilled with a new suggestion (a fast server, a busy browser): it must place nothing.
+      // form is ready again (a fast server, a busy browser), holding what the visitor typed meanwhile:
+      // it must place nothing. What is placed next is only what a click of its own sends.
       await page.waitForFunction(
         (sent) => {
           const field = document.getElementById('order-description');
@@ -105,10 +106,16 @@ describe('web UI', { timeout: 240_000 }, () => {
         },
         d1,
       );
+      const typedNext = await fillOrder(page, '11.00', uniq('typed next'));
       await page.evaluate(() => {
         const late = new MouseEvent('click', { bubbles: true, cancelable: true, detail: 2 });
         document.querySelector('[data-testid=place-order]').dispatchEvent(late);
       });
+      // Had the late click sent `typedNext`, this click would find the form busy or emptied, and
+      // `placedNext` would never appear; and `typedNext` would be in the list below.
+      const placedNext = await fillOrder(page, '12.00', uniq('placed next'));
+      await page.getByTestId('place-order').click();
+      await orderItem(page, placedNext).waitFor();
       // Two clicks in the same task, before the button can re-render as disabled. The list may show
       // the first order (a live event) before its POST has answered: wait for the button to be back.
       const d2 = await fillOrder(page, '20.00', uniq('double submit'));
@@ -127,9 +134,11 @@ describe('web UI', { timeout: 240_000 }, () => {
       assert.equal(r.status, 200);
       assert.equal(r.body.items.filter((o) => o.description === d1).length, 1);
       assert.equal(r.body.items.filter((o) => o.description === d2).length, 1);
-      assert.equal(r.body.items.length, 2);
-      assert.equal(await page.locator('li.order').count(), 2);
-      await waitBalance(page, '4 970.00 ₽');
+      assert.equal(r.body.items.filter((o) => o.description === typedNext).length, 0);
+      assert.equal(r.body.items.filter((o) => o.description === placedNext).length, 1);
+      assert.equal(r.body.items.length, 3);
+      assert.equal(await page.locator('li.order').count(), 3);
+      await waitBalance(page, '4 958.00 ₽');
     });
   });
 

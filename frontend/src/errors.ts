@@ -51,12 +51,13 @@ export type SubmitKind = 'order' | 'other';
 export const OVERLOADED_TYPE = '/problems/overloaded';
 
 /**
- * The message for a failed submission. `secondsLeft`: what is left of the server's wait now (the
- * submit button's countdown), so that the message counts down with it; by default the whole wait.
+ * The message for a failed submission. It names the server's whole wait and does not count down: it is
+ * shown in an alert (role="alert"), which a screen reader reads again whenever its text changes; the
+ * submit button counts down instead.
  */
-export function submitErrorText(e: unknown, kind: SubmitKind = 'other', secondsLeft?: number): string {
+export function submitErrorText(e: unknown, kind: SubmitKind = 'other'): string {
   if (!(e instanceof ApiError)) return 'Something went wrong — please try again.';
-  const wait = secondsLeft ?? submitWaitSeconds(e);
+  const wait = submitWaitSeconds(e);
   const when = wait > 0 ? `in ${wait} s` : 'in a moment';
   // POST /api/orders answers 503 of this type (problem+json, Retry-After) when the order pipeline is
   // behind: the system refuses new orders for a while rather than queueing them without bound. Any

@@ -36,11 +36,17 @@ export class LiveUpdates {
     if (this.stopped) return;
     this.es?.close();
     this.es = null;
+    // A reopen due meanwhile would only make a stream that fails while offline.
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = null;
     this.startPolling();
   };
 
   private readonly cameOnline = () => {
-    if (this.stopped || this.es) return;
+    if (this.stopped || this.es?.readyState === 1 /* OPEN */) return;
+    // A stream still connecting (or retrying by the browser's own timer) is replaced by a new one now.
+    this.es?.close();
+    this.es = null;
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     this.reopenTimer = null;
     this.open();

@@ -67,12 +67,6 @@ describe('messages', () => {
     expect(submitErrorText(err(409, null, 'busy'))).toBe('busy');
   });
 
-  it('the wait in the message counts down with the button', () => {
-    expect(submitErrorText(err(429, 8), 'order', 6)).toBe('Too many requests right now — try again in 6 s.');
-    expect(submitErrorText(overloaded(5), 'order', 1)).toBe('Too many orders right now — try again in 1 s.');
-    expect(submitErrorText(err(503, 4), 'other', 0)).toBe('The service is unavailable — try again in a moment.');
-  });
-
   it('a submission waits only when the server named a wait, and never absurdly long', () => {
     expect(submitWaitSeconds(err(503, 3))).toBe(3);
     expect(submitWaitSeconds(err(429, 10))).toBe(10);

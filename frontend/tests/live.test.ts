@@ -137,4 +137,22 @@ describe('LiveUpdates', () => {
     network.dispatchEvent(new Event('online'));
     expect(FakeES.all).toHaveLength(2);
   });
+
+  it('offline cancels a pending reopen; online replaces a stream that is still connecting', async () => {
+    const network = new EventTarget();
+    const { live } = setup(network);
+    live.start();
+    FakeES.all[0]!.open();
+    FakeES.all[0]!.fail(true); // closed: a reopen is due in 5 s
+    network.dispatchEvent(new Event('offline'));
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(FakeES.all).toHaveLength(1);
+    network.dispatchEvent(new Event('online'));
+    expect(FakeES.all).toHaveLength(2);
+    // Still connecting when the browser says online again: a new stream replaces it.
+    network.dispatchEvent(new Event('online'));
+    expect(FakeES.all[1]!.closed).toBe(true);
+    expect(FakeES.all).toHaveLength(3);
+    live.stop();
+  });
 });

@@ -129,7 +129,7 @@ export function AccountCard(props: {
       )}
       {err && !fieldErr && (
         <p class="error" role="alert">
-          {submitErrorText(err, 'other', wait)}
+          {submitErrorText(err)}
         </p>
       )}
       {account && <Ledger state={state} onOpenOrder={props.onOpenOrder} />}

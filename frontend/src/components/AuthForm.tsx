@@ -58,7 +58,7 @@ export function AuthForm(props: { client: ApiClient; onDone: (s: Session) => voi
   const hint = (f: 'username' | 'password') => (mode === 'register' ? RULES[f] : undefined);
   const describedBy = (f: 'username' | 'password') =>
     fieldErr(f) ? `auth-${f}-err` : hint(f) ? `auth-${f}-hint` : undefined;
-  const general = submission.error && !fieldErr('username') && !fieldErr('password') ? submitErrorText(submission.error, 'other', wait) : null;
+  const general = submission.error && !fieldErr('username') && !fieldErr('password') ? submitErrorText(submission.error) : null;
 
   return (
     <form class="auth" onSubmit={submit} noValidate>

@@ -81,7 +81,7 @@ export function OrderForm(props: { client: ApiClient; onPlaced: (o: Order) => vo
     description: local.description ?? server?.field('description'),
   };
   const general =
-    submission.error && !server?.field('amount') && !server?.field('description') ? submitErrorText(submission.error, 'order', wait) : null;
+    submission.error && !server?.field('amount') && !server?.field('description') ? submitErrorText(submission.error, 'order') : null;
   const blocked = busy || wait > 0 || props.unavailable;
 
   return (

@@ -5,11 +5,18 @@
 import { useEffect } from 'preact/hooks';
 import { isRetriedByItself } from '../errors';
 
-/** Calls `retry` when the browser comes back online while `error` is one that is retried by itself. */
-export function useRetryWhenOnline(error: unknown, retry: () => void): void {
+/**
+ * Calls `retry` when the browser comes back online while `error` is one that the caller's own timer
+ * retries (`retried`, by default isRetriedByItself).
+ */
+export function useRetryWhenOnline(
+  error: unknown,
+  retry: () => void,
+  retried: (e: unknown) => boolean = isRetriedByItself,
+): void {
   useEffect(() => {
-    if (!isRetriedByItself(error)) return;
+    if (!retried(error)) return;
     window.addEventListener('online', retry);
     return () => window.removeEventListener('online', retry);
-  }, [error, retry]);
+  }, [error, retry, retried]);
 }

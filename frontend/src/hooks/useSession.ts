@@ -134,7 +134,7 @@ export function useSession(): SessionState {
     return () => clearTimeout(t);
   }, [bootError, startGuest]);
   const startGuestNow = useCallback(() => void startGuest(), [startGuest]);
-  useRetryWhenOnline(bootError, startGuestNow);
+  useRetryWhenOnline(bootError, startGuestNow, isUnavailable);
 
   return {
     session,
