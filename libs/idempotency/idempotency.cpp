@@ -109,6 +109,9 @@ db::RetentionSweep KeySweep() {
 }
 
 std::optional<KeyedRequest> ReadKey(const http::Request& request, std::string_view user_id) {
+  // The series is there, at 0, from the first request a replay could answer: created by its first
+  // replay, that replay would be lost to rate() and increase().
+  (void)Replays();
   const auto header = request.Header("Idempotency-Key");
   if (!header) return std::nullopt;
   if (!IsValidKey(*header)) {

@@ -172,6 +172,12 @@ db::Schema InboxSchema() { return {"inbox", generated::inbox_migrations()}; }
 // NOLINTNEXTLINE(performance-unnecessary-value-param): std::jthread hands the token by value
 std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery>& deliveries,
                                       const ApplyBatch& apply, std::stop_token stop) {
+  // Every outcome's series from the first batch on, at 0 until it happens: a counter that appears
+  // only with its first increment hides that increment from rate() and increase() (the first dead
+  // letter after a restart).
+  static const bool outcomes_registered =
+      (Outcome("applied"), Outcome("duplicate"), Outcome("dead_letter"), true);
+  (void)outcomes_registered;
   std::vector<Disposition> dispositions(deliveries.size(), Disposition::kRetry);
   auto pending = WithUuidIds(deliveries, dispositions);
   static auto& batch_time = observability::Registry::Global().GetHistogram(

@@ -35,9 +35,11 @@ class Gauge {
   std::atomic<double> value_{0};
 };
 
-// Bucket upper bounds: latencies in seconds (0.5 ms to 10 s) and sizes in items (1 to 1024).
-inline constexpr std::array<double, 14> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                          0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+// Bucket upper bounds: latencies in seconds (0.5 ms to 60 s; 30 s is the gateway's upstream timeout,
+// whose 504s histogram_quantile would otherwise report as the last bound's 10 s) and sizes in items (1
+// to 1024).
+inline constexpr std::array<double, 16> kLatencyBounds = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 inline constexpr std::array<double, 11> kSizeBounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
 
 // A histogram over fixed bucket bounds (ascending), latencies in seconds unless told otherwise.
