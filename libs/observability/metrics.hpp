@@ -47,6 +47,8 @@ class Histogram {
  public:
   explicit Histogram(std::span<const double> bounds = kLatencyBounds);
   void Observe(double value);
+  // Observations so far.
+  std::uint64_t Count() const { return count_.load(std::memory_order_relaxed); }
   std::string Render(const std::string& name, const std::string& labels) const;
 
  private:

@@ -140,6 +140,7 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   pollers.Start("live-updates", [&](std::stop_token stop) { live.Run(stop); });
   pollers.Start("admission", [&](std::stop_token stop) { admission.Run(stop); });
   auto relays = service::StartRelays(settings);
+  orders::RegisterSettlementMetrics();
   auto consumers =
       service::StartConsumers(settings, orders::PaymentResultsQueue(),
                               [&](const std::vector<messaging::Delivery>& batch, std::stop_token stop) {

@@ -4,12 +4,65 @@
 
 #include <map>
 
+#include "core/clock.hpp"
 #include "messaging/inbox.hpp"
+#include "observability/metrics.hpp"
 #include "orders/app/apply_payment_results.hpp"
 #include "orders/messaging/events.hpp"
 
 namespace kpo::orders {
 namespace {
+
+// Orders that reached a final status, by status and reason: what an operator asks first (how many
+// finish, how many are cancelled and why), which messages_consumed_total cannot tell. The first call
+// registers every series (RegisterSettlementMetrics).
+observability::Counter& Settled(OrderStatus status, std::optional<FailureReason> reason) {
+  auto& registry = observability::Registry::Global();
+  const auto counter = [&registry](std::string_view status_name, std::string_view reason_name) -> auto& {
+    return registry.GetCounter("orders_settled_total",
+                               "Orders that reached a final status, by status and reason.",
+                               fmt::format("status=\"{}\",reason=\"{}\"", status_name, reason_name));
+  };
+  static auto& finished = counter(ToString(OrderStatus::kFinished), "");
+  static auto& no_funds =
+      counter(ToString(OrderStatus::kCancelled), ToString(FailureReason::kInsufficientFunds));
+  static auto& no_account =
+      counter(ToString(OrderStatus::kCancelled), ToString(FailureReason::kAccountNotFound));
+  if (status == OrderStatus::kFinished || !reason) return finished;
+  return *reason == FailureReason::kInsufficientFunds ? no_funds : no_account;
+}
+
+// From an order's creation to its final status (the order's own times: created_at, updated_at).
+observability::Histogram& CreatedToFinal() {
+  static auto& histogram = observability::Registry::Global().GetHistogram(
+      "orders_created_to_final_seconds",
+      "From an order's creation to its final status (Finished or Cancelled).");
+  return histogram;
+}
+
+// Counts the orders a batch moved once its transaction has committed: a rolled-back attempt (a
+// rejection, a lost connection) is applied again and must not count twice.
+void CountWhenCommitted(db::Transaction& tx, const std::vector<Order>& changed) {
+  struct Settlement {
+    observability::Counter* counter;
+    std::optional<double> seconds;
+  };
+  std::vector<Settlement> settled;
+  settled.reserve(changed.size());
+  for (const auto& order : changed) {
+    const auto created = core::ParseRfc3339(order.created_at);
+    const auto final = core::ParseRfc3339(order.updated_at);
+    std::optional<double> seconds;
+    if (created && final) seconds = std::chrono::duration<double>(*final - *created).count();
+    settled.push_back({&Settled(order.status, order.failure_reason), seconds});
+  }
+  tx.AfterCommit([settled = std::move(settled)] {
+    for (const auto& one : settled) {
+      one.counter->Add();
+      if (one.seconds) CreatedToFinal().Observe(std::max(0.0, *one.seconds));
+    }
+  });
+}
 
 const char* Why(ResultOutcome outcome) {
   return outcome == ResultOutcome::kUnknownOrder ? "payment result for an unknown order"
@@ -37,6 +90,11 @@ void LogChanges(const std::vector<Order>& changed, const std::vector<PaymentResu
 }
 
 }  // namespace
+
+void RegisterSettlementMetrics() {
+  Settled(OrderStatus::kFinished, std::nullopt);
+  CreatedToFinal();
+}
 
 messaging::QueueSpec PaymentResultsQueue() {
   return messaging::QueueSpec{
@@ -72,6 +130,7 @@ std::vector<messaging::Disposition> HandlePaymentResults(db::Pool& pool,
             rejections.push_back({result_index[k], Why(applied.outcomes[k])});
         }
         LogChanges(applied.changed, results, result_index, fresh);
+        if (rejections.empty()) CountWhenCommitted(tx, applied.changed);
         return rejections;
       },
       stop);
