@@ -5,7 +5,8 @@
 # takes the trace ids on them, and prints every line of LOG_DIR/*.log (default .run/) that carries
 # the order id or one of those trace ids, sorted by time (each line starts with its "ts"). The
 # per-message lines (relay, consumer, decisions) are written at debug level: start the services
-# with LOG_LEVEL=debug to see an order's whole way; at info only the access lines are there.
+# with LOG_LEVEL=debug to see an order's whole way; at info there are the access lines of its POST at the
+# gateway and at orders (both name it in their "location" field).
 # Exit status: 0 when lines were found, 1 when none, 2 on a usage error.
 set -euo pipefail
 

@@ -62,5 +62,32 @@ TEST(ConcludeRequest, TheAccessLineNamesTheClientAndTheAnswerCarriesTheRequestsI
             std::string::npos);
 }
 
+// A created resource (201/202 with Location) is named on the access line: at info, the only line that
+// ties a new order's id to the request's ids. A line without one has no such field.
+TEST(ConcludeRequest, TheAccessLineNamesWhatTheRequestCreated) {
+  ASSERT_TRUE(core::InitLogging("access-log-test", "info"));
+  Router router;
+  auto created = FromProxy("203.0.113.7");
+  IdentifyRequest(created, "127.0.0.1", ReportedAddress);
+  Response accepted;
+  accepted.status = 202;
+  accepted.SetHeader("Location", "/api/orders/0a1b2c3d-0000-4000-8000-000000000001");
+  auto read = FromProxy("203.0.113.7");
+  IdentifyRequest(read, "127.0.0.1", ReportedAddress);
+  Response listed;
+  testing::internal::CaptureStdout();
+  ConcludeRequest(router, created, "/api/orders", accepted, 0.001);
+  ConcludeRequest(router, read, "/api/orders", listed, 0.001);
+  spdlog::default_logger()->flush();
+  const auto lines = testing::internal::GetCapturedStdout();
+  const auto first_end = lines.find('\n');
+  ASSERT_NE(first_end, std::string::npos) << lines;
+  EXPECT_NE(
+      lines.substr(0, first_end).find(R"("location":"/api/orders/0a1b2c3d-0000-4000-8000-000000000001")"),
+      std::string::npos)
+      << lines;
+  EXPECT_EQ(lines.substr(first_end).find(R"("location")"), std::string::npos) << lines;
+}
+
 }  // namespace
 }  // namespace kpo::http
