@@ -81,7 +81,6 @@ std::optional<ProcStat> ParseProcStat(std::string_view text) {
 }
 
 std::string_view BuildVersion() { return KPO_BUILD_VERSION; }
-std::string_view BuildCommit() { return KPO_BUILD_COMMIT; }
 
 void RegisterProcessMetrics(Registry& registry) {
   const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));

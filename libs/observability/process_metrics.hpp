@@ -24,7 +24,8 @@ std::optional<ProcStat> ParseProcStat(std::string_view text);
 // build_info{version,commit} = 1 in `registry`. Idempotent; thread safe.
 void RegisterProcessMetrics(Registry& registry);
 
-// The version and commit this binary was configured from ("unknown" without git).
+// The version this binary was configured from, and the commit it was built from ("unknown" without
+// git; cmake/build_commit.cmake writes it at every build).
 std::string_view BuildVersion();
 std::string_view BuildCommit();
 
