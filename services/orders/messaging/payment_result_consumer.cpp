@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <string>
 
 #include "core/clock.hpp"
 #include "messaging/inbox.hpp"
@@ -43,23 +44,26 @@ observability::Histogram& CreatedToFinal() {
 // Counts the orders a batch moved once its transaction has committed: a rolled-back attempt (a
 // rejection, a lost connection) is applied again and must not count twice.
 void CountWhenCommitted(db::Transaction& tx, const std::vector<Order>& changed) {
+  // Only what is needed is kept; the times are parsed after the commit, not while the batch's
+  // transaction holds its orders' row locks.
   struct Settlement {
     observability::Counter* counter;
-    std::optional<double> seconds;
+    std::string created_at;
+    std::string final_at;
   };
   std::vector<Settlement> settled;
   settled.reserve(changed.size());
   for (const auto& order : changed) {
-    const auto created = core::ParseRfc3339(order.created_at);
-    const auto final = core::ParseRfc3339(order.updated_at);
-    std::optional<double> seconds;
-    if (created && final) seconds = std::chrono::duration<double>(*final - *created).count();
-    settled.push_back({&Settled(order.status, order.failure_reason), seconds});
+    settled.push_back({&Settled(order.status, order.failure_reason), order.created_at, order.updated_at});
   }
   tx.AfterCommit([settled = std::move(settled)] {
     for (const auto& one : settled) {
       one.counter->Add();
-      if (one.seconds) CreatedToFinal().Observe(std::max(0.0, *one.seconds));
+      const auto created = core::ParseRfc3339(one.created_at);
+      const auto final = core::ParseRfc3339(one.final_at);
+      if (created && final) {
+        CreatedToFinal().Observe(std::max(0.0, std::chrono::duration<double>(*final - *created).count()));
+      }
     }
   });
 }
