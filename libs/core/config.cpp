@@ -177,12 +177,16 @@ std::pair<std::string, std::uint16_t> ParseListenAddress(std::string_view addres
 }
 
 std::vector<std::string> SplitList(std::string_view text) {
+  constexpr std::string_view kBlanks = " \t\r\n";
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start <= text.size()) {
     auto end = text.find(',', start);
     if (end == std::string_view::npos) end = text.size();
-    if (end > start) out.emplace_back(text.substr(start, end - start));
+    const auto item = text.substr(start, end - start);
+    if (const auto first = item.find_first_not_of(kBlanks); first != std::string_view::npos) {
+      out.emplace_back(item.substr(first, item.find_last_not_of(kBlanks) - first + 1));
+    }
     start = end + 1;
   }
   return out;

@@ -40,7 +40,8 @@ class Config {
 // (libpq's "host=h password=p", a URL's ?password=p) → password=***.
 std::string MaskPasswords(std::string_view text);
 
-// The items of a comma-separated list, empty ones dropped: "a,b,,c" → {"a","b","c"}.
+// The items of a comma-separated list, each without the blanks around it, empty ones dropped:
+// "a, b,,c , " → {"a","b","c"} (a list written with spaces after its commas means the same).
 std::vector<std::string> SplitList(std::string_view text);
 
 // Splits "host:port" (port required); throws std::invalid_argument on a malformed address.

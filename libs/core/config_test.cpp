@@ -111,5 +111,13 @@ TEST(SplitList, EmptyItemsAreDropped) {
   EXPECT_TRUE(SplitList("").empty());
 }
 
+// "https://a, https://b" is the list a person writes: the space is not part of the origin (a CORS
+// origin compared with " https://b" would never match, an upstream " b:2" never resolve).
+TEST(SplitList, TheBlanksAroundEachItemAreNotPartOfIt) {
+  EXPECT_EQ(SplitList(" https://a, https://b ,\tc\n"),
+            (std::vector<std::string>{"https://a", "https://b", "c"}));
+  EXPECT_TRUE(SplitList(" , \t").empty());
+}
+
 }  // namespace
 }  // namespace kpo::core

@@ -202,7 +202,9 @@ class Transaction {
   // a failure throws DbError there.
   void Queue(std::string_view sql, Params params = {});
   // Runs the queued statements and COMMIT in one round trip. Throws DbError when anything fails;
-  // the transaction's effects are then not durable.
+  // the transaction's effects are then not durable, except when the connection failed while the
+  // COMMIT was on its way (08007, DbError::IsOutcomeUnknown): then it may have committed, and only
+  // reading the data tells (db::SettleLostCommit).
   void Commit();
   // Runs `action` after this transaction has committed, on the committing thread, in the order the
   // actions were added; never when it rolls back or its commit fails. For what only a durable

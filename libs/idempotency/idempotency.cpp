@@ -28,8 +28,8 @@ constexpr std::string_view kFind = R"sql(
 SELECT t.i, f.fingerprint, f.status, f.body, f.location
 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(user_id, key, i)
 JOIN idempotency_keys f ON f.user_id = t.user_id AND f.key = t.key
-WHERE f.created_at > now() - interval '24 hours')sql";
-// An expired row for the same key is overwritten: the 24 h window has passed.
+WHERE f.created_at > now() - make_interval(hours => $3::int))sql";
+// An expired row for the same key is overwritten: the window (kReplayWindow) has passed.
 constexpr std::string_view kStore = R"sql(
 INSERT INTO idempotency_keys (user_id, key, fingerprint, status, body, location)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -104,7 +104,7 @@ db::RetentionSweep KeySweep() {
   db::RetentionSweep sweep;
   sweep.table = "idempotency_keys";
   sweep.delete_older_than = kDeleteOld;
-  sweep.retention = std::chrono::hours(25);
+  sweep.retention = kReplayWindow + std::chrono::hours(1);
   return sweep;
 }
 
@@ -132,7 +132,7 @@ std::vector<std::optional<http::Response>> Claim(db::Transaction& tx,
     keys.Add(request.key);
   }
   const auto locks = tx.Exec(kTryLocks, {lock_names.Text()});
-  const auto found = tx.Exec(kFind, {users.Text(), keys.Text()});
+  const auto found = tx.Exec(kFind, {users.Text(), keys.Text(), std::to_string(kReplayWindow.count())});
   std::vector<int> stored_row(requests.size(), -1);
   for (int row = 0; row < found.Rows(); ++row)
     stored_row[static_cast<std::size_t>(found.Int(row, "i") - 1)] = row;

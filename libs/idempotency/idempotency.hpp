@@ -4,6 +4,7 @@
 // The table is defined here, once (migrations/*.sql, see IdempotencySchema):
 //   idempotency_keys(user_id text, key text, fingerprint text, status int, body text,
 //                    location text NULL, created_at timestamptz, PRIMARY KEY (user_id, key))
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <span>
@@ -36,6 +37,10 @@ db::Schema IdempotencySchema();
 // refuses a request for what it finds in the database (no account, 404; a conflict, 409) returns
 // that answer, so that a repeat is answered the same, not run again on what may have changed since.
 // Requests refused before the effect (malformed, 422) get the same answer again anyway.
+// How long a stored answer is replayed (kFind takes it as a parameter; KeySweep keeps keys an hour
+// longer).
+inline constexpr std::chrono::hours kReplayWindow{24};
+
 // The sweep that deletes keys past the replay window (plus an hour, so that no key a request is
 // still looking at goes), a chunk a second; database_url left for the service.
 db::RetentionSweep KeySweep();

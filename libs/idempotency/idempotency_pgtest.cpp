@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <optional>
+#include <vector>
 
 #include "core/ids.hpp"
 #include "db/connection.hpp"
@@ -58,9 +59,26 @@ TEST(KeySweep, ReadsOnlyTheChunkItDeletesNotTheWholeTable) {
       "FROM generate_series(1, 20000) AS i");
 }
 
+// A stored answer is replayed within kReplayWindow and not after it: the key then runs its request
+// afresh (Claim answers nullopt).
+TEST_F(KeyRetention, AnAnswerIsReplayedWithinTheWindowOnly) {
+  const auto hours = static_cast<int>(kReplayWindow.count());
+  const auto recent = Insert(hours - 1);
+  const auto expired = Insert(hours + 1);
+  db::Pool pool(db::TestDatabaseUrl(), 1, {});
+  auto lease = pool.Acquire();
+  db::Transaction tx(*lease);
+  const std::vector<KeyedRequest> requests{{user_, recent, "f"}, {user_, expired, "f"}};
+  const auto answers = Claim(tx, requests);
+  tx.Commit();
+  ASSERT_EQ(answers.size(), 2U);
+  ASSERT_TRUE(answers[0].has_value()) << "stored an hour inside the window: replayed";
+  EXPECT_EQ(answers[0]->status, 201);
+  EXPECT_FALSE(answers[1].has_value()) << "stored an hour past the window: runs again";
+}
+
 TEST(KeySweep, OutlastsTheReplayWindow) {
-  EXPECT_GT(KeySweep().retention, std::chrono::hours(24))
-      << "a key must not go while it may still be replayed";
+  EXPECT_GT(KeySweep().retention, kReplayWindow) << "a key must not go while it may still be replayed";
 }
 
 // The effect writes its row, then its session is stopped: the stored answer and the COMMIT go out

@@ -10,23 +10,9 @@
 
 namespace kpo::messaging {
 
-namespace {
-
-std::string_view Trim(std::string_view text) {
-  constexpr std::string_view kBlanks = " \t\r\n";
-  const auto first = text.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(kBlanks);
-  return text.substr(first, last - first + 1);
-}
-
-}  // namespace
-
 std::vector<std::string> SplitBrokerUrls(std::string_view list) {
   std::vector<std::string> urls;
-  for (const std::string& item : core::SplitList(list)) {
-    const std::string_view url = Trim(item);
-    if (url.empty()) continue;
+  for (const std::string& url : core::SplitList(list)) {
     // A URL that does not parse never will: a configuration error, not an outage to retry.
     std::string parsed(url);  // amqp_parse_url writes into its argument
     amqp_connection_info info{};

@@ -42,6 +42,17 @@ bool IsInfrastructureFailure(const std::exception& exception) {
   return error != nullptr && error->IsTransient();
 }
 
+// A deadlock or serialization failure (db::DbError::IsRetryable) is the moment's, not a message's:
+// the same transaction, run again, normally commits.
+bool IsRetryableConflict(const std::exception& exception) {
+  const auto* error = dynamic_cast<const db::DbError*>(&exception);
+  return error != nullptr && error->IsRetryable();
+}
+
+// Times a batch that hit a deadlock or serialization failure runs again whole before it is split
+// (as db::InTransaction retries a transaction).
+constexpr int kConflictRetries = 4;
+
 // A data exception fails the same message the same way on every delivery.
 bool IsDataException(const std::exception& exception) {
   const auto* error = dynamic_cast<const db::DbError*>(&exception);
@@ -187,10 +198,16 @@ std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery
   batch_size.Observe(static_cast<double>(deliveries.size()));
   const auto started = std::chrono::steady_clock::now();
   core::Backoff backoff;
+  int conflicts = 0;
   while (!pending.empty()) {
     try {
       if (ApplyOnce(pool, deliveries, pending, apply, dispositions)) break;
     } catch (const std::exception& error) {
+      // Split, a batch of 256 would be 256 transactions for what one rerun commits.
+      if (IsRetryableConflict(error) && ++conflicts <= kConflictRetries) {
+        spdlog::warn("batch of {} conflicted ({}); running it again", pending.size(), error.what());
+        continue;
+      }
       if (IsInfrastructureFailure(error)) {
         if (stop.stop_requested()) break;
         const auto delay = backoff.Next();

@@ -59,8 +59,11 @@ using ApplyBatch =
 // Failures of the infrastructure (connection lost, pool exhausted, server shutting down, a lock
 // timeout) say nothing about the messages: they are retried here with backoff until `stop` (then
 // kRetry), so that an outage does not push valid messages through the delivery limit into the DLQ.
-// Any other error of a batch of several messages is isolated by applying each message alone; for a single
-// message it propagates (the consumer requeues; the broker dead-letters after the delivery limit).
+// A deadlock or serialization failure runs the batch again whole, a few times. Any other error of a
+// batch of several messages is isolated by applying each message alone. A single message is
+// dead-lettered at once for a data exception (its values fail the same way every time); any other
+// error of a single message propagates (the consumer requeues; the broker dead-letters after the
+// delivery limit).
 std::vector<Disposition> ProcessBatch(db::Pool& pool, const std::vector<Delivery>& deliveries,
                                       const ApplyBatch& apply, std::stop_token stop);
 

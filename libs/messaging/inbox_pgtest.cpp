@@ -172,6 +172,22 @@ TEST_F(ProcessBatchSplit, ARefusedMessageStaysRefusedWhenTheLastOneLeftFails) {
   EXPECT_EQ(batch_[1].failure, "deadlock detected");
 }
 
+// A deadlock is the moment's, not a message's: the batch runs again whole and commits, instead of
+// being split into a transaction per message.
+TEST_F(ProcessBatchSplit, ABatchThatDeadlockedRunsAgainWholeNotSplit) {
+  std::vector<std::size_t> sizes;
+  const auto dispositions = ProcessBatch(
+      pool_, batch_,
+      [&](db::Transaction&, const std::vector<const Delivery*>& fresh) {
+        sizes.push_back(fresh.size());
+        if (sizes.size() == 1) throw db::DbError("deadlock detected", "40P01");
+        return std::vector<Rejection>{};
+      },
+      std::stop_token{});
+  EXPECT_EQ(dispositions, (std::vector{Disposition::kAck, Disposition::kAck}));
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{2, 2}));
+}
+
 // The batch fails as a whole; applied alone, one message is refused and the other commits. The
 // refused one's dead letter says why.
 TEST_F(ProcessBatchSplit, AMessageRefusedWhenAppliedAloneKeepsItsReason) {

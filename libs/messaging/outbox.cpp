@@ -357,7 +357,7 @@ void OutboxRelay::Idle(Connection& amqp, const std::stop_token& stop,
 
 void OutboxRelay::Run(std::stop_token stop) {
   core::RunWithReconnect("outbox relay", stop, [&] {
-    db::Connection db(options_.database_url, {});
+    db::Connection db(options_.database_url, {.application_name = options_.application_name});
     // Before the broker's connect, which fails (and is retried) while the broker is away: the
     // backlog gauges matter most then, as orders keep coming in.
     SampleBacklog(db);

@@ -31,12 +31,9 @@ db::Schema OutboxSchema();
 // if `tx` commits. Nothing is signalled in the transaction: NOTIFY would take PostgreSQL's
 // cluster-wide notify lock at every commit. With a `handoff`, the messages are offered to this
 // process's relays once `tx` has committed (db::Transaction::AfterCommit), so that a relay
-// publishes them without reading them back; without one they wait for a relay's poll.
-// Throws db::DbError.
+// publishes them without reading them back; without one they wait for a relay's poll. The insert
+// is queued (db::Transaction::Queue): its failure is thrown by the transaction's next Exec or Commit.
 void EnqueueOutbox(db::Transaction& tx, std::span<const Message> messages, OutboxHandoff* handoff = nullptr);
-inline void EnqueueOutbox(db::Transaction& tx, const Message& message, OutboxHandoff* handoff = nullptr) {
-  EnqueueOutbox(tx, std::span<const Message>(&message, 1), handoff);
-}
 
 // A message the broker confirmed, with the time (RFC 3339) the relay handed it to the broker.
 struct PublishedMessage {
@@ -46,6 +43,8 @@ struct PublishedMessage {
 
 struct RelayOptions {
   std::string database_url;
+  // The relay's session in pg_stat_activity.
+  std::string application_name = "outbox-relay";
   AmqpSettings amqp;
   std::size_t batch_size = 200;  // rows claimed, published and confirmed together
   // How often a relay looks for rows no relay of this process holds: rows of other replicas (their

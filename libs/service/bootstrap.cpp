@@ -39,6 +39,7 @@ ServiceSettings ReadServiceSettings(core::Config& config, const std::string& pre
   settings.consumers = static_cast<int>(config.Int(prefix + "_CONSUMERS", 2, 1, 8));
   settings.consumer_priority = config.Bool(prefix + "_CONSUMER_PRIORITY", true);
   settings.relay.database_url = settings.database_url;
+  settings.relay.application_name = name + "-relay";
   settings.relay.amqp = settings.amqp;
   settings.relay.amqp.connection_name = name + "-relay";
   settings.relay.batch_size = static_cast<std::size_t>(config.Int(prefix + "_RELAY_BATCH", 200, 1, 10000));
