@@ -268,8 +268,9 @@ run_config() {
   (
     [[ $name == seed ]] && export "${seed_env[@]}"
     # Guests all come from 127.0.0.1: the per-IP limit on anonymous calls is lifted so users are
-    # created quickly. The per-user limit stays; kpo-load spreads orders over enough users.
-    export GATEWAY_RATE_IP_RPS=0
+    # created quickly, and so is the bound on one address's connections (kpo-load opens up to
+    # 1024). The per-user limit stays; kpo-load spreads orders over enough users.
+    export GATEWAY_RATE_IP_RPS=0 GATEWAY_CONNECTIONS_PER_ADDRESS=0
     start_services "$build_dir"
   ) || die "the services did not start in configuration '$name'"
   "${loadgen_priority[@]}" "$build_dir/bench/kpo-load" --config="$name" --out="$out" --guests-per-s=200 --common-rate="$common_rate" "$@" ||

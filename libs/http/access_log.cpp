@@ -50,10 +50,14 @@ void IdentifyRequest(Request& request, const std::string& remote,
   request.traceparent = (parent ? parent->Child() : core::TraceParent::New()).ToString();
 }
 
+core::LogContext LogContextOf(const Request& request) {
+  return {request.request_id, std::string(core::TraceIdOf(request.traceparent))};
+}
+
 namespace {
 
-void RecordRequest(const Request& request, std::string_view route, int status, double seconds,
-                   std::optional<std::string_view> location) {
+void RecordRequest(const Request& request, std::string_view route, const Response& response, double seconds) {
+  const int status = response.status;
   // Registry lookups take a lock and format labels: each I/O thread remembers what it found,
   // under a key built in a reused buffer (no allocation once seen).
   thread_local std::unordered_map<std::string, observability::Counter*> counters;
@@ -90,7 +94,7 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
   if (!spdlog::should_log(spdlog::level::info)) return;
   // The ids come from the LogContext (trace_id, request_id) and the traceparent (span_id); the
   // rest are fields, so that a log query filters on them instead of parsing the message.
-  core::LogContext log_context(request.request_id, std::string(core::TraceIdOf(request.traceparent)));
+  const auto log_context = LogContextOf(request);
   core::LogFields fields;
   if (const auto span = core::SpanIdOf(request.traceparent); !span.empty()) fields.Add("span_id", span);
   fields.Add("method", request.method)
@@ -103,7 +107,10 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
   if (!request.client_address.empty()) fields.Add("client", request.client_address);
   // What a request created (201/202 name it): at info, the one line that ties a new order's id to
   // its request and trace ids, which scripts/trace.sh follows through the other services' logs.
-  if (location) fields.Add("location", *location);
+  if (const auto location = FindHeader(response.headers, "Location")) fields.Add("location", *location);
+  // Which of the server's own refusals or failures it was: a 503 may be shed load, a busy worker
+  // queue or an unreachable dependency, and only the metrics' counters told them apart.
+  if (!response.reason.empty()) fields.Add("reason", response.reason);
   core::ScopedLogFields scope(fields);
   spdlog::info("access");
 }
@@ -112,7 +119,7 @@ void RecordRequest(const Request& request, std::string_view route, int status, d
 
 void ConcludeRequest(const Router& router, Request& request, std::string_view route, Response& response,
                      double seconds) {
-  RecordRequest(request, route, response.status, seconds, FindHeader(response.headers, "Location"));
+  RecordRequest(request, route, response, seconds);
   router.Finish(request, response);
   response.SetHeader("X-Request-Id", std::move(request.request_id));
   response.SetHeader("traceparent", std::move(request.traceparent));

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/log.hpp"
 #include "http/message.hpp"
 #include "observability/metrics.hpp"
 
@@ -15,6 +16,10 @@ namespace kpo::http {
 // when it differs from the peer's.
 void IdentifyRequest(Request& request, const std::string& remote,
                      const std::function<std::string(const Request&)>& client_address = nullptr);
+
+// Attaches `request`'s ids (request_id, trace_id) to the lines this thread writes while the
+// result lives. A coroutine must not hold it across a suspension: it may resume on another thread.
+core::LogContext LogContextOf(const Request& request);
 
 class Router;
 

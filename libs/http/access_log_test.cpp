@@ -7,6 +7,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "http/problem.hpp"
 #include "http/router.hpp"
 
 namespace kpo::http {
@@ -87,6 +88,43 @@ TEST(ConcludeRequest, TheAccessLineNamesWhatTheRequestCreated) {
       std::string::npos)
       << lines;
   EXPECT_EQ(lines.substr(first_end).find(R"("location")"), std::string::npos) << lines;
+}
+
+// A refusal of the server's own names its reason on the access line (a 503 may be shed load, a busy
+// queue or an unreachable database); a handler's own answer has no such field.
+TEST(ConcludeRequest, TheAccessLineNamesTheServersOwnRefusal) {
+  ASSERT_TRUE(core::InitLogging("access-log-test", "info"));
+  Router router;
+  auto refused = FromProxy("203.0.113.7");
+  IdentifyRequest(refused, "127.0.0.1", ReportedAddress);
+  auto busy = ProblemError(503, "busy").WithRetryAfter(1).WithReason("busy").ToResponse();
+  auto answered = FromProxy("203.0.113.7");
+  IdentifyRequest(answered, "127.0.0.1", ReportedAddress);
+  auto unavailable = ProblemResponse(503, "the handler's own");
+  testing::internal::CaptureStdout();
+  ConcludeRequest(router, refused, "/api/orders", busy, 0.001);
+  ConcludeRequest(router, answered, "/api/orders", unavailable, 0.001);
+  spdlog::default_logger()->flush();
+  const auto lines = testing::internal::GetCapturedStdout();
+  const auto first_end = lines.find('\n');
+  ASSERT_NE(first_end, std::string::npos) << lines;
+  EXPECT_NE(lines.substr(0, first_end).find(R"("reason":"busy")"), std::string::npos) << lines;
+  EXPECT_EQ(lines.substr(first_end).find(R"("reason")"), std::string::npos) << lines;
+}
+
+// A line written while LogContextOf(request) lives carries the request's ids.
+TEST(LogContextOf, AttachesTheRequestsIdsToTheLinesWrittenMeanwhile) {
+  Request request;
+  IdentifyRequest(request, "127.0.0.1");
+  const std::string trace_id(core::TraceIdOf(request.traceparent));
+  std::string inside;
+  {
+    const auto context = LogContextOf(request);
+    inside = core::RenderForTest("upstream failed");
+  }
+  EXPECT_NE(inside.find(R"("request_id":")" + request.request_id + '"'), std::string::npos) << inside;
+  EXPECT_NE(inside.find(R"("trace_id":")" + trace_id + '"'), std::string::npos) << inside;
+  EXPECT_EQ(core::RenderForTest("later").find(request.request_id), std::string::npos);
 }
 
 }  // namespace

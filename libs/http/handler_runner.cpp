@@ -76,7 +76,10 @@ void HandlerRunner::Join() {
 
 Response HandlerRunner::Busy() {
   queue_metrics_.busy_refusals.Add();
-  return ProblemError(503, "The service is busy; try again in a second").WithRetryAfter(1).ToResponse();
+  return ProblemError(503, "The service is busy; try again in a second")
+      .WithRetryAfter(1)
+      .WithReason("busy")
+      .ToResponse();
 }
 
 asio::awaitable<Response> HandlerRunner::Run(Request& request, const Router::Found& route) {
@@ -130,7 +133,7 @@ Response HandlerRunner::Answer(Request& request, const Router::Found& route, boo
     queue_metrics_.wait.Observe(std::chrono::duration<double>(now - enqueued).count());
     if (queue_codel_.Refuse(now - enqueued, now)) return Busy();
   }
-  core::LogContext log_context(request.request_id, std::string(core::TraceIdOf(request.traceparent)));
+  const auto log_context = LogContextOf(request);
   try {
     return (*route.handler)(request);
   } catch (const std::exception&) {
@@ -139,6 +142,8 @@ Response HandlerRunner::Answer(Request& request, const Router::Found& route, boo
 }
 
 Response HandlerRunner::AnswerFailure(const Request& request, std::exception_ptr failure) const {
+  // An async handler's failure arrives here without the ids the worker's path already set.
+  const auto log_context = LogContextOf(request);
   try {
     std::rethrow_exception(std::move(failure));
   } catch (const ProblemError& problem) {

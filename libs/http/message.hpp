@@ -48,6 +48,10 @@ struct Response {
   // When set, `body` is ignored and the response is streamed (chunked) from it until the
   // producer closes it, the client goes away or the server shuts down.
   std::shared_ptr<EventStream> stream;
+  // Why this server answered with a refusal or failure of its own ("shed", "rate_limit_user",
+  // "upstream_timeout", ...), for its access line; never sent. Empty when the answer is a handler's
+  // own or an upstream's. Always names a string literal.
+  std::string_view reason;
 
   void SetHeader(std::string name, std::string value);
 };

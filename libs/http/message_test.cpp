@@ -10,8 +10,11 @@ namespace {
 // RFC 9110 §6.6.1: every answer carries the server's Date, once, whatever a handler (or the answer
 // the gateway proxies) set.
 TEST(ResponseHeadTest, CarriesTheServersDateOnce) {
-  Response response{
-      .status = 200, .headers = {{"Date", "Thu, 01 Jan 1970 00:00:00 GMT"}}, .body = "", .stream = {}};
+  Response response{.status = 200,
+                    .headers = {{"Date", "Thu, 01 Jan 1970 00:00:00 GMT"}},
+                    .body = "",
+                    .stream = {},
+                    .reason = {}};
   const auto head = ResponseHead(response, 0, 11, true);
   const auto first = head.find("\r\nDate: ");
   ASSERT_NE(first, std::string::npos) << head;

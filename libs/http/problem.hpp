@@ -35,6 +35,11 @@ class ProblemError : public std::runtime_error {
     retry_after_seconds_ = seconds;
     return *this;
   }
+  // Names why this server refused, for its access line (Response::reason): a string literal.
+  ProblemError& WithReason(std::string_view reason) {
+    reason_ = reason;
+    return *this;
+  }
   // Names the problem's type instead of the status's default.
   ProblemError& WithType(std::string type) {
     type_ = std::move(type);
@@ -43,6 +48,7 @@ class ProblemError : public std::runtime_error {
   Response ToResponse() const {
     Response response = ProblemResponse(status_, detail_, errors_, type_);
     if (retry_after_seconds_ > 0) response.SetHeader("Retry-After", std::to_string(retry_after_seconds_));
+    response.reason = reason_;
     return response;
   }
 
@@ -52,6 +58,7 @@ class ProblemError : public std::runtime_error {
   FieldErrors errors_;
   int retry_after_seconds_ = 0;
   std::string type_;
+  std::string_view reason_;
 };
 
 // The standard reason phrase for a status ("Not Found").

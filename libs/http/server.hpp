@@ -48,6 +48,13 @@ struct ServerOptions {
   // Connections served at once; more wait in the listen backlog. 0: no cap. Size it to the open
   // file limit (see core::RaiseOpenFileLimit) over the descriptors a connection may need.
   std::size_t max_connections = 0;
+  // Connections one peer address may hold at once (0: no bound). One more is answered 429 with
+  // Retry-After (problem+json) and closed, so that one client cannot take all of `max_connections`
+  // (with idle connections or streams) and leave the others waiting in the listen backlog. Peers
+  // `unbounded_peer` names are not counted: a trusted proxy carries many clients and bounds them
+  // itself (the UI's nginx: limit_conn).
+  std::size_t max_connections_per_peer = 0;
+  std::function<bool(std::string_view peer)> unbounded_peer = nullptr;
 };
 
 // The services' I/O threads' nice value unless configured (<PREFIX>_IO_NICE, GATEWAY_IO_NICE): their

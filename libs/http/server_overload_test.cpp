@@ -7,8 +7,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -238,6 +240,59 @@ TEST_F(ServerOverloadTest, AClientWaitingInTheListenBacklogAtStopIsServedNotRese
   waiting.Send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
   server_->Stop();
   EXPECT_EQ(waiting.ReadUntil("\r\n\r\n").rfind("HTTP/1.1 200", 0), 0U) << "reset instead of answered";
+}
+
+constexpr std::string_view kHealth = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
+
+// Whether a new connection's request is answered 200 within 5 s, trying every 20 ms: the server
+// notices a close on its own loop, after the client made it.
+bool EventuallyServed(std::uint16_t port) {
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < until) {
+    RawClient client(port);
+    client.Send(kHealth);
+    if (client.ReadUntil("\r\n\r\n").starts_with("HTTP/1.1 200")) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+// An address holds at most max_connections_per_peer connections: one more is answered 429 with
+// Retry-After and closed, without taking one of the server's connections for good; once one of
+// the address's connections closes, it may open another.
+TEST_F(ServerOverloadTest, AnAddressOverItsConnectionBoundIsRefusedUntilOneOfItsConnectionsCloses) {
+  ServerOptions options;
+  options.max_connections_per_peer = 2;
+  Start(options);
+  auto first = std::make_unique<RawClient>(server_->Port());
+  RawClient second(server_->Port());
+  for (RawClient* client : {first.get(), &second}) {
+    client->Send(kHealth);
+    ASSERT_TRUE(client->ReadUntil("\r\n\r\n").starts_with("HTTP/1.1 200"));  // and kept alive
+  }
+  RawClient third(server_->Port());
+  const auto refused = third.ReadUntil("\r\n\r\n");
+  EXPECT_TRUE(refused.starts_with("HTTP/1.1 429")) << refused;
+  EXPECT_NE(refused.find("Retry-After: 5"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("application/problem+json"), std::string::npos) << refused;
+  third.ReadUntil("never sent", 3s);
+  EXPECT_TRUE(third.PeerClosed()) << "a refused connection is closed";
+  first.reset();
+  EXPECT_TRUE(EventuallyServed(server_->Port())) << "the closed connection's slot was not given back";
+}
+
+// A peer the options leave unbounded (a trusted proxy, carrying many clients) is not counted.
+TEST_F(ServerOverloadTest, AnUnboundedPeerIsNotHeldToTheConnectionBound) {
+  ServerOptions options;
+  options.max_connections_per_peer = 1;
+  options.unbounded_peer = [](std::string_view peer) { return peer == "127.0.0.1"; };
+  Start(options);
+  RawClient first(server_->Port());
+  RawClient second(server_->Port());
+  for (RawClient* client : {&first, &second}) {
+    client->Send(kHealth);
+    EXPECT_TRUE(client->ReadUntil("\r\n\r\n").starts_with("HTTP/1.1 200"));
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "http/raw_client.hpp"
 #include "http/server.hpp"
 #include "http/stream.hpp"
+#include "observability/metrics.hpp"
 
 namespace kpo::http {
 namespace {
@@ -110,6 +112,44 @@ TEST_F(RawStreaming, AnHttp10ClientGetsTheStreamUnchunkedUntilTheClose) {
   const auto answer = Exchange("GET /stream HTTP/1.0\r\n\r\n", "\n\n\n\n");  // read until the close
   EXPECT_EQ(answer.find("Transfer-Encoding"), std::string::npos) << answer;
   EXPECT_TRUE(answer.ends_with("\r\n\r\ndata: a\n\n")) << answer;
+}
+
+// Whether `condition` holds within `timeout`, checked every few milliseconds: a server notes a
+// connection's end on its own thread, after the client saw it.
+template <typename Condition>
+bool Eventually(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// /metrics counts what is held open: a stream and its connection while it runs, neither after.
+TEST(ServerStreaming, OpenConnectionsAndStreamsAreGaugedUntilTheyEnd) {
+  auto& registry = observability::Registry::Global();
+  auto& connections = registry.GetGauge("http_connections_open",
+                                        "Client connections the HTTP servers hold open, streams included.");
+  auto& streams = registry.GetGauge("http_streams_open",
+                                    "Streamed responses (server-sent events) being written to clients.");
+  const double connections_before = connections.Value();
+  const double streams_before = streams.Value();
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  auto fetched = std::async(std::launch::async, [released] {
+    return FetchStream([released](EventStream& stream) {
+      stream.Push("data: open\n\n");
+      released.wait();
+      stream.Close();
+    });
+  });
+  EXPECT_TRUE(Eventually([&] { return streams.Value() == streams_before + 1; })) << streams.Value();
+  EXPECT_EQ(connections.Value(), connections_before + 1);
+  release.set_value();
+  EXPECT_EQ(fetched.get().body, "data: open\n\n");
+  EXPECT_TRUE(Eventually([&] { return streams.Value() == streams_before; })) << streams.Value();
+  EXPECT_TRUE(Eventually([&] { return connections.Value() == connections_before; })) << connections.Value();
 }
 
 TEST(ServerStreaming, AsyncHandlersRunOnTheIoThreads) {

@@ -41,6 +41,8 @@ void MigrateWithRetry(const std::string& database_url, const std::vector<db::Sch
       spdlog::info("database schema up to date ({} migration(s) applied)", applied);
       return;
     } catch (const db::DbError& error) {
+      // A migration the server refuses (its SQL, a constraint) fails the same way every time.
+      if (!error.IsTransient()) throw;
       const auto delay = backoff.Next();
       if (attempt >= attempts || std::chrono::steady_clock::now() + delay > give_up_at) throw;
       spdlog::warn("database not ready ({}); retrying in {} ms", error.what(), delay.count());
@@ -63,7 +65,7 @@ http::Router::ErrorMapper UnavailableWhenTheDatabaseIs() {
             ? "The database connection failed while the change was being committed, so it may have been "
               "applied: check before sending it again (an Idempotency-Key makes a repeat safe)"
             : "The service is temporarily unavailable; try again shortly";
-    return http::ProblemError(503, detail).WithRetryAfter(1).ToResponse();
+    return http::ProblemError(503, detail).WithRetryAfter(1).WithReason("database_unavailable").ToResponse();
   };
 }
 

@@ -12,7 +12,8 @@ namespace kpo::service {
 
 // Applies `schemas` (libraries' first, then the service's own: see db::Migrate), waiting (with
 // jittered backoff, up to `attempts` tries and about 55 s) for PostgreSQL to accept connections:
-// services may start before the database. Throws the last error when it never does. A migration's statements
+// services may start before the database. Throws the last error when it never does, and at once an
+// error that is not transient (db::DbError::IsTransient: a migration's SQL refused). A migration's statements
 // may run for 15 minutes (a request's get 10 s).
 void MigrateWithRetry(const std::string& database_url, const std::vector<db::Schema>& schemas,
                       const std::string& lock_name, int attempts = 100);
@@ -22,9 +23,11 @@ inline void MigrateWithRetry(const std::string& database_url, const std::vector<
   MigrateWithRetry(database_url, {db::ServiceSchema(migrations)}, lock_name, attempts);
 }
 
-// Answers 503 with Retry-After (problem+json) for a request that failed because the database was
-// unavailable (see db::DbError::IsUnavailable) or too slow (statement or lock timeout), instead
-// of a 500: the client did nothing wrong and may try again shortly.
+// Answers 503 with Retry-After (problem+json) for a request that failed because of the database,
+// not the request (db::DbError::IsTransient: unavailable, too slow — a statement or lock timeout —,
+// out of resources, read-only during a failover, an I/O error), instead of a 500: the client did
+// nothing wrong and may try again shortly. A lost COMMIT (IsOutcomeUnknown) is said to have maybe
+// been applied.
 http::Router::ErrorMapper UnavailableWhenTheDatabaseIs();
 
 }  // namespace kpo::service

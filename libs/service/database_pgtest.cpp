@@ -2,6 +2,8 @@
 // database).
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "core/ids.hpp"
 #include "db/test_database.hpp"
 #include "service/database.hpp"
@@ -23,6 +25,18 @@ TEST(MigrateWithRetry, MigrationsRunWithMinutesForEachStatement) {
   const auto url = db::TestDatabaseUrl();
   EXPECT_NO_THROW(MigrateWithRetry(url, schemas, "migration-timeout-test", 1));
   db::Connection(url, {}).Exec("DELETE FROM schema_migrations WHERE component = $1", {component});
+}
+
+// A migration the server refuses fails the same way every time: start-up fails at once with the
+// server's reason, not after a minute of "database not ready".
+TEST(MigrateWithRetry, AMigrationTheServerRefusesFailsAtOnce) {
+  const std::string component = "migration-refused-test-" + core::RandomHex(6);
+  const std::vector<db::Schema> schemas{
+      {component, {{1, "0001_broken.sql", "CREATE TABLEE broken (id int)"}}}};
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(MigrateWithRetry(db::TestDatabaseUrl(), schemas, "migration-refused-test", 100), db::DbError);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5))
+      << "a syntax error is not retried";
 }
 
 // Any transient failure of the database is a 503 with Retry-After (never a 500); one whose COMMIT

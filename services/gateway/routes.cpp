@@ -166,6 +166,7 @@ class Edge : public std::enable_shared_from_this<Edge> {
       co_return http::ProblemError(429,
                                    "Too many live-update streams are open from this address; close one first")
           .WithRetryAfter(5)
+          .WithReason("stream_quota")
           .ToResponse();
     }
     // Given back however this coroutine ends, unless the stream takes it over.

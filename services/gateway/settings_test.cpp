@@ -2,37 +2,36 @@
 #include "gateway/settings.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace kpo::gateway {
 namespace {
 
-constexpr const char* kVariables[] = {"GATEWAY_LISTEN",
-                                      "GATEWAY_JWT_SECRET",
-                                      "GATEWAY_ORDERS_UPSTREAMS",
-                                      "GATEWAY_RATE_IP_RPS",
-                                      "GATEWAY_TRUSTED_PROXIES",
-                                      "GATEWAY_METRICS_FROM",
-                                      "GATEWAY_UPSTREAM_TIMEOUT_MS",
-                                      "GATEWAY_UPSTREAM_STALL_MS",
-                                      "GATEWAY_PAYMENTS_UPSTREAMS",
-                                      "GATEWAY_SHED_PASS_PERCENT",
-                                      "GATEWAY_IO_NICE",
-                                      "GATEWAY_SHED_MAX_PERCENT",
-                                      "GATEWAY_IDLE_TIMEOUT_MS"};
+// Every GATEWAY_* variable of the environment the test runs in (a developer's shell may export
+// any of them), so that each test sees only what it sets.
+void UnsetGatewayVariables() {
+  std::vector<std::string> names;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    if (text.starts_with("GATEWAY_")) names.emplace_back(text.substr(0, text.find('=')));
+  }
+  for (const auto& name : names) unsetenv(name.c_str());
+}
 
 class Settings : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : kVariables) unsetenv(name);
+    UnsetGatewayVariables();
     setenv("GATEWAY_JWT_SECRET", "a-secret-long-enough-for-hs256-signing", 1);
   }
-  void TearDown() override {
-    for (const char* name : kVariables) unsetenv(name);
-  }
+  void TearDown() override { UnsetGatewayVariables(); }
 };
 
 TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
@@ -62,6 +61,10 @@ TEST_F(Settings, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(settings.server.queue.target, std::chrono::milliseconds(0));
   EXPECT_EQ(settings.server.queue.max_wait, std::chrono::milliseconds(5000));
   EXPECT_EQ(settings.server.io_nice, -10);
+  EXPECT_EQ(settings.server.max_connections_per_peer, 256U);
+  ASSERT_TRUE(settings.server.unbounded_peer);
+  EXPECT_TRUE(settings.server.unbounded_peer("127.0.0.2")) << "the UI's nginx bounds its own clients";
+  EXPECT_FALSE(settings.server.unbounded_peer("127.0.0.1"));
 }
 
 TEST_F(Settings, TheShedMaxPercentIsAShareOfAll) {

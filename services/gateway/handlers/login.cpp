@@ -35,7 +35,8 @@ http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, LoginThrot
   if (const auto wait = throttle.Admit(name, client, LoginThrottle::Clock::now()); wait.count() > 0) {
     const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
     throw http::ProblemError(429, "Too many failed logins for this account or from this address; retry later")
-        .WithRetryAfter(static_cast<int>(std::max<std::int64_t>(1, seconds)));
+        .WithRetryAfter(static_cast<int>(std::max<std::int64_t>(1, seconds)))
+        .WithReason("login_throttle");
   }
   if (!UsernameError(*username)) {
     // The connection goes back to the pool before the slow verification below.

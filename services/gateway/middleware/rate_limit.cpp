@@ -26,7 +26,9 @@ std::optional<http::Response> Limit(RateLimiter& limiter, const std::string& key
   std::chrono::milliseconds retry{0};
   if (limiter.Allow(key, retry)) return std::nullopt;
   (scope == LimitScope::kUser ? by_user : by_ip).Add();
-  return TooManyRequests(retry);
+  auto refused = TooManyRequests(retry);
+  refused.reason = scope == LimitScope::kUser ? "rate_limit_user" : "rate_limit_ip";
+  return refused;
 }
 
 observability::Counter& ShedCounter() {
@@ -44,6 +46,7 @@ http::Response Overloaded() {
       503, "More orders are arriving than can be taken right now; try again in a second", {},
       http::kOverloadedProblemType);
   response.SetHeader("Retry-After", "1");
+  response.reason = "shed";
   return response;
 }
 

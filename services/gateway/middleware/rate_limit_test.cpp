@@ -27,6 +27,7 @@ TEST(RateLimit, ALimiterRefusesOnceTheBurstIsSpent) {
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status, 429);
   EXPECT_EQ(http::FindHeader(refused->headers, "Retry-After"), "1");
+  EXPECT_EQ(refused->reason, "rate_limit_user");
   EXPECT_FALSE(Limit(limiter, "b", LimitScope::kUser).has_value()) << "another key has a bucket of its own";
 }
 
@@ -41,7 +42,7 @@ TEST(RateLimit, RefusalsAreCountedByScope) {
   RateLimiter limiter(1, 1);
   EXPECT_FALSE(Limit(limiter, "10.0.0.1", LimitScope::kIp).has_value());
   EXPECT_TRUE(Limit(limiter, "10.0.0.1", LimitScope::kIp).has_value());
-  EXPECT_TRUE(Limit(limiter, "10.0.0.1", LimitScope::kIp).has_value());
+  EXPECT_EQ(Limit(limiter, "10.0.0.1", LimitScope::kIp)->reason, "rate_limit_ip");
   EXPECT_EQ(by_ip.Value() - ip_before, 2U);
   EXPECT_EQ(by_user.Value(), user_before);
 }
@@ -55,6 +56,7 @@ TEST(RateLimit, OverloadedAsksForOneSecond) {
   const auto response = Overloaded();
   EXPECT_EQ(response.status, 503);
   EXPECT_EQ(http::FindHeader(response.headers, "Retry-After"), "1");
+  EXPECT_EQ(response.reason, "shed") << "the access line tells it from orders' own refusal, passed on";
 }
 
 TEST(RateLimit, OnlyAnOverloadRefusalOpensTheSheddingWindow) {

@@ -29,6 +29,7 @@
 #include "gateway/proxy/request_head.hpp"
 #include "gateway/proxy/resolve.hpp"
 #include "gateway/proxy/upstream_error.hpp"
+#include "http/access_log.hpp"
 #include "http/client.hpp"
 #include "http/deadline.hpp"
 #include "http/parsers.hpp"
@@ -137,8 +138,17 @@ struct Upstream::Impl {
 
   void MarkSuccess(Replica& replica) { replica.consecutive_failures.store(0); }
 
+  // An attempt of `request` on `replica` failed (`what`, when there is more to say than its answer):
+  // a warning with the request's ids, set here between suspensions (never held across one).
+  void Failed(Replica& replica, const http::Request& request, std::string_view what) {
+    const auto log_context = http::LogContextOf(request);
+    if (!what.empty()) spdlog::warn("upstream {}: {}", options.name, what);
+    MarkFailure(replica);
+  }
+
   // Once per stall (until the replica answers again): a warning, then a count per refused request.
-  void ReportStall(Replica& replica) {
+  void ReportStall(Replica& replica, const http::Request& request) {
+    const auto log_context = http::LogContextOf(request);
     stalled_refusals.Add();
     if (!replica.answers.FirstReportOfThisStall()) return;
     spdlog::warn(
@@ -296,8 +306,7 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
   const bool read = request.method == "GET" || request.method == "HEAD";
   const bool keyed = request.Header("Idempotency-Key").has_value();
   Replica* previous = nullptr;
-  auto failure = UpstreamErrorKind::kConnect;
-  bool maybe_applied = false;  // a write reached a replica and got no answer
+  Unanswered unanswered{.failure = UpstreamErrorKind::kConnect, .read = read, .keyed = keyed};
   // Another attempt only when the last cannot have applied the request or repeating it is harmless
   // (MayRetryElsewhere): a replica being replaced or killed must not fail a request another can serve.
   // Three with several replicas: the first may fail on a connection pooled before a replica restarted
@@ -317,37 +326,36 @@ asio::awaitable<http::Response> Upstream::Forward(const http::Request& request, 
     // refused at once, as unavailable (nothing was sent), instead of waiting behind the held ones.
     std::optional<StallProbe> probe;
     if (replica.Stalled(Clock::now(), impl_->options.stall) && !probe.emplace(replica.answers).Granted()) {
-      impl_->ReportStall(replica);
-      failure = UpstreamErrorKind::kConnect;
+      impl_->ReportStall(replica, request);
+      unanswered.failure = UpstreamErrorKind::kConnect;
+      unanswered.stalled = true;
       break;
     }
     // The edge of an upstream call: a failure becomes a retry or a 502/503/504 answer.
+    std::string failed;
     try {
       auto response = co_await impl_->Attempt(replica, request, extra_headers);
       if (response.status == 503 && read && attempt == 0 && several) {
-        impl_->MarkFailure(replica);
+        impl_->Failed(replica, request, {});
         continue;
       }
       impl_->MarkSuccess(replica);
       co_return response;
     } catch (const UpstreamError& error) {
-      failure = error.Kind();
-      spdlog::warn("upstream {}: {}", impl_->options.name, error.what());
+      unanswered.failure = error.Kind();
+      failed = error.what();
     } catch (const std::exception& error) {
       // Anything else (e.g. out of memory) is no answer either, and no timeout.
-      failure = UpstreamErrorKind::kTransport;
-      spdlog::warn("upstream {}: {}", impl_->options.name, error.what());
+      unanswered.failure = UpstreamErrorKind::kTransport;
+      failed = error.what();
     }
-    impl_->MarkFailure(replica);
-    maybe_applied = maybe_applied || (!read && failure != UpstreamErrorKind::kConnect);
+    impl_->Failed(replica, request, failed);
+    const auto failure = unanswered.failure;
+    unanswered.maybe_applied = unanswered.maybe_applied || (!read && failure != UpstreamErrorKind::kConnect);
     if (several ? !MayRetryElsewhere(read, keyed, failure) : !MayRetryOnSameReplica(read, keyed, failure))
       break;
   }
-  const int status = StatusFor(failure, read || keyed);
-  auto problem =
-      http::ProblemResponse(status, FailureDetail(impl_->options.name, status, read, maybe_applied));
-  if (status == 503) problem.SetHeader("Retry-After", "1");
-  co_return problem;
+  co_return UnansweredResponse(impl_->options.name, unanswered);
 }
 
 bool Upstream::AnyReplicaReady(const std::string& path) const {

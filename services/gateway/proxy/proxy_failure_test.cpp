@@ -9,11 +9,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <initializer_list>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -197,7 +199,12 @@ struct GatewayBefore {
   explicit GatewayBefore(UpstreamOptions options) : upstream(std::move(options)) {
     for (const char* method : {"GET", "POST"}) {
       router.AddAsync(method, "/api/orders",
-                      [this](http::Request& request) { return upstream.Forward(request, {}); });
+                      [this](http::Request& request) -> boost::asio::awaitable<http::Response> {
+                        auto response = co_await upstream.Forward(request, {});
+                        const std::lock_guard lock(mutex);
+                        reasons.emplace_back(response.reason);
+                        co_return response;
+                      });
     }
     server.emplace(router, http::ServerOptions{});
   }
@@ -208,9 +215,17 @@ struct GatewayBefore {
   GatewayBefore(const GatewayBefore&) = delete;
   GatewayBefore& operator=(const GatewayBefore&) = delete;
 
+  // The reason of each answer, for the gateway's access line (never sent), in the order they came.
+  std::vector<std::string> Reasons() {
+    const std::lock_guard lock(mutex);
+    return reasons;
+  }
+
   Upstream upstream;
   http::Router router;
   std::optional<http::LoopbackServer> server;
+  std::mutex mutex;
+  std::vector<std::string> reasons;
 };
 
 // The only replica was killed holding a read: it never answered, and a read is safe to repeat, so
@@ -224,6 +239,7 @@ TEST(ProxyFailure, AReadTheOnlyReplicaDiedHoldingIsUnavailableWithRetryAfter) {
   EXPECT_EQ(response.status, 503) << response.body;
   EXPECT_EQ(response.Header("Retry-After"), "1");
   EXPECT_EQ(replica.RequestsSeen(), 1);
+  EXPECT_EQ(gateway.Reasons(), std::vector<std::string>{"upstream_connect"}) << "the repeat was refused";
   spdlog::set_level(spdlog::level::warn);
 }
 
@@ -250,6 +266,7 @@ TEST(ProxyFailure, AnUnkeyedWriteTheOnlyReplicaDiedHoldingIsNotRepeated) {
   EXPECT_NE(response.body.find("may have been applied"), std::string::npos) << response.body;
   EXPECT_FALSE(response.Header("Retry-After")) << "a Retry-After invites a blind repeat";
   EXPECT_EQ(replica.RequestsSeen(), 1);
+  EXPECT_EQ(gateway.Reasons(), std::vector<std::string>{"upstream_transport"});
   spdlog::set_level(spdlog::level::warn);
 }
 
@@ -285,6 +302,7 @@ TEST(ProxyFailure, AKeyedWriteOrReadWhoseRepeatWasResetTooIsUnavailableWithRetry
       EXPECT_NE(response.body.find("same Idempotency-Key"), std::string::npos) << response.body;
     }
     EXPECT_EQ(replica.RequestsSeen(), 2);
+    EXPECT_EQ(gateway.Reasons(), std::vector<std::string>{"upstream_transport"});
   }
   spdlog::set_level(spdlog::level::warn);
 }
@@ -332,6 +350,11 @@ TEST(ProxyFailure, RequestsForTheOnlyReplicaWhileItIsStalledAreRefusedAtOnceButO
   const auto timed_out = held.get();
   EXPECT_EQ(timed_out.status, 504) << timed_out.body;
   EXPECT_NE(timed_out.body.find("may have been applied"), std::string::npos) << timed_out.body;
+  auto reasons = gateway.Reasons();
+  std::sort(reasons.begin(), reasons.end());
+  EXPECT_EQ(reasons, (std::vector<std::string>{"upstream_stalled", "upstream_stalled", "upstream_timeout",
+                                               "upstream_timeout"}))
+      << "two refused at once, the held request and the probe timed out";
   spdlog::set_level(spdlog::level::warn);
 }
 

@@ -4,6 +4,8 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "http/problem.hpp"
+
 namespace kpo::gateway {
 
 int StatusFor(UpstreamErrorKind kind, bool safe_to_repeat) {
@@ -19,6 +21,24 @@ int StatusFor(UpstreamErrorKind kind, bool safe_to_repeat) {
   }
   return 502;
 }
+
+namespace {
+
+std::string_view ReasonFor(UpstreamErrorKind kind) {
+  switch (kind) {
+    case UpstreamErrorKind::kConnect:
+      return "upstream_connect";
+    case UpstreamErrorKind::kTimeout:
+      return "upstream_timeout";
+    case UpstreamErrorKind::kTransport:
+      return "upstream_transport";
+    case UpstreamErrorKind::kProtocol:
+      return "upstream_protocol";
+  }
+  return "upstream_transport";
+}
+
+}  // namespace
 
 std::string FailureDetail(const std::string& service, int status, bool read, bool maybe_applied) {
   if (status == 503 && maybe_applied) {
@@ -55,6 +75,15 @@ UpstreamErrorKind KindOf(const boost::system::error_code& error, bool deadline_e
     return UpstreamErrorKind::kProtocol;
   }
   return connecting ? UpstreamErrorKind::kConnect : UpstreamErrorKind::kTransport;
+}
+
+http::Response UnansweredResponse(const std::string& service, const Unanswered& unanswered) {
+  const int status = StatusFor(unanswered.failure, unanswered.read || unanswered.keyed);
+  auto problem = http::ProblemResponse(
+      status, FailureDetail(service, status, unanswered.read, unanswered.maybe_applied));
+  if (status == 503) problem.SetHeader("Retry-After", "1");
+  problem.reason = unanswered.stalled ? "upstream_stalled" : ReasonFor(unanswered.failure);
+  return problem;
 }
 
 }  // namespace kpo::gateway

@@ -5,6 +5,9 @@
 #include <boost/system/error_code.hpp>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+
+#include "http/message.hpp"
 
 namespace kpo::gateway {
 
@@ -24,6 +27,21 @@ enum class UpstreamErrorKind {
 // (a keyed write with the same key). Only an unkeyed write gets 502 then: it may have been applied,
 // and a Retry-After would invite a blind repeat that places it twice.
 int StatusFor(UpstreamErrorKind kind, bool safe_to_repeat);
+
+// What became of a request no replica answered.
+struct Unanswered {
+  UpstreamErrorKind failure = UpstreamErrorKind::kConnect;  // the last attempt's
+  bool stalled = false;        // refused at once: every replica left held requests it had not answered
+  bool read = false;           // GET or HEAD
+  bool keyed = false;          // a write with an Idempotency-Key
+  bool maybe_applied = false;  // a write reached a replica and got no answer
+};
+
+// The problem the gateway answers for `unanswered` by `service`: StatusFor's status, FailureDetail's
+// words, Retry-After: 1 with a 503, and the reason on its access line (http::Response::reason):
+// "upstream_stalled", or by the failure's kind "upstream_connect", "upstream_timeout",
+// "upstream_transport" or "upstream_protocol".
+http::Response UnansweredResponse(const std::string& service, const Unanswered& unanswered);
 
 // What the client is told when no replica could answer with `status` (StatusFor). A write that
 // reached a replica and got no answer may have been applied: the client is told so, not invited to

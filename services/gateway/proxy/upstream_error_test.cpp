@@ -67,6 +67,33 @@ TEST(UpstreamError, TheOnlyReplicaGetsARequestAgainOnlyAfterItsConnectionBrokeAn
   EXPECT_FALSE(MayRetryOnSameReplica(true, false, UpstreamErrorKind::kProtocol));
 }
 
+// The answer for a request no replica answered: its status, Retry-After only with a 503, and the
+// reason its access line names (never sent).
+TEST(UpstreamError, AnUnansweredRequestsAnswerNamesWhyOnTheAccessLine) {
+  const auto stalled =
+      UnansweredResponse("orders", {.failure = UpstreamErrorKind::kConnect, .stalled = true, .read = true});
+  EXPECT_EQ(stalled.status, 503);
+  EXPECT_EQ(http::FindHeader(stalled.headers, "Retry-After"), "1");
+  EXPECT_EQ(stalled.reason, "upstream_stalled");
+  const auto timed_out = UnansweredResponse("orders", {.failure = UpstreamErrorKind::kTimeout});
+  EXPECT_EQ(timed_out.status, 504);
+  EXPECT_FALSE(http::FindHeader(timed_out.headers, "Retry-After"));
+  EXPECT_EQ(timed_out.reason, "upstream_timeout");
+  const auto reset_unkeyed =
+      UnansweredResponse("orders", {.failure = UpstreamErrorKind::kTransport, .maybe_applied = true});
+  EXPECT_EQ(reset_unkeyed.status, 502);
+  EXPECT_EQ(reset_unkeyed.reason, "upstream_transport");
+  EXPECT_NE(reset_unkeyed.body.find("may have been applied"), std::string::npos) << reset_unkeyed.body;
+  const auto reset_keyed = UnansweredResponse(
+      "orders", {.failure = UpstreamErrorKind::kTransport, .keyed = true, .maybe_applied = true});
+  EXPECT_EQ(reset_keyed.status, 503);
+  EXPECT_NE(reset_keyed.body.find("same Idempotency-Key"), std::string::npos) << reset_keyed.body;
+  EXPECT_EQ(UnansweredResponse("orders", {.failure = UpstreamErrorKind::kConnect}).reason,
+            "upstream_connect");
+  EXPECT_EQ(UnansweredResponse("orders", {.failure = UpstreamErrorKind::kProtocol}).reason,
+            "upstream_protocol");
+}
+
 TEST(UpstreamError, AnExpiredDeadlineIsATimeoutWhateverTheErrorCodeSays) {
   const auto aborted = make_error_code(asio_error::operation_aborted);
   EXPECT_EQ(KindOf(aborted, true, true), UpstreamErrorKind::kTimeout);

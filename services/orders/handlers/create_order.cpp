@@ -28,6 +28,8 @@ http::Router::GateAnswer AdmitOrRefuse(Admission& admission) {
   return {.refusal = http::ProblemError(503, detail)
                          .WithType(std::string(http::kOverloadedProblemType))
                          .WithRetryAfter(1)
+                         .WithReason(refusal == Admission::Refusal::kInFlight ? "admission_in_flight"
+                                                                              : "admission_pipeline_behind")
                          .ToResponse(),
           .ticket = nullptr};
 }

@@ -35,7 +35,8 @@ http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Reque
   auto subscription = live.Subscribe(user_id);
   if (!subscription) {
     throw http::ProblemError(429, "Too many live-update streams are open for this user; close one first")
-        .WithRetryAfter(5);
+        .WithRetryAfter(5)
+        .WithReason("stream_quota");
   }
   // Until the server holds the stream, nothing else would ever let go of its subscription: if this
   // handler fails first (the replay read finds the pool exhausted or the database restarting), the
