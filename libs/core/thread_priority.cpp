@@ -1,5 +1,6 @@
 #include "core/thread_priority.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,6 +18,17 @@ id_t ThisThreadId() { return static_cast<id_t>(::syscall(SYS_gettid)); }
 std::error_code SetThisThreadNice(int nice) {
   if (::setpriority(PRIO_PROCESS, ThisThreadId(), nice) != 0) return {errno, std::generic_category()};
   return {};
+}
+
+bool PrioritiseThisThread(int nice, std::string_view what) {
+  if (nice == 0) return false;
+  if (const std::error_code error = SetThisThreadNice(nice)) {
+    spdlog::warn("{} stay at nice {}: nice {} was refused ({}); it needs CAP_SYS_NICE", what,
+                 ThisThreadNice(), nice, error.message());
+    return false;
+  }
+  spdlog::info("{} at nice {}", what, nice);
+  return true;
 }
 
 int ThisThreadNice() {

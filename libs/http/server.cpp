@@ -16,11 +16,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <mutex>
 #include <optional>
 #include <system_error>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "core/thread_name.hpp"
@@ -29,6 +27,7 @@
 #include "http/deadline.hpp"
 #include "http/handler_runner.hpp"
 #include "http/parsers.hpp"
+#include "http/peer_connections.hpp"
 #include "http/problem.hpp"
 #include "http/request_reader.hpp"
 #include "http/stream.hpp"
@@ -60,35 +59,6 @@ struct Connection {
   SocketDeadline deadline;
 };
 
-// Gives the calling I/O thread the options' nice value; returns whether it took. A refusal is
-// logged once per server, with what it takes, and the threads run on at their value.
-bool PrioritiseThisIoThread(const ServerOptions& options) {
-  if (options.io_nice == 0) return false;
-  if (const std::error_code error = core::SetThisThreadNice(options.io_nice)) {
-    spdlog::warn("HTTP I/O threads stay at nice {}: nice {} was refused ({}); it needs CAP_SYS_NICE",
-                 core::ThisThreadNice(), options.io_nice, error.message());
-    return false;
-  }
-  spdlog::info("HTTP I/O threads at nice {}", options.io_nice);
-  return true;
-}
-
-// Connections refused because their peer address held max_connections_per_peer already.
-observability::Counter& PeerBoundRefusals() {
-  static auto& counter = observability::Registry::Global().GetCounter(
-      "http_connections_refused_total",
-      "Connections answered 429 and closed because their address held its bound of connections already.");
-  return counter;
-}
-
-// The client connections the process's servers hold open, on /metrics: each holds a descriptor
-// (process_open_fds against process_max_fds); the streams among them are http_streams_open.
-observability::Gauge& OpenConnections() {
-  static auto& gauge = observability::Registry::Global().GetGauge(
-      "http_connections_open", "Client connections the HTTP servers hold open, streams included.");
-  return gauge;
-}
-
 }  // namespace
 
 struct Server::Impl {
@@ -109,15 +79,9 @@ struct Server::Impl {
   std::atomic<int> streaming{0};
   std::atomic<int> unserved{0};  // connections accepted whose first request is not yet served
   std::atomic<bool> stopping{false};
-  // Connections held per peer address (ServerOptions::max_connections_per_peer); sessions of every
-  // loop take and return slots.
-  std::mutex peers_mutex;
-  std::unordered_map<std::string, std::size_t> per_peer;
+  PeerConnections peers{options.max_connections_per_peer, options.unbounded_peer};
 
-  Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r) {
-    OpenConnections();
-    PeerBoundRefusals();
-  }
+  Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r) {}
 
   static std::vector<std::unique_ptr<asio::io_context>> MakeLoops(int count) {
     std::vector<std::unique_ptr<asio::io_context>> out;
@@ -256,37 +220,19 @@ struct Server::Impl {
     co_return served;
   }
 
-  enum class PeerSlot {
-    kNotCounted,  // no bound, or a peer the options leave unbounded
-    kTaken,       // to be given back at the close (ReturnPeerSlot)
-    kRefused,     // the peer holds its bound already
-  };
-  PeerSlot TakePeerSlot(const std::string& peer) {
-    if (options.max_connections_per_peer == 0 || peer.empty()) return PeerSlot::kNotCounted;
-    if (options.unbounded_peer && options.unbounded_peer(peer)) return PeerSlot::kNotCounted;
-    const std::lock_guard lock(peers_mutex);
-    auto& held = per_peer[peer];  // never 0 when refused: the bound is above 0
-    if (held >= options.max_connections_per_peer) return PeerSlot::kRefused;
-    ++held;
-    return PeerSlot::kTaken;
-  }
-
-  void ReturnPeerSlot(const std::string& peer) {
-    const std::lock_guard lock(peers_mutex);
-    const auto found = per_peer.find(peer);
-    if (found != per_peer.end() && --found->second == 0) per_peer.erase(found);
-  }
-
   // A connection over its peer's bound: 429 without reading the request (it may never come), then
   // the close, after the client had a moment to read the answer.
   asio::awaitable<void> RefuseOverPeerBound(Connection& connection, const std::string& peer) {
-    PeerBoundRefusals().Add();
     spdlog::warn("refused a connection from {}: it holds {} already", peer, options.max_connections_per_peer);
     auto refusal = ProblemError(429, "Too many connections from this address; close some before opening more")
                        .WithRetryAfter(5)
                        .ToResponse();
     co_await WriteResponse(connection, std::move(refusal), 11, false, false);
     co_await DrainBeforeClose(connection.socket, connection.deadline, kSlowClientDrain);
+    unserved.fetch_sub(1);
+    beast::error_code ignored;
+    connection.socket.shutdown(tcp::socket::shutdown_both, ignored);
+    Closed({});
   }
 
   asio::awaitable<void> Session(tcp::socket socket, std::size_t loop) {
@@ -294,17 +240,10 @@ struct Server::Impl {
     const auto endpoint = socket.remote_endpoint(ignored);
     const std::string remote = ignored ? "" : endpoint.address().to_string();
     Connection connection(std::move(socket));
-    const auto peer_slot = TakePeerSlot(remote);
-    if (peer_slot == PeerSlot::kRefused) {
-      co_await RefuseOverPeerBound(connection, remote);
-      unserved.fetch_sub(1);
-      connection.socket.shutdown(tcp::socket::shutdown_both, ignored);
-      Closed(nullptr);
-      co_return;
-    }
-    // The peer's slot is given back when the connection closes, however it ends.
-    const bool counted = peer_slot == PeerSlot::kTaken;
-    const std::string* slot = counted ? &remote : nullptr;
+    const auto taken = peers.Take(remote);
+    if (taken == PeerConnections::Slot::kRefused) co_return co_await RefuseOverPeerBound(connection, remote);
+    // The peer's slot, given back when the connection closes however it ends (empty: none taken).
+    const std::string slot = taken == PeerConnections::Slot::kTaken ? remote : std::string();
     Served served;
     {
       beast::flat_buffer buffer(ReadBufferLimit(options.header_limit));
@@ -325,9 +264,9 @@ struct Server::Impl {
                   {.registry = &streams[loop],
                    .write_timeout = options.write_timeout,
                    .on_finished =
-                       [this, peer = counted ? remote : std::string()] {
+                       [this, slot] {
                          streaming.fetch_sub(1);
-                         Closed(peer.empty() ? nullptr : &peer);
+                         Closed(slot);
                        },
                    .chunked = served.chunked});
       co_return;
@@ -336,9 +275,9 @@ struct Server::Impl {
     Closed(slot);
   }
 
-  // A connection closed; `peer_slot`, when not null, names the peer whose slot it held.
-  void Closed(const std::string* peer_slot) {
-    if (peer_slot != nullptr) ReturnPeerSlot(*peer_slot);
+  // A connection closed; `peer_slot` names the peer whose slot it held (empty: none).
+  void Closed(const std::string& peer_slot) {
+    if (!peer_slot.empty()) peers.Return(peer_slot);
     connections.fetch_sub(1);
     OpenConnections().Add(-1);
   }
@@ -440,7 +379,8 @@ void Server::Run(bool handle_signals) {
   spdlog::info("{} listening on {}:{}", impl_->options.service, impl_->options.host, Port());
   // The first loop runs on the calling thread; the others start from it and so start with its
   // nice value (set on each all the same, so that none depends on how threads inherit it).
-  const bool prioritised = PrioritiseThisIoThread(impl_->options);
+  // A refusal is logged once per server, with what it takes.
+  const bool prioritised = core::PrioritiseThisThread(impl_->options.io_nice, "HTTP I/O threads");
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl_->loops.size(); ++i) {
     threads.emplace_back([this, i, prioritised] {

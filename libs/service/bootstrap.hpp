@@ -60,7 +60,7 @@ struct ServiceSettings {
   // transactions per message. <PREFIX>_CONSUMER_PRIORITY=false deals them out evenly.
   bool consumer_priority = true;
   // Database, broker, batch, poll, hand-off and orphan age filled in (the delete delay is the
-  // service's: <PREFIX>_RELAY_DELETE_DELAY_MS, read by its main); relay.handoff is
+  // service's: <PREFIX>_RELAY_DELETE_DELAY_MS, read by its settings); relay.handoff is
   // null when the hand-off is off (<PREFIX>_RELAY_WAKEUP=false: the relays only poll, every row).
   messaging::RelayOptions relay;
   // Database filled in; retention from <PREFIX>_INBOX_RETENTION_H (default a week).

@@ -3,7 +3,6 @@
 
 #include <thread>
 
-#include "contract/events.hpp"
 #include "core/config.hpp"
 #include "core/limits.hpp"
 #include "core/process.hpp"
@@ -13,6 +12,7 @@
 #include "payments/handlers/handlers.hpp"
 #include "payments/messaging/events.hpp"
 #include "payments/messaging/order_created_consumer.hpp"
+#include "payments/settings.hpp"
 #include "service/bootstrap.hpp"
 
 namespace kpo::generated {
@@ -22,16 +22,6 @@ const std::vector<kpo::db::Migration>& payments_app_migrations();
 namespace {
 
 using namespace kpo;
-
-service::ServiceSettings ReadSettings(core::Config& config) {
-  auto settings = service::ReadServiceSettings(config, "PAYMENTS", "payments", "127.0.0.1:5002",
-                                               "postgresql://kpo:kpo@localhost:5432/payments");
-  settings.relay.exchanges = {std::string(contract::kPaymentsExchange)};
-  // Nothing waits for payments' rows to go: what was confirmed within 100 ms is deleted in one commit.
-  settings.relay.delete_delay =
-      config.Millis("PAYMENTS_RELAY_DELETE_DELAY_MS", messaging::RelayOptions{}.delete_delay);
-  return settings;
-}
 
 void AddAccountRoutes(http::Router& router, db::Pool& pool) {
   router.Add("POST", "/api/accounts", [&](http::Request& r) { return payments::CreateAccount(pool, r); });
@@ -45,7 +35,7 @@ void AddAccountRoutes(http::Router& router, db::Pool& pool) {
 // Migrates the database, then serves the API, the outbox relays and the order consumers until
 // SIGINT or SIGTERM.
 void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
-  const auto settings = ReadSettings(config);
+  const auto settings = payments::ReadPaymentsSettings(config);
   const auto& database_url = settings.database_url;
   config.LogEffective("payments");
 
