@@ -3,6 +3,8 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "http/message.hpp"
 
@@ -60,6 +62,12 @@ class ProblemError : public std::runtime_error {
   std::string type_;
   std::string_view reason_;
 };
+
+// A live-update stream refused by a quota (orders' per user, the gateway's per address): 429, to be
+// tried again in 5 s, once a stream of the same client may have closed.
+inline ProblemError StreamQuotaExceeded(std::string detail) {
+  return ProblemError(429, std::move(detail)).WithRetryAfter(5).WithReason("stream_quota");
+}
 
 // The standard reason phrase for a status ("Not Found").
 std::string_view ReasonPhrase(int status);

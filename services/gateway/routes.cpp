@@ -163,10 +163,8 @@ class Edge : public std::enable_shared_from_this<Edge> {
                                                  const auth::Claims& claims) {
     std::string address(request.Client());
     if (!streams_.TryOpen(address)) {
-      co_return http::ProblemError(429,
-                                   "Too many live-update streams are open from this address; close one first")
-          .WithRetryAfter(5)
-          .WithReason("stream_quota")
+      co_return http::StreamQuotaExceeded(
+          "Too many live-update streams are open from this address; close one first")
           .ToResponse();
     }
     // Given back however this coroutine ends, unless the stream takes it over.

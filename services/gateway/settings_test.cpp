@@ -2,36 +2,25 @@
 #include "gateway/settings.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include "core/environment_testing.hpp"
 
 namespace kpo::gateway {
 namespace {
 
-// Every GATEWAY_* variable of the environment the test runs in (a developer's shell may export
-// any of them), so that each test sees only what it sets.
-void UnsetGatewayVariables() {
-  std::vector<std::string> names;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string_view text(*entry);
-    if (text.starts_with("GATEWAY_")) names.emplace_back(text.substr(0, text.find('=')));
-  }
-  for (const auto& name : names) unsetenv(name.c_str());
-}
-
 class Settings : public ::testing::Test {
  protected:
   void SetUp() override {
-    UnsetGatewayVariables();
+    core::UnsetVariablesStartingWith({"GATEWAY_"});
     setenv("GATEWAY_JWT_SECRET", "a-secret-long-enough-for-hs256-signing", 1);
   }
-  void TearDown() override { UnsetGatewayVariables(); }
+  void TearDown() override { core::UnsetVariablesStartingWith({"GATEWAY_"}); }
 };
 
 TEST_F(Settings, DefaultsAreTheDocumentedOnes) {

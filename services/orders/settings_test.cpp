@@ -3,38 +3,26 @@
 #include "orders/settings.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include "core/environment_testing.hpp"
 
 namespace kpo::orders {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Every variable these settings read that the environment the test runs in may hold (a developer's
-// shell, the test runner's), so that each test sees only what it sets.
-void UnsetOrdersVariables() {
-  std::vector<std::string> names;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string_view text(*entry);
-    if (text.starts_with("ORDERS_") || text.starts_with("RABBITMQ_URL=") ||
-        text.starts_with("KPO_FAILPOINTS=")) {
-      names.emplace_back(text.substr(0, text.find('=')));
-    }
-  }
-  for (const auto& name : names) unsetenv(name.c_str());
-}
-
 class OrdersSettingsTest : public ::testing::Test {
  protected:
-  void SetUp() override { UnsetOrdersVariables(); }
-  void TearDown() override { UnsetOrdersVariables(); }
+  void SetUp() override { core::UnsetVariablesStartingWith({"ORDERS_", "RABBITMQ_URL=", "KPO_FAILPOINTS="}); }
+  void TearDown() override {
+    core::UnsetVariablesStartingWith({"ORDERS_", "RABBITMQ_URL=", "KPO_FAILPOINTS="});
+  }
 };
 
 TEST_F(OrdersSettingsTest, DefaultsAreTheDocumentedOnes) {

@@ -3,37 +3,28 @@
 #include "payments/settings.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include "core/environment_testing.hpp"
 
 namespace kpo::payments {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Every variable these settings read that the environment the test runs in may hold.
-void UnsetPaymentsVariables() {
-  std::vector<std::string> names;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string_view text(*entry);
-    if (text.starts_with("PAYMENTS_") || text.starts_with("RABBITMQ_URL=") ||
-        text.starts_with("KPO_FAILPOINTS=")) {
-      names.emplace_back(text.substr(0, text.find('=')));
-    }
-  }
-  for (const auto& name : names) unsetenv(name.c_str());
-}
-
 class PaymentsSettingsTest : public ::testing::Test {
  protected:
-  void SetUp() override { UnsetPaymentsVariables(); }
-  void TearDown() override { UnsetPaymentsVariables(); }
+  void SetUp() override {
+    core::UnsetVariablesStartingWith({"PAYMENTS_", "RABBITMQ_URL=", "KPO_FAILPOINTS="});
+  }
+  void TearDown() override {
+    core::UnsetVariablesStartingWith({"PAYMENTS_", "RABBITMQ_URL=", "KPO_FAILPOINTS="});
+  }
 };
 
 TEST_F(PaymentsSettingsTest, DefaultsAreTheDocumentedOnes) {

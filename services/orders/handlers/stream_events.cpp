@@ -34,9 +34,7 @@ http::Response StreamEvents(db::Pool& pool, LiveUpdates& live, const http::Reque
   const auto last = LastEventId(request);
   auto subscription = live.Subscribe(user_id);
   if (!subscription) {
-    throw http::ProblemError(429, "Too many live-update streams are open for this user; close one first")
-        .WithRetryAfter(5)
-        .WithReason("stream_quota");
+    throw http::StreamQuotaExceeded("Too many live-update streams are open for this user; close one first");
   }
   // Until the server holds the stream, nothing else would ever let go of its subscription: if this
   // handler fails first (the replay read finds the pool exhausted or the database restarting), the

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "db/connection.hpp"
+#include "http/problem.hpp"
 #include "orders/handlers/handlers.hpp"
 #include "orders/live/live_updates.hpp"
 
@@ -36,6 +37,24 @@ TEST(StreamEvents, AStreamWhoseReplayFailsIsReleasedAndDoesNotCountTowardsTheCap
   EXPECT_FALSE(response.stream->Abandoned());
   live.ReleaseAbandoned();
   EXPECT_EQ(live.Subscribers(), 1U) << "a stream handed to the server stays subscribed";
+}
+
+// One stream more than the user's quota is refused: 429, come back in 5 s, and the access line
+// names the quota.
+TEST(StreamEvents, AStreamBeyondTheUsersQuotaIsRefusedWithRetryAfter) {
+  auto pool = UnreachableDatabase();
+  LiveUpdates live({.database_url = "", .max_streams_per_user = 1});
+  const auto open = StreamEvents(pool, live, StreamRequest(std::nullopt));
+  ASSERT_NE(open.stream, nullptr);
+  try {
+    StreamEvents(pool, live, StreamRequest(std::nullopt));
+    ADD_FAILURE() << "a second stream was opened";
+  } catch (const http::ProblemError& refused) {
+    const auto response = refused.ToResponse();
+    EXPECT_EQ(response.status, 429);
+    EXPECT_EQ(http::FindHeader(response.headers, "Retry-After"), "5");
+    EXPECT_EQ(response.reason, "stream_quota");
+  }
 }
 
 }  // namespace
