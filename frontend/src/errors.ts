@@ -45,6 +45,15 @@ export function submitWaitSeconds(e: unknown): number {
   return Math.min(e.retryAfter, 300);
 }
 
+/**
+ * The last attempt's error as a form shows it now. A "try again in N s" is true only while the wait lasts:
+ * it is dropped in the very render that enables the button again (not one render later, when the
+ * hook's clean-up runs), so no one sees an enabled button under a message telling them to wait.
+ */
+export function errorShownAfterWait(e: unknown, secondsLeft: number): unknown {
+  return secondsLeft === 0 && submitWaitSeconds(e) > 0 ? null : e;
+}
+
 export type SubmitKind = 'order' | 'other';
 
 /** The problem type of a refusal because the system is busy (orders' backpressure, the gateway's shedding). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, parseRetryAfter, toApiError } from '../src/api';
-import { asSentence, isRetriedByItself, isUnavailable, loadErrorText, retryDelayMs, submitErrorText, submitWaitSeconds, UNAVAILABLE } from '../src/errors';
+import { asSentence, errorShownAfterWait, isRetriedByItself, isUnavailable, loadErrorText, retryDelayMs, submitErrorText, submitWaitSeconds, UNAVAILABLE } from '../src/errors';
 
 const err = (status: number, retryAfter: number | null = null, detail?: string, type?: string) =>
   new ApiError({ status, retryAfter, detail, type });
@@ -73,6 +73,17 @@ describe('messages', () => {
     expect(submitWaitSeconds(err(503))).toBe(0);
     expect(submitWaitSeconds(err(502, 5))).toBe(0);
     expect(submitWaitSeconds(err(503, 86_400))).toBe(300);
+  });
+
+  it('drops a "try again in N s" once its wait is over, and keeps every other error', () => {
+    const refused = overloaded(3);
+    expect(errorShownAfterWait(refused, 2)).toBe(refused);
+    expect(errorShownAfterWait(refused, 0)).toBeNull();
+    const invalid = err(422, null, 'amount must be positive');
+    expect(errorShownAfterWait(invalid, 0)).toBe(invalid);
+    const down = err(502, 5);
+    expect(errorShownAfterWait(down, 0)).toBe(down);
+    expect(errorShownAfterWait(null, 0)).toBeNull();
   });
 
   it('reads back off, honouring Retry-After', () => {

@@ -1,7 +1,7 @@
 // One form's submission: a guard against sending twice, the error of the last attempt, and the wait the
 // server asked for (429/503 with Retry-After) during which the submit button stays disabled.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { submitWaitSeconds } from '../errors';
+import { errorShownAfterWait, submitWaitSeconds } from '../errors';
 
 export type Outcome = 'done' | 'failed' | 'skipped';
 
@@ -71,7 +71,7 @@ export function useSubmit(now: () => number = Date.now): Submission {
     setError((e: unknown) => (submitWaitSeconds(e) > 0 ? null : e));
   }, [until, wait]);
 
-  return { busy, wait, error, run, clearError: useCallback(() => setError(null), []) };
+  return { busy, wait, error: errorShownAfterWait(error, wait), run, clearError: useCallback(() => setError(null), []) };
 }
 
 /** Whole seconds until `until` (epoch ms), re-rendering once a second while it counts down. */
