@@ -55,7 +55,8 @@ AdmissionOptions ReadAdmissionOptions(core::Config& config, const std::string& d
 
 OrderIntakeOptions ReadIntakeOptions(core::Config& config) {
   return {.max_batch = static_cast<std::size_t>(config.Int("ORDERS_INTAKE_MAX_BATCH", 64, 1, 1000)),
-          .max_writers = static_cast<int>(config.Int("ORDERS_INTAKE_WRITERS", 2, 1, 64))};
+          .max_writers = static_cast<int>(config.Int("ORDERS_INTAKE_WRITERS", 2, 1, 64)),
+          .max_wait = config.Millis("ORDERS_INTAKE_MAX_WAIT_MS", std::chrono::milliseconds(3000))};
 }
 
 }  // namespace

@@ -67,6 +67,7 @@ TEST_F(OrdersSettingsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(settings.admission.window, 30s);
   EXPECT_EQ(settings.intake.max_batch, 64U);
   EXPECT_EQ(settings.intake.max_writers, 2);
+  EXPECT_EQ(settings.intake.max_wait, 3000ms);
   EXPECT_EQ(settings.event_sweep.retention, 3600s);
   // Every part that reads the database reads the same one.
   EXPECT_EQ(settings.live.database_url, service.database_url);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/thread_name.hpp"
+#include "http/problem.hpp"
 #include "observability/metrics.hpp"
 #include "orders/app/place_order.hpp"
 #include "orders/domain/order_json.hpp"
@@ -50,6 +51,12 @@ OrderIntake::OrderIntake(db::Pool& pool, OrderIntakeOptions options, messaging::
       RunWriter(std::move(stop));
     });
   }
+  if (options_.max_wait > std::chrono::milliseconds::zero()) {
+    expirer_ = std::jthread([this](std::stop_token stop) {
+      core::NameThisThread("intake-expire");
+      RunExpirer(std::move(stop));
+    });
+  }
 }
 
 OrderIntake::~OrderIntake() { Stop(); }
@@ -59,6 +66,9 @@ void OrderIntake::Stop() {
     std::lock_guard lock(mutex_);
     stopped_ = true;
   }
+  // First: what was handed in before the stop is written, however long it waited.
+  expirer_.request_stop();
+  if (expirer_.joinable()) expirer_.join();
   for (auto& writer : writers_) writer.request_stop();
   for (auto& writer : writers_) {
     if (writer.joinable()) writer.join();
@@ -123,6 +133,37 @@ void OrderIntake::RunWriter(std::stop_token stop) {
       if (entry.done) entry.done(entry.failure, entry.answer ? std::move(*entry.answer) : http::Response{});
     }
     lock.lock();
+  }
+}
+
+void OrderIntake::RunExpirer(std::stop_token stop) {
+  std::vector<Entry> expired;
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested()) {
+    const auto now = std::chrono::steady_clock::now();
+    // The oldest waits at the front. With none waiting, one handed in from now on is due no sooner
+    // than max_wait from now: the expirer sleeps until the next time something can be due, and
+    // neither Hand nor the writers need to wake it.
+    while (!waiting_.empty() && waiting_.front().handed_in + options_.max_wait <= now) {
+      expired.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+    }
+    if (!expired.empty()) {
+      lock.unlock();
+      for (Entry& entry : expired) {
+        entry.done(nullptr, http::ProblemError(503,
+                                               "The database is not taking new orders quickly enough: this "
+                                               "order was not placed; try again shortly")
+                                .WithRetryAfter(1)
+                                .WithReason("intake_wait")
+                                .ToResponse());
+      }
+      expired.clear();
+      lock.lock();
+      continue;
+    }
+    const auto next_due = (waiting_.empty() ? now : waiting_.front().handed_in) + options_.max_wait;
+    expiry_.wait_until(lock, stop, next_due, [] { return false; });
   }
 }
 

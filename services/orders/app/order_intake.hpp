@@ -44,6 +44,12 @@ struct OrderIntakeOptions {
   // How long a batch whose COMMIT's answer was lost is looked into (db::SettleLostCommit) before its
   // submissions are answered with the lost COMMIT's error.
   std::chrono::milliseconds lost_commit_patience = db::kLostCommitPatience;
+  // How long a submission may wait for a writer (0: as long as it takes). One still waiting then is
+  // answered 503 + Retry-After and never written: behind batches the database holds up (a lock, a
+  // hung server) a client learns at once that its order was not placed, instead of waiting for the
+  // database's own deadlines (up to twice lock_timeout) and its gateway's. A batch being written is
+  // never cut short: its orders may already be committed.
+  std::chrono::milliseconds max_wait{3000};
 };
 
 class OrderIntake {
@@ -73,6 +79,8 @@ class OrderIntake {
   // Submissions handed in after Stop() began are answered with a failure at once, on the caller.
   void Hand(OrderSubmission submission, Done done);
 
+  // A submission still waiting for a writer after max_wait is answered 503 (/problems/unavailable,
+  // Retry-After) and not written.
   // Hand, then waits for the answer: returns it or throws the failure.
   http::Response Submit(OrderSubmission submission);
 
@@ -115,6 +123,8 @@ class OrderIntake {
   // The settler: settles each lost batch in turn and answers its submissions; once stopped, what is
   // left gets one look each.
   void RunSettler(std::stop_token stop);
+  // The expirer: answers the submissions that waited max_wait for a writer, until stopped.
+  void RunExpirer(std::stop_token stop);
   void Settle(LostBatch& lost, const std::stop_token& stop);
 
   db::Pool& pool_;
@@ -126,9 +136,11 @@ class OrderIntake {
   bool stopped_ = false;              // under mutex_
   std::condition_variable_any lost_;  // under mutex_: lost_batches_ got one
   std::deque<LostBatch> lost_batches_;
+  std::condition_variable_any expiry_;  // under mutex_: only to wake the expirer at its time or stop
   // Last: they stop before the rest is destroyed; the settler after the writers, which hand it work.
   std::jthread settler_;
   std::vector<std::jthread> writers_;
+  std::jthread expirer_;
 };
 
 }  // namespace kpo::orders

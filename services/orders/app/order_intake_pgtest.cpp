@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <future>
 #include <latch>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -274,6 +276,48 @@ TEST_F(OrderIntakeTest, StoppingWritesWhatWasHandedInAndRefusesWhatComesAfter) {
               [&](const std::exception_ptr& failure, const http::Response&) { refused = failure; });
   ASSERT_TRUE(refused);
   EXPECT_THROW(std::rethrow_exception(refused), db::DbError);
+}
+
+// Behind a batch the database holds up, a submission waits max_wait for a writer, no longer: it is
+// answered 503 while the lock is still held, and never written. The held-up batch is not cut short.
+// The answer `intake` will give `submission`, or its failure, as a future.
+std::future<http::Response> AnswerOf(OrderIntake& intake, OrderSubmission submission) {
+  auto answered = std::make_shared<std::promise<http::Response>>();
+  auto answer = answered->get_future();
+  intake.Hand(std::move(submission), [answered](const std::exception_ptr& failure, http::Response response) {
+    if (failure) {
+      answered->set_exception(failure);
+    } else {
+      answered->set_value(std::move(response));
+    }
+  });
+  return answer;
+}
+
+TEST_F(OrderIntakeTest, AnOrderThatWaitedTooLongForAWriterIsRefusedAndNotWritten) {
+  using namespace std::chrono_literals;
+  OrderIntake intake(pool_, {.max_batch = 64, .max_writers = 1, .max_wait = 300ms});
+  db::Connection blocker(db::TestDatabaseUrl(), {});
+  blocker.ExecScript("BEGIN; LOCK TABLE outbox IN EXCLUSIVE MODE");
+  auto held_up = AnswerOf(intake, Order("held up"));
+  ASSERT_TRUE(WaitUntilAWriterWaitsForTheOutbox(db_));
+  const auto handed_in = std::chrono::steady_clock::now();
+  auto answer = AnswerOf(intake, Order("waited too long"));
+  // Well within the writer's lock_timeout (5 s), which would end the held-up batch.
+  const bool answered_while_held = answer.wait_for(3s) == std::future_status::ready;
+  const auto waited = std::chrono::steady_clock::now() - handed_in;
+  blocker.ExecScript("COMMIT");
+  EXPECT_EQ(held_up.get().status, 202);
+  ASSERT_TRUE(answered_while_held) << "no answer while the outbox was locked";
+  const auto refused = answer.get();
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(http::FindHeader(refused.headers, "Retry-After").value_or(""), "1");
+  EXPECT_NE(refused.body.find("/problems/unavailable"), std::string::npos) << refused.body;
+  EXPECT_GE(waited, 300ms) << "not before its time";
+  EXPECT_EQ(intake.Waiting(), 0U);
+  EXPECT_EQ(Stored("SELECT count(*) AS n FROM orders WHERE user_id = $1 AND description = 'waited too long'"),
+            0);
+  EXPECT_EQ(Stored("SELECT count(*) AS n FROM orders WHERE user_id = $1 AND description = 'held up'"), 1);
 }
 
 }  // namespace
