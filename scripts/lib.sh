@@ -89,7 +89,7 @@ KPO_PACKAGES=(
   # The asan, tsan and fuzz presets compile with clang (libFuzzer, and the sanitizer runtimes); its
   # sanitizers name functions, files and lines in their reports through llvm-symbolizer (llvm).
   clang libclang-rt-14-dev llvm
-  lld  # LLVM's linker: a third of GNU ld's time for the large sanitizer binaries (CMakeLists.txt)
+  lld  # LLVM's linker for the clang builds: a third of GNU ld's time for the sanitizer binaries (CMakeLists.txt)
   docker-compose  # scripts/compose_check.py: `docker-compose config` runs without an engine
 )
 
