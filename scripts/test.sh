@@ -2,8 +2,8 @@
 # Sets up what the tests need (packages, PostgreSQL, RabbitMQ), builds the release preset and
 # runs its unit tests and the bench smoke run with CTest and the short chaos run (scripts/chaos.sh), runs the
 # web UI's unit and browser tests against the whole running system,
-# runs the concurrency-heavy libraries under ThreadSanitizer, every test again under AddressSanitizer +
-# UndefinedBehaviorSanitizer (services included), and fuzzes every parser of outside input for a few seconds
+# runs the concurrency-heavy libraries under ThreadSanitizer, every test under AddressSanitizer +
+# UndefinedBehaviorSanitizer (services included; the only run of the tests against the servers), and fuzzes every parser of outside input for a few seconds
 # each (scripts/fuzz.sh). The sanitizer and fuzz presets build in the background while the release tests run.
 # Exits non-zero if any step fails.
 # PostgreSQL and RabbitMQ are left running only if they were running before (never with CI=true).

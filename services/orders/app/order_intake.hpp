@@ -77,10 +77,10 @@ class OrderIntake {
   // been applied: the Idempotency-Key is how a client finds out). A submission that makes its
   // batch fail (a statement error) is retried alone, so it cannot take the others with it. Thread safe.
   // Submissions handed in after Stop() began are answered with a failure at once, on the caller.
+  // A submission still waiting for a writer after max_wait is answered 503 (/problems/unavailable,
+  // Retry-After) on the expirer's thread and is not written.
   void Hand(OrderSubmission submission, Done done);
 
-  // A submission still waiting for a writer after max_wait is answered 503 (/problems/unavailable,
-  // Retry-After) and not written.
   // Hand, then waits for the answer: returns it or throws the failure.
   http::Response Submit(OrderSubmission submission);
 

@@ -278,8 +278,6 @@ TEST_F(OrderIntakeTest, StoppingWritesWhatWasHandedInAndRefusesWhatComesAfter) {
   EXPECT_THROW(std::rethrow_exception(refused), db::DbError);
 }
 
-// Behind a batch the database holds up, a submission waits max_wait for a writer, no longer: it is
-// answered 503 while the lock is still held, and never written. The held-up batch is not cut short.
 // The answer `intake` will give `submission`, or its failure, as a future.
 std::future<http::Response> AnswerOf(OrderIntake& intake, OrderSubmission submission) {
   auto answered = std::make_shared<std::promise<http::Response>>();
@@ -294,6 +292,8 @@ std::future<http::Response> AnswerOf(OrderIntake& intake, OrderSubmission submis
   return answer;
 }
 
+// Behind a batch the database holds up, a submission waits max_wait for a writer, no longer: it is
+// answered 503 while the lock is still held, and never written. The held-up batch is not cut short.
 TEST_F(OrderIntakeTest, AnOrderThatWaitedTooLongForAWriterIsRefusedAndNotWritten) {
   using namespace std::chrono_literals;
   OrderIntake intake(pool_, {.max_batch = 64, .max_writers = 1, .max_wait = 300ms});
