@@ -130,12 +130,13 @@ std::vector<db::Schema> StandardSchemas(const std::vector<db::Migration>& migrat
           db::ServiceSchema(migrations)};
 }
 
-http::ReadinessChecks StandardReadiness(db::Pool& pool, const messaging::AmqpSettings& amqp) {
+http::ReadinessChecks StandardReadiness(const std::string& database_url, const std::string& service,
+                                        const messaging::AmqpSettings& amqp) {
   messaging::AmqpSettings probe = amqp;
   probe.timeout = std::chrono::milliseconds(2000);
   probe.connection_name += "-readiness";
   return {
-      {"database", [&pool] { return pool.Acquire()->Exec("SELECT 1 AS ok").Int(0, "ok") == 1; }},
+      DatabaseReadiness(database_url, service + "-readiness"),
       // Required, as the contract says (database and broker reachable). An orchestrator that should
       // keep the replicas in service through a broker outage probes /readyz?exclude=broker: they
       // still answer reads, deposits and (until admission's bound) new orders, which the outbox

@@ -114,7 +114,9 @@ http::ServerOptions ServerOptionsFor(const ServiceSettings& settings, std::strin
 // `migrations`: what a broker service applies at start-up (service::MigrateWithRetry).
 std::vector<db::Schema> StandardSchemas(const std::vector<db::Migration>& migrations);
 
-// /readyz checks, both required: "database" (a pooled SELECT 1) and "broker" (an AMQP handshake).
-http::ReadinessChecks StandardReadiness(db::Pool& pool, const messaging::AmqpSettings& amqp);
+// /readyz checks, both required: "database" (DatabaseReadiness, as `service`-readiness) and
+// "broker" (an AMQP handshake).
+http::ReadinessChecks StandardReadiness(const std::string& database_url, const std::string& service,
+                                        const messaging::AmqpSettings& amqp);
 
 }  // namespace kpo::service

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
+#include <mutex>
 #include <thread>
+#include <utility>
 
 #include "core/retry.hpp"
 #include "http/problem.hpp"
@@ -25,6 +28,35 @@ db::ConnectionOptions MigrationOptions() {
 // How long start-up waits for PostgreSQL at most: a database restarting or failing over while a
 // replica starts takes tens of seconds.
 constexpr auto kStartupPatience = std::chrono::seconds(55);
+
+// The readiness check's own connection. The checks run one caller at a time (http::
+// AddOperationalRoutes); the mutex makes that the probe's promise, not only its caller's.
+class DatabaseProbe {
+ public:
+  DatabaseProbe(std::string url, std::string application_name) : url_(std::move(url)) {
+    options_.connect_timeout = std::chrono::seconds(2);
+    options_.statement_timeout = std::chrono::seconds(2);
+    options_.reply_grace = std::chrono::milliseconds(500);
+    options_.application_name = std::move(application_name);
+  }
+
+  // Throws db::DbError when the database does not answer (the check then counts as down).
+  bool Answers() {
+    const std::lock_guard lock(mutex_);
+    // A session the server ended while idle (a restart) would fail its next statement: that says
+    // nothing about the database now, so the check opens a new one instead. A failed check's
+    // connection is not Healthy(), so it is replaced the same way.
+    if (connection_ && !connection_->QuietSinceLastAnswer()) connection_.reset();
+    if (!connection_) connection_ = std::make_unique<db::Connection>(url_, options_);
+    return connection_->Exec("SELECT 1 AS ok").Int(0, "ok") == 1;
+  }
+
+ private:
+  std::string url_;
+  db::ConnectionOptions options_;
+  std::mutex mutex_;
+  std::unique_ptr<db::Connection> connection_;
+};
 
 }  // namespace
 
@@ -67,6 +99,11 @@ http::Router::ErrorMapper UnavailableWhenTheDatabaseIs() {
             : "The service is temporarily unavailable; try again shortly";
     return http::ProblemError(503, detail).WithRetryAfter(1).WithReason("database_unavailable").ToResponse();
   };
+}
+
+http::NamedReadinessCheck DatabaseReadiness(std::string database_url, std::string application_name) {
+  auto probe = std::make_shared<DatabaseProbe>(std::move(database_url), std::move(application_name));
+  return {"database", [probe] { return probe->Answers(); }};
 }
 
 }  // namespace kpo::service

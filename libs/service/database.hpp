@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "db/migrations.hpp"
+#include "http/operational.hpp"
 #include "http/router.hpp"
 
 namespace kpo::service {
@@ -29,5 +30,13 @@ inline void MigrateWithRetry(const std::string& database_url, const std::vector<
 // nothing wrong and may try again shortly. A lost COMMIT (IsOutcomeUnknown) is said to have maybe
 // been applied.
 http::Router::ErrorMapper UnavailableWhenTheDatabaseIs();
+
+// /readyz's "database" check (required): whether the database answers a SELECT 1 within 2 s, on a
+// connection of its own named `application_name`, opened on first use and opened again when the
+// server ended it or a check failed. Not on a pooled connection: with every pooled connection busy,
+// e.g. waiting for a lock another session holds, the database still answers, and a check that
+// waited for the pool took 3.6 s, most of an orchestrator's probe timeout, to report a healthy
+// database.
+http::NamedReadinessCheck DatabaseReadiness(std::string database_url, std::string application_name);
 
 }  // namespace kpo::service

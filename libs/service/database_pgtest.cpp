@@ -58,5 +58,35 @@ TEST(UnavailableWhenTheDatabaseIs, AnswersTransientFailures503AndALostCommitAsMa
   EXPECT_FALSE(map(std::runtime_error("x")));
 }
 
+// The check's own session, ended by the server while idle (a restart, an administrator): the next
+// check answers on a new one instead of reporting a healthy database down.
+TEST(DatabaseReadiness, AnswersOnANewSessionAfterTheServerEndedItsOwn) {
+  const std::string name = "readiness-test-" + core::RandomHex(6);
+  auto readiness = DatabaseReadiness(db::TestDatabaseUrl(), name);
+  EXPECT_EQ(readiness.name, "database");
+  EXPECT_TRUE(readiness.required);
+  ASSERT_TRUE(readiness.check());
+
+  db::Connection admin(db::TestDatabaseUrl(), {});
+  const std::string sessions = "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1";
+  ASSERT_EQ(admin.Exec(sessions, {name}).Int(0, "n"), 1) << "one session of its own, kept between checks";
+  admin.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", {name});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (admin.Exec(sessions, {name}).Int(0, "n") != 0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the session was not ended";
+  }
+
+  EXPECT_TRUE(readiness.check());
+  EXPECT_EQ(admin.Exec(sessions, {name}).Int(0, "n"), 1);
+}
+
+// An unreachable database is reported down within the check's own deadline, not the pool's 5 s.
+TEST(DatabaseReadiness, AnUnreachableDatabaseIsDownWithinTwoSeconds) {
+  auto readiness = DatabaseReadiness("postgresql://kpo:kpo@127.0.0.1:1/orders", "readiness-test");
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(readiness.check(), db::DbError);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2500));
+}
+
 }  // namespace
 }  // namespace kpo::service

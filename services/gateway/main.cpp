@@ -27,9 +27,9 @@ namespace {
 // database answers: the broker is shared and reported by the services themselves) is reported, not
 // required: the gateway still signs users in and serves the other service while one is down, and
 // answers the calls to it with 503 itself.
-kpo::http::ReadinessChecks Readiness(kpo::db::Pool& users, kpo::gateway::Upstream& orders,
+kpo::http::ReadinessChecks Readiness(const std::string& users_database_url, kpo::gateway::Upstream& orders,
                                      kpo::gateway::Upstream& payments) {
-  return {{"database", [&users] { return users.Acquire()->Exec("SELECT 1 AS ok").Int(0, "ok") == 1; }},
+  return {kpo::service::DatabaseReadiness(users_database_url, "gateway-readiness"),
           {"orders", [&orders] { return orders.AnyReplicaReady("/readyz?exclude=broker"); }, false},
           {"payments", [&payments] { return payments.AnyReplicaReady("/readyz?exclude=broker"); }, false}};
 }
@@ -79,7 +79,7 @@ void Serve(kpo::core::Config& config, const kpo::core::OpenFileLimit& open_files
                             .shed_multiplier = settings.shed_multiplier,
                             .shed_max_share = settings.shed_max_share,
                             .streams_per_address = settings.streams_per_address,
-                            .readiness = Readiness(users, orders, payments)};
+                            .readiness = Readiness(settings.database_url, orders, payments)};
 
   http::Router router;
   gateway::RegisterRoutes(router, deps);

@@ -69,7 +69,7 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   // by its replay, events past the point the poller would start from, and miss the ones between.
   live.Poll(*pool.Acquire());
   AddOrderRoutes(router, services, admission, live);
-  http::AddOperationalRoutes(router, service::StandardReadiness(pool, settings.amqp));
+  http::AddOperationalRoutes(router, service::StandardReadiness(database_url, "orders", settings.amqp));
 
   // A connection is one descriptor; the rest is for the database pools, the live-updates poller and
   // the broker.

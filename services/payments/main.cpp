@@ -50,7 +50,7 @@ void Serve(core::Config& config, const core::OpenFileLimit& open_files) {
   http::Router router;
   router.SetErrorMapper(service::UnavailableWhenTheDatabaseIs());
   AddAccountRoutes(router, pool);
-  http::AddOperationalRoutes(router, service::StandardReadiness(pool, settings.amqp));
+  http::AddOperationalRoutes(router, service::StandardReadiness(database_url, "payments", settings.amqp));
 
   // A connection is one descriptor; the rest is for the database pool and the broker.
   http::Server server(
