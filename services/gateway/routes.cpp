@@ -59,6 +59,14 @@ void EndAtExpiry(const std::shared_ptr<http::EventStream>& stream, core::TimePoi
 // What every route shares: the middleware, in the order a request meets it. Owned by the router's
 // handlers (each holds a reference), so it lives as long as the router.
 class Edge : public std::enable_shared_from_this<Edge> {
+  // A shed route's shedder, and the words of the service's last refusal there, which its own repeat.
+  struct ShedRoute {
+    ShedRoute(double multiplier, double max_share)
+        : shedder(multiplier, std::chrono::seconds(1), max_share) {}
+    Shedder shedder;
+    RefusalWords words;
+  };
+
  public:
   explicit Edge(GatewayDeps& deps)
       : deps_(deps), cors_(deps.cors_origins), streams_(deps.streams_per_address) {
@@ -77,9 +85,8 @@ class Edge : public std::enable_shared_from_this<Edge> {
 
   // A route answered by `upstream`. Never blocks: it runs on the I/O threads.
   http::AsyncHandler Proxied(const RouteSpec& route, Upstream& upstream) {
-    Shedder* shedder = route.shed ? &shedders_.emplace_back(deps_.shed_multiplier, std::chrono::seconds(1),
-                                                            deps_.shed_max_share)
-                                  : nullptr;
+    ShedRoute* shedder =
+        route.shed ? &shed_routes_.emplace_back(deps_.shed_multiplier, deps_.shed_max_share) : nullptr;
     return [self = shared_from_this(), route, &upstream, shedder](Request& request) {
       return self->Forward(request, route, upstream, shedder);
     };
@@ -123,24 +130,28 @@ class Edge : public std::enable_shared_from_this<Edge> {
   // Verifies the token, applies the limits and the route's shedding, replaces any client-sent
   // X-User-Id with the token's subject, and forwards.
   boost::asio::awaitable<Response> Forward(Request& request, RouteSpec route, Upstream& upstream,
-                                           Shedder* shedder) {
+                                           ShedRoute* shedder) {
     Response response;
     const auto claims = Authenticate(deps_.verifier, request, route.token_in_query);
     if (!claims) {
       response = LimitIp(request).value_or(Unauthorized());
     } else if (auto refused = Limit(route.rate, request, &*claims)) {
       response = std::move(*refused);
-    } else if (shedder != nullptr && shedder->Shed(Shedder::Clock::now(), UniformDraw())) {
+    } else if (shedder != nullptr && shedder->shedder.Shed(Shedder::Clock::now(), UniformDraw())) {
       CountShed();
-      shedder->Record(Shedder::Clock::now(), false);
-      response = Overloaded();
+      shedder->shedder.Record(Shedder::Clock::now(), false);
+      response = shedder->words.Shed();
     } else if (route.stream) {
       response = co_await ForwardStream(request, upstream, *claims);
     } else {
       response = co_await upstream.Forward(request, Identity(request, *claims));
       // Only an overload refusal counts against the service: a 503 for an unreachable database is
       // passed on as it is, and the requests after it find out for themselves.
-      if (shedder != nullptr) shedder->Record(Shedder::Clock::now(), !IsOverloadRefusal(response));
+      if (shedder != nullptr) {
+        const bool refused = IsOverloadRefusal(response);
+        shedder->shedder.Record(Shedder::Clock::now(), !refused);
+        if (refused) shedder->words.Remember(response);
+      }
     }
     co_return response;
   }
@@ -206,8 +217,8 @@ class Edge : public std::enable_shared_from_this<Edge> {
 
   GatewayDeps& deps_;
   CorsPolicy cors_;
-  std::deque<Shedder> shedders_;  // one per shed route; a deque never moves them
-  StreamQuota streams_;           // live-update streams open per client address
+  std::deque<ShedRoute> shed_routes_;  // one per shed route; a deque never moves them
+  StreamQuota streams_;                // live-update streams open per client address
 };
 
 // The handler of a route answered here.

@@ -11,9 +11,13 @@
 #include <vector>
 
 #include "auth/jwt.hpp"
+#include "core/clock.hpp"
 #include "db/pool.hpp"
+#include "http/client.hpp"
+#include "http/loopback_server.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
+#include "http/server.hpp"
 #include "observability/metrics.hpp"
 
 namespace kpo::gateway {
@@ -143,6 +147,53 @@ TEST(GatewayRoutes, EveryPublicAnswerIsReadableByTheAppAndKeptByNoCache) {
   health.headers.emplace_back("Origin", "http://localhost:3000");
   const auto response = Dispatch(gateway.router, health);
   EXPECT_FALSE(http::FindHeader(response.headers, "Access-Control-Allow-Origin").has_value());
+}
+
+// While orders refuses new orders as overloaded, the gateway refuses a share of them itself, and says
+// what orders said (here: that payments stopped), not a guess of its own.
+TEST(GatewayRoutes, TheGatewaysOwnRefusalsOfOrdersRepeatOrdersWords) {
+  http::Router orders_router;
+  orders_router.Add("POST", "/api/orders", [](const http::Request&) {
+    return http::ProblemError(503, "payments have stopped")
+        .WithType(std::string(http::kOverloadedProblemType))
+        .WithRetryAfter(2)
+        .ToResponse();
+  });
+  const http::LoopbackServer orders_service(orders_router, http::ServerOptions{});
+  Gateway gateway;
+  Upstream orders{
+      UpstreamOptions{.name = "orders", .addresses = {"127.0.0.1:" + std::to_string(orders_service.Port())}}};
+  GatewayDeps deps{.users = gateway.users,
+                   .signer = gateway.signer,
+                   .verifier = gateway.verifier,
+                   .orders = orders,
+                   .payments = gateway.payments,
+                   .per_user = gateway.per_user,
+                   .per_ip = gateway.per_ip,
+                   .login_throttle = gateway.throttle,
+                   .cors_origins = {},
+                   .docs_dir = {},
+                   .shed_multiplier = 1.5,
+                   .shed_max_share = 0.8,
+                   .readiness = {}};
+  http::Router router;
+  RegisterRoutes(router, deps);
+  const http::LoopbackServer edge(router, http::ServerOptions{});
+  const auto token = gateway.signer.Issue("7d0c4a0e-5b8f-4f6e-9f57-3c1b2a9d8e41", "", true, core::Now());
+
+  auto& shed = ShedCounter();
+  const auto shed_before = shed.Value();
+  for (int i = 0; i < 40; ++i) {
+    const auto response =
+        http::Fetch("127.0.0.1", edge.Port(), "POST", "/api/orders",
+                    {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                    R"({"amount":100,"description":"x"})", std::chrono::seconds(5));
+    ASSERT_EQ(response.status, 503) << i;
+    EXPECT_NE(response.body.find("payments have stopped"), std::string::npos) << i << ": " << response.body;
+    EXPECT_EQ(response.Header("Retry-After"), "2") << i;
+  }
+  EXPECT_GT(shed.Value() - shed_before, 0U) << "some were refused by the gateway itself";
+  orders.CloseIdleConnections();
 }
 
 }  // namespace

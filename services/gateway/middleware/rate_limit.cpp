@@ -50,6 +50,33 @@ http::Response Overloaded() {
   return response;
 }
 
+void RefusalWords::Remember(const http::Response& refusal) {
+  const std::lock_guard lock(mutex_);
+  // Under overload most answers are refusals with the same words: keep the copy already made.
+  if (last_ && last_->body == refusal.body &&
+      http::FindHeader(last_->headers, "Retry-After") == http::FindHeader(refusal.headers, "Retry-After")) {
+    return;
+  }
+  http::Response words;
+  words.status = 503;
+  words.body = refusal.body;
+  for (const char* name : {"Content-Type", "Retry-After"}) {
+    if (const auto value = http::FindHeader(refusal.headers, name))
+      words.SetHeader(name, std::string(*value));
+  }
+  if (!http::FindHeader(words.headers, "Retry-After")) words.SetHeader("Retry-After", "1");
+  words.reason = "shed";
+  last_ = std::move(words);
+}
+
+http::Response RefusalWords::Shed() const {
+  {
+    const std::lock_guard lock(mutex_);
+    if (last_) return *last_;
+  }
+  return Overloaded();
+}
+
 bool IsOverloadRefusal(const http::Response& response) {
   return response.status == 503 && http::IsProblemOfType(response, http::kOverloadedProblemType);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Refusals that tell the client when to come back: rate limits (429) and load shedding (503).
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -27,8 +28,25 @@ void CountShed();
 observability::Counter& ShedCounter();
 
 // 503 with Retry-After: 1, what orders answers while it refuses new orders; the gateway answers it
-// itself while it sheds them (see Shedder).
+// itself while it sheds them (see Shedder) until it has heard orders' own words (RefusalWords).
 http::Response Overloaded();
+
+// The words of a service's last overload refusal on a route, which the gateway's own refusals there
+// repeat: the service knows why it refuses (more orders arriving than it can answer quickly, or
+// orders waiting too long for payment, because payments are slow or have stopped), the gateway only
+// that it does. Thread safe.
+class RefusalWords {
+ public:
+  // `refusal`: an overload refusal of the service (IsOverloadRefusal).
+  void Remember(const http::Response& refusal);
+  // The last refusal remembered (its body and Retry-After), or Overloaded() before the first; the
+  // reason on the access line is "shed" either way.
+  http::Response Shed() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::optional<http::Response> last_;
+};
 // Whether a service's answer refuses work because it has more than it can finish (a 503 of type
 // http::kOverloadedProblemType), not because something it needs is unreachable.
 bool IsOverloadRefusal(const http::Response& response);

@@ -59,6 +59,37 @@ TEST(RateLimit, OverloadedAsksForOneSecond) {
   EXPECT_EQ(response.reason, "shed") << "the access line tells it from orders' own refusal, passed on";
 }
 
+// The gateway's own refusals repeat the service's last words for the route (why it refuses: an
+// overload, or payments that stopped), with its Retry-After; before it has refused, the generic ones.
+TEST(RateLimit, ShedRequestsAreRefusedInTheServicesLastWords) {
+  RefusalWords words;
+  const auto before = words.Shed();
+  EXPECT_EQ(before.body, Overloaded().body);
+  EXPECT_EQ(before.reason, "shed");
+
+  auto refusal = http::ProblemError(503, "payments have stopped")
+                     .WithType(std::string(http::kOverloadedProblemType))
+                     .WithRetryAfter(2)
+                     .WithReason("admission_pipeline_behind")
+                     .ToResponse();
+  words.Remember(refusal);
+  const auto shed = words.Shed();
+  EXPECT_EQ(shed.status, 503);
+  EXPECT_EQ(shed.body, refusal.body);
+  EXPECT_EQ(http::FindHeader(shed.headers, "Retry-After"), "2");
+  EXPECT_EQ(http::FindHeader(shed.headers, "Content-Type"),
+            http::FindHeader(refusal.headers, "Content-Type"));
+  EXPECT_EQ(shed.reason, "shed") << "the access line still tells the gateway's refusal from the service's";
+  EXPECT_TRUE(IsOverloadRefusal(shed));
+
+  words.Remember(http::ProblemError(503, "too many at once")
+                     .WithType(std::string(http::kOverloadedProblemType))
+                     .WithRetryAfter(1)
+                     .ToResponse());
+  EXPECT_NE(words.Shed().body.find("too many at once"), std::string::npos) << "the last words, not the first";
+  EXPECT_EQ(http::FindHeader(words.Shed().headers, "Retry-After"), "1");
+}
+
 TEST(RateLimit, OnlyAnOverloadRefusalOpensTheSheddingWindow) {
   EXPECT_TRUE(IsOverloadRefusal(Overloaded()));
   // What orders answers when admission refuses, and when its database cannot be reached.

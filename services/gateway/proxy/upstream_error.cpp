@@ -81,7 +81,9 @@ http::Response UnansweredResponse(const std::string& service, const Unanswered& 
   const int status = StatusFor(unanswered.failure, unanswered.read || unanswered.keyed);
   auto problem = http::ProblemResponse(
       status, FailureDetail(service, status, unanswered.read, unanswered.maybe_applied));
-  if (status == 503) problem.SetHeader("Retry-After", "1");
+  // A read that timed out is safe to ask again, and a client told when gets its answer sooner than one
+  // that guesses; a write that timed out may have been applied, and is not invited back blindly.
+  if (status == 503 || (status == 504 && unanswered.read)) problem.SetHeader("Retry-After", "1");
   problem.reason = unanswered.stalled ? "upstream_stalled" : ReasonFor(unanswered.failure);
   return problem;
 }

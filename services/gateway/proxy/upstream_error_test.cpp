@@ -67,8 +67,9 @@ TEST(UpstreamError, TheOnlyReplicaGetsARequestAgainOnlyAfterItsConnectionBrokeAn
   EXPECT_FALSE(MayRetryOnSameReplica(true, false, UpstreamErrorKind::kProtocol));
 }
 
-// The answer for a request no replica answered: its status, Retry-After only with a 503, and the
-// reason its access line names (never sent).
+// The answer for a request no replica answered: its status, Retry-After with a 503 and with a read's
+// 504 (never with a write's, which may have been applied), and the reason its access line names
+// (never sent).
 TEST(UpstreamError, AnUnansweredRequestsAnswerNamesWhyOnTheAccessLine) {
   const auto stalled =
       UnansweredResponse("orders", {.failure = UpstreamErrorKind::kConnect, .stalled = true, .read = true});
@@ -79,6 +80,10 @@ TEST(UpstreamError, AnUnansweredRequestsAnswerNamesWhyOnTheAccessLine) {
   EXPECT_EQ(timed_out.status, 504);
   EXPECT_FALSE(http::FindHeader(timed_out.headers, "Retry-After"));
   EXPECT_EQ(timed_out.reason, "upstream_timeout");
+  const auto read_timed_out =
+      UnansweredResponse("orders", {.failure = UpstreamErrorKind::kTimeout, .read = true});
+  EXPECT_EQ(read_timed_out.status, 504);
+  EXPECT_EQ(http::FindHeader(read_timed_out.headers, "Retry-After"), "1");
   const auto reset_unkeyed =
       UnansweredResponse("orders", {.failure = UpstreamErrorKind::kTransport, .maybe_applied = true});
   EXPECT_EQ(reset_unkeyed.status, 502);
