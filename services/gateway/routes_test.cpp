@@ -12,6 +12,7 @@
 
 #include "auth/jwt.hpp"
 #include "core/clock.hpp"
+#include "gateway/middleware/rate_limit.hpp"
 #include "db/pool.hpp"
 #include "http/client.hpp"
 #include "http/loopback_server.hpp"

@@ -38,9 +38,9 @@ struct Unanswered {
 };
 
 // The problem the gateway answers for `unanswered` by `service`: StatusFor's status, FailureDetail's
-// words, Retry-After: 1 with a 503 and with a read's 504, and the reason on its access line (http::Response::reason):
-// "upstream_stalled", or by the failure's kind "upstream_connect", "upstream_timeout",
-// "upstream_transport" or "upstream_protocol".
+// words, Retry-After: 1 with a 503 and with a read's 504, and the reason on its access line
+// (http::Response::reason): "upstream_stalled", or by the failure's kind "upstream_connect",
+// "upstream_timeout", "upstream_transport" or "upstream_protocol".
 http::Response UnansweredResponse(const std::string& service, const Unanswered& unanswered);
 
 // What the client is told when no replica could answer with `status` (StatusFor). A write that
