@@ -12,8 +12,8 @@
 
 #include "auth/jwt.hpp"
 #include "core/clock.hpp"
-#include "gateway/middleware/rate_limit.hpp"
 #include "db/pool.hpp"
+#include "gateway/middleware/rate_limit.hpp"
 #include "http/client.hpp"
 #include "http/loopback_server.hpp"
 #include "http/problem.hpp"
