@@ -85,10 +85,10 @@ class Edge : public std::enable_shared_from_this<Edge> {
 
   // A route answered by `upstream`. Never blocks: it runs on the I/O threads.
   http::AsyncHandler Proxied(const RouteSpec& route, Upstream& upstream) {
-    ShedRoute* shedder =
+    ShedRoute* shedding =
         route.shed ? &shed_routes_.emplace_back(deps_.shed_multiplier, deps_.shed_max_share) : nullptr;
-    return [self = shared_from_this(), route, &upstream, shedder](Request& request) {
-      return self->Forward(request, route, upstream, shedder);
+    return [self = shared_from_this(), route, &upstream, shedding](Request& request) {
+      return self->Forward(request, route, upstream, shedding);
     };
   }
 
@@ -130,27 +130,27 @@ class Edge : public std::enable_shared_from_this<Edge> {
   // Verifies the token, applies the limits and the route's shedding, replaces any client-sent
   // X-User-Id with the token's subject, and forwards.
   boost::asio::awaitable<Response> Forward(Request& request, RouteSpec route, Upstream& upstream,
-                                           ShedRoute* shedder) {
+                                           ShedRoute* shedding) {
     Response response;
     const auto claims = Authenticate(deps_.verifier, request, route.token_in_query);
     if (!claims) {
       response = LimitIp(request).value_or(Unauthorized());
     } else if (auto refused = Limit(route.rate, request, &*claims)) {
       response = std::move(*refused);
-    } else if (shedder != nullptr && shedder->shedder.Shed(Shedder::Clock::now(), UniformDraw())) {
+    } else if (shedding != nullptr && shedding->shedder.Shed(Shedder::Clock::now(), UniformDraw())) {
       CountShed();
-      shedder->shedder.Record(Shedder::Clock::now(), false);
-      response = shedder->words.Shed();
+      shedding->shedder.Record(Shedder::Clock::now(), false);
+      response = shedding->words.Shed();
     } else if (route.stream) {
       response = co_await ForwardStream(request, upstream, *claims);
     } else {
       response = co_await upstream.Forward(request, Identity(request, *claims));
       // Only an overload refusal counts against the service: a 503 for an unreachable database is
       // passed on as it is, and the requests after it find out for themselves.
-      if (shedder != nullptr) {
+      if (shedding != nullptr) {
         const bool refused = IsOverloadRefusal(response);
-        shedder->shedder.Record(Shedder::Clock::now(), !refused);
-        if (refused) shedder->words.Remember(response);
+        shedding->shedder.Record(Shedder::Clock::now(), !refused);
+        if (refused) shedding->words.Remember(response);
       }
     }
     co_return response;
