@@ -1,5 +1,6 @@
 #pragma once
 // The operational routes every service serves: liveness, readiness and metrics.
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@ namespace kpo::http {
 // its requests without, shared by every replica, so that taking the replicas out of service
 // while it is down would refuse the requests that do not need it too.
 using ReadinessCheck = std::function<bool()>;
+// How long one check may take to reach its dependency and hear from it: well within an
+// orchestrator's probe timeout (5 s in the Kubernetes manifests), with every check run in turn.
+inline constexpr std::chrono::seconds kReadinessCheckDeadline{2};
 struct NamedReadinessCheck {
   std::string name;
   ReadinessCheck check;

@@ -133,7 +133,7 @@ std::vector<db::Schema> StandardSchemas(const std::vector<db::Migration>& migrat
 http::ReadinessChecks StandardReadiness(const std::string& database_url, const std::string& service,
                                         const messaging::AmqpSettings& amqp) {
   messaging::AmqpSettings probe = amqp;
-  probe.timeout = std::chrono::milliseconds(2000);
+  probe.timeout = http::kReadinessCheckDeadline;
   probe.connection_name += "-readiness";
   return {
       DatabaseReadiness(database_url, service + "-readiness"),

@@ -34,8 +34,8 @@ constexpr auto kStartupPatience = std::chrono::seconds(55);
 class DatabaseProbe {
  public:
   DatabaseProbe(std::string url, std::string application_name) : url_(std::move(url)) {
-    options_.connect_timeout = std::chrono::seconds(2);
-    options_.statement_timeout = std::chrono::seconds(2);
+    options_.connect_timeout = http::kReadinessCheckDeadline;
+    options_.statement_timeout = http::kReadinessCheckDeadline;
     options_.reply_grace = std::chrono::milliseconds(500);
     options_.application_name = std::move(application_name);
   }

@@ -32,6 +32,7 @@
 #include "http/access_log.hpp"
 #include "http/client.hpp"
 #include "http/deadline.hpp"
+#include "http/operational.hpp"
 #include "http/parsers.hpp"
 #include "http/problem.hpp"
 #include "http/stream.hpp"
@@ -362,8 +363,8 @@ bool Upstream::AnyReplicaReady(const std::string& path) const {
   for (const auto& replica : impl_->replicas) {
     // A readiness probe reports failures; it must never fail itself.
     try {
-      if (http::Fetch(replica->host, replica->port, "GET", path, {}, {}, std::chrono::seconds(2)).status ==
-          200) {
+      if (http::Fetch(replica->host, replica->port, "GET", path, {}, {}, http::kReadinessCheckDeadline)
+              .status == 200) {
         return true;
       }
     } catch (const std::system_error& error) {

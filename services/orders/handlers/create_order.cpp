@@ -25,12 +25,11 @@ http::Router::GateAnswer AdmitOrRefuse(Admission& admission) {
   // Words for both causes of each refusal: an overload, and a part of the pipeline that stopped (the
   // broker, payments), which holds orders waiting for payment the same way.
   const char* detail = refusal == Admission::Refusal::kInFlight
-                           ? "More orders are arriving than can be answered quickly, so this order was not "
-                             "placed; try again in "
-                             "a second"
+                           ? "More orders are arriving than can be answered quickly, so this order was "
+                             "not placed; try again in a second"
                            : "Orders are waiting longer than usual to be paid (payments are slow or have "
-                             "stopped), so new orders "
-                             "are refused for now and this one was not placed; try again in a second";
+                             "stopped), so new orders are refused for now and this one was not placed; "
+                             "try again in a second";
   return {.refusal = http::ProblemError(503, detail)
                          .WithType(std::string(http::kOverloadedProblemType))
                          .WithRetryAfter(1)
