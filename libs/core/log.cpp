@@ -4,6 +4,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -81,7 +82,26 @@ std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
   return level;
 }
 
+// The level InitLogging set, which SIGUSR2 restores.
+std::atomic<spdlog::level::level_enum> g_startup_level{spdlog::level::info};
+
+void SetLevelAndSay(spdlog::level::level_enum level, std::string_view why) {
+  spdlog::set_level(level);
+  spdlog::warn("log level now {} ({}); SIGUSR1 logs more, SIGUSR2 returns to {}",
+               spdlog::level::to_string_view(level), why,
+               spdlog::level::to_string_view(g_startup_level.load()));
+}
+
 }  // namespace
+
+void LogMoreVerbosely() {
+  const auto current = spdlog::get_level();
+  const auto more =
+      current == spdlog::level::trace ? current : static_cast<spdlog::level::level_enum>(current - 1);
+  SetLevelAndSay(more, "SIGUSR1");
+}
+
+void RestoreStartupLogLevel() { SetLevelAndSay(g_startup_level.load(), "SIGUSR2"); }
 
 bool InitLogging(std::string_view service, std::string_view level) {
   auto logger =
@@ -92,7 +112,8 @@ bool InitLogging(std::string_view service, std::string_view level) {
   formatter->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":"%n","thread":%t,%*})");
   logger->set_formatter(std::move(formatter));
   const auto parsed = ParseLogLevel(level);
-  logger->set_level(parsed.value_or(spdlog::level::info));
+  g_startup_level.store(parsed.value_or(spdlog::level::info));
+  logger->set_level(g_startup_level.load());
   // Flushing every access-log line costs a write(2) per request; warnings and errors still go out
   // at once, the rest within a second.
   logger->flush_on(spdlog::level::warn);

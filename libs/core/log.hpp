@@ -13,6 +13,15 @@ namespace kpo::core {
 // caller exits rather than run with logging it did not ask for.
 [[nodiscard]] bool InitLogging(std::string_view service, std::string_view level);
 
+// What an operator's signals do to a running service's level (the HTTP server calls them on SIGUSR1
+// and SIGUSR2), so that one replica can be followed at debug without a restart, which would drop its
+// connections and the work it holds. LogMoreVerbosely goes one level more verbose (warn -> info ->
+// debug -> trace; trace stays); RestoreStartupLogLevel goes back to the level InitLogging set. Each
+// change is logged at warn (seen at any level up to warn).
+// Thread-safe.
+void LogMoreVerbosely();
+void RestoreStartupLogLevel();
+
 // The ids that are attached to every log line written by this thread while a LogContext lives.
 class LogContext {
  public:

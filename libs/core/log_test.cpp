@@ -116,5 +116,24 @@ TEST(InitLogging, TakesLevelNamesInAnyCaseAndRefusesOthersLoudly) {
   EXPECT_TRUE(InitLogging("log-test", "info"));
 }
 
+TEST(LogLevelSignals, GoOneLevelMoreVerboseUpToTraceAndBackToTheStartupLevel) {
+  ASSERT_TRUE(InitLogging("log-test", "Warn"));
+  testing::internal::CaptureStdout();
+  for (const auto expected :
+       {spdlog::level::info, spdlog::level::debug, spdlog::level::trace, spdlog::level::trace}) {
+    LogMoreVerbosely();
+    EXPECT_EQ(spdlog::default_logger()->level(), expected) << "trace is as verbose as it gets";
+  }
+  RestoreStartupLogLevel();
+  EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::warn);
+  spdlog::default_logger()->flush();
+  const auto out = testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("log level now debug (SIGUSR1); SIGUSR1 logs more, SIGUSR2 returns to warning"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("log level now warning (SIGUSR2)"), std::string::npos) << out;
+  EXPECT_TRUE(InitLogging("log-test", "info"));
+}
+
 }  // namespace
 }  // namespace kpo::core

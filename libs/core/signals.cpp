@@ -19,6 +19,11 @@ void ExitOnTerminationSignals() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGUSR1, &ignore, nullptr);
+  sigaction(SIGUSR2, &ignore, nullptr);
 }
 
 }  // namespace kpo::core

@@ -1,5 +1,5 @@
 #pragma once
-// What SIGTERM and SIGINT do before a process serves.
+// What SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 do before a process serves.
 
 namespace kpo::core {
 
@@ -9,6 +9,8 @@ namespace kpo::core {
 // ending there is what kill -9 does, which every component survives. Without a handler, a process
 // that is PID 1 in a container would ignore both (the kernel drops signals that PID 1 does not
 // handle), and its pod or container would be killed only when the grace period ran out.
+// SIGUSR1 and SIGUSR2, which change the log level once the server runs (core::LogMoreVerbosely), are
+// ignored until then, where their default action would end the process.
 void ExitOnTerminationSignals();
 
 }  // namespace kpo::core

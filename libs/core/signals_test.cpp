@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdlib>
 
 namespace kpo::core {
 namespace {
@@ -20,6 +21,20 @@ TEST(ExitOnTerminationSignals, EachEndsTheProcessWithAnExitStatus) {
         ::testing::ExitedWithCode(128 + signal), "")
         << "signal " << signal;
   }
+}
+
+// An operator's SIGUSR1 or SIGUSR2 (the log level's, once serving) sent while the service still
+// starts up must not end it, as their default action would.
+TEST(ExitOnTerminationSignals, LeavesTheLogLevelSignalsIgnoredUntilTheServerTakesThem) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        ExitOnTerminationSignals();
+        std::raise(SIGUSR1);
+        std::raise(SIGUSR2);
+        std::_Exit(7);
+      },
+      ::testing::ExitedWithCode(7), "");
 }
 
 }  // namespace

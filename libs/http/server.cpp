@@ -30,6 +30,7 @@
 #include "http/peer_connections.hpp"
 #include "http/problem.hpp"
 #include "http/request_reader.hpp"
+#include "http/server_signals.hpp"
 #include "http/stream.hpp"
 #include "http/stream_writer.hpp"
 #include "observability/metrics.hpp"
@@ -366,15 +367,7 @@ std::size_t Server::Queued() const { return impl_->handlers.Queued(); }
 
 void Server::Run(bool handle_signals) {
   asio::signal_set signals(*impl_->loops.front());
-  if (handle_signals) {
-    signals.add(SIGINT);
-    signals.add(SIGTERM);
-    signals.async_wait([this](const beast::error_code& ec, int signal) {
-      if (ec) return;
-      spdlog::info("signal {} received: draining", signal);
-      impl_->BeginStop();
-    });
-  }
+  if (handle_signals) AwaitServerSignals(signals, [this] { impl_->BeginStop(); });
   asio::co_spawn(*impl_->loops.front(), impl_->Accept(), asio::detached);
   spdlog::info("{} listening on {}:{}", impl_->options.service, impl_->options.host, Port());
   // The first loop runs on the calling thread; the others start from it and so start with its

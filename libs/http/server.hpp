@@ -91,7 +91,8 @@ class Server {
   std::size_t Queued() const;
 
   // Serves until Stop() or, with `handle_signals`, SIGTERM/SIGINT. Then it stops accepting, lets
-  // in-flight requests finish (up to drain_timeout) and returns.
+  // in-flight requests finish (up to drain_timeout) and returns. With `handle_signals`, SIGUSR1 and
+  // SIGUSR2 change the log level meanwhile (core::LogMoreVerbosely, core::RestoreStartupLogLevel).
   void Run(bool handle_signals = true);
 
   // Thread safe; Run returns soon after.

@@ -1,6 +1,8 @@
 #include "http/server.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -9,13 +11,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
+#include <csignal>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "core/log.hpp"
 #include "http/client.hpp"
 #include "http/loopback_server.hpp"
 #include "http/problem.hpp"
@@ -330,6 +336,45 @@ TEST_F(ServerTest, ConcurrentClientsAreServedOnEveryLoop) {
   }
   for (auto& client : clients) client.join();
   EXPECT_EQ(ok.load(), 8 * 25);
+}
+
+// An operator follows a running replica at debug and back without restarting it: SIGUSR1 and SIGUSR2
+// change the level while the server serves, and SIGTERM still drains and stops it.
+TEST(ServerSignals, UsrSignalsChangeTheLogLevelWhileServingAndTermStillStops) {
+  ASSERT_TRUE(core::InitLogging("server-test", "info"));
+  Router router;
+  router.Add("GET", "/ping", [](Request&) { return JsonResponse(200, "{}"); });
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  Server server(options, router);
+  server.Listen();
+  std::promise<void> stopped;
+  std::thread serving([&server, &stopped] {
+    server.Run(true);
+    stopped.set_value();
+  });
+  // Run adds its signals before its loops run: once one answers, they are the server's.
+  ASSERT_EQ(Fetch("127.0.0.1", server.Port(), "GET", "/ping", {}, {}).status, 200);
+  const auto level_becomes = [](spdlog::level::level_enum level) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (spdlog::get_level() != level && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return spdlog::get_level() == level;
+  };
+  ::kill(::getpid(), SIGUSR1);
+  EXPECT_TRUE(level_becomes(spdlog::level::debug));
+  ::kill(::getpid(), SIGUSR1);
+  EXPECT_TRUE(level_becomes(spdlog::level::trace));
+  ::kill(::getpid(), SIGUSR2);
+  EXPECT_TRUE(level_becomes(spdlog::level::info));
+  EXPECT_EQ(Fetch("127.0.0.1", server.Port(), "GET", "/ping", {}, {}).status, 200) << "still serving";
+  ::kill(::getpid(), SIGTERM);
+  if (stopped.get_future().wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    ADD_FAILURE() << "SIGTERM did not stop the server";
+    server.Stop();
+  }
+  serving.join();
 }
 
 }  // namespace
