@@ -4,7 +4,9 @@
 # tests): kill -9 orders, and a read of orders through the gateway is 503 with Retry-After (the
 # gateway asks again on a new connection, which is refused), not 502; kill -9 the gateway too, and a
 # read and a write through nginx are 503 with Retry-After (nginx could not connect, so nothing was
-# sent), also POSTs sent one after another on one connection. Then run up.sh again and check that orders and the gateway run again (new pids, ready),
+# sent), also POSTs sent one after another on one connection; writes the gateway held when it died
+# (stopped, then killed) are 503 with Retry-After and "the same Idempotency-Key" when keyed, 502
+# without Retry-After when not (they may have been applied). Then run up.sh again and check that orders and the gateway run again (new pids, ready),
 # that payments and nginx kept their pids (their clients' connections survive) and that the crashed
 # processes' logs were kept.
 set -euo pipefail
@@ -13,7 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 kpo_env
 run=$KPO_RUN_DIR
 up_log=$(mktemp)
-trap 'rm -f "$up_log"' EXIT
+held=$(mktemp -d)
+trap 'rm -f "$up_log"; rm -rf "$held"' EXIT
 
 fail() {
   warn "up.sh re-run: $*"
@@ -56,7 +59,43 @@ crash() {
 }
 crash orders
 expect_unavailable GET "$gateway/api/orders"
+
+# Two writes reach the gateway, stopped (kill -STOP: its kernel takes them), and it dies holding them:
+# nginx has sent them and cannot know whether they were applied.
+ui="http://127.0.0.1:${KPO_UI_PORT:-3000}"
+kill -STOP "${crashed[gateway]}"
+# POST /api/orders through nginx in the background, its answer in $held/<name>.{head,body}; the rest:
+# more curl arguments.
+post_held() {
+  local name=$1
+  shift
+  curl -s --max-time 20 -o "$held/$name.body" -D "$held/$name.head" -X POST "$ui/api/orders" \
+    -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@" \
+    --data '{"amount": 1, "description": "held by a dying gateway"}' &
+}
+post_held keyed -H "Idempotency-Key: up-rerun-$$"
+post_held unkeyed
+gateway_port=$(service_port gateway)
+writes_wait_in_the_gateway() {
+  (($(ss -Htn state established "( sport = :$gateway_port )" | awk '$1 > 0' | wc -l) >= 2))
+}
+wait_until "both writes to wait in the stopped gateway's sockets" 10 writes_wait_in_the_gateway ||
+  fail "the writes did not reach the stopped gateway"
 crash gateway
+wait
+held_answer() {
+  printf '%s %s\n' "$(tr -d '\r' <"$held/$1.head" | awk 'NR == 1 { print $2 }')" \
+    "$(tr -d '\r' <"$held/$1.head" | awk -F': ' 'tolower($1) == "retry-after" { print $2 }')"
+}
+[[ $(held_answer keyed) == "503 1" ]] ||
+  fail "a keyed write the gateway died holding: got '$(held_answer keyed)', want 503 with Retry-After: 1"
+grep -q 'same Idempotency-Key' "$held/keyed.body" ||
+  fail "a keyed write the gateway died holding: $(<"$held/keyed.body")"
+[[ $(held_answer unkeyed) == "502 " ]] ||
+  fail "an unkeyed write the gateway died holding: got '$(held_answer unkeyed)', want 502 without Retry-After"
+grep -q 'may have been applied' "$held/unkeyed.body" ||
+  fail "an unkeyed write the gateway died holding: $(<"$held/unkeyed.body")"
+info "writes the gateway died holding: keyed 503 (repeat with the key), unkeyed 502 (may have been applied)"
 expect_unavailable GET "http://127.0.0.1:${KPO_UI_PORT:-3000}/api/orders"
 expect_unavailable POST "http://127.0.0.1:${KPO_UI_PORT:-3000}/api/orders" '{"amount": 1, "description": "while down"}'
 # POSTs on one connection, each body sent after its head, as many clients send them: nginx may answer
