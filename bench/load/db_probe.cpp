@@ -1,10 +1,18 @@
 #include "load/db_probe.hpp"
 
+#include <iostream>
+#include <thread>
+
+#include "core/retry.hpp"
 #include "load/sql.hpp"
 
 namespace kpo::bench {
 
 namespace {
+
+db::ConnectionOptions ProbeOptions() {
+  return {.statement_timeout = std::chrono::seconds(30), .application_name = "kpo-load"};
+}
 
 // A PostgreSQL text[] literal; database names need no quoting.
 std::string TextArray(const std::vector<std::string>& items) {
@@ -27,15 +35,28 @@ std::string DatabaseName(const std::string& url) {
 }
 
 DbProbe::DbProbe(const std::string& orders_url, const std::vector<std::string>& databases)
-    : connection_(orders_url,
-                  {.statement_timeout = std::chrono::seconds(30), .application_name = "kpo-load"}),
+    : url_(orders_url),
+      connection_(std::in_place, orders_url, ProbeOptions()),
       database_(DatabaseName(orders_url)),
       databases_(TextArray(databases)) {}
 
 db::Result DbProbe::Exec(std::string_view sql, const db::Params& params) {
-  auto result = connection_.Exec(sql, params);
-  ++transactions_;
-  return result;
+  const auto give_up = std::chrono::steady_clock::now() + kReconnectFor;
+  core::Backoff backoff;
+  while (true) {
+    try {
+      if (!connection_) connection_.emplace(url_, ProbeOptions());
+      auto result = connection_->Exec(sql, params);
+      ++transactions_;
+      return result;
+    } catch (const db::DbError& error) {
+      if (!error.IsTransient() || std::chrono::steady_clock::now() >= give_up) throw;
+      std::cerr << "kpo-load: the database probe lost its connection (" << error.what()
+                << "); asking again on a new one\n";
+      connection_.reset();
+      std::this_thread::sleep_for(backoff.Next());
+    }
+  }
 }
 
 std::int64_t DbProbe::Pending(const PhaseWindow& window) {

@@ -1,6 +1,7 @@
 #pragma once
 // What the databases say about a phase: when each accepted order reached its end, and how many
 // commits and WAL flushes the whole cluster made.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -32,7 +33,10 @@ struct PhaseWindow {
 // Database name of a postgresql:// URL ("orders" for postgresql://kpo:kpo@localhost:5432/orders).
 std::string DatabaseName(const std::string& url);
 
-// One libpq connection to the orders database. Throws db::DbError on failure.
+// One libpq connection to the orders database. Its statements only read, so after the connection is
+// lost (a fault test restarts or stops PostgreSQL during the run) it opens a new one and asks again,
+// for up to kReconnectFor, instead of ending the run. Throws db::DbError on any other failure, or when
+// the database stayed unreachable that long.
 class DbProbe {
  public:
   DbProbe(const std::string& orders_url, const std::vector<std::string>& databases);
@@ -42,9 +46,12 @@ class DbProbe {
   PgCounters Counters();
 
  private:
+  static constexpr std::chrono::seconds kReconnectFor{120};
+
   db::Result Exec(std::string_view sql, const db::Params& params = {});
 
-  db::Connection connection_;
+  std::string url_;
+  std::optional<db::Connection> connection_;
   std::string database_;
   std::string databases_;  // text[] literal
   std::int64_t transactions_ = 0;
