@@ -22,14 +22,15 @@ http::Router::GateAnswer AdmitOrRefuse(Admission& admission) {
   std::shared_ptr<void> ticket;
   const auto refusal = admission.Admit(ticket);
   if (refusal == Admission::Refusal::kNone) return {.refusal = std::nullopt, .ticket = std::move(ticket)};
-  // Words for both causes of each refusal: an overload, and a part of the pipeline that stopped (the
-  // broker, payments), which holds orders waiting for payment the same way.
+  // Words for every cause of each refusal: an overload, a part of the pipeline that stopped (the
+  // broker, payments), which holds orders waiting for payment the same way, and a pipeline catching up
+  // on the orders a replica left unfinished when it died.
   const char* detail = refusal == Admission::Refusal::kInFlight
                            ? "More orders are arriving than can be answered quickly, so this order was "
                              "not placed; try again in a second"
-                           : "Orders are waiting longer than usual to be paid (payments are slow or have "
-                             "stopped), so new orders are refused for now and this one was not placed; "
-                             "try again in a second";
+                           : "Orders are waiting longer than usual to be paid (payments are slow, have "
+                             "stopped or are catching up), so new orders are refused for now and this one "
+                             "was not placed; try again in a second";
   return {.refusal = http::ProblemError(503, detail)
                          .WithType(std::string(http::kOverloadedProblemType))
                          .WithRetryAfter(1)
