@@ -94,6 +94,7 @@ PgCounters DbProbe::Counters() {
   auto wal = Exec(sql::kWal);
   counters.wal_syncs = wal.Int(0, "wal_sync");
   counters.wal_writes = wal.Int(0, "wal_write");
+  counters.stats_reset = wal.Text(0, "stats_reset");
   return counters;
 }
 

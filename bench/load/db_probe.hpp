@@ -18,6 +18,9 @@ struct PgCounters {
   std::int64_t deadlocks = 0;                   // all of the system's databases together
   std::int64_t wal_syncs = 0;
   std::int64_t wal_writes = 0;
+  // When PostgreSQL's counters last restarted from zero: two snapshots with different values cannot be
+  // subtracted (an immediate restart under a fault test resets them).
+  std::string stats_reset;
   // The probe's own transactions on its database so far (every statement is one): not the system's work.
   std::string probe_database;
   std::int64_t probe_transactions = 0;

@@ -48,6 +48,15 @@ void AddCosts(boost::json::object& json, const CpuSample& cpu, const PgCounters&
     if (name != "loadgen") total += ms;
   }
   cpu_per_order["total"] = PerOrder(total, completed);
+  json["cpu_ms"] = std::move(cpu_raw);
+  json["cpu_ms_per_order"] = std::move(cpu_per_order);
+  if (after.stats_reset != before.stats_reset) {
+    // The counters restarted from zero inside the phase: a difference would be a wrong (often negative)
+    // count, so the phase has none.
+    json["db"] = {{"counters_reset", true}, {"commits", nullptr},   {"commits_per_order", nullptr},
+                  {"deadlocks", nullptr},   {"wal_syncs", nullptr}, {"wal_syncs_per_order", nullptr}};
+    return;
+  }
   boost::json::object commits;
   std::int64_t all_commits = 0;
   for (const auto& [name, count] : after.commits) {
@@ -58,9 +67,8 @@ void AddCosts(boost::json::object& json, const CpuSample& cpu, const PgCounters&
     all_commits += delta;
   }
   const auto syncs = after.wal_syncs - before.wal_syncs;
-  json["cpu_ms"] = std::move(cpu_raw);
-  json["cpu_ms_per_order"] = std::move(cpu_per_order);
-  json["db"] = {{"commits", std::move(commits)},
+  json["db"] = {{"counters_reset", false},
+                {"commits", std::move(commits)},
                 {"commits_per_order", PerOrder(static_cast<double>(all_commits), completed)},
                 {"deadlocks", after.deadlocks - before.deadlocks},
                 {"wal_syncs", syncs},

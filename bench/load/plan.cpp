@@ -63,6 +63,12 @@ void PrintRow(const PhaseResult& r, const std::string& verdict) {
                  "latency and CPU per order are not comparable with a quiet run\n",
                  steal * 100);
   }
+  if (j.at("db").as_object().at("counters_reset").as_bool()) {
+    std::fprintf(
+        stderr,
+        "    note: PostgreSQL's statistics restarted from zero during this phase (a crash recovery); "
+        "its commits per order are not known (-1)\n");
+  }
   // Every commit and confirm waits for an fsync: a disk that stops answering stops everything.
   const double stalled = Get(j, {"disk", "stalled_s"});
   if (stalled > 0) {

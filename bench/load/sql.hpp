@@ -27,6 +27,9 @@ WHERE o.user_id = ANY($1::uuid[])
 // WAL flushes.
 inline constexpr std::string_view kCommits = R"sql(
 SELECT datname, xact_commit, deadlocks FROM pg_stat_database WHERE datname = ANY($1::text[]))sql";
-inline constexpr std::string_view kWal = "SELECT wal_sync, wal_write FROM pg_stat_wal";
+// stats_reset moves when the counters restart from zero (a crash recovery does that, a clean restart does
+// not).
+inline constexpr std::string_view kWal =
+    "SELECT wal_sync, wal_write, coalesce(stats_reset::text, '') AS stats_reset FROM pg_stat_wal";
 
 }  // namespace kpo::bench::sql
