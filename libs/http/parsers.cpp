@@ -62,6 +62,10 @@ bool AllCodingsAre(std::string_view list, std::string_view only) {
 }  // namespace
 
 void RequestParser::on_field_impl(Field name, BeastView name_string, BeastView value, ErrorCode& /*ec*/) {
+  // A chunked body's trailer fields arrive after the head was judged (one Content-Type, one
+  // Authorization, no coding...): taken in, they would pass by those checks and be forwarded as head
+  // fields. RFC 9110 §6.5.1 lets a recipient discard them, and nothing here needs them.
+  if (head_read_) return;
   if (name == Field::transfer_encoding) {
     transfer_encoding_ = true;
     only_chunked_ = only_chunked_ && AllCodingsAre(View(value), "chunked");
@@ -81,6 +85,7 @@ void RequestParser::on_field_impl(Field name, BeastView name_string, BeastView v
 }
 
 void RequestParser::on_header_impl(ErrorCode& ec) {
+  head_read_ = true;
   if (transfer_encoding_ && (!chunked() || content_length_)) {
     ec = bhttp::error::bad_transfer_encoding;
   } else if (transfer_encoding_ && version_ < 11) {

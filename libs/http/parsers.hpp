@@ -107,6 +107,7 @@ class RequestParser final : public detail::MessageParser<true> {
   unsigned version_ = 11;
   bool head_ = false;
   bool request_line_read_ = false;
+  bool head_read_ = false;  // fields from here on are a chunked body's trailer
   std::optional<Refusal> refusal_;
 };
 

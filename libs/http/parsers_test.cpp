@@ -86,6 +86,22 @@ TEST(RequestParser, JoinsAChunkedBody) {
   EXPECT_EQ(request.body, "abcdefg");
 }
 
+// Trailer fields would bypass the head's checks (a second Content-Type, an Authorization): dropped.
+TEST(RequestParser, DropsAChunkedBodysTrailerFields) {
+  Request request;
+  RequestParser parser(request);
+  ASSERT_FALSE(Feed(parser,
+                    "POST /x HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nContent-Type: text/plain\r\n"
+                    "Authorization: Bearer x\r\nContent-Encoding: gzip\r\n\r\n"));
+  ASSERT_TRUE(parser.is_done());
+  EXPECT_FALSE(parser.HeadRefusal());
+  EXPECT_EQ(request.body, "{}");
+  ASSERT_EQ(request.headers.size(), 3U);
+  EXPECT_EQ(request.headers[1], (std::pair<std::string, std::string>{"Content-Type", "application/json"}));
+  EXPECT_EQ(request.headers[2], (std::pair<std::string, std::string>{"Transfer-Encoding", "chunked"}));
+}
+
 // Well-formed heads that ask for what the server does not do stop before the body, with the answer.
 TEST(RequestParser, RefusesMissingOrRepeatedHostsRepeatedSingletonHeadersAndCodedBodies) {
   const struct {
