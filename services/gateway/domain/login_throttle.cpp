@@ -18,6 +18,11 @@ std::string PairKey(std::string_view username, std::string_view client) {
 std::chrono::milliseconds LoginThrottle::Admit(std::string_view username, std::string_view client,
                                                Clock::time_point now) {
   std::lock_guard lock(mutex_);
+  if (username.empty()) {
+    const auto wait = Wait(clients_, client, policy_.free_failures_per_client, now);
+    if (wait.count() == 0) Count(clients_, client, now);
+    return wait;
+  }
   const auto pair = PairKey(username, client);
   const auto known = known_.find(pair);
   const bool known_client = known != known_.end() && now - known->second.last < policy_.remember_sign_ins;

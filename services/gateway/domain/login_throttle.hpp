@@ -35,7 +35,8 @@ class LoginThrottle {
   explicit LoginThrottle(LoginThrottlePolicy policy) : policy_(policy) {}
 
   // Zero when the attempt for `username` from `client` may be checked now (it is then counted);
-  // otherwise how long to wait before trying again (nothing is counted).
+  // otherwise how long to wait before trying again (nothing is counted). An empty `username` stands
+  // for one no account can have: only the client's failures count, and no key is kept for the name.
   std::chrono::milliseconds Admit(std::string_view username, std::string_view client, Clock::time_point now);
 
   // The admitted attempt had the right password: the username starts afresh, the attempt no

@@ -50,6 +50,15 @@ TEST(LoginThrottle, OneAddressTryingManyUsernamesIsThrottled) {
   EXPECT_EQ(throttle.Admit("user-new", "198.51.100.2", kStart), milliseconds(0)) << "other addresses are not";
 }
 
+// Names no account can have (the caller passes them as empty) are not keys: only the address counts.
+TEST(LoginThrottle, ANameNoAccountCanHaveCountsAgainstTheAddressAlone) {
+  LoginThrottle throttle;
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(throttle.Admit("", "198.51.100.1", kStart), milliseconds(0)) << i;
+  EXPECT_EQ(throttle.Admit("", "198.51.100.1", kStart), seconds(1)) << "the address is throttled";
+  EXPECT_EQ(throttle.Admit("", "198.51.100.2", kStart), milliseconds(0)) << "not every such name together";
+  EXPECT_EQ(throttle.Admit("alice", "198.51.100.2", kStart), milliseconds(0));
+}
+
 TEST(LoginThrottle, ASuccessClearsTheUsernameButNotTheAddressesEarlierFailures) {
   LoginThrottle throttle;
   for (int i = 0; i < 4; ++i) throttle.Admit("alice", "198.51.100.1", kStart);

@@ -32,13 +32,18 @@ http::Response Login(db::Pool& pool, const auth::TokenSigner& signer, LoginThrot
 
   std::optional<StoredCredentials> stored;
   const auto name = NormalizeUsername(*username);
-  if (const auto wait = throttle.Admit(name, client, LoginThrottle::Clock::now()); wait.count() > 0) {
+  const bool possible_name = !UsernameError(*username);
+  // A name no account can have is counted against the address alone: kept as a key, a body-sized name
+  // per attempt would be memory an attacker fills at will.
+  const std::string_view throttled_name = possible_name ? std::string_view(name) : std::string_view();
+  if (const auto wait = throttle.Admit(throttled_name, client, LoginThrottle::Clock::now());
+      wait.count() > 0) {
     const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
     throw http::ProblemError(429, "Too many failed logins for this account or from this address; retry later")
         .WithRetryAfter(static_cast<int>(std::max<std::int64_t>(1, seconds)))
         .WithReason("login_throttle");
   }
-  if (!UsernameError(*username)) {
+  if (possible_name) {
     // The connection goes back to the pool before the slow verification below.
     auto lease = pool.Acquire();
     stored = UserRepository::FindByUsername(*lease, name);
