@@ -227,7 +227,13 @@ struct Server::Impl {
     spdlog::warn("refused a connection from {}: it holds {} already", peer, options.max_connections_per_peer);
     auto refusal = ProblemError(429, "Too many connections from this address; close some before opening more")
                        .WithRetryAfter(5)
+                       .WithReason("peer_connections")
                        .ToResponse();
+    // Its request is never read, yet the answer is one like any other: counted, on the access log, and
+    // with the ids and headers every answer carries (X-Request-Id, the router's finisher).
+    Request unread;
+    IdentifyRequest(unread, peer);
+    ConcludeRequest(router, unread, "unread", refusal, 0);
     co_await WriteResponse(connection, std::move(refusal), 11, false, false);
     co_await DrainBeforeClose(connection.socket, connection.deadline, kSlowClientDrain);
     unserved.fetch_sub(1);

@@ -275,6 +275,8 @@ TEST_F(ServerOverloadTest, AnAddressOverItsConnectionBoundIsRefusedUntilOneOfIts
   EXPECT_TRUE(refused.starts_with("HTTP/1.1 429")) << refused;
   EXPECT_NE(refused.find("Retry-After: 5"), std::string::npos) << refused;
   EXPECT_NE(refused.find("application/problem+json"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("X-Request-Id: "), std::string::npos)
+      << "every answer names its request: " << refused;
   third.ReadUntil("never sent", 3s);
   EXPECT_TRUE(third.PeerClosed()) << "a refused connection is closed";
   first.reset();
