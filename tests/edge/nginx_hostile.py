@@ -127,6 +127,15 @@ check("a request id started by nginx is a UUID",
 data, _ = exchange(b"GET /api/orders HTTP/1.1\r\nHost: x\r\nX-Request-Id: mine-1\r\nConnection: close\r\n\r\n")
 _, headers, _ = status_and_body(data)
 check("a client's request id is passed through", headers.get("x-request-id") == "mine-1", f"headers {headers}")
+# One the gateway would not take (spaces, over 128 characters) is replaced here too, also in nginx's own
+# answers (a 413 for a body over the limit), so that nginx and the gateway log the request by one id.
+for bad in (b"two words", b"x" * 129):
+    data, _ = exchange(b"POST /api/orders HTTP/1.1\r\nHost: x\r\nX-Request-Id: " + bad +
+                       b"\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n")
+    status, headers, _ = status_and_body(data)
+    replaced = headers.get("x-request-id", "")
+    check(f"a request id the gateway would not take is replaced ({len(bad)} bytes)",
+          status == 413 and re.fullmatch(r"[0-9a-f-]{36}", replaced) is not None, f"status {status}, X-Request-Id {replaced!r}")
 
 data, _ = exchange(b"GET /_kpo/400 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 status, _, _ = status_and_body(data)
