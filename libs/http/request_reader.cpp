@@ -68,6 +68,30 @@ boost::asio::awaitable<ReadResult> ReadBody(boost::asio::ip::tcp::socket& socket
   co_return ReadResult{{}, used_total};
 }
 
+// RFC 9112 §2.2: empty lines before a request line are skipped (a client may end a body with a stray
+// CRLF, and Beast's parser would refuse the next request as a bad method). Reads until the buffer
+// holds something else; the caller's deadline bounds a client that sends nothing but empty lines.
+// An end of stream before anything else is what Beast reports for it (end_of_stream).
+boost::asio::awaitable<ReadResult> SkipEmptyLines(boost::asio::ip::tcp::socket& socket,
+                                                  boost::beast::flat_buffer& buffer) {
+  namespace asio = boost::asio;
+  constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+  constexpr std::size_t kMaxRead = 65536;
+  const auto front = [&] {
+    return std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size());
+  };
+  for (;;) {
+    while (front().starts_with("\r\n")) buffer.consume(2);
+    if (!front().empty() && front() != "\r") co_return ReadResult{};
+    const auto room = boost::beast::read_size(buffer, kMaxRead);
+    auto [read_error, bytes] = co_await socket.async_read_some(buffer.prepare(room), kTuple);
+    buffer.commit(bytes);
+    if (read_error == asio::error::eof && buffer.size() == 0)
+      co_return ReadResult{boost::beast::http::error::end_of_stream, 0};
+    if (read_error) co_return ReadResult{read_error, 0};
+  }
+}
+
 }  // namespace
 
 boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& socket,
@@ -76,6 +100,8 @@ boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& soc
   namespace asio = boost::asio;
   namespace bhttp = boost::beast::http;
   constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+  const auto skipped = co_await SkipEmptyLines(socket, buffer);
+  if (skipped.error) co_return skipped;
   auto [head_error, head_bytes] = co_await bhttp::async_read_header(socket, buffer, parser, kTuple);
   // The bytes the parser consumed for the head are its exact size (see RequestParser::LimitHead).
   if (!head_error && head_bytes > parser.HeadLimit())

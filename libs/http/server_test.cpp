@@ -191,6 +191,18 @@ TEST_F(ServerTest, ALaterRequestOnAKeptAliveConnectionHasTheReadTimeoutFromItsFi
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
 }
 
+// RFC 9112 §2.2: an empty line before a request line (a stray CRLF after a body) is skipped.
+TEST_F(ServerTest, EmptyLinesBeforeARequestLineAreSkipped) {
+  RawClient client(server_->Port());
+  client.Send(
+      "\r\nPOST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+      "\r\n\r\nPOST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Content-Length: 7\r\n\r\n{\"a\":1}");
+  const auto answers = client.ReadUntil("{\"a\":1}", std::chrono::seconds(3));
+  EXPECT_TRUE(answers.starts_with("HTTP/1.1 200 ")) << answers;
+  EXPECT_NE(answers.find("HTTP/1.1 200 ", 1), std::string::npos) << "the second request too:\n" << answers;
+}
+
 TEST_F(ServerTest, AConnectionThatSendsNothingIsClosedWithoutAnAnswer) {
   RawClient client(server_->Port());
   const auto& answer = client.ReadUntil("\r\n", std::chrono::seconds(3));
