@@ -24,6 +24,7 @@
 #include "core/thread_name.hpp"
 #include "core/thread_priority.hpp"
 #include "http/access_log.hpp"
+#include "http/answers.hpp"
 #include "http/deadline.hpp"
 #include "http/handler_runner.hpp"
 #include "http/parsers.hpp"
@@ -50,9 +51,6 @@ constexpr std::size_t kReadBufferBytes = 4096;
 // ended one grew the buffer until the read deadline (an audit held 40 MB in one connection).
 std::size_t ReadBufferLimit(std::size_t header_limit) { return header_limit + kReadBufferBytes; }
 
-// How long a client cut off for sending its request too slowly may take to read the 408.
-constexpr std::chrono::milliseconds kSlowClientDrain{1000};
-
 // A client connection and its I/O deadline (a slow or silent client is cut off).
 struct Connection {
   explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket) {}
@@ -78,7 +76,8 @@ struct Server::Impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<int> in_flight{0};
   std::atomic<int> streaming{0};
-  std::atomic<int> unserved{0};  // connections accepted whose first request is not yet served
+  std::atomic<int> unserved{0};         // connections accepted whose first request is not yet served
+  std::atomic<int> refusing_at_cap{0};  // connections over max_connections being answered 503
   std::atomic<bool> stopping{false};
   PeerConnections peers{options.max_connections_per_peer, options.unbounded_peer};
 
@@ -96,18 +95,6 @@ struct Server::Impl {
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> out;
     for (const auto& context : contexts) out.push_back(asio::make_work_guard(*context));
     return out;
-  }
-
-  asio::awaitable<void> WriteResponse(Connection& connection, Response response, unsigned version,
-                                      bool keep_alive, bool head) {
-    // A stream's head (the answer to a HEAD request) says what a GET gets: a body of no set length.
-    const auto length = response.stream ? std::nullopt : std::optional(response.body.size());
-    const std::string header = ResponseHead(response, length, version, keep_alive);
-    connection.deadline.ExpiresAfter(options.write_timeout);
-    // One send for the head and the body.
-    const std::array<asio::const_buffer, 2> buffers{
-        asio::buffer(header), head ? asio::const_buffer() : asio::buffer(response.body)};
-    co_await asio::async_write(connection.socket, buffers, kTuple);
   }
 
   // Routes a parsed request and runs its handler; `route` gets the pattern (a metrics label).
@@ -134,37 +121,6 @@ struct Server::Impl {
     std::string stream_head;
     bool chunked = true;  // false for an HTTP/1.0 client
   };
-
-  // A request that could not be read whole (`ec`, after `consumed` bytes) is answered, if it can
-  // be (a 4xx of AnswerToUnreadRequest, or 408 when it did not arrive within the read timeout),
-  // and the connection is drained for the close.
-  asio::awaitable<void> RefuseUnreadRequest(Connection& connection, const beast::error_code& ec,
-                                            std::size_t consumed, const beast::flat_buffer& buffer,
-                                            const RequestParser& parser, Request& request,
-                                            const std::string& remote) {
-    // Bytes the parser stopped at are still in the buffer: a request line it refused was sent.
-    const std::string_view unread(static_cast<const char*>(buffer.data().data()), buffer.size());
-    auto error =
-        AnswerToUnreadRequest(ec, consumed, unread, parser, options.header_limit, options.body_limit);
-    // A request begun but not finished in time (a body trickled in a byte at a time, say); an
-    // idle keep-alive connection that sent nothing is just closed.
-    const bool too_slow = !error && connection.deadline.Expired() && consumed + unread.size() > 0;
-    if (too_slow) {
-      error = ProblemResponse(
-          408, "The request did not arrive within " + std::to_string(options.read_timeout.count()) + " ms");
-    }
-    if (!error) co_return;
-    // Whatever of the head was parsed still identifies the request, and it is counted and
-    // logged like any other (under the route "unread"; no handler ran, so no time is taken).
-    IdentifyRequest(request, remote, options.client_address);
-    ConcludeRequest(router, request, "unread", *error, 0.0);
-    co_await WriteResponse(connection, std::move(*error), 11, false, false);
-    // A client too slow to send its request gets a second to read the answer, not another
-    // read_timeout of holding the connection.
-    co_await DrainBeforeClose(
-        connection.socket, connection.deadline,
-        too_slow ? std::min(options.read_timeout, kSlowClientDrain) : options.read_timeout);
-  }
 
   // Reads one request, runs it and writes the answer, or hands a streamed answer back to the
   // session. The request, its parser and the answer live in this coroutine's frame, which is gone
@@ -193,7 +149,8 @@ struct Server::Impl {
     // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
     connection.deadline.Clear();
     if (ec) {
-      co_await RefuseUnreadRequest(connection, ec, bytes, buffer, parser, request, remote);
+      co_await RefuseUnreadRequest(connection.socket, connection.deadline, {ec, bytes}, buffer, parser,
+                                   request, remote, router, options);
       co_return Served{};
     }
     in_flight.fetch_add(1);
@@ -214,32 +171,46 @@ struct Server::Impl {
     } else {
       // A HEAD request gets the head alone: its stream is let go at once.
       if (response.stream) response.stream->Abandon();
-      co_await WriteResponse(connection, std::move(response), parser.Version(), served.keep_alive,
-                             parser.IsHead());
+      co_await WriteResponse(connection.socket, connection.deadline, std::move(response), parser.Version(),
+                             served.keep_alive, parser.IsHead(), options.write_timeout);
     }
     in_flight.fetch_sub(1);
     co_return served;
   }
 
-  // A connection over its peer's bound: 429 without reading the request (it may never come), then
-  // the close, after the client had a moment to read the answer.
+  // A connection over its peer's bound: 429 without reading the request (it may never come).
   asio::awaitable<void> RefuseOverPeerBound(Connection& connection, const std::string& peer) {
     spdlog::warn("refused a connection from {}: it holds {} already", peer, options.max_connections_per_peer);
     auto refusal = ProblemError(429, "Too many connections from this address; close some before opening more")
                        .WithRetryAfter(5)
                        .WithReason("peer_connections")
                        .ToResponse();
-    // Its request is never read, yet the answer is one like any other: counted, on the access log, and
-    // with the ids and headers every answer carries (X-Request-Id, the router's finisher).
-    Request unread;
-    IdentifyRequest(unread, peer);
-    ConcludeRequest(router, unread, "unread", refusal, 0);
-    co_await WriteResponse(connection, std::move(refusal), 11, false, false);
-    co_await DrainBeforeClose(connection.socket, connection.deadline, kSlowClientDrain);
+    co_await RefuseConnection(connection.socket, connection.deadline, router, peer, std::move(refusal),
+                              options.write_timeout);
     unserved.fetch_sub(1);
-    beast::error_code ignored;
-    connection.socket.shutdown(tcp::socket::shutdown_both, ignored);
     Closed({});
+  }
+
+  // A connection over the server's own cap (every descriptor spoken for) is answered at once, from
+  // the descriptors kept in reserve, rather than left waiting in the listen backlog with no answer.
+  asio::awaitable<void> RefuseAtCap(tcp::socket socket) {
+    beast::error_code ignored;
+    const auto endpoint = socket.remote_endpoint(ignored);
+    // Named, not temporaries of the co_await's expression: GCC 12 destroys a conditional's temporary
+    // there twice.
+    const std::string remote = ignored ? "" : endpoint.address().to_string();
+    auto refusal = ProblemError(503,
+                                "The server holds as many connections as it can; nothing was sent on this "
+                                "one, try again in a few seconds")
+                       .WithRetryAfter(5)
+                       .WithReason("connection_limit")
+                       .ToResponse();
+    spdlog::warn("refused a connection: the server holds {}, as many as its descriptors allow",
+                 options.max_connections);
+    Connection connection(std::move(socket));
+    co_await RefuseConnection(connection.socket, connection.deadline, router, remote, std::move(refusal),
+                              options.write_timeout);
+    refusing_at_cap.fetch_sub(1);
   }
 
   asio::awaitable<void> Session(tcp::socket socket, std::size_t loop) {
@@ -292,10 +263,11 @@ struct Server::Impl {
   asio::awaitable<void> Accept() {
     asio::steady_timer pause(*loops.front());
     for (;;) {
-      // At the cap every descriptor is spoken for: new clients wait in the listen backlog until a
-      // connection closes, rather than being accepted and then failing (the gateway's 502 when it
-      // cannot open the upstream connection). Only the accept loop polls, and only at the cap.
-      if (options.max_connections > 0 && connections.load() >= options.max_connections) {
+      // At the cap every descriptor is spoken for: a new client is answered 503 from a small reserve
+      // (RefuseAtCap) rather than accepted and then failing (the gateway's 502 when it cannot open
+      // the upstream connection). With the reserve in use too, clients wait in the listen backlog
+      // until a connection closes. Only the accept loop polls, and only then.
+      if (AtCap() && refusing_at_cap.load() >= options.refusals_at_cap) {
         pause.expires_after(std::chrono::milliseconds(10));
         co_await pause.async_wait(kTuple);
         if (!acceptor.is_open()) co_return;
@@ -312,9 +284,16 @@ struct Server::Impl {
         co_await pause.async_wait(kTuple);
         continue;
       }
+      if (AtCap()) {
+        refusing_at_cap.fetch_add(1);
+        asio::co_spawn(*loops[loop], RefuseAtCap(std::move(socket)), asio::detached);
+        continue;
+      }
       Admit(std::move(socket), loop);
     }
   }
+
+  bool AtCap() const { return options.max_connections > 0 && connections.load() >= options.max_connections; }
 
   void Admit(tcp::socket socket, std::size_t loop) {
     connections.fetch_add(1);
@@ -326,8 +305,9 @@ struct Server::Impl {
   asio::awaitable<void> Drain() {
     asio::steady_timer timer(*loops.front());
     const auto deadline = std::chrono::steady_clock::now() + options.drain_timeout;
-    while ((in_flight.load() > 0 || streaming.load() > 0 || unserved.load() > 0) &&
-           std::chrono::steady_clock::now() < deadline) {
+    while (
+        (in_flight.load() > 0 || streaming.load() > 0 || unserved.load() > 0 || refusing_at_cap.load() > 0) &&
+        std::chrono::steady_clock::now() < deadline) {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(kTuple);
     }

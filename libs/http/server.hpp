@@ -45,9 +45,13 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30'000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds drain_timeout{10'000};  // graceful shutdown: in-flight requests finish
-  // Connections served at once; more wait in the listen backlog. 0: no cap. Size it to the open
-  // file limit (see core::RaiseOpenFileLimit) over the descriptors a connection may need.
+  // Connections served at once. 0: no cap. Size it to the open file limit (see
+  // core::RaiseOpenFileLimit) over the descriptors a connection may need, leaving a reserve.
   std::size_t max_connections = 0;
+  // Connections over max_connections answered at once, 503 + Retry-After (problem+json, nothing of
+  // theirs read), and closed after a second to read it: each holds one descriptor of the reserve
+  // meanwhile. Beyond these, new clients wait in the listen backlog until a connection closes.
+  int refusals_at_cap = 32;
   // Connections one peer address may hold at once (0: no bound). One more is answered 429 with
   // Retry-After (problem+json) and closed, so that one client cannot take all of `max_connections`
   // (with idle connections or streams) and leave the others waiting in the listen backlog. Peers

@@ -231,7 +231,8 @@ TEST_F(ServerOverloadTest, ProbesAndScrapesAnswerWhileAReadinessCheckHangs) {
 // chaos run's rolling restart). The server takes the backlog before it closes and serves it.
 TEST_F(ServerOverloadTest, AClientWaitingInTheListenBacklogAtStopIsServedNotReset) {
   ServerOptions options;
-  options.max_connections = 1;  // at the cap, the accept loop leaves new clients in the backlog
+  options.max_connections = 1;  // at the cap, and with no refusals from a reserve,
+  options.refusals_at_cap = 0;  // the accept loop leaves new clients in the backlog
   Start(options);
   RawClient served(server_->Port());
   served.Send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");

@@ -171,11 +171,19 @@ TEST_F(StreamingServer, StoppingEndsAQuietStreamWithItsLastChunk) {
   EXPECT_TRUE(StreamNumber(0)->Abandoned());
 }
 
-TEST_F(StreamingServer, ConnectionsOverTheCapWaitUntilOneCloses) {
+// Over the cap a client is answered 503 at once, from the reserve; with the reserve in use too, a
+// client waits in the listen backlog until a connection closes, and is then served.
+TEST_F(StreamingServer, ConnectionsOverTheCapAreRefusedAtOnceThenWaitOnceTheReserveIsInUse) {
   ServerOptions options;
   options.max_connections = 1;
+  options.refusals_at_cap = 1;
   Start(options);
   auto first = OpenStream();
+  RawClient refused(server_->Port());  // not reading its answer's close: it holds the reserve a second
+  const auto answer = refused.ReadUntil("\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 503 ")) << answer;
+  EXPECT_NE(answer.find("Retry-After: 5"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("application/problem+json"), std::string::npos) << answer;
   RawClient second(server_->Port());  // the kernel completes the handshake; the server does not accept
   second.Send(kStreamRequest);
   EXPECT_EQ(second.ReadUntil("data: hello", 300ms), "");  // not served while the first holds the cap
