@@ -580,6 +580,14 @@ start_services() {
     port_open "$port" && die "port $port (for $name) is already in use by another process"
     todo+=("$entry")
   done
+  # A live-update stream costs the gateway two descriptors, so 10,000 of them need more than a usual hard
+  # limit (this project's CI VM: 20,000). Raised when allowed (CAP_SYS_RESOURCE), as LimitNOFILE would, never
+  # lowered; the services raise their soft limit to it at start.
+  local hard_files
+  hard_files=$(ulimit -Hn)
+  if [[ $hard_files != unlimited ]] && ((hard_files < 65536)); then
+    ulimit -Hn 65536 2>/dev/null || info "open file limit stays at $hard_files (raising it needs CAP_SYS_RESOURCE)"
+  fi
   for entry in "${todo[@]}"; do
     IFS=: read -r name bin var kind <<<"$entry"
     log "starting $name on ${!var}"
