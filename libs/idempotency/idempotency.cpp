@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <set>
 #include <utility>
 
@@ -54,8 +58,38 @@ WITH deleted AS (
   RETURNING 1)
 SELECT count(*) AS deleted FROM deleted)sql";
 
-std::string Fingerprint(const http::Request& request) {
-  const std::string material = request.method + '\n' + request.path + '\n' + request.body;
+// Object members in key order, at every depth.
+void SortMembers(boost::json::value& value) {
+  if (auto* array = value.if_array()) {
+    for (auto& element : *array) SortMembers(element);
+    return;
+  }
+  auto* object = value.if_object();
+  if (!object) return;
+  std::vector<std::pair<std::string, boost::json::value>> members;
+  members.reserve(object->size());
+  for (auto& member : *object) {
+    SortMembers(member.value());
+    members.emplace_back(std::string(member.key()), std::move(member.value()));
+  }
+  std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  object->clear();
+  for (auto& [key, member] : members) object->emplace(key, std::move(member));
+}
+
+// The body as a fingerprint takes it: JSON with its members in key order and no insignificant
+// whitespace, so that a retry whose client serialised the same values again (in another key order,
+// with other spacing) is the same request; a body that is not JSON as it was sent.
+std::string CanonicalBody(const std::string& body) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(body, ec);
+  if (ec) return body;
+  SortMembers(value);
+  return boost::json::serialize(value);
+}
+
+std::string Fingerprint(const http::Request& request, const std::string& body) {
+  const std::string material = request.method + '\n' + request.path + '\n' + body;
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(material.data()), material.size());
   char hex[crypto_hash_sha256_BYTES * 2 + 1];
@@ -81,8 +115,9 @@ observability::Counter& Replays() {
 
 // The answer to a request whose key has a stored answer: the replay when it is the same request,
 // else 422.
-http::Response StoredAnswer(const db::Result& found, int row, const std::string& fingerprint) {
-  if (found.Text(row, "fingerprint") != fingerprint) {
+http::Response StoredAnswer(const db::Result& found, int row, const KeyedRequest& request) {
+  if (const auto stored = found.Text(row, "fingerprint");
+      stored != request.fingerprint && stored != request.sent_fingerprint) {
     return http::ProblemError(422, "This Idempotency-Key was already used with a different request",
                               {{"Idempotency-Key", "already used with a different request"}})
         .ToResponse();
@@ -118,7 +153,8 @@ std::optional<KeyedRequest> ReadKey(const http::Request& request, std::string_vi
     throw http::ProblemError(422, "Idempotency-Key must be 1 to 255 visible ASCII characters",
                              {{"Idempotency-Key", "must be 1 to 255 visible ASCII characters"}});
   }
-  return KeyedRequest{std::string(user_id), std::string(*header), Fingerprint(request)};
+  return KeyedRequest{std::string(user_id), std::string(*header),
+                      Fingerprint(request, CanonicalBody(request.body)), Fingerprint(request, request.body)};
 }
 
 std::vector<std::optional<http::Response>> Claim(db::Transaction& tx,
@@ -143,7 +179,7 @@ std::vector<std::optional<http::Response>> Claim(db::Transaction& tx,
     const int row = stored_row[i];
     const bool held_elsewhere = !locks.Bool(static_cast<int>(i), "locked");
     if (!held_elsewhere && row >= 0) {
-      answers[i] = StoredAnswer(found, row, requests[i].fingerprint);
+      answers[i] = StoredAnswer(found, row, requests[i]);
     } else if (held_elsewhere || !running.emplace(requests[i].user_id, requests[i].key).second) {
       answers[i] = http::ProblemError(409, "A request with this Idempotency-Key is still being processed")
                        .ToResponse();

@@ -27,7 +27,8 @@ db::Schema IdempotencySchema();
 
 // Runs `effect` in a transaction on `pool` and returns its response. With an Idempotency-Key
 // header (1–255 visible ASCII characters, else 422):
-//  - the same user, key and request (method, path, body) within 24 h replays the first response
+//  - the same user, key and request (method, path, body; a JSON body's key order and spacing do not
+//    count) within 24 h replays the first response
 //    (status, body, Location) with `Idempotent-Replayed: true`, without running `effect`;
 //  - the same key with a different request → 422;
 //  - the same key while the first request is still running → 409;
@@ -59,7 +60,12 @@ http::Response Run(db::Pool& pool, const http::Request& request, std::string_vie
 struct KeyedRequest {
   std::string user_id;
   std::string key;
+  // Method, path and body, a JSON body with its members in key order and no insignificant
+  // whitespace: a retry that serialised the same values again is the same request.
   std::string fingerprint;
+  // The same with the body as sent, which releases before 2026-12-08 stored: their keys still replay
+  // (needed until every key stored by one is past the 24 h window).
+  std::string sent_fingerprint;
 };
 
 // The Idempotency-Key of `request` by `user_id`: nullopt without one; ProblemError(422) when it

@@ -68,7 +68,7 @@ TEST_F(KeyRetention, AnAnswerIsReplayedWithinTheWindowOnly) {
   db::Pool pool(db::TestDatabaseUrl(), 1, {});
   auto lease = pool.Acquire();
   db::Transaction tx(*lease);
-  const std::vector<KeyedRequest> requests{{user_, recent, "f"}, {user_, expired, "f"}};
+  const std::vector<KeyedRequest> requests{{user_, recent, "f", "f"}, {user_, expired, "f", "f"}};
   const auto answers = Claim(tx, requests);
   tx.Commit();
   ASSERT_EQ(answers.size(), 2U);

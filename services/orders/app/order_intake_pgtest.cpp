@@ -48,7 +48,8 @@ class OrderIntakeTest : public ::testing::Test {
     OrderSubmission submission{
         .order = {.user_id = user_, .amount = 700, .description = std::move(description), .traceparent = ""},
         .key = {}};
-    if (key) submission.key = idempotency::KeyedRequest{user_, *key, "fingerprint of " + *key};
+    if (key)
+      submission.key = idempotency::KeyedRequest{user_, *key, "fingerprint of " + *key, "as sent: " + *key};
     return submission;
   }
 
