@@ -149,8 +149,9 @@ struct Server::Impl {
     // The read deadline is for the client; the handler may take its time (its own I/O has deadlines).
     connection.deadline.Clear();
     if (ec) {
-      co_await RefuseUnreadRequest(connection.socket, connection.deadline, {ec, bytes}, buffer, parser,
-                                   request, remote, router, options);
+      const ReadResult unread{ec, bytes};  // named: see RefuseAtCap on temporaries in a co_await
+      co_await RefuseUnreadRequest(connection.socket, connection.deadline, unread, buffer, parser, request,
+                                   remote, router, options);
       co_return Served{};
     }
     in_flight.fetch_add(1);
