@@ -68,6 +68,17 @@ boost::asio::awaitable<ReadResult> ReadBody(boost::asio::ip::tcp::socket& socket
   co_return ReadResult{{}, used_total};
 }
 
+}  // namespace
+
+void DropLeadingEmptyLines(boost::beast::flat_buffer& buffer) {
+  while (buffer.size() >= 2 &&
+         std::string_view(static_cast<const char*>(buffer.data().data()), 2) == "\r\n") {
+    buffer.consume(2);
+  }
+}
+
+namespace {
+
 // RFC 9112 §2.2: empty lines before a request line are skipped (a client may end a body with a stray
 // CRLF, and Beast's parser would refuse the next request as a bad method). Reads until the buffer
 // holds something else; the caller's deadline bounds a client that sends nothing but empty lines.
@@ -81,7 +92,7 @@ boost::asio::awaitable<ReadResult> SkipEmptyLines(boost::asio::ip::tcp::socket& 
     return std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size());
   };
   for (;;) {
-    while (front().starts_with("\r\n")) buffer.consume(2);
+    DropLeadingEmptyLines(buffer);
     if (!front().empty() && front() != "\r") co_return ReadResult{};
     const auto room = boost::beast::read_size(buffer, kMaxRead);
     auto [read_error, bytes] = co_await socket.async_read_some(buffer.prepare(room), kTuple);

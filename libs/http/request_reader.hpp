@@ -31,6 +31,10 @@ boost::asio::awaitable<ReadResult> ReadRequest(boost::asio::ip::tcp::socket& soc
                                                boost::beast::flat_buffer& buffer, RequestParser& parser,
                                                const Request& request, std::size_t framing_limit);
 
+// Drops the empty lines (CRLF) the buffer starts with: RFC 9112 §2.2 has a server skip them before a
+// request line. A lone CR is left (its LF may be in the next read).
+void DropLeadingEmptyLines(boost::beast::flat_buffer& buffer);
+
 // After an answer to a request that was not read whole (a body over the limit): stops sending,
 // then reads and discards what the client still sends, for at most `read_timeout` (on `deadline`,
 // the socket's) and 4 MiB. Closing at once would reset the connection while the client (or a

@@ -131,16 +131,21 @@ struct Server::Impl {
     RequestParser parser(request);
     parser.LimitHead(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(options.body_limit);
+    // A keep-alive connection may idle longer than a client may take to send one request: its next
+    // request's time starts with its first bytes (empty lines before it are not yet a request). One
+    // that never comes is no error.
+    if (!first) DropLeadingEmptyLines(buffer);
     if (!first && buffer.size() == 0) {
-      // A keep-alive connection may idle longer than a client may take to send one request: its
-      // next request's time starts with its first bytes. One that never comes is no error.
       connection.deadline.ExpiresAfter(options.idle_timeout);
-      auto [idle_error, arrived] =
-          co_await connection.socket.async_read_some(buffer.prepare(kReadBufferBytes), kTuple);
-      buffer.commit(arrived);
-      if (idle_error) {
-        connection.deadline.Clear();
-        co_return Served{};
+      while (buffer.size() == 0) {
+        auto [idle_error, arrived] =
+            co_await connection.socket.async_read_some(buffer.prepare(kReadBufferBytes), kTuple);
+        buffer.commit(arrived);
+        if (idle_error) {
+          connection.deadline.Clear();
+          co_return Served{};
+        }
+        DropLeadingEmptyLines(buffer);
       }
     }
     // A client too slow to send its request is answered (408), so the deadline leaves the socket open.

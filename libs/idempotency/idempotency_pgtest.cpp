@@ -77,6 +77,24 @@ TEST_F(KeyRetention, AnAnswerIsReplayedWithinTheWindowOnly) {
   EXPECT_FALSE(answers[1].has_value()) << "stored an hour past the window: runs again";
 }
 
+// A key stored with the fingerprint of the body as sent (before JSON bodies were put in key order)
+// still replays to a repeat of that body; a key stored with another fingerprint is 422.
+TEST_F(KeyRetention, AKeyStoredWithTheBodyAsSentStillReplays) {
+  const auto stored = Insert(1);  // fingerprint 'f'
+  db::Pool pool(db::TestDatabaseUrl(), 1, {});
+  auto lease = pool.Acquire();
+  db::Transaction tx(*lease);
+  const std::vector<KeyedRequest> requests{{user_, stored, "in key order", "f"},
+                                           {user_, stored, "in key order", "other body as sent"}};
+  const auto answers = Claim(tx, requests);
+  tx.Commit();
+  ASSERT_EQ(answers.size(), 2U);
+  ASSERT_TRUE(answers[0].has_value());
+  EXPECT_EQ(answers[0]->status, 201) << "the body as sent matches: replayed";
+  ASSERT_TRUE(answers[1].has_value());
+  EXPECT_EQ(answers[1]->status, 422) << "neither matches: another request";
+}
+
 TEST(KeySweep, OutlastsTheReplayWindow) {
   EXPECT_GT(KeySweep().retention, kReplayWindow) << "a key must not go while it may still be replayed";
 }

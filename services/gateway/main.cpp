@@ -47,9 +47,10 @@ void Serve(kpo::core::Config& config, const kpo::core::OpenFileLimit& open_files
   using namespace kpo;
   auto settings = gateway::ReadGatewaySettings(config);
   // A proxied request or stream holds two descriptors, the client's and the upstream's; capping
-  // the connections to fit means a client waits in the listen backlog instead of getting a 502
-  // because the gateway ran out of descriptors for the upstream. The reserve covers pooled idle
-  // upstream connections, the database pool and the process's own files.
+  // the connections to fit means a client over the cap is answered 503 (or waits in the listen
+  // backlog) instead of getting a 502 because the gateway ran out of descriptors for the upstream.
+  // The reserve covers pooled idle upstream connections, the database pool, the process's own files
+  // and the refusals at the cap (http::ServerOptions::refusals_at_cap, one each).
   settings.server.max_connections = core::ConnectionsWithin(open_files, 2, 512);
   config.LogEffective("gateway");
   WarnIfTheDocsAreMissing(settings.docs_dir);
